@@ -1,0 +1,3 @@
+from seqrnn.cli import console_main
+
+console_main()

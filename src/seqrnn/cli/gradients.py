@@ -1,0 +1,1 @@
+"""`seqrnn gradients`: placeholder registration, filled in by the gradient study."""
