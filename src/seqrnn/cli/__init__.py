@@ -14,7 +14,7 @@ from seqrnn import __version__
 from seqrnn.errors import UserError
 
 # Modules named here are imported lazily, so `seqrnn --help` stays fast.
-COMMAND_MODULES = ("gradients",)
+COMMAND_MODULES = ("charlm", "gradients")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,175 @@
+"""`seqrnn charlm train|sample|evaluate`: the character language model."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from seqrnn.cli import options
+from seqrnn.errors import UserError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "charlm", help="character-level language model: train, sample, evaluate",
+        description="A character-level recurrent language model trained with truncated BPTT.",
+    )
+    commands = parser.add_subparsers(dest="charlm_command", metavar="COMMAND", required=True)
+    _register_train(commands)
+    _register_sample(commands)
+    _register_evaluate(commands)
+
+
+def _register_train(commands) -> None:
+    from seqrnn.charlm import CharLMData
+    from seqrnn.models.charlm import CharLMConfig
+
+    p = commands.add_parser("train", help="train a model into a run folder",
+                            description="Train a character language model. Defaults are the "
+                            "lecture's configuration.")
+    p.add_argument("--out", default="runs/charlm",
+                   help="run folder for checkpoints, metrics and plots (default: runs/charlm)")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue the run in RUN_DIR where it stopped (its configuration wins; "
+                   "--epochs, --minutes and --max-steps may extend it)")
+    p.add_argument("--sample-length", type=int, default=300,
+                   help="print a sample of this many characters from the best model at the end "
+                   "(0: none; default: 300)")
+
+    d = p.add_argument_group("data")
+    options.add(d, CharLMData, "text", "a UTF-8 text file, or a dataset name: hamlet, "
+                "tinyshakespeare")
+    options.add(d, CharLMData, "encoding", "encoding of the text file")
+    options.add(d, CharLMData, "val_fraction", "last fraction of the text held out for validation")
+    options.add(d, CharLMData, "test_fraction", "fraction at the very end held out for a test "
+                "(never used in training)")
+    options.add(d, CharLMData, "batch_size", "rows the text stream is cut into")
+    options.add(d, CharLMData, "num_steps", "window length: steps of truncated BPTT")
+    options.add(d, CharLMData, "eval_rows", "rows the validation text is cut into for evaluation")
+
+    m = p.add_argument_group("model")
+    options.add(m, CharLMConfig, "cell", "recurrent cell", choices=["lstm", "gru", "rnn"])
+    options.add(m, CharLMConfig, "hidden_size", "units per recurrent layer")
+    options.add(m, CharLMConfig, "num_layers", "stacked recurrent layers")
+    options.add(m, CharLMConfig, "dropout", "dropout between layers and before the output layer "
+                "(the lecture's keep probability 0.5 is dropout 0.5)")
+    options.add(m, CharLMConfig, "input", "character input: one-hot vectors (the lecture) or a "
+                "learned embedding", choices=["onehot", "embedding"])
+    options.add(m, CharLMConfig, "embedding_dim", "embedding size with --input embedding")
+    options.add(m, CharLMConfig, "impl", "torch's fused layers (fast) or seqrnn's explicit cells "
+                "(for teaching)", choices=["fused", "explicit"])
+
+    options.add_train_loop_flags(p)
+    p.set_defaults(run=_train)
+
+
+def _register_sample(commands) -> None:
+    p = commands.add_parser("sample", help="generate text from a trained model",
+                            description="Generate text, streamed as it is produced.")
+    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
+    p.add_argument("--prime", default="The ", help="text the sample starts from (default: 'The ')")
+    p.add_argument("--length", type=int, default=500,
+                   help="characters to generate (default: 500)")
+    p.add_argument("--top-k", type=int, default=5,
+                   help="draw from the k most likely characters (the lecture's 5; 0: all)")
+    p.add_argument("--temperature", type=float, default=1.0,
+                   help="below 1 is more conservative, above 1 more adventurous (default: 1.0)")
+    p.add_argument("--greedy", action="store_true", help="always take the most likely character")
+    p.add_argument("--seed", type=int, help="random seed, for a repeatable sample")
+    p.add_argument("--num-samples", type=int, default=1, help="how many samples (default: 1)")
+    p.add_argument("--quiet", action="store_true", help="print only the generated text")
+    p.add_argument("--weights", choices=["best", "latest"], default="best",
+                   help="which checkpoint of the run (default: best)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
+                   help="where to run (default: cpu)")
+    p.set_defaults(run=_sample)
+
+
+def _register_evaluate(commands) -> None:
+    p = commands.add_parser("evaluate", help="loss and bits per character of a text",
+                            description="Print one JSON object: loss (nats per character), bits "
+                            "per character, perplexity and the characters scored.")
+    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
+    p.add_argument("--text", required=True, metavar="FILE_OR_NAME",
+                   help="a text file or dataset name (hamlet, tinyshakespeare)")
+    p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
+    p.add_argument("--num-steps", type=int, default=100, help="window length (default: 100)")
+    p.add_argument("--rows", type=int, default=32,
+                   help="rows the text is cut into, each starting from a zero state (default: 32)")
+    p.add_argument("--weights", choices=["best", "latest"], default="best",
+                   help="which checkpoint of the run (default: best)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
+                   help="where to run (default: cpu)")
+    p.set_defaults(run=_evaluate)
+
+
+def _weights_file(which: str) -> str:
+    from seqrnn import checkpoint
+
+    return checkpoint.BEST_WEIGHTS if which == "best" else checkpoint.LATEST_WEIGHTS
+
+
+def _train(args: argparse.Namespace) -> int:
+    from seqrnn import charlm
+    from seqrnn.models.charlm import CharLMConfig
+    from seqrnn.train import TrainConfig
+
+    loop = options.chosen(args, TrainConfig)
+    if args.quiet:
+        loop["progress"] = False
+    if args.resume:
+        extra = set(loop) - {"epochs", "minutes", "max_steps", "progress", "device", "threads"}
+        extra |= set(options.chosen(args, CharLMConfig))
+        if extra:
+            flags = ", ".join("--" + name.replace("_", "-") for name in sorted(extra))
+            raise UserError(f"--resume keeps the run's configuration; drop {flags}")
+        result = charlm.resume(args.resume, text=args.text, **loop)
+        run_dir = args.resume
+    else:
+        data = charlm.CharLMData(**options.chosen(args, charlm.CharLMData))
+        config = TrainConfig(**loop)
+        result = charlm.train(data, options.chosen(args, CharLMConfig), config, args.out)
+        run_dir = args.out
+    print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; "
+          f"best validation loss {result.best_val_loss:.4f} nats/char "
+          f"({result.best_val_loss / 0.6931471805599453:.4f} bits/char); run folder {run_dir}",
+          file=sys.stderr)
+    if args.sample_length > 0:
+        lm = charlm.LanguageModel.load(run_dir)
+        print(lm.sample("The ", args.sample_length, seed=args.seed))
+    return 0
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from seqrnn.charlm import LanguageModel
+
+    if args.num_samples < 1:
+        raise UserError(f"--num-samples must be at least 1, got {args.num_samples}")
+    lm = LanguageModel.load(args.model, weights=_weights_file(args.weights), device=args.device)
+    for i in range(args.num_samples):
+        seed = None if args.seed is None else args.seed + i
+        stream = lm.stream(args.prime, args.length, top_k=args.top_k,
+                           temperature=args.temperature, greedy=args.greedy, seed=seed)
+        if not args.quiet:
+            print(f"--- sample {i + 1} of {args.num_samples} ---", flush=True)
+        first = next(stream, "")  # validates the prime before anything is printed
+        sys.stdout.write(args.prime + first)
+        for ch in stream:
+            sys.stdout.write(ch)
+            sys.stdout.flush()
+        sys.stdout.write("\n")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from seqrnn.charlm import LanguageModel
+    from seqrnn.data.text import load_text
+
+    if args.num_steps < 1 or args.rows < 1:
+        raise UserError("--num-steps and --rows must be positive")
+    lm = LanguageModel.load(args.model, weights=_weights_file(args.weights), device=args.device)
+    metrics = lm.evaluate(load_text(args.text, args.encoding), num_steps=args.num_steps,
+                          rows=args.rows)
+    print(json.dumps(metrics))
+    return 0

@@ -1,0 +1,64 @@
+"""Flags whose defaults live in the config dataclasses.
+
+A flag left out stays None in the parsed namespace, so `chosen()` returns only
+what the user typed: the dataclass supplies the rest, and `--resume` can tell
+a budget the user changed from one they did not mention.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+
+def default_of(cls: type, name: str) -> Any:
+    for field in dataclasses.fields(cls):
+        if field.name == name:
+            return field.default
+    raise KeyError(name)
+
+
+def add(group, cls: type, name: str, help: str, **kwargs: Any) -> None:
+    """Add --NAME for dataclass field `name`, showing the dataclass default in the help."""
+    flag = "--" + name.replace("_", "-")
+    default = default_of(cls, name)
+    if kwargs.get("action") == "store_true":
+        kwargs["default"] = None
+    elif "type" not in kwargs and default is not None and not isinstance(default, str):
+        kwargs["type"] = type(default)
+    shown = "" if default is None or default is False else f" (default: {default})"
+    group.add_argument(flag, dest=name, help=help + shown, **kwargs)
+
+
+def chosen(args: argparse.Namespace, cls: type) -> dict[str, Any]:
+    """The fields of `cls` that were given on the command line."""
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in vars(args).items() if k in names and v is not None}
+
+
+def add_train_loop_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags of the shared training loop (TrainConfig), for every trainer."""
+    from seqrnn.train import TrainConfig
+
+    g = parser.add_argument_group("training loop")
+    add(g, TrainConfig, "epochs", "passes over the training data")
+    add(g, TrainConfig, "minutes", "wall-clock budget in minutes; stops at whichever of "
+        "--epochs and --minutes comes first", type=float)
+    add(g, TrainConfig, "max_steps", "stop after this many optimizer steps in all (a smoke "
+        "run); the run can be resumed", type=int)
+    add(g, TrainConfig, "lr", "Adam learning rate")
+    add(g, TrainConfig, "lr_schedule", "learning-rate schedule: constant, or cosine decay to "
+        "--min-lr-fraction over the planned steps or the --minutes budget")
+    add(g, TrainConfig, "min_lr_fraction", "floor of the cosine schedule, as a fraction of --lr")
+    add(g, TrainConfig, "warmup_steps", "linear learning-rate warm-up steps")
+    add(g, TrainConfig, "clip", "clip the global gradient norm to this value")
+    add(g, TrainConfig, "eval_every", "evaluate on validation every N steps (0: each epoch)")
+    add(g, TrainConfig, "patience", "stop early after N evaluations without a better "
+        "validation loss", type=int)
+    add(g, TrainConfig, "log_every", "write a training-loss record every N steps")
+    add(g, TrainConfig, "seed", "random seed; a fixed seed gives identical runs on the CPU")
+    add(g, TrainConfig, "device", "auto (CUDA if available), cpu or cuda",
+        choices=["auto", "cpu", "cuda"])
+    add(g, TrainConfig, "threads", "torch CPU threads (default: torch's choice)", type=int)
+    g.add_argument("--quiet", action="store_true", help="no progress bar or evaluation lines")

@@ -1,0 +1,244 @@
+"""Plain text for the character language model: loading, vocabulary, splits.
+
+`load_text` reads any UTF-8 (or `--encoding`) text file, or a named dataset
+found by `seqrnn.data.locate`; a named dataset then gets its own preparation
+from `PREPARATIONS` (Hamlet drops its Project Gutenberg header). `CharVocab`
+maps characters to ids in sorted order, so the same text always gives the same
+ids (the lecture's `set()` order changes from run to run). `split_text` cuts
+validation and test text off the end of the stream.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from seqrnn.atomic import write_json
+from seqrnn.errors import UserError
+
+# The play begins at this title line when the next non-blank line opens Act I;
+# the same title also appears in the Gutenberg header, so the title alone is not enough.
+_HAMLET_START = re.compile(r"^The Tragedie of Hamlet[ \t]*\n(?:[ \t]*\n)*Actus Primus", re.M)
+
+
+def normalize_newlines(text: str) -> str:
+    """CRLF and lone CR become LF, so Windows and old Mac files give the same characters."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_text(path: str | os.PathLike, encoding: str = "utf-8") -> str:
+    """Read a text file with LF line endings; raise UserError on anything that is not text."""
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a directory, not a text file; pass the path of a file")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"text file not found: {path}; check the path") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}; check the file") from None
+    try:
+        text = raw.decode(encoding)
+    except LookupError:
+        raise UserError(
+            f"unknown encoding {encoding!r}; pass a Python codec name to --encoding "
+            "(for example utf-8 or latin-1)"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"{path} is not valid {encoding} text (byte 0x{raw[exc.start]:02x} at offset "
+            f"{exc.start}); pass its encoding with --encoding, for example --encoding latin-1"
+        ) from None
+    if "\x00" in text:
+        raise UserError(
+            f"{path} contains NUL characters: it is binary, or text in another encoding "
+            "(such as UTF-16); pass a text file, or its encoding with --encoding"
+        )
+    # A byte order mark says how the file is encoded; it is not part of the text.
+    text = normalize_newlines(text.removeprefix("\ufeff"))
+    if not text:
+        raise UserError(f"{path} is empty; pass a file that contains text")
+    return text
+
+
+def prepare_hamlet(text: str) -> str:
+    """Drop the Project Gutenberg header of pg2265.txt: the play starts at its title line."""
+    start = _HAMLET_START.search(text)
+    if start is None:
+        raise UserError(
+            "the hamlet text has no line 'The Tragedie of Hamlet' followed by 'Actus Primus', "
+            "so its Gutenberg header cannot be found; use Project Gutenberg's pg2265.txt, "
+            "or pass another file by its path to use it as is"
+        )
+    return text[start.start() :]
+
+
+def _as_is(text: str) -> str:
+    return text
+
+
+# How each named dataset becomes training text; a name missing here is used as is.
+PREPARATIONS: dict[str, Callable[[str], str]] = {
+    "hamlet": prepare_hamlet,
+    "tinyshakespeare": _as_is,
+}
+
+
+def load_text(name_or_path: str | os.PathLike, encoding: str = "utf-8") -> str:
+    """Return the text of a file, or of a named dataset after its preparation.
+
+    A path that exists is read as is, even when it is a copy of a named
+    dataset's file; only a dataset name (`hamlet`, `tinyshakespeare`) gets
+    the preparation registered in `PREPARATIONS`.
+    """
+    from seqrnn.data.locate import locate  # may download: import only when text is wanted
+
+    path = locate(name_or_path)
+    text = read_text(path, encoding)
+    is_name = not Path(name_or_path).expanduser().exists()
+    prepare = PREPARATIONS.get(str(name_or_path), _as_is) if is_name else _as_is
+    return prepare(text)
+
+
+@dataclass(frozen=True)
+class CharVocab:
+    """Characters and their ids: id i stands for `chars[i]`.
+
+    `from_text` sorts the characters, so a text always gives the same vocabulary;
+    `from_dict` keeps the stored order, which is what a trained model's ids mean.
+    """
+
+    chars: tuple[str, ...]
+    # Code points sorted for np.searchsorted, and the id of each: encoding a
+    # million characters is then one vectorised lookup, not a Python loop.
+    _sorted_codes: np.ndarray = field(init=False, repr=False, compare=False)
+    _sorted_ids: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        chars = tuple(self.chars)
+        if not chars:
+            raise ValueError("a character vocabulary needs at least one character")
+        if any(not isinstance(c, str) or len(c) != 1 for c in chars):
+            raise ValueError("a character vocabulary must list single characters")
+        if len(set(chars)) != len(chars):
+            raise ValueError("a character vocabulary must not list a character twice")
+        codes = np.array([ord(c) for c in chars], dtype=np.int64)
+        order = np.argsort(codes)
+        object.__setattr__(self, "chars", chars)
+        object.__setattr__(self, "_sorted_codes", codes[order])
+        object.__setattr__(self, "_sorted_ids", order.astype(np.int64))
+
+    @classmethod
+    def from_text(cls, text: str) -> CharVocab:
+        return cls(tuple(sorted(set(text))))
+
+    def __len__(self) -> int:
+        return len(self.chars)
+
+    def unknown_chars(self, text: str) -> list[str]:
+        """The distinct characters of `text` that have no id, sorted."""
+        return sorted(set(text).difference(self.chars))
+
+    def encode(self, text: str) -> np.ndarray:
+        """Ids of the characters of `text`, int64, shape (len(text),)."""
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        pos = np.searchsorted(self._sorted_codes, codes).clip(max=len(self.chars) - 1)
+        if not np.array_equal(self._sorted_codes[pos], codes):
+            unknown = "".join(self.unknown_chars(text))
+            raise UserError(
+                f"characters not in the vocabulary: {unknown!r}; remove them from the text, "
+                "or train on text that contains them"
+            )
+        return self._sorted_ids[pos]
+
+    def decode(self, ids: Iterable[int] | np.ndarray) -> str:
+        """The text of a sequence of ids (a list, numpy array or CPU tensor)."""
+        ids = np.asarray(ids, dtype=np.int64).reshape(-1)
+        if ids.size and (ids.min() < 0 or ids.max() >= len(self.chars)):
+            raise ValueError(f"ids must be in [0, {len(self.chars)}), got {ids.min()}..{ids.max()}")
+        return "".join([self.chars[i] for i in ids.tolist()])
+
+    def to_dict(self) -> dict:
+        return {"chars": list(self.chars)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CharVocab:
+        """The vocabulary `to_dict` stored, in its stored order; UserError if it is damaged."""
+        chars = data.get("chars") if isinstance(data, dict) else None
+        try:
+            return cls(tuple(chars) if isinstance(chars, list) else ())
+        except ValueError as exc:
+            raise UserError(
+                f"invalid character vocabulary ({exc}); the vocab.json is damaged: "
+                "restore it or retrain"
+            ) from None
+
+    def save(self, path: str | os.PathLike) -> None:
+        write_json(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> CharVocab:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise UserError(f"vocabulary file not found: {path}; check the checkpoint") from None
+        except (OSError, ValueError) as exc:
+            raise UserError(
+                f"cannot read vocabulary {path} ({exc}); restore it or retrain"
+            ) from None
+        return cls.from_dict(data)
+
+
+@dataclass(frozen=True)
+class TextSplits:
+    """Three contiguous pieces of one text, in stream order: train, validation, test."""
+
+    train: str
+    val: str
+    test: str
+
+
+def split_sizes(
+    length: int, val_fraction: float = 0.1, test_fraction: float = 0.0
+) -> tuple[int, int, int]:
+    """(train, val, test) lengths of a contiguous split; fractions are rounded down."""
+    for flag, fraction in (("--val-fraction", val_fraction), ("--test-fraction", test_fraction)):
+        if not 0.0 <= fraction < 1.0:
+            raise UserError(f"{flag} must be at least 0 and below 1, got {fraction}")
+    if val_fraction + test_fraction >= 1.0:
+        raise UserError(
+            f"--val-fraction {val_fraction} and --test-fraction {test_fraction} leave no "
+            "training text; make their sum below 1"
+        )
+    n_val = int(length * val_fraction)
+    n_test = int(length * test_fraction)
+    for flag, fraction, size in (
+        ("--val-fraction", val_fraction, n_val),
+        ("--test-fraction", test_fraction, n_test),
+    ):
+        if fraction > 0 and size == 0:
+            raise UserError(
+                f"{flag} {fraction} of {length} characters is less than one character; "
+                f"pass a longer text or a larger {flag}"
+            )
+    return length - n_val - n_test, n_val, n_test
+
+
+def split_text(text: str, val_fraction: float = 0.1, test_fraction: float = 0.0) -> TextSplits:
+    """Cut the text into train, then validation, then test at its very end.
+
+    Contiguous pieces, not random lines: a character model must not validate on
+    text whose neighbouring characters it trained on.
+    """
+    n_train, n_val, _ = split_sizes(len(text), val_fraction, test_fraction)
+    return TextSplits(
+        train=text[:n_train],
+        val=text[n_train : n_train + n_val],
+        test=text[n_train + n_val :],
+    )

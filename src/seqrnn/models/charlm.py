@@ -1,0 +1,120 @@
+"""A character-level recurrent language model (the lecture's CharRNN).
+
+Many-to-many, synchronized: at every position the model reads one character
+and predicts the next one. No I/O here; the vocabulary lives with the data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seqrnn.errors import UserError
+from seqrnn.nn import CELLS, make_recurrent
+
+INPUTS = ("onehot", "embedding")
+IMPLS = ("fused", "explicit")
+
+
+@dataclass(frozen=True)
+class CharLMConfig:
+    """Architecture; saved as JSON beside the weights. Defaults are the lecture's."""
+
+    vocab_size: int
+    cell: str = "lstm"
+    hidden_size: int = 128
+    num_layers: int = 1
+    dropout: float = 0.5  # the lecture's keep probability 0.5
+    input: str = "onehot"
+    embedding_dim: int = 64
+    impl: str = "fused"
+
+    def __post_init__(self) -> None:
+        sizes = {"vocab size": self.vocab_size, "--hidden-size": self.hidden_size,
+                 "--num-layers": self.num_layers, "--embedding-dim": self.embedding_dim}
+        for name, value in sizes.items():
+            if value <= 0:
+                raise UserError(f"{name} must be positive, got {value}")
+        if not 0 <= self.dropout < 1:
+            raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
+        for name, value, allowed in (("--cell", self.cell, tuple(CELLS)),
+                                     ("--input", self.input, INPUTS),
+                                     ("--impl", self.impl, IMPLS)):
+            if value not in allowed:
+                raise UserError(f"unknown {name} {value!r}: use one of {', '.join(allowed)}")
+
+
+class CharLM(nn.Module):
+    def __init__(self, config: CharLMConfig):
+        super().__init__()
+        self.config = config
+        if config.input == "embedding":
+            self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim)
+            input_size = config.embedding_dim
+        else:
+            self.embedding = None
+            input_size = config.vocab_size
+        self.rnn = make_recurrent(
+            config.cell, input_size, config.hidden_size, num_layers=config.num_layers,
+            dropout=config.dropout if config.num_layers > 1 else 0.0, impl=config.impl,
+        )
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden_size, config.vocab_size)
+
+    def forward(self, ids: torch.Tensor, state=None):
+        """ids (B, T) int64 -> logits (B, T, V) and the state after the last step."""
+        if self.embedding is None:
+            x = F.one_hot(ids, self.config.vocab_size).to(self.head.weight.dtype)  # (B, T, V)
+        else:
+            x = self.embedding(ids)  # (B, T, E)
+        out, state = self.rnn(x, state)  # (B, T, H)
+        return self.head(self.dropout(out)), state  # (B, T, V)
+
+    @torch.no_grad()
+    def generate(
+        self,
+        prime: torch.Tensor,
+        length: int,
+        *,
+        top_k: int = 5,
+        temperature: float = 1.0,
+        greedy: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> Iterator[int]:
+        """Yield `length` character ids following `prime` (T0,), one at a time.
+
+        The prime is read once; each new character is then fed back with the
+        carried state, so the prefix is never recomputed.
+        """
+        logits, state = self(prime.view(1, -1))
+        for _ in range(length):
+            next_id = choose_next(logits[0, -1], top_k=top_k, temperature=temperature,
+                                  greedy=greedy, generator=generator)
+            yield next_id
+            logits, state = self(torch.tensor([[next_id]], device=prime.device), state)
+
+
+def choose_next(
+    logits: torch.Tensor,
+    *,
+    top_k: int = 5,
+    temperature: float = 1.0,
+    greedy: bool = False,
+    generator: torch.Generator | None = None,
+) -> int:
+    """Pick the next id from logits (V,): argmax, or a draw from the top-k after temperature.
+
+    top_k=5 is the lecture's get_top_char; top_k=0 samples from the whole vocabulary.
+    """
+    if greedy:
+        return int(logits.argmax())
+    logits = logits.float() / temperature
+    if 0 < top_k < logits.numel():
+        kth = torch.topk(logits, top_k).values[-1]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    probs = torch.softmax(logits, dim=-1).cpu()
+    return int(torch.multinomial(probs, 1, generator=generator))

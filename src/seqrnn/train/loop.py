@@ -1,0 +1,416 @@
+"""One training loop for every task.
+
+The loop owns what all tasks share: the device, the optimizer, gradient
+clipping, the learning-rate schedule, the step/epoch/time budget, periodic
+evaluation, best and latest checkpoints, exact resume, Ctrl-C, divergence
+checks, progress and metrics. A `Task` supplies the rest: its batches, its
+loss, its evaluation, and any state it carries between batches (the language
+model's hidden state).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from seqrnn import checkpoint
+from seqrnn.atomic import atomic_open
+from seqrnn.errors import UserError
+
+METRICS_FILE = "metrics.jsonl"
+CURVE_FILE = "loss.png"
+EXPLODE_FACTOR = 4.0  # char-rnn stops at 3x the initial loss; smoothing buys some slack
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train; the model's own shape lives in the model's config."""
+
+    epochs: int = 100
+    minutes: float | None = None
+    max_steps: int | None = None
+    lr: float = 1e-3
+    lr_schedule: str = "constant"
+    min_lr_fraction: float = 0.1
+    warmup_steps: int = 0
+    clip: float = 5.0
+    eval_every: int = 0
+    patience: int | None = None
+    log_every: int = 10
+    seed: int = 1
+    device: str = "auto"
+    threads: int | None = None
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        positive = {"epochs": self.epochs, "lr": self.lr, "clip": self.clip,
+                    "log_every": self.log_every}
+        for name, value in positive.items():
+            if value <= 0:
+                raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
+        optional_positive = {"minutes": self.minutes, "max_steps": self.max_steps,
+                             "patience": self.patience, "threads": self.threads}
+        for name, value in optional_positive.items():
+            if value is not None and value <= 0:
+                raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
+        if self.eval_every < 0 or self.warmup_steps < 0:
+            raise UserError("--eval-every and --warmup-steps must be zero or positive")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise UserError(
+                f"unknown --lr-schedule {self.lr_schedule!r}: use one of {', '.join(LR_SCHEDULES)}"
+            )
+        if not 0 <= self.min_lr_fraction <= 1:
+            raise UserError("--min-lr-fraction must be between 0 and 1")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise UserError(f"unknown --device {self.device!r}: use auto, cpu or cuda")
+
+
+def _constant(progress: float) -> float:
+    return 1.0
+
+
+def _cosine(progress: float) -> float:
+    return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+
+
+# Factor in [0, 1] by training progress in [0, 1], before the floor min_lr_fraction.
+LR_SCHEDULES = {"constant": _constant, "cosine": _cosine}
+
+
+class Task(Protocol):
+    """What the loop needs to know about a task."""
+
+    items: str  # what throughput counts, e.g. "chars" or "reviews"
+
+    def num_batches(self, epoch: int) -> int: ...
+
+    def batch(self, epoch: int, index: int) -> Any:
+        """Batch `index` of `epoch`; the same for the same arguments, so resume can skip ahead."""
+
+    def train_loss(self, model: nn.Module, batch: Any, index: int) -> tuple[torch.Tensor, int]:
+        """Mean loss over the batch and the number of items it averages."""
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        """Validation metrics; must contain "loss"."""
+
+    def carried_state(self) -> dict[str, torch.Tensor]: ...
+
+    def load_carried_state(self, state: dict[str, torch.Tensor]) -> None: ...
+
+
+class TrainingDiverged(UserError):
+    """The loss became NaN, infinite, or exploded."""
+
+
+@dataclass
+class Progress:
+    """Counters saved in train_state.pt; together with the weights they define where a run is."""
+
+    step: int = 0
+    epoch: int = 0
+    index: int = 0  # next batch within the epoch
+    elapsed: float = 0.0  # training seconds over all sessions
+    best_val_loss: float = math.inf
+    evals_since_best: int = 0
+    last_eval_step: int = -1
+    first_loss: float = math.nan
+    smoothed_loss: float = math.nan
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    step: int
+    epoch: int
+    stopped: str  # "finished", "time", "max_steps", "interrupted", "early_stopping"
+    best_val_loss: float
+    last_eval: dict[str, float]
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda asked for, but torch sees no CUDA GPU: use --device cpu")
+    return torch.device(name)
+
+
+class Trainer:
+    def __init__(self, model: nn.Module, task: Task, config: TrainConfig, run_dir: Path):
+        self.model = model
+        self.task = task
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.device = resolve_device(config.device)
+        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        self.progress = Progress()
+        self.last_metrics: dict[str, float] = {}
+        self._stop_requested = False
+
+    # -- public -----------------------------------------------------------------
+
+    def fit(self, resume: bool = False) -> TrainResult:
+        cfg = self.config
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        if resume:
+            self._restore()
+        else:
+            torch.manual_seed(cfg.seed)
+            self.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.run_dir / METRICS_FILE).unlink(missing_ok=True)
+        self.model.to(self.device)
+        with self._stop_on_sigint():
+            stopped = self._run()
+        if self.progress.last_eval_step != self.progress.step:
+            self._evaluate(scheduled=False)
+        self._plot()
+        return TrainResult(self.progress.step, self.progress.epoch, stopped,
+                           self.progress.best_val_loss, self.last_metrics)
+
+    def request_stop(self) -> None:
+        """Finish the current step, save, and return from fit() (what Ctrl-C does)."""
+        self._stop_requested = True
+
+    # -- the loop ---------------------------------------------------------------
+
+    def _run(self) -> str:
+        cfg, p = self.config, self.progress
+        started = time.monotonic()
+        elapsed_before = p.elapsed
+        window = _Window()
+        total = sum(self.task.num_batches(e) for e in range(cfg.epochs))
+        bar = tqdm(total=total, initial=min(p.step, total), unit="step",
+                   disable=not cfg.progress, dynamic_ncols=True, leave=False)
+        try:
+            while p.epoch < cfg.epochs:
+                n = self.task.num_batches(p.epoch)
+                while p.index < n:
+                    p.elapsed = elapsed_before + time.monotonic() - started
+                    reason = self._stop_reason(p)
+                    if reason:
+                        return reason
+                    loss, items, grad_norm = self._step(p, total)
+                    window.add(loss, items, grad_norm)
+                    bar.update(1)
+                    if p.step % cfg.log_every == 0:
+                        self._log_train(window, bar)
+                    if cfg.eval_every and p.step % cfg.eval_every == 0 and self._evaluate():
+                        return "early_stopping"
+                p.epoch, p.index = p.epoch + 1, 0
+                if not cfg.eval_every and self._evaluate():
+                    return "early_stopping"
+            return "finished"
+        finally:
+            p.elapsed = elapsed_before + time.monotonic() - started
+            bar.close()
+
+    def _stop_reason(self, p: Progress) -> str | None:
+        cfg = self.config
+        if self._stop_requested:
+            return "interrupted"
+        if cfg.max_steps is not None and p.step >= cfg.max_steps:
+            return "max_steps"
+        if cfg.minutes is not None and p.elapsed >= cfg.minutes * 60:
+            return "time"
+        return None
+
+    def _step(self, p: Progress, total_steps: int) -> tuple[float, int, float]:
+        cfg = self.config
+        lr = self._lr(p, total_steps)
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.model.train()
+        batch = self.task.batch(p.epoch, p.index)
+        loss, items = self.task.train_loss(self.model, batch, p.index)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        grad_norm = float(nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip))
+        value = float(loss)
+        self._check_divergence(p, value, grad_norm)
+        self.optimizer.step()
+        p.step += 1
+        p.index += 1
+        return value, items, grad_norm
+
+    def _check_divergence(self, p: Progress, loss: float, grad_norm: float) -> None:
+        """Stop on a NaN/infinite loss, or a smoothed loss grown to EXPLODE_FACTOR x the first."""
+        if math.isnan(p.first_loss):
+            p.first_loss = p.smoothed_loss = loss
+        p.smoothed_loss = 0.9 * p.smoothed_loss + 0.1 * loss
+        finite = math.isfinite(loss) and math.isfinite(grad_norm)
+        if finite and p.smoothed_loss <= EXPLODE_FACTOR * p.first_loss:
+            return
+        raise TrainingDiverged(
+            f"training diverged at step {p.step + 1} (loss {loss:.4g}, gradient norm "
+            f"{grad_norm:.4g}): lower --lr or --clip; the last good checkpoint is in {self.run_dir}"
+        )
+
+    def _lr(self, p: Progress, total_steps: int) -> float:
+        """Warm up linearly, then follow the schedule over steps or the time budget."""
+        cfg = self.config
+        if p.step < cfg.warmup_steps:
+            return cfg.lr * (p.step + 1) / cfg.warmup_steps
+        fractions = [p.step / total_steps if total_steps else 0.0]
+        if cfg.max_steps:
+            fractions.append(p.step / cfg.max_steps)
+        if cfg.minutes:
+            fractions.append(p.elapsed / (cfg.minutes * 60))
+        factor = LR_SCHEDULES[cfg.lr_schedule](max(fractions))
+        return cfg.lr * (cfg.min_lr_fraction + (1 - cfg.min_lr_fraction) * factor)
+
+    # -- evaluation and checkpoints --------------------------------------------
+
+    def _evaluate(self, scheduled: bool = True) -> bool:
+        """Evaluate, save checkpoints, log; return True when early stopping says stop."""
+        p, cfg = self.progress, self.config
+        self.model.eval()
+        with torch.no_grad():
+            metrics = self.task.evaluate(self.model)
+        val_loss = metrics["loss"]
+        if not math.isfinite(val_loss):
+            raise TrainingDiverged(
+                f"validation loss is {val_loss} at step {p.step}: lower --lr; "
+                f"the last good checkpoint is in {self.run_dir}"
+            )
+        improved = val_loss < p.best_val_loss
+        if improved:
+            p.best_val_loss = val_loss
+            checkpoint.save_weights(self.run_dir / checkpoint.BEST_WEIGHTS,
+                                    self.model.state_dict(), p.step)
+        if scheduled:
+            p.evals_since_best = 0 if improved else p.evals_since_best + 1
+        p.last_eval_step = p.step
+        self._save_latest()
+        record = {"kind": "eval", "step": p.step, "epoch": p.epoch, "elapsed": round(p.elapsed, 3)}
+        record.update({f"val_{k}": v for k, v in metrics.items()})
+        self._append_metrics(record)
+        if cfg.progress:
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
+            tqdm.write(f"step {p.step} epoch {p.epoch}: validation {shown}"
+                       + (" (best)" if improved else ""))
+        self.last_metrics = metrics
+        return cfg.patience is not None and p.evals_since_best >= cfg.patience
+
+    def _save_latest(self) -> None:
+        p = self.progress
+        checkpoint.save_weights(self.run_dir / checkpoint.LATEST_WEIGHTS,
+                                self.model.state_dict(), p.step)
+        state = {
+            "progress": asdict(p),
+            "optimizer": self.optimizer.state_dict(),
+            "rng_cpu": torch.get_rng_state(),
+            "carried": {k: v.detach().cpu() for k, v in self.task.carried_state().items()},
+        }
+        if torch.cuda.is_available():
+            state["rng_cuda"] = torch.cuda.get_rng_state_all()
+        checkpoint.save_train_state(self.run_dir, state)
+
+    def _restore(self) -> None:
+        state = checkpoint.load_train_state(self.run_dir)
+        weights, step = checkpoint.load_weights(self.run_dir, checkpoint.LATEST_WEIGHTS)
+        self.progress = Progress(**state["progress"])
+        if step != self.progress.step:
+            raise UserError(
+                f"{self.run_dir}: latest weights (step {step}) and training state "
+                f"(step {self.progress.step}) disagree; the run was cut off while saving"
+            )
+        checkpoint.check_strict_load(self.model, weights, self.run_dir)
+        self.model.to(self.device)
+        self.optimizer.load_state_dict(state["optimizer"])
+        torch.set_rng_state(state["rng_cpu"])
+        if "rng_cuda" in state and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(state["rng_cuda"])
+        self.task.load_carried_state({k: v.to(self.device) for k, v in state["carried"].items()})
+        self._truncate_metrics(self.progress.step)
+
+    # -- metrics ----------------------------------------------------------------
+
+    def _log_train(self, window: _Window, bar: tqdm) -> None:
+        loss, rate, grad_norm = window.flush()
+        lr = self.optimizer.param_groups[0]["lr"]
+        p = self.progress
+        self._append_metrics({"kind": "train", "step": p.step, "epoch": p.epoch, "loss": loss,
+                              "lr": lr, "grad_norm": grad_norm,
+                              f"{self.task.items}_per_s": round(rate, 1)})
+        bar.set_postfix({"loss": f"{loss:.4f}", f"{self.task.items}/s": f"{rate:,.0f}"})
+
+    def _append_metrics(self, record: dict) -> None:
+        with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def _truncate_metrics(self, step: int) -> None:
+        """Drop records written after the checkpoint we resume from."""
+        path = self.run_dir / METRICS_FILE
+        if not path.exists():
+            return
+        lines = path.read_text(encoding="utf-8").splitlines()
+        kept = [line for line in lines if line.strip() and json.loads(line)["step"] <= step]
+        with atomic_open(path, "w", encoding="utf-8") as f:
+            f.writelines(line + "\n" for line in kept)
+
+    def _plot(self) -> None:
+        from seqrnn.plot import plot_metrics
+
+        metrics = self.run_dir / METRICS_FILE
+        if metrics.exists():
+            plot_metrics(metrics, self.run_dir / CURVE_FILE, title=self.run_dir.name)
+
+    @contextmanager
+    def _stop_on_sigint(self) -> Iterator[None]:
+        """First Ctrl-C: finish the step, save, stop. A second one interrupts at once."""
+        try:
+            previous = signal.getsignal(signal.SIGINT)
+        except ValueError:  # not the main thread: leave signals alone
+            yield
+            return
+
+        def handler(signum, frame):
+            signal.signal(signal.SIGINT, previous)
+            if self.config.progress:
+                tqdm.write("interrupted: saving a checkpoint (Ctrl-C again to abort)")
+            self.request_stop()
+
+        try:
+            signal.signal(signal.SIGINT, handler)
+        except ValueError:
+            yield
+            return
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+class _Window:
+    """Loss, throughput and gradient norm averaged over the steps since the last log line."""
+
+    def __init__(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        self.loss_sum = self.items = self.grad_sum = self.steps = 0
+        self.started = time.monotonic()
+
+    def add(self, loss: float, items: int, grad_norm: float) -> None:
+        self.loss_sum += loss * items
+        self.items += items
+        self.grad_sum += grad_norm
+        self.steps += 1
+
+    def flush(self) -> tuple[float, float, float]:
+        seconds = max(time.monotonic() - self.started, 1e-9)
+        result = (self.loss_sum / max(self.items, 1), self.items / seconds,
+                  self.grad_sum / max(self.steps, 1))
+        self._reset()
+        return result

@@ -1,0 +1,113 @@
+import numpy as np
+import pytest
+import torch
+
+from seqrnn.data.stream import StreamBatches
+from seqrnn.data.text import CharVocab, load_text
+from seqrnn.errors import UserError
+
+
+def test_exact_windows_of_the_docstring_picture():
+    batches = StreamBatches(torch.arange(25), batch_size=3, num_steps=3)
+    assert len(batches) == 2
+    x0, y0 = batches[0]
+    x1, y1 = batches[1]
+    assert x0.tolist() == [[0, 1, 2], [6, 7, 8], [12, 13, 14]]
+    assert y0.tolist() == [[1, 2, 3], [7, 8, 9], [13, 14, 15]]
+    assert x1.tolist() == [[3, 4, 5], [9, 10, 11], [15, 16, 17]]
+    assert y1.tolist() == [[4, 5, 6], [10, 11, 12], [16, 17, 18]]
+    assert x0.dtype == y0.dtype == torch.int64
+    assert x0.is_contiguous() and y1.is_contiguous()  # the loss may .view(-1) them
+
+
+def test_targets_are_inputs_shifted_by_one_and_rows_continue_across_windows():
+    stream = np.arange(1000) * 7 % 101  # not a range, so a shifted index would show
+    batches = StreamBatches(stream, batch_size=4, num_steps=5)
+    assert len(batches) == 999 // 20
+    windows = list(batches)
+    for x, y in windows:
+        assert x.shape == y.shape == (4, 5)
+        assert torch.equal(x[:, 1:], y[:, :-1])
+    for i in range(len(windows) - 1):
+        assert torch.equal(windows[i][1][:, -1], windows[i + 1][0][:, 0])
+    rows = torch.cat([x for x, _ in windows], dim=1)  # (4, row_len): each row is a text piece
+    row_len = len(windows) * 5
+    for r in range(4):
+        assert rows[r].tolist() == stream[r * row_len : (r + 1) * row_len].tolist()
+
+
+def test_remainder_is_dropped_and_exact_fit_needs_one_extra_id():
+    assert len(StreamBatches(torch.arange(2 * 3 * 4 + 1), 2, 3)) == 4
+    assert len(StreamBatches(torch.arange(2 * 3 * 4), 2, 3)) == 3
+    assert len(StreamBatches(torch.arange(2 * 3 * 4 + 6), 2, 3)) == 4
+
+
+def test_iteration_from_a_saved_window_index():
+    batches = StreamBatches(torch.arange(100), 2, 3)
+    every = list(batches)
+    resumed = list(batches.iter_from(5))
+    assert len(resumed) == len(batches) - 5
+    for (x, y), (x_all, y_all) in zip(resumed, every[5:], strict=True):
+        assert torch.equal(x, x_all) and torch.equal(y, y_all)
+    assert list(batches.iter_from(len(batches))) == []
+    with pytest.raises(ValueError, match="start window"):
+        batches.iter_from(len(batches) + 1)
+    with pytest.raises(IndexError):
+        batches[len(batches)]
+
+
+def test_too_short_text_says_how_long_it_must_be():
+    with pytest.raises(UserError) as info:
+        StreamBatches(torch.arange(64), batch_size=8, num_steps=8)
+    message = str(info.value)
+    assert "64 characters" in message
+    assert "at least 65" in message
+    assert "--batch-size" in message and "--num-steps" in message
+    assert len(StreamBatches(torch.arange(65), batch_size=8, num_steps=8)) == 1
+
+
+def test_bad_sizes():
+    with pytest.raises(UserError, match="--batch-size must be at least 1"):
+        StreamBatches(torch.arange(10), 0, 2)
+    with pytest.raises(UserError, match="--num-steps must be at least 1"):
+        StreamBatches(torch.arange(10), 2, 0)
+    with pytest.raises(ValueError, match="rank"):
+        StreamBatches(torch.arange(10), 1, 1, rank=2, world_size=2)
+
+
+def test_shards_are_disjoint_contiguous_and_equally_long():
+    stream = torch.arange(1003)
+    shards = [StreamBatches(stream, 3, 4, rank=r, world_size=3) for r in range(3)]
+    assert [len(s) for s in shards] == [(334 - 1) // 12] * 3
+    single = StreamBatches(stream[:334], 3, 4)
+    for (x, y), (x_single, y_single) in zip(shards[0], single, strict=True):
+        assert torch.equal(x, x_single) and torch.equal(y, y_single)
+    seen = []
+    for rank, shard in enumerate(shards):
+        ids = torch.cat([x for x, _ in shard], dim=1).flatten()
+        targets = torch.cat([y for _, y in shard], dim=1).flatten()
+        start = rank * 334
+        assert ids.tolist() == list(range(start, start + len(ids)))
+        assert targets.max() < start + 334  # targets stay inside the shard too
+        seen.append(set(ids.tolist()))
+    assert not seen[0] & seen[1] and not seen[1] & seen[2] and not seen[0] & seen[2]
+
+
+def test_too_short_for_each_rank_names_the_per_rank_length():
+    with pytest.raises(UserError, match=r"100 characters \(25 per rank for 4 ranks\)"):
+        StreamBatches(torch.arange(100), 5, 5, rank=1, world_size=4)
+
+
+def test_lecture_layout_on_real_hamlet(real_data_dir, monkeypatch):
+    monkeypatch.setenv("SEQRNN_DATA", str(real_data_dir))
+    text = load_text("hamlet")
+    vocab = CharVocab.from_text(text)
+    ids = vocab.encode(text)
+    assert len(StreamBatches(ids, 64, 10)) * 10 == 2540  # the lecture's (64, 2540) arrays
+    batches = StreamBatches(ids, 64, 15)
+    assert [vocab.decode(batches[i][0][0]) for i in range(3)] == [
+        "The Tragedie of",
+        " Hamlet\n\nActus ",
+        "Primus. Scoena ",
+    ]
+    assert vocab.decode(batches[1][1][0]) == "Hamlet\n\nActus P"
