@@ -156,8 +156,17 @@ def _prepare(data: CharLMData, vocab: CharVocab | None = None):
     splits = split_text(load_text(data.text, data.encoding), data.val_fraction, data.test_fraction)
     vocab = vocab or CharVocab.from_text(splits.train)
     # Validation characters the training text never had cannot be predicted: drop them.
-    val = "".join(ch for ch in splits.val if ch in vocab)
+    val, _ = drop_unknown(vocab, splits.val)
     return vocab, vocab.encode(splits.train), vocab.encode(val)
+
+
+def drop_unknown(vocab: CharVocab, text: str) -> tuple[str, list[str]]:
+    """The text without characters outside the vocabulary, and those characters."""
+    unknown = vocab.unknown_chars(text)
+    if not unknown:
+        return text, []
+    dropped = set(unknown)
+    return "".join(ch for ch in text if ch not in dropped), unknown
 
 
 def train(
@@ -263,6 +272,10 @@ class LanguageModel:
                                            generator=generator):
             yield self.vocab.decode([next_id])
 
+    def default_prime(self) -> str:
+        """The lecture's "The ", or the first character of the vocabulary for other texts."""
+        return "The " if not self.vocab.unknown_chars("The ") else self.vocab.chars[0]
+
     def sample(self, prime: str = "The ", length: int = 500, **options) -> str:
         """The prime followed by `length` generated characters."""
         return prime + "".join(self.stream(prime, length, **options))
@@ -273,12 +286,11 @@ class LanguageModel:
         Characters outside the vocabulary cannot be scored: they are left out,
         and counted in `unknown_chars`.
         """
-        unknown = set(self.vocab.unknown_chars(text))
-        known = "".join(ch for ch in text if ch not in unknown) if unknown else text
+        known, unknown = drop_unknown(self.vocab, text)
         ids = torch.as_tensor(self.vocab.encode(known), dtype=torch.int64)
         total, count = stream_loss(self.model, ids, num_steps, rows)
         return {**loss_metrics(total, count), "characters": count,
-                "unknown_chars": len(text) - len(known), "unknown_set": sorted(unknown)}
+                "unknown_chars": len(text) - len(known), "unknown_set": unknown}
 
 
 def model_option_names() -> list[str]:

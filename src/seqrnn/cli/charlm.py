@@ -137,7 +137,7 @@ def _train(args: argparse.Namespace) -> int:
           file=sys.stderr)
     if args.sample_length > 0:
         lm = charlm.LanguageModel.load(run_dir)
-        print(lm.sample("The ", args.sample_length, seed=args.seed))
+        print(lm.sample(lm.default_prime(), args.sample_length, seed=args.seed))
     return 0
 
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqrnn.errors import UserError
-from seqrnn.nn import CELLS, make_recurrent
+from seqrnn.nn import CELL_TYPES, make_recurrent
 
 INPUTS = ("onehot", "embedding")
 IMPLS = ("fused", "explicit")
@@ -41,7 +41,7 @@ class CharLMConfig:
                 raise UserError(f"{name} must be positive, got {value}")
         if not 0 <= self.dropout < 1:
             raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
-        for name, value, allowed in (("--cell", self.cell, tuple(CELLS)),
+        for name, value, allowed in (("--cell", self.cell, tuple(CELL_TYPES)),
                                      ("--input", self.input, INPUTS),
                                      ("--impl", self.impl, IMPLS)):
             if value not in allowed:
@@ -91,11 +91,12 @@ class CharLM(nn.Module):
         carried state, so the prefix is never recomputed.
         """
         logits, state = self(prime.view(1, -1))
-        for _ in range(length):
+        for produced in range(1, length + 1):
             next_id = choose_next(logits[0, -1], top_k=top_k, temperature=temperature,
                                   greedy=greedy, generator=generator)
             yield next_id
-            logits, state = self(torch.tensor([[next_id]], device=prime.device), state)
+            if produced < length:
+                logits, state = self(torch.tensor([[next_id]], device=prime.device), state)
 
 
 def choose_next(

@@ -236,7 +236,7 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         grad_norm = float(nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip))
-        value = float(loss)
+        value = float(loss.detach())
         self._check_divergence(p, value, grad_norm)
         self.optimizer.step()
         p.step += 1

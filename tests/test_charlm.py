@@ -1,0 +1,190 @@
+import json
+import math
+
+import pytest
+import torch
+
+from seqrnn import charlm, checkpoint
+from seqrnn.errors import UserError
+from seqrnn.models.charlm import CharLM, CharLMConfig
+from seqrnn.nn.convert import from_torch
+from seqrnn.train import TrainConfig
+
+# A few kilobytes of text with a learnable pattern.
+TEXT = "".join(f"{w} the cat sat on the mat.\n" for w in ["one", "two", "three", "four"] * 40)
+
+
+@pytest.fixture
+def text_file(tmp_path):
+    path = tmp_path / "text.txt"
+    path.write_text(TEXT, encoding="utf-8")
+    return path
+
+
+def small_data(path, **kw):
+    return charlm.CharLMData(text=str(path), batch_size=4, num_steps=16, eval_rows=4, **kw)
+
+
+def small_loop(**kw):
+    base = {"epochs": 3, "lr": 1e-2, "progress": False, "log_every": 2, "seed": 3}
+    return TrainConfig(**{**base, **kw})
+
+
+MODEL = {"hidden_size": 32, "dropout": 0.1}
+
+
+def weights(run_dir, name=checkpoint.LATEST_WEIGHTS):
+    return checkpoint.load_weights(run_dir, name)[0]
+
+
+def test_training_learns_and_writes_a_complete_run_folder(text_file, tmp_path):
+    out = tmp_path / "run"
+    result = charlm.train(small_data(text_file), MODEL, small_loop(epochs=8), out)
+    assert result.stopped == "finished"
+    assert result.best_val_loss < 1.5  # uniform guessing over the vocabulary is ln(20) = 3.0
+    names = {p.name for p in out.iterdir()}
+    assert {"config.json", "vocab.json", "model.safetensors", "latest.safetensors",
+            "train_state.pt", "metrics.jsonl", "loss.png"} <= names
+    assert not any(name.endswith(".tmp") for name in names)
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in records if r["kind"] == "eval"]
+    assert len(evals) == 8  # once per epoch
+    assert evals[-1]["val_bits_per_char"] == pytest.approx(evals[-1]["val_loss"] / math.log(2))
+    assert any(r["kind"] == "train" and r["chars_per_s"] > 0 for r in records)
+    assert (out / "loss.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_same_seed_same_weights(text_file, tmp_path):
+    for name in ("a", "b"):
+        charlm.train(small_data(text_file), MODEL, small_loop(epochs=1), tmp_path / name)
+    a, b = weights(tmp_path / "a"), weights(tmp_path / "b")
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_interrupted_and_resumed_equals_uninterrupted(text_file, tmp_path):
+    charlm.train(small_data(text_file), MODEL, small_loop(), tmp_path / "full")
+    # Stop mid-epoch (8 windows per epoch here), then resume to the end.
+    stopped = charlm.train(small_data(text_file), MODEL, small_loop(max_steps=11),
+                           tmp_path / "cut")
+    assert stopped.stopped == "max_steps" and stopped.step == 11
+    resumed = charlm.resume(tmp_path / "cut", max_steps=None)
+    assert resumed.stopped == "finished"
+    full, cut = weights(tmp_path / "full"), weights(tmp_path / "cut")
+    assert all(torch.equal(full[k], cut[k]) for k in full)
+    steps = [json.loads(line)["step"] for line in (tmp_path / "cut" / "metrics.jsonl").open()]
+    assert steps == sorted(steps)  # records after the checkpoint were not duplicated
+
+
+def test_resume_refuses_a_different_vocabulary(text_file, tmp_path):
+    charlm.train(small_data(text_file), MODEL, small_loop(max_steps=2), tmp_path / "run")
+    other = tmp_path / "other.txt"
+    other.write_text(TEXT.upper())
+    with pytest.raises(UserError, match="different character vocabulary"):
+        charlm.resume(tmp_path / "run", text=str(other))
+
+
+def test_refuses_to_overwrite_a_run(text_file, tmp_path):
+    charlm.train(small_data(text_file), MODEL, small_loop(max_steps=1), tmp_path / "run")
+    with pytest.raises(UserError, match="already holds a run"):
+        charlm.train(small_data(text_file), MODEL, small_loop(max_steps=1), tmp_path / "run")
+
+
+def test_divergence_stops_with_a_clear_message(text_file, tmp_path):
+    with pytest.raises(UserError, match="diverged"):
+        charlm.train(small_data(text_file), MODEL, small_loop(lr=1e6, clip=1e9), tmp_path / "r")
+
+
+def test_truncated_bptt_state_is_carried_and_detached():
+    config = CharLMConfig(vocab_size=5, hidden_size=8, dropout=0.0)
+    task = charlm.CharLMTask(torch.arange(200) % 5, torch.arange(50) % 5,
+                             charlm.CharLMData(batch_size=2, num_steps=4))
+    model = CharLM(config)
+    task.train_loss(model, task.batch(0, 0), 0)
+    h0 = task.state[0].clone()
+    assert not task.state[0].requires_grad
+    task.train_loss(model, task.batch(0, 1), 1)
+    assert not torch.equal(task.state[0], h0)
+    task.train_loss(model, task.batch(0, 0), 0)  # a new epoch starts from zeros
+    assert torch.equal(task.state[0], h0)
+
+
+def test_explicit_and_fused_give_the_same_results():
+    torch.manual_seed(0)
+    fused = CharLM(CharLMConfig(vocab_size=7, hidden_size=12, num_layers=2, dropout=0.0))
+    explicit = CharLM(CharLMConfig(vocab_size=7, hidden_size=12, num_layers=2, dropout=0.0,
+                                   impl="explicit"))
+    explicit.rnn.load_state_dict(from_torch(fused.rnn).state_dict())
+    explicit.head.load_state_dict(fused.head.state_dict())
+    ids = torch.randint(0, 7, (3, 9))
+    a, (ha, ca) = fused(ids)
+    b, (hb, cb) = explicit(ids)
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(ca, cb, atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("input_kind", ["onehot", "embedding"])
+def test_every_cell_and_input_trains_a_step(cell, input_kind):
+    model = CharLM(CharLMConfig(vocab_size=6, cell=cell, input=input_kind, hidden_size=8))
+    logits, _ = model(torch.randint(0, 6, (2, 5)))
+    assert logits.shape == (2, 5, 6)
+    logits.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
+def test_sampling_and_evaluation_from_a_trained_run(text_file, tmp_path):
+    charlm.train(small_data(text_file), MODEL, small_loop(epochs=8), tmp_path / "run")
+    lm = charlm.LanguageModel.load(tmp_path / "run")
+    text = lm.sample("one the ", 40, seed=7)
+    assert text.startswith("one the ") and len(text) == 48
+    assert lm.sample("one the ", 40, seed=7) == text  # seeded: repeatable
+    assert set(text) <= set(TEXT)
+    greedy = lm.sample("two the c", 10, greedy=True)
+    assert greedy == "two the cat sat on "
+    metrics = lm.evaluate(TEXT[:400])
+    assert metrics["characters"] > 300 and metrics["unknown_chars"] == 0
+    assert metrics["bits_per_char"] == pytest.approx(metrics["loss"] / math.log(2))
+    assert metrics["perplexity"] == pytest.approx(math.exp(metrics["loss"]))
+    with_unknown = lm.evaluate(TEXT[:400] + "XYZ" + TEXT[:100])
+    assert with_unknown["unknown_chars"] == 3 and with_unknown["unknown_set"] == ["X", "Y", "Z"]
+
+
+def test_prime_with_unseen_characters(text_file, tmp_path):
+    charlm.train(small_data(text_file), MODEL, small_loop(max_steps=1), tmp_path / "run")
+    lm = charlm.LanguageModel.load(tmp_path / "run")
+    with pytest.raises(UserError, match=r"never saw: \['Q', 'Z'\]"):
+        lm.sample("ZQ the", 5)
+
+
+def test_generation_does_not_recompute_the_prefix(monkeypatch):
+    model = CharLM(CharLMConfig(vocab_size=5, hidden_size=8)).eval()
+    lengths = []
+    forward = model.forward
+
+    def spy(ids, state=None):
+        lengths.append(ids.shape[1])
+        return forward(ids, state)
+
+    monkeypatch.setattr(model, "forward", spy)
+    list(model.generate(torch.tensor([1, 2, 3, 4]), 6, generator=torch.Generator().manual_seed(0)))
+    assert lengths == [4, 1, 1, 1, 1, 1]
+
+
+@pytest.mark.parametrize("bad", [{"hidden_size": 0}, {"num_layers": -1}, {"dropout": 1.0},
+                                 {"cell": "transformer"}])
+def test_bad_model_options(bad):
+    with pytest.raises(UserError):
+        CharLMConfig(vocab_size=5, **bad)
+
+
+def test_hamlet_integration(real_data_dir, monkeypatch, tmp_path):
+    """The real Hamlet: a few steps of the lecture's layout train and sample."""
+    monkeypatch.setenv("SEQRNN_DATA", str(real_data_dir))
+    data = charlm.CharLMData(text="hamlet", batch_size=16, num_steps=50)
+    result = charlm.train(data, {"hidden_size": 64}, small_loop(epochs=1, max_steps=30,
+                                                              lr=5e-3), tmp_path / "run")
+    assert result.step == 30
+    assert result.best_val_loss < math.log(65) - 0.5  # learned the character frequencies at least
+    lm = charlm.LanguageModel.load(tmp_path / "run")
+    assert len(lm.vocab) in (64, 65)
+    assert lm.sample("The ", 50, seed=0).startswith("The ")

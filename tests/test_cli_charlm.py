@@ -1,0 +1,142 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from seqrnn.cli import main
+
+TEXT = "".join(f"{w} the cat sat on the mat.\n" for w in ["one", "two", "three", "four"] * 30)
+SMALL = ["--batch-size", "4", "--num-steps", "16", "--hidden-size", "24", "--lr", "0.01",
+         "--quiet", "--eval-rows", "4"]
+
+
+@pytest.fixture
+def text_file(tmp_path):
+    path = tmp_path / "text.txt"
+    path.write_text(TEXT)
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory):
+    root = tmp_path_factory.mktemp("trained")
+    (root / "text.txt").write_text(TEXT)
+    assert main(["charlm", "train", "--text", str(root / "text.txt"), "--out", str(root / "run"),
+                 "--epochs", "4", "--sample-length", "0", *SMALL]) == 0
+    return root / "run"
+
+
+@pytest.fixture
+def trained(trained_once, tmp_path):
+    """A private copy of a trained run folder, free to damage."""
+    return Path(shutil.copytree(trained_once, tmp_path / "run"))
+
+
+def error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    return err.splitlines()[-1]
+
+
+def test_version_and_help(capsys):
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.startswith("seqrnn ")
+    assert main(["charlm", "train", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--hidden-size" in out and "(default: 128)" in out and "--resume" in out
+
+
+def test_train_prints_a_sample(tmp_path, capsys):
+    (tmp_path / "t.txt").write_text("The " + TEXT)
+    code = main(["charlm", "train", "--text", str(tmp_path / "t.txt"), "--out",
+                 str(tmp_path / "r"), "--epochs", "2", "--sample-length", "30", *SMALL])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("The ") and len(out.rstrip("\n")) == 34
+
+
+def test_sample_streams_and_is_repeatable(trained, capsys):
+    args = ["charlm", "sample", "--model", str(trained), "--prime", "one ", "--length", "25",
+            "--seed", "3", "--quiet"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0
+    assert capsys.readouterr().out == first
+    assert first.startswith("one ") and len(first) == 4 + 25 + 1
+    assert main([*args[:-1], "--num-samples", "2"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("--- sample") == 2
+
+
+def test_evaluate_prints_json(trained, text_file, capsys):
+    assert main(["charlm", "evaluate", "--model", str(trained), "--text", str(text_file)]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert set(metrics) >= {"loss", "bits_per_char", "perplexity", "characters", "unknown_chars"}
+    assert metrics["characters"] > len(TEXT) - 40 and metrics["unknown_chars"] == 0
+
+
+def test_resume_extends_a_run(trained, capsys):
+    assert main(["charlm", "train", "--resume", str(trained), "--epochs", "5",
+                 "--sample-length", "0", "--quiet"]) == 0
+    assert "at step" in capsys.readouterr().err
+    code = main(["charlm", "train", "--resume", str(trained), "--hidden-size", "8", "--quiet"])
+    assert code == 2
+    assert "drop --hidden-size" in error_line(capsys)
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        (lambda p: p.write_text(""), [], "empty"),
+        (lambda p: p.write_text("short text"), [], "too short"),
+        (lambda p: p.write_bytes(b"\x00\x01\x02binary" * 50), [], "--encoding"),
+        (lambda p: p.write_bytes("café ".encode("latin-1") * 200), [], "--encoding"),
+        (lambda p: p.mkdir(), [], "directory"),
+        (lambda p: None, [], "no such file"),
+        (lambda p: p.write_text(TEXT), ["--hidden-size", "0"], "--hidden-size must be positive"),
+        (lambda p: p.write_text(TEXT), ["--batch-size", "-1"], "--batch-size must be"),
+        (lambda p: p.write_text(TEXT), ["--epochs", "0"], "--epochs must be positive"),
+        (lambda p: p.write_text(TEXT), ["--val-fraction", "1.5"], "--val-fraction"),
+    ],
+)
+def test_bad_training_input(tmp_path, capsys, setup, args, message):
+    path = tmp_path / "input"
+    setup(path)
+    out = tmp_path / "run"
+    base = ["charlm", "train", "--text", str(path), "--out", str(out), "--quiet",
+            "--batch-size", "4", "--num-steps", "16"]
+    assert main([*base, *args]) == 2
+    assert message in error_line(capsys)
+    assert not out.exists() or not any(out.iterdir())  # nothing half-written
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda run: (run / "model.safetensors").unlink(), "model.safetensors is missing"),
+        (lambda run: (run / "model.safetensors").write_bytes(b"xx"), "corrupt or truncated"),
+        (lambda run: (run / "config.json").write_text("{"), "config.json is corrupt"),
+        (lambda run: (run / "vocab.json").write_text('{"chars": ["a", "b"]}'), "mixed up"),
+    ],
+)
+def test_damaged_model_folder(trained, capsys, damage, message):
+    damage(trained)
+    assert main(["charlm", "sample", "--model", str(trained), "--length", "5"]) == 2
+    assert message in error_line(capsys)
+
+
+def test_missing_model_folder_and_unseen_prime(trained, tmp_path, capsys):
+    assert main(["charlm", "sample", "--model", str(tmp_path / "nope")]) == 2
+    assert "not found" in error_line(capsys)
+    assert main(["charlm", "sample", "--model", str(trained), "--prime", "QZ"]) == 2
+    assert "never saw" in error_line(capsys)
+    assert capsys.readouterr().out == ""
+
+
+def test_resume_with_a_different_vocabulary(trained, tmp_path, capsys):
+    other = tmp_path / "other.txt"
+    other.write_text(TEXT.upper())
+    assert main(["charlm", "train", "--resume", str(trained), "--text", str(other),
+                 "--quiet"]) == 2
+    assert "different character vocabulary" in error_line(capsys)
