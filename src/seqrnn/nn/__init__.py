@@ -1,0 +1,60 @@
+"""Recurrent networks written out from their equations.
+
+- `cells`: one time step of the Elman RNN (both of the lecture's formulations), LSTM and GRU,
+  and the registry `CELL_TYPES` ("rnn", "lstm", "gru").
+- `layers`: `RecurrentStack`, cells unrolled over time and stacked, with the calling convention of
+  torch.nn.RNN / LSTM / GRU(batch_first=True); `OutputLayer`, y(t) = φ_y(W_hy h(t) + b_y).
+- `convert`: exact weight conversion to and from torch's fused modules, and `make_recurrent`,
+  which returns either implementation.
+"""
+
+from seqrnn.nn.cells import (
+    CELL_TYPES,
+    ConcatElmanCell,
+    ElmanCell,
+    GRUCell,
+    LSTMCell,
+    RecurrentCell,
+    State,
+    cell_class,
+)
+from seqrnn.nn.convert import (
+    IMPLS,
+    TorchWeights,
+    cell_to_torch,
+    copy_from_torch,
+    copy_to_torch,
+    from_torch,
+    load_from_torch,
+    make_recurrent,
+    to_concatenated,
+    to_separate,
+    to_torch,
+)
+from seqrnn.nn.layers import OUTPUT_ACTIVATIONS, OutputLayer, RecurrentStack, unroll
+
+__all__ = [
+    "CELL_TYPES",
+    "IMPLS",
+    "OUTPUT_ACTIVATIONS",
+    "ConcatElmanCell",
+    "ElmanCell",
+    "GRUCell",
+    "LSTMCell",
+    "OutputLayer",
+    "RecurrentCell",
+    "RecurrentStack",
+    "State",
+    "TorchWeights",
+    "cell_class",
+    "cell_to_torch",
+    "copy_from_torch",
+    "copy_to_torch",
+    "from_torch",
+    "load_from_torch",
+    "make_recurrent",
+    "to_concatenated",
+    "to_separate",
+    "to_torch",
+    "unroll",
+]
