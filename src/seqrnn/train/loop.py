@@ -137,6 +137,40 @@ class TrainResult:
     last_eval: dict[str, float]
 
 
+def build_optimizers(model: nn.Module, lr: float) -> list[torch.optim.Optimizer]:
+    """Adam for dense parameters; SparseAdam for embeddings built with sparse=True.
+
+    A sparse embedding's gradient holds only the rows a batch used, and
+    SparseAdam updates only those rows (lazy Adam): with a 100,000-word
+    vocabulary that is most of the optimizer's work saved.
+    """
+    sparse = {id(m.weight): m.weight for m in model.modules()
+              if isinstance(m, nn.Embedding) and m.sparse}
+    dense = [p for p in model.parameters() if id(p) not in sparse]
+    optimizers: list[torch.optim.Optimizer] = [torch.optim.Adam(dense, lr=lr)]
+    if sparse:
+        optimizers.append(torch.optim.SparseAdam(list(sparse.values()), lr=lr))
+    return optimizers
+
+
+def clip_gradients(parameters, max_norm: float) -> float:
+    """Scale all gradients so their global norm is at most `max_norm`; return the norm before.
+
+    torch's clip_grad_norm_ cannot take sparse gradients; this does the same for both.
+    """
+    params = [p for p in parameters if p.grad is not None]
+    grads = [p.grad for p in params]
+    if not any(g.is_sparse for g in grads):
+        return float(nn.utils.clip_grad_norm_(params, max_norm))
+    squares = [g.coalesce().values().pow(2).sum() if g.is_sparse else g.pow(2).sum()
+               for g in grads]
+    norm = torch.stack(squares).sum().sqrt()
+    scale = (max_norm / (norm + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(scale)
+    return float(norm)
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
@@ -152,7 +186,7 @@ class Trainer:
         self.config = config
         self.run_dir = Path(run_dir)
         self.device = resolve_device(config.device)
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+        self.optimizers = build_optimizers(model, config.lr)
         self.progress = Progress()
         self.last_metrics: dict[str, float] = {}
         self._stop_requested = False
@@ -228,17 +262,20 @@ class Trainer:
     def _step(self, p: Progress, total_steps: int) -> tuple[float, int, float]:
         cfg = self.config
         lr = self._lr(p, total_steps)
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
+        for optimizer in self.optimizers:
+            for group in optimizer.param_groups:
+                group["lr"] = lr
         self.model.train()
         batch = self.task.batch(p.epoch, p.index)
         loss, items = self.task.train_loss(self.model, batch, p.index)
-        self.optimizer.zero_grad(set_to_none=True)
+        for optimizer in self.optimizers:
+            optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        grad_norm = float(nn.utils.clip_grad_norm_(self.model.parameters(), cfg.clip))
+        grad_norm = clip_gradients(self.model.parameters(), cfg.clip)
         value = float(loss.detach())
         self._check_divergence(p, value, grad_norm)
-        self.optimizer.step()
+        for optimizer in self.optimizers:
+            optimizer.step()
         p.step += 1
         p.index += 1
         return value, items, grad_norm
@@ -308,7 +345,7 @@ class Trainer:
                                 self.model.state_dict(), p.step)
         state = {
             "progress": asdict(p),
-            "optimizer": self.optimizer.state_dict(),
+            "optimizers": [optimizer.state_dict() for optimizer in self.optimizers],
             "rng_cpu": torch.get_rng_state(),
             "carried": {k: v.detach().cpu() for k, v in self.task.carried_state().items()},
         }
@@ -327,7 +364,8 @@ class Trainer:
             )
         checkpoint.check_strict_load(self.model, weights, self.run_dir)
         self.model.to(self.device)
-        self.optimizer.load_state_dict(state["optimizer"])
+        for optimizer, saved in zip(self.optimizers, state["optimizers"], strict=True):
+            optimizer.load_state_dict(saved)
         torch.set_rng_state(state["rng_cpu"])
         if "rng_cuda" in state and torch.cuda.is_available():
             torch.cuda.set_rng_state_all(state["rng_cuda"])
@@ -338,7 +376,7 @@ class Trainer:
 
     def _log_train(self, window: _Window, bar: tqdm) -> None:
         loss, rate, grad_norm = window.flush()
-        lr = self.optimizer.param_groups[0]["lr"]
+        lr = self.optimizers[0].param_groups[0]["lr"]
         p = self.progress
         self._append_metrics({"kind": "train", "step": p.step, "epoch": p.epoch, "loss": loss,
                               "lr": lr, "grad_norm": grad_norm,

@@ -1,0 +1,180 @@
+"""`seqrnn sentiment train|evaluate|predict`: the many-to-one review classifier."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from seqrnn.cli import options
+from seqrnn.errors import UserError
+
+RESUMABLE = {"epochs", "minutes", "max_steps", "progress", "device", "threads"}
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "sentiment", help="sentiment classifier: train, evaluate, predict",
+        description="A many-to-one recurrent classifier of reviews (IMDb or your own data).",
+    )
+    commands = parser.add_subparsers(dest="sentiment_command", metavar="COMMAND", required=True)
+    _register_train(commands)
+    _register_evaluate(commands)
+    _register_predict(commands)
+
+
+def _register_train(commands) -> None:
+    from seqrnn.models.sentiment import SentimentConfig
+    from seqrnn.sentiment import SentimentData
+
+    p = commands.add_parser("train", help="train a classifier into a run folder",
+                            description="Train a sentiment classifier. Defaults are the "
+                            "lecture's configuration; the test split is never used here.")
+    p.add_argument("--out", default="runs/sentiment",
+                   help="run folder for checkpoints, metrics and plots (default: runs/sentiment)")
+    p.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue the run in RUN_DIR where it stopped (its configuration wins; "
+                   "--epochs, --minutes and --max-steps may extend it)")
+
+    d = p.add_argument_group("data")
+    options.add(d, SentimentData, "data", "the IMDb archive or folder, a CSV/TSV/JSON-lines "
+                "file, or the dataset name imdb")
+    options.add(d, SentimentData, "text_column", "text column of a table (default: text, or "
+                "review for the lecture's CSV)")
+    options.add(d, SentimentData, "label_column", "label column of a table (default: label, or "
+                "sentiment for the lecture's CSV)")
+    options.add(d, SentimentData, "format", "table format when the extension does not say",
+                choices=["csv", "tsv", "jsonl", "json"])
+    options.add(d, SentimentData, "encoding", "encoding of the data files")
+    options.add(d, SentimentData, "val_fraction", "fraction of the training data held out for "
+                "validation (class-balanced, seeded)")
+    options.add(d, SentimentData, "test_fraction", "fraction of a table held out for the test "
+                "(IMDb keeps its official test set)")
+    options.add(d, SentimentData, "on_empty", "rows with empty text: skip and count them, or "
+                "stop with an error", choices=["skip", "error"])
+    options.add(d, SentimentData, "min_freq", "a word needs this many occurrences in the "
+                "training split to get an id")
+    options.add(d, SentimentData, "max_vocab", "keep at most this many words (the most "
+                "frequent)", type=int)
+    options.add(d, SentimentData, "batching", "bucket: batches of similar length, no wasted "
+                "padding; fixed: the lecture's left-padded seq_len matrix",
+                choices=["bucket", "fixed"])
+    options.add(d, SentimentData, "seq_len", "tokens per review: the fixed length, or the cap "
+                "for bucketed batches (the review's last tokens are kept)")
+    options.add(d, SentimentData, "batch_size", "reviews per batch")
+
+    m = p.add_argument_group("model")
+    options.add(m, SentimentConfig, "embedding_dim", "word embedding size")
+    options.add(m, SentimentConfig, "cell", "recurrent cell", choices=["lstm", "gru", "rnn"])
+    options.add(m, SentimentConfig, "hidden_size", "units per recurrent layer and direction")
+    options.add(m, SentimentConfig, "num_layers", "stacked recurrent layers")
+    options.add(m, SentimentConfig, "dropout", "dropout between layers and before the output "
+                "(the lecture's keep probability 0.5 is dropout 0.5)")
+    options.add(m, SentimentConfig, "bidirectional", "also read each review backwards",
+                action="store_true")
+    options.add(m, SentimentConfig, "head", "summary of a review: its last state, or the max "
+                "or mean of its states", choices=["last", "max", "mean"])
+    options.add(m, SentimentConfig, "uniform_init", "the lecture's uniform [-1, 1] embedding "
+                "initialisation", action="store_true")
+    m.add_argument("--dense-embedding", dest="sparse_embedding", action="store_false",
+                   default=None, help="dense embedding gradients and Adam over every row "
+                   "(default: sparse gradients and lazy Adam over the rows a batch uses)")
+
+    options.add_train_loop_flags(p)
+    p.set_defaults(run=_train)
+
+
+def _register_evaluate(commands) -> None:
+    p = commands.add_parser("evaluate", help="accuracy, precision, recall, F1, ROC AUC",
+                            description="Score a trained classifier on a split of a data set; "
+                            "prints one JSON object.")
+    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
+    p.add_argument("--data", help="data set to score (default: the one the model trained on)")
+    p.add_argument("--split", default="test", choices=["train", "val", "test"],
+                   help="which split, drawn as in training (default: test)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
+                   help="where to run (default: cpu)")
+    p.set_defaults(run=_evaluate)
+
+
+def _register_predict(commands) -> None:
+    p = commands.add_parser("predict", help="label and probability of texts",
+                            description="Classify texts given as arguments, in --file (one per "
+                            "line), or on standard input (one per line).")
+    p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
+    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
+    p.add_argument("--file", help="a UTF-8 file with one text per line")
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per line: text, label, probability, p_positive")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
+                   help="where to run (default: cpu)")
+    p.set_defaults(run=_predict)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from seqrnn import sentiment
+    from seqrnn.models.sentiment import SentimentConfig
+    from seqrnn.train import TrainConfig
+
+    loop = options.chosen(args, TrainConfig)
+    loop["progress"] = not args.quiet
+    if args.resume:
+        extra = (set(loop) - RESUMABLE) | set(options.chosen(args, SentimentConfig))
+        extra |= set(options.chosen(args, sentiment.SentimentData)) - {"data"}
+        if extra:
+            flags = ", ".join("--" + name.replace("_", "-") for name in sorted(extra))
+            raise UserError(f"--resume keeps the run's configuration; drop {flags}")
+        result = sentiment.resume(args.resume, data_path=args.data, **loop)
+        run_dir = args.resume
+    else:
+        data = sentiment.SentimentData(**options.chosen(args, sentiment.SentimentData))
+        result = sentiment.train(data, options.chosen(args, SentimentConfig), TrainConfig(**loop),
+                                 args.out)
+        run_dir = args.out
+    accuracy = result.last_eval.get("accuracy")
+    print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
+          f"validation loss {result.best_val_loss:.4f}"
+          + (f", last validation accuracy {accuracy:.4f}" if accuracy is not None else "")
+          + f"; run folder {run_dir}", file=sys.stderr)
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from seqrnn.sentiment import evaluate
+
+    print(json.dumps(evaluate(args.model, args.data, args.split, device=args.device)))
+    return 0
+
+
+def _read_texts(args: argparse.Namespace) -> list[str]:
+    if args.texts and args.file:
+        raise UserError("give texts as arguments or with --file, not both")
+    if args.texts:
+        return args.texts
+    if args.file:
+        try:
+            with open(args.file, encoding="utf-8") as f:
+                return [line.rstrip("\n") for line in f]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot read --file {args.file}: {exc}") from exc
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UserError("no texts: give them as arguments, with --file, or on standard input")
+    return [line.rstrip("\n") for line in sys.stdin]
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from seqrnn.sentiment import SentimentClassifier
+
+    clf = SentimentClassifier.load(args.model, device=args.device)
+    texts = _read_texts(args)
+    positive = clf.predict_proba(texts)[:, 1] if texts else []
+    for text, p in zip(texts, positive, strict=True):
+        label = clf.classes_[int(p >= 0.5)]
+        probability = p if p >= 0.5 else 1 - p
+        if args.json:
+            print(json.dumps({"text": text, "label": str(label), "probability": float(probability),
+                              "p_positive": float(p)}))
+        else:
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            print(f"{label}\t{probability:.3f}\t{shown}")
+    return 0

@@ -1,0 +1,139 @@
+"""A many-to-one recurrent classifier (the lecture's SentimentRNN).
+
+The network reads a review word by word and turns one summary of it (its last
+real state, or its states pooled over the real words) into one logit. No I/O.
+
+Batches may be padded on either side (id 0); the real words of a row are one
+contiguous span, found from the padding mask. Every batch starts from a zero
+state: reviews are independent, so no state is carried between them (the
+lecture carried it, leaking one batch of reviews into the next).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from seqrnn.errors import UserError
+from seqrnn.nn import CELL_TYPES
+
+PAD_ID = 0
+HEADS = ("last", "max", "mean")
+_FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+@dataclass(frozen=True)
+class SentimentConfig:
+    """Architecture; saved as JSON beside the weights. Defaults are the lecture's."""
+
+    vocab_size: int
+    embedding_dim: int = 256
+    cell: str = "lstm"
+    hidden_size: int = 128
+    num_layers: int = 1
+    dropout: float = 0.5  # the lecture's keep probability 0.5
+    bidirectional: bool = False
+    head: str = "last"
+    uniform_init: bool = False  # the lecture's embedding init: uniform in [-1, 1]
+    sparse_embedding: bool = True  # sparse gradients: the optimizer touches only used rows
+
+    def __post_init__(self) -> None:
+        sizes = {"vocab size": self.vocab_size, "--embedding-dim": self.embedding_dim,
+                 "--hidden-size": self.hidden_size, "--num-layers": self.num_layers}
+        for name, value in sizes.items():
+            if value <= 0:
+                raise UserError(f"{name} must be positive, got {value}")
+        if not 0 <= self.dropout < 1:
+            raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
+        for name, value, allowed in (("--cell", self.cell, tuple(CELL_TYPES)),
+                                     ("--head", self.head, HEADS)):
+            if value not in allowed:
+                raise UserError(f"unknown {name} {value!r}: use one of {', '.join(allowed)}")
+
+
+def real_span(tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Mask of real tokens (B, T), first real position (B,) and number of real tokens (B,)."""
+    mask = tokens != PAD_ID  # (B, T)
+    lengths = mask.sum(dim=1).clamp(min=1)  # an all-padding row reads position 0
+    first = mask.to(torch.int8).argmax(dim=1)  # first True; 0 when there is none
+    return mask, first, lengths
+
+
+def reverse_within_span(x: torch.Tensor, first: torch.Tensor, lengths: torch.Tensor):
+    """Reverse each row's real span in place of position, leaving padding where it is.
+
+    x (B, T, ...). Position t of a span [s, s + L) goes to 2s + L - 1 - t; applying
+    the function twice gives x back. This lets a backward-direction layer run on
+    the fast unpacked path and still read each review from its real last word.
+    """
+    positions = torch.arange(x.shape[1], device=x.device).unsqueeze(0)  # (1, T)
+    s, n = first.unsqueeze(1), lengths.unsqueeze(1)  # (B, 1)
+    inside = (positions >= s) & (positions < s + n)
+    index = torch.where(inside, 2 * s + n - 1 - positions, positions)  # (B, T)
+    return x.gather(1, index.view(*index.shape, *([1] * (x.dim() - 2))).expand_as(x))
+
+
+class SentimentRNN(nn.Module):
+    def __init__(self, config: SentimentConfig):
+        super().__init__()
+        self.config = config
+        self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim,
+                                      padding_idx=PAD_ID, sparse=config.sparse_embedding)
+        if config.uniform_init:
+            nn.init.uniform_(self.embedding.weight, -1.0, 1.0)
+            with torch.no_grad():
+                self.embedding.weight[PAD_ID].zero_()
+        fused = _FUSED[config.cell]
+        directions = 2 if config.bidirectional else 1
+        # One fused single-layer module per layer and direction: the backward
+        # direction reads reversed spans, which torch's own bidirectional mode
+        # cannot do without packing (slow on the CPU).
+        self.layers = nn.ModuleList(
+            nn.ModuleList(
+                fused(config.embedding_dim if k == 0 else config.hidden_size * directions,
+                      config.hidden_size, batch_first=True)
+                for _ in range(directions)
+            )
+            for k in range(config.num_layers)
+        )
+        self.dropout = nn.Dropout(config.dropout)
+        self.head = nn.Linear(config.hidden_size * directions, 1)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens (B, T) int64, padded with 0 on either side -> logits (B,)."""
+        return self.head(self.dropout(self.summary(tokens))).squeeze(-1)
+
+    def states(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The top layer's states (B, T, H * directions), each batch from a zero state."""
+        _, first, lengths = real_span(tokens)
+        x = self.embedding(tokens)  # (B, T, E)
+        for k, directions in enumerate(self.layers):
+            if k > 0:
+                x = self.dropout(x)
+            outputs = [directions[0](x)[0]]  # (B, T, H)
+            if len(directions) == 2:
+                backward, _ = directions[1](reverse_within_span(x, first, lengths))
+                outputs.append(reverse_within_span(backward, first, lengths))
+            x = torch.cat(outputs, dim=-1)
+        return x
+
+    def summary(self, tokens: torch.Tensor) -> torch.Tensor:
+        """One vector per review (B, H * directions), chosen by the head."""
+        mask, first, lengths = real_span(tokens)
+        states = self.states(tokens)  # (B, T, D)
+        if self.config.head == "last":
+            last = (first + lengths - 1).view(-1, 1, 1).expand(-1, 1, states.shape[-1])
+            forward_last = states.gather(1, last).squeeze(1)  # (B, D)
+            if not self.config.bidirectional:
+                return forward_last
+            # The backward direction has read the whole review when it reaches the first word.
+            h = self.config.hidden_size
+            start = first.view(-1, 1, 1).expand(-1, 1, states.shape[-1])
+            backward_first = states.gather(1, start).squeeze(1)
+            return torch.cat([forward_last[:, :h], backward_first[:, h:]], dim=-1)
+        mask = mask.unsqueeze(-1)  # (B, T, 1)
+        if self.config.head == "max":
+            return states.masked_fill(~mask, float("-inf")).amax(dim=1).nan_to_num(0.0)
+        return (states * mask).sum(dim=1) / lengths.unsqueeze(-1)

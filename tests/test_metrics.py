@@ -1,0 +1,29 @@
+import numpy as np
+import pytest
+
+from seqrnn.metrics import binary_metrics, roc_auc
+
+
+def test_roc_auc_by_pair_counting():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 200)
+    scores = np.round(rng.random(200), 1)  # many ties
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    assert roc_auc(labels, scores) == pytest.approx(wins / (len(pos) * len(neg)))
+
+
+def test_roc_auc_extremes():
+    assert roc_auc([0, 0, 1, 1], [0.1, 0.2, 0.8, 0.9]) == 1.0
+    assert roc_auc([0, 0, 1, 1], [0.9, 0.8, 0.2, 0.1]) == 0.0
+    assert np.isnan(roc_auc([1, 1], [0.1, 0.2]))
+
+
+def test_binary_metrics_counts():
+    m = binary_metrics([1, 1, 1, 0, 0], [0.9, 0.6, 0.2, 0.7, 0.1])
+    assert m["confusion_matrix"] == [[1, 1], [1, 2]]
+    assert m["accuracy"] == pytest.approx(3 / 5)
+    assert m["precision"] == pytest.approx(2 / 3)
+    assert m["recall"] == pytest.approx(2 / 3)
+    assert m["f1"] == pytest.approx(2 / 3)
+    assert m["examples"] == 5
