@@ -445,6 +445,7 @@ class SentimentClassifier:
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """The predicted label of each text, as given to fit (or as named in the data)."""
+        self._check_fitted()
         return self.classes_[(self.predict_proba(texts)[:, 1] >= 0.5).astype(int)]
 
     def score(self, texts: Sequence[str], labels: Sequence) -> float:
@@ -461,17 +462,23 @@ class SentimentClassifier:
         tokens = tokenize(text)
         ids = self.vocab_.encode(tokens) or [UNK_ID]
         model = self.model_
-        device = next(model.parameters()).device
-        x = torch.tensor([ids], device=device)  # (1, T)
-        config = model.config
-        if config.head == "last" and not config.bidirectional:
+        running = (model.config.head == "last" and not model.config.bidirectional
+                   and self.batching == "bucket" and len(ids) <= self.seq_len)
+        if running:
+            x = torch.tensor([ids], device=next(model.parameters()).device)  # (1, T)
             states = model.states(x)  # (1, T, H): the state after each prefix
-            probs = torch.sigmoid(model.head(states)).view(-1)
+            probs = torch.sigmoid(model.head(states)).view(-1).double().cpu().numpy()
         else:
-            # Pooled or bidirectional summaries are not running values: score each prefix.
-            n = len(ids)
-            prefixes = torch.zeros((n, n), dtype=torch.int64, device=device)  # (T, T)
-            for t in range(n):
-                prefixes[t, : t + 1] = x[0, : t + 1]
-            probs = torch.sigmoid(model(prefixes))
-        return tokens or ["<empty>"], probs.double().cpu().numpy()
+            # Pooled, bidirectional, left-padded or truncated summaries are not
+            # running values: score each prefix as a review of its own.
+            probs = self._score_ids([ids[: t + 1] for t in range(len(ids))])
+        return tokens or ["<empty>"], probs
+
+    def _score_ids(self, sequences: list[list[int]]) -> np.ndarray:
+        lengths = np.array([len(seq) for seq in sequences], dtype=np.int64)
+        offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        encoded = EncodedTexts(ids=np.concatenate(sequences).astype(np.int64), offsets=offsets)
+        _, data, loop = self._configs()
+        batches = ReviewBatches(encoded, data, shuffle=False, seed=loop.seed)
+        return predict_probabilities(self.model_, batches)
