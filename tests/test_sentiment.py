@@ -157,7 +157,8 @@ def test_train_resume_and_evaluate_a_csv(tmp_path):
     assert metrics["split"] == "test" and metrics["examples"] == 60  # 20% of 300
     assert metrics["accuracy"] > 0.9 and metrics["roc_auc"] > 0.95
     assert sum(map(sum, metrics["confusion_matrix"])) == 60
-    records = [json.loads(line) for line in open(tmp_path / "full" / "metrics.jsonl")]
+    lines = (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
     assert [r["val_accuracy"] for r in records if r["kind"] == "eval"][-1] > 0.9
 
 

@@ -1,0 +1,154 @@
+import io
+import json
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from seqrnn.cli import main
+from tests.test_sentiment import reviews, write_csv
+
+SMALL = ["--hidden-size", "16", "--embedding-dim", "16", "--batch-size", "20", "--lr", "0.01",
+         "--dropout", "0.1", "--quiet"]
+
+
+def make_archive(path: Path, n_per_class: int = 60) -> Path:
+    """A miniature aclImdb_v1.tar.gz with the official layout (and an unsup folder)."""
+    texts, labels = reviews(4 * n_per_class)
+    with tarfile.open(path, "w:gz") as tar:
+        for i, (text, label) in enumerate(zip(texts, labels, strict=True)):
+            split = "train" if i < 2 * n_per_class else "test"
+            for folder, body in ((f"{split}/{label}", text), ("train/unsup", "unlabeled")):
+                data = body.encode()
+                info = tarfile.TarInfo(f"aclImdb/{folder}/{i}_{7 if label == 'pos' else 2}.txt")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sentiment")
+    archive = make_archive(root / "aclImdb_v1.tar.gz")
+    assert main(["sentiment", "train", "--data", str(archive), "--out", str(root / "run"),
+                 "--epochs", "8", *SMALL]) == 0
+    return root / "run", archive
+
+
+@pytest.fixture
+def trained(trained_once, tmp_path):
+    run, archive = trained_once
+    return Path(shutil.copytree(run, tmp_path / "run")), archive
+
+
+def error_line(capsys) -> str:
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    return err.splitlines()[-1]
+
+
+def test_evaluate_prints_all_metrics(trained, capsys):
+    run, _ = trained
+    assert main(["sentiment", "evaluate", "--model", str(run)]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["examples"] == 120  # the archive's test split
+    assert set(metrics) >= {"accuracy", "precision", "recall", "f1", "roc_auc",
+                            "confusion_matrix"}
+    assert metrics["accuracy"] > 0.9
+
+
+def test_predict_arguments_file_stdin_and_json(trained, tmp_path, capsys, monkeypatch):
+    run, _ = trained
+    assert main(["sentiment", "predict", "--model", str(run), "superb movie", "awful plot",
+                 ""]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split("\t")[0] for line in lines] == ["pos", "neg", lines[2].split("\t")[0]]
+    (tmp_path / "in.txt").write_text("loved it\nhated it\nzzz unknown words\n")
+    assert main(["sentiment", "predict", "--model", str(run), "--file",
+                 str(tmp_path / "in.txt"), "--json"]) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["label"] for r in rows[:2]] == ["pos", "neg"] and len(rows) == 3
+    assert all(0.5 <= r["probability"] <= 1 for r in rows)
+    monkeypatch.setattr("sys.stdin", io.StringIO("wonderful\nterrible\n"))
+    assert main(["sentiment", "predict", "--model", str(run), "--json"]) == 0
+    assert [json.loads(x)["label"] for x in capsys.readouterr().out.splitlines()] == ["pos", "neg"]
+
+
+def test_resume_extends_and_refuses_changes(trained, capsys):
+    run, archive = trained
+    assert main(["sentiment", "train", "--resume", str(run), "--data", str(archive),
+                 "--epochs", "9", "--quiet"]) == 0
+    assert main(["sentiment", "train", "--resume", str(run), "--cell", "gru"]) == 2
+    assert "drop --cell" in error_line(capsys)
+
+
+def test_a_language_model_is_refused(tmp_path, capsys):
+    text = tmp_path / "t.txt"
+    text.write_text("abc def ghi\n" * 200)
+    assert main(["charlm", "train", "--text", str(text), "--out", str(tmp_path / "lm"),
+                 "--max-steps", "1", "--batch-size", "4", "--num-steps", "8", "--quiet",
+                 "--sample-length", "0"]) == 0
+    assert main(["sentiment", "predict", "--model", str(tmp_path / "lm"), "hello"]) == 2
+    assert "holds a charlm model, not a sentiment model" in error_line(capsys)
+
+
+def _table(tmp_path, name, rows, header="review,sentiment"):
+    path = tmp_path / name
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def _latin1(path):
+    path.write_bytes("review,sentiment\ncafé,1\nbad,0\n".encode("latin-1"))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "extra", "message"),
+    [
+        (lambda t: t / "missing.csv", [], "no such file"),
+        (lambda t: (t / "empty_dir").mkdir() or t / "empty_dir", [], "aclImdb"),
+        (lambda t: _table(t, "cols.csv", ["good,1"] * 50, header="x,y"), [], "column"),
+        (lambda t: _table(t, "three.csv", ["a b,1", "c d,0", "e f,2"] * 20), [],
+         "exactly two"),
+        (lambda t: _table(t, "one.csv", ["a b,1"] * 40), [], "exactly two"),
+        (lambda t: _table(t, "empty.csv", ['"",1', "a b,0", "c,1"] * 30),
+         ["--on-empty", "error"], "empty"),
+        (lambda t: _latin1(t / "latin.csv"), [], "--encoding"),
+        (lambda t: _table(t, "ok.csv", ["a b,1", "c d,0"] * 30), ["--seq-len", "0"],
+         "--seq-len must be positive"),
+        (lambda t: _table(t, "ok.csv", ["a b,1", "c d,0"] * 30), ["--hidden-size", "-3"],
+         "--hidden-size must be positive"),
+    ],
+)
+def test_bad_data(tmp_path, capsys, make, extra, message):
+    path = make(tmp_path)
+    out = tmp_path / "run"
+    assert main(["sentiment", "train", "--data", str(path), "--out", str(out), "--quiet",
+                 *extra]) == 2
+    assert message in error_line(capsys)
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_empty_rows_are_skipped_and_counted(tmp_path, capsys):
+    texts, labels = reviews(100)
+    write_csv(tmp_path / "r.csv", texts + ["", ""], labels + ["pos", "neg"])
+    assert main(["sentiment", "train", "--data", str(tmp_path / "r.csv"), "--out",
+                 str(tmp_path / "run"), "--max-steps", "2", *SMALL[:-1]]) == 0
+    assert "skipped 2 rows with empty text" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda run: (run / "model.safetensors").write_bytes(b"\x00" * 10), "corrupt"),
+        (lambda run: (run / "vocab.json").unlink(), "vocab.json is missing"),
+        (lambda run: (run / "labels.json").write_text("[]"), "label map"),
+    ],
+)
+def test_corrupt_model_folder(trained, capsys, damage, message):
+    run, _ = trained
+    damage(run)
+    assert main(["sentiment", "predict", "--model", str(run), "good"]) == 2
+    assert message in error_line(capsys)
