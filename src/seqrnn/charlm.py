@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,36 +22,15 @@ import torch
 import torch.nn.functional as F
 
 from seqrnn import checkpoint
+from seqrnn.configs import CharLMData
 from seqrnn.data.stream import StreamBatches
-from seqrnn.data.text import CharVocab, load_text, split_sizes, split_text
+from seqrnn.data.text import CharVocab, load_text, split_text
 from seqrnn.errors import UserError
 from seqrnn.models.charlm import CharLM, CharLMConfig
 from seqrnn.train import TrainConfig, Trainer, TrainResult
 from seqrnn.train.loop import resolve_device
 
 KIND = "charlm"
-
-
-@dataclass(frozen=True)
-class CharLMData:
-    """Which text, how it is split, and the truncated-BPTT layout. Defaults are the lecture's."""
-
-    text: str = "hamlet"
-    encoding: str = "utf-8"
-    val_fraction: float = 0.1
-    test_fraction: float = 0.0
-    batch_size: int = 64
-    num_steps: int = 100
-    eval_rows: int = 32
-
-    def __post_init__(self) -> None:
-        split_sizes(1_000_000, self.val_fraction, self.test_fraction)  # validates the fractions
-        for flag, value in (("--batch-size", self.batch_size), ("--num-steps", self.num_steps),
-                            ("--eval-rows", self.eval_rows)):
-            if value <= 0:
-                raise UserError(f"{flag} must be positive, got {value}")
-        if self.val_fraction == 0:
-            raise UserError("--val-fraction must be above 0: training selects on validation loss")
 
 
 def detach_state(state):

@@ -17,7 +17,7 @@ import inspect
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 from seqrnn import checkpoint
 from seqrnn.atomic import write_json
+from seqrnn.configs import SentimentData
 from seqrnn.data.reviews import LabeledTexts, LabelMap, load_sentiment, split_balanced
 from seqrnn.data.sequences import EncodedTexts, LengthBatches, encode_texts, fixed_length, pad_rows
 from seqrnn.data.tokenize import iter_tokenized, tokenize
@@ -40,34 +41,6 @@ KIND = "sentiment"
 LABELS_FILE = "labels.json"
 BATCHINGS = ("bucket", "fixed")
 SPLITS = ("train", "val", "test")
-
-
-@dataclass(frozen=True)
-class SentimentData:
-    """Where the reviews come from, how they become batches. Defaults are the lecture's."""
-
-    data: str = "imdb"
-    text_column: str | None = None
-    label_column: str | None = None
-    format: str | None = None
-    encoding: str = "utf-8"
-    val_fraction: float = 0.1
-    test_fraction: float = 0.2  # tables only; IMDb keeps its official test set
-    on_empty: str = "skip"
-    min_freq: int = 1
-    max_vocab: int | None = None
-    batching: str = "bucket"
-    seq_len: int = 200
-    batch_size: int = 100
-
-    def __post_init__(self) -> None:
-        if self.batching not in BATCHINGS:
-            raise UserError(f"unknown --batching {self.batching!r}: use bucket or fixed")
-        for flag, value in (("--seq-len", self.seq_len), ("--batch-size", self.batch_size)):
-            if value <= 0:
-                raise UserError(f"{flag} must be positive, got {value}")
-        if not 0 < self.val_fraction < 1:
-            raise UserError(f"--val-fraction must be above 0 and below 1, got {self.val_fraction}")
 
 
 class ReviewBatches:

@@ -19,11 +19,13 @@ def register(subparsers) -> None:
     _register_train(commands)
     _register_sample(commands)
     _register_evaluate(commands)
+    from seqrnn.cli.charlm_inspect import register_inspect
+
+    register_inspect(commands)
 
 
 def _register_train(commands) -> None:
-    from seqrnn.charlm import CharLMData
-    from seqrnn.models.charlm import CharLMConfig
+    from seqrnn.configs import CharLMConfig, CharLMData
 
     p = commands.add_parser("train", help="train a model into a run folder",
                             description="Train a character language model. Defaults are the "
@@ -112,8 +114,7 @@ def _weights_file(which: str) -> str:
 
 def _train(args: argparse.Namespace) -> int:
     from seqrnn import charlm
-    from seqrnn.models.charlm import CharLMConfig
-    from seqrnn.train import TrainConfig
+    from seqrnn.configs import CharLMConfig, TrainConfig
 
     loop = options.chosen(args, TrainConfig)
     if args.quiet:

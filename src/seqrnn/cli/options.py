@@ -39,7 +39,7 @@ def chosen(args: argparse.Namespace, cls: type) -> dict[str, Any]:
 
 def add_train_loop_flags(parser: argparse.ArgumentParser) -> None:
     """Flags of the shared training loop (TrainConfig), for every trainer."""
-    from seqrnn.train import TrainConfig
+    from seqrnn.configs import TrainConfig
 
     g = parser.add_argument_group("training loop")
     add(g, TrainConfig, "epochs", "passes over the training data")

@@ -24,8 +24,7 @@ def register(subparsers) -> None:
 
 
 def _register_train(commands) -> None:
-    from seqrnn.models.sentiment import SentimentConfig
-    from seqrnn.sentiment import SentimentData
+    from seqrnn.configs import SentimentConfig, SentimentData
 
     p = commands.add_parser("train", help="train a classifier into a run folder",
                             description="Train a sentiment classifier. Defaults are the "
@@ -113,8 +112,7 @@ def _register_predict(commands) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from seqrnn import sentiment
-    from seqrnn.models.sentiment import SentimentConfig
-    from seqrnn.train import TrainConfig
+    from seqrnn.configs import SentimentConfig, TrainConfig
 
     loop = options.chosen(args, TrainConfig)
     loop["progress"] = not args.quiet

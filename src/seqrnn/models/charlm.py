@@ -7,45 +7,15 @@ and predicts the next one. No I/O here; the vocabulary lives with the data.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqrnn.errors import UserError
-from seqrnn.nn import CELL_TYPES, make_recurrent
+from seqrnn.configs import CharLMConfig
+from seqrnn.nn import make_recurrent
 
-INPUTS = ("onehot", "embedding")
-IMPLS = ("fused", "explicit")
-
-
-@dataclass(frozen=True)
-class CharLMConfig:
-    """Architecture; saved as JSON beside the weights. Defaults are the lecture's."""
-
-    vocab_size: int
-    cell: str = "lstm"
-    hidden_size: int = 128
-    num_layers: int = 1
-    dropout: float = 0.5  # the lecture's keep probability 0.5
-    input: str = "onehot"
-    embedding_dim: int = 64
-    impl: str = "fused"
-
-    def __post_init__(self) -> None:
-        sizes = {"vocab size": self.vocab_size, "--hidden-size": self.hidden_size,
-                 "--num-layers": self.num_layers, "--embedding-dim": self.embedding_dim}
-        for name, value in sizes.items():
-            if value <= 0:
-                raise UserError(f"{name} must be positive, got {value}")
-        if not 0 <= self.dropout < 1:
-            raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
-        for name, value, allowed in (("--cell", self.cell, tuple(CELL_TYPES)),
-                                     ("--input", self.input, INPUTS),
-                                     ("--impl", self.impl, IMPLS)):
-            if value not in allowed:
-                raise UserError(f"unknown {name} {value!r}: use one of {', '.join(allowed)}")
+__all__ = ["CharLM", "CharLMConfig", "choose_next"]
 
 
 class CharLM(nn.Module):

@@ -11,46 +11,14 @@ lecture carried it, leaking one batch of reviews into the next).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import nn
 
-from seqrnn.errors import UserError
-from seqrnn.nn import CELL_TYPES
+from seqrnn.configs import SentimentConfig
 
 PAD_ID = 0
-HEADS = ("last", "max", "mean")
+__all__ = ["SentimentConfig", "SentimentRNN", "real_span", "reverse_within_span"]
 _FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
-
-
-@dataclass(frozen=True)
-class SentimentConfig:
-    """Architecture; saved as JSON beside the weights. Defaults are the lecture's."""
-
-    vocab_size: int
-    embedding_dim: int = 256
-    cell: str = "lstm"
-    hidden_size: int = 128
-    num_layers: int = 1
-    dropout: float = 0.5  # the lecture's keep probability 0.5
-    bidirectional: bool = False
-    head: str = "last"
-    uniform_init: bool = False  # the lecture's embedding init: uniform in [-1, 1]
-    sparse_embedding: bool = True  # sparse gradients: the optimizer touches only used rows
-
-    def __post_init__(self) -> None:
-        sizes = {"vocab size": self.vocab_size, "--embedding-dim": self.embedding_dim,
-                 "--hidden-size": self.hidden_size, "--num-layers": self.num_layers}
-        for name, value in sizes.items():
-            if value <= 0:
-                raise UserError(f"{name} must be positive, got {value}")
-        if not 0 <= self.dropout < 1:
-            raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
-        for name, value, allowed in (("--cell", self.cell, tuple(CELL_TYPES)),
-                                     ("--head", self.head, HEADS)):
-            if value not in allowed:
-                raise UserError(f"unknown {name} {value!r}: use one of {', '.join(allowed)}")
 
 
 def real_span(tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -26,54 +26,12 @@ from tqdm import tqdm
 
 from seqrnn import checkpoint
 from seqrnn.atomic import atomic_open
+from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError
 
 METRICS_FILE = "metrics.jsonl"
 CURVE_FILE = "loss.png"
 EXPLODE_FACTOR = 4.0  # char-rnn stops at 3x the initial loss; smoothing buys some slack
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train; the model's own shape lives in the model's config."""
-
-    epochs: int = 100
-    minutes: float | None = None
-    max_steps: int | None = None
-    lr: float = 1e-3
-    lr_schedule: str = "constant"
-    min_lr_fraction: float = 0.1
-    warmup_steps: int = 0
-    clip: float = 5.0
-    eval_every: int = 0
-    patience: int | None = None
-    log_every: int = 10
-    seed: int = 1
-    device: str = "auto"
-    threads: int | None = None
-    progress: bool = True
-
-    def __post_init__(self) -> None:
-        positive = {"epochs": self.epochs, "lr": self.lr, "clip": self.clip,
-                    "log_every": self.log_every}
-        for name, value in positive.items():
-            if value <= 0:
-                raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
-        optional_positive = {"minutes": self.minutes, "max_steps": self.max_steps,
-                             "patience": self.patience, "threads": self.threads}
-        for name, value in optional_positive.items():
-            if value is not None and value <= 0:
-                raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
-        if self.eval_every < 0 or self.warmup_steps < 0:
-            raise UserError("--eval-every and --warmup-steps must be zero or positive")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise UserError(
-                f"unknown --lr-schedule {self.lr_schedule!r}: use one of {', '.join(LR_SCHEDULES)}"
-            )
-        if not 0 <= self.min_lr_fraction <= 1:
-            raise UserError("--min-lr-fraction must be between 0 and 1")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise UserError(f"unknown --device {self.device!r}: use auto, cpu or cuda")
 
 
 def _constant(progress: float) -> float:
@@ -85,7 +43,7 @@ def _cosine(progress: float) -> float:
 
 
 # Factor in [0, 1] by training progress in [0, 1], before the floor min_lr_fraction.
-LR_SCHEDULES = {"constant": _constant, "cosine": _cosine}
+SCHEDULE_FACTORS = {"constant": _constant, "cosine": _cosine}
 
 
 class Task(Protocol):
@@ -303,7 +261,7 @@ class Trainer:
             fractions.append(p.step / cfg.max_steps)
         if cfg.minutes:
             fractions.append(p.elapsed / (cfg.minutes * 60))
-        factor = LR_SCHEDULES[cfg.lr_schedule](max(fractions))
+        factor = SCHEDULE_FACTORS[cfg.lr_schedule](max(fractions))
         return cfg.lr * (cfg.min_lr_fraction + (1 - cfg.min_lr_fraction) * factor)
 
     # -- evaluation and checkpoints --------------------------------------------
