@@ -50,6 +50,7 @@ def test_train_state_loads_with_weights_only(tmp_path):
     assert torch.equal(loaded["rng"], state["rng"])
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_train_state_refuses_pickled_code(tmp_path):
     import pickle
 
