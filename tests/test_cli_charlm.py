@@ -140,3 +140,29 @@ def test_resume_with_a_different_vocabulary(trained, tmp_path, capsys):
     assert main(["charlm", "train", "--resume", str(trained), "--text", str(other),
                  "--quiet"]) == 2
     assert "different character vocabulary" in error_line(capsys)
+
+
+def test_ctrl_c_saves_and_the_run_resumes(text_file, tmp_path):
+    """A real SIGINT to a training process: it saves, exits with 130, and resumes."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "run"
+    command = [sys.executable, "-m", "seqrnn", "charlm", "train", "--text", str(text_file),
+               "--out", str(run), "--epochs", "100000", "--log-every", "1", *SMALL]
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (run / "metrics.jsonl").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "stopped (interrupted)" in err and f"--resume {run}" in err
+    assert "Traceback" not in err
+    saved_step = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["step"]
+    assert main(["charlm", "train", "--resume", str(run), "--max-steps", str(saved_step + 2),
+                 "--quiet", "--sample-length", "0"]) == 0
+    assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["step"] == (
+        saved_step + 2)

@@ -14,7 +14,7 @@ from seqrnn import __version__
 from seqrnn.errors import UserError
 
 # Modules named here are imported lazily, so `seqrnn --help` stays fast.
-COMMAND_MODULES = ("charlm", "gradients")
+COMMAND_MODULES = ("charlm", "sentiment", "gradients", "serve", "plot")
 
 
 def build_parser() -> argparse.ArgumentParser:

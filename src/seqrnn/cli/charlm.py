@@ -136,10 +136,11 @@ def _train(args: argparse.Namespace) -> int:
           f"best validation loss {result.best_val_loss:.4f} nats/char "
           f"({result.best_val_loss / 0.6931471805599453:.4f} bits/char); run folder {run_dir}",
           file=sys.stderr)
-    if args.sample_length > 0:
+    status = options.training_status(result, run_dir, "charlm")
+    if args.sample_length > 0 and status == 0:
         lm = charlm.LanguageModel.load(run_dir)
         print(lm.sample(lm.default_prime(), args.sample_length, seed=args.seed))
-    return 0
+    return status
 
 
 def _sample(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from typing import Any
 
 
@@ -60,5 +61,15 @@ def add_train_loop_flags(parser: argparse.ArgumentParser) -> None:
     add(g, TrainConfig, "seed", "random seed; a fixed seed gives identical runs on the CPU")
     add(g, TrainConfig, "device", "auto (CUDA if available), cpu or cuda",
         choices=["auto", "cpu", "cuda"])
-    add(g, TrainConfig, "threads", "torch CPU threads (default: torch's choice)", type=int)
+    add(g, TrainConfig, "threads", "torch CPU threads per process (default: torch's choice, "
+        "or 1 per process under torchrun)", type=int)
+    add(g, TrainConfig, "amp", "bfloat16 autocast (mixed precision): for GPUs with bfloat16, "
+        "or CPUs with bfloat16 instructions", action="store_true")
     g.add_argument("--quiet", action="store_true", help="no progress bar or evaluation lines")
+
+
+def training_status(result, run_dir, kind: str) -> int:
+    """Say how to continue a run that stopped early; 130 (as for SIGINT) if Ctrl-C stopped it."""
+    if result.stopped in ("interrupted", "max_steps", "time"):
+        print(f"continue with: seqrnn {kind} train --resume {run_dir}", file=sys.stderr)
+    return 130 if result.stopped == "interrupted" else 0

@@ -134,7 +134,7 @@ def _train(args: argparse.Namespace) -> int:
           f"validation loss {result.best_val_loss:.4f}"
           + (f", last validation accuracy {accuracy:.4f}" if accuracy is not None else "")
           + f"; run folder {run_dir}", file=sys.stderr)
-    return 0
+    return options.training_status(result, run_dir, "sentiment")
 
 
 def _evaluate(args: argparse.Namespace) -> int:

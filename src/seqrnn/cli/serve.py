@@ -1,0 +1,71 @@
+"""`seqrnn serve`: the web page and JSON API over trained models, under uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+
+from seqrnn.cli import options
+from seqrnn.errors import UserError
+from seqrnn.serve import ServeLimits
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "serve", help="a web page and JSON API for trained models",
+        description="Serve a page (review classification with the prediction after every word, "
+        "streamed text generation, a look inside the language model) and its JSON API. Models "
+        "are loaded once, before the server starts. Needs the serve extra: "
+        "pip install 'seqrnn[serve]'.",
+    )
+    m = p.add_argument_group("models (at least one)")
+    m.add_argument("--sentiment", metavar="RUN_DIR", help="a sentiment classifier's run folder")
+    m.add_argument("--charlm", metavar="RUN_DIR", help="a character language model's run folder")
+    s = p.add_argument_group("server")
+    s.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default: 127.0.0.1, this machine only; the "
+                   "server has no authentication)")
+    s.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    s.add_argument("--threads", type=int, default=1,
+                   help="torch CPU threads per computation (default: 1; concurrent requests "
+                   "already run in parallel, and small models gain nothing from more)")
+    limits = p.add_argument_group("limits per request")
+    options.add(limits, ServeLimits, "max_review_chars", "longest review, in characters")
+    options.add(limits, ServeLimits, "max_generate_length", "most characters one generation "
+                "may ask for")
+    options.add(limits, ServeLimits, "max_prime_chars", "longest prime, in characters")
+    options.add(limits, ServeLimits, "max_inspect_chars", "longest text to inspect, in "
+                "characters")
+    p.set_defaults(run=_serve)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+
+        from seqrnn.serve.app import create_app
+    except ImportError as exc:
+        raise UserError(f"seqrnn serve needs FastAPI and uvicorn ({exc}): "
+                        "pip install 'seqrnn[serve]'") from None
+    if not 0 < args.port < 65536:
+        raise UserError(f"--port must be between 1 and 65535, got {args.port}")
+    if args.threads < 1:
+        raise UserError(f"--threads must be at least 1, got {args.threads}")
+    import torch
+
+    torch.set_num_threads(args.threads)
+    limits = ServeLimits(**options.chosen(args, ServeLimits))
+    app = create_app(sentiment_dir=args.sentiment, charlm_dir=args.charlm, limits=limits)
+    if not _is_loopback(args.host):
+        print(f"seqrnn: warning: listening on {args.host}, reachable from other machines; "
+              "the server has no authentication", file=sys.stderr)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
