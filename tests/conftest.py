@@ -8,6 +8,11 @@ import torch
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+# The tests run small models, where a second thread costs more in synchronisation than
+# it gains (and much more on a busy machine).
+torch.set_num_threads(1)
+
+
 @pytest.fixture(autouse=True)
 def fixed_seeds():
     """Every test starts from the same random state."""

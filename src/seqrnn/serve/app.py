@@ -1,0 +1,344 @@
+"""The web application: one page and a JSON API over a sentiment classifier and a language model.
+
+    GET  /                 the page (no external assets: it works offline)
+    GET  /api/health       which models are loaded, and the limits
+    POST /api/sentiment    {"text": ...} -> label, probability, and P(positive) after each word
+    POST /api/generate     {"prime": ..., "length": ...} -> the generated text, streamed
+    POST /api/inspect      {"text": ...} -> the language model's most readable cells on the text
+
+Models are loaded once, when the app is built. Every client mistake is a 4xx answer with the
+JSON body {"error": "..."}; no request names a file on the server. Endpoints are plain `def`
+functions, so FastAPI runs them in its thread pool and the event loop never waits on torch.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from seqrnn import __version__
+from seqrnn.errors import UserError
+from seqrnn.serve.limits import ServeLimits
+
+_TOP_MOVERS = 5
+DEFAULT_GENERATE_LENGTH = 200
+# Generated characters go out in chunks of up to this many, at least this often: each chunk
+# costs a hop to the event loop's thread and a network write, which one character does not repay.
+CHUNK_CHARS = 32
+CHUNK_SECONDS = 0.05
+MAX_INSPECT_CELLS = 16
+
+
+@dataclass(frozen=True)
+class Models:
+    """The loaded models; either may be absent, not both."""
+
+    sentiment: Any = None  # a seqrnn.sentiment.SentimentClassifier
+    charlm: Any = None  # a seqrnn.charlm.LanguageModel
+
+
+def load_models(sentiment_dir: str | Path | None = None,
+                charlm_dir: str | Path | None = None) -> Models:
+    """Load the models from their run folders; UserError if a folder is missing or damaged."""
+    if sentiment_dir is None and charlm_dir is None:
+        raise UserError("give at least one model: --sentiment RUN_DIR and/or --charlm RUN_DIR")
+    sentiment = charlm = None
+    if sentiment_dir is not None:
+        from seqrnn.sentiment import SentimentClassifier
+
+        sentiment = SentimentClassifier.load(sentiment_dir)
+    if charlm_dir is not None:
+        from seqrnn.charlm import LanguageModel
+
+        charlm = LanguageModel.load(charlm_dir)
+    return Models(sentiment=sentiment, charlm=charlm)
+
+
+class ApiError(Exception):
+    """A client mistake: answered with `status` and {"error": message}."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ErrorResponse(BaseModel):
+    error: str = Field(description="What was wrong with the request, and how to fix it.")
+
+
+class SentimentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(description="The review to classify (at most the server's "
+                      "max_review_chars characters, see /api/health).",
+                      examples=["A wonderful film, with a clumsy ending."])
+
+
+class SentimentResponse(BaseModel):
+    label: str = Field(description="The predicted label: one of `classes`.")
+    probability: float = Field(description="The probability of the predicted label.")
+    positive_probability: float = Field(description="P(positive): the probability of classes[1].")
+    classes: list[str] = Field(description="The two labels, negative first.")
+    tokens: list[str] = Field(description="The words the model read, in order.")
+    prefix_probabilities: list[float] = Field(
+        description="P(positive) after reading each prefix: entry i is the prediction after "
+        "tokens[0..i]. The many-to-one reading, made visible.")
+    changes: list[float] = Field(
+        description="How much each token moved P(positive): prefix_probabilities[i] minus the "
+        "entry before it (minus 0.5, no evidence, for the first token).")
+    top_movers: list[int] = Field(
+        description=f"Indices of the (up to {_TOP_MOVERS}) tokens with the largest |change|, "
+        "largest first.")
+
+
+class GenerateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    prime: str = Field(description="Text the generation starts from; every character must be in "
+                       "the model's vocabulary. It is not repeated in the answer.",
+                       examples=["The "])
+    length: int | None = Field(
+        None, ge=1, description=f"Characters to generate: at most the server's "
+        f"max_generate_length; default {DEFAULT_GENERATE_LENGTH}, or that limit if it is lower.")
+    temperature: float = Field(1.0, gt=0, allow_inf_nan=False,
+                               description="Below 1 is more conservative, above 1 more "
+                               "adventurous.")
+    top_k: int = Field(5, ge=0, description="Draw from the k most likely characters; 0: all.")
+    seed: int | None = Field(None, ge=0, lt=2**63,
+                             description="Random seed, for a repeatable generation.")
+
+
+class InspectRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(description="Text for the language model to read (at most the server's "
+                      "max_inspect_chars characters).")
+    cells: int = Field(4, ge=1, le=MAX_INSPECT_CELLS, description="How many cells to pick.")
+    state: Literal["c", "h"] | None = Field(
+        None, description="Colour by the LSTM cell state c (as tanh(c)) or the hidden state h; "
+        "default: c for an LSTM, h otherwise.")
+
+
+class InspectedCell(BaseModel):
+    layer: int = Field(description="Layer, counted from 0.")
+    unit: int = Field(description="Cell within the layer, counted from 0.")
+    feature: str = Field(description="The text feature this cell correlates with most.")
+    description: str = Field(description="What the feature means.")
+    correlation: float = Field(description="Pearson r of the activation with the feature.")
+    activations: list[float] = Field(description="The activation after each character of "
+                                     "`text`, in [-1, 1].")
+
+
+class InspectResponse(BaseModel):
+    text: str = Field(description="The text that was read (characters the model never saw "
+                      "are left out).")
+    state: str = Field(description="c or h: which state the activations are.")
+    dropped_chars: list[str] = Field(description="Characters left out of the text.")
+    cells: list[InspectedCell]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok"]
+    version: str
+    models: dict[str, bool] = Field(description="Which models are loaded: sentiment, charlm.")
+    limits: dict[str, int] = Field(description="The server's limits on one request.")
+    classes: list[str] | None = Field(description="The sentiment labels, negative first.")
+    default_prime: str | None = Field(description="A prime the language model can read.")
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse} for code in (400, 404, 413, 422)
+}
+
+
+class BodyLimit:
+    """ASGI middleware: refuse a declared body over `max_bytes` with 413, before it is read."""
+
+    def __init__(self, app: Any, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        headers = dict(scope["headers"]) if scope["type"] == "http" else {}
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            response = JSONResponse({"error": f"the request body is over {self.max_bytes} "
+                                     "bytes: send a shorter text"}, status_code=413)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _require(model: Any, kind: str, flag: str) -> Any:
+    if model is None:
+        raise ApiError(404, f"no {kind} model is loaded on this server: start it with "
+                            f"`seqrnn serve {flag} RUN_DIR`")
+    return model
+
+
+def _check_length(what: str, length: int, limit: int, flag: str) -> None:
+    if length > limit:
+        raise ApiError(422, f"the {what} is {length} characters long; this server accepts at "
+                            f"most {limit} (seqrnn serve {flag})")
+
+
+def _describe_validation(exc: RequestValidationError) -> tuple[int, str]:
+    """A status and one line for pydantic's list of errors: 400 for unreadable JSON."""
+    problems = []
+    for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            where = error["loc"][-1] if len(error["loc"]) > 1 else "?"
+            reason = error.get("ctx", {}).get("error", "invalid JSON")
+            return 400, f"malformed JSON at character {where}: {reason}"
+        field = ".".join(str(part) for part in error["loc"] if part != "body")
+        if not field:  # the body as a whole: absent, not JSON, or not an object
+            problems.append("the request needs a JSON object body "
+                            "(Content-Type: application/json)")
+        else:
+            problems.append(f"{field}: {error['msg']}")
+    return 422, "; ".join(problems)
+
+
+def in_chunks(chars: Iterator[str]) -> Iterator[str]:
+    """Group characters into strings of up to CHUNK_CHARS; a chunk that has waited CHUNK_SECONDS
+    goes out with the next character."""
+    chunk: list[str] = []
+    started = time.monotonic()
+    for ch in chars:
+        if not chunk:
+            started = time.monotonic()
+        chunk.append(ch)
+        if len(chunk) >= CHUNK_CHARS or time.monotonic() - started >= CHUNK_SECONDS:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
+def _sentiment(clf: Any, text: str) -> SentimentResponse:
+    tokens, prefix = clf.prefix_probabilities(text)
+    if len(tokens) == 0:
+        raise ApiError(422, "the review has no words the model can read: send some text")
+    proba = np.asarray(clf.predict_proba([text]), dtype=np.float64)[0]  # (2,)
+    prefix = np.asarray(prefix, dtype=np.float64)  # (T,)
+    changes = np.diff(prefix, prepend=0.5)
+    winner = int(proba[1] >= 0.5)  # as SentimentClassifier.predict decides
+    classes = [str(c) for c in clf.classes_]
+    return SentimentResponse(
+        label=classes[winner], probability=float(proba[winner]),
+        positive_probability=float(proba[1]), classes=classes, tokens=list(tokens),
+        prefix_probabilities=prefix.tolist(), changes=changes.tolist(),
+        top_movers=np.argsort(-np.abs(changes), kind="stable")[:_TOP_MOVERS].tolist(),
+    )
+
+
+def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
+    """The FastAPI application over already loaded models."""
+    limits = limits or ServeLimits()
+    page = resources.files("seqrnn.serve").joinpath("page.html").read_text(encoding="utf-8")
+    app = FastAPI(
+        title="seqrnn",
+        version=__version__,
+        description="Recurrent networks at work: a sentiment classifier that reads a review "
+        "word by word, and a character language model that writes. Errors are 4xx answers "
+        'with the body {"error": "..."}.',
+    )
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(UserError)
+    async def user_error(request: Request, exc: UserError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=422)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        status, message = _describe_validation(exc)
+        return JSONResponse({"error": message}, status_code=status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": f"{exc.detail} ({request.method} {request.url.path})"},
+                            status_code=exc.status_code, headers=exc.headers)
+
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> str:
+        return page
+
+    @app.get("/api/health", summary="Which models are loaded, and the limits")
+    def health() -> HealthResponse:
+        return HealthResponse(
+            status="ok", version=__version__,
+            models={"sentiment": models.sentiment is not None, "charlm": models.charlm is not None},
+            limits={**asdict(limits), "max_inspect_cells": MAX_INSPECT_CELLS},
+            classes=None if models.sentiment is None else [str(c) for c in
+                                                           models.sentiment.classes_],
+            default_prime=None if models.charlm is None else models.charlm.default_prime(),
+        )
+
+    @app.post("/api/sentiment", responses=_ERRORS,
+              summary="Classify a review, with the prediction after every word")
+    def sentiment(request: SentimentRequest) -> SentimentResponse:
+        clf = _require(models.sentiment, "sentiment", "--sentiment")
+        _check_length("review", len(request.text), limits.max_review_chars,
+                      "--max-review-chars")
+        if not request.text.strip():
+            raise ApiError(422, "the review is empty: send some text")
+        return _sentiment(clf, request.text)
+
+    @app.post("/api/generate", responses={**_ERRORS, 200: {"content": {"text/plain": {}}}},
+              response_class=StreamingResponse,
+              summary="Generate text, streamed as text/plain while it is generated")
+    def generate(request: GenerateRequest) -> StreamingResponse:
+        lm = _require(models.charlm, "language", "--charlm")
+        if not request.prime:
+            raise ApiError(422, "the prime is empty: give at least one character")
+        _check_length("prime", len(request.prime), limits.max_prime_chars, "--max-prime-chars")
+        length = request.length or min(DEFAULT_GENERATE_LENGTH, limits.max_generate_length)
+        if length > limits.max_generate_length:
+            raise ApiError(422, f"length {length} is over this server's limit of "
+                                f"{limits.max_generate_length} (seqrnn serve "
+                                "--max-generate-length)")
+        unknown = lm.vocab.unknown_chars(request.prime)
+        if unknown:
+            raise ApiError(422, f"the prime has characters the model never saw: "
+                                f"{''.join(unknown)!r}; remove them")
+        chars = lm.stream(request.prime, length, top_k=request.top_k,
+                          temperature=request.temperature, seed=request.seed)
+        first = next(chars)  # reads the prime now, so any UserError is still a 4xx answer
+        return StreamingResponse(
+            itertools.chain([first], in_chunks(chars)), media_type="text/plain; charset=utf-8",
+            headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
+        )
+
+    @app.post("/api/inspect", responses=_ERRORS,
+              summary="The language model's most readable cells on a short text")
+    def inspect(request: InspectRequest) -> InspectResponse:
+        from seqrnn.inspect_cells import inspect as inspect_text
+
+        lm = _require(models.charlm, "language", "--charlm")
+        _check_length("text", len(request.text), limits.max_inspect_chars,
+                      "--max-inspect-chars")
+        return InspectResponse(**inspect_text(lm, request.text, cells=request.cells,
+                                              state=request.state).to_dict())
+
+    return app
+
+
+def create_app(sentiment_dir: str | Path | None = None, charlm_dir: str | Path | None = None,
+               limits: ServeLimits | None = None) -> FastAPI:
+    """Load the models from their run folders and build the app (UserError on a bad folder)."""
+    return build_app(load_models(sentiment_dir, charlm_dir), limits)

@@ -1,0 +1,69 @@
+import json
+import struct
+
+import pytest
+
+from seqrnn.cli import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def write_metrics(run_dir, extra_metric: bool = False) -> None:
+    run_dir.mkdir(parents=True, exist_ok=True)
+    records = [{"kind": "train", "step": s, "loss": 2.0 / s} for s in range(1, 11)]
+    for step in (5, 10):
+        record = {"kind": "eval", "step": step, "val_loss": 1.0 / step}
+        if extra_metric:
+            record["val_accuracy"] = 0.5 + step / 40
+        records.append(record)
+    (run_dir / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
+def png_size(path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC
+    return struct.unpack(">II", data[16:24])  # width, height from the IHDR chunk
+
+
+def test_plot_writes_the_curves_beside_the_metrics(tmp_path, capsys):
+    write_metrics(tmp_path / "run")
+    assert main(["plot", str(tmp_path / "run")]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "run" / "loss.png")
+    assert png_size(tmp_path / "run" / "loss.png") == (600, 400)  # one panel, 6 x 4 in at 100 dpi
+
+
+def test_plot_draws_a_panel_per_extra_metric_wherever_asked(tmp_path):
+    write_metrics(tmp_path / "run", extra_metric=True)
+    out = tmp_path / "pictures" / "curves.png"
+    assert main(["plot", str(tmp_path / "run"), "--out", str(out)]) == 0
+    assert png_size(out) == (1000, 400)  # loss, and accuracy beside it
+    assert not (tmp_path / "run" / "loss.png").exists()
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    ("missing", "not found"),
+    ("no_metrics", "no metrics.jsonl records"),
+    ("empty", "no metrics.jsonl records"),
+    ("corrupt", "not a seqrnn metrics file"),
+    ("foreign", "not a seqrnn metrics file"),
+])
+def test_plot_errors_are_one_line_and_status_2(tmp_path, capsys, setup, message):
+    run = tmp_path / "run"
+    if setup != "missing":
+        run.mkdir()
+    if setup == "empty":
+        (run / "metrics.jsonl").write_text("\n")
+    if setup == "corrupt":
+        (run / "metrics.jsonl").write_text('{"kind": "train", "st\n')
+    if setup == "foreign":
+        (run / "metrics.jsonl").write_text('{"epoch": 1}\n')
+    assert main(["plot", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("seqrnn: error: ") and message in err and err.count("\n") == 1
+    assert not (run / "loss.png").exists()
+
+
+def test_plot_refuses_a_folder_as_output(tmp_path, capsys):
+    write_metrics(tmp_path / "run")
+    assert main(["plot", str(tmp_path / "run"), "--out", str(tmp_path)]) == 2
+    assert "is a folder" in capsys.readouterr().err

@@ -1,0 +1,112 @@
+import contextlib
+import shutil
+import threading
+import time
+
+import pytest
+import torch
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+httpx = pytest.importorskip("httpx")
+import uvicorn  # noqa: E402
+from fastapi.testclient import TestClient  # noqa: E402
+
+from seqrnn.cli import main  # noqa: E402
+from seqrnn.serve.app import create_app  # noqa: E402
+from tests.test_serve import tiny_runs  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return tiny_runs(tmp_path_factory)
+
+
+@pytest.fixture
+def started(monkeypatch):
+    """Record what `seqrnn serve` would hand to uvicorn, instead of serving forever."""
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    return calls
+
+
+@contextlib.contextmanager
+def running_server(runs: dict):
+    """The app with both models under uvicorn, in a thread, on a free loopback port."""
+    app = create_app(runs["sentiment"], runs["charlm"])
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.05)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def test_serve_loads_both_models_and_binds_to_loopback_by_default(runs, started):
+    assert main(["serve", "--sentiment", str(runs["sentiment"]), "--charlm",
+                 str(runs["charlm"]), "--max-review-chars", "10", "--threads", "1"]) == 0
+    (app, options), = started
+    assert torch.get_num_threads() == 1
+    assert options["host"] == "127.0.0.1" and options["port"] == 8000
+    health = TestClient(app).get("/api/health").json()
+    assert health["models"] == {"sentiment": True, "charlm": True}
+    assert health["limits"]["max_review_chars"] == 10
+    assert health["limits"]["max_generate_length"] == 2000  # the default
+
+
+def test_serve_with_one_model_warns_when_reachable_from_elsewhere(runs, started, capsys):
+    assert main(["serve", "--charlm", str(runs["charlm"]), "--host", "0.0.0.0",
+                 "--port", "8123"]) == 0
+    (app, options), = started
+    assert (options["host"], options["port"]) == ("0.0.0.0", 8123)
+    assert "reachable from other machines" in capsys.readouterr().err
+    assert TestClient(app).get("/api/health").json()["models"]["sentiment"] is False
+
+
+def corrupt_copy(run_dir, tmp_path):
+    copy = tmp_path / "corrupt"
+    shutil.copytree(run_dir, copy)
+    weights = copy / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:50])
+    return copy
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ([], "at least one model"),
+    (["--charlm", "{tmp}/missing"], "not found"),
+    (["--sentiment", "{charlm}"], "not a sentiment model"),
+    (["--charlm", "{corrupt}"], "corrupt or truncated"),
+    (["--charlm", "{charlm}", "--port", "70000"], "--port"),
+    (["--charlm", "{charlm}", "--max-generate-length", "0"], "--max-generate-length"),
+    (["--charlm", "{charlm}", "--threads", "0"], "--threads"),
+])
+def test_serve_refuses_before_starting_with_one_line_and_status_2(
+        runs, started, capsys, tmp_path, arguments, message):
+    names = {"tmp": tmp_path, "charlm": runs["charlm"],
+             "corrupt": corrupt_copy(runs["charlm"], tmp_path)}
+    assert main(["serve", *(a.format(**names) for a in arguments)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("seqrnn: error: ") and message in err and err.count("\n") == 1
+    assert started == []  # the server never started
+
+
+def test_the_real_server_streams_generated_text_over_http(runs):
+    with running_server(runs) as url:
+        assert httpx.get(url + "/").headers["content-type"].startswith("text/html")
+        review = httpx.post(url + "/api/sentiment", json={"text": "great fun"}).json()
+        assert review["label"] == "pos"
+        request = {"prime": "  Ham", "length": 300, "seed": 1}
+        with httpx.stream("POST", url + "/api/generate", json=request) as response:
+            assert response.headers["transfer-encoding"] == "chunked"
+            chunks = list(response.iter_text())
+        assert len("".join(chunks)) == 300 and len(chunks) > 1
+        error = httpx.post(url + "/api/generate", json={"prime": "@"})
+        assert error.status_code == 422 and "never saw" in error.json()["error"]

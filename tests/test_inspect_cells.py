@@ -1,0 +1,210 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from seqrnn import checkpoint
+from seqrnn.charlm import KIND, LanguageModel
+from seqrnn.cli import main
+from seqrnn.data.text import CharVocab
+from seqrnn.errors import UserError
+from seqrnn.inspect_cells import (
+    FEATURES,
+    cell_activations,
+    choose_cells,
+    correlations,
+    inspect,
+    text_features,
+)
+from seqrnn.inspect_page import DATA_FILE, PAGE_FILE, coloured_text, write_page
+from seqrnn.models.charlm import CharLM, CharLMConfig
+
+TEXT = '  Ham. To be (or not) to be.\n  Hor. My lord (a cat) sat "so".\n' * 4
+PLANTED_UNIT = 5
+
+
+def planted_model(hidden_size: int = 12) -> LanguageModel:
+    """A random one-layer LSTM whose cell PLANTED_UNIT counts open brackets.
+
+    Its input and forget gates are saturated open (c(t) = c(t-1) + g) and its candidate g is
+    +1 on "(", -1 on ")" and 0 otherwise, so c is the bracket depth.
+    """
+    vocab = CharVocab.from_text(TEXT)
+    model = CharLM(CharLMConfig(vocab_size=len(vocab), hidden_size=hidden_size, dropout=0.0))
+    rnn, H, u = model.rnn, hidden_size, PLANTED_UNIT
+    rows = [u, H + u, 2 * H + u, 3 * H + u]  # gates i, f, g, o of the unit
+    with torch.no_grad():
+        for weight in (rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0, rnn.bias_hh_l0):
+            weight[rows] = 0
+        rnn.bias_ih_l0[[u, H + u, 3 * H + u]] = 10.0  # σ(10) ≈ 1
+        rnn.weight_ih_l0[2 * H + u, vocab.chars.index("(")] = 5.0  # tanh(5) ≈ 1
+        rnn.weight_ih_l0[2 * H + u, vocab.chars.index(")")] = -5.0
+    return LanguageModel(model, vocab)
+
+
+def save_run(lm: LanguageModel, run_dir) -> None:
+    run_dir.mkdir(parents=True)
+    lm.vocab.save(run_dir / checkpoint.VOCAB_FILE)
+    checkpoint.write_config(run_dir, KIND, lm.model.config.__dict__)
+    checkpoint.save_weights(run_dir / checkpoint.BEST_WEIGHTS, lm.model.state_dict(), step=0)
+
+
+# -- features and selection -------------------------------------------------------------------
+
+
+def test_features_mark_what_they_say():
+    text = '  Ham. (a "b") ROME\nAll:\n'
+    features = text_features(text)
+    f = {name: "".join(str(int(v)) for v in values) for name, values in features.items()}
+    # text:                     '  Ham. (a "b") ROME\nAll:\n'
+    assert f["inside_brackets"] == "0000000111111000000000000"
+    assert f["inside_quotes"] == "0000000000110000000000000"
+    assert f["speaker_name"] == "0011110000000000000011110"
+    assert f["all_caps_word"] == "0000000000000001111000000"
+    assert f["inside_word"] == "0011100010010001111011100"
+    assert features["position_in_line"].tolist()[:3] == [1, 2, 3]
+    assert features["position_in_line"].tolist()[18:22] == [19, 0, 1, 2]
+    assert set(FEATURES) == set(f)
+
+
+def test_correlations_are_pearson_and_nan_for_a_constant():
+    rng = np.random.default_rng(0)
+    activations = rng.normal(size=(50, 3))
+    activations[:, 2] = 1.0
+    feature = activations[:, 0] + rng.normal(size=50)
+    r = correlations(activations, feature)
+    assert r[0] == pytest.approx(np.corrcoef(activations[:, 0], feature)[0, 1])
+    assert r[1] == pytest.approx(np.corrcoef(activations[:, 1], feature)[0, 1])
+    assert np.isnan(r[2])
+    assert np.isnan(correlations(activations, np.zeros(50))).all()
+
+
+def test_choose_cells_finds_planted_cells_without_letting_one_feature_crowd_out_others():
+    rng = np.random.default_rng(1)
+    features = text_features(TEXT * 3)
+    T = len(TEXT * 3)
+    activations = rng.normal(scale=0.3, size=(T, 24))  # (T, N): noise
+    activations[:, 7] = features["inside_brackets"] + rng.normal(scale=0.1, size=T)
+    activations[:, 12] = -features["position_in_line"] / 30 + rng.normal(scale=0.1, size=T)
+    for cell in (0, 1, 2, 3):  # many cells follow one feature, all better than cell 12
+        activations[:, cell] = features["inside_word"] + rng.normal(scale=0.01, size=T)
+    chosen = choose_cells(activations, features, k=3, hidden_size=8)
+    picked = {c.index: c.feature for c in chosen}
+    assert picked[7] == "inside_brackets" and picked[12] == "position_in_line"
+    assert sum(feature == "inside_word" for feature in picked.values()) == 1
+    by_index = {c.index: c for c in chosen}
+    assert by_index[12].correlation < -0.8 and by_index[7].correlation > 0.9
+    assert (by_index[12].layer, by_index[12].unit) == (1, 4)  # 12 = layer 1 * 8 + unit 4
+    # More cells than the strong features: the rest are filled by the strongest remaining pairs.
+    assert len(choose_cells(activations, features, k=10, hidden_size=8)) == 10
+    assert len(choose_cells(activations, features, k=100, hidden_size=8)) == 24
+
+
+def test_choose_cells_refuses_a_text_where_nothing_varies():
+    with pytest.raises(UserError, match="no feature varies"):
+        choose_cells(np.ones((3, 4)), {"inside_word": np.ones(3)}, k=2, hidden_size=4)
+    with pytest.raises(UserError, match="at least 1"):
+        choose_cells(np.ones((3, 4)), {"inside_word": np.ones(3)}, k=0, hidden_size=4)
+
+
+# -- activations of a real model --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("impl", ["fused", "explicit"])
+def test_step_by_step_states_match_one_pass_over_the_text(impl):
+    vocab = CharVocab.from_text(TEXT)
+    model = CharLM(CharLMConfig(vocab_size=len(vocab), hidden_size=6, num_layers=2,
+                                dropout=0.0, impl=impl)).eval()
+    ids = torch.as_tensor(vocab.encode(TEXT[:40]))
+    h = cell_activations(model, ids, "h")  # (T, 2*6)
+    c = cell_activations(model, ids, "c")
+    with torch.no_grad():
+        outputs, (h_last, c_last) = model.rnn(F.one_hot(ids, len(vocab)).float()[None])
+    assert h.shape == c.shape == (40, 12)
+    np.testing.assert_allclose(h[:, 6:], outputs[0].numpy(), atol=1e-5)  # the top layer's h(t)
+    np.testing.assert_allclose(c[-1], torch.tanh(c_last).reshape(-1).numpy(), atol=1e-5)
+
+
+def test_gru_has_no_cell_state():
+    vocab = CharVocab.from_text(TEXT)
+    model = CharLM(CharLMConfig(vocab_size=len(vocab), hidden_size=4, cell="gru"))
+    ids = torch.as_tensor(vocab.encode("To be"))
+    assert cell_activations(model, ids, "h").shape == (5, 4)
+    with pytest.raises(UserError, match="--state h"):
+        cell_activations(model, ids, "c")
+    with pytest.raises(UserError, match="unknown state"):
+        cell_activations(model, ids, "x")
+
+
+def test_inspect_picks_the_planted_bracket_counter():
+    inspection = inspect(planted_model(), TEXT, cells=3)
+    best = inspection.chosen[0]
+    assert (best.layer, best.unit, best.feature) == (0, PLANTED_UNIT, "inside_brackets")
+    assert best.correlation > 0.99
+    assert inspection.activations.shape == (len(TEXT), 3)
+    inside = text_features(TEXT)["inside_brackets"] == 1
+    assert inspection.activations[inside, 0].min() > 0.7  # tanh(1)
+    assert np.abs(inspection.activations[~inside, 0]).max() < 0.01
+
+
+def test_inspect_leaves_out_unknown_characters_and_needs_two_known_ones():
+    inspection = inspect(planted_model(), "To be @ or (not)\n", cells=2)
+    assert inspection.text == "To be  or (not)\n" and inspection.dropped_chars == ["@"]
+    assert len(inspection.to_dict()["cells"][0]["activations"]) == len(inspection.text)
+    with pytest.raises(UserError, match="at least 2 characters"):
+        inspect(planted_model(), "T@@", cells=2)
+
+
+# -- the page and the command -----------------------------------------------------------------
+
+
+def test_coloured_text_escapes_and_groups_runs_of_one_shade():
+    html = coloured_text("a<b&c", np.array([1.0, 1.0, 0.0, 0.0, -1.0]))
+    assert html == ('<span class="s20">a&lt;</span><span class="s10">b&amp;</span>'
+                    '<span class="s0">c</span>')
+
+
+def test_write_page_writes_the_page_and_its_data(tmp_path):
+    inspection = inspect(planted_model(), TEXT, cells=2)
+    page = write_page(inspection, tmp_path / "out", title="Cells <of> a test")
+    assert page == tmp_path / "out" / PAGE_FILE
+    text = page.read_text(encoding="utf-8")
+    assert "Cells &lt;of&gt; a test" in text and "inside_brackets (r = +" in text
+    data = json.loads((tmp_path / "out" / DATA_FILE).read_text())
+    assert data["cells"][0]["unit"] == PLANTED_UNIT
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [DATA_FILE, PAGE_FILE]
+    with pytest.raises(UserError, match="is a file"):
+        write_page(inspection, page, title="again")
+
+
+def test_cli_inspect_reports_each_chosen_cell(tmp_path, capsys):
+    save_run(planted_model(), tmp_path / "run")
+    (tmp_path / "text.txt").write_text(TEXT * 2, encoding="utf-8")
+    status = main(["charlm", "inspect", "--model", str(tmp_path / "run"), "--text",
+                   str(tmp_path / "text.txt"), "--out", str(tmp_path / "page"), "--cells", "2",
+                   "--max-chars", "100"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 2
+    assert lines[0].split()[:4] == ["layer", "1", "cell", str(PLANTED_UNIT)]
+    assert "inside_brackets" in lines[0] and "r = +" in lines[0]
+    data = json.loads((tmp_path / "page" / DATA_FILE).read_text())
+    assert len(data["text"]) == 100 and (tmp_path / "page" / PAGE_FILE).is_file()
+
+
+def test_cli_inspect_errors_are_one_line_and_status_2(tmp_path, capsys):
+    (tmp_path / "text.txt").write_text(TEXT, encoding="utf-8")
+    common = ["--text", str(tmp_path / "text.txt"), "--out", str(tmp_path / "page")]
+    assert main(["charlm", "inspect", "--model", str(tmp_path / "missing"), *common]) == 2
+    assert "not found" in capsys.readouterr().err
+    save_run(planted_model(), tmp_path / "run")
+    assert main(["charlm", "inspect", "--model", str(tmp_path / "run"), *common,
+                 "--max-chars", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("seqrnn: error: --start") and err.count("\n") == 1
+    assert main(["charlm", "inspect", "--model", str(tmp_path / "run"), *common,
+                 "--threads", "0"]) == 2
+    assert "--threads must be at least 1" in capsys.readouterr().err

@@ -1,0 +1,302 @@
+import re
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("httpx")
+from fastapi.testclient import TestClient  # noqa: E402
+
+from seqrnn import charlm  # noqa: E402
+from seqrnn.data.tokenize import tokenize  # noqa: E402
+from seqrnn.errors import UserError  # noqa: E402
+from seqrnn.serve import ServeLimits  # noqa: E402
+from seqrnn.serve.app import (  # noqa: E402
+    CHUNK_CHARS,
+    CHUNK_SECONDS,
+    Models,
+    build_app,
+    create_app,
+    in_chunks,
+    load_models,
+)
+from seqrnn.train import TrainConfig  # noqa: E402
+
+# Hamlet-like lines: a speaker's abbreviation, words, a bracketed aside.
+CHAR_TEXT = "".join(f"  {name}. the cat (sat) on the mat.\n"
+                    for name in ("Ham", "Hor", "Fran", "Bar") * 10)
+POSITIVE = ["a wonderful film, great acting", "loved it, brilliant and moving",
+            "great fun, superb cast", "a delight, excellent story"]
+NEGATIVE = ["a dull film, awful acting", "hated it, boring and flat",
+            "terrible mess, poor cast", "a bore, dreadful story"]
+LIMITS = ServeLimits(max_review_chars=300, max_generate_length=50, max_prime_chars=20,
+                     max_inspect_chars=400)
+
+
+def tiny_runs(tmp_path_factory) -> dict:
+    """Run folders of a tiny language model and a tiny sentiment classifier, trained once per
+    test session and shared by the serve, CLI and browser tests.
+
+    One torch thread: on a machine whose cores are busy, two threads make these tiny steps
+    many times slower (each waits for the other to be scheduled).
+    """
+    from seqrnn.sentiment import SentimentClassifier
+
+    root = tmp_path_factory.getbasetemp() / "tiny-serve-models"
+    runs = {"charlm": root / "charlm", "sentiment": root / "sentiment"}
+    if not (runs["sentiment"] / "config.json").exists():
+        root.mkdir(parents=True, exist_ok=True)
+        (root / "text.txt").write_text(CHAR_TEXT, encoding="utf-8")
+        data = charlm.CharLMData(text=str(root / "text.txt"), batch_size=4, num_steps=16,
+                                 eval_rows=2)
+        charlm.train(data, {"hidden_size": 16, "dropout": 0.0},
+                     TrainConfig(epochs=2, lr=1e-2, progress=False, seed=3, threads=1),
+                     runs["charlm"])
+        clf = SentimentClassifier(epochs=5, hidden_size=8, embedding_dim=8, batch_size=8,
+                                  dropout=0.0, lr=0.05, device="cpu", threads=1)
+        clf.fit((POSITIVE + NEGATIVE) * 5, (["pos"] * 4 + ["neg"] * 4) * 5)
+        clf.save(runs["sentiment"])
+    return runs
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    return tiny_runs(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def models(runs):
+    return load_models(runs["sentiment"], runs["charlm"])
+
+
+@pytest.fixture(scope="module")
+def client(runs):
+    return TestClient(create_app(runs["sentiment"], runs["charlm"], LIMITS))
+
+
+def assert_error(response, status: int, *fragments: str) -> str:
+    """The answer is `status` with exactly {"error": message}, and the message says `fragments`."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert list(body) == ["error"] and isinstance(body["error"], str)
+    for fragment in fragments:
+        assert fragment in body["error"]
+    return body["error"]
+
+
+# -- health, page, schema ---------------------------------------------------------------------
+
+
+def test_health_says_which_models_are_loaded_and_the_limits(client, models):
+    body = client.get("/api/health").json()
+    assert body["status"] == "ok"
+    assert body["models"] == {"sentiment": True, "charlm": True}
+    assert body["limits"]["max_review_chars"] == 300
+    assert body["limits"]["max_generate_length"] == 50
+    assert body["classes"] == ["neg", "pos"]
+    assert not models.charlm.vocab.unknown_chars(body["default_prime"])
+
+
+def test_page_is_one_self_contained_html_document(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    for element in ('id="review"', 'id="classify"', 'id="generate-button"', 'id="inspect-button"'):
+        assert element in page
+    # Works offline: no script, style, image or font is fetched from elsewhere.
+    assert not re.findall(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", page)
+    assert "@import" not in page and "url(" not in page
+
+
+def test_schema_documents_the_api(client):
+    schema = client.get("/openapi.json").json()
+    assert {"/api/health", "/api/sentiment", "/api/generate", "/api/inspect"} <= set(
+        schema["paths"])
+    text = schema["components"]["schemas"]["SentimentRequest"]["properties"]["text"]
+    assert "review" in text["description"]
+    responses = schema["paths"]["/api/sentiment"]["post"]["responses"]
+    assert {"400", "404", "413", "422"} <= set(responses)
+
+
+# -- sentiment --------------------------------------------------------------------------------
+
+
+def test_sentiment_gives_label_probability_and_the_prediction_after_each_word(client, models):
+    review = "A wonderful film, great acting and a dull ending."
+    body = client.post("/api/sentiment", json={"text": review}).json()
+    expected = models.sentiment.predict_proba([review])[0]
+    assert body["classes"] == ["neg", "pos"]
+    assert body["positive_probability"] == pytest.approx(expected[1])
+    assert body["label"] == ("pos" if expected[1] >= 0.5 else "neg")
+    assert body["probability"] == pytest.approx(expected.max())
+    tokens, prefix = models.sentiment.prefix_probabilities(review)
+    assert body["tokens"] == tokens == tokenize(review)
+    assert body["prefix_probabilities"] == pytest.approx(prefix.tolist())
+    changes = np.asarray(body["changes"])
+    assert changes[0] == pytest.approx(prefix[0] - 0.5)
+    assert changes.sum() == pytest.approx(prefix[-1] - 0.5)
+    movers = body["top_movers"]
+    assert len(movers) == 5 and movers[0] == int(np.abs(changes).argmax())
+    assert list(np.abs(changes[movers])) == sorted(np.abs(changes[movers]), reverse=True)
+
+
+def test_sentiment_tells_positive_from_negative(client):
+    labels = [client.post("/api/sentiment", json={"text": t}).json()["label"]
+              for t in ("a wonderful film, great acting", "a dull film, awful acting")]
+    assert labels == ["pos", "neg"]
+
+
+@pytest.mark.parametrize(("payload", "fragments"), [
+    ({"text": "x" * 301}, ["301", "at most 300", "--max-review-chars"]),
+    ({"text": ""}, ["empty"]),
+    ({"text": "  \n "}, ["empty"]),
+    ({}, ["text", "required"]),
+    ({"text": 5}, ["text", "string"]),
+    ({"text": "good", "model": "/etc/passwd"}, ["model", "Extra inputs"]),
+    (["good"], ["JSON object body"]),
+])
+def test_sentiment_refuses_bad_requests_with_422(client, payload, fragments):
+    assert_error(client.post("/api/sentiment", json=payload), 422, *fragments)
+
+
+def test_malformed_json_is_a_400(client):
+    response = client.post("/api/sentiment", content=b'{"text": "good',
+                           headers={"content-type": "application/json"})
+    assert_error(response, 400, "malformed JSON")
+
+
+def test_a_missing_or_non_json_body_is_a_422(client):
+    assert_error(client.post("/api/sentiment"), 422, "JSON object body")
+    response = client.post("/api/sentiment", content=b'{"text": "good"}',
+                           headers={"content-type": "text/plain"})
+    assert_error(response, 422, "Content-Type: application/json")
+
+
+def test_a_huge_body_is_refused_before_it_is_read(client):
+    response = client.post("/api/sentiment", content=b"x" * (LIMITS.max_body_bytes + 1),
+                           headers={"content-type": "application/json"})
+    assert_error(response, 413, str(LIMITS.max_body_bytes))
+
+
+def test_unknown_paths_and_methods_answer_json(client):
+    assert_error(client.get("/api/nothing"), 404, "Not Found")
+    assert_error(client.get("/api/sentiment"), 405, "Method Not Allowed")
+
+
+# -- generation -------------------------------------------------------------------------------
+
+
+def test_generation_streams_exactly_what_the_model_samples(client, models):
+    request = {"prime": "  Ham", "length": 40, "temperature": 0.8, "top_k": 3, "seed": 7}
+    with client.stream("POST", "/api/generate", json=request) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/plain; charset=utf-8"
+        chunks = list(response.iter_text())
+    text = "".join(chunks)
+    assert len(chunks) > 1  # streamed, not sent in one piece
+    assert len(text) == 40
+    expected = models.charlm.sample("  Ham", 40, temperature=0.8, top_k=3, seed=7)
+    assert "  Ham" + text == expected
+
+
+def test_characters_go_out_in_chunks_by_count_or_by_time():
+    assert list(in_chunks(iter("x" * 70))) == ["x" * CHUNK_CHARS, "x" * CHUNK_CHARS, "x" * 6]
+
+    def slow():
+        yield from "ab"
+        time.sleep(CHUNK_SECONDS * 1.5)
+        yield from "cd"
+
+    assert list(in_chunks(slow())) == ["abc", "d"]
+
+
+def test_generation_length_defaults_to_200_or_the_server_limit(client):
+    response = client.post("/api/generate", json={"prime": "  Ham"})
+    assert response.status_code == 200
+    assert len(response.text) == 50  # this server's limit is below the default 200
+
+
+@pytest.mark.parametrize(("payload", "fragments"), [
+    ({"prime": "  H@m#", "length": 5}, ["never saw", "#@"]),
+    ({"prime": "", "length": 5}, ["prime is empty"]),
+    ({"prime": "the " * 6, "length": 5}, ["prime", "24", "at most 20", "--max-prime-chars"]),
+    ({"prime": "the ", "length": 51}, ["51", "50", "--max-generate-length"]),
+    ({"prime": "the ", "length": 0}, ["length", "greater than or equal to 1"]),
+    ({"prime": "the ", "temperature": 0}, ["temperature", "greater than 0"]),
+    ({"prime": "the ", "top_k": -1}, ["top_k"]),
+    ({"prime": "the ", "seed": -1}, ["seed"]),
+    ({"prime": "the ", "seed": 2**64}, ["seed"]),
+    ({"prime": "the ", "length": "many"}, ["length", "integer"]),
+    ({"length": 5}, ["prime", "required"]),
+])
+def test_generation_refuses_bad_requests_with_422(client, payload, fragments):
+    assert_error(client.post("/api/generate", json=payload), 422, *fragments)
+
+
+def test_a_temperature_of_nan_is_refused(client):
+    response = client.post("/api/generate", content=b'{"prime": "the ", "temperature": NaN}',
+                           headers={"content-type": "application/json"})
+    assert_error(response, 422, "temperature")
+
+
+# -- inspection -------------------------------------------------------------------------------
+
+
+def test_inspect_returns_chosen_cells_with_an_activation_per_character(client):
+    text = CHAR_TEXT[:200]
+    body = client.post("/api/inspect", json={"text": text, "cells": 3}).json()
+    assert body["text"] == text and body["state"] == "c" and body["dropped_chars"] == []
+    assert len(body["cells"]) == 3
+    for cell in body["cells"]:
+        assert len(cell["activations"]) == len(text)
+        assert all(-1 <= a <= 1 for a in cell["activations"])
+        assert -1 <= cell["correlation"] <= 1 and cell["description"]
+    assert len({(c["layer"], c["unit"]) for c in body["cells"]}) == 3
+
+
+def test_inspect_leaves_out_characters_the_model_never_saw(client):
+    body = client.post("/api/inspect", json={"text": "  Ham. the cat @ sat\n", "state": "h"}).json()
+    assert body["dropped_chars"] == ["@"]
+    assert body["text"] == "  Ham. the cat  sat\n" and body["state"] == "h"
+
+
+@pytest.mark.parametrize(("payload", "fragments"), [
+    ({"text": "a" * 401}, ["401", "at most 400", "--max-inspect-chars"]),
+    ({"text": "t"}, ["at least 2 characters"]),
+    ({"text": "the cat", "cells": 17}, ["cells"]),
+    ({"text": "the cat", "cells": 0}, ["cells"]),
+    ({"text": "the cat", "state": "x"}, ["state"]),
+])
+def test_inspect_refuses_bad_requests_with_422(client, payload, fragments):
+    assert_error(client.post("/api/inspect", json=payload), 422, *fragments)
+
+
+# -- a model kind that was not loaded ---------------------------------------------------------
+
+
+def test_a_model_that_was_not_loaded_is_a_404_naming_the_flag(models):
+    only_charlm = TestClient(build_app(Models(charlm=models.charlm), LIMITS))
+    only_sentiment = TestClient(build_app(Models(sentiment=models.sentiment), LIMITS))
+    assert only_charlm.get("/api/health").json()["models"] == {"sentiment": False,
+                                                                "charlm": True}
+    assert_error(only_charlm.post("/api/sentiment", json={"text": "good"}), 404, "--sentiment")
+    assert_error(only_sentiment.post("/api/generate", json={"prime": "the "}), 404, "--charlm")
+    assert_error(only_sentiment.post("/api/inspect", json={"text": "the cat"}), 404, "--charlm")
+    assert only_sentiment.get("/api/health").json()["default_prime"] is None
+
+
+# -- loading ----------------------------------------------------------------------------------
+
+
+def test_loading_needs_a_model_and_valid_folders(runs, tmp_path):
+    with pytest.raises(UserError, match="at least one model"):
+        load_models()
+    with pytest.raises(UserError, match="not found"):
+        load_models(charlm_dir=tmp_path / "missing")
+    with pytest.raises(UserError, match="not a sentiment model"):
+        load_models(sentiment_dir=runs["charlm"])
+    with pytest.raises(UserError, match="at least 1"):
+        ServeLimits(max_review_chars=0)
