@@ -155,6 +155,10 @@ class Trainer:
         cfg = self.config
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
+        # Gradients flowing back through hundreds of steps decay into denormal floats,
+        # which x86 CPUs process up to 100x slower: one IMDb step took 4.3 s instead of
+        # 0.3 s. Flushing them to zero changes nothing a float32 model can feel.
+        torch.set_flush_denormal(True)
         if resume:
             self._restore()
         else:
