@@ -183,3 +183,28 @@ def test_imdb_archive_integration(real_data_dir, monkeypatch, tmp_path):
     clf = SentimentClassifier.load(tmp_path / "run")
     assert len(clf.vocab_) == 5002 and list(clf.classes_) == ["neg", "pos"]
     assert clf.vocab_.words[:3] == ("the", ".", ",")  # by frequency in the training split
+
+
+@pytest.mark.parametrize("options", [{}, {"bidirectional": True, "num_layers": 2},
+                                     {"head": "max"}, {"cell": "gru", "head": "mean"}])
+def test_packed_sequences_give_the_padded_results(options):
+    """The CUDA path (packed, right padding) checked on the CPU against the padded path."""
+    torch.manual_seed(0)
+    model = SentimentRNN(SentimentConfig(vocab_size=20, embedding_dim=6, hidden_size=5,
+                                         dropout=0.0, sparse_embedding=False, **options))
+    right = torch.tensor([[5, 6, 7, 0, 0], [3, 4, 5, 6, 7], [9, 0, 0, 0, 0]])
+    results = []
+    for pack in (False, True):
+        model.pack = pack
+        model.zero_grad()
+        logits = model(right)
+        logits.sum().backward()
+        results.append((logits.detach(), [p.grad.clone() for p in model.parameters()]))
+    torch.testing.assert_close(results[0][0], results[1][0])
+    for a, b in zip(results[0][1], results[1][1], strict=True):
+        torch.testing.assert_close(a, b)
+    left = torch.tensor([[0, 0, 5, 6, 7], [3, 4, 5, 6, 7]])  # left padding is never packed
+    model.pack = False
+    unpacked = model(left)
+    model.pack = True
+    assert torch.equal(model(left), unpacked)

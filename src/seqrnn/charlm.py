@@ -28,6 +28,7 @@ from seqrnn.data.text import CharVocab, load_text, split_text
 from seqrnn.errors import UserError
 from seqrnn.models.charlm import CharLM, CharLMConfig
 from seqrnn.train import TrainConfig, Trainer, TrainResult
+from seqrnn.train.distributed import Group, join
 from seqrnn.train.loop import resolve_device
 
 KIND = "charlm"
@@ -61,11 +62,14 @@ def _state_from_dict(d: dict[str, torch.Tensor]):
 
 
 @torch.no_grad()
-def stream_loss(model: CharLM, ids: torch.Tensor, num_steps: int, rows: int) -> tuple[float, int]:
+def stream_loss(model: CharLM, ids: torch.Tensor, num_steps: int, rows: int,
+                part: Group | None = None) -> tuple[float, int]:
     """Total cross-entropy (nats) and number of predicted characters over a whole stream.
 
     The stream is cut into up to `rows` contiguous rows read in windows with the
-    state carried, as in training; each row starts from a zero state.
+    state carried, as in training; each row starts from a zero state. With
+    `part`, only that rank's share of the rows is scored: the ranks' totals and
+    counts add up to the single-process ones.
     """
     device = next(model.parameters()).device
     predictions = len(ids) - 1
@@ -73,15 +77,18 @@ def stream_loss(model: CharLM, ids: torch.Tensor, num_steps: int, rows: int) -> 
         raise UserError("the text to evaluate needs at least 2 known characters")
     rows = max(1, min(rows, predictions // num_steps))
     per_row = predictions // rows
-    x = ids[: rows * per_row].view(rows, per_row).to(device)  # (R, N)
-    y = ids[1 : rows * per_row + 1].view(rows, per_row).to(device)  # (R, N)
+    mine = (part or Group()).share(rows)
+    x = ids[: rows * per_row].view(rows, per_row)[mine].to(device)  # (R', N)
+    y = ids[1 : rows * per_row + 1].view(rows, per_row)[mine].to(device)  # (R', N)
+    if len(x) == 0:  # more ranks than rows: this one has nothing to score
+        return 0.0, 0
     total, state = 0.0, None
     for start in range(0, per_row, num_steps):
         logits, state = model(x[:, start : start + num_steps], state)
         target = y[:, start : start + num_steps]
         total += float(F.cross_entropy(logits.flatten(0, 1).float(), target.flatten(),
                                        reduction="sum"))
-    return total, rows * per_row
+    return total, len(x) * per_row
 
 
 def loss_metrics(total_nats: float, count: int) -> dict[str, float]:
@@ -90,11 +97,24 @@ def loss_metrics(total_nats: float, count: int) -> dict[str, float]:
 
 
 class CharLMTask:
-    """Training-loop task: stream windows, carried state, cross-entropy per character."""
+    """Training-loop task: stream windows, carried state, cross-entropy per character.
+
+    Under torchrun the stream is cut into --batch-size rows exactly as for one
+    process, and rank r reads rows [r * b, (r + 1) * b) of every window, with
+    b = batch_size / world_size: its own contiguous shard of the text, cut into
+    rows and windows as in single-process training. Every rank gets the same
+    number of windows, the global batch is the single-process batch, and the
+    carried state (batch_size rows in all) can be split anew for another
+    number of ranks on resume. Each rank's state is its own, held here, not in
+    the model.
+    """
 
     items = "chars"
 
-    def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray, data: CharLMData):
+    def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray, data: CharLMData,
+                 group: Group | None = None):
+        self.group = group or Group()
+        self.rows = self.group.split(data.batch_size, "--batch-size")
         self.windows = StreamBatches(train_ids, data.batch_size, data.num_steps)
         self.val_ids = torch.as_tensor(val_ids, dtype=torch.int64)
         if len(self.val_ids) < 2:
@@ -107,7 +127,8 @@ class CharLMTask:
         return len(self.windows)
 
     def batch(self, epoch: int, index: int):
-        return self.windows[index]
+        x, y = self.windows[index]  # (B, T) each
+        return self.group.stage((x[self.rows], y[self.rows]))  # (B / world_size, T) each
 
     def train_loss(self, model: CharLM, batch, index: int) -> tuple[torch.Tensor, int]:
         if index == 0:
@@ -120,14 +141,17 @@ class CharLMTask:
         return loss, y.numel()
 
     def evaluate(self, model: CharLM) -> dict[str, float]:
-        return loss_metrics(*stream_loss(model, self.val_ids, self.data.num_steps,
-                                         self.data.eval_rows))
+        """Validation loss: the nats summed over all ranks' rows over the characters they scored."""
+        total, count = stream_loss(model, self.val_ids, self.data.num_steps,
+                                   self.data.eval_rows, self.group)
+        return loss_metrics(*self.group.sum([total, count]))
 
     def carried_state(self) -> dict[str, torch.Tensor]:
-        return _state_to_dict(self.state)
+        """The state of all batch_size rows: each (layers, batch_size, hidden), ranks in order."""
+        return {k: self.group.gather(v, dim=1) for k, v in _state_to_dict(self.state).items()}
 
     def load_carried_state(self, state: dict[str, torch.Tensor]) -> None:
-        self.state = _state_from_dict(state)
+        self.state = _state_from_dict({k: v[:, self.rows] for k, v in state.items()})
 
 
 def _prepare(data: CharLMData, vocab: CharVocab | None = None):
@@ -161,15 +185,18 @@ def train(
                         "or choose another --out")
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file: give a folder")
+    group = join(resolve_device(config.device))
     vocab, train_ids, val_ids = _prepare(data)
-    task = CharLMTask(train_ids, val_ids, data)
+    task = CharLMTask(train_ids, val_ids, data, group)
     torch.manual_seed(config.seed)  # the initial weights depend on it
     model = CharLM(CharLMConfig(vocab_size=len(vocab), **model_options))
-    out.mkdir(parents=True, exist_ok=True)
-    vocab.save(out / checkpoint.VOCAB_FILE)
-    checkpoint.write_config(out, KIND, asdict(model.config),
-                            {"data": asdict(data), "loop": asdict(config)})
-    return Trainer(model, task, config, out).fit()
+    group.barrier()  # every rank has checked --out before rank 0 fills it
+    if group.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        vocab.save(out / checkpoint.VOCAB_FILE)
+        checkpoint.write_config(out, KIND, asdict(model.config),
+                                {"data": asdict(data), "loop": asdict(config)})
+    return Trainer(model, task, config, out, group).fit()
 
 
 def resume(run_dir: str | Path, text: str | None = None, **loop_overrides) -> TrainResult:
@@ -177,6 +204,8 @@ def resume(run_dir: str | Path, text: str | None = None, **loop_overrides) -> Tr
 
     `loop_overrides` may change the budget (epochs, minutes, max_steps) and
     cosmetics (progress, device, threads); `text` may point at the same text elsewhere.
+    Under torchrun the number of processes may differ from the run's: it goes on
+    from the saved step with the saved state split over the new ranks.
     """
     run_dir = Path(run_dir)
     saved = checkpoint.read_config(run_dir, KIND)
@@ -196,9 +225,13 @@ def resume(run_dir: str | Path, text: str | None = None, **loop_overrides) -> Tr
             f"{run_dir}: resume with the text it was trained on (--text)"
         )
     model = CharLM(CharLMConfig(**saved["model"]))
-    checkpoint.write_config(run_dir, KIND, saved["model"],
-                            {"data": asdict(data), "loop": asdict(config)})
-    return Trainer(model, CharLMTask(train_ids, val_ids, data), config, run_dir).fit(resume=True)
+    group = join(resolve_device(config.device))
+    task = CharLMTask(train_ids, val_ids, data, group)
+    group.barrier()  # every rank has read config.json before rank 0 rewrites it
+    if group.is_main:
+        checkpoint.write_config(run_dir, KIND, saved["model"],
+                                {"data": asdict(data), "loop": asdict(config)})
+    return Trainer(model, task, config, run_dir, group).fit(resume=True)
 
 
 class LanguageModel:

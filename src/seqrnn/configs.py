@@ -37,7 +37,8 @@ class TrainConfig:
     log_every: int = 10
     seed: int = 1
     device: str = "auto"
-    threads: int | None = None
+    threads: int | None = None  # None: torch's choice, or 1 per process under torchrun
+    amp: bool = False  # bfloat16 autocast
     progress: bool = True
 
     def __post_init__(self) -> None:

@@ -35,6 +35,7 @@ from seqrnn.errors import UserError
 from seqrnn.metrics import binary_metrics
 from seqrnn.models.sentiment import SentimentConfig, SentimentRNN
 from seqrnn.train import TrainConfig, Trainer, TrainResult
+from seqrnn.train.distributed import Group, join, launched
 from seqrnn.train.loop import resolve_device
 
 KIND = "sentiment"
@@ -88,21 +89,44 @@ class ReviewBatches:
 
 
 class SentimentTask:
-    """Training-loop task: shuffled review batches, binary cross-entropy, no carried state."""
+    """Training-loop task: shuffled review batches, binary cross-entropy, no carried state.
+
+    Under torchrun the epoch's batches are those of a single process (seeded by
+    seed and epoch, whatever the number of ranks), and every rank takes its own
+    equal slice of each: the distributed sampler. A batch whose size does not
+    divide by the number of ranks (the epoch's one short batch) loses its last
+    few reviews, or all of them when it has fewer reviews than there are ranks.
+    """
 
     items = "reviews"
 
-    def __init__(self, train: EncodedTexts, val: EncodedTexts, data: SentimentData, seed: int):
+    def __init__(self, train: EncodedTexts, val: EncodedTexts, data: SentimentData, seed: int,
+                 group: Group | None = None):
+        self.group = group or Group()
+        self.group.split(data.batch_size, "--batch-size")
         self.train = ReviewBatches(train, data, shuffle=True, seed=seed)
         self.val = ReviewBatches(val, data, shuffle=False, seed=seed)
         self.labels = torch.from_numpy(train.labels).float()
+        self._epoch, self._batches = -1, []
+
+    def batches(self, epoch: int) -> list[np.ndarray]:
+        """The global batches of `epoch`: review indices, each batch divisible by the ranks."""
+        if epoch != self._epoch:
+            batches = self.train.indices(epoch)
+            if self.group.distributed:
+                ranks = self.group.world_size
+                batches = [rows[: len(rows) - len(rows) % ranks] for rows in batches
+                           if len(rows) >= ranks]
+            self._epoch, self._batches = epoch, batches
+        return self._batches
 
     def num_batches(self, epoch: int) -> int:
-        return len(self.train.indices(epoch))
+        return len(self.batches(epoch))
 
     def batch(self, epoch: int, index: int):
-        rows = self.train.indices(epoch)[index]
-        return self.train.tokens(rows), self.labels[torch.from_numpy(rows)]
+        rows = self.batches(epoch)[index]
+        rows = rows[self.group.share(len(rows))]  # this rank's slice of the global batch
+        return self.group.stage((self.train.tokens(rows), self.labels[torch.from_numpy(rows)]))
 
     def train_loss(self, model: SentimentRNN, batch, index: int) -> tuple[torch.Tensor, int]:
         device = next(model.parameters()).device
@@ -111,11 +135,17 @@ class SentimentTask:
         return F.binary_cross_entropy_with_logits(logits, labels), len(labels)
 
     def evaluate(self, model: SentimentRNN) -> dict[str, float]:
-        probs = predict_probabilities(model, self.val)
-        labels = self.val.encoded.labels
+        """Log loss and accuracy: sums over each rank's share of the batches, all-reduced."""
+        ranks = self.group.world_size
+        mine = self.val.indices(0)[self.group.rank :: ranks]  # mixed lengths on every rank
+        rows = np.sort(np.concatenate(mine)) if mine else np.zeros(0, dtype=np.int64)
+        probs = predict_probabilities(model, self.val, mine)[rows]
+        labels = self.val.encoded.labels[rows]
         eps = 1e-7
-        loss = -np.mean(labels * np.log(probs + eps) + (1 - labels) * np.log(1 - probs + eps))
-        return {"loss": float(loss), "accuracy": float(np.mean((probs >= 0.5) == labels))}
+        log_likelihood = labels * np.log(probs + eps) + (1 - labels) * np.log(1 - probs + eps)
+        nats, correct, count = self.group.sum(
+            [float(-log_likelihood.sum()), float(np.sum((probs >= 0.5) == labels)), len(rows)])
+        return {"loss": nats / count, "accuracy": correct / count}
 
     def carried_state(self) -> dict[str, torch.Tensor]:
         return {}  # reviews are independent: nothing carries from one batch to the next
@@ -125,14 +155,21 @@ class SentimentTask:
 
 
 @torch.no_grad()
-def predict_probabilities(model: SentimentRNN, batches: ReviewBatches) -> np.ndarray:
-    """P(positive) for every review of `batches`, in the order of its encoded set."""
+def predict_probabilities(model: SentimentRNN, batches: ReviewBatches,
+                          only: list[np.ndarray] | None = None) -> np.ndarray:
+    """P(positive) for every review of `batches`, in the order of its encoded set.
+
+    With `only` (some of the batches' review indices), just those reviews are
+    scored; the other entries are NaN.
+    """
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    out = np.empty(len(batches.encoded), dtype=np.float64)
-    for rows, tokens in batches:
-        out[rows] = torch.sigmoid(model(tokens.to(device))).double().cpu().numpy()
+    out = np.full(len(batches.encoded), np.nan, dtype=np.float64)
+    chosen = batches.indices(0) if only is None else only
+    for rows in chosen:
+        tokens = batches.tokens(rows).to(device)
+        out[rows] = torch.sigmoid(model(tokens)).double().cpu().numpy()
     model.train(was_training)
     return out
 
@@ -164,29 +201,38 @@ def _fit(train_set: LabeledTexts, val_set: LabeledTexts, data: SentimentData,
                         "or choose another --out")
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file: give a folder")
-    vocab = _build_vocab(train_set.texts, data, loop.progress)
-    train_enc = encode_texts(train_set.texts, vocab, train_set.labels, progress=loop.progress)
+    group = join(resolve_device(loop.device))
+    progress = loop.progress and group.is_main
+    vocab = _build_vocab(train_set.texts, data, progress)
+    train_enc = encode_texts(train_set.texts, vocab, train_set.labels, progress=progress)
     val_enc = encode_texts(val_set.texts, vocab, val_set.labels)
+    task = SentimentTask(train_enc, val_enc, data, loop.seed, group)
     torch.manual_seed(loop.seed)  # the initial weights depend on it
     model = SentimentRNN(SentimentConfig(vocab_size=len(vocab), **model_options))
-    out.mkdir(parents=True, exist_ok=True)
-    vocab.save(out / checkpoint.VOCAB_FILE)
-    write_json(out / LABELS_FILE, train_set.label_map.to_dict())
-    checkpoint.write_config(out, KIND, asdict(model.config),
-                            {"data": asdict(data), "loop": asdict(loop)})
-    task = SentimentTask(train_enc, val_enc, data, loop.seed)
-    return Trainer(model, task, loop, out).fit()
+    group.barrier()  # every rank has checked --out before rank 0 fills it
+    if group.is_main:
+        out.mkdir(parents=True, exist_ok=True)
+        vocab.save(out / checkpoint.VOCAB_FILE)
+        write_json(out / LABELS_FILE, train_set.label_map.to_dict())
+        checkpoint.write_config(out, KIND, asdict(model.config),
+                                {"data": asdict(data), "loop": asdict(loop)})
+    return Trainer(model, task, loop, out, group).fit()
 
 
 def train(data: SentimentData, model_options: dict, loop: TrainConfig,
           out: str | Path) -> TrainResult:
     """Read `data.data`, train on its training split, select on validation."""
-    splits = _read(data, loop.seed, loop.progress)
+    group = join(resolve_device(loop.device))
+    splits = _read(data, loop.seed, loop.progress and group.is_main)
     return _fit(splits.train, splits.val, data, model_options, loop, Path(out))
 
 
 def resume(run_dir: str | Path, data_path: str | None = None, **loop_overrides) -> TrainResult:
-    """Continue a run where it stopped; its saved configuration and vocabulary win."""
+    """Continue a run where it stopped; its saved configuration and vocabulary win.
+
+    Under torchrun the number of processes may differ from the run's: it goes on
+    from the saved step, with the same batches.
+    """
     run_dir = Path(run_dir)
     saved = checkpoint.read_config(run_dir, KIND)
     data = SentimentData(**saved["train"]["data"])
@@ -194,19 +240,24 @@ def resume(run_dir: str | Path, data_path: str | None = None, **loop_overrides) 
         data = replace(data, data=data_path)
     loop = replace(TrainConfig(**saved["train"]["loop"]), **loop_overrides)
     vocab = WordVocab.from_dict(checkpoint.read_json(run_dir, checkpoint.VOCAB_FILE))
-    splits = _read(data, loop.seed, loop.progress)
-    if splits.label_map != LabelMap.from_dict(checkpoint.read_json(run_dir, LABELS_FILE)):
-        raise UserError(f"the labels of {data.data} differ from those of the run in {run_dir}: "
-                        "resume with the data it was trained on (--data)")
+    labels = LabelMap.from_dict(checkpoint.read_json(run_dir, LABELS_FILE))
+    group = join(resolve_device(loop.device))
+    splits = _read(data, loop.seed, loop.progress and group.is_main)
+    if splits.label_map != labels:
+        raise UserError(f"the labels of {data.data} differ from those of the run in "
+                        f"{run_dir}: resume with the data it was trained on (--data)")
     if _build_vocab(splits.train.texts, data, False) != vocab:
-        raise UserError(f"{data.data} gives a different vocabulary than the run in {run_dir}: "
-                        "resume with the data it was trained on (--data)")
+        raise UserError(f"{data.data} gives a different vocabulary than the run in "
+                        f"{run_dir}: resume with the data it was trained on (--data)")
     model = SentimentRNN(SentimentConfig(**saved["model"]))
-    checkpoint.write_config(run_dir, KIND, saved["model"],
-                            {"data": asdict(data), "loop": asdict(loop)})
     task = SentimentTask(encode_texts(splits.train.texts, vocab, splits.train.labels),
-                         encode_texts(splits.val.texts, vocab, splits.val.labels), data, loop.seed)
-    return Trainer(model, task, loop, run_dir).fit(resume=True)
+                         encode_texts(splits.val.texts, vocab, splits.val.labels), data,
+                         loop.seed, group)
+    group.barrier()  # every rank has read config.json before rank 0 rewrites it
+    if group.is_main:
+        checkpoint.write_config(run_dir, KIND, saved["model"],
+                                {"data": asdict(data), "loop": asdict(loop)})
+    return Trainer(model, task, loop, run_dir, group).fit(resume=True)
 
 
 def evaluate(run_dir: str | Path, data_path: str | None = None, split: str = "test",
@@ -336,8 +387,12 @@ class SentimentClassifier:
     def fit(self, texts: Sequence[str], labels: Sequence, *, out: str | Path | None = None):
         """Train on `texts` with two distinct `labels`; validation is carved from them.
 
-        With `out`, the run folder (checkpoints, metrics, curve) is kept there.
+        With `out`, the run folder (checkpoints, metrics, curve) is kept there;
+        under torchrun `out` is required, a folder every process can read.
         """
+        if out is None and launched():
+            raise UserError("under torchrun, fit() needs out=: a run folder every process can "
+                            "read the trained model back from")
         texts = list(texts)
         originals = list(labels)
         if len(texts) != len(originals):

@@ -132,6 +132,8 @@ def _train(args: argparse.Namespace) -> int:
         config = TrainConfig(**loop)
         result = charlm.train(data, options.chosen(args, CharLMConfig), config, args.out)
         run_dir = args.out
+    if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
+        return 130 if result.stopped == "interrupted" else 0
     print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; "
           f"best validation loss {result.best_val_loss:.4f} nats/char "
           f"({result.best_val_loss / 0.6931471805599453:.4f} bits/char); run folder {run_dir}",

@@ -129,6 +129,8 @@ def _train(args: argparse.Namespace) -> int:
         result = sentiment.train(data, options.chosen(args, SentimentConfig), TrainConfig(**loop),
                                  args.out)
         run_dir = args.out
+    if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
+        return 130 if result.stopped == "interrupted" else 0
     accuracy = result.last_eval.get("accuracy")
     print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
           f"validation loss {result.best_val_loss:.4f}"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqrnn.configs import SentimentConfig
 
@@ -43,7 +44,25 @@ def reverse_within_span(x: torch.Tensor, first: torch.Tensor, lengths: torch.Ten
     return x.gather(1, index.view(*index.shape, *([1] * (x.dim() - 2))).expand_as(x))
 
 
+def run_layer(layer: nn.Module, x: torch.Tensor, lengths: torch.Tensor, packed: bool):
+    """A fused layer's outputs (B, T, H) over x (B, T, I), each row's span starting at 0.
+
+    Packed, the layer steps through each row's real tokens only (cuDNN skips
+    the padding); the outputs at padded positions are then zeros, which no
+    head reads.
+    """
+    if not packed:
+        return layer(x)[0]
+    sequence = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+    out, _ = layer(sequence)
+    return pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
+
+
 class SentimentRNN(nn.Module):
+    # Packed sequences: None packs right-padded batches on CUDA only; on the CPU they
+    # leave oneDNN's fast path, so padded batches are faster there.
+    pack: bool | None = None
+
     def __init__(self, config: SentimentConfig):
         super().__init__()
         self.config = config
@@ -76,13 +95,16 @@ class SentimentRNN(nn.Module):
     def states(self, tokens: torch.Tensor) -> torch.Tensor:
         """The top layer's states (B, T, H * directions), each batch from a zero state."""
         _, first, lengths = real_span(tokens)
+        wanted = tokens.is_cuda if self.pack is None else self.pack
+        packed = wanted and not bool(first.any())  # right padding: every span starts at 0
         x = self.embedding(tokens)  # (B, T, E)
         for k, directions in enumerate(self.layers):
             if k > 0:
                 x = self.dropout(x)
-            outputs = [directions[0](x)[0]]  # (B, T, H)
+            outputs = [run_layer(directions[0], x, lengths, packed)]  # (B, T, H)
             if len(directions) == 2:
-                backward, _ = directions[1](reverse_within_span(x, first, lengths))
+                backward = run_layer(directions[1], reverse_within_span(x, first, lengths),
+                                     lengths, packed)
                 outputs.append(reverse_within_span(backward, first, lengths))
             x = torch.cat(outputs, dim=-1)
         return x

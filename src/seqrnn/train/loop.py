@@ -6,6 +6,11 @@ evaluation, best and latest checkpoints, exact resume, Ctrl-C, divergence
 checks, progress and metrics. A `Task` supplies the rest: its batches, its
 loss, its evaluation, and any state it carries between batches (the language
 model's hidden state).
+
+Under torchrun (see seqrnn.train.distributed) every rank runs this loop on its
+slice of each batch through DistributedDataParallel; the clock, a stop request
+and the logged loss are agreed on every step, so the ranks always step, stop
+and evaluate together, and only rank 0 writes files and shows progress.
 """
 
 from __future__ import annotations
@@ -15,19 +20,21 @@ import math
 import signal
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import torch
 from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from seqrnn import checkpoint
 from seqrnn.atomic import atomic_open
 from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError
+from seqrnn.train.distributed import Group
 
 METRICS_FILE = "metrics.jsonl"
 CURVE_FILE = "loss.png"
@@ -76,7 +83,8 @@ class Task(Protocol):
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         """Validation metrics; must contain "loss"."""
 
-    def carried_state(self) -> dict[str, torch.Tensor]: ...
+    def carried_state(self) -> dict[str, torch.Tensor]:
+        """The state to save; under DDP every rank calls it, and it holds all ranks' rows."""
 
     def load_carried_state(self, state: dict[str, torch.Tensor]) -> None: ...
 
@@ -107,6 +115,7 @@ class TrainResult:
     stopped: str  # "finished", "time", "max_steps", "interrupted", "early_stopping"
     best_val_loss: float
     last_eval: dict[str, float]
+    is_main: bool = True  # False in every torchrun process but rank 0: it should print nothing
 
 
 def build_optimizers(model: nn.Module, lr: float) -> list[torch.optim.Optimizer]:
@@ -151,14 +160,30 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def dense_gradients_for_nccl(model: nn.Module) -> None:
+    """Give sparse embeddings dense gradients: DDP cannot all-reduce sparse ones over NCCL.
+
+    The weights and the config stay as they are; only the gradient's layout,
+    and so the optimizer (Adam instead of SparseAdam), change.
+    """
+    for module in model.modules():
+        if isinstance(module, nn.Embedding) and module.sparse:
+            module.sparse = False
+
+
 class Trainer:
-    def __init__(self, model: nn.Module, task: Task, config: TrainConfig, run_dir: Path):
+    def __init__(self, model: nn.Module, task: Task, config: TrainConfig, run_dir: Path,
+                 group: Group | None = None):
         self.model = model
         self.task = task
         self.config = config
         self.run_dir = Path(run_dir)
-        self.device = resolve_device(config.device)
+        self.group = group or Group(device=resolve_device(config.device))
+        self.device = self.group.device
+        if self.group.backend == "nccl":
+            dense_gradients_for_nccl(model)
         self.optimizers = build_optimizers(model, config.lr)
+        self.train_model: nn.Module = model  # the DDP wrapper once fit() starts, under torchrun
         self.progress = Progress()
         self.last_metrics: dict[str, float] = {}
         self._stop_requested = False
@@ -166,24 +191,32 @@ class Trainer:
     # -- public -----------------------------------------------------------------
 
     def fit(self, resume: bool = False) -> TrainResult:
-        cfg = self.config
-        if cfg.threads:
-            torch.set_num_threads(cfg.threads)
+        cfg, group = self.config, self.group
+        # Ranks sharing a machine's cores: one thread each unless told otherwise.
+        threads = cfg.threads or (1 if group.distributed and self.device.type == "cpu" else None)
+        if threads:
+            torch.set_num_threads(threads)
         flush_denormals()  # again, in case torch was set to other flags since the import
         if resume:
             self._restore()
         else:
-            torch.manual_seed(cfg.seed)
-            self.run_dir.mkdir(parents=True, exist_ok=True)
-            (self.run_dir / METRICS_FILE).unlink(missing_ok=True)
+            torch.manual_seed(cfg.seed + group.rank)  # each rank its own dropout masks
+            if group.is_main:
+                self.run_dir.mkdir(parents=True, exist_ok=True)
+                (self.run_dir / METRICS_FILE).unlink(missing_ok=True)
         self.model.to(self.device)
+        if group.distributed:
+            self.train_model = DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
         with self._stop_on_sigint():
             stopped = self._run()
         if self.progress.last_eval_step != self.progress.step:
             self._evaluate(scheduled=False)
-        self._plot()
+        if group.is_main:
+            self._plot()
+        group.barrier()  # no rank reads the run folder before rank 0 has finished writing it
         return TrainResult(self.progress.step, self.progress.epoch, stopped,
-                           self.progress.best_val_loss, self.last_metrics)
+                           self.progress.best_val_loss, self.last_metrics, group.is_main)
 
     def request_stop(self) -> None:
         """Finish the current step, save, and return from fit() (what Ctrl-C does)."""
@@ -198,12 +231,14 @@ class Trainer:
         window = _Window()
         total = sum(self.task.num_batches(e) for e in range(cfg.epochs))
         bar = tqdm(total=total, initial=min(p.step, total), unit="step",
-                   disable=not cfg.progress, dynamic_ncols=True, leave=False)
+                   disable=not (cfg.progress and self.group.is_main), dynamic_ncols=True,
+                   leave=False)
         try:
             while p.epoch < cfg.epochs:
                 n = self.task.num_batches(p.epoch)
                 while p.index < n:
                     p.elapsed = elapsed_before + time.monotonic() - started
+                    self._agree_on_clock_and_stop(p)
                     reason = self._stop_reason(p)
                     if reason:
                         return reason
@@ -221,6 +256,18 @@ class Trainer:
         finally:
             p.elapsed = elapsed_before + time.monotonic() - started
             bar.close()
+
+    def _agree_on_clock_and_stop(self, p: Progress) -> None:
+        """Under DDP: one clock (the ranks' mean) and a stop when any rank was asked to stop.
+
+        The time budget, the schedule and Ctrl-C then decide the same on every
+        rank, and none is left waiting for a step the others will not take.
+        """
+        if not self.group.distributed:
+            return
+        elapsed, stops = self.group.sum([p.elapsed, float(self._stop_requested)])
+        p.elapsed = elapsed / self.group.world_size
+        self._stop_requested = stops > 0
 
     def _stop_reason(self, p: Progress) -> str | None:
         cfg = self.config
@@ -240,18 +287,32 @@ class Trainer:
                 group["lr"] = lr
         self.model.train()
         batch = self.task.batch(p.epoch, p.index)
-        loss, items = self.task.train_loss(self.model, batch, p.index)
+        with self._autocast():
+            loss, items = self.task.train_loss(self.train_model, batch, p.index)
         for optimizer in self.optimizers:
             optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss.backward()  # under DDP this also averages the gradients over the ranks
         grad_norm = clip_gradients(self.model.parameters(), cfg.clip)
-        value = float(loss.detach())
+        value, items = self._global_loss(float(loss.detach()), items)
         self._check_divergence(p, value, grad_norm)
         for optimizer in self.optimizers:
             optimizer.step()
         p.step += 1
         p.index += 1
         return value, items, grad_norm
+
+    def _autocast(self) -> AbstractContextManager:
+        """bfloat16 autocast with --amp; bfloat16 keeps float32's range, so no loss scaling."""
+        if not self.config.amp:
+            return nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
+
+    def _global_loss(self, loss: float, items: int) -> tuple[float, int]:
+        """The mean loss over the whole global batch and its item count (all ranks agree)."""
+        if not self.group.distributed:
+            return loss, items
+        total, count = self.group.sum([loss * items, items])
+        return total / count, round(count)
 
     def _check_divergence(self, p: Progress, loss: float, grad_norm: float) -> None:
         """Stop on a NaN/infinite loss, or a smoothed loss grown to EXPLODE_FACTOR x the first."""
@@ -285,8 +346,8 @@ class Trainer:
         """Evaluate, save checkpoints, log; return True when early stopping says stop."""
         p, cfg = self.progress, self.config
         self.model.eval()
-        with torch.no_grad():
-            metrics = self.task.evaluate(self.model)
+        with torch.no_grad(), self._autocast():
+            metrics = self.task.evaluate(self.model)  # under DDP: all-reduced by the task
         val_loss = metrics["loss"]
         if not math.isfinite(val_loss):
             raise TrainingDiverged(
@@ -296,8 +357,9 @@ class Trainer:
         improved = val_loss < p.best_val_loss
         if improved:
             p.best_val_loss = val_loss
-            checkpoint.save_weights(self.run_dir / checkpoint.BEST_WEIGHTS,
-                                    self.model.state_dict(), p.step)
+            if self.group.is_main:
+                checkpoint.save_weights(self.run_dir / checkpoint.BEST_WEIGHTS,
+                                        self.model.state_dict(), p.step)
         if scheduled:
             p.evals_since_best = 0 if improved else p.evals_since_best + 1
         p.last_eval_step = p.step
@@ -305,7 +367,7 @@ class Trainer:
         record = {"kind": "eval", "step": p.step, "epoch": p.epoch, "elapsed": round(p.elapsed, 3)}
         record.update({f"val_{k}": v for k, v in metrics.items()})
         self._append_metrics(record)
-        if cfg.progress:
+        if cfg.progress and self.group.is_main:
             shown = ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if isinstance(v, float))
             tqdm.write(f"step {p.step} epoch {p.epoch}: validation {shown}"
                        + (" (best)" if improved else ""))
@@ -313,18 +375,33 @@ class Trainer:
         return cfg.patience is not None and p.evals_since_best >= cfg.patience
 
     def _save_latest(self) -> None:
-        p = self.progress
+        """Save weights and train_state.pt; every rank calls it, rank 0 writes."""
+        p, group = self.progress, self.group
+        # Both are collectives under DDP: every rank takes part before rank 0 writes.
+        carried = {k: v.detach().cpu() for k, v in self.task.carried_state().items()}
+        rank_rngs = group.gather_objects(self._rank_rng()) if group.distributed else None
+        if not group.is_main:
+            return
         checkpoint.save_weights(self.run_dir / checkpoint.LATEST_WEIGHTS,
                                 self.model.state_dict(), p.step)
         state = {
             "progress": asdict(p),
             "optimizers": [optimizer.state_dict() for optimizer in self.optimizers],
             "rng_cpu": torch.get_rng_state(),
-            "carried": {k: v.detach().cpu() for k, v in self.task.carried_state().items()},
+            "carried": carried,
         }
         if torch.cuda.is_available():
             state["rng_cuda"] = torch.cuda.get_rng_state_all()
+        if rank_rngs is not None:
+            state["rng_ranks"] = rank_rngs
         checkpoint.save_train_state(self.run_dir, state)
+
+    def _rank_rng(self) -> dict[str, torch.Tensor]:
+        """This rank's random state (its dropout masks), to continue it exactly on resume."""
+        rng = {"cpu": torch.get_rng_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return rng
 
     def _restore(self) -> None:
         state = checkpoint.load_train_state(self.run_dir)
@@ -337,13 +414,37 @@ class Trainer:
             )
         checkpoint.check_strict_load(self.model, weights, self.run_dir)
         self.model.to(self.device)
+        if len(state["optimizers"]) != len(self.optimizers):
+            raise UserError(
+                f"{self.run_dir} was trained with {len(state['optimizers'])} optimizer(s) and this "
+                f"launch builds {len(self.optimizers)}: sparse embedding gradients are made dense "
+                "under NCCL, so resume it the way it was started (CUDA torchrun, or not)"
+            )
         for optimizer, saved in zip(self.optimizers, state["optimizers"], strict=True):
-            optimizer.load_state_dict(saved)
+            optimizer.load_state_dict(saved)  # moves the moments onto the parameters' device
         torch.set_rng_state(state["rng_cpu"])
         if "rng_cuda" in state and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(state["rng_cuda"])
+            for index, rng in enumerate(state["rng_cuda"][: torch.cuda.device_count()]):
+                torch.cuda.set_rng_state(rng, index)
+        if self.group.distributed:
+            self._restore_rank_rng(state.get("rng_ranks"))
         self.task.load_carried_state({k: v.to(self.device) for k, v in state["carried"].items()})
-        self._truncate_metrics(self.progress.step)
+        if self.group.is_main:
+            self._truncate_metrics(self.progress.step)
+
+    def _restore_rank_rng(self, saved: list[dict[str, torch.Tensor]] | None) -> None:
+        """Continue this rank's own random stream; with another number of ranks, start a fresh one.
+
+        Rank 0 then keeps the stream of the run's rank 0 (or single process); the
+        others start as a new run's ranks would (seed + rank).
+        """
+        rank = self.group.rank
+        if saved is not None and len(saved) == self.group.world_size:
+            torch.set_rng_state(saved[rank]["cpu"])
+            if "cuda" in saved[rank] and self.device.type == "cuda":
+                torch.cuda.set_rng_state(saved[rank]["cuda"], self.device)
+        elif rank > 0:
+            torch.manual_seed(self.config.seed + rank)
 
     # -- metrics ----------------------------------------------------------------
 
@@ -357,6 +458,8 @@ class Trainer:
         bar.set_postfix({"loss": f"{loss:.4f}", f"{self.task.items}/s": f"{rate:,.0f}"})
 
     def _append_metrics(self, record: dict) -> None:
+        if not self.group.is_main:
+            return
         with open(self.run_dir / METRICS_FILE, "a", encoding="utf-8") as f:
             f.write(json.dumps(record) + "\n")
 
@@ -388,7 +491,7 @@ class Trainer:
 
         def handler(signum, frame):
             signal.signal(signal.SIGINT, previous)
-            if self.config.progress:
+            if self.config.progress and self.group.is_main:
                 tqdm.write("interrupted: saving a checkpoint (Ctrl-C again to abort)")
             self.request_stop()
 

@@ -1,0 +1,100 @@
+"""Train a sentiment classifier on IMDb, select on validation, score the official test set once.
+
+    python bench/imdb_train.py --out runs/imdb-lecture                      # the lecture's setup
+    python bench/imdb_train.py --out runs/imdb-best --minutes 20 \\
+        --set bidirectional=true head=max embedding_dim=128 seq_len=400 lr_schedule=cosine
+
+`--set` takes any SentimentData, SentimentConfig or TrainConfig field. Prints one JSON
+object: the configuration, steps, epochs, training seconds and seconds per epoch, the best
+validation loss and the last validation accuracy, and the test metrics of the best
+checkpoint (selected on validation loss, never on test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import time
+
+import torch
+
+from seqrnn import sentiment
+from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
+
+
+def parse_value(text: str):
+    lowered = text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if lowered == "none":
+        return None
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="run folder (must not exist yet)")
+    parser.add_argument("--data", default="imdb", help="data set (default: imdb)")
+    parser.add_argument("--epochs", type=int, default=10, help="most epochs (default: 10)")
+    parser.add_argument("--minutes", type=float, help="training-time budget")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
+                        help="any data, model or training field")
+    args = parser.parse_args()
+
+    chosen = dict(item.split("=", 1) for item in args.set)
+    chosen = {k: parse_value(v) for k, v in chosen.items()}
+    names = {cls: {f.name for f in dataclasses.fields(cls)}
+             for cls in (SentimentData, SentimentConfig, TrainConfig)}
+    unknown = set(chosen) - set().union(*names.values())
+    if unknown:
+        parser.error(f"unknown fields {sorted(unknown)}")
+    data = SentimentData(data=args.data,
+                         **{k: v for k, v in chosen.items() if k in names[SentimentData]})
+    model = {k: v for k, v in chosen.items() if k in names[SentimentConfig]}
+    loop_fields = {k: v for k, v in chosen.items() if k in names[TrainConfig]}
+    loop = TrainConfig(epochs=args.epochs, minutes=args.minutes, threads=args.threads,
+                       progress=False, **loop_fields)
+
+    started = time.perf_counter()
+    result = sentiment.train(data, model, loop, args.out)
+    wall = time.perf_counter() - started
+    state = torch.load(os.path.join(args.out, "train_state.pt"), weights_only=True)
+    train_seconds = state["progress"]["elapsed"]
+    progress = state["progress"]
+    steps_per_epoch = (progress["step"] - progress["index"]) / progress["epoch"] \
+        if progress["epoch"] else None
+    test = sentiment.evaluate(args.out, split="test")
+    print(json.dumps({
+        "command": "python bench/imdb_train.py " + " ".join(
+            f"--{k} {v}" for k, v in (("out", args.out), ("epochs", args.epochs),
+                                       ("minutes", args.minutes)) if v is not None)
+        + (" --set " + " ".join(args.set) if args.set else ""),
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+                   f"{args.threads} torch threads",
+        "data": dataclasses.asdict(data),
+        "model": model,
+        "loop": dataclasses.asdict(loop),
+        "stopped": result.stopped,
+        "steps": result.step,
+        "epochs_completed": result.epoch,
+        "train_seconds": round(train_seconds, 1),
+        "seconds_per_epoch": round(train_seconds / result.step * steps_per_epoch, 1)
+        if steps_per_epoch else None,
+        "wall_seconds_with_data_and_evaluation": round(wall, 1),
+        "best_val_loss": round(result.best_val_loss, 4),
+        "last_val_accuracy": result.last_eval.get("accuracy"),
+        "test": test,
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()
