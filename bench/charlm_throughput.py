@@ -1,0 +1,657 @@
+"""Training and sampling speed of the character language model, and where a training step goes.
+
+    SEQRNN_DATA=/work/shared/data python bench/charlm_throughput.py [--threads 2] [--steps 30]
+        [--warmup 5] [--text hamlet] [--configs lecture,h256,e512,l2h256,e256] [--base lecture]
+        [--parts peak,training,sampling,profile,variants]
+
+Prints one JSON object (and each figure on stderr as soon as it is measured):
+
+- `peak_gflops`: fp32 and bf16 GFLOP/s of a 4096 x 4096 torch.mm on `--threads`.
+- `training`: per configuration, milliseconds per step and characters per second of the real
+  training loop (`Trainer.fit` with `max_steps`, a metrics record every step: the median step
+  after `--warmup` steps), the FLOPs of a step, the GFLOP/s of the whole step, and the GFLOP/s
+  of the recurrent layers alone (the model's LSTM, forward and backward on its own).
+- `sampling`: characters per second of one `LanguageModel.stream` (untrained weights: the
+  speed does not depend on them), on `--threads` and on 1 thread.
+- `profile`: a step of `--base` (default: the lecture's configuration) cut into parts with
+  torch.profiler (ms per step).
+- `variants`: speed-ups tried on `--base` by patching this process only (src/ is untouched),
+  interleaved step by step with the baseline.
+
+FLOPs counted (matrix multiplies only; the element-wise gate math is left out):
+  LSTM layer l, forward: 2·B·T·4H·(I_l + H), with I_0 = V for one-hot input (the kernel
+  multiplies the dense one-hot matrix), E for an embedding, and I_l = H above the first layer;
+  output layer, forward: 2·B·T·H·V;
+  backward ≈ 2 × forward (gradients of the inputs and of the weights): a step is 3 × forward.
+
+The machine is shared: each part records the load average before and after it and the share
+of the CPUs other processes used while it ran (`others_cpu_share`); step times are medians,
+which a short burst of someone else's work does not move. Rerun a disturbed part alone with
+`--parts`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.autograd.profiler import record_function
+
+from seqrnn.charlm import CharLMData, CharLMTask, LanguageModel, drop_unknown
+from seqrnn.data.text import CharVocab, load_text, split_text
+from seqrnn.models.charlm import CharLM, CharLMConfig, choose_next
+from seqrnn.train import TrainConfig, Trainer
+from seqrnn.train.loop import METRICS_FILE
+
+
+@dataclass(frozen=True)
+class Setup:
+    """One training configuration: model options and the truncated-BPTT window."""
+
+    name: str
+    model: dict = field(default_factory=dict)
+    batch_size: int = 64
+    num_steps: int = 100
+    threads: int | None = None  # None: the --threads of the command line
+
+
+CONFIGS = {
+    "lecture": Setup("lecture"),  # LSTM 1 x 128, one-hot, batch 64, 100 steps
+    "h256": Setup("h256", {"hidden_size": 256}),
+    "e512": Setup("e512", {"hidden_size": 512, "input": "embedding"}),
+    "l2h256": Setup("l2h256", {"hidden_size": 256, "num_layers": 2}),
+    # The race's kind of model: no dropout, embedding input.
+    "e256": Setup("e256", {"hidden_size": 256, "input": "embedding", "dropout": 0.0}),
+}
+
+
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _busy_and_own_seconds() -> tuple[float, float]:
+    """CPU seconds all processes have used (from /proc/stat), and those this process has."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:9]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    busy = (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+    own = os.times()
+    return busy, own.user + own.system
+
+
+@contextmanager
+def conditions(into: dict) -> Iterator[None]:
+    """Record the load average around a block and the share of the CPUs others used during it.
+
+    The load average lags by a minute; `others_cpu_share` (0: the machine was ours, 0.5: other
+    processes kept one of two cores busy) is what tells a clean figure from a disturbed one.
+    """
+    into["load_before"] = load_average()
+    busy, own = _busy_and_own_seconds()
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        wall = time.monotonic() - start
+        busy_end, own_end = _busy_and_own_seconds()
+        others = max(0.0, (busy_end - busy) - (own_end - own))
+        into["load_after"] = load_average()
+        into["others_cpu_share"] = round(others / (wall * (os.cpu_count() or 1)), 3)
+
+
+# -- peak ------------------------------------------------------------------------------------
+
+
+def matmul_gflops(n: int = 4096, dtype: torch.dtype = torch.float32,
+                  seconds: float = 3.0) -> dict[str, float]:
+    """GFLOP/s of an n x n torch.mm, best and median of repeated runs: the practical peak."""
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    a @ b  # warm-up: thread pool and packing buffers
+    times = []
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    flop = 2 * n**3
+    return {"best": round(flop / min(times) / 1e9, 1),
+            "median": round(flop / statistics.median(times) / 1e9, 1)}
+
+
+# -- FLOPs -----------------------------------------------------------------------------------
+
+
+def step_flops(config: CharLMConfig, batch_size: int, num_steps: int) -> dict[str, float]:
+    """Matrix-multiply FLOPs of one training step (forward + backward), by part."""
+    if config.cell != "lstm":
+        raise ValueError("the FLOP count is written for LSTM cells")
+    bt, h, v = batch_size * num_steps, config.hidden_size, config.vocab_size
+    first_input = v if config.input == "onehot" else config.embedding_dim
+    lstm_forward = sum(2 * bt * 4 * h * ((first_input if layer == 0 else h) + h)
+                       for layer in range(config.num_layers))
+    head_forward = 2 * bt * h * v
+    return {"lstm": 3 * lstm_forward, "head": 3 * head_forward,
+            "total": 3 * (lstm_forward + head_forward)}
+
+
+# -- the training loop, timed ----------------------------------------------------------------
+
+
+@dataclass
+class Prepared:
+    vocab: CharVocab
+    train_ids: object
+    val_ids: object
+
+
+def prepare(text: str) -> Prepared:
+    splits = split_text(load_text(text), 0.1)
+    vocab = CharVocab.from_text(splits.train)
+    val, _ = drop_unknown(vocab, splits.val)
+    return Prepared(vocab, vocab.encode(splits.train), vocab.encode(val))
+
+
+def build_trainer(prep: Prepared, setup: Setup, threads: int, max_steps: int,
+                  run_dir: Path) -> Trainer:
+    data = CharLMData(batch_size=setup.batch_size, num_steps=setup.num_steps)
+    task = CharLMTask(prep.train_ids, prep.val_ids, data)
+    torch.manual_seed(1)
+    model = CharLM(CharLMConfig(vocab_size=len(prep.vocab), **setup.model))
+    # Evaluate only once, after the timed steps; a record every step gives per-step timings.
+    loop = TrainConfig(max_steps=max_steps, eval_every=10**9, log_every=1, progress=False,
+                       device="cpu", threads=setup.threads or threads)
+    return Trainer(model, task, loop, run_dir)
+
+
+def time_training(prep: Prepared, setup: Setup, threads: int, steps: int, warmup: int) -> dict:
+    """Median step of the real loop (`Trainer.fit`), from its per-step metrics records."""
+    machine: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = build_trainer(prep, setup, threads, warmup + steps, Path(tmp))
+        with conditions(machine):
+            trainer.fit()
+        records = [json.loads(line) for line in (Path(tmp) / METRICS_FILE).open()]
+    rates = [r["chars_per_s"] for r in records if r["kind"] == "train" and r["step"] > warmup]
+    chars = setup.batch_size * setup.num_steps
+    ms = sorted(1000 * chars / rate for rate in rates)
+    median_ms = statistics.median(ms)
+    return {"ms_per_step": round(median_ms, 2), "ms_per_step_mean": round(statistics.mean(ms), 2),
+            "ms_per_step_min": round(ms[0], 2), "chars_per_s": round(1000 * chars / median_ms),
+            "steps_timed": len(ms), **machine}
+
+
+def time_lstm(model: CharLM, batch_size: int, num_steps: int, repeats: int = 15) -> float:
+    """Median seconds of the recurrent layers alone, forward and backward, on random input."""
+    rnn = model.rnn
+    width = model.config.vocab_size if model.embedding is None else model.config.embedding_dim
+    x = torch.randn(batch_size, num_steps, width)
+    rnn.train()
+
+    def once() -> None:
+        out, _ = rnn(x)
+        out.sum().backward()
+
+    for _ in range(3):
+        once()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        once()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def training_figures(prep: Prepared, setup: Setup, threads: int, steps: int, warmup: int) -> dict:
+    timing = time_training(prep, setup, threads, steps, warmup)
+    config = CharLMConfig(vocab_size=len(prep.vocab), **setup.model)
+    flops = step_flops(config, setup.batch_size, setup.num_steps)
+    lstm_seconds = time_lstm(CharLM(config), setup.batch_size, setup.num_steps)
+    return {
+        "name": setup.name, "model": setup.model, "batch_size": setup.batch_size,
+        "num_steps": setup.num_steps, **timing,
+        "gflop_per_step": {k: round(v / 1e9, 3) for k, v in flops.items()},
+        "step_gflops": round(flops["total"] / timing["ms_per_step"] / 1e6, 1),
+        "lstm_alone_ms": round(1000 * lstm_seconds, 2),
+        "lstm_alone_gflops": round(flops["lstm"] / lstm_seconds / 1e9, 1),
+    }
+
+
+# -- sampling --------------------------------------------------------------------------------
+
+
+# Proposed for src/: one character through torch's cell kernels instead of the fused module,
+# whose oneDNN path sets up its primitive on every call (most of a one-character step).
+_CELL_KERNELS = {"LSTM": torch.lstm_cell, "GRU": torch.gru_cell,
+                 "RNN_TANH": torch.rnn_tanh_cell, "RNN_RELU": torch.rnn_relu_cell}
+
+
+def fused_step(rnn: nn.RNNBase, x: torch.Tensor, state):
+    """One time step of a batch_first torch RNN/LSTM/GRU in eval mode: x (B, I) -> h (B, H)."""
+    kernel = _CELL_KERNELS[rnn.mode]
+    lstm = rnn.mode == "LSTM"
+    new_h, new_c = [], []
+    for k in range(rnn.num_layers):
+        weights = [getattr(rnn, f"{name}_l{k}")
+                   for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+        if lstm:
+            h, c = kernel(x, (state[0][k], state[1][k]), *weights)
+            new_c.append(c)
+        else:
+            h = kernel(x, state[k], *weights)
+        new_h.append(h)
+        x = h
+    h_all = torch.stack(new_h)  # (L, B, H)
+    return x, ((h_all, torch.stack(new_c)) if lstm else h_all)
+
+
+def _step(model: CharLM, next_id: int, state):
+    """Logits (1, 1, V) and the state after one more character (the proposed CharLM.step)."""
+    ids = torch.tensor([next_id], device=model.head.weight.device)
+    if model.embedding is None:
+        x = nn.functional.one_hot(ids, model.config.vocab_size).to(model.head.weight.dtype)
+    else:
+        x = model.embedding(ids)  # (1, E)
+    out, state = fused_step(model.rnn, x, state)  # (1, H)
+    return model.head(out)[:, None], state
+
+
+def choose_among_top_k(logits: torch.Tensor, *, top_k: int = 5, temperature: float = 1.0,
+                       greedy: bool = False, generator: torch.Generator | None = None) -> int:
+    """The proposed choose_next: draw among the k best only, without masking the vocabulary."""
+    if greedy:
+        return int(logits.argmax())
+    logits = logits.float() / temperature
+    if not 0 < top_k < logits.numel():
+        return int(torch.multinomial(torch.softmax(logits, -1).cpu(), 1, generator=generator))
+    values, indices = torch.topk(logits, top_k)
+    pick = torch.multinomial(torch.softmax(values, -1).cpu(), 1, generator=generator)
+    return int(indices[pick])
+
+
+def proposed_generate(model: CharLM, choose: Callable = choose_next):
+    @torch.no_grad()
+    def generate(prime: torch.Tensor, length: int, *, generator=None, **options):
+        logits, state = model(prime.view(1, -1))
+        for produced in range(1, length + 1):
+            next_id = choose(logits[0, -1], generator=generator, **options)
+            yield next_id
+            if produced < length:
+                logits, state = _step(model, next_id, state)
+    return generate
+
+
+SAMPLERS: dict[str, Callable[[CharLM], Callable | None]] = {
+    "stock LanguageModel.stream": lambda model: None,
+    "proposed: step through torch's cell kernels": proposed_generate,
+    "proposed: cell kernels + draw among top-k only":
+        lambda model: proposed_generate(model, choose_among_top_k),
+}
+
+
+def sampling_speed(prep: Prepared, length: int, threads: int, sampler: str) -> dict:
+    torch.set_num_threads(threads)
+    torch.manual_seed(1)
+    model = CharLM(CharLMConfig(vocab_size=len(prep.vocab)))
+    generate = SAMPLERS[sampler](model)
+    if generate is not None:
+        model.generate = generate
+    lm = LanguageModel(model, prep.vocab)
+    "".join(lm.stream("The ", 50, seed=0))  # warm-up
+    machine: dict = {}
+    with conditions(machine):
+        start = time.perf_counter()
+        produced = sum(1 for _ in lm.stream("The ", length, seed=1))
+        seconds = time.perf_counter() - start
+    return {"sampler": sampler, "threads": threads, "chars": produced,
+            "chars_per_s": round(produced / seconds),
+            "us_per_char": round(1e6 * seconds / produced), **machine}
+
+
+# -- profile ---------------------------------------------------------------------------------
+
+# Autograd nodes of the backward pass, by the part of the model they belong to.
+_BACKWARD_PARTS = (
+    ("MkldnnRnn", "lstm backward"), ("Lstm", "lstm backward"), ("Rnn", "lstm backward"),
+    ("Dropout", "dropout backward"), ("MulBackward", "dropout backward"),
+    ("NllLoss", "cross-entropy backward"), ("LogSoftmax", "cross-entropy backward"),
+    ("Embedding", "input backward"), ("AccumulateGrad", "accumulate gradients"),
+    ("Mm", "head backward"), ("Addmm", "head backward"), ("AddBackward", "head backward"),
+)
+
+
+def _part_of(name: str) -> str:
+    if name.startswith("part:"):
+        return name.removeprefix("part:")
+    if name.startswith("autograd::engine::evaluate_function: "):
+        node = name.split(": ", 1)[1]
+        return next((part for key, part in _BACKWARD_PARTS if key in node), "other backward")
+    if name == "aten::cross_entropy_loss":
+        return "cross-entropy forward"
+    if name.startswith("Optimizer.step"):
+        return "adam step"
+    if name.startswith("Optimizer.zero_grad"):
+        return "zero_grad"
+    if name in ("aten::item", "aten::_local_scalar_dense"):
+        return "float(loss), float(norm)"
+    return "small ops (indexing, detach, views)"
+
+
+@contextmanager
+def _labelled_model(model: CharLM) -> Iterator[None]:
+    """Name the forward parts in the profile: hooks open a record_function per submodule."""
+    open_labels: list[AbstractContextManager] = []
+
+    def opener(label: str):
+        def hook(module, args):
+            region = record_function(label)
+            region.__enter__()
+            open_labels.append(region)
+        return hook
+
+    def closer(module, args, output):
+        open_labels.pop().__exit__(None, None, None)
+
+    handles = [model.register_forward_pre_hook(opener("part:model")),
+               model.register_forward_hook(closer)]
+    parts = {"rnn": "lstm forward", "dropout": "dropout forward", "head": "head forward",
+             "embedding": "input forward"}
+    for attr, label in parts.items():
+        module = getattr(model, attr)
+        if module is not None:
+            handles += [module.register_forward_pre_hook(opener(f"part:{label}")),
+                        module.register_forward_hook(closer)]
+    try:
+        yield
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+@contextmanager
+def _labelled_clipping() -> Iterator[None]:
+    original = nn.utils.clip_grad_norm_
+
+    def clip(*args, **kwargs):
+        with record_function("part:clip_grad_norm"):
+            return original(*args, **kwargs)
+
+    nn.utils.clip_grad_norm_ = clip
+    try:
+        yield
+    finally:
+        nn.utils.clip_grad_norm_ = original
+
+
+def _account(event, parts: dict[str, float]) -> None:
+    """Add a top-level event's time to its part; split the model's forward into its parts."""
+    if event.name != "part:model":
+        part = _part_of(event.name)
+        parts[part] = parts.get(part, 0.0) + event.cpu_time_total / 1000
+        return
+    for child in event.cpu_children:
+        # The model's own code between its submodules is the input encoding (one-hot).
+        part = child.name.removeprefix("part:") if child.name.startswith("part:") \
+            else "input forward (one-hot)"
+        parts[part] = parts.get(part, 0.0) + child.cpu_time_total / 1000
+
+
+def _advance(trainer: Trainer) -> None:
+    """One step of the loop's own code (Trainer._step), wrapping around at the epoch's end."""
+    progress = trainer.progress
+    trainer._step(progress, 10**6)
+    if progress.index == trainer.task.num_batches(progress.epoch):
+        progress.epoch, progress.index = progress.epoch + 1, 0
+
+
+def profile_step(prep: Prepared, setup: Setup, threads: int, steps: int, warmup: int) -> dict:
+    """Milliseconds per step by part, from the top-level events of torch.profiler.
+
+    Forward hooks label the model and its submodules; backward parts are named by their
+    autograd nodes; the time no operator accounts for is the Python of the loop.
+    """
+    from torch.profiler import ProfilerActivity, profile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        trainer = build_trainer(prep, setup, threads, warmup, Path(tmp))
+        trainer.fit()  # warm-up through the real loop; then single steps, as the loop takes them
+        machine: dict = {}
+        with conditions(machine), _labelled_model(trainer.model), _labelled_clipping(), \
+                profile(activities=[ProfilerActivity.CPU]) as prof:
+            start = time.perf_counter()
+            for _ in range(steps):
+                _advance(trainer)
+            wall = time.perf_counter() - start
+    parts: dict[str, float] = {}
+    top_level = [e for e in prof.events() if e.cpu_parent is None]
+    main_thread = top_level[0].thread
+    for event in top_level:
+        if event.thread == main_thread:
+            _account(event, parts)
+    wall_ms = 1000 * wall / steps
+    ms = {part: value / steps for part, value in parts.items()}
+    ms["python and loop overhead"] = wall_ms - sum(ms.values())
+    ordered = sorted(ms.items(), key=lambda kv: -kv[1])
+    return {"config": setup.name, "steps": steps, "ms_per_step_profiled": round(wall_ms, 2),
+            "parts_ms": {k: round(v, 2) for k, v in ordered},
+            "parts_share": {k: round(v / wall_ms, 3) for k, v in ordered},
+            **machine}
+
+
+# -- variants --------------------------------------------------------------------------------
+
+
+class MaskDropout(nn.Module):
+    """Inverted dropout whose mask comes from rand_like, not bernoulli_ (same distribution).
+
+    On this CPU, torch's dropout spends most of its time in bernoulli_; one uniform draw per
+    element and a comparison is several times cheaper.
+    """
+
+    def __init__(self, p: float):
+        super().__init__()
+        self.p = p
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.rand_like(x).ge_(self.p).mul_(1 / (1 - self.p))  # 0 or 1/(1-p)
+        return x * keep
+
+
+def fast_dropout(trainer: Trainer) -> None:
+    trainer.model.dropout = MaskDropout(trainer.model.config.dropout)
+
+
+def adam_with(**options) -> Callable[[Trainer], None]:
+    def prepare(trainer: Trainer) -> None:
+        trainer.optimizers = [torch.optim.Adam(trainer.model.parameters(), lr=trainer.config.lr,
+                                               **options)]
+    return prepare
+
+
+def amp(trainer: Trainer) -> None:
+    """The loop's own --amp: bfloat16 autocast (AMX on this CPU); weights stay float32."""
+    trainer.config = replace(trainer.config, amp=True)
+
+
+def both(*prepares: Callable[[Trainer], None]) -> Callable[[Trainer], None]:
+    def prepare(trainer: Trainer) -> None:
+        for each in prepares:
+            each(trainer)
+    return prepare
+
+
+def _unchanged(trainer: Trainer) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A change to the lecture configuration's training: made once (`prepare`) or around
+    each step (`around`, for process-wide switches)."""
+
+    name: str
+    setup: Setup
+    prepare: Callable[[Trainer], None] = _unchanged
+    around: Callable[[], AbstractContextManager] = nullcontext
+
+
+def variants(base: Setup) -> list[Variant]:
+    """Speed-ups to try on `base`; the first is the baseline itself."""
+    def with_(name: str, **changes) -> Setup:
+        fields = {"model": base.model, "batch_size": base.batch_size,
+                  "num_steps": base.num_steps, "threads": base.threads}
+        return Setup(name, **{**fields, **changes})
+
+    return [
+        Variant("baseline", base),
+        Variant("1 thread", with_("1 thread", threads=1)),
+        Variant("dropout mask from rand_like", base, fast_dropout),
+        Variant("no dropout (bound)", with_("no dropout", model={**base.model, "dropout": 0.0})),
+        Variant("Adam foreach=True", base, adam_with(foreach=True)),
+        Variant("Adam fused=True", base, adam_with(fused=True)),
+        Variant("embedding 64 instead of one-hot",
+                with_("embedding", model={**base.model, "input": "embedding"})),
+        Variant("native LSTM kernel (oneDNN off)", base,
+                around=lambda: torch.backends.mkldnn.flags(enabled=False)),
+        Variant("--amp (bf16 autocast)", base, amp),
+        Variant("rand_like dropout + fused Adam", base,
+                both(fast_dropout, adam_with(fused=True))),
+        Variant("batch 128", with_("batch 128", batch_size=128)),
+        Variant("batch 256", with_("batch 256", batch_size=256)),
+    ]
+
+
+def variant_figures(prep: Prepared, base: Setup, threads: int, steps: int, warmup: int) -> dict:
+    """Step times of every variant, interleaved step by step, so all see the same machine.
+
+    Each variant has its own model and trainer and takes the loop's own steps in turn; a burst
+    of other work slows all of them alike. `paired_ratio` is the median over steps of the
+    variant's step time over the baseline's step time of the same round.
+    """
+    tried = variants(base)
+    with tempfile.TemporaryDirectory() as tmp:
+        trainers = []
+        for i, variant in enumerate(tried):
+            trainer = build_trainer(prep, variant.setup, threads, 10**6, Path(tmp) / str(i))
+            variant.prepare(trainer)
+            trainers.append(trainer)
+        times: list[list[float]] = [[] for _ in tried]
+        machine: dict = {}
+        with conditions(machine):
+            for round_ in range(warmup + steps):
+                for variant, trainer, own in zip(tried, trainers, times, strict=True):
+                    torch.set_num_threads(variant.setup.threads or threads)
+                    with variant.around():
+                        start = time.perf_counter()
+                        _advance(trainer)
+                        seconds = time.perf_counter() - start
+                    if round_ >= warmup:
+                        own.append(1000 * seconds)
+    torch.set_num_threads(threads)
+    base_chars = base.batch_size * base.num_steps
+    results = []
+    for variant, own in zip(tried, times, strict=True):
+        chars = variant.setup.batch_size * variant.setup.num_steps
+        # Per character, so that larger batches compare with the baseline.
+        ratios = [(t / chars) / (b / base_chars) for t, b in zip(own, times[0], strict=True)]
+        median_ms = statistics.median(own)
+        results.append({"variant": variant.name, "batch_size": variant.setup.batch_size,
+                        "ms_per_step": round(median_ms, 2),
+                        "chars_per_s": round(1000 * chars / median_ms),
+                        "paired_time_per_char_ratio": round(statistics.median(ratios), 3),
+                        "speedup": round(1 / statistics.median(ratios), 3)})
+    return {"steps": steps, "warmup": warmup, **machine, "results": results}
+
+
+# -- main ------------------------------------------------------------------------------------
+
+
+PARTS = ("peak", "training", "sampling", "profile", "variants")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--text", default="hamlet", help="text or dataset name (default: hamlet)")
+    p.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: 2)")
+    p.add_argument("--steps", type=int, default=30, help="timed steps per figure (default: 30)")
+    p.add_argument("--warmup", type=int, default=5, help="untimed steps first (default: 5)")
+    p.add_argument("--configs", default=",".join(CONFIGS),
+                   help=f"comma-separated training configurations among {', '.join(CONFIGS)}")
+    p.add_argument("--sample-length", type=int, default=2000,
+                   help="characters generated for the sampling speed (default: 2000)")
+    p.add_argument("--base", default="lecture",
+                   help="configuration the profile and the variants start from (default: lecture)")
+    p.add_argument("--parts", default=",".join(PARTS),
+                   help=f"comma-separated parts to run among {', '.join(PARTS)} (default: all)")
+    args = p.parse_args(argv)
+    for option, allowed in (("configs", CONFIGS), ("parts", PARTS), ("base", CONFIGS)):
+        unknown = set(getattr(args, option).split(",")) - set(allowed)
+        if unknown:
+            p.error(f"unknown --{option} {sorted(unknown)}: use {', '.join(allowed)}")
+    return args
+
+
+def _done(name: str, figures) -> None:
+    """Show each figure on stderr as it comes: a disturbed part can be rerun alone."""
+    print(json.dumps({name: figures}), file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    parts = args.parts.split(",")
+    torch.set_num_threads(args.threads)
+    started = time.perf_counter()
+    report: dict = {
+        "command": " ".join(["python bench/charlm_throughput.py",
+                             *(sys.argv[1:] if argv is None else argv)]),
+        "machine": {"cpu": platform.processor() or platform.machine(),
+                    "cores": os.cpu_count(), "torch": torch.__version__,
+                    "threads": args.threads, "load_at_start": load_average()},
+    }
+    if "peak" in parts:
+        report["peak_gflops"] = {"fp32_mm_4096": matmul_gflops(),
+                                 "bf16_mm_4096": matmul_gflops(dtype=torch.bfloat16)}
+        _done("peak_gflops", report["peak_gflops"])
+    prep = prepare(args.text)
+    report["text"] = {"name": args.text, "train_chars": len(prep.train_ids),
+                      "vocab": len(prep.vocab)}
+    if "training" in parts:
+        report["training"] = []
+        for name in args.configs.split(","):
+            figures = training_figures(prep, CONFIGS[name], args.threads, args.steps, args.warmup)
+            report["training"].append(figures)
+            _done("training", figures)
+    if "sampling" in parts:
+        report["sampling"] = [sampling_speed(prep, args.sample_length, threads, sampler)
+                              for threads in sorted({args.threads, 1}) for sampler in SAMPLERS]
+        _done("sampling", report["sampling"])
+    if "profile" in parts:
+        report["profile"] = profile_step(prep, CONFIGS[args.base], args.threads, args.steps,
+                                         args.warmup)
+        _done("profile", report["profile"])
+    if "variants" in parts:
+        report["variants"] = variant_figures(prep, CONFIGS[args.base], args.threads,
+                                             args.steps, args.warmup)
+        _done("variants", report["variants"])
+    torch.set_num_threads(args.threads)
+    report["machine"]["load_at_end"] = load_average()
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
