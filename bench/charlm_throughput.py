@@ -1,12 +1,13 @@
 """Training and sampling speed of the character language model, and where a training step goes.
 
     SEQRNN_DATA=/work/shared/data python bench/charlm_throughput.py [--threads 2] [--steps 30]
-        [--warmup 5] [--text hamlet] [--configs lecture,h256,e512,l2h256,e256] [--base lecture]
-        [--parts peak,training,sampling,profile,variants]
+        [--warmup 5] [--text hamlet] [--configs lecture,h256,e512,l2h256,e256,e512amp]
+        [--base lecture] [--parts peak,training,sampling,profile,variants]
 
 Prints one JSON object (and each figure on stderr as soon as it is measured):
 
-- `peak_gflops`: fp32 and bf16 GFLOP/s of a 4096 x 4096 torch.mm on `--threads`.
+- `peak_gflops`: fp32 and bf16 GFLOP/s of a 4096 x 4096 torch.mm on `--threads` (and fp32
+  on 1 thread).
 - `training`: per configuration, milliseconds per step and characters per second of the real
   training loop (`Trainer.fit` with `max_steps`, a metrics record every step: the median step
   after `--warmup` steps), the FLOPs of a step, the GFLOP/s of the whole step, and the GFLOP/s
@@ -42,7 +43,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -65,6 +66,7 @@ class Setup:
     batch_size: int = 64
     num_steps: int = 100
     threads: int | None = None  # None: the --threads of the command line
+    amp: bool = False  # the loop's --amp: bfloat16 autocast
 
 
 CONFIGS = {
@@ -74,6 +76,7 @@ CONFIGS = {
     "l2h256": Setup("l2h256", {"hidden_size": 256, "num_layers": 2}),
     # The race's kind of model: no dropout, embedding input.
     "e256": Setup("e256", {"hidden_size": 256, "input": "embedding", "dropout": 0.0}),
+    "e512amp": Setup("e512amp", {"hidden_size": 512, "input": "embedding"}, amp=True),
 }
 
 
@@ -171,7 +174,7 @@ def build_trainer(prep: Prepared, setup: Setup, threads: int, max_steps: int,
     model = CharLM(CharLMConfig(vocab_size=len(prep.vocab), **setup.model))
     # Evaluate only once, after the timed steps; a record every step gives per-step timings.
     loop = TrainConfig(max_steps=max_steps, eval_every=10**9, log_every=1, progress=False,
-                       device="cpu", threads=setup.threads or threads)
+                       device="cpu", threads=setup.threads or threads, amp=setup.amp)
     return Trainer(model, task, loop, run_dir)
 
 
@@ -192,7 +195,8 @@ def time_training(prep: Prepared, setup: Setup, threads: int, steps: int, warmup
             "steps_timed": len(ms), **machine}
 
 
-def time_lstm(model: CharLM, batch_size: int, num_steps: int, repeats: int = 15) -> float:
+def time_lstm(model: CharLM, batch_size: int, num_steps: int, amp: bool,
+              repeats: int = 15) -> float:
     """Median seconds of the recurrent layers alone, forward and backward, on random input."""
     rnn = model.rnn
     width = model.config.vocab_size if model.embedding is None else model.config.embedding_dim
@@ -200,8 +204,9 @@ def time_lstm(model: CharLM, batch_size: int, num_steps: int, repeats: int = 15)
     rnn.train()
 
     def once() -> None:
-        out, _ = rnn(x)
-        out.sum().backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=amp):
+            out, _ = rnn(x)
+        out.float().sum().backward()
 
     for _ in range(3):
         once()
@@ -217,9 +222,10 @@ def training_figures(prep: Prepared, setup: Setup, threads: int, steps: int, war
     timing = time_training(prep, setup, threads, steps, warmup)
     config = CharLMConfig(vocab_size=len(prep.vocab), **setup.model)
     flops = step_flops(config, setup.batch_size, setup.num_steps)
-    lstm_seconds = time_lstm(CharLM(config), setup.batch_size, setup.num_steps)
+    lstm_seconds = time_lstm(CharLM(config), setup.batch_size, setup.num_steps, setup.amp)
     return {
-        "name": setup.name, "model": setup.model, "batch_size": setup.batch_size,
+        "name": setup.name, "model": setup.model, "amp": setup.amp,
+        "batch_size": setup.batch_size,
         "num_steps": setup.num_steps, **timing,
         "gflop_per_step": {k: round(v / 1e9, 3) for k, v in flops.items()},
         "step_gflops": round(flops["total"] / timing["ms_per_step"] / 1e6, 1),
@@ -267,25 +273,12 @@ def _step(model: CharLM, next_id: int, state):
     return model.head(out)[:, None], state
 
 
-def choose_among_top_k(logits: torch.Tensor, *, top_k: int = 5, temperature: float = 1.0,
-                       greedy: bool = False, generator: torch.Generator | None = None) -> int:
-    """The proposed choose_next: draw among the k best only, without masking the vocabulary."""
-    if greedy:
-        return int(logits.argmax())
-    logits = logits.float() / temperature
-    if not 0 < top_k < logits.numel():
-        return int(torch.multinomial(torch.softmax(logits, -1).cpu(), 1, generator=generator))
-    values, indices = torch.topk(logits, top_k)
-    pick = torch.multinomial(torch.softmax(values, -1).cpu(), 1, generator=generator)
-    return int(indices[pick])
-
-
-def proposed_generate(model: CharLM, choose: Callable = choose_next):
+def proposed_generate(model: CharLM):
     @torch.no_grad()
     def generate(prime: torch.Tensor, length: int, *, generator=None, **options):
         logits, state = model(prime.view(1, -1))
         for produced in range(1, length + 1):
-            next_id = choose(logits[0, -1], generator=generator, **options)
+            next_id = choose_next(logits[0, -1], generator=generator, **options)
             yield next_id
             if produced < length:
                 logits, state = _step(model, next_id, state)
@@ -295,8 +288,6 @@ def proposed_generate(model: CharLM, choose: Callable = choose_next):
 SAMPLERS: dict[str, Callable[[CharLM], Callable | None]] = {
     "stock LanguageModel.stream": lambda model: None,
     "proposed: step through torch's cell kernels": proposed_generate,
-    "proposed: cell kernels + draw among top-k only":
-        lambda model: proposed_generate(model, choose_among_top_k),
 }
 
 
@@ -481,11 +472,6 @@ def adam_with(**options) -> Callable[[Trainer], None]:
     return prepare
 
 
-def amp(trainer: Trainer) -> None:
-    """The loop's own --amp: bfloat16 autocast (AMX on this CPU); weights stay float32."""
-    trainer.config = replace(trainer.config, amp=True)
-
-
 def both(*prepares: Callable[[Trainer], None]) -> Callable[[Trainer], None]:
     def prepare(trainer: Trainer) -> None:
         for each in prepares:
@@ -512,7 +498,7 @@ def variants(base: Setup) -> list[Variant]:
     """Speed-ups to try on `base`; the first is the baseline itself."""
     def with_(name: str, **changes) -> Setup:
         fields = {"model": base.model, "batch_size": base.batch_size,
-                  "num_steps": base.num_steps, "threads": base.threads}
+                  "num_steps": base.num_steps, "threads": base.threads, "amp": base.amp}
         return Setup(name, **{**fields, **changes})
 
     return [
@@ -526,7 +512,7 @@ def variants(base: Setup) -> list[Variant]:
                 with_("embedding", model={**base.model, "input": "embedding"})),
         Variant("native LSTM kernel (oneDNN off)", base,
                 around=lambda: torch.backends.mkldnn.flags(enabled=False)),
-        Variant("--amp (bf16 autocast)", base, amp),
+        Variant("--amp (bf16 autocast)", with_("amp", amp=True)),
         Variant("rand_like dropout + fused Adam", base,
                 both(fast_dropout, adam_with(fused=True))),
         Variant("batch 128", with_("batch 128", batch_size=128)),
@@ -624,6 +610,9 @@ def main(argv: list[str] | None = None) -> int:
     if "peak" in parts:
         report["peak_gflops"] = {"fp32_mm_4096": matmul_gflops(),
                                  "bf16_mm_4096": matmul_gflops(dtype=torch.bfloat16)}
+        torch.set_num_threads(1)
+        report["peak_gflops"]["fp32_mm_4096_1_thread"] = matmul_gflops()
+        torch.set_num_threads(args.threads)
         _done("peak_gflops", report["peak_gflops"])
     prep = prepare(args.text)
     report["text"] = {"name": args.text, "train_chars": len(prep.train_ids),
