@@ -8,7 +8,7 @@ Runs `seqrnn.charlm.train` with every default (LSTM 1 x 128, one-hot input, batc
 epochs, then prints one JSON object: the seconds per epoch (the loop's own clock, evaluation
 included, from metrics.jsonl), the validation loss and bits per character after the last
 epoch and at the best epoch, and a sample of the best model from the lecture's prime "The ".
-It takes about 4 to 6 minutes on 2 idle cores; the machine's conditions are in the output.
+It takes about 3 minutes on 2 idle cores; the machine's conditions are in the output.
 """
 
 from __future__ import annotations

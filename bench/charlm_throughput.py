@@ -46,6 +46,7 @@ from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 from torch.autograd.profiler import record_function
@@ -154,9 +155,11 @@ def step_flops(config: CharLMConfig, batch_size: int, num_steps: int) -> dict[st
 
 @dataclass
 class Prepared:
+    """A text split as `seqrnn charlm train` splits it (last 10% validation), encoded."""
+
     vocab: CharVocab
-    train_ids: object
-    val_ids: object
+    train_ids: np.ndarray
+    val_ids: np.ndarray
 
 
 def prepare(text: str) -> Prepared:
@@ -291,7 +294,9 @@ SAMPLERS: dict[str, Callable[[CharLM], Callable | None]] = {
 }
 
 
-def sampling_speed(prep: Prepared, length: int, threads: int, sampler: str) -> dict:
+def sampling_speed(prep: Prepared, length: int, threads: int, sampler: str,
+                   repeats: int = 5) -> dict:
+    """Characters per second of one stream: the median of `repeats` streams of `length`."""
     torch.set_num_threads(threads)
     torch.manual_seed(1)
     model = CharLM(CharLMConfig(vocab_size=len(prep.vocab)))
@@ -301,13 +306,16 @@ def sampling_speed(prep: Prepared, length: int, threads: int, sampler: str) -> d
     lm = LanguageModel(model, prep.vocab)
     "".join(lm.stream("The ", 50, seed=0))  # warm-up
     machine: dict = {}
+    seconds = []
     with conditions(machine):
-        start = time.perf_counter()
-        produced = sum(1 for _ in lm.stream("The ", length, seed=1))
-        seconds = time.perf_counter() - start
-    return {"sampler": sampler, "threads": threads, "chars": produced,
-            "chars_per_s": round(produced / seconds),
-            "us_per_char": round(1e6 * seconds / produced), **machine}
+        for seed in range(repeats):
+            start = time.perf_counter()
+            produced = sum(1 for _ in lm.stream("The ", length, seed=seed))
+            seconds.append(time.perf_counter() - start)
+    median = statistics.median(seconds)
+    return {"sampler": sampler, "threads": threads, "chars": length, "repeats": repeats,
+            "chars_per_s": round(produced / median), "us_per_char": round(1e6 * median / length),
+            "us_per_char_all": [round(1e6 * s / length) for s in seconds], **machine}
 
 
 # -- profile ---------------------------------------------------------------------------------
