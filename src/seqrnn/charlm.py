@@ -180,11 +180,7 @@ def train(
 ) -> TrainResult:
     """Train a new model into the run folder `out` (which must not hold a run yet)."""
     out = Path(out)
-    if (out / checkpoint.CONFIG_FILE).exists():
-        raise UserError(f"{out} already holds a run: continue it with --resume {out}, "
-                        "or choose another --out")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} is a file: give a folder")
+    checkpoint.check_new_run_dir(out)
     group = join(resolve_device(config.device))
     vocab, train_ids, val_ids = _prepare(data)
     task = CharLMTask(train_ids, val_ids, data, group)

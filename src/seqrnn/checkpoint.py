@@ -34,6 +34,15 @@ LATEST_WEIGHTS = "latest.safetensors"
 TRAIN_STATE = "train_state.pt"
 
 
+def check_new_run_dir(out: Path) -> None:
+    """A fresh run needs a folder that does not hold a run yet (nothing is overwritten)."""
+    if (out / CONFIG_FILE).exists():
+        raise UserError(f"{out} already holds a run: continue it with --resume {out}, "
+                        "or choose another --out")
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file: give a folder")
+
+
 def write_config(run_dir: Path, kind: str, model: dict, train: dict | None = None) -> None:
     write_json(
         Path(run_dir) / CONFIG_FILE,

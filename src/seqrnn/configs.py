@@ -20,6 +20,27 @@ HEADS = ("last", "max", "mean")
 BATCHINGS = ("bucket", "fixed")
 
 
+def require_positive(**values: float) -> None:
+    """UserError naming the first value that is not positive; names are flags without --."""
+    for name, value in values.items():
+        if value <= 0:
+            raise UserError(f"{_flag(name)} must be positive, got {value}")
+
+
+def require_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise UserError(f"unknown {_flag(name)} {value!r}: use one of {', '.join(allowed)}")
+
+
+def require_dropout(dropout: float) -> None:
+    if not 0 <= dropout < 1:
+        raise UserError(f"--dropout must be in [0, 1), got {dropout}")
+
+
+def _flag(name: str) -> str:
+    return "vocab size" if name == "vocab_size" else "--" + name.replace("_", "-")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How to train; the model's own shape lives in the model's config."""
@@ -42,26 +63,17 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        positive = {"epochs": self.epochs, "lr": self.lr, "clip": self.clip,
-                    "log_every": self.log_every}
-        for name, value in positive.items():
-            if value <= 0:
-                raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
-        optional_positive = {"minutes": self.minutes, "max_steps": self.max_steps,
-                             "patience": self.patience, "threads": self.threads}
-        for name, value in optional_positive.items():
-            if value is not None and value <= 0:
-                raise UserError(f"--{name.replace('_', '-')} must be positive, got {value}")
+        require_positive(epochs=self.epochs, lr=self.lr, clip=self.clip,
+                         log_every=self.log_every)
+        optional = {"minutes": self.minutes, "max_steps": self.max_steps,
+                    "patience": self.patience, "threads": self.threads}
+        require_positive(**{k: v for k, v in optional.items() if v is not None})
         if self.eval_every < 0 or self.warmup_steps < 0:
             raise UserError("--eval-every and --warmup-steps must be zero or positive")
-        if self.lr_schedule not in LR_SCHEDULES:
-            raise UserError(
-                f"unknown --lr-schedule {self.lr_schedule!r}: use one of {', '.join(LR_SCHEDULES)}"
-            )
+        require_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         if not 0 <= self.min_lr_fraction <= 1:
             raise UserError("--min-lr-fraction must be between 0 and 1")
-        if self.device not in ("auto", "cpu", "cuda"):
-            raise UserError(f"unknown --device {self.device!r}: use auto, cpu or cuda")
+        require_choice("device", self.device, ("auto", "cpu", "cuda"))
 
 
 @dataclass(frozen=True)
@@ -78,10 +90,8 @@ class CharLMData:
 
     def __post_init__(self) -> None:
         split_sizes(1_000_000, self.val_fraction, self.test_fraction)  # validates the fractions
-        for flag, value in (("--batch-size", self.batch_size), ("--num-steps", self.num_steps),
-                            ("--eval-rows", self.eval_rows)):
-            if value <= 0:
-                raise UserError(f"{flag} must be positive, got {value}")
+        require_positive(batch_size=self.batch_size, num_steps=self.num_steps,
+                         eval_rows=self.eval_rows)
         if self.val_fraction == 0:
             raise UserError("--val-fraction must be above 0: training selects on validation loss")
 
@@ -100,18 +110,12 @@ class CharLMConfig:
     impl: str = "fused"
 
     def __post_init__(self) -> None:
-        sizes = {"vocab size": self.vocab_size, "--hidden-size": self.hidden_size,
-                 "--num-layers": self.num_layers, "--embedding-dim": self.embedding_dim}
-        for name, value in sizes.items():
-            if value <= 0:
-                raise UserError(f"{name} must be positive, got {value}")
-        if not 0 <= self.dropout < 1:
-            raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
-        for name, value, allowed in (("--cell", self.cell, CELL_TYPES),
-                                     ("--input", self.input, CHARLM_INPUTS),
-                                     ("--impl", self.impl, IMPLS)):
-            if value not in allowed:
-                raise UserError(f"unknown {name} {value!r}: use one of {', '.join(allowed)}")
+        require_positive(vocab_size=self.vocab_size, hidden_size=self.hidden_size,
+                         num_layers=self.num_layers, embedding_dim=self.embedding_dim)
+        require_dropout(self.dropout)
+        require_choice("cell", self.cell, CELL_TYPES)
+        require_choice("input", self.input, CHARLM_INPUTS)
+        require_choice("impl", self.impl, IMPLS)
 
 
 @dataclass(frozen=True)
@@ -133,11 +137,8 @@ class SentimentData:
     batch_size: int = 100
 
     def __post_init__(self) -> None:
-        if self.batching not in BATCHINGS:
-            raise UserError(f"unknown --batching {self.batching!r}: use bucket or fixed")
-        for flag, value in (("--seq-len", self.seq_len), ("--batch-size", self.batch_size)):
-            if value <= 0:
-                raise UserError(f"{flag} must be positive, got {value}")
+        require_choice("batching", self.batching, BATCHINGS)
+        require_positive(seq_len=self.seq_len, batch_size=self.batch_size)
         if not 0 < self.val_fraction < 1:
             raise UserError(f"--val-fraction must be above 0 and below 1, got {self.val_fraction}")
 
@@ -158,14 +159,8 @@ class SentimentConfig:
     sparse_embedding: bool = True  # sparse gradients: the optimizer touches only used rows
 
     def __post_init__(self) -> None:
-        sizes = {"vocab size": self.vocab_size, "--embedding-dim": self.embedding_dim,
-                 "--hidden-size": self.hidden_size, "--num-layers": self.num_layers}
-        for name, value in sizes.items():
-            if value <= 0:
-                raise UserError(f"{name} must be positive, got {value}")
-        if not 0 <= self.dropout < 1:
-            raise UserError(f"--dropout must be in [0, 1), got {self.dropout}")
-        for name, value, allowed in (("--cell", self.cell, CELL_TYPES),
-                                     ("--head", self.head, HEADS)):
-            if value not in allowed:
-                raise UserError(f"unknown {name} {value!r}: use one of {', '.join(allowed)}")
+        require_positive(vocab_size=self.vocab_size, embedding_dim=self.embedding_dim,
+                         hidden_size=self.hidden_size, num_layers=self.num_layers)
+        require_dropout(self.dropout)
+        require_choice("cell", self.cell, CELL_TYPES)
+        require_choice("head", self.head, HEADS)

@@ -196,11 +196,7 @@ def _build_vocab(texts: Sequence[str], data: SentimentData, progress: bool) -> W
 def _fit(train_set: LabeledTexts, val_set: LabeledTexts, data: SentimentData,
          model_options: dict, loop: TrainConfig, out: Path) -> TrainResult:
     """Count the vocabulary on train, write the run folder's JSON, train."""
-    if (out / checkpoint.CONFIG_FILE).exists():
-        raise UserError(f"{out} already holds a run: continue it with --resume {out}, "
-                        "or choose another --out")
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out} is a file: give a folder")
+    checkpoint.check_new_run_dir(out)
     group = join(resolve_device(loop.device))
     progress = loop.progress and group.is_main
     vocab = _build_vocab(train_set.texts, data, progress)
