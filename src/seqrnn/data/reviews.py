@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from seqrnn.data.files import decode_bytes
 from seqrnn.errors import UserError
 
 # Label pairs whose meaning is known, (negative, positive), compared case-insensitively.
@@ -286,7 +287,7 @@ def read_imdb(
     skipped = dict.fromkeys(IMDB_SPLITS, 0)
     for split, label, stem, raw in reviews:
         where = f"{path}: {split}/{label}/{stem}.txt"
-        text = _decode(raw, encoding, where)
+        text = decode_bytes(raw, encoding, where)
         if text.strip():
             groups[split, label].append((_review_order(stem), text))
         elif on_empty == "error":
@@ -409,7 +410,7 @@ def read_table(
     path = Path(path)
     _check_readable(path)
     fmt = _table_format(path, file_format)
-    text = _decode(path.read_bytes(), encoding, str(path)).removeprefix("\ufeff")
+    text = decode_bytes(path.read_bytes(), encoding, str(path)).removeprefix("\ufeff")
     columns, rows = TABLE_FORMATS[fmt](text, path)
     text_col, label_col = _choose_columns(columns, text_column, label_column, path)
     texts, raw_labels, skipped = [], [], 0
@@ -589,21 +590,6 @@ def _check_readable(path: Path) -> None:
             pass
     except OSError as exc:
         raise UserError(f"cannot read {path} ({exc.strerror}); check its permissions") from None
-
-
-def _decode(raw: bytes, encoding: str, where: str) -> str:
-    try:
-        return raw.decode(encoding)
-    except LookupError:
-        raise UserError(
-            f"unknown encoding {encoding!r}; pass a Python codec name to --encoding "
-            "(for example utf-8 or latin-1)"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise UserError(
-            f"{where} is not valid {encoding} text (byte 0x{raw[exc.start]:02x} at offset "
-            f"{exc.start}); pass its encoding with --encoding, for example --encoding latin-1"
-        ) from None
 
 
 def _empty_text_error(where: str) -> UserError:

@@ -10,7 +10,6 @@ validation and test text off the end of the stream.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from seqrnn.atomic import write_json
+from seqrnn.data.files import decode_bytes, read_vocabulary_json
 from seqrnn.errors import UserError
 
 # The play begins at this title line when the next non-blank line opens Act I;
@@ -43,18 +43,7 @@ def read_text(path: str | os.PathLike, encoding: str = "utf-8") -> str:
         raise UserError(f"text file not found: {path}; check the path") from None
     except OSError as exc:
         raise UserError(f"cannot read {path}: {exc.strerror}; check the file") from None
-    try:
-        text = raw.decode(encoding)
-    except LookupError:
-        raise UserError(
-            f"unknown encoding {encoding!r}; pass a Python codec name to --encoding "
-            "(for example utf-8 or latin-1)"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise UserError(
-            f"{path} is not valid {encoding} text (byte 0x{raw[exc.start]:02x} at offset "
-            f"{exc.start}); pass its encoding with --encoding, for example --encoding latin-1"
-        ) from None
+    text = decode_bytes(raw, encoding, str(path))
     if "\x00" in text:
         raise UserError(
             f"{path} contains NUL characters: it is binary, or text in another encoding "
@@ -184,15 +173,7 @@ class CharVocab:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> CharVocab:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError(f"vocabulary file not found: {path}; check the checkpoint") from None
-        except (OSError, ValueError) as exc:
-            raise UserError(
-                f"cannot read vocabulary {path} ({exc}); restore it or retrain"
-            ) from None
-        return cls.from_dict(data)
+        return cls.from_dict(read_vocabulary_json(path))
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,14 @@ training split keeps the test set unseen, hence the unknown id.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import repeat
-from pathlib import Path
 
 from seqrnn.atomic import write_json
+from seqrnn.data.files import read_vocabulary_json
 from seqrnn.errors import UserError
 
 PAD_ID = 0
@@ -144,12 +143,4 @@ class WordVocab:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> WordVocab:
-        try:
-            data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise UserError(f"vocabulary file not found: {path}; check the checkpoint") from None
-        except (OSError, ValueError) as exc:
-            raise UserError(
-                f"cannot read vocabulary {path} ({exc}); restore it or retrain"
-            ) from None
-        return cls.from_dict(data)
+        return cls.from_dict(read_vocabulary_json(path))
