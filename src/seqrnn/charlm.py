@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from seqrnn import checkpoint
-from seqrnn.configs import CharLMData
+from seqrnn.configs import CharLMData, resumed_loop
 from seqrnn.data.stream import StreamBatches
 from seqrnn.data.text import CharVocab, load_text, split_text
 from seqrnn.errors import UserError
@@ -205,14 +205,10 @@ def resume(run_dir: str | Path, text: str | None = None, **loop_overrides) -> Tr
     """
     run_dir = Path(run_dir)
     saved = checkpoint.read_config(run_dir, KIND)
-    allowed = {"epochs", "minutes", "max_steps", "progress", "device", "threads"}
-    unknown = set(loop_overrides) - allowed
-    if unknown:
-        raise UserError(f"--resume keeps the run's configuration; cannot change {sorted(unknown)}")
     data = CharLMData(**saved["train"]["data"])
     if text is not None:
         data = replace(data, text=text)
-    config = replace(TrainConfig(**saved["train"]["loop"]), **loop_overrides)
+    config = resumed_loop(saved["train"]["loop"], **loop_overrides)
     vocab = CharVocab.load(run_dir / checkpoint.VOCAB_FILE)
     fresh_vocab, train_ids, val_ids = _prepare(data)
     if fresh_vocab != vocab:

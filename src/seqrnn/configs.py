@@ -7,7 +7,7 @@ its parser, defaults and help text without importing torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from seqrnn.data.text import split_sizes
 from seqrnn.errors import UserError
@@ -74,6 +74,19 @@ class TrainConfig:
         if not 0 <= self.min_lr_fraction <= 1:
             raise UserError("--min-lr-fraction must be between 0 and 1")
         require_choice("device", self.device, ("auto", "cpu", "cuda"))
+
+
+# What --resume may change: the budget and where and how visibly it runs, not the training.
+RESUMABLE = frozenset({"epochs", "minutes", "max_steps", "progress", "device", "threads"})
+
+
+def resumed_loop(saved: dict, **overrides) -> TrainConfig:
+    """The saved TrainConfig with the budget or cosmetics changed; anything else is refused."""
+    refused = set(overrides) - RESUMABLE
+    if refused:
+        flags = ", ".join("--" + name.replace("_", "-") for name in sorted(refused))
+        raise UserError(f"--resume keeps the run's configuration; drop {flags}")
+    return replace(TrainConfig(**saved), **overrides)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 
 from seqrnn import checkpoint
 from seqrnn.atomic import write_json
-from seqrnn.configs import SentimentData
+from seqrnn.configs import SentimentData, resumed_loop
 from seqrnn.data.reviews import LabeledTexts, LabelMap, load_sentiment, split_balanced
 from seqrnn.data.sequences import EncodedTexts, LengthBatches, encode_texts, fixed_length, pad_rows
 from seqrnn.data.tokenize import iter_tokenized, tokenize
@@ -234,7 +234,7 @@ def resume(run_dir: str | Path, data_path: str | None = None, **loop_overrides) 
     data = SentimentData(**saved["train"]["data"])
     if data_path is not None:
         data = replace(data, data=data_path)
-    loop = replace(TrainConfig(**saved["train"]["loop"]), **loop_overrides)
+    loop = resumed_loop(saved["train"]["loop"], **loop_overrides)
     vocab = WordVocab.from_dict(checkpoint.read_json(run_dir, checkpoint.VOCAB_FILE))
     labels = LabelMap.from_dict(checkpoint.read_json(run_dir, LABELS_FILE))
     group = join(resolve_device(loop.device))

@@ -30,11 +30,7 @@ def _register_train(commands) -> None:
     p = commands.add_parser("train", help="train a model into a run folder",
                             description="Train a character language model. Defaults are the "
                             "lecture's configuration.")
-    p.add_argument("--out", default="runs/charlm",
-                   help="run folder for checkpoints, metrics and plots (default: runs/charlm)")
-    p.add_argument("--resume", metavar="RUN_DIR",
-                   help="continue the run in RUN_DIR where it stopped (its configuration wins; "
-                   "--epochs, --minutes and --max-steps may extend it)")
+    options.add_run_flags(p, "charlm")
     p.add_argument("--sample-length", type=int, default=300,
                    help="print a sample of this many characters from the best model at the end "
                    "(0: none; default: 300)")
@@ -114,13 +110,13 @@ def _weights_file(which: str) -> str:
 
 def _train(args: argparse.Namespace) -> int:
     from seqrnn import charlm
-    from seqrnn.configs import CharLMConfig, TrainConfig
+    from seqrnn.configs import RESUMABLE, CharLMConfig, TrainConfig
 
     loop = options.chosen(args, TrainConfig)
     if args.quiet:
         loop["progress"] = False
     if args.resume:
-        extra = set(loop) - {"epochs", "minutes", "max_steps", "progress", "device", "threads"}
+        extra = set(loop) - RESUMABLE
         extra |= set(options.chosen(args, CharLMConfig))
         if extra:
             flags = ", ".join("--" + name.replace("_", "-") for name in sorted(extra))

@@ -38,6 +38,16 @@ def chosen(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
 
+def add_run_flags(parser: argparse.ArgumentParser, kind: str) -> None:
+    """--out and --resume, the same for every trainer."""
+    parser.add_argument("--out", default=f"runs/{kind}",
+                        help="run folder for checkpoints, metrics and plots "
+                        f"(default: runs/{kind})")
+    parser.add_argument("--resume", metavar="RUN_DIR",
+                        help="continue the run in RUN_DIR where it stopped (its configuration "
+                        "wins; --epochs, --minutes and --max-steps may extend it)")
+
+
 def add_train_loop_flags(parser: argparse.ArgumentParser) -> None:
     """Flags of the shared training loop (TrainConfig), for every trainer."""
     from seqrnn.configs import TrainConfig

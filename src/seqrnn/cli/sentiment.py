@@ -9,8 +9,6 @@ import sys
 from seqrnn.cli import options
 from seqrnn.errors import UserError
 
-RESUMABLE = {"epochs", "minutes", "max_steps", "progress", "device", "threads"}
-
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -29,11 +27,7 @@ def _register_train(commands) -> None:
     p = commands.add_parser("train", help="train a classifier into a run folder",
                             description="Train a sentiment classifier. Defaults are the "
                             "lecture's configuration; the test split is never used here.")
-    p.add_argument("--out", default="runs/sentiment",
-                   help="run folder for checkpoints, metrics and plots (default: runs/sentiment)")
-    p.add_argument("--resume", metavar="RUN_DIR",
-                   help="continue the run in RUN_DIR where it stopped (its configuration wins; "
-                   "--epochs, --minutes and --max-steps may extend it)")
+    options.add_run_flags(p, "sentiment")
 
     d = p.add_argument_group("data")
     options.add(d, SentimentData, "data", "the IMDb archive or folder, a CSV/TSV/JSON-lines "
@@ -112,7 +106,7 @@ def _register_predict(commands) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from seqrnn import sentiment
-    from seqrnn.configs import SentimentConfig, TrainConfig
+    from seqrnn.configs import RESUMABLE, SentimentConfig, TrainConfig
 
     loop = options.chosen(args, TrainConfig)
     loop["progress"] = not args.quiet
