@@ -105,7 +105,7 @@ def race(args: argparse.Namespace, out: Path) -> dict:
         "budget_s": round(args.minutes * 60, 1),
         "val_loss": round(result.last_eval["loss"], 4),
         "val_bits_per_char": round(result.last_eval["bits_per_char"], 4),
-        "best_val_loss": round(result.best_val_loss, 4), **extra,
+        "best_val_loss": round(result.best_eval["loss"], 4), **extra,
         "steps": result.step, "epochs_done": result.epoch, "chars_seen": chars,
         "epochs_seen": round(chars / _train_chars(data), 2),
         "train_s": round(trained_s, 1), "chars_per_s": round(chars / trained_s),

@@ -5,9 +5,9 @@
         --set bidirectional=true head=max embedding_dim=128 seq_len=400 lr_schedule=cosine
 
 `--set` takes any SentimentData, SentimentConfig or TrainConfig field. Prints one JSON
-object: the configuration, steps, epochs, training seconds and seconds per epoch, the best
-validation loss and the last validation accuracy, and the test metrics of the best
-checkpoint (selected on validation loss, never on test).
+object: the configuration, steps, epochs, training seconds and seconds per epoch, the
+validation metrics of the best and of the last evaluation, and the test metrics of the best
+checkpoint (selected on validation accuracy, never on test).
 """
 
 from __future__ import annotations
@@ -90,8 +90,8 @@ def main() -> None:
         "seconds_per_epoch": round(train_seconds / result.step * steps_per_epoch, 1)
         if steps_per_epoch else None,
         "wall_seconds_with_data_and_evaluation": round(wall, 1),
-        "best_val_loss": round(result.best_val_loss, 4),
-        "last_val_accuracy": result.last_eval.get("accuracy"),
+        "best_val": result.best_eval,
+        "last_val": result.last_eval,
         "test": test,
     }, indent=1))
 

@@ -41,7 +41,7 @@ def test_training_learns_and_writes_a_complete_run_folder(text_file, tmp_path):
     out = tmp_path / "run"
     result = charlm.train(small_data(text_file), MODEL, small_loop(epochs=8), out)
     assert result.stopped == "finished"
-    assert result.best_val_loss < 1.5  # uniform guessing over the vocabulary is ln(20) = 3.0
+    assert result.best_eval["loss"] < 1.5  # uniform guessing over the vocabulary is ln(20) = 3.0
     names = {p.name for p in out.iterdir()}
     assert {"config.json", "vocab.json", "model.safetensors", "latest.safetensors",
             "train_state.pt", "metrics.jsonl", "loss.png"} <= names
@@ -184,7 +184,7 @@ def test_hamlet_integration(real_data_dir, monkeypatch, tmp_path):
     result = charlm.train(data, {"hidden_size": 64}, small_loop(epochs=1, max_steps=30,
                                                               lr=5e-3), tmp_path / "run")
     assert result.step == 30
-    assert result.best_val_loss < math.log(65) - 0.5  # learned the character frequencies at least
+    assert result.best_eval["loss"] < math.log(65) - 0.5  # learned character frequencies
     lm = charlm.LanguageModel.load(tmp_path / "run")
     assert len(lm.vocab) in (64, 65)
     assert lm.sample("The ", 50, seed=0).startswith("The ")

@@ -281,7 +281,7 @@ def test_bfloat16_autocast_trains(tmp_path):
     text.write_text(TEXT, encoding="utf-8")
     result = charlm.train(lm_data(text), {"hidden_size": 32, "dropout": 0.0},
                           lm_loop(max_steps=20, amp=True), tmp_path / "run")
-    assert result.step == 20 and result.best_val_loss < np.log(20)  # below uniform guessing
+    assert result.step == 20 and result.best_eval["loss"] < np.log(20)  # below uniform guessing
     assert all(w.dtype == torch.float32 for w in latest(tmp_path / "run").values())
 
 

@@ -27,7 +27,7 @@ from seqrnn.data.stream import StreamBatches
 from seqrnn.data.text import CharVocab, load_text, split_text
 from seqrnn.errors import UserError
 from seqrnn.models.charlm import CharLM, CharLMConfig
-from seqrnn.train import TrainConfig, Trainer, TrainResult
+from seqrnn.train import Selection, TrainConfig, Trainer, TrainResult
 from seqrnn.train.distributed import Group, join
 from seqrnn.train.loop import resolve_device
 
@@ -110,6 +110,7 @@ class CharLMTask:
     """
 
     items = "chars"
+    selection = Selection("loss")
 
     def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray, data: CharLMData,
                  group: Group | None = None):

@@ -131,8 +131,8 @@ def _train(args: argparse.Namespace) -> int:
     if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
         return 130 if result.stopped == "interrupted" else 0
     print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; "
-          f"best validation loss {result.best_val_loss:.4f} nats/char "
-          f"({result.best_val_loss / 0.6931471805599453:.4f} bits/char); run folder {run_dir}",
+          f"best validation loss {result.best_eval['loss']:.4f} nats/char "
+          f"({result.best_eval['loss'] / 0.6931471805599453:.4f} bits/char); run folder {run_dir}",
           file=sys.stderr)
     status = options.training_status(result, run_dir, "charlm")
     if args.sample_length > 0 and status == 0:

@@ -125,11 +125,10 @@ def _train(args: argparse.Namespace) -> int:
         run_dir = args.out
     if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
         return 130 if result.stopped == "interrupted" else 0
-    accuracy = result.last_eval.get("accuracy")
+    best = result.best_eval
     print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
-          f"validation loss {result.best_val_loss:.4f}"
-          + (f", last validation accuracy {accuracy:.4f}" if accuracy is not None else "")
-          + f"; run folder {run_dir}", file=sys.stderr)
+          f"validation accuracy {best['accuracy']:.4f} (loss {best['loss']:.4f}); "
+          f"run folder {run_dir}", file=sys.stderr)
     return options.training_status(result, run_dir, "sentiment")
 
 

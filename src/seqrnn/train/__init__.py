@@ -1,5 +1,5 @@
 """The shared training loop."""
 
-from seqrnn.train.loop import TrainConfig, Trainer, TrainingDiverged, TrainResult
+from seqrnn.train.loop import Selection, TrainConfig, Trainer, TrainingDiverged, TrainResult
 
-__all__ = ["TrainConfig", "Trainer", "TrainingDiverged", "TrainResult"]
+__all__ = ["Selection", "TrainConfig", "Trainer", "TrainingDiverged", "TrainResult"]

@@ -21,7 +21,7 @@ import signal
 import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -67,10 +67,30 @@ def _cosine(progress: float) -> float:
 SCHEDULE_FACTORS = {"constant": _constant, "cosine": _cosine}
 
 
+@dataclass(frozen=True)
+class Selection:
+    """The validation metric that picks the best checkpoint and drives early stopping.
+
+    Ties go to the lower validation loss: a small validation set's accuracy
+    often stays equal for several evaluations.
+    """
+
+    metric: str = "loss"
+    higher_is_better: bool = False
+
+    def improves(self, metrics: dict[str, float], best: dict[str, float]) -> bool:
+        if not best:
+            return True
+        sign = 1 if self.higher_is_better else -1
+        new, old = sign * metrics[self.metric], sign * best[self.metric]
+        return new > old or (new == old and metrics["loss"] < best["loss"])
+
+
 class Task(Protocol):
     """What the loop needs to know about a task."""
 
     items: str  # what throughput counts, e.g. "chars" or "reviews"
+    selection: Selection  # e.g. validation loss for a language model, accuracy for a classifier
 
     def num_batches(self, epoch: int) -> int: ...
 
@@ -81,7 +101,7 @@ class Task(Protocol):
         """Mean loss over the batch and the number of items it averages."""
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        """Validation metrics; must contain "loss"."""
+        """Validation metrics; must contain "loss" and the selection metric."""
 
     def carried_state(self) -> dict[str, torch.Tensor]:
         """The state to save; under DDP every rank calls it, and it holds all ranks' rows."""
@@ -101,7 +121,7 @@ class Progress:
     epoch: int = 0
     index: int = 0  # next batch within the epoch
     elapsed: float = 0.0  # training seconds over all sessions
-    best_val_loss: float = math.inf
+    best_eval: dict[str, float] = field(default_factory=dict)  # validation metrics of the best
     evals_since_best: int = 0
     last_eval_step: int = -1
     first_loss: float = math.nan
@@ -113,7 +133,7 @@ class TrainResult:
     step: int
     epoch: int
     stopped: str  # "finished", "time", "max_steps", "interrupted", "early_stopping"
-    best_val_loss: float
+    best_eval: dict[str, float]  # validation metrics of the best checkpoint
     last_eval: dict[str, float]
     is_main: bool = True  # False in every torchrun process but rank 0: it should print nothing
 
@@ -216,7 +236,7 @@ class Trainer:
             self._plot()
         group.barrier()  # no rank reads the run folder before rank 0 has finished writing it
         return TrainResult(self.progress.step, self.progress.epoch, stopped,
-                           self.progress.best_val_loss, self.last_metrics, group.is_main)
+                           self.progress.best_eval, self.last_metrics, group.is_main)
 
     def request_stop(self) -> None:
         """Finish the current step, save, and return from fit() (what Ctrl-C does)."""
@@ -354,9 +374,9 @@ class Trainer:
                 f"validation loss is {val_loss} at step {p.step}: lower --lr; "
                 f"the last good checkpoint is in {self.run_dir}"
             )
-        improved = val_loss < p.best_val_loss
+        improved = self.task.selection.improves(metrics, p.best_eval)
         if improved:
-            p.best_val_loss = val_loss
+            p.best_eval = dict(metrics)
             if self.group.is_main:
                 checkpoint.save_weights(self.run_dir / checkpoint.BEST_WEIGHTS,
                                         self.model.state_dict(), p.step)
@@ -406,7 +426,11 @@ class Trainer:
     def _restore(self) -> None:
         state = checkpoint.load_train_state(self.run_dir)
         weights, step = checkpoint.load_weights(self.run_dir, checkpoint.LATEST_WEIGHTS)
-        self.progress = Progress(**state["progress"])
+        try:
+            self.progress = Progress(**state["progress"])
+        except TypeError:
+            raise UserError(f"{self.run_dir}: the training state was written by another version "
+                            "of seqrnn and cannot be resumed; start a new run") from None
         if step != self.progress.step:
             raise UserError(
                 f"{self.run_dir}: latest weights (step {step}) and training state "

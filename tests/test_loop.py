@@ -1,0 +1,94 @@
+"""The shared training loop, driven by a scripted task."""
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from seqrnn import checkpoint
+from seqrnn.errors import UserError
+from seqrnn.train import Selection, TrainConfig, Trainer
+from seqrnn.train.loop import METRICS_FILE, clip_gradients
+
+# Validation metrics of successive epochs: loss is lowest at epoch 2, accuracy highest at 3.
+SCRIPT = [{"loss": 0.50, "accuracy": 0.80}, {"loss": 0.40, "accuracy": 0.84},
+          {"loss": 0.45, "accuracy": 0.86}, {"loss": 0.60, "accuracy": 0.85}]
+
+
+class ScriptedTask:
+    items = "examples"
+
+    def __init__(self, selection: Selection):
+        self.selection = selection
+        self.evals = 0
+
+    def num_batches(self, epoch):
+        return 2
+
+    def batch(self, epoch, index):
+        return torch.full((4, 1), float(epoch * 2 + index + 1))
+
+    def train_loss(self, model, batch, index):
+        return model(batch).pow(2).mean(), len(batch)
+
+    def evaluate(self, model):
+        self.evals += 1
+        return dict(SCRIPT[self.evals - 1])
+
+    def carried_state(self):
+        return {}
+
+    def load_carried_state(self, state):
+        pass
+
+
+def best_step(run_dir):
+    _, step = checkpoint.load_weights(run_dir, checkpoint.BEST_WEIGHTS)
+    return step
+
+
+@pytest.mark.parametrize("selection, best_epoch", [
+    (Selection("loss"), 2),
+    (Selection("accuracy", higher_is_better=True), 3),
+])
+def test_best_checkpoint_follows_the_tasks_selection_metric(tmp_path, selection, best_epoch):
+    torch.manual_seed(0)
+    trainer = Trainer(nn.Linear(1, 1), ScriptedTask(selection),
+                      TrainConfig(epochs=4, progress=False, device="cpu"), tmp_path)
+    result = trainer.fit()
+    assert result.best_eval == SCRIPT[best_epoch - 1]
+    assert best_step(tmp_path) == 2 * best_epoch  # two steps per epoch
+    evals = [json.loads(line) for line in (tmp_path / METRICS_FILE).read_text().splitlines()
+             if json.loads(line)["kind"] == "eval"]
+    assert [e["val_accuracy"] for e in evals] == [m["accuracy"] for m in SCRIPT]
+
+
+def test_patience_counts_evaluations_without_a_better_selection_metric(tmp_path):
+    task = ScriptedTask(Selection("accuracy", higher_is_better=True))
+    config = TrainConfig(epochs=4, patience=1, progress=False, device="cpu")
+    result = Trainer(nn.Linear(1, 1), task, config, tmp_path).fit()
+    assert result.stopped == "early_stopping" and result.epoch == 4
+    assert result.best_eval["accuracy"] == 0.86
+
+
+def test_training_state_of_another_version_is_a_user_error(tmp_path):
+    task = ScriptedTask(Selection("loss"))
+    config = TrainConfig(epochs=1, progress=False, device="cpu")
+    Trainer(nn.Linear(1, 1), task, config, tmp_path).fit()
+    state = checkpoint.load_train_state(tmp_path)
+    state["progress"]["best_val_loss"] = 0.5  # a field this version does not have
+    checkpoint.save_train_state(tmp_path, state)
+    with pytest.raises(UserError, match="another version of seqrnn"):
+        Trainer(nn.Linear(1, 1), task, config, tmp_path).fit(resume=True)
+
+
+def test_clip_gradients_handles_sparse_and_dense_alike():
+    dense = nn.Parameter(torch.zeros(2))
+    dense.grad = torch.tensor([3.0, 0.0])
+    sparse = nn.Parameter(torch.zeros(3, 1))
+    sparse.grad = torch.sparse_coo_tensor([[1]], [[4.0]], (3, 1), check_invariants=True)
+    norm = clip_gradients([dense, sparse], max_norm=1.0)
+    assert norm == pytest.approx(5.0)
+    assert dense.grad.tolist() == pytest.approx([0.6, 0.0], abs=1e-6)
+    assert sparse.grad.to_dense()[1, 0].item() == pytest.approx(0.8, abs=1e-6)
