@@ -95,7 +95,8 @@ def test_prefix_probabilities_follow_the_reading(fitted):
 
 @pytest.mark.parametrize("options", [{"bidirectional": True}, {"head": "max"},
                                      {"head": "mean"}, {"batching": "fixed", "seq_len": 12},
-                                     {"cell": "gru", "sparse_embedding": False}])
+                                     {"cell": "gru", "sparse_embedding": False},
+                                     {"word_dropout": 0.3}])
 def test_variants_learn(options):
     texts, labels = reviews()
     clf = SentimentClassifier(**{**SMALL, **options}).fit(texts, labels)
@@ -122,6 +123,19 @@ def test_bidirectional_reads_the_review_backwards_from_its_last_word():
     assert flipped.tolist() == [[3, 2, 1, 0, 0], [0, 0, 6, 5, 4]]
     assert torch.equal(reverse_within_span(reverse_within_span(x, first, lengths), first,
                                            lengths), x)
+
+
+def test_word_dropout_drops_whole_words_while_training_only():
+    torch.manual_seed(0)
+    model = SentimentRNN(SentimentConfig(vocab_size=20, embedding_dim=8, hidden_size=3,
+                                         word_dropout=0.5))
+    x = torch.randn(4, 50, 8)
+    dropped = model.drop_words(x)  # (B, T, E)
+    kept = dropped.abs().sum(-1) > 0  # per word: all its features dropped or none
+    torch.testing.assert_close(dropped[kept], 2 * x[kept])  # survivors scaled by 1 / (1 - p)
+    assert torch.all(dropped[~kept] == 0)
+    assert 0.35 < kept.float().mean() < 0.65
+    assert torch.equal(model.eval().drop_words(x), x)
 
 
 def test_no_state_carries_between_batches():

@@ -32,9 +32,9 @@ def require_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise UserError(f"unknown {_flag(name)} {value!r}: use one of {', '.join(allowed)}")
 
 
-def require_dropout(dropout: float) -> None:
+def require_dropout(dropout: float, name: str = "dropout") -> None:
     if not 0 <= dropout < 1:
-        raise UserError(f"--dropout must be in [0, 1), got {dropout}")
+        raise UserError(f"{_flag(name)} must be in [0, 1), got {dropout}")
 
 
 def _flag(name: str) -> str:
@@ -166,6 +166,7 @@ class SentimentConfig:
     hidden_size: int = 128
     num_layers: int = 1
     dropout: float = 0.5  # the lecture's keep probability 0.5
+    word_dropout: float = 0.0  # drop whole words' embeddings while training
     bidirectional: bool = False
     head: str = "last"
     uniform_init: bool = False  # the lecture's embedding init: uniform in [-1, 1]
@@ -175,5 +176,6 @@ class SentimentConfig:
         require_positive(vocab_size=self.vocab_size, embedding_dim=self.embedding_dim,
                          hidden_size=self.hidden_size, num_layers=self.num_layers)
         require_dropout(self.dropout)
+        require_dropout(self.word_dropout, "word_dropout")
         require_choice("cell", self.cell, CELL_TYPES)
         require_choice("head", self.head, HEADS)

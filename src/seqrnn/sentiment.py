@@ -306,6 +306,7 @@ class SentimentClassifier:
         hidden_size: int = 128,
         num_layers: int = 1,
         dropout: float = 0.5,
+        word_dropout: float = 0.0,
         bidirectional: bool = False,
         head: str = "last",
         uniform_init: bool = False,
@@ -333,6 +334,7 @@ class SentimentClassifier:
         self.hidden_size = hidden_size
         self.num_layers = num_layers
         self.dropout = dropout
+        self.word_dropout = word_dropout
         self.bidirectional = bidirectional
         self.head = head
         self.uniform_init = uniform_init

@@ -63,6 +63,8 @@ def _register_train(commands) -> None:
     options.add(m, SentimentConfig, "num_layers", "stacked recurrent layers")
     options.add(m, SentimentConfig, "dropout", "dropout between layers and before the output "
                 "(the lecture's keep probability 0.5 is dropout 0.5)")
+    options.add(m, SentimentConfig, "word_dropout", "probability of dropping a whole word's "
+                "embedding while training")
     options.add(m, SentimentConfig, "bidirectional", "also read each review backwards",
                 action="store_true")
     options.add(m, SentimentConfig, "head", "summary of a review: its last state, or the max "

@@ -86,6 +86,7 @@ class SentimentRNN(nn.Module):
             for k in range(config.num_layers)
         )
         self.dropout = nn.Dropout(config.dropout)
+        self.word_dropout = config.word_dropout
         self.head = nn.Linear(config.hidden_size * directions, 1)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -97,7 +98,7 @@ class SentimentRNN(nn.Module):
         _, first, lengths = real_span(tokens)
         wanted = tokens.is_cuda if self.pack is None else self.pack
         packed = wanted and not bool(first.any())  # right padding: every span starts at 0
-        x = self.embedding(tokens)  # (B, T, E)
+        x = self.drop_words(self.embedding(tokens))  # (B, T, E)
         for k, directions in enumerate(self.layers):
             if k > 0:
                 x = self.dropout(x)
@@ -108,6 +109,17 @@ class SentimentRNN(nn.Module):
                 outputs.append(reverse_within_span(backward, first, lengths))
             x = torch.cat(outputs, dim=-1)
         return x
+
+    def drop_words(self, x: torch.Tensor) -> torch.Tensor:
+        """While training, zero whole word vectors of x (B, T, E) with probability word_dropout.
+
+        Unlike dropout on single features, a dropped word is gone from the review,
+        so the classifier cannot lean on a few telling words (Iyyer et al., 2015).
+        """
+        if not self.training or self.word_dropout == 0:
+            return x
+        keep = x.new_ones(x.shape[:2]).unsqueeze(-1)  # (B, T, 1)
+        return x * nn.functional.dropout(keep, self.word_dropout, training=True)
 
     def summary(self, tokens: torch.Tensor) -> torch.Tensor:
         """One vector per review (B, H * directions), chosen by the head."""
