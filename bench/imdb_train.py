@@ -1,8 +1,9 @@
 """Train a sentiment classifier on IMDb, select on validation, score the official test set once.
 
     python bench/imdb_train.py --out runs/imdb-lecture                      # the lecture's setup
-    python bench/imdb_train.py --out runs/imdb-best --minutes 20 \\
-        --set bidirectional=true head=max embedding_dim=128 seq_len=400 lr_schedule=cosine
+    python bench/imdb_train.py --out runs/imdb-best --epochs 30 --minutes 20 --set \\
+        bidirectional=true head=max cell=gru embedding_dim=128 hidden_size=128 seq_len=800 \\
+        min_freq=2 batch_size=128 lr=0.003 lr_schedule=cosine word_dropout=0.25
 
 `--set` takes any SentimentData, SentimentConfig or TrainConfig field. Prints one JSON
 object: the configuration, steps, epochs, training seconds and seconds per epoch, the
