@@ -221,6 +221,7 @@ def _fit(train_set: LabeledTexts, val_set: LabeledTexts, data: SentimentData,
 def train(data: SentimentData, model_options: dict, loop: TrainConfig,
           out: str | Path) -> TrainResult:
     """Read `data.data`, train on its training split, select on validation."""
+    SentimentConfig(vocab_size=1, **model_options)  # a bad option fails before the data is read
     group = join(resolve_device(loop.device))
     splits = _read(data, loop.seed, loop.progress and group.is_main)
     return _fit(splits.train, splits.val, data, model_options, loop, Path(out))
