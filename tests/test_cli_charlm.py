@@ -83,6 +83,9 @@ def test_resume_extends_a_run(trained, capsys):
     code = main(["charlm", "train", "--resume", str(trained), "--hidden-size", "8", "--quiet"])
     assert code == 2
     assert "drop --hidden-size" in error_line(capsys)
+    code = main(["charlm", "train", "--resume", str(trained), "--num-steps", "8", "--quiet"])
+    assert code == 2  # the data layout is the run's too; it was silently ignored before
+    assert "drop --num-steps" in error_line(capsys)
 
 
 @pytest.mark.parametrize(

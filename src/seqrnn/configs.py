@@ -80,12 +80,16 @@ class TrainConfig:
 RESUMABLE = frozenset({"epochs", "minutes", "max_steps", "progress", "device", "threads"})
 
 
+def refuse_on_resume(changed: set[str]) -> None:
+    """UserError naming the flags of `changed`: a resumed run keeps its configuration."""
+    if changed:
+        flags = ", ".join(_flag(name) for name in sorted(changed))
+        raise UserError(f"--resume keeps the run's configuration; drop {flags}")
+
+
 def resumed_loop(saved: dict, **overrides) -> TrainConfig:
     """The saved TrainConfig with the budget or cosmetics changed; anything else is refused."""
-    refused = set(overrides) - RESUMABLE
-    if refused:
-        flags = ", ".join("--" + name.replace("_", "-") for name in sorted(refused))
-        raise UserError(f"--resume keeps the run's configuration; drop {flags}")
+    refuse_on_resume(set(overrides) - RESUMABLE)
     return replace(TrainConfig(**saved), **overrides)
 
 

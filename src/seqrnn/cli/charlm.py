@@ -110,17 +110,14 @@ def _weights_file(which: str) -> str:
 
 def _train(args: argparse.Namespace) -> int:
     from seqrnn import charlm
-    from seqrnn.configs import RESUMABLE, CharLMConfig, TrainConfig
+    from seqrnn.configs import CharLMConfig, TrainConfig
 
     loop = options.chosen(args, TrainConfig)
     if args.quiet:
         loop["progress"] = False
     if args.resume:
-        extra = set(loop) - RESUMABLE
-        extra |= set(options.chosen(args, CharLMConfig))
-        if extra:
-            flags = ", ".join("--" + name.replace("_", "-") for name in sorted(extra))
-            raise UserError(f"--resume keeps the run's configuration; drop {flags}")
+        options.refuse_changes_on_resume(args, loop, CharLMConfig, charlm.CharLMData,
+                                         data_flag="text")
         result = charlm.resume(args.resume, text=args.text, **loop)
         run_dir = args.resume
     else:

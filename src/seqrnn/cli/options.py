@@ -48,6 +48,21 @@ def add_run_flags(parser: argparse.ArgumentParser, kind: str) -> None:
                         "wins; --epochs, --minutes and --max-steps may extend it)")
 
 
+def refuse_changes_on_resume(args: argparse.Namespace, loop: dict[str, Any], *classes: type,
+                             data_flag: str) -> None:
+    """--resume takes the run's configuration: any flag given that would change it is an error.
+
+    Allowed are the budget and cosmetics of the loop (configs.RESUMABLE) and
+    `data_flag`, where the data may have moved since.
+    """
+    from seqrnn.configs import RESUMABLE, refuse_on_resume
+
+    changed = set(loop) - RESUMABLE
+    for cls in classes:
+        changed |= set(chosen(args, cls))
+    refuse_on_resume(changed - {data_flag})
+
+
 def add_train_loop_flags(parser: argparse.ArgumentParser) -> None:
     """Flags of the shared training loop (TrainConfig), for every trainer."""
     from seqrnn.configs import TrainConfig

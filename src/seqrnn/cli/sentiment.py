@@ -108,16 +108,13 @@ def _register_predict(commands) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from seqrnn import sentiment
-    from seqrnn.configs import RESUMABLE, SentimentConfig, TrainConfig
+    from seqrnn.configs import SentimentConfig, TrainConfig
 
     loop = options.chosen(args, TrainConfig)
     loop["progress"] = not args.quiet
     if args.resume:
-        extra = (set(loop) - RESUMABLE) | set(options.chosen(args, SentimentConfig))
-        extra |= set(options.chosen(args, sentiment.SentimentData)) - {"data"}
-        if extra:
-            flags = ", ".join("--" + name.replace("_", "-") for name in sorted(extra))
-            raise UserError(f"--resume keeps the run's configuration; drop {flags}")
+        options.refuse_changes_on_resume(args, loop, SentimentConfig, sentiment.SentimentData,
+                                         data_flag="data")
         result = sentiment.resume(args.resume, data_path=args.data, **loop)
         run_dir = args.resume
     else:
