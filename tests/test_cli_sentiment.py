@@ -83,12 +83,16 @@ def test_resume_extends_and_refuses_changes(trained, capsys):
     assert "drop --cell" in error_line(capsys)
 
 
-def test_a_bad_model_option_fails_before_the_data_is_read(tmp_path, capsys):
+def test_a_bad_option_or_out_fails_before_the_data_is_read(tmp_path, capsys):
     missing = tmp_path / "missing.csv"  # never opened: the option is checked first
     assert main(["sentiment", "train", "--data", str(missing), "--word-dropout", "1.5",
                  "--out", str(tmp_path / "run")]) == 2
     assert "--word-dropout must be in [0, 1)" in error_line(capsys)
     assert not (tmp_path / "run").exists()
+    file = tmp_path / "file"
+    file.write_text("not a folder")
+    assert main(["sentiment", "train", "--data", str(missing), "--out", str(file)]) == 2
+    assert "is a file: give a folder" in error_line(capsys)
 
 
 def test_a_language_model_is_refused(tmp_path, capsys):

@@ -196,10 +196,15 @@ def _build_vocab(texts: Sequence[str], data: SentimentData, progress: bool) -> W
                            min_freq=data.min_freq, max_vocab=data.max_vocab)
 
 
+def _check_new_run(out: Path, model_options: dict) -> None:
+    """Refuse a used --out or a bad model option before any data is read or encoded."""
+    checkpoint.check_new_run_dir(out)
+    SentimentConfig(vocab_size=1, **model_options)
+
+
 def _fit(train_set: LabeledTexts, val_set: LabeledTexts, data: SentimentData,
          model_options: dict, loop: TrainConfig, out: Path) -> TrainResult:
-    """Count the vocabulary on train, write the run folder's JSON, train."""
-    checkpoint.check_new_run_dir(out)
+    """Count the vocabulary on train, write the run folder's JSON, train (checked by the caller)."""
     group = join(resolve_device(loop.device))
     progress = loop.progress and group.is_main
     vocab = _build_vocab(train_set.texts, data, progress)
@@ -221,7 +226,7 @@ def _fit(train_set: LabeledTexts, val_set: LabeledTexts, data: SentimentData,
 def train(data: SentimentData, model_options: dict, loop: TrainConfig,
           out: str | Path) -> TrainResult:
     """Read `data.data`, train on its training split, select on validation."""
-    SentimentConfig(vocab_size=1, **model_options)  # a bad option fails before the data is read
+    _check_new_run(Path(out), model_options)
     group = join(resolve_device(loop.device))
     splits = _read(data, loop.seed, loop.progress and group.is_main)
     return _fit(splits.train, splits.val, data, model_options, loop, Path(out))
@@ -407,6 +412,7 @@ class SentimentClassifier:
         train_set, val_set = split_balanced(data_all, data.val_fraction, seed=loop.seed)
         with tempfile.TemporaryDirectory() as scratch:
             run_dir = Path(out) if out is not None else Path(scratch) / "run"
+            _check_new_run(run_dir, model_options)
             _fit(train_set, val_set, data, model_options, loop, run_dir)
             self._load_learned(run_dir, self.device)
         self.classes_ = np.array([by_name[name] for name in label_map.names], dtype=object)
