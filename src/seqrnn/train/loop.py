@@ -38,6 +38,8 @@ from seqrnn.train.distributed import Group
 
 METRICS_FILE = "metrics.jsonl"
 CURVE_FILE = "loss.png"
+
+
 def flush_denormals() -> None:
     """Treat denormal floats as zero, on this thread and on threads created after it.
 
