@@ -88,6 +88,9 @@ def test_a_bad_option_or_out_fails_before_the_data_is_read(tmp_path, capsys):
     assert main(["sentiment", "train", "--data", str(missing), "--word-dropout", "1.5",
                  "--out", str(tmp_path / "run")]) == 2
     assert "--word-dropout must be in [0, 1)" in error_line(capsys)
+    assert main(["sentiment", "train", "--data", str(missing), "--ema-decay", "1",
+                 "--out", str(tmp_path / "run")]) == 2
+    assert "--ema-decay must be between 0 and 1" in error_line(capsys)
     assert not (tmp_path / "run").exists()
     file = tmp_path / "file"
     file.write_text("not a folder")

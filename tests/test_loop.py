@@ -9,6 +9,7 @@ from torch import nn
 from seqrnn import checkpoint
 from seqrnn.errors import UserError
 from seqrnn.train import Selection, TrainConfig, Trainer
+from seqrnn.train.averaging import WeightAverage
 from seqrnn.train.loop import METRICS_FILE, clip_gradients
 
 # Validation metrics of successive epochs: loss is lowest at epoch 2, accuracy highest at 3.
@@ -92,3 +93,83 @@ def test_clip_gradients_handles_sparse_and_dense_alike():
     assert norm == pytest.approx(5.0)
     assert dense.grad.tolist() == pytest.approx([0.6, 0.0], abs=1e-6)
     assert sparse.grad.to_dense()[1, 0].item() == pytest.approx(0.8, abs=1e-6)
+
+
+def test_weight_average_starts_fast_then_keeps_its_decay():
+    model = nn.Linear(1, 1, bias=False)
+    nn.init.zeros_(model.weight)
+    average = WeightAverage(model, decay=0.5)
+    with torch.no_grad():
+        model.weight.fill_(1.0)
+    average.update(model)  # warm-up decay min(0.5, 2/11)
+    assert average.average[0].item() == pytest.approx(9 / 11)
+    for _ in range(20):
+        average.update(model)
+    with torch.no_grad():
+        model.weight.fill_(3.0)
+    before = average.average[0].item()
+    average.update(model)  # past the warm-up: decay 0.5
+    assert average.average[0].item() == pytest.approx(0.5 * before + 0.5 * 3.0)
+
+
+def test_swapped_in_restores_the_trained_weights_even_after_an_error():
+    model = nn.Linear(2, 1)
+    average = WeightAverage(model, decay=0.9)
+    trained = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        average.average[0].fill_(7.0)
+    with pytest.raises(RuntimeError), average.swapped_in(model):
+        assert torch.all(model.weight == 7.0)
+        raise RuntimeError
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, trained[name])
+
+
+class WeightRecordingTask(ScriptedTask):
+    """Pulls the weight towards 1, validates by the distance to 1; records the weight seen."""
+
+    def __init__(self):
+        super().__init__(Selection("loss"))
+        self.seen = []
+
+    def train_loss(self, model, batch, index):
+        return (model(torch.ones(4, 1)) - 1).pow(2).mean(), 4
+
+    def evaluate(self, model):
+        self.seen.append(model.weight.item())
+        return {"loss": abs(model.weight.item() - 1)}
+
+
+def test_ema_is_what_is_evaluated_and_saved_as_best_while_training_steps_the_raw_weights(
+        tmp_path):
+    torch.manual_seed(0)
+    model = nn.Linear(1, 1, bias=False)
+    task = WeightRecordingTask()
+    config = TrainConfig(epochs=3, lr=0.05, ema_decay=0.9, progress=False, device="cpu")
+    Trainer(model, task, config, tmp_path).fit()
+    best, _ = checkpoint.load_weights(tmp_path, checkpoint.BEST_WEIGHTS)
+    latest, _ = checkpoint.load_weights(tmp_path, checkpoint.LATEST_WEIGHTS)
+    assert best["weight"].item() == pytest.approx(task.seen[-1])
+    assert latest["weight"].item() == pytest.approx(model.weight.item())
+    assert abs(best["weight"].item() - latest["weight"].item()) > 1e-3
+
+
+def test_a_resumed_run_continues_the_weight_average_exactly(tmp_path):
+    def run(run_dir, **budget):
+        torch.manual_seed(0)
+        model = nn.Linear(1, 1, bias=False)
+        config = TrainConfig(lr=0.05, ema_decay=0.9, progress=False, device="cpu", **budget)
+        return Trainer(model, WeightRecordingTask(), config, run_dir)
+
+    run(tmp_path / "straight", epochs=3).fit()
+    run(tmp_path / "cut", epochs=3, max_steps=3).fit()
+    run(tmp_path / "cut", epochs=3).fit(resume=True)
+    for name in (checkpoint.BEST_WEIGHTS, checkpoint.LATEST_WEIGHTS):
+        straight, _ = checkpoint.load_weights(tmp_path / "straight", name)
+        resumed, _ = checkpoint.load_weights(tmp_path / "cut", name)
+        assert torch.equal(straight["weight"], resumed["weight"])
+
+
+def test_ema_decay_outside_zero_one_is_a_user_error():
+    with pytest.raises(UserError, match="--ema-decay must be between 0 and 1"):
+        TrainConfig(ema_decay=1.0)

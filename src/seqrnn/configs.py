@@ -53,6 +53,7 @@ class TrainConfig:
     min_lr_fraction: float = 0.1
     warmup_steps: int = 0
     clip: float = 5.0
+    ema_decay: float | None = None  # evaluate and keep an average of the weights; None: off
     eval_every: int = 0
     patience: int | None = None
     log_every: int = 10
@@ -74,6 +75,9 @@ class TrainConfig:
         if not 0 <= self.min_lr_fraction <= 1:
             raise UserError("--min-lr-fraction must be between 0 and 1")
         require_choice("device", self.device, ("auto", "cpu", "cuda"))
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise UserError(f"--ema-decay must be between 0 and 1 (e.g. 0.995), "
+                            f"got {self.ema_decay}")
 
 
 # What --resume may change: the budget and where and how visibly it runs, not the training.

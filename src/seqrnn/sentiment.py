@@ -292,8 +292,8 @@ def evaluate(run_dir: str | Path, data_path: str | None = None, split: str = "te
 
 MODEL_PARAMS = tuple(f.name for f in fields(SentimentConfig) if f.name != "vocab_size")
 DATA_PARAMS = ("min_freq", "max_vocab", "batching", "seq_len", "batch_size", "val_fraction")
-LOOP_PARAMS = ("epochs", "minutes", "lr", "lr_schedule", "clip", "eval_every", "patience",
-               "seed", "device", "threads", "progress")
+LOOP_PARAMS = ("epochs", "minutes", "lr", "lr_schedule", "clip", "ema_decay", "eval_every",
+               "patience", "seed", "device", "threads", "progress")
 
 
 class SentimentClassifier:
@@ -328,6 +328,7 @@ class SentimentClassifier:
         lr: float = 1e-3,
         lr_schedule: str = "constant",
         clip: float = 5.0,
+        ema_decay: float | None = None,
         eval_every: int = 0,
         patience: int | None = None,
         seed: int = 1,
@@ -356,6 +357,7 @@ class SentimentClassifier:
         self.lr = lr
         self.lr_schedule = lr_schedule
         self.clip = clip
+        self.ema_decay = ema_decay
         self.eval_every = eval_every
         self.patience = patience
         self.seed = seed

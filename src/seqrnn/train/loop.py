@@ -34,6 +34,7 @@ from seqrnn import checkpoint
 from seqrnn.atomic import atomic_open
 from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError
+from seqrnn.train.averaging import WeightAverage
 from seqrnn.train.distributed import Group
 
 METRICS_FILE = "metrics.jsonl"
@@ -207,6 +208,8 @@ class Trainer:
         self.optimizers = build_optimizers(model, config.lr)
         self.train_model: nn.Module = model  # the DDP wrapper once fit() starts, under torchrun
         self.progress = Progress()
+        self.average: WeightAverage | None = None  # built on the device, in fit()
+        self._saved_average: dict | None = None  # from train_state.pt, when resuming
         self.last_metrics: dict[str, float] = {}
         self._stop_requested = False
 
@@ -227,6 +230,10 @@ class Trainer:
                 self.run_dir.mkdir(parents=True, exist_ok=True)
                 (self.run_dir / METRICS_FILE).unlink(missing_ok=True)
         self.model.to(self.device)
+        if cfg.ema_decay is not None:
+            self.average = WeightAverage(self.model, cfg.ema_decay)
+            if self._saved_average is not None:
+                self.average.load_state_dict(self._saved_average)
         if group.distributed:
             self.train_model = DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
@@ -319,6 +326,8 @@ class Trainer:
         self._check_divergence(p, value, grad_norm)
         for optimizer in self.optimizers:
             optimizer.step()
+        if self.average is not None:
+            self.average.update(self.model)
         p.step += 1
         p.index += 1
         return value, items, grad_norm
@@ -368,20 +377,21 @@ class Trainer:
         """Evaluate, save checkpoints, log; return True when early stopping says stop."""
         p, cfg = self.progress, self.config
         self.model.eval()
-        with torch.no_grad(), self._autocast():
-            metrics = self.task.evaluate(self.model)  # under DDP: all-reduced by the task
-        val_loss = metrics["loss"]
-        if not math.isfinite(val_loss):
-            raise TrainingDiverged(
-                f"validation loss is {val_loss} at step {p.step}: lower --lr; "
-                f"the last good checkpoint is in {self.run_dir}"
-            )
-        improved = self.task.selection.improves(metrics, p.best_eval)
-        if improved:
-            p.best_eval = dict(metrics)
-            if self.group.is_main:
-                checkpoint.save_weights(self.run_dir / checkpoint.BEST_WEIGHTS,
-                                        self.model.state_dict(), p.step)
+        with self._evaluated_weights():
+            with torch.no_grad(), self._autocast():
+                metrics = self.task.evaluate(self.model)  # under DDP: all-reduced by the task
+            val_loss = metrics["loss"]
+            if not math.isfinite(val_loss):
+                raise TrainingDiverged(
+                    f"validation loss is {val_loss} at step {p.step}: lower --lr; "
+                    f"the last good checkpoint is in {self.run_dir}"
+                )
+            improved = self.task.selection.improves(metrics, p.best_eval)
+            if improved:
+                p.best_eval = dict(metrics)
+                if self.group.is_main:
+                    checkpoint.save_weights(self.run_dir / checkpoint.BEST_WEIGHTS,
+                                            self.model.state_dict(), p.step)
         if scheduled:
             p.evals_since_best = 0 if improved else p.evals_since_best + 1
         p.last_eval_step = p.step
@@ -395,6 +405,12 @@ class Trainer:
                        + (" (best)" if improved else ""))
         self.last_metrics = metrics
         return cfg.patience is not None and p.evals_since_best >= cfg.patience
+
+    def _evaluated_weights(self) -> AbstractContextManager:
+        """What is evaluated and saved as best: the average with --ema-decay, else the weights."""
+        if self.average is None:
+            return nullcontext()
+        return self.average.swapped_in(self.model)
 
     def _save_latest(self) -> None:
         """Save weights and train_state.pt; every rank calls it, rank 0 writes."""
@@ -412,6 +428,8 @@ class Trainer:
             "rng_cpu": torch.get_rng_state(),
             "carried": carried,
         }
+        if self.average is not None:
+            state["weight_average"] = self.average.state_dict()
         if torch.cuda.is_available():
             state["rng_cuda"] = torch.cuda.get_rng_state_all()
         if rank_rngs is not None:
@@ -455,6 +473,7 @@ class Trainer:
         if self.group.distributed:
             self._restore_rank_rng(state.get("rng_ranks"))
         self.task.load_carried_state({k: v.to(self.device) for k, v in state["carried"].items()})
+        self._saved_average = state.get("weight_average")
         if self.group.is_main:
             self._truncate_metrics(self.progress.step)
 
