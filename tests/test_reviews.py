@@ -1,6 +1,5 @@
 import json
 import tarfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +61,30 @@ def test_archive_gives_official_splits_in_fixed_order(tmp_path):
     assert train.class_counts() == (2, 3) and test.class_counts() == (2, 1)
     assert train.label_map == IMDB_LABEL_MAP == LabelMap("neg", "pos")
     assert train.skipped_empty == 0
+
+
+def test_url_lists_give_each_review_its_movie(tmp_path):
+    folder = make_imdb_folder(tmp_path / "folder")
+    # Line i names the movie of review i; train reviews 0 (neg) and 10 (pos) share movie "a".
+    movies = {("train", "neg"): "a b c d", ("train", "pos"): "x b y z z z z z z z a",
+              ("test", "neg"): "p p p p q q q q", ("test", "pos"): "p p p p p x"}
+    for (split, label), names in movies.items():
+        (folder / split / f"urls_{label}.txt").write_text(names.replace(" ", "\n") + "\n")
+    archive = tmp_path / "with_urls.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(folder, arcname="aclImdb")
+    for source in (folder, archive):
+        train, test = read_imdb(source)["train"], read_imdb(source)["test"]
+        # train order: neg 0, 3; pos 1, 2, 10 -> movies a, d, b, y, a
+        g = train.groups.tolist()
+        assert g[0] == g[4] and len(set(g)) == 4 and g[2] != g[0]
+        assert test.groups.tolist() == [test.groups[0]] * 2 + [test.groups[2]]  # q, q, x
+        assert test.groups[0] != test.groups[2]
+
+
+def test_without_complete_url_lists_reviews_have_no_movie(tmp_path):
+    splits = read_imdb(make_imdb_archive(tmp_path))  # urls_pos.txt has one line, for id 0
+    assert splits["train"].groups is None and splits["test"].groups is None
 
 
 def test_progress_bar_while_reading(tmp_path, capsys):
@@ -343,6 +366,21 @@ def test_split_balanced_sizes_balance_and_determinism():
     assert held.skipped_empty == 0
 
 
+def test_split_balanced_holds_out_whole_groups():
+    rng = np.random.default_rng(0)
+    sizes = rng.integers(1, 31, 200)  # like IMDb: up to 30 reviews of one movie
+    groups = np.repeat(np.arange(200), sizes)
+    labels = rng.integers(0, 2, len(groups))
+    data = LabeledTexts(texts=[f"review {i}" for i in range(len(groups))], labels=labels,
+                        label_map=LabelMap("0", "1"), groups=groups)
+    rest, held = split_balanced(data, 0.1, seed=3)
+    assert not set(held.groups) & set(rest.groups)
+    targets = [round(0.1 * n) for n in data.class_counts()]
+    assert all(0.9 * t <= n <= t for n, t in zip(held.class_counts(), targets, strict=True))
+    assert len(rest) + len(held) == len(data)
+    assert split_balanced(data, 0.1, seed=3)[1].texts == held.texts
+
+
 def test_split_balanced_edge_cases():
     data = labeled(5, 5)
     rest, held = split_balanced(data, 0.0)
@@ -390,13 +428,14 @@ def test_real_imdb_archive(real_data_dir):
     archive = real_data_dir / "aclImdb_v1.tar.gz"
     if not archive.exists():
         pytest.skip(f"{archive} not found")
-    start = time.perf_counter()
     splits = read_imdb(archive)
-    seconds = time.perf_counter() - start
     train, test = splits["train"], splits["test"]
     assert (len(train), len(test)) == (25_000, 25_000)
     assert train.class_counts() == (12_500, 12_500)
     assert test.class_counts() == (12_500, 12_500)
     assert train.skipped_empty == test.skipped_empty == 0
     assert all(text.strip() for text in train.texts[:100])
-    assert seconds < 60, f"reading the archive took {seconds:.1f} s"
+    # Every review has its movie; IMDb's test movies are (but for one) not its training movies.
+    assert len(set(train.groups)) == 3456 and len(set(test.groups) & set(train.groups)) == 1
+    rest, val = split_balanced(train, 0.1, seed=1)
+    assert val.class_counts() == (1250, 1250) and not set(val.groups) & set(rest.groups)

@@ -12,7 +12,11 @@ Sources (`load_sentiment` tells them apart):
   ``sentiment`` when a file has those and no ``text``/``label``).
 
 IMDb's reviews come out in a fixed order (negative then positive, each by
-review id), so the archive and the folder give identical data sets. Labels are
+review id), so the archive and the folder give identical data sets. Where the
+``{train,test}/urls_{pos,neg}.txt`` lists are present (line i names the movie
+of review i), each review also carries its movie (`LabeledTexts.groups`), and
+validation is held out whole movies at a time: IMDb's test movies are not its
+training movies, and a validation set that shares them scores too high. Labels are
 0 (negative) and 1 (positive); a `LabelMap` records which original value is
 which, and is saved with the model. Rows whose text is empty or blank are
 skipped and counted (`LabeledTexts.skipped_empty`) unless ``on_empty="error"``.
@@ -53,8 +57,9 @@ ON_EMPTY = ("skip", "error")
 
 IMDB_SPLITS = ("train", "test")
 IMDB_LABELS = ("neg", "pos")
-# A review in the archive, under any top folder; `train/unsup/` and `urls_*.txt` do not match.
+# A review, or a list of the reviews' movie pages, under any top folder; `unsup` does not match.
 _IMDB_MEMBER = re.compile(r"(?:^|/)(train|test)/(neg|pos)/([^/]+)\.txt$")
+_IMDB_URLS = re.compile(r"(?:^|/)(train|test)/urls_(neg|pos)\.txt$")
 _IMDB_STEM = re.compile(r"(\d+)_(\d+)")  # <id>_<rating>
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 
@@ -152,6 +157,7 @@ class LabeledTexts:
     labels: np.ndarray  # (N,) int64: 0 negative, 1 positive
     label_map: LabelMap
     skipped_empty: int = 0  # rows dropped for empty text while reading; a subset drops none
+    groups: np.ndarray | None = None  # (N,) int64: what each text is about (IMDb: its movie)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -167,6 +173,7 @@ class LabeledTexts:
             texts=[self.texts[i] for i in indices.tolist()],
             labels=self.labels[indices],
             label_map=self.label_map,
+            groups=None if self.groups is None else self.groups[indices],
         )
 
 
@@ -187,26 +194,48 @@ def split_balanced(
     """Hold out `fraction` of each class, drawn at random with `seed`: (rest, held_out).
 
     Each class gives ``round(fraction * its size)`` examples, so both parts keep
-    the class balance of `data`; both keep the order of `data`. A fraction of 0
-    holds out nothing. `flag` names the option in error messages.
+    the class balance of `data`; both keep the order of `data`. With
+    `data.groups`, whole groups are held out, in random order, while no class
+    passes its count: near those counts (exact on IMDb), never above. A
+    fraction of 0 holds out nothing.
+    `flag` names the option in error messages.
     """
     if not 0.0 <= fraction < 1.0:
         raise UserError(f"{flag} must be at least 0 and below 1, got {fraction}")
     rng = np.random.default_rng(seed)
-    held = []
-    for label in (0, 1):
-        members = np.flatnonzero(data.labels == label)
-        n_held = round(fraction * len(members))
-        if fraction > 0 and members.size and not 0 < n_held < len(members):
+    members = [np.flatnonzero(data.labels == label) for label in (0, 1)]
+    targets = [round(fraction * len(m)) for m in members]
+    for label, m, n_held in zip((0, 1), members, targets, strict=True):
+        if fraction > 0 and m.size and not 0 < n_held < len(m):
             raise UserError(
-                f"{flag} {fraction} of the {len(members)} examples labeled "
+                f"{flag} {fraction} of the {len(m)} examples labeled "
                 f"{data.label_map.decode(label)!r} holds out {'none' if n_held == 0 else 'all'} "
                 f"of them; use more data or another {flag}"
             )
-        held.append(rng.permutation(members)[:n_held])
-    held_out = np.sort(np.concatenate(held))
+    if data.groups is None:
+        held = [rng.permutation(m)[:n] for m, n in zip(members, targets, strict=True)]
+        held_out = np.sort(np.concatenate(held))
+    else:
+        held_out = _held_out_groups(data, np.array(targets), rng)
     rest = np.setdiff1d(np.arange(len(data)), held_out, assume_unique=True)
     return data.subset(rest), data.subset(held_out)
+
+
+def _held_out_groups(data: LabeledTexts, targets: np.ndarray,
+                     rng: np.random.Generator) -> np.ndarray:
+    """Indices of whole groups, taken in random order while no class passes its target."""
+    names, index = np.unique(data.groups, return_inverse=True)
+    per_group = np.zeros((len(names), 2), dtype=np.int64)  # examples of each class
+    np.add.at(per_group, (index, data.labels), 1)
+    held = np.zeros(2, dtype=np.int64)
+    chosen = np.zeros(len(names), dtype=bool)
+    for group in rng.permutation(len(names)):
+        if np.all(held + per_group[group] <= targets):
+            chosen[group] = True
+            held += per_group[group]
+            if np.array_equal(held, targets):
+                break
+    return np.flatnonzero(chosen[index])
 
 
 def load_sentiment(
@@ -273,28 +302,37 @@ def read_imdb(
     on_empty: str = "skip",
     progress: bool = False,
 ) -> dict[str, LabeledTexts]:
-    """The official IMDb splits {"train": ..., "test": ...} of an archive or folder."""
+    """The official IMDb splits {"train": ..., "test": ...} of an archive or folder.
+
+    Each split has its reviews' movies as `groups` when the folder's urls lists
+    name a movie for every review, and none otherwise.
+    """
     _check_on_empty(on_empty)
     path = Path(path)
     if path.is_dir():
-        reviews = _imdb_folder_reviews(_imdb_root(path), progress)
+        files = _imdb_folder_files(_imdb_root(path), progress)
     else:
         _check_readable(path)
-        reviews = _imdb_archive_reviews(path, progress)
-    groups: dict[tuple[str, str], list[tuple[tuple, str]]] = {
+        files = _imdb_archive_files(path, progress)
+    by_folder: dict[tuple[str, str], list[tuple[tuple, str]]] = {
         (split, label): [] for split in IMDB_SPLITS for label in IMDB_LABELS
     }
+    movie_lists: dict[tuple[str, str], list[str]] = {}
     skipped = dict.fromkeys(IMDB_SPLITS, 0)
-    for split, label, stem, raw in reviews:
+    for split, label, stem, raw in files:
+        if stem is None:
+            where = f"{path}: {split}/urls_{label}.txt"
+            movie_lists[split, label] = decode_bytes(raw, encoding, where).split()
+            continue
         where = f"{path}: {split}/{label}/{stem}.txt"
         text = decode_bytes(raw, encoding, where)
         if text.strip():
-            groups[split, label].append((_review_order(stem), text))
+            by_folder[split, label].append((_review_order(stem), text))
         elif on_empty == "error":
             raise _empty_text_error(where)
         else:
             skipped[split] += 1
-    missing = [f"{split}/{label}/" for (split, label), items in groups.items() if not items]
+    missing = [f"{split}/{label}/" for (split, label), items in by_folder.items() if not items]
     if missing:
         raise UserError(
             f"{path} has no reviews in {', '.join(missing)}; expected the IMDb layout "
@@ -302,19 +340,32 @@ def read_imdb(
             "or the extracted aclImdb folder"
         )
     out = {}
+    movie_ids: dict[str, int] = {}
     for split in IMDB_SPLITS:
-        texts, labels = [], []
+        texts, labels, movies = [], [], []
         for label_id, label in enumerate(IMDB_LABELS):
-            items = sorted(groups[split, label], key=lambda item: item[0])
+            items = sorted(by_folder[split, label], key=lambda item: item[0])
             texts.extend(text for _, text in items)
             labels.extend([label_id] * len(items))
+            movies.extend(_movies([order for order, _ in items], movie_lists.get((split, label))))
+        known = all(movie is not None for movie in movies)
         out[split] = LabeledTexts(
             texts=texts,
             labels=np.asarray(labels, dtype=np.int64),
             label_map=IMDB_LABEL_MAP,
             skipped_empty=skipped[split],
+            groups=np.array([movie_ids.setdefault(m, len(movie_ids)) for m in movies],
+                            dtype=np.int64) if known else None,
         )
     return out
+
+
+def _movies(orders: list[tuple], movie_list: list[str] | None) -> list[str | None]:
+    """The movie of each review (its urls line number is its id); None where unknown."""
+    if movie_list is None:
+        return [None] * len(orders)
+    return [movie_list[review_id] if numbered == 0 and review_id < len(movie_list) else None
+            for numbered, review_id, _ in orders]
 
 
 def _review_order(stem: str) -> tuple:
@@ -323,8 +374,9 @@ def _review_order(stem: str) -> tuple:
     return (0, int(match[1]), stem) if match else (1, 0, stem)
 
 
-def _imdb_archive_reviews(path: Path, progress: bool) -> Iterator[tuple[str, str, str, bytes]]:
-    """(split, label, file stem, bytes) of each review, in archive order, in one pass."""
+def _imdb_archive_files(path: Path, progress: bool) -> Iterator[tuple[str, str, str | None, bytes]]:
+    """(split, label, file stem, bytes) of each review, and of each urls list with the stem
+    None, in archive order, in one pass."""
     try:
         with open(path, "rb") as raw, tarfile.open(fileobj=raw, mode="r:gz") as tar, tqdm(
             total=path.stat().st_size,
@@ -336,9 +388,12 @@ def _imdb_archive_reviews(path: Path, progress: bool) -> Iterator[tuple[str, str
         ) as bar:
             for member in tar:
                 bar.update(raw.tell() - bar.n)  # compressed bytes consumed so far
-                match = _IMDB_MEMBER.search(member.name)
-                if match and member.isfile():
+                if not member.isfile():
+                    continue
+                if match := _IMDB_MEMBER.search(member.name):
                     yield match[1], match[2], match[3], tar.extractfile(member).read()
+                elif match := _IMDB_URLS.search(member.name):
+                    yield match[1], match[2], None, tar.extractfile(member).read()
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise UserError(
             f"cannot read {path} as a .tar.gz archive ({exc}); pass the IMDb archive "
@@ -368,21 +423,25 @@ def _imdb_root(path: Path) -> Path:
     )
 
 
-def _imdb_folder_reviews(root: Path, progress: bool) -> Iterator[tuple[str, str, str, bytes]]:
+def _imdb_folder_files(root: Path, progress: bool) -> Iterator[tuple[str, str, str | None, bytes]]:
+    """As `_imdb_archive_files`, from the extracted folder."""
     files = [
-        (split, label, file)
+        (split, label, file, file.stem)
         for split in IMDB_SPLITS
         for label in IMDB_LABELS
         for file in (root / split / label).glob("*.txt")
     ]
-    for split, label, file in tqdm(
+    files += [(split, label, root / split / f"urls_{label}.txt", None)
+              for split in IMDB_SPLITS for label in IMDB_LABELS
+              if (root / split / f"urls_{label}.txt").is_file()]
+    for split, label, file, stem in tqdm(
         files, desc=f"reading {root}", unit=" files", disable=not progress, leave=False
     ):
         try:
             raw = file.read_bytes()
         except OSError as exc:
             raise UserError(f"cannot read {file} ({exc.strerror}); check its permissions") from None
-        yield split, label, file.stem, raw
+        yield split, label, stem, raw
 
 
 # --- tables ------------------------------------------------------------------
