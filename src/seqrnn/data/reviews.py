@@ -197,8 +197,7 @@ def split_balanced(
     the class balance of `data`; both keep the order of `data`. With
     `data.groups`, whole groups are held out, in random order, while no class
     passes its count: near those counts (exact on IMDb), never above. A
-    fraction of 0 holds out nothing.
-    `flag` names the option in error messages.
+    fraction of 0 holds out nothing. `flag` names the option in error messages.
     """
     if not 0.0 <= fraction < 1.0:
         raise UserError(f"{flag} must be at least 0 and below 1, got {fraction}")
@@ -255,7 +254,7 @@ def load_sentiment(
     """Read a named data set ("imdb") or a path, and split it into train/val/test.
 
     IMDb keeps its official train and test sets (25,000 each); validation is
-    `val_fraction` of train. A table has no test set: `test_fraction` of it
+    `val_fraction` of train, whole movies at a time. A table has no test set: `test_fraction` of it
     becomes the test set, then `val_fraction` of the rest the validation set.
     Both splits are class-balanced and drawn with `seed`. The column, format
     and label options apply to tables only.
