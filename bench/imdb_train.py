@@ -3,7 +3,7 @@
     python bench/imdb_train.py --out runs/imdb-lecture                      # the lecture's setup
     python bench/imdb_train.py --out runs/imdb-best --epochs 30 --minutes 20 --set \\
         bidirectional=true head=max cell=gru embedding_dim=128 hidden_size=128 seq_len=800 \\
-        min_freq=2 batch_size=128 lr=0.003 lr_schedule=cosine word_dropout=0.25
+        min_freq=5 batch_size=128 lr=0.003 lr_schedule=cosine word_dropout=0.25 ema_decay=0.995
 
 `--set` takes any SentimentData, SentimentConfig or TrainConfig field. Prints one JSON
 object: the configuration, steps, epochs, training seconds and seconds per epoch, the
