@@ -79,8 +79,8 @@ def add_train_loop_flags(parser: argparse.ArgumentParser) -> None:
     add(g, TrainConfig, "min_lr_fraction", "floor of the cosine schedule, as a fraction of --lr")
     add(g, TrainConfig, "warmup_steps", "linear learning-rate warm-up steps")
     add(g, TrainConfig, "ema_decay", "evaluate and save an exponential moving average of the "
-        "weights, with this decay per step (0.995 remembers about 200 steps); off by default",
-        type=float)
+        "weights, with this decay per step (0.995 remembers about 200 steps; step t uses at "
+        "most (1+t)/(10+t), a shorter memory early on); off by default", type=float)
     add(g, TrainConfig, "clip", "clip the global gradient norm to this value")
     add(g, TrainConfig, "eval_every", "evaluate on validation every N steps (0: each epoch)")
     add(g, TrainConfig, "patience", "stop early after N evaluations without a better "
