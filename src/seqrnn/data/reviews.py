@@ -16,10 +16,11 @@ review id), so the archive and the folder give identical data sets. Where the
 ``{train,test}/urls_{pos,neg}.txt`` lists are present (line i names the movie
 of review i), each review also carries its movie (`LabeledTexts.groups`), and
 validation is held out whole movies at a time: IMDb's test movies are not its
-training movies, and a validation set that shares them scores too high. Labels are
-0 (negative) and 1 (positive); a `LabelMap` records which original value is
-which, and is saved with the model. Rows whose text is empty or blank are
-skipped and counted (`LabeledTexts.skipped_empty`) unless ``on_empty="error"``.
+training movies, and a validation set that shares them scores too high.
+Labels are 0 (negative) and 1 (positive); a `LabelMap` records which original
+value is which, and is saved with the model. Rows whose text is empty or blank
+are skipped and counted (`LabeledTexts.skipped_empty`) unless
+``on_empty="error"``.
 """
 
 from __future__ import annotations
@@ -254,10 +255,10 @@ def load_sentiment(
     """Read a named data set ("imdb") or a path, and split it into train/val/test.
 
     IMDb keeps its official train and test sets (25,000 each); validation is
-    `val_fraction` of train, whole movies at a time. A table has no test set: `test_fraction` of it
-    becomes the test set, then `val_fraction` of the rest the validation set.
-    Both splits are class-balanced and drawn with `seed`. The column, format
-    and label options apply to tables only.
+    `val_fraction` of train, whole movies at a time. A table has no test set:
+    `test_fraction` of it becomes the test set, then `val_fraction` of the
+    rest the validation set. Both splits are class-balanced and drawn with
+    `seed`. The column, format and label options apply to tables only.
     """
     from seqrnn.data.locate import locate  # may download: import only when data is wanted
 
@@ -363,8 +364,9 @@ def _movies(orders: list[tuple], movie_list: list[str] | None) -> list[str | Non
     """The movie of each review (its urls line number is its id); None where unknown."""
     if movie_list is None:
         return [None] * len(orders)
-    return [movie_list[review_id] if numbered == 0 and review_id < len(movie_list) else None
-            for numbered, review_id, _ in orders]
+    # An order is (0, id, stem) for a file named <id>_<rating>, (1, 0, stem) for any other name.
+    return [movie_list[review_id] if unnumbered == 0 and review_id < len(movie_list) else None
+            for unnumbered, review_id, _ in orders]
 
 
 def _review_order(stem: str) -> tuple:
