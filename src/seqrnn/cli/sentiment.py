@@ -40,7 +40,7 @@ def _register_train(commands) -> None:
                 choices=["csv", "tsv", "jsonl", "json"])
     options.add(d, SentimentData, "encoding", "encoding of the data files")
     options.add(d, SentimentData, "val_fraction", "fraction of the training data held out for "
-                "validation (class-balanced, seeded)")
+                "validation (class-balanced, seeded; IMDb: whole movies)")
     options.add(d, SentimentData, "test_fraction", "fraction of a table held out for the test "
                 "(IMDb keeps its official test set)")
     options.add(d, SentimentData, "on_empty", "rows with empty text: skip and count them, or "
