@@ -42,16 +42,8 @@ def test_remainder_is_dropped_and_exact_fit_needs_one_extra_id():
     assert len(StreamBatches(torch.arange(2 * 3 * 4 + 6), 2, 3)) == 4
 
 
-def test_iteration_from_a_saved_window_index():
+def test_window_index_out_of_range():
     batches = StreamBatches(torch.arange(100), 2, 3)
-    every = list(batches)
-    resumed = list(batches.iter_from(5))
-    assert len(resumed) == len(batches) - 5
-    for (x, y), (x_all, y_all) in zip(resumed, every[5:], strict=True):
-        assert torch.equal(x, x_all) and torch.equal(y, y_all)
-    assert list(batches.iter_from(len(batches))) == []
-    with pytest.raises(ValueError, match="start window"):
-        batches.iter_from(len(batches) + 1)
     with pytest.raises(IndexError):
         batches[len(batches)]
 
@@ -71,31 +63,6 @@ def test_bad_sizes():
         StreamBatches(torch.arange(10), 0, 2)
     with pytest.raises(UserError, match="--num-steps must be at least 1"):
         StreamBatches(torch.arange(10), 2, 0)
-    with pytest.raises(ValueError, match="rank"):
-        StreamBatches(torch.arange(10), 1, 1, rank=2, world_size=2)
-
-
-def test_shards_are_disjoint_contiguous_and_equally_long():
-    stream = torch.arange(1003)
-    shards = [StreamBatches(stream, 3, 4, rank=r, world_size=3) for r in range(3)]
-    assert [len(s) for s in shards] == [(334 - 1) // 12] * 3
-    single = StreamBatches(stream[:334], 3, 4)
-    for (x, y), (x_single, y_single) in zip(shards[0], single, strict=True):
-        assert torch.equal(x, x_single) and torch.equal(y, y_single)
-    seen = []
-    for rank, shard in enumerate(shards):
-        ids = torch.cat([x for x, _ in shard], dim=1).flatten()
-        targets = torch.cat([y for _, y in shard], dim=1).flatten()
-        start = rank * 334
-        assert ids.tolist() == list(range(start, start + len(ids)))
-        assert targets.max() < start + 334  # targets stay inside the shard too
-        seen.append(set(ids.tolist()))
-    assert not seen[0] & seen[1] and not seen[1] & seen[2] and not seen[0] & seen[2]
-
-
-def test_too_short_for_each_rank_names_the_per_rank_length():
-    with pytest.raises(UserError, match=r"100 characters \(25 per rank for 4 ranks\)"):
-        StreamBatches(torch.arange(100), 5, 5, rank=1, world_size=4)
 
 
 def test_lecture_layout_on_real_hamlet(real_data_dir, monkeypatch):

@@ -4,6 +4,7 @@ import torch
 
 from seqrnn.data.text import (
     CharVocab,
+    drop_unknown,
     load_text,
     normalize_newlines,
     prepare_hamlet,
@@ -188,6 +189,12 @@ def test_unknown_chars_are_named():
         vocab.encode("zab!xz")
     with pytest.raises(ValueError, match="ids must be in"):
         vocab.decode([3])
+
+
+def test_drop_unknown_removes_and_lists_characters_outside_the_vocabulary():
+    vocab = CharVocab.from_text("abc ")
+    assert drop_unknown(vocab, "a cab") == ("a cab", [])
+    assert drop_unknown(vocab, "a\tcab!x!") == ("acab", ["\t", "!", "x"])
 
 
 def test_vocab_json_round_trip_keeps_stored_order(tmp_path):

@@ -24,13 +24,11 @@ over. It also detaches it (truncated BPTT): gradients then flow back through
 the epoch, which would cost memory and time growing with the epoch (and
 backward would run into graphs already freed). Window 0 continues nothing, so
 the loop resets the state to zeros at the start of every epoch (and of every
-evaluation pass). A trainer that resumes mid-epoch starts at a saved window
-index with `iter_from`.
+evaluation pass). A run resumed mid-epoch indexes its saved window
+(`batches[i]`).
 
-For distributed training each rank takes its own contiguous shard of the
-stream, ``len(stream) // world_size`` ids long, and cuts it into rows and
-windows as above; the shards have equal lengths, so every rank gets the same
-number of windows and the ranks step together.
+Distributed training cuts the stream exactly as for one process; each rank
+then reads its own rows of every window (`seqrnn.charlm.CharLMTask`).
 """
 
 from __future__ import annotations
@@ -55,41 +53,31 @@ class StreamBatches:
         ids: np.ndarray | torch.Tensor | Sequence[int],
         batch_size: int,
         num_steps: int,
-        *,
-        rank: int = 0,
-        world_size: int = 1,
     ) -> None:
         if batch_size < 1:
             raise UserError(f"--batch-size must be at least 1, got {batch_size}")
         if num_steps < 1:
             raise UserError(f"--num-steps must be at least 1, got {num_steps}")
-        if not 0 <= rank < world_size:
-            raise ValueError(f"rank must be in [0, {world_size}), got {rank}")
         stream = torch.as_tensor(ids, dtype=torch.int64)
         if stream.dim() != 1:
             raise ValueError(f"ids must be one-dimensional, got shape {tuple(stream.shape)}")
         self.batch_size = batch_size
         self.num_steps = num_steps
-        self.rank = rank
-        self.world_size = world_size
 
-        shard_len = len(stream) // world_size
         # One more id than the inputs use: the target of the last input.
-        num_windows = (shard_len - 1) // (batch_size * num_steps)
+        num_windows = (len(stream) - 1) // (batch_size * num_steps)
         if num_windows < 1:
-            per_rank = f" ({shard_len} per rank for {world_size} ranks)" if world_size > 1 else ""
             raise UserError(
-                f"the text is too short: {len(stream)} characters{per_rank}, but --batch-size "
+                f"the text is too short: {len(stream)} characters, but --batch-size "
                 f"{batch_size} and --num-steps {num_steps} need at least "
-                f"{batch_size * num_steps + 1}{' per rank' if world_size > 1 else ''}; "
-                "pass a smaller --batch-size or --num-steps, or a longer text"
+                f"{batch_size * num_steps + 1}; pass a smaller --batch-size or --num-steps, "
+                "or a longer text"
             )
-        shard = stream[rank * shard_len : (rank + 1) * shard_len]
         used = num_windows * batch_size * num_steps
         # (rows, windows, steps) -> (windows, rows, steps): window i is then one
         # contiguous (batch_size, num_steps) block, ready for .view(-1) in the loss.
-        self._x = self._windows(shard[:used], num_windows)
-        self._y = self._windows(shard[1 : used + 1], num_windows)
+        self._x = self._windows(stream[:used], num_windows)
+        self._y = self._windows(stream[1 : used + 1], num_windows)
 
     def _windows(self, flat: torch.Tensor, num_windows: int) -> torch.Tensor:
         rows = flat.view(self.batch_size, num_windows, self.num_steps)
@@ -106,10 +94,4 @@ class StreamBatches:
         return self._x[index], self._y[index]
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        return self.iter_from(0)
-
-    def iter_from(self, start: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Windows `start`, `start + 1`, ... to the end of the epoch (resuming mid-epoch)."""
-        if not 0 <= start <= len(self):
-            raise ValueError(f"start window must be in [0, {len(self)}], got {start}")
-        return (self[index] for index in range(start, len(self)))
+        return (self[index] for index in range(len(self)))

@@ -176,6 +176,15 @@ class CharVocab:
         return cls.from_dict(read_vocabulary_json(path))
 
 
+def drop_unknown(vocab: CharVocab, text: str) -> tuple[str, list[str]]:
+    """The text without characters outside the vocabulary, and those characters."""
+    unknown = vocab.unknown_chars(text)
+    if not unknown:
+        return text, []
+    dropped = set(unknown)
+    return "".join(ch for ch in text if ch not in dropped), unknown
+
+
 @dataclass(frozen=True)
 class TextSplits:
     """Three contiguous pieces of one text, in stream order: train, validation, test."""

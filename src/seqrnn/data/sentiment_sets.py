@@ -1,0 +1,61 @@
+"""A sentiment data set by name or path, split into train, validation and test.
+
+`load_sentiment` tells the sources apart (`is_imdb`): the IMDb archive or
+folder (`seqrnn.data.imdb`), or a CSV, TSV, JSON-lines or JSON table
+(`seqrnn.data.tables`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from seqrnn.data.imdb import is_imdb, read_imdb
+from seqrnn.data.labels import LabelMap, SentimentSplits, split_balanced
+from seqrnn.data.tables import read_table
+
+
+def load_sentiment(
+    source: str | Path,
+    *,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.2,
+    seed: int = 0,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    file_format: str | None = None,
+    encoding: str = "utf-8",
+    label_map: LabelMap | None = None,
+    on_empty: str = "skip",
+    progress: bool = False,
+) -> SentimentSplits:
+    """Read a named data set ("imdb") or a path, and split it into train/val/test.
+
+    IMDb keeps its official train and test sets (25,000 each); validation is
+    `val_fraction` of train, whole movies at a time. A table has no test set:
+    `test_fraction` of it becomes the test set, then `val_fraction` of the
+    rest the validation set. Both splits are class-balanced and drawn with
+    `seed`. The column, format and label options apply to tables only.
+    """
+    from seqrnn.data.locate import locate  # may download: import only when data is wanted
+
+    path = locate(source)
+    if is_imdb(path, file_format):
+        splits = read_imdb(path, encoding=encoding, on_empty=on_empty, progress=progress)
+        train_all, test = splits["train"], splits["test"]
+        skipped = train_all.skipped_empty + test.skipped_empty
+    else:
+        table = read_table(
+            path,
+            text_column=text_column,
+            label_column=label_column,
+            file_format=file_format,
+            encoding=encoding,
+            label_map=label_map,
+            on_empty=on_empty,
+        )
+        train_all, test = split_balanced(table, test_fraction, seed=seed, flag="--test-fraction")
+        skipped = table.skipped_empty
+    train, val = split_balanced(train_all, val_fraction, seed=seed)
+    return SentimentSplits(
+        train=train, val=val, test=test, label_map=train.label_map, skipped_empty=skipped
+    )

@@ -1,0 +1,217 @@
+"""Labeled texts from a table: a CSV, TSV, JSON-lines or JSON file.
+
+Each record has a text column and a label column: ``text`` and ``label`` by
+default, or the lecture's ``review`` and ``sentiment`` when a file has those
+and no ``text``/``label``. The format comes from the file's extension unless
+it is named.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from seqrnn.data.files import decode_bytes
+from seqrnn.data.labels import (
+    LabeledTexts,
+    LabelMap,
+    check_on_empty,
+    check_readable,
+    empty_text_error,
+)
+from seqrnn.errors import UserError
+
+DEFAULT_COLUMNS = ("text", "label")
+# When a file has neither `text` nor `label` but both of these: the lecture's movie_data.csv.
+LECTURE_COLUMNS = ("review", "sentiment")
+
+
+def read_table(
+    path: Path,
+    *,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    file_format: str | None = None,
+    encoding: str = "utf-8",
+    label_map: LabelMap | None = None,
+    on_empty: str = "skip",
+) -> LabeledTexts:
+    """All labeled rows of a CSV, TSV, JSON-lines or JSON file, in file order.
+
+    The format comes from the extension (`TABLE_FORMATS`: .csv, .tsv, .jsonl,
+    .json) unless `file_format` names it. Columns default to ``text`` and
+    ``label``, or the lecture's ``review`` and ``sentiment`` when the file has
+    those instead. Without `label_map`, the file must have exactly two label
+    values and `LabelMap.infer` assigns 0 and 1.
+    """
+    check_on_empty(on_empty)
+    path = Path(path)
+    check_readable(path)
+    fmt = _table_format(path, file_format)
+    text = decode_bytes(path.read_bytes(), encoding, str(path)).removeprefix("\ufeff")
+    columns, rows = TABLE_FORMATS[fmt](text, path)
+    text_col, label_col = _choose_columns(columns, text_column, label_column, path)
+    texts, raw_labels, skipped = [], [], 0
+    for where, row in rows:
+        if not isinstance(row, dict) or text_col not in row or label_col not in row:
+            found = ", ".join(map(str, row)) if isinstance(row, dict) else type(row).__name__
+            raise UserError(
+                f"{path} {where}: no {text_col!r} and {label_col!r} fields (found: {found}); "
+                "give every record both, or name them with --text-column and --label-column"
+            )
+        value = row[text_col]
+        body = "" if value is None else str(value)
+        if not body.strip():
+            if on_empty == "error":
+                raise empty_text_error(f"{path} {where}")
+            skipped += 1
+            continue
+        texts.append(body)
+        raw_labels.append(_label_text(row[label_col]))
+    if not texts:
+        raise UserError(f"{path} has no rows with text; pass a file with labeled texts")
+    where = f"{path} column {label_col!r}"
+    if label_map is None:
+        label_map = LabelMap.infer(raw_labels, where=where)
+    unknown = sorted(set(raw_labels) - set(label_map.names))
+    if unknown:
+        raise UserError(
+            f"{where} has label values {', '.join(map(repr, unknown))} besides "
+            f"{label_map.negative!r} (negative) and {label_map.positive!r} (positive); "
+            "fix the labels or give the two values that occur"
+        )
+    labels = np.fromiter(map(label_map.encode, raw_labels), dtype=np.int64, count=len(texts))
+    return LabeledTexts(texts=texts, labels=labels, label_map=label_map, skipped_empty=skipped)
+
+
+Rows = Iterator[tuple[str, object]]  # (where in the file, for messages; the record)
+TableReader = Callable[[str, Path], tuple[list[str], Rows]]  # (text, path) -> (columns, rows)
+
+
+def _delimited(delimiter: str) -> TableReader:
+    def read(text: str, path: Path) -> tuple[list[str], Rows]:
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        try:
+            columns = reader.fieldnames
+        except csv.Error as exc:
+            raise _malformed(path, "line 1", exc) from None
+        if not columns:
+            raise UserError(f"{path} is empty; pass a file with a header row and labeled rows")
+
+        def rows() -> Rows:
+            try:
+                for row in reader:
+                    yield f"line {reader.line_num}", row
+            except csv.Error as exc:
+                raise _malformed(path, f"line {reader.line_num}", exc) from None
+
+        return list(columns), rows()
+
+    return read
+
+
+def _json_lines(text: str, path: Path) -> tuple[list[str], Rows]:
+    records = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                records.append((f"line {number}", json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise _malformed(path, f"line {number}", exc.msg) from None
+    return _json_columns(records, path), iter(records)
+
+
+def _json_document(text: str, path: Path) -> tuple[list[str], Rows]:
+    """A .json file: an array of objects, or JSON lines under the .json name."""
+    if not text.lstrip().startswith("["):
+        return _json_lines(text, path)
+    try:
+        items = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _malformed(path, f"line {exc.lineno}", exc.msg) from None
+    records = [(f"item {number}", item) for number, item in enumerate(items, start=1)]
+    return _json_columns(records, path), iter(records)
+
+
+def _json_columns(records: list[tuple[str, object]], path: Path) -> list[str]:
+    """The keys of the first record stand for the file's columns."""
+    if not records:
+        raise UserError(f"{path} has no records; pass a file with labeled texts")
+    where, first = records[0]
+    if not isinstance(first, dict):
+        raise UserError(
+            f"{path} {where}: a record must be a JSON object, got {type(first).__name__}; "
+            'write one object per record, such as {"text": ..., "label": ...}'
+        )
+    return list(first)
+
+
+TABLE_FORMATS: dict[str, TableReader] = {
+    "csv": _delimited(","),
+    "tsv": _delimited("\t"),
+    "jsonl": _json_lines,
+    "json": _json_document,
+}
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "json",
+}
+
+
+def _table_format(path: Path, file_format: str | None) -> str:
+    if file_format is not None:
+        if file_format not in TABLE_FORMATS:
+            raise UserError(
+                f"unknown format {file_format!r}; pass --format as one of: "
+                f"{', '.join([*TABLE_FORMATS, 'imdb'])}"
+            )
+        return file_format
+    fmt = _EXTENSIONS.get(path.suffix.lower())
+    if fmt is None:
+        raise UserError(
+            f"cannot tell the format of {path} from its extension; name the file .csv, .tsv, "
+            ".jsonl or .json, or pass --format"
+        )
+    return fmt
+
+
+def _choose_columns(
+    columns: list[str], text_column: str | None, label_column: str | None, path: Path
+) -> tuple[str, str]:
+    found = set(columns)
+    lecture_file = not found & set(DEFAULT_COLUMNS) and set(LECTURE_COLUMNS) <= found
+    unnamed = text_column is None and label_column is None
+    defaults = LECTURE_COLUMNS if unnamed and lecture_file else DEFAULT_COLUMNS
+    chosen = (text_column or defaults[0], label_column or defaults[1])
+    missing = [name for name in chosen if name not in found]
+    if missing:
+        raise UserError(
+            f"{path} has no column {' or '.join(map(repr, missing))} (columns found: "
+            f"{', '.join(columns)}); name the text and label columns with --text-column "
+            "and --label-column"
+        )
+    return chosen
+
+
+def _label_text(value: object) -> str:
+    """A label as text: JSON true, 1 and 1.0 become "true", "1" and "1", as in a CSV."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _malformed(path: Path, where: str, problem: object) -> UserError:
+    return UserError(f"{path} {where}: malformed record ({problem}); fix the file or its --format")
