@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from seqrnn import configs
 from seqrnn.errors import UserError
 from seqrnn.nn import (
     CELL_TYPES,
@@ -122,6 +123,7 @@ def test_lstm_forget_gate_bias_starts_at_one():
 
 def test_registry_names_the_three_cells():
     assert dict(CELL_TYPES) == {"rnn": ElmanCell, "lstm": LSTMCell, "gru": GRUCell}
+    assert tuple(CELL_TYPES) == configs.CELL_TYPES  # the torch-free config's copy of the names
     assert cell_class("gru") is GRUCell
     with pytest.raises(UserError, match="unknown cell type 'transformer'; choose one of: rnn"):
         cell_class("transformer")

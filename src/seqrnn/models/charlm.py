@@ -15,7 +15,7 @@ from torch import nn
 from seqrnn.configs import CharLMConfig
 from seqrnn.nn import make_recurrent
 
-__all__ = ["CharLM", "CharLMConfig", "choose_next"]
+__all__ = ["CharLM", "choose_next"]
 
 
 class CharLM(nn.Module):

@@ -16,10 +16,10 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqrnn.configs import SentimentConfig
+from seqrnn.nn import make_recurrent
 
 PAD_ID = 0
-__all__ = ["SentimentConfig", "SentimentRNN", "real_span", "reverse_within_span"]
-_FUSED = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+__all__ = ["SentimentRNN", "real_span", "reverse_within_span"]
 
 
 def real_span(tokens: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -45,11 +45,11 @@ def reverse_within_span(x: torch.Tensor, first: torch.Tensor, lengths: torch.Ten
 
 
 def run_layer(layer: nn.Module, x: torch.Tensor, lengths: torch.Tensor, packed: bool):
-    """A fused layer's outputs (B, T, H) over x (B, T, I), each row's span starting at 0.
+    """A layer's outputs (B, T, H) over x (B, T, I), each row's span starting at 0.
 
-    Packed, the layer steps through each row's real tokens only (cuDNN skips
-    the padding); the outputs at padded positions are then zeros, which no
-    head reads.
+    Packed (fused layers only), the layer steps through each row's real tokens
+    only (cuDNN skips the padding); the outputs at padded positions are then
+    zeros, which no head reads.
     """
     if not packed:
         return layer(x)[0]
@@ -59,28 +59,34 @@ def run_layer(layer: nn.Module, x: torch.Tensor, lengths: torch.Tensor, packed: 
 
 
 class SentimentRNN(nn.Module):
-    # Packed sequences: None packs right-padded batches on CUDA only; on the CPU they
-    # leave oneDNN's fast path, so padded batches are faster there.
-    pack: bool | None = None
+    """Reads reviews (B, T) and returns one logit each; see the module docstring.
 
-    def __init__(self, config: SentimentConfig):
+    `pack` chooses packed sequences for right-padded batches: None packs on CUDA
+    only (on the CPU they leave oneDNN's fast path, so padded batches are faster
+    there). Only the fused implementation reads packed sequences.
+    """
+
+    def __init__(self, config: SentimentConfig, pack: bool | None = None):
         super().__init__()
+        if pack and config.impl != "fused":
+            raise ValueError(f"packed sequences need the fused implementation, not {config.impl!r}")
         self.config = config
+        self.pack = pack if config.impl == "fused" else False
         self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim,
                                       padding_idx=PAD_ID, sparse=config.sparse_embedding)
         if config.uniform_init:
             nn.init.uniform_(self.embedding.weight, -1.0, 1.0)
             with torch.no_grad():
                 self.embedding.weight[PAD_ID].zero_()
-        fused = _FUSED[config.cell]
         directions = 2 if config.bidirectional else 1
-        # One fused single-layer module per layer and direction: the backward
-        # direction reads reversed spans, which torch's own bidirectional mode
-        # cannot do without packing (slow on the CPU).
+        # One single-layer module per layer and direction: the backward direction
+        # reads reversed spans, which torch's own bidirectional mode cannot do
+        # without packing (slow on the CPU).
         self.layers = nn.ModuleList(
             nn.ModuleList(
-                fused(config.embedding_dim if k == 0 else config.hidden_size * directions,
-                      config.hidden_size, batch_first=True)
+                make_recurrent(config.cell,
+                               config.embedding_dim if k == 0 else config.hidden_size * directions,
+                               config.hidden_size, impl=config.impl, init=config.init)
                 for _ in range(directions)
             )
             for k in range(config.num_layers)
@@ -92,6 +98,27 @@ class SentimentRNN(nn.Module):
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         """tokens (B, T) int64, padded with 0 on either side -> logits (B,)."""
         return self.head(self.dropout(self.summary(tokens))).squeeze(-1)
+
+    def prefix_logits(self, tokens: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
+        """tokens (1, T) int64, one unpadded review -> logits (T,) after reading each prefix.
+
+        With the "last" head a unidirectional model's summary is its running state,
+        so one pass scores every prefix. A pooled or bidirectional summary is no
+        running value: each prefix is scored as a review of its own, right-padded,
+        `batch_size` prefixes at a time.
+        """
+        if tokens.dim() != 2 or tokens.shape[0] != 1 or tokens.shape[1] == 0:
+            raise ValueError(f"expected one review (1, T) with T >= 1, got {tuple(tokens.shape)}")
+        if self.config.head == "last" and not self.config.bidirectional:
+            return self.head(self.dropout(self.states(tokens))).view(-1)  # (T,)
+        total = tokens.shape[1]
+        logits = []
+        for start in range(1, total + 1, batch_size):
+            lengths = torch.arange(start, min(start + batch_size, total + 1), device=tokens.device)
+            longest = int(lengths[-1])
+            beyond = torch.arange(longest, device=tokens.device) >= lengths.unsqueeze(1)
+            logits.append(self(tokens[:, :longest].masked_fill(beyond, PAD_ID)))  # (n,)
+        return torch.cat(logits)
 
     def states(self, tokens: torch.Tensor) -> torch.Tensor:
         """The top layer's states (B, T, H * directions), each batch from a zero state."""

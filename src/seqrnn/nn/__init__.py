@@ -4,8 +4,9 @@
   and the registry `CELL_TYPES` ("rnn", "lstm", "gru").
 - `layers`: `RecurrentStack`, cells unrolled over time and stacked, with the calling convention of
   torch.nn.RNN / LSTM / GRU(batch_first=True); `OutputLayer`, y(t) = φ_y(W_hy h(t) + b_y).
-- `convert`: exact weight conversion to and from torch's fused modules, and `make_recurrent`,
-  which returns either implementation.
+- `convert`: exact weight conversion to and from torch's fused modules.
+- `factory`: `make_recurrent`, which builds either implementation from either initialisation
+  (`IMPLS`, `INITS`); both models build their recurrent layers with it.
 """
 
 from seqrnn.nn.cells import (
@@ -19,23 +20,23 @@ from seqrnn.nn.cells import (
     cell_class,
 )
 from seqrnn.nn.convert import (
-    IMPLS,
     TorchWeights,
     cell_to_torch,
     copy_from_torch,
     copy_to_torch,
     from_torch,
     load_from_torch,
-    make_recurrent,
     to_concatenated,
     to_separate,
     to_torch,
 )
+from seqrnn.nn.factory import IMPLS, INITS, make_recurrent
 from seqrnn.nn.layers import OUTPUT_ACTIVATIONS, OutputLayer, RecurrentStack, unroll
 
 __all__ = [
     "CELL_TYPES",
     "IMPLS",
+    "INITS",
     "OUTPUT_ACTIVATIONS",
     "ConcatElmanCell",
     "ElmanCell",

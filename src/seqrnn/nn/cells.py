@@ -39,14 +39,19 @@ class RecurrentCell(nn.Module):
 
     def __init__(self, input_size: int, hidden_size: int, nonlinearity: str = "tanh") -> None:
         super().__init__()
-        if nonlinearity not in self.nonlinearities:
-            raise UserError(
-                f"nonlinearity {nonlinearity!r} is not available for {type(self).__name__}; "
-                f"choose one of: {', '.join(self.nonlinearities)}"
-            )
+        self.check_nonlinearity(nonlinearity)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.nonlinearity = nonlinearity
+
+    @classmethod
+    def check_nonlinearity(cls, nonlinearity: str) -> None:
+        """UserError unless φ = `nonlinearity` is one this cell offers."""
+        if nonlinearity not in cls.nonlinearities:
+            raise UserError(
+                f"nonlinearity {nonlinearity!r} is not available for {cls.__name__}; "
+                f"choose one of: {', '.join(cls.nonlinearities)}"
+            )
 
     def reset_parameters(self) -> None:
         """Torch's default initialisation: every weight and bias uniform in ±1/sqrt(H)."""

@@ -1,5 +1,4 @@
-"""Weights between the explicit cells and torch's fused nn.RNN / nn.LSTM / nn.GRU, and the factory
-that picks one of the two implementations.
+"""Weights between the explicit cells and torch's fused nn.RNN / nn.LSTM / nn.GRU.
 
 Torch keeps two biases per layer, b_ih and b_hh, and adds them; the lecture has one. So:
 
@@ -23,7 +22,6 @@ from typing import NamedTuple
 import torch
 from torch import Tensor, nn
 
-from seqrnn.errors import UserError
 from seqrnn.nn.cells import (
     CELL_TYPES,
     ConcatElmanCell,
@@ -99,15 +97,29 @@ def _gru_from_torch(cell: GRUCell, weights: TorchWeights) -> None:
         cell.b_hn.copy_(weights.bias_hh[2 * H :])  # n: stays inside r ⊙ (W_hn h + b_hn)
 
 
-@singledispatch
-def _fused_options(cell: RecurrentCell) -> dict[str, str]:
-    """Keyword arguments torch's fused module needs beyond the sizes."""
-    return {}
-
-
-@_fused_options.register
-def _elman_options(cell: ElmanCell) -> dict[str, str]:
-    return {"nonlinearity": cell.nonlinearity}
+def fused_module(
+    cell: type[RecurrentCell],
+    input_size: int,
+    hidden_size: int,
+    num_layers: int = 1,
+    dropout: float = 0.0,
+    nonlinearity: str = "tanh",
+    dtype: torch.dtype | None = None,
+    device: torch.device | None = None,
+) -> nn.RNNBase:
+    """Torch's fused module (batch_first=True) for `cell`'s recurrence, torch-initialised."""
+    cell.check_nonlinearity(nonlinearity)
+    options = {"nonlinearity": nonlinearity} if cell.fused is nn.RNN else {}  # only nn.RNN has a φ
+    return cell.fused(
+        input_size,
+        hidden_size,
+        num_layers,
+        dropout=dropout,
+        batch_first=True,
+        dtype=dtype,
+        device=device,
+        **options,
+    )
 
 
 def _torch_layer(module: nn.RNNBase, k: int) -> TorchWeights:
@@ -174,15 +186,15 @@ def to_torch(stack: RecurrentStack) -> nn.RNNBase:
     """
     first_cell = stack.cells[0]
     weight = next(first_cell.parameters())
-    module = first_cell.fused(
+    module = fused_module(
+        type(first_cell),
         stack.input_size,
         stack.hidden_size,
         stack.num_layers,
-        dropout=stack.dropout,
-        batch_first=True,
+        stack.dropout,
+        stack.nonlinearity,
         dtype=weight.dtype,
         device=weight.device,
-        **_fused_options(first_cell),
     )
     copy_to_torch(stack, module)
     return module.train(stack.training)
@@ -227,31 +239,3 @@ def to_separate(cell: ConcatElmanCell) -> ElmanCell:
         separate.b_h.copy_(cell.b_h)
     return separate
 
-
-IMPLS = ("fused", "explicit")
-
-
-def make_recurrent(
-    cell_type: str,
-    input_size: int,
-    hidden_size: int,
-    num_layers: int = 1,
-    dropout: float = 0.0,
-    nonlinearity: str = "tanh",
-    impl: str = "fused",
-) -> nn.Module:
-    """A recurrent layer stack: torch's fused module ("fused") or the explicit cells ("explicit").
-
-    Both take x (B, T, I) and an optional state and return (outputs (B, T, H), state), with the
-    state h (num_layers, B, H) or, for "lstm", (h, c); pass the state positionally.
-
-    The fused module is built by converting a freshly initialised explicit stack, so for the same
-    seed both implementations start from the same function, including the LSTM's forget-gate bias
-    of 1 (in torch: b_ih's forget block is 1 and b_hh is 0). One difference stays in training:
-    torch updates b_ih and b_hh, each with the gradient of their sum, so the sum moves about twice
-    as far per optimiser step as the explicit single bias.
-    """
-    if impl not in IMPLS:
-        raise UserError(f"unknown implementation {impl!r}; choose one of: {', '.join(IMPLS)}")
-    stack = RecurrentStack(cell_type, input_size, hidden_size, num_layers, dropout, nonlinearity)
-    return to_torch(stack) if impl == "fused" else stack

@@ -1,7 +1,7 @@
 """Cells unrolled over time and stacked into layers; the output layer y(t) = φ_y(W_hy h(t) + b_y).
 
 `RecurrentStack` has the calling convention of torch.nn.RNN / LSTM / GRU with batch_first=True,
-so the language model can swap one for the other (seqrnn.nn.convert.make_recurrent):
+so the models can swap one for the other (seqrnn.nn.factory.make_recurrent):
 
     outputs, state = layer(x, state)     x (B, T, I) -> outputs (B, T, H)
 
@@ -68,6 +68,14 @@ def _same_layout(state: object, template: State) -> bool:
     )
 
 
+def check_layers(num_layers: int, dropout: float) -> None:
+    """UserError for a stack no implementation can build: no layers, or dropout outside [0, 1)."""
+    if num_layers < 1:
+        raise UserError(f"num_layers must be at least 1, got {num_layers}")
+    if not 0.0 <= dropout < 1.0:
+        raise UserError(f"dropout must be in [0, 1), got {dropout}")
+
+
 class RecurrentStack(nn.Module):
     """`num_layers` explicit cells, each unrolled over time, layer k's outputs feeding layer k+1.
 
@@ -94,10 +102,7 @@ class RecurrentStack(nn.Module):
         nonlinearity: str = "tanh",
     ) -> None:
         super().__init__()
-        if num_layers < 1:
-            raise UserError(f"num_layers must be at least 1, got {num_layers}")
-        if not 0.0 <= dropout < 1.0:
-            raise UserError(f"dropout must be in [0, 1), got {dropout}")
+        check_layers(num_layers, dropout)
         cell = cell_class(cell_type)
         self.cell_type = cell_type
         self.input_size = input_size
