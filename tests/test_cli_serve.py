@@ -110,3 +110,4 @@ def test_the_real_server_streams_generated_text_over_http(runs):
         assert len("".join(chunks)) == 300 and len(chunks) > 1
         error = httpx.post(url + "/api/generate", json={"prime": "@"})
         assert error.status_code == 422 and "never saw" in error.json()["error"]
+        assert error.json()["field"] == "prime"

@@ -1,5 +1,7 @@
 """The torch-free configuration dataclasses and their validation."""
 
+import subprocess
+import sys
 from dataclasses import asdict
 
 import pytest
@@ -7,12 +9,19 @@ import pytest
 from seqrnn.configs import (
     RESUMABLE,
     CharLMConfig,
+    GradientStudyConfig,
     SentimentConfig,
+    ServeLimits,
     TrainConfig,
     require_choice,
     resumed_loop,
 )
-from seqrnn.errors import UserError
+from seqrnn.errors import UserError, flag
+
+
+def test_configs_import_no_torch():
+    code = "import seqrnn.configs, sys; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_resumed_loop_changes_only_the_budget():
@@ -23,25 +32,73 @@ def test_resumed_loop_changes_only_the_budget():
 
 def test_resumed_loop_refuses_training_changes_with_the_flag_name():
     saved = asdict(TrainConfig())
-    with pytest.raises(UserError, match="drop --clip-norm, --lr"):
+    with pytest.raises(UserError, match="drop clip_norm, lr") as caught:
         resumed_loop(saved, lr=1.0, clip_norm=2.0)
+    assert caught.value.fields == ("clip_norm", "lr")
+    assert caught.value.render(flag).endswith("drop --clip-norm, --lr")
 
 
 def test_resumable_fields_exist_on_the_loop_config():
     assert set(asdict(TrainConfig())) >= RESUMABLE
 
 
-@pytest.mark.parametrize("make, flag", [
-    (lambda: TrainConfig(lr=0.0), "--lr"),
-    (lambda: TrainConfig(device="tpu"), "--device"),
-    (lambda: CharLMConfig(vocab_size=10, cell="transformer"), "--cell"),
-    (lambda: SentimentConfig(vocab_size=10, head="attention"), "--head"),
+@pytest.mark.parametrize("make, field", [
+    (lambda: TrainConfig(lr=0.0), "lr"),
+    (lambda: TrainConfig(device="tpu"), "device"),
+    (lambda: TrainConfig(min_lr_fraction=2.0), "min_lr_fraction"),
+    (lambda: CharLMConfig(vocab_size=10, cell="transformer"), "cell"),
+    (lambda: SentimentConfig(vocab_size=10, head="attention"), "head"),
+    (lambda: SentimentConfig(vocab_size=10, word_dropout=1.0), "word_dropout"),
+    (lambda: ServeLimits(max_review_chars=0), "max_review_chars"),
 ])
-def test_bad_values_are_user_errors_naming_the_flag(make, flag):
-    with pytest.raises(UserError, match=flag):
+def test_bad_values_are_user_errors_naming_the_field(make, field):
+    with pytest.raises(UserError, match=field) as caught:
         make()
+    assert caught.value.field == field
+    assert flag(field) in caught.value.render(flag)
+
+
+def test_the_command_line_reads_the_messages_it_always_printed():
+    with pytest.raises(UserError) as caught:
+        TrainConfig(epochs=0)
+    assert str(caught.value) == "epochs must be positive, got 0"
+    assert caught.value.render(flag) == "--epochs must be positive, got 0"
+    with pytest.raises(UserError) as caught:
+        TrainConfig(eval_every=-1)
+    assert caught.value.fields == ("eval_every", "warmup_steps")
+    assert caught.value.render(flag) == "--eval-every and --warmup-steps must be zero or positive"
+    with pytest.raises(UserError, match="at least 1") as caught:
+        ServeLimits(max_prime_chars=0)
+    assert caught.value.render(flag) == "--max-prime-chars must be at least 1, got 0"
+
+
+def test_the_vocabulary_size_is_named_in_words_no_flag_sets_it():
+    with pytest.raises(UserError) as caught:
+        CharLMConfig(vocab_size=0)
+    assert caught.value.field == "vocab_size"
+    assert caught.value.render(flag) == str(caught.value) == "vocab size must be positive, got 0"
 
 
 def test_require_choice_lists_the_choices():
     with pytest.raises(UserError, match="lstm, gru"):
         require_choice("cell", "x", ("lstm", "gru"))
+
+
+@pytest.mark.parametrize(
+    "bad, message, field",
+    [
+        ({"steps": 0}, "steps", "steps"),
+        ({"hidden_size": -1}, "hidden size", "hidden_size"),
+        ({"radii": (0.5, -1.0)}, "radius", "radii"),
+        ({"radii": (0.5, 0.5)}, "once", "radii"),
+        ({"forget_biases": (1.0, 1.0)}, "forget bias", "forget_biases"),
+        ({"lstm_radius": -0.1}, "LSTM radius", "lstm_radius"),
+        ({"elman_input_scale": -1.0}, "input scale", "elman_input_scale"),
+        ({"radii": (), "forget_biases": ()}, "nothing to measure", "radii"),
+    ],
+)
+def test_impossible_gradient_studies_are_user_errors(bad, message, field):
+    with pytest.raises(UserError, match=message) as caught:
+        GradientStudyConfig(**bad)
+    assert caught.value.field == field
+    assert caught.value.render(flag) == str(caught.value)  # worded as the command prints it

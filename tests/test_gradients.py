@@ -3,15 +3,14 @@
 import numpy as np
 import pytest
 
-from seqrnn.errors import UserError
-from seqrnn.gradients import (
-    GradientStudyConfig,
+from seqrnn.analysis.gradients import (
     chained_norms,
     elman_jacobians,
     lstm_state_jacobian,
     norms_table,
     run_study,
 )
+from seqrnn.configs import GradientStudyConfig
 from seqrnn.reference import elman_step, init_elman, init_lstm, lstm_step
 
 
@@ -134,19 +133,3 @@ def test_table_shows_only_distances_within_range():
     assert header.split() == ["model", "setting", "d=1", "d=10", "d=50"]
     assert rows[0].split()[:3] == ["elman", "radius=0.5", "5.000e-01"]
 
-
-@pytest.mark.parametrize(
-    "bad, message",
-    [
-        ({"steps": 0}, "steps"),
-        ({"hidden_size": -1}, "hidden size"),
-        ({"radii": (0.5, -1.0)}, "radius"),
-        ({"radii": (0.5, 0.5)}, "once"),
-        ({"lstm_radius": -0.1}, "LSTM radius"),
-        ({"elman_input_scale": -1.0}, "input scale"),
-        ({"radii": (), "forget_biases": ()}, "nothing to measure"),
-    ],
-)
-def test_impossible_settings_are_user_errors(bad, message):
-    with pytest.raises(UserError, match=message):
-        run_study(GradientStudyConfig(**bad))

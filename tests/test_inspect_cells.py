@@ -1,16 +1,12 @@
 import json
+from dataclasses import asdict
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 
-from seqrnn import checkpoint
-from seqrnn.charlm import KIND, LanguageModel
-from seqrnn.cli import main
-from seqrnn.data.text import CharVocab
-from seqrnn.errors import UserError
-from seqrnn.inspect_cells import (
+from seqrnn.analysis.inspect_cells import (
     FEATURES,
     cell_activations,
     choose_cells,
@@ -18,8 +14,15 @@ from seqrnn.inspect_cells import (
     inspect,
     text_features,
 )
-from seqrnn.inspect_page import DATA_FILE, PAGE_FILE, coloured_text, write_page
-from seqrnn.models.charlm import CharLM, CharLMConfig
+from seqrnn.analysis.inspect_page import DATA_FILE, PAGE_FILE, coloured_text, write_page
+from seqrnn.api.charlm import LanguageModel
+from seqrnn.cli import main
+from seqrnn.configs import CharLMConfig
+from seqrnn.data.text import CharVocab
+from seqrnn.errors import UserError, flag
+from seqrnn.models.charlm import CharLM
+from seqrnn.run import BEST_WEIGHTS, VOCAB_FILE, RunFolder
+from seqrnn.tasks.charlm import SPEC
 
 TEXT = '  Ham. To be (or not) to be.\n  Hor. My lord (a cat) sat "so".\n' * 4
 PLANTED_UNIT = 5
@@ -45,10 +48,11 @@ def planted_model(hidden_size: int = 12) -> LanguageModel:
 
 
 def save_run(lm: LanguageModel, run_dir) -> None:
-    run_dir.mkdir(parents=True)
-    lm.vocab.save(run_dir / checkpoint.VOCAB_FILE)
-    checkpoint.write_config(run_dir, KIND, lm.model.config.__dict__)
-    checkpoint.save_weights(run_dir / checkpoint.BEST_WEIGHTS, lm.model.state_dict(), step=0)
+    run = RunFolder(run_dir)
+    run.create()
+    run.write_json(VOCAB_FILE, lm.vocab.to_dict())
+    run.write_config(SPEC.kind, asdict(lm.model.config))
+    run.save_weights(BEST_WEIGHTS, lm.model.state_dict(), step=0)
 
 
 # -- features and selection -------------------------------------------------------------------
@@ -132,8 +136,9 @@ def test_gru_has_no_cell_state():
     model = CharLM(CharLMConfig(vocab_size=len(vocab), hidden_size=4, cell="gru"))
     ids = torch.as_tensor(vocab.encode("To be"))
     assert cell_activations(model, ids, "h").shape == (5, 4)
-    with pytest.raises(UserError, match="--state h"):
+    with pytest.raises(UserError, match="use state h") as caught:
         cell_activations(model, ids, "c")
+    assert caught.value.field == "state" and caught.value.render(flag).endswith("--state h")
     with pytest.raises(UserError, match="unknown state"):
         cell_activations(model, ids, "x")
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from seqrnn.metrics import binary_metrics, roc_auc
+from seqrnn.metrics import DECISION_THRESHOLD, binary_metrics, roc_auc
 
 
 def test_roc_auc_by_pair_counting():
@@ -27,3 +27,9 @@ def test_binary_metrics_counts():
     assert m["recall"] == pytest.approx(2 / 3)
     assert m["f1"] == pytest.approx(2 / 3)
     assert m["examples"] == 5
+
+
+def test_a_probability_at_the_decision_threshold_is_a_positive_prediction():
+    below = np.nextafter(DECISION_THRESHOLD, 0)
+    m = binary_metrics([1, 0], [DECISION_THRESHOLD, below])
+    assert m["confusion_matrix"] == [[1, 0], [0, 1]]

@@ -8,10 +8,10 @@ pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from seqrnn import charlm  # noqa: E402
+from seqrnn.configs import CharLMData, ServeLimits, TrainConfig  # noqa: E402
 from seqrnn.data.tokenize import tokenize  # noqa: E402
 from seqrnn.errors import UserError  # noqa: E402
-from seqrnn.serve import ServeLimits  # noqa: E402
+from seqrnn.metrics import DECISION_THRESHOLD  # noqa: E402
 from seqrnn.serve.app import (  # noqa: E402
     CHUNK_CHARS,
     CHUNK_SECONDS,
@@ -21,7 +21,6 @@ from seqrnn.serve.app import (  # noqa: E402
     in_chunks,
     load_models,
 )
-from seqrnn.train import TrainConfig  # noqa: E402
 
 # Hamlet-like lines: a speaker's abbreviation, words, a bracketed aside.
 CHAR_TEXT = "".join(f"  {name}. the cat (sat) on the mat.\n"
@@ -41,18 +40,17 @@ def tiny_runs(tmp_path_factory) -> dict:
     One torch thread: on a machine whose cores are busy, two threads make these tiny steps
     many times slower (each waits for the other to be scheduled).
     """
-    from seqrnn.sentiment import SentimentClassifier
+    from seqrnn.api.sentiment import SentimentClassifier
+    from seqrnn.tasks.charlm import train
 
     root = tmp_path_factory.getbasetemp() / "tiny-serve-models"
     runs = {"charlm": root / "charlm", "sentiment": root / "sentiment"}
     if not (runs["sentiment"] / "config.json").exists():
         root.mkdir(parents=True, exist_ok=True)
         (root / "text.txt").write_text(CHAR_TEXT, encoding="utf-8")
-        data = charlm.CharLMData(text=str(root / "text.txt"), batch_size=4, num_steps=16,
-                                 eval_rows=2)
-        charlm.train(data, {"hidden_size": 16, "dropout": 0.0},
-                     TrainConfig(epochs=2, lr=1e-2, progress=False, seed=3, threads=1),
-                     runs["charlm"])
+        data = CharLMData(text=str(root / "text.txt"), batch_size=4, num_steps=16, eval_rows=2)
+        train(data, {"hidden_size": 16, "dropout": 0.0},
+              TrainConfig(epochs=2, lr=1e-2, progress=False, seed=3, threads=1), runs["charlm"])
         clf = SentimentClassifier(epochs=5, hidden_size=8, embedding_dim=8, batch_size=8,
                                   dropout=0.0, lr=0.05, device="cpu", threads=1)
         clf.fit((POSITIVE + NEGATIVE) * 5, (["pos"] * 4 + ["neg"] * 4) * 5)
@@ -75,12 +73,14 @@ def client(runs):
     return TestClient(create_app(runs["sentiment"], runs["charlm"], LIMITS))
 
 
-def assert_error(response, status: int, *fragments: str) -> str:
-    """The answer is `status` with exactly {"error": message}, and the message says `fragments`."""
+def assert_error(response, status: int, *fragments: str, field: str | None = None) -> str:
+    """The answer is `status` with exactly {"error": message}, plus {"field": field} when the
+    error is about one field, and the message says `fragments`."""
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
-    assert list(body) == ["error"] and isinstance(body["error"], str)
+    assert list(body) == (["error"] if field is None else ["error", "field"])
+    assert isinstance(body["error"], str) and body.get("field") == field
     for fragment in fragments:
         assert fragment in body["error"]
     return body["error"]
@@ -130,7 +130,7 @@ def test_sentiment_gives_label_probability_and_the_prediction_after_each_word(cl
     expected = models.sentiment.predict_proba([review])[0]
     assert body["classes"] == ["neg", "pos"]
     assert body["positive_probability"] == pytest.approx(expected[1])
-    assert body["label"] == ("pos" if expected[1] >= 0.5 else "neg")
+    assert body["label"] == ("pos" if expected[1] >= DECISION_THRESHOLD else "neg")
     assert body["probability"] == pytest.approx(expected.max())
     tokens, prefix = models.sentiment.prefix_probabilities(review)
     assert body["tokens"] == tokens == tokenize(review)
@@ -219,9 +219,14 @@ def test_generation_length_defaults_to_200_or_the_server_limit(client):
     assert len(response.text) == 50  # this server's limit is below the default 200
 
 
+def test_the_model_words_its_prime_rule_with_the_request_field(client):
+    response = client.post("/api/generate", json={"prime": "  H@m#", "length": 5})
+    assert_error(response, 422, "never saw", "'#', '@'", "remove them from prime", field="prime")
+    response = client.post("/api/generate", json={"prime": "", "length": 5})
+    assert_error(response, 422, "prime must have at least one character", field="prime")
+
+
 @pytest.mark.parametrize(("payload", "fragments"), [
-    ({"prime": "  H@m#", "length": 5}, ["never saw", "#@"]),
-    ({"prime": "", "length": 5}, ["prime is empty"]),
     ({"prime": "the " * 6, "length": 5}, ["prime", "24", "at most 20", "--max-prime-chars"]),
     ({"prime": "the ", "length": 51}, ["51", "50", "--max-generate-length"]),
     ({"prime": "the ", "length": 0}, ["length", "greater than or equal to 1"]),
@@ -263,9 +268,13 @@ def test_inspect_leaves_out_characters_the_model_never_saw(client):
     assert body["text"] == "  Ham. the cat  sat\n" and body["state"] == "h"
 
 
+def test_inspect_names_the_field_of_a_library_error(client):
+    response = client.post("/api/inspect", json={"text": "t"})
+    assert_error(response, 422, "at least 2 characters", field="text")
+
+
 @pytest.mark.parametrize(("payload", "fragments"), [
     ({"text": "a" * 401}, ["401", "at most 400", "--max-inspect-chars"]),
-    ({"text": "t"}, ["at least 2 characters"]),
     ({"text": "the cat", "cells": 17}, ["cells"]),
     ({"text": "the cat", "cells": 0}, ["cells"]),
     ({"text": "the cat", "state": "x"}, ["state"]),
@@ -298,5 +307,3 @@ def test_loading_needs_a_model_and_valid_folders(runs, tmp_path):
         load_models(charlm_dir=tmp_path / "missing")
     with pytest.raises(UserError, match="not a sentiment model"):
         load_models(sentiment_dir=runs["charlm"])
-    with pytest.raises(UserError, match="at least 1"):
-        ServeLimits(max_review_chars=0)

@@ -7,38 +7,45 @@ its parser, defaults and help text without importing torch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from seqrnn.data.text import split_sizes
-from seqrnn.errors import UserError
+from seqrnn.errors import UserError, field_error
 
 CELL_TYPES = ("rnn", "lstm", "gru")  # seqrnn.nn.CELL_TYPES maps each to its cell class
 LR_SCHEDULES = ("constant", "cosine")
 CHARLM_INPUTS = ("onehot", "embedding")
 IMPLS = ("fused", "explicit")
+INITS = ("cells", "torch")  # seqrnn.nn.make_recurrent: the cells' initialisation, or torch's
 HEADS = ("last", "max", "mean")
 BATCHINGS = ("bucket", "fixed")
 
 
 def require_positive(**values: float) -> None:
-    """UserError naming the first value that is not positive; names are flags without --."""
+    """UserError about the first field whose value is not positive."""
     for name, value in values.items():
         if value <= 0:
-            raise UserError(f"{_flag(name)} must be positive, got {value}")
+            raise UserError(f"{_named(name)} must be positive, got {value}", fields=(name,))
 
 
 def require_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise UserError(f"unknown {_flag(name)} {value!r}: use one of {', '.join(allowed)}")
+        raise UserError(f"unknown {_named(name)} {value!r}: use one of {', '.join(allowed)}",
+                        fields=(name,))
 
 
 def require_dropout(dropout: float, name: str = "dropout") -> None:
     if not 0 <= dropout < 1:
-        raise UserError(f"{_flag(name)} must be in [0, 1), got {dropout}")
+        raise UserError(f"{_named(name)} must be in [0, 1), got {dropout}", fields=(name,))
 
 
-def _flag(name: str) -> str:
-    return "vocab size" if name == "vocab_size" else "--" + name.replace("_", "-")
+# Fields the data decides, not a flag: named in words, which no front end respells.
+_IN_WORDS = {"vocab_size": "vocab size"}
+
+
+def _named(name: str) -> str:
+    """How a message names field `name`: its words, or a placeholder for a front end to spell."""
+    return _IN_WORDS.get(name, "{" + name + "}")
 
 
 @dataclass(frozen=True)
@@ -70,14 +77,15 @@ class TrainConfig:
                     "patience": self.patience, "threads": self.threads}
         require_positive(**{k: v for k, v in optional.items() if v is not None})
         if self.eval_every < 0 or self.warmup_steps < 0:
-            raise UserError("--eval-every and --warmup-steps must be zero or positive")
+            raise UserError("{eval_every} and {warmup_steps} must be zero or positive",
+                            fields=("eval_every", "warmup_steps"))
         require_choice("lr_schedule", self.lr_schedule, LR_SCHEDULES)
         if not 0 <= self.min_lr_fraction <= 1:
-            raise UserError("--min-lr-fraction must be between 0 and 1")
+            raise field_error("min_lr_fraction", "{} must be between 0 and 1")
         require_choice("device", self.device, ("auto", "cpu", "cuda"))
         if self.ema_decay is not None and not 0 < self.ema_decay < 1:
-            raise UserError(f"--ema-decay must be between 0 and 1 (e.g. 0.995), "
-                            f"got {self.ema_decay}")
+            raise field_error("ema_decay", "{} must be between 0 and 1 (e.g. 0.995), "
+                              f"got {self.ema_decay}")
 
 
 # What --resume may change: the budget and where and how visibly it runs, not the training.
@@ -85,10 +93,11 @@ RESUMABLE = frozenset({"epochs", "minutes", "max_steps", "progress", "device", "
 
 
 def refuse_on_resume(changed: set[str]) -> None:
-    """UserError naming the flags of `changed`: a resumed run keeps its configuration."""
+    """UserError naming the fields of `changed`: a resumed run keeps its configuration."""
     if changed:
-        flags = ", ".join(_flag(name) for name in sorted(changed))
-        raise UserError(f"--resume keeps the run's configuration; drop {flags}")
+        fields = tuple(sorted(changed))
+        listed = ", ".join(_named(name) for name in fields)
+        raise UserError(f"--resume keeps the run's configuration; drop {listed}", fields=fields)
 
 
 def resumed_loop(saved: dict, **overrides) -> TrainConfig:
@@ -114,7 +123,8 @@ class CharLMData:
         require_positive(batch_size=self.batch_size, num_steps=self.num_steps,
                          eval_rows=self.eval_rows)
         if self.val_fraction == 0:
-            raise UserError("--val-fraction must be above 0: training selects on validation loss")
+            raise field_error("val_fraction",
+                              "{} must be above 0: training selects on validation loss")
 
 
 @dataclass(frozen=True)
@@ -161,7 +171,8 @@ class SentimentData:
         require_choice("batching", self.batching, BATCHINGS)
         require_positive(seq_len=self.seq_len, batch_size=self.batch_size)
         if not 0 < self.val_fraction < 1:
-            raise UserError(f"--val-fraction must be above 0 and below 1, got {self.val_fraction}")
+            raise field_error("val_fraction", "{} must be above 0 and below 1, "
+                              f"got {self.val_fraction}")
 
 
 @dataclass(frozen=True)
@@ -179,6 +190,8 @@ class SentimentConfig:
     head: str = "last"
     uniform_init: bool = False  # the lecture's embedding init: uniform in [-1, 1]
     sparse_embedding: bool = True  # sparse gradients: the optimizer touches only used rows
+    impl: str = "fused"  # torch's fused layers, or seqrnn's explicit cells (for teaching)
+    init: str = "torch"  # torch's default initialisation, which the README's figures used
 
     def __post_init__(self) -> None:
         require_positive(vocab_size=self.vocab_size, embedding_dim=self.embedding_dim,
@@ -187,3 +200,77 @@ class SentimentConfig:
         require_dropout(self.word_dropout, "word_dropout")
         require_choice("cell", self.cell, CELL_TYPES)
         require_choice("head", self.head, HEADS)
+        require_choice("impl", self.impl, IMPLS)
+        require_choice("init", self.init, INITS)
+
+
+@dataclass(frozen=True)
+class GradientStudyConfig:
+    """What `seqrnn gradients` measures (seqrnn.analysis.gradients explains the study).
+
+    Its messages name each setting in words, as the command has always printed them; the
+    fields still say which setting is wrong.
+    """
+
+    radii: tuple[float, ...] = (0.5, 1.0, 1.5)  # Elman: spectral radius of W_hh
+    forget_biases: tuple[float, ...] = (0.0, 1.0, 4.0)  # LSTM: b_f; f = σ(b_f) at rest
+    lstm_radius: float = 0.5  # LSTM: spectral radius of each W_h*
+    elman_input_scale: float = 0.0  # std of W_xh x(t); 0 keeps the Elman at rest
+    lstm_input_scale: float = 1.0  # std of each gate's W_x* x(t)
+    steps: int = 100  # largest distance t - k
+    hidden_size: int = 32
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise UserError(f"steps must be at least 1, got {self.steps}", fields=("steps",))
+        if self.hidden_size < 1:
+            raise UserError(f"hidden size must be at least 1, got {self.hidden_size}",
+                            fields=("hidden_size",))
+        if not self.radii and not self.forget_biases:
+            raise UserError("nothing to measure: give at least one radius or forget bias",
+                            fields=("radii", "forget_biases"))
+        for radius in self.radii:
+            if radius <= 0:
+                raise UserError(f"radius {radius} must be positive (0 zeroes every gradient)",
+                                fields=("radii",))
+        for name, words in (("radii", "radius"), ("forget_biases", "forget bias")):
+            values = getattr(self, name)
+            if len(set(values)) != len(values):
+                raise UserError(f"each {words} may be given once, got {list(values)}",
+                                fields=(name,))
+        checks = (
+            ("lstm_radius", "LSTM radius"),
+            ("elman_input_scale", "Elman input scale"),
+            ("lstm_input_scale", "LSTM input scale"),
+        )
+        for name, words in checks:
+            value = getattr(self, name)
+            if value < 0:
+                raise UserError(f"{words} must be 0 or more, got {value}", fields=(name,))
+
+
+# JSON may spell one character as a 12-byte surrogate-pair escape; bodies above this many bytes
+# per allowed character (plus room for the other fields) are refused before they are parsed.
+_BYTES_PER_CHAR = 12
+_BODY_SLACK = 4096
+
+
+@dataclass(frozen=True)
+class ServeLimits:
+    """What one request to `seqrnn serve` may ask for; its flags set them."""
+
+    max_review_chars: int = 5000
+    max_generate_length: int = 2000
+    max_prime_chars: int = 500
+    max_inspect_chars: int = 2000
+
+    def __post_init__(self) -> None:
+        for name, value in asdict(self).items():
+            if value < 1:
+                raise field_error(name, f"{{}} must be at least 1, got {value}")
+
+    @property
+    def max_body_bytes(self) -> int:
+        longest = max(self.max_review_chars, self.max_prime_chars, self.max_inspect_chars)
+        return _BYTES_PER_CHAR * longest + _BODY_SLACK

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+# P(positive) at or above this is a positive prediction: the one rule every caller decides by.
+DECISION_THRESHOLD = 0.5
+
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     """Area under the ROC curve: the chance a random positive outscores a random negative.
@@ -27,7 +30,8 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(u / (n_pos * n_neg))
 
 
-def binary_metrics(labels: np.ndarray, probabilities: np.ndarray, threshold: float = 0.5) -> dict:
+def binary_metrics(labels: np.ndarray, probabilities: np.ndarray,
+                   threshold: float = DECISION_THRESHOLD) -> dict:
     """Accuracy, precision, recall, F1 and ROC AUC of P(positive) against 0/1 labels."""
     labels = np.asarray(labels, dtype=np.int64)
     probabilities = np.asarray(probabilities, dtype=np.float64)

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from seqrnn import __version__
-from seqrnn.errors import UserError
+from seqrnn.errors import UserError, flag
 
 # Modules named here are imported lazily, so `seqrnn --help` stays fast.
 COMMAND_MODULES = ("charlm", "sentiment", "gradients", "serve", "plot")
@@ -43,8 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return int(args.run(args) or 0)
-    except UserError as exc:
-        print(f"seqrnn: error: {exc}", file=sys.stderr)
+    except UserError as exc:  # its fields spelled as the flags that set them
+        print(f"seqrnn: error: {exc.render(flag)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("seqrnn: interrupted", file=sys.stderr)

@@ -38,10 +38,10 @@ def register_inspect(commands) -> None:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from seqrnn.charlm import LanguageModel
+    from seqrnn.analysis.inspect_cells import inspect
+    from seqrnn.analysis.inspect_page import write_page
+    from seqrnn.api.charlm import LanguageModel
     from seqrnn.data.text import load_text
-    from seqrnn.inspect_cells import inspect
-    from seqrnn.inspect_page import write_page
 
     if args.start < 0 or args.max_chars < 2:
         raise UserError("--start must be zero or positive and --max-chars at least 2")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from seqrnn.cli import options
+from seqrnn.configs import GradientStudyConfig
 from seqrnn.errors import UserError
 
 DESCRIPTION = """\
@@ -28,78 +30,31 @@ prints the norms at distances 1, 10, 50 and 100."""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from seqrnn.gradients import GradientStudyConfig
-
-    defaults = GradientStudyConfig()
     parser = subparsers.add_parser(
         "gradients",
         help="show vanishing and exploding gradients in an Elman RNN and an LSTM",
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    elman = parser.add_argument_group("Elman RNN")
-    elman.add_argument(
-        "--radii",
-        type=float,
-        nargs="+",
-        default=list(defaults.radii),
-        metavar="R",
-        help="spectral radii of W_hh, one curve each (default: %(default)s)",
-    )
-    elman.add_argument(
-        "--elman-input-scale",
-        type=float,
-        default=defaults.elman_input_scale,
-        metavar="S",
-        help="standard deviation of the random input drive W_xh x(t); 0 keeps the state "
-        "at rest where tanh is linear (default: %(default)s)",
-    )
-    lstm = parser.add_argument_group("LSTM")
-    lstm.add_argument(
-        "--forget-biases",
-        type=float,
-        nargs="+",
-        default=list(defaults.forget_biases),
-        metavar="B",
-        help="forget-gate biases b_f, one curve each; f = σ(b_f) is about 0.5, 0.73, 0.98 "
-        "for 0, 1, 4 (default: %(default)s)",
-    )
-    lstm.add_argument(
-        "--lstm-radius",
-        type=float,
-        default=defaults.lstm_radius,
-        metavar="R",
-        help="spectral radius of each recurrent matrix W_hf, W_hi, W_hg, W_ho "
-        "(default: %(default)s)",
-    )
-    lstm.add_argument(
-        "--lstm-input-scale",
-        type=float,
-        default=defaults.lstm_input_scale,
-        metavar="S",
-        help="standard deviation of each gate's random input drive W_x* x(t) "
-        "(default: %(default)s)",
-    )
-    common = parser.add_argument_group("both models")
-    common.add_argument(
-        "--steps",
-        type=int,
-        default=defaults.steps,
-        help="largest distance t - k to measure, in steps (default: %(default)s)",
-    )
-    common.add_argument(
-        "--hidden-size",
-        type=int,
-        default=defaults.hidden_size,
-        help="number of hidden units (default: %(default)s)",
-    )
-    common.add_argument(
-        "--seed",
-        type=int,
-        default=defaults.seed,
-        help="seed for the random weights and inputs; a fixed seed gives identical "
-        "results (default: %(default)s)",
-    )
+    g = parser.add_argument_group("Elman RNN")
+    options.add(g, GradientStudyConfig, "radii", "spectral radii of W_hh, one curve each",
+                type=float, nargs="+", metavar="R")
+    options.add(g, GradientStudyConfig, "elman_input_scale", "standard deviation of the random "
+                "input drive W_xh x(t); 0 keeps the state at rest where tanh is linear",
+                metavar="S")
+    g = parser.add_argument_group("LSTM")
+    options.add(g, GradientStudyConfig, "forget_biases", "forget-gate biases b_f, one curve "
+                "each; f = σ(b_f) is about 0.5, 0.73, 0.98 for 0, 1, 4",
+                type=float, nargs="+", metavar="B")
+    options.add(g, GradientStudyConfig, "lstm_radius", "spectral radius of each recurrent "
+                "matrix W_hf, W_hi, W_hg, W_ho", metavar="R")
+    options.add(g, GradientStudyConfig, "lstm_input_scale", "standard deviation of each gate's "
+                "random input drive W_x* x(t)", metavar="S")
+    g = parser.add_argument_group("both models")
+    options.add(g, GradientStudyConfig, "steps", "largest distance t - k to measure, in steps")
+    options.add(g, GradientStudyConfig, "hidden_size", "number of hidden units")
+    options.add(g, GradientStudyConfig, "seed", "seed for the random weights and inputs; a "
+                "fixed seed gives identical results")
     output = parser.add_argument_group("output")
     output.add_argument(
         "--out",
@@ -124,25 +79,12 @@ def prepare_out_dir(path: Path) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
-    from seqrnn.gradients import (
-        GradientStudyConfig,
-        norms_table,
-        run_study,
-        write_csv,
-        write_plot,
-    )
+    from seqrnn.analysis.gradients import norms_table, run_study, write_csv, write_plot
 
-    config = GradientStudyConfig(
-        radii=tuple(args.radii),
-        forget_biases=tuple(args.forget_biases),
-        lstm_radius=args.lstm_radius,
-        elman_input_scale=args.elman_input_scale,
-        lstm_input_scale=args.lstm_input_scale,
-        steps=args.steps,
-        hidden_size=args.hidden_size,
-        seed=args.seed,
-    )
-    config.validate()
+    given = options.chosen(args, GradientStudyConfig)
+    # nargs gives lists; the frozen config holds tuples
+    config = GradientStudyConfig(**{k: tuple(v) if isinstance(v, list) else v
+                                    for k, v in given.items()})
     out = prepare_out_dir(args.out)
     curves = run_study(config)
     write_csv(curves, out / "gradients.csv")

@@ -12,6 +12,8 @@ import dataclasses
 import sys
 from typing import Any
 
+from seqrnn.errors import flag
+
 
 def default_of(cls: type, name: str) -> Any:
     for field in dataclasses.fields(cls):
@@ -22,14 +24,15 @@ def default_of(cls: type, name: str) -> Any:
 
 def add(group, cls: type, name: str, help: str, **kwargs: Any) -> None:
     """Add --NAME for dataclass field `name`, showing the dataclass default in the help."""
-    flag = "--" + name.replace("_", "-")
     default = default_of(cls, name)
     if kwargs.get("action") == "store_true":
         kwargs["default"] = None
     elif "type" not in kwargs and default is not None and not isinstance(default, str):
         kwargs["type"] = type(default)
+    if isinstance(default, tuple):  # shown as argparse shows the list a nargs flag gives
+        default = list(default)
     shown = "" if default is None or default is False else f" (default: {default})"
-    group.add_argument(flag, dest=name, help=help + shown, **kwargs)
+    group.add_argument(flag(name), dest=name, help=help + shown, **kwargs)
 
 
 def chosen(args: argparse.Namespace, cls: type) -> dict[str, Any]:

@@ -7,8 +7,8 @@ import ipaddress
 import sys
 
 from seqrnn.cli import options
+from seqrnn.configs import ServeLimits
 from seqrnn.errors import UserError
-from seqrnn.serve import ServeLimits
 
 
 def register(subparsers) -> None:

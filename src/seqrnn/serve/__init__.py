@@ -4,9 +4,6 @@
     app = create_app(sentiment_dir="runs/imdb", charlm_dir="runs/hamlet")
 
 `seqrnn.serve.app` needs the `serve` extra (FastAPI and uvicorn): pip install 'seqrnn[serve]'.
-This package itself imports neither, so the CLI can build its parser without them.
+This package itself imports neither, so the CLI can build its parser without them; its limits
+are `seqrnn.configs.ServeLimits`.
 """
-
-from seqrnn.serve.limits import ServeLimits
-
-__all__ = ["ServeLimits"]

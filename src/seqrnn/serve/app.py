@@ -7,8 +7,9 @@
     POST /api/inspect      {"text": ...} -> the language model's most readable cells on the text
 
 Models are loaded once, when the app is built. Every client mistake is a 4xx answer with the
-JSON body {"error": "..."}; no request names a file on the server. Endpoints are plain `def`
-functions, so FastAPI runs them in its thread pool and the event loop never waits on torch.
+JSON body {"error": "..."}, plus "field": "..." when it is about one field of the request; no
+request names a file on the server. Endpoints are plain `def` functions, so FastAPI runs them
+in its thread pool and the event loop never waits on torch.
 """
 
 from __future__ import annotations
@@ -29,8 +30,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seqrnn import __version__
+from seqrnn.configs import ServeLimits
 from seqrnn.errors import UserError
-from seqrnn.serve.limits import ServeLimits
+from seqrnn.metrics import DECISION_THRESHOLD
 
 _TOP_MOVERS = 5
 DEFAULT_GENERATE_LENGTH = 200
@@ -39,14 +41,15 @@ DEFAULT_GENERATE_LENGTH = 200
 CHUNK_CHARS = 32
 CHUNK_SECONDS = 0.05
 MAX_INSPECT_CELLS = 16
+NO_EVIDENCE = 0.5  # P(positive) before the first word, which the first change is measured from
 
 
 @dataclass(frozen=True)
 class Models:
     """The loaded models; either may be absent, not both."""
 
-    sentiment: Any = None  # a seqrnn.sentiment.SentimentClassifier
-    charlm: Any = None  # a seqrnn.charlm.LanguageModel
+    sentiment: Any = None  # a seqrnn.api.sentiment.SentimentClassifier
+    charlm: Any = None  # a seqrnn.api.charlm.LanguageModel
 
 
 def load_models(sentiment_dir: str | Path | None = None,
@@ -56,11 +59,11 @@ def load_models(sentiment_dir: str | Path | None = None,
         raise UserError("give at least one model: --sentiment RUN_DIR and/or --charlm RUN_DIR")
     sentiment = charlm = None
     if sentiment_dir is not None:
-        from seqrnn.sentiment import SentimentClassifier
+        from seqrnn.api.sentiment import SentimentClassifier
 
         sentiment = SentimentClassifier.load(sentiment_dir)
     if charlm_dir is not None:
-        from seqrnn.charlm import LanguageModel
+        from seqrnn.api.charlm import LanguageModel
 
         charlm = LanguageModel.load(charlm_dir)
     return Models(sentiment=sentiment, charlm=charlm)
@@ -77,6 +80,8 @@ class ApiError(Exception):
 
 class ErrorResponse(BaseModel):
     error: str = Field(description="What was wrong with the request, and how to fix it.")
+    field: str | None = Field(None, description="The request field the error is about; absent "
+                              "when it is not about one field.")
 
 
 class SentimentRequest(BaseModel):
@@ -231,8 +236,8 @@ def _sentiment(clf: Any, text: str) -> SentimentResponse:
         raise ApiError(422, "the review has no words the model can read: send some text")
     proba = np.asarray(clf.predict_proba([text]), dtype=np.float64)[0]  # (2,)
     prefix = np.asarray(prefix, dtype=np.float64)  # (T,)
-    changes = np.diff(prefix, prepend=0.5)
-    winner = int(proba[1] >= 0.5)  # as SentimentClassifier.predict decides
+    changes = np.diff(prefix, prepend=NO_EVIDENCE)
+    winner = int(proba[1] >= DECISION_THRESHOLD)
     classes = [str(c) for c in clf.classes_]
     return SentimentResponse(
         label=classes[winner], probability=float(proba[winner]),
@@ -251,7 +256,7 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
         version=__version__,
         description="Recurrent networks at work: a sentiment classifier that reads a review "
         "word by word, and a character language model that writes. Errors are 4xx answers "
-        'with the body {"error": "..."}.',
+        'with the body {"error": "..."}, and "field" when one request field is wrong.',
     )
 
     @app.exception_handler(ApiError)
@@ -260,7 +265,11 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=422)
+        # Fields are spelled as the JSON fields of the request, which share the library's names.
+        body = {"error": exc.render(str)}
+        if exc.field is not None:
+            body["field"] = exc.field
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -304,18 +313,13 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
               summary="Generate text, streamed as text/plain while it is generated")
     def generate(request: GenerateRequest) -> StreamingResponse:
         lm = _require(models.charlm, "language", "--charlm")
-        if not request.prime:
-            raise ApiError(422, "the prime is empty: give at least one character")
         _check_length("prime", len(request.prime), limits.max_prime_chars, "--max-prime-chars")
         length = request.length or min(DEFAULT_GENERATE_LENGTH, limits.max_generate_length)
         if length > limits.max_generate_length:
             raise ApiError(422, f"length {length} is over this server's limit of "
                                 f"{limits.max_generate_length} (seqrnn serve "
                                 "--max-generate-length)")
-        unknown = lm.vocab.unknown_chars(request.prime)
-        if unknown:
-            raise ApiError(422, f"the prime has characters the model never saw: "
-                                f"{''.join(unknown)!r}; remove them")
+        lm.check_prime(request.prime)  # the model's own rule, worded for the web by user_error
         chars = lm.stream(request.prime, length, top_k=request.top_k,
                           temperature=request.temperature, seed=request.seed)
         first = next(chars)  # reads the prime now, so any UserError is still a 4xx answer
@@ -327,7 +331,7 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
     @app.post("/api/inspect", responses=_ERRORS,
               summary="The language model's most readable cells on a short text")
     def inspect(request: InspectRequest) -> InspectResponse:
-        from seqrnn.inspect_cells import inspect as inspect_text
+        from seqrnn.analysis.inspect_cells import inspect as inspect_text
 
         lm = _require(models.charlm, "language", "--charlm")
         _check_length("text", len(request.text), limits.max_inspect_chars,

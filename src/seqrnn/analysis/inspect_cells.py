@@ -22,7 +22,7 @@ one is not.
 The activation of an LSTM cell is tanh(c(t)), its cell state squashed as h(t) squashes it, so
 it lies in [-1, 1] like h and colours the same way; for GRU and Elman cells it is h(t).
 
-No I/O here: `inspect` returns data; seqrnn.inspect_page draws it.
+No I/O here: `inspect` returns data; seqrnn.analysis.inspect_page draws it.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from seqrnn.charlm import LanguageModel, drop_unknown
+from seqrnn.api.charlm import LanguageModel
+from seqrnn.data.text import drop_unknown
 from seqrnn.errors import UserError
 from seqrnn.models.charlm import CharLM
 
@@ -125,10 +126,12 @@ def cell_activations(model: CharLM, ids: torch.Tensor, state: str = "c") -> np.n
     one-step call. Columns are layer-major: cell j of layer l is column l*H + j.
     """
     if state not in STATES:
-        raise UserError(f"unknown state {state!r}: use one of {', '.join(STATES)}")
+        raise UserError(f"unknown {{state}} {state!r}: use one of {', '.join(STATES)}",
+                        fields=("state",))
     is_lstm = model.config.cell == "lstm"
     if state == "c" and not is_lstm:
-        raise UserError(f"a {model.config.cell} cell has no cell state c: use --state h")
+        raise UserError(f"a {model.config.cell} cell has no cell state c: use {{state}} h",
+                        fields=("state",))
     model.eval()
     carried, rows = None, []
     for t in range(len(ids)):
@@ -183,11 +186,12 @@ def choose_cells(
     left. Features that do not vary in the text are skipped: their r is undefined.
     """
     if k < 1:
-        raise UserError(f"the number of cells must be at least 1, got {k}")
+        raise UserError(f"the number of cells must be at least 1, got {k}", fields=("cells",))
     table = {name: correlations(activations, values) for name, values in features.items()}
     table = {name: r for name, r in table.items() if not np.isnan(r).all()}
     if not table:
-        raise UserError("no feature varies in this text: give a longer text with several lines")
+        raise UserError("no feature varies in this text: give a longer text with several lines",
+                        fields=("text",))
     names = list(table)
     strength = np.abs(np.nan_to_num(np.stack([table[n] for n in names])))  # (F, N)
     chosen: dict[int, str] = {}
@@ -239,7 +243,8 @@ def inspect(lm: LanguageModel, text: str, *, cells: int = 8, state: str | None =
     state = state or default_state(lm)
     known, dropped = drop_unknown(lm.vocab, text)
     if len(known) < 2:
-        raise UserError("the text to inspect needs at least 2 characters the model knows")
+        raise UserError("the text to inspect needs at least 2 characters the model knows",
+                        fields=("text",))
     ids = torch.as_tensor(lm.vocab.encode(known), dtype=torch.int64, device=lm.device)
     activations = cell_activations(lm.model, ids, state)
     chosen = choose_cells(activations, text_features(known), cells,

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from seqrnn.analysis.inspect_cells import Inspection
 from seqrnn.atomic import atomic_open, write_json
 from seqrnn.errors import UserError
-from seqrnn.inspect_cells import Inspection
 
 PAGE_FILE = "index.html"
 DATA_FILE = "cells.json"

@@ -41,47 +41,11 @@ from pathlib import Path
 import numpy as np
 
 from seqrnn.atomic import atomic_open, atomic_path
-from seqrnn.errors import UserError
+from seqrnn.configs import GradientStudyConfig
 from seqrnn.reference.elman import elman_step
 from seqrnn.reference.lstm import GATES, LSTMStep, lstm_step
 
 TABLE_DISTANCES = (1, 10, 50, 100)
-
-
-@dataclass(frozen=True)
-class GradientStudyConfig:
-    """What to measure; `validate` turns impossible values into a UserError."""
-
-    radii: tuple[float, ...] = (0.5, 1.0, 1.5)  # Elman: spectral radius of W_hh
-    forget_biases: tuple[float, ...] = (0.0, 1.0, 4.0)  # LSTM: b_f; f = σ(b_f) at rest
-    lstm_radius: float = 0.5  # LSTM: spectral radius of each W_h*
-    elman_input_scale: float = 0.0  # std of W_xh x(t); 0 keeps the Elman at rest
-    lstm_input_scale: float = 1.0  # std of each gate's W_x* x(t)
-    steps: int = 100  # largest distance t - k
-    hidden_size: int = 32
-    seed: int = 0
-
-    def validate(self) -> None:
-        if self.steps < 1:
-            raise UserError(f"steps must be at least 1, got {self.steps}")
-        if self.hidden_size < 1:
-            raise UserError(f"hidden size must be at least 1, got {self.hidden_size}")
-        if not self.radii and not self.forget_biases:
-            raise UserError("nothing to measure: give at least one radius or forget bias")
-        for radius in self.radii:
-            if radius <= 0:
-                raise UserError(f"radius {radius} must be positive (0 zeroes every gradient)")
-        for name, values in (("radius", self.radii), ("forget bias", self.forget_biases)):
-            if len(set(values)) != len(values):
-                raise UserError(f"each {name} may be given once, got {list(values)}")
-        checks = (
-            ("LSTM radius", self.lstm_radius),
-            ("Elman input scale", self.elman_input_scale),
-            ("LSTM input scale", self.lstm_input_scale),
-        )
-        for name, value in checks:
-            if value < 0:
-                raise UserError(f"{name} must be 0 or more, got {value}")
 
 
 @dataclass(frozen=True)
@@ -163,7 +127,6 @@ def lstm_jacobians(params: dict[str, np.ndarray], xs: np.ndarray) -> Iterable[np
 
 def run_study(config: GradientStudyConfig) -> list[NormCurve]:
     """One curve per Elman radius, then one per LSTM forget bias; deterministic in the seed."""
-    config.validate()
     rng = np.random.default_rng(config.seed)
     size, steps = config.hidden_size, config.steps
     # Every Elman setting shares Q, W_xh and the inputs, so only the radius differs;
