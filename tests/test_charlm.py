@@ -4,11 +4,12 @@ import math
 import pytest
 import torch
 
-from seqrnn import charlm, checkpoint
+from seqrnn.api.charlm import LanguageModel
+from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
 from seqrnn.errors import UserError
-from seqrnn.models.charlm import CharLM, CharLMConfig
-from seqrnn.nn.convert import from_torch
-from seqrnn.train import TrainConfig
+from seqrnn.models.charlm import CharLM
+from seqrnn.run import LATEST_WEIGHTS, RunFolder
+from seqrnn.tasks import charlm
 
 # A few kilobytes of text with a learnable pattern.
 TEXT = "".join(f"{w} the cat sat on the mat.\n" for w in ["one", "two", "three", "four"] * 40)
@@ -22,7 +23,7 @@ def text_file(tmp_path):
 
 
 def small_data(path, **kw):
-    return charlm.CharLMData(text=str(path), batch_size=4, num_steps=16, eval_rows=4, **kw)
+    return CharLMData(text=str(path), batch_size=4, num_steps=16, eval_rows=4, **kw)
 
 
 def small_loop(**kw):
@@ -33,8 +34,8 @@ def small_loop(**kw):
 MODEL = {"hidden_size": 32, "dropout": 0.1}
 
 
-def weights(run_dir, name=checkpoint.LATEST_WEIGHTS):
-    return checkpoint.load_weights(run_dir, name)[0]
+def weights(run_dir, name=LATEST_WEIGHTS):
+    return RunFolder(run_dir).load_weights(name)[0]
 
 
 def test_training_learns_and_writes_a_complete_run_folder(text_file, tmp_path):
@@ -97,44 +98,22 @@ def test_divergence_stops_with_a_clear_message(text_file, tmp_path):
 def test_truncated_bptt_state_is_carried_and_detached():
     config = CharLMConfig(vocab_size=5, hidden_size=8, dropout=0.0)
     task = charlm.CharLMTask(torch.arange(200) % 5, torch.arange(50) % 5,
-                             charlm.CharLMData(batch_size=2, num_steps=4))
+                             CharLMData(batch_size=2, num_steps=4))
     model = CharLM(config)
-    task.train_loss(model, task.batch(0, 0), 0)
+    task.start_epoch(0)
+    task.train_loss(model, task.batch(0, 0))
     h0 = task.state[0].clone()
     assert not task.state[0].requires_grad
-    task.train_loss(model, task.batch(0, 1), 1)
+    task.train_loss(model, task.batch(0, 1))
     assert not torch.equal(task.state[0], h0)
-    task.train_loss(model, task.batch(0, 0), 0)  # a new epoch starts from zeros
+    task.start_epoch(1)  # a new epoch starts from zeros
+    task.train_loss(model, task.batch(1, 0))
     assert torch.equal(task.state[0], h0)
-
-
-def test_explicit_and_fused_give_the_same_results():
-    torch.manual_seed(0)
-    fused = CharLM(CharLMConfig(vocab_size=7, hidden_size=12, num_layers=2, dropout=0.0))
-    explicit = CharLM(CharLMConfig(vocab_size=7, hidden_size=12, num_layers=2, dropout=0.0,
-                                   impl="explicit"))
-    explicit.rnn.load_state_dict(from_torch(fused.rnn).state_dict())
-    explicit.head.load_state_dict(fused.head.state_dict())
-    ids = torch.randint(0, 7, (3, 9))
-    a, (ha, ca) = fused(ids)
-    b, (hb, cb) = explicit(ids)
-    torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(ca, cb, atol=1e-5, rtol=1e-5)
-
-
-@pytest.mark.parametrize("cell", ["lstm", "gru", "rnn"])
-@pytest.mark.parametrize("input_kind", ["onehot", "embedding"])
-def test_every_cell_and_input_trains_a_step(cell, input_kind):
-    model = CharLM(CharLMConfig(vocab_size=6, cell=cell, input=input_kind, hidden_size=8))
-    logits, _ = model(torch.randint(0, 6, (2, 5)))
-    assert logits.shape == (2, 5, 6)
-    logits.sum().backward()
-    assert all(p.grad is not None for p in model.parameters())
 
 
 def test_sampling_and_evaluation_from_a_trained_run(text_file, tmp_path):
     charlm.train(small_data(text_file), MODEL, small_loop(epochs=8), tmp_path / "run")
-    lm = charlm.LanguageModel.load(tmp_path / "run")
+    lm = LanguageModel.load(tmp_path / "run")
     text = lm.sample("one the ", 40, seed=7)
     assert text.startswith("one the ") and len(text) == 48
     assert lm.sample("one the ", 40, seed=7) == text  # seeded: repeatable
@@ -151,23 +130,9 @@ def test_sampling_and_evaluation_from_a_trained_run(text_file, tmp_path):
 
 def test_prime_with_unseen_characters(text_file, tmp_path):
     charlm.train(small_data(text_file), MODEL, small_loop(max_steps=1), tmp_path / "run")
-    lm = charlm.LanguageModel.load(tmp_path / "run")
+    lm = LanguageModel.load(tmp_path / "run")
     with pytest.raises(UserError, match=r"never saw: \['Q', 'Z'\]"):
         lm.sample("ZQ the", 5)
-
-
-def test_generation_does_not_recompute_the_prefix(monkeypatch):
-    model = CharLM(CharLMConfig(vocab_size=5, hidden_size=8)).eval()
-    lengths = []
-    forward = model.forward
-
-    def spy(ids, state=None):
-        lengths.append(ids.shape[1])
-        return forward(ids, state)
-
-    monkeypatch.setattr(model, "forward", spy)
-    list(model.generate(torch.tensor([1, 2, 3, 4]), 6, generator=torch.Generator().manual_seed(0)))
-    assert lengths == [4, 1, 1, 1, 1, 1]
 
 
 @pytest.mark.parametrize("bad", [{"hidden_size": 0}, {"num_layers": -1}, {"dropout": 1.0},
@@ -180,11 +145,11 @@ def test_bad_model_options(bad):
 def test_hamlet_integration(real_data_dir, monkeypatch, tmp_path):
     """The real Hamlet: a few steps of the lecture's layout train and sample."""
     monkeypatch.setenv("SEQRNN_DATA", str(real_data_dir))
-    data = charlm.CharLMData(text="hamlet", batch_size=16, num_steps=50)
+    data = CharLMData(text="hamlet", batch_size=16, num_steps=50)
     result = charlm.train(data, {"hidden_size": 64}, small_loop(epochs=1, max_steps=30,
                                                               lr=5e-3), tmp_path / "run")
     assert result.step == 30
     assert result.best_eval["loss"] < math.log(65) - 0.5  # learned character frequencies
-    lm = charlm.LanguageModel.load(tmp_path / "run")
+    lm = LanguageModel.load(tmp_path / "run")
     assert len(lm.vocab) in (64, 65)
     assert lm.sample("The ", 50, seed=0).startswith("The ")

@@ -167,3 +167,13 @@ def test_corrupt_model_folder(trained, capsys, damage, message):
     damage(run)
     assert main(["sentiment", "predict", "--model", str(run), "good"]) == 2
     assert message in error_line(capsys)
+
+
+def test_explicit_cells_and_their_initialisation_are_flags(tmp_path):
+    out = tmp_path / "run"
+    archive = make_archive(tmp_path / "aclImdb_v1.tar.gz", n_per_class=10)
+    assert main(["sentiment", "train", "--data", str(archive), "--out", str(out),
+                 "--impl", "explicit", "--init", "cells", "--hidden-size", "4",
+                 "--embedding-dim", "4", "--max-steps", "1", "--quiet"]) == 0
+    model = json.loads((out / "config.json").read_text())["model"]
+    assert (model["impl"], model["init"]) == ("explicit", "cells")

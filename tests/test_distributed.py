@@ -17,15 +17,19 @@ import numpy as np
 import pytest
 import torch
 
-from seqrnn import charlm, checkpoint, sentiment
-from seqrnn.charlm import CharLMData, CharLMTask, stream_loss
-from seqrnn.errors import UserError
-from seqrnn.models.charlm import CharLM, CharLMConfig
-from seqrnn.models.sentiment import SentimentConfig, SentimentRNN
-from seqrnn.sentiment import SentimentClassifier, SentimentData, SentimentTask
-from seqrnn.train import TrainConfig
+from seqrnn.api.charlm import LanguageModel
+from seqrnn.api.sentiment import SentimentClassifier
+from seqrnn.configs import CharLMConfig, CharLMData, SentimentConfig, SentimentData, TrainConfig
+from seqrnn.errors import UserError, flag
+from seqrnn.models.charlm import CharLM
+from seqrnn.models.sentiment import SentimentRNN
+from seqrnn.run import LATEST_WEIGHTS, RunFolder
+from seqrnn.tasks import charlm, sentiment
+from seqrnn.tasks.charlm import CharLMTask, stream_loss
+from seqrnn.tasks.sentiment import SentimentTask
+from seqrnn.train import Trainer
 from seqrnn.train.distributed import Group, join
-from seqrnn.train.loop import Trainer, build_optimizers, dense_gradients_for_nccl
+from seqrnn.train.optim import build_optimizers, dense_gradients_for_nccl
 
 TEXT = "".join(f"{w} the cat sat on the mat.\n" for w in ["one", "two", "three", "four"] * 40)
 LM_FLAGS = ["--batch-size", "4", "--num-steps", "16", "--eval-rows", "4", "--hidden-size", "32",
@@ -66,7 +70,7 @@ def write_reviews(path: Path, n: int = 200) -> None:
 
 
 def latest(run_dir: Path) -> dict[str, torch.Tensor]:
-    return checkpoint.load_weights(run_dir, checkpoint.LATEST_WEIGHTS)[0]
+    return RunFolder(run_dir).load_weights(LATEST_WEIGHTS)[0]
 
 
 def assert_same_weights(a: Path, b: Path) -> None:
@@ -143,7 +147,7 @@ def test_only_rank_zero_wrote_the_run_folder(ddp_runs):
     train = [r for r in records if r["kind"] == "train"]
     assert train == [] or len({r["step"] for r in train}) == len(train)  # no rank wrote twice
     assert not [p for p in (ddp_runs / "lm").iterdir() if p.name.endswith(".tmp")]
-    state = checkpoint.load_train_state(ddp_runs / "lm")
+    state = RunFolder(ddp_runs / "lm").load_train_state()
     assert state["carried"]["h"].shape == (1, 4, 32)  # all batch_size rows: both ranks' state
     assert len(state["rng_ranks"]) == 2
 
@@ -154,7 +158,7 @@ def test_a_ddp_run_resumes_in_one_process_and_samples(ddp_runs, tmp_path):
     charlm.train(lm_data(ddp_runs / "text.txt"), {"hidden_size": 32, "dropout": 0.0},
                  lm_loop(max_steps=6), tmp_path / "one6")
     assert_same_weights(tmp_path / "cut", tmp_path / "one6")
-    lm = charlm.LanguageModel.load(ddp_runs / "lm")
+    lm = LanguageModel.load(ddp_runs / "lm")
     sample = lm.sample("one the ", 30, seed=1)
     assert sample.startswith("one the ") and len(sample) == 38 and set(sample) <= set(TEXT)
 
@@ -199,11 +203,14 @@ def test_lm_carried_state_is_split_by_rows_on_resume():
 
 
 def test_batch_size_must_split_over_the_processes():
-    with pytest.raises(UserError, match="--batch-size 4 does not split evenly over 3 processes"):
+    with pytest.raises(UserError, match="batch_size 4 does not split evenly over 3 processes") \
+            as error:
         CharLMTask(np.arange(1000) % 7, np.arange(100) % 7, CharLMData(batch_size=4),
                    Group(rank=0, world_size=3))
+    assert error.value.field == "batch_size"
+    assert error.value.render(flag).startswith("--batch-size 4 does not split evenly")
     encoded = sentiment_encoded(30)
-    with pytest.raises(UserError, match="--batch-size 10 does not split evenly over 4"):
+    with pytest.raises(UserError, match="batch_size 10 does not split evenly over 4"):
         SentimentTask(encoded, encoded, SentimentData(batch_size=10), 1, Group(0, 4))
 
 
@@ -269,9 +276,9 @@ def test_a_nccl_run_does_not_resume_with_sparse_gradients(tmp_path):
     write_reviews(tmp_path / "r.csv", 60)
     data = sentiment_data(tmp_path / "r.csv")
     sentiment.train(data, SENTIMENT_MODEL, sentiment_loop(max_steps=1), tmp_path / "run")
-    state = checkpoint.load_train_state(tmp_path / "run")
+    state = RunFolder(tmp_path / "run").load_train_state()
     state["optimizers"] = state["optimizers"][:1]  # what a NCCL run saves: Adam only
-    checkpoint.save_train_state(tmp_path / "run", state)
+    RunFolder(tmp_path / "run").save_train_state(state)
     with pytest.raises(UserError, match="sparse embedding gradients are made dense under NCCL"):
         sentiment.resume(tmp_path / "run", max_steps=2)
 

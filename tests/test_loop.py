@@ -6,11 +6,12 @@ import pytest
 import torch
 from torch import nn
 
-from seqrnn import checkpoint
-from seqrnn.errors import UserError
-from seqrnn.train import Selection, TrainConfig, Trainer
+from seqrnn.configs import TrainConfig
+from seqrnn.errors import UserError, flag
+from seqrnn.run import BEST_WEIGHTS, LATEST_WEIGHTS, METRICS_FILE, RunFolder
+from seqrnn.train import Selection, Trainer
 from seqrnn.train.averaging import WeightAverage
-from seqrnn.train.loop import METRICS_FILE, clip_gradients
+from seqrnn.train.optim import clip_gradients
 
 # Validation metrics of successive epochs: loss is lowest at epoch 2, accuracy highest at 3.
 SCRIPT = [{"loss": 0.50, "accuracy": 0.80}, {"loss": 0.40, "accuracy": 0.84},
@@ -30,7 +31,10 @@ class ScriptedTask:
     def batch(self, epoch, index):
         return torch.full((4, 1), float(epoch * 2 + index + 1))
 
-    def train_loss(self, model, batch, index):
+    def start_epoch(self, epoch):
+        pass
+
+    def train_loss(self, model, batch):
         return model(batch).pow(2).mean(), len(batch)
 
     def evaluate(self, model):
@@ -45,7 +49,7 @@ class ScriptedTask:
 
 
 def best_step(run_dir):
-    _, step = checkpoint.load_weights(run_dir, checkpoint.BEST_WEIGHTS)
+    _, step = RunFolder(run_dir).load_weights(BEST_WEIGHTS)
     return step
 
 
@@ -77,9 +81,9 @@ def test_training_state_of_another_version_is_a_user_error(tmp_path):
     task = ScriptedTask(Selection("loss"))
     config = TrainConfig(epochs=1, progress=False, device="cpu")
     Trainer(nn.Linear(1, 1), task, config, tmp_path).fit()
-    state = checkpoint.load_train_state(tmp_path)
+    state = RunFolder(tmp_path).load_train_state()
     state["progress"]["best_val_loss"] = 0.5  # a field this version does not have
-    checkpoint.save_train_state(tmp_path, state)
+    RunFolder(tmp_path).save_train_state(state)
     with pytest.raises(UserError, match="another version of seqrnn"):
         Trainer(nn.Linear(1, 1), task, config, tmp_path).fit(resume=True)
 
@@ -132,7 +136,7 @@ class WeightRecordingTask(ScriptedTask):
         super().__init__(Selection("loss"))
         self.seen = []
 
-    def train_loss(self, model, batch, index):
+    def train_loss(self, model, batch):
         return (model(torch.ones(4, 1)) - 1).pow(2).mean(), 4
 
     def evaluate(self, model):
@@ -147,8 +151,8 @@ def test_ema_is_what_is_evaluated_and_saved_as_best_while_training_steps_the_raw
     task = WeightRecordingTask()
     config = TrainConfig(epochs=3, lr=0.05, ema_decay=0.9, progress=False, device="cpu")
     Trainer(model, task, config, tmp_path).fit()
-    best, _ = checkpoint.load_weights(tmp_path, checkpoint.BEST_WEIGHTS)
-    latest, _ = checkpoint.load_weights(tmp_path, checkpoint.LATEST_WEIGHTS)
+    best, _ = RunFolder(tmp_path).load_weights(BEST_WEIGHTS)
+    latest, _ = RunFolder(tmp_path).load_weights(LATEST_WEIGHTS)
     assert best["weight"].item() == pytest.approx(task.seen[-1])
     assert latest["weight"].item() == pytest.approx(model.weight.item())
     assert abs(best["weight"].item() - latest["weight"].item()) > 1e-3
@@ -164,12 +168,13 @@ def test_a_resumed_run_continues_the_weight_average_exactly(tmp_path):
     run(tmp_path / "straight", epochs=3).fit()
     run(tmp_path / "cut", epochs=3, max_steps=3).fit()
     run(tmp_path / "cut", epochs=3).fit(resume=True)
-    for name in (checkpoint.BEST_WEIGHTS, checkpoint.LATEST_WEIGHTS):
-        straight, _ = checkpoint.load_weights(tmp_path / "straight", name)
-        resumed, _ = checkpoint.load_weights(tmp_path / "cut", name)
+    for name in (BEST_WEIGHTS, LATEST_WEIGHTS):
+        straight, _ = RunFolder(tmp_path / "straight").load_weights(name)
+        resumed, _ = RunFolder(tmp_path / "cut").load_weights(name)
         assert torch.equal(straight["weight"], resumed["weight"])
 
 
 def test_ema_decay_outside_zero_one_is_a_user_error():
-    with pytest.raises(UserError, match="--ema-decay must be between 0 and 1"):
+    with pytest.raises(UserError, match="ema_decay must be between 0 and 1") as error:
         TrainConfig(ema_decay=1.0)
+    assert error.value.render(flag).startswith("--ema-decay must be between 0 and 1")

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from seqrnn import checkpoint, sentiment
+from seqrnn.api.sentiment import SentimentClassifier, evaluate
+from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.errors import UserError
-from seqrnn.models.sentiment import SentimentConfig, SentimentRNN, reverse_within_span
-from seqrnn.sentiment import SentimentClassifier, SentimentData
-from seqrnn.train import TrainConfig
+from seqrnn.run import LATEST_WEIGHTS, RunFolder
+from seqrnn.tasks import sentiment
 
 POSITIVE = ["great", "wonderful", "loved", "superb"]
 NEGATIVE = ["awful", "boring", "hated", "terrible"]
@@ -105,47 +105,6 @@ def test_variants_learn(options):
     assert probs[-1] == pytest.approx(clf.predict_proba(["a plot superb"])[0, 1], abs=1e-6)
 
 
-def test_padding_side_does_not_change_the_prediction():
-    torch.manual_seed(0)
-    for options in ({}, {"bidirectional": True, "num_layers": 2}, {"head": "mean"}):
-        model = SentimentRNN(SentimentConfig(vocab_size=20, embedding_dim=6, hidden_size=5,
-                                             dropout=0.0, **options)).eval()
-        ids = torch.tensor([[5, 6, 7]])
-        alone = model(ids)
-        right = model(torch.tensor([[5, 6, 7, 0, 0], [3, 4, 5, 6, 7]]))[0]
-        torch.testing.assert_close(alone[0], right)
-
-
-def test_bidirectional_reads_the_review_backwards_from_its_last_word():
-    x = torch.tensor([[1, 2, 3, 0, 0], [0, 0, 4, 5, 6]]).unsqueeze(-1)
-    first, lengths = torch.tensor([0, 2]), torch.tensor([3, 3])
-    flipped = reverse_within_span(x, first, lengths).squeeze(-1)
-    assert flipped.tolist() == [[3, 2, 1, 0, 0], [0, 0, 6, 5, 4]]
-    assert torch.equal(reverse_within_span(reverse_within_span(x, first, lengths), first,
-                                           lengths), x)
-
-
-def test_word_dropout_drops_whole_words_while_training_only():
-    torch.manual_seed(0)
-    model = SentimentRNN(SentimentConfig(vocab_size=20, embedding_dim=8, hidden_size=3,
-                                         word_dropout=0.5))
-    x = torch.randn(4, 50, 8)
-    dropped = model.drop_words(x)  # (B, T, E)
-    kept = dropped.abs().sum(-1) > 0  # per word: all its features dropped or none
-    torch.testing.assert_close(dropped[kept], 2 * x[kept])  # survivors scaled by 1 / (1 - p)
-    assert torch.all(dropped[~kept] == 0)
-    assert 0.35 < kept.float().mean() < 0.65
-    assert torch.equal(model.eval().drop_words(x), x)
-
-
-def test_no_state_carries_between_batches():
-    model = SentimentRNN(SentimentConfig(vocab_size=20, embedding_dim=4, hidden_size=3,
-                                         dropout=0.0)).eval()
-    a = model(torch.tensor([[3, 4, 5]]))
-    model(torch.tensor([[9, 9, 9]]))
-    assert torch.equal(model(torch.tensor([[3, 4, 5]])), a)
-
-
 def write_csv(path, texts, labels, columns=("review", "sentiment")):
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
@@ -164,10 +123,10 @@ def test_train_resume_and_evaluate_a_csv(tmp_path):
                               tmp_path / "cut")
     assert stopped.stopped == "max_steps"
     sentiment.resume(tmp_path / "cut", max_steps=None)
-    full = checkpoint.load_weights(tmp_path / "full", checkpoint.LATEST_WEIGHTS)[0]
-    cut = checkpoint.load_weights(tmp_path / "cut", checkpoint.LATEST_WEIGHTS)[0]
+    full = RunFolder(tmp_path / "full").load_weights(LATEST_WEIGHTS)[0]
+    cut = RunFolder(tmp_path / "cut").load_weights(LATEST_WEIGHTS)[0]
     assert all(torch.equal(full[k], cut[k]) for k in full)
-    metrics = sentiment.evaluate(tmp_path / "full")
+    metrics = evaluate(tmp_path / "full")
     assert metrics["split"] == "test" and metrics["examples"] == 60  # 20% of 300
     assert metrics["accuracy"] > 0.9 and metrics["roc_auc"] > 0.95
     assert sum(map(sum, metrics["confusion_matrix"])) == 60
@@ -199,26 +158,33 @@ def test_imdb_archive_integration(real_data_dir, monkeypatch, tmp_path):
     assert clf.vocab_.words[:3] == ("the", ".", ",")  # by frequency in the training split
 
 
-@pytest.mark.parametrize("options", [{}, {"bidirectional": True, "num_layers": 2},
-                                     {"head": "max"}, {"cell": "gru", "head": "mean"}])
-def test_packed_sequences_give_the_padded_results(options):
-    """The CUDA path (packed, right padding) checked on the CPU against the padded path."""
-    torch.manual_seed(0)
-    model = SentimentRNN(SentimentConfig(vocab_size=20, embedding_dim=6, hidden_size=5,
-                                         dropout=0.0, sparse_embedding=False, **options))
-    right = torch.tensor([[5, 6, 7, 0, 0], [3, 4, 5, 6, 7], [9, 0, 0, 0, 0]])
-    results = []
-    for pack in (False, True):
-        model.pack = pack
-        model.zero_grad()
-        logits = model(right)
-        logits.sum().backward()
-        results.append((logits.detach(), [p.grad.clone() for p in model.parameters()]))
-    torch.testing.assert_close(results[0][0], results[1][0])
-    for a, b in zip(results[0][1], results[1][1], strict=True):
-        torch.testing.assert_close(a, b)
-    left = torch.tensor([[0, 0, 5, 6, 7], [3, 4, 5, 6, 7]])  # left padding is never packed
-    model.pack = False
-    unpacked = model(left)
-    model.pack = True
-    assert torch.equal(model(left), unpacked)
+def test_every_config_field_is_an_estimator_parameter_with_its_default():
+    from dataclasses import fields
+
+    params = SentimentClassifier().get_params()
+    reading = {"data", "text_column", "label_column", "format", "encoding", "test_fraction",
+               "on_empty"}  # fit() is given texts, not a file to read
+    for cls, left_out in ((SentimentConfig, {"vocab_size"}), (SentimentData, reading),
+                          (TrainConfig, set())):
+        for field in fields(cls):
+            if field.name in left_out:
+                assert field.name not in params
+            elif field.name not in ("epochs", "progress"):  # the estimator's own defaults
+                assert params[field.name] == field.default, field.name
+    assert (params["epochs"], params["progress"]) == (5, False)
+    assert {"max_steps", "warmup_steps", "min_lr_fraction", "amp", "log_every"} <= set(params)
+    clone = type(SentimentClassifier(max_steps=3))(**SentimentClassifier(max_steps=3).get_params())
+    assert clone.get_params() == SentimentClassifier(max_steps=3).get_params()
+    with pytest.raises(TypeError, match="unknown parameters"):
+        SentimentClassifier(hidden=3)
+
+
+def test_fit_keeps_the_best_weights_in_memory_as_the_run_folder_does(tmp_path):
+    texts, labels = reviews(120)
+    options = {**SMALL, "epochs": 3}
+    in_memory = SentimentClassifier(**options).fit(texts, labels)
+    on_disk = SentimentClassifier(**options).fit(texts, labels, out=tmp_path / "run")
+    loaded = SentimentClassifier.load(tmp_path / "run")
+    probe = ["it was superb", "boring and awful", "the movie"]
+    assert np.array_equal(in_memory.predict_proba(probe), loaded.predict_proba(probe))
+    assert np.array_equal(on_disk.predict_proba(probe), loaded.predict_proba(probe))

@@ -102,26 +102,21 @@ def _register_evaluate(commands) -> None:
     p.set_defaults(run=_evaluate)
 
 
-def _weights_file(which: str) -> str:
-    from seqrnn import checkpoint
-
-    return checkpoint.BEST_WEIGHTS if which == "best" else checkpoint.LATEST_WEIGHTS
-
-
 def _train(args: argparse.Namespace) -> int:
-    from seqrnn import charlm
-    from seqrnn.configs import CharLMConfig, TrainConfig
+    from seqrnn.api.charlm import LanguageModel
+    from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
+    from seqrnn.tasks import charlm
 
     loop = options.chosen(args, TrainConfig)
     if args.quiet:
         loop["progress"] = False
     if args.resume:
-        options.refuse_changes_on_resume(args, loop, CharLMConfig, charlm.CharLMData,
+        options.refuse_changes_on_resume(args, loop, CharLMConfig, CharLMData,
                                          data_flag="text")
         result = charlm.resume(args.resume, text=args.text, **loop)
         run_dir = args.resume
     else:
-        data = charlm.CharLMData(**options.chosen(args, charlm.CharLMData))
+        data = CharLMData(**options.chosen(args, CharLMData))
         config = TrainConfig(**loop)
         result = charlm.train(data, options.chosen(args, CharLMConfig), config, args.out)
         run_dir = args.out
@@ -129,21 +124,21 @@ def _train(args: argparse.Namespace) -> int:
         return 130 if result.stopped == "interrupted" else 0
     print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; "
           f"best validation loss {result.best_eval['loss']:.4f} nats/char "
-          f"({result.best_eval['loss'] / 0.6931471805599453:.4f} bits/char); run folder {run_dir}",
+          f"({result.best_eval['bits_per_char']:.4f} bits/char); run folder {run_dir}",
           file=sys.stderr)
     status = options.training_status(result, run_dir, "charlm")
     if args.sample_length > 0 and status == 0:
-        lm = charlm.LanguageModel.load(run_dir)
+        lm = LanguageModel.load(run_dir)
         print(lm.sample(lm.default_prime(), args.sample_length, seed=args.seed))
     return status
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from seqrnn.charlm import LanguageModel
+    from seqrnn.api.charlm import LanguageModel
 
     if args.num_samples < 1:
         raise UserError(f"--num-samples must be at least 1, got {args.num_samples}")
-    lm = LanguageModel.load(args.model, weights=_weights_file(args.weights), device=args.device)
+    lm = LanguageModel.load(args.model, weights=args.weights, device=args.device)
     for i in range(args.num_samples):
         seed = None if args.seed is None else args.seed + i
         stream = lm.stream(args.prime, args.length, top_k=args.top_k,
@@ -160,12 +155,12 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from seqrnn.charlm import LanguageModel
+    from seqrnn.api.charlm import LanguageModel
     from seqrnn.data.text import load_text
 
     if args.num_steps < 1 or args.rows < 1:
         raise UserError("--num-steps and --rows must be positive")
-    lm = LanguageModel.load(args.model, weights=_weights_file(args.weights), device=args.device)
+    lm = LanguageModel.load(args.model, weights=args.weights, device=args.device)
     metrics = lm.evaluate(load_text(args.text, args.encoding), num_steps=args.num_steps,
                           rows=args.rows)
     print(json.dumps(metrics))

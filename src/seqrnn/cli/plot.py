@@ -22,13 +22,14 @@ def register(subparsers) -> None:
 
 def _plot(args: argparse.Namespace) -> int:
     from seqrnn.plot import plot_metrics, read_metrics
-    from seqrnn.train.loop import CURVE_FILE, METRICS_FILE
+    from seqrnn.run import METRICS_FILE, RunFolder
 
-    run_dir = Path(args.run_dir)
+    run = RunFolder(args.run_dir)
+    run_dir = run.path
     if not run_dir.is_dir():
         raise UserError(f"run folder {run_dir} not found: give the --out folder of a training run")
-    metrics = run_dir / METRICS_FILE
-    out = Path(args.out) if args.out else run_dir / CURVE_FILE
+    metrics = run.metrics_path
+    out = Path(args.out) if args.out else run.curve_path
     if out.is_dir():
         raise UserError(f"--out {out} is a folder: give the path of a .png file")
     try:

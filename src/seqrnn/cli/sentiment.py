@@ -71,6 +71,11 @@ def _register_train(commands) -> None:
                 "or mean of its states", choices=["last", "max", "mean"])
     options.add(m, SentimentConfig, "uniform_init", "the lecture's uniform [-1, 1] embedding "
                 "initialisation", action="store_true")
+    options.add(m, SentimentConfig, "impl", "torch's fused layers (fast) or seqrnn's explicit "
+                "cells (for teaching)", choices=["fused", "explicit"])
+    options.add(m, SentimentConfig, "init", "recurrent weights from torch's default "
+                "initialisation, or the cells' (the language model's: forget-gate bias 1)",
+                choices=["torch", "cells"])
     m.add_argument("--dense-embedding", dest="sparse_embedding", action="store_false",
                    default=None, help="dense embedding gradients and Adam over every row "
                    "(default: sparse gradients and lazy Adam over the rows a batch uses)")
@@ -107,18 +112,18 @@ def _register_predict(commands) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from seqrnn import sentiment
-    from seqrnn.configs import SentimentConfig, TrainConfig
+    from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
+    from seqrnn.tasks import sentiment
 
     loop = options.chosen(args, TrainConfig)
     loop["progress"] = not args.quiet
     if args.resume:
-        options.refuse_changes_on_resume(args, loop, SentimentConfig, sentiment.SentimentData,
+        options.refuse_changes_on_resume(args, loop, SentimentConfig, SentimentData,
                                          data_flag="data")
         result = sentiment.resume(args.resume, data_path=args.data, **loop)
         run_dir = args.resume
     else:
-        data = sentiment.SentimentData(**options.chosen(args, sentiment.SentimentData))
+        data = SentimentData(**options.chosen(args, SentimentData))
         result = sentiment.train(data, options.chosen(args, SentimentConfig), TrainConfig(**loop),
                                  args.out)
         run_dir = args.out
@@ -132,7 +137,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from seqrnn.sentiment import evaluate
+    from seqrnn.api.sentiment import evaluate
 
     print(json.dumps(evaluate(args.model, args.data, args.split, device=args.device)))
     return 0
@@ -155,14 +160,16 @@ def _read_texts(args: argparse.Namespace) -> list[str]:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from seqrnn.sentiment import SentimentClassifier
+    from seqrnn.api.sentiment import SentimentClassifier
+    from seqrnn.metrics import DECISION_THRESHOLD
 
     clf = SentimentClassifier.load(args.model, device=args.device)
     texts = _read_texts(args)
     positive = clf.predict_proba(texts)[:, 1] if texts else []
     for text, p in zip(texts, positive, strict=True):
-        label = clf.classes_[int(p >= 0.5)]
-        probability = p if p >= 0.5 else 1 - p
+        is_positive = p >= DECISION_THRESHOLD
+        label = clf.classes_[int(is_positive)]
+        probability = p if is_positive else 1 - p
         if args.json:
             print(json.dumps({"text": text, "label": str(label), "probability": float(probability),
                               "p_positive": float(p)}))

@@ -8,7 +8,8 @@ the CPU, NCCL on CUDA) once per process, and returns a `Group`. Without
 torchrun, or with one process, the Group is a single process and every helper
 returns its input: single-process training runs exactly as it always did.
 
-The division of labour (docs/distributed.md has the whole story):
+The division of labour (the README's section "Beyond one process: torchrun,
+DistributedDataParallel and the GPU" has the whole story):
 
 - DistributedDataParallel averages the gradients during backward, so every
   rank takes the same optimizer step and the weights stay identical;
@@ -65,12 +66,14 @@ class Group:
         return slice(self.rank * total // self.world_size,
                      (self.rank + 1) * total // self.world_size)
 
-    def split(self, total: int, what: str) -> slice:
-        """This rank's equal part of `total` rows; a clear error when they do not divide."""
+    def split(self, total: int, field: str) -> slice:
+        """This rank's equal share of `total` rows (config `field`); an error if uneven."""
         if total % self.world_size:
+            name = "{" + field + "}"
             raise UserError(
-                f"{what} {total} does not split evenly over {self.world_size} processes: use a "
-                f"multiple of {self.world_size} (each process takes {what} / {self.world_size})"
+                f"{name} {total} does not split evenly over {self.world_size} processes: use a "
+                f"multiple of {self.world_size} (each process takes {name} / {self.world_size})",
+                fields=(field,),
             )
         return self.share(total)
 

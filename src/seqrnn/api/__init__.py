@@ -1,0 +1,1 @@
+"""What users load and call: trained language models, the sentiment estimator, evaluation."""

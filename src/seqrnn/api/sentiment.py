@@ -1,0 +1,237 @@
+"""A trained sentiment classifier, with scikit-learn's estimator API, and its evaluation.
+
+    from seqrnn.api.sentiment import SentimentClassifier, evaluate
+    clf = SentimentClassifier(hidden_size=128, epochs=3).fit(texts, labels)
+    clf.predict(["A wonderful film."])
+    clf = SentimentClassifier.load("runs/imdb")      # or a run folder from the CLI
+    evaluate("runs/imdb", split="test")
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from dataclasses import asdict, fields, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
+from seqrnn.data.batches import ReviewBatches
+from seqrnn.data.labels import LabeledTexts, LabelMap, split_balanced
+from seqrnn.data.sequences import EncodedTexts, encode_texts
+from seqrnn.data.tokenize import tokenize
+from seqrnn.data.vocab import UNK_ID, WordVocab
+from seqrnn.errors import UserError, field_error
+from seqrnn.metrics import DECISION_THRESHOLD, binary_metrics
+from seqrnn.models.sentiment import SentimentRNN
+from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, VOCAB_FILE, RunFolder
+from seqrnn.tasks import base
+from seqrnn.tasks.sentiment import SPEC, predict_probabilities, read_splits
+from seqrnn.train.process import flush_denormals, resolve_device
+
+SPLITS = ("train", "val", "test")
+
+# SentimentData fields about reading a data set from disk: fit() is given texts instead.
+_READING = frozenset({"data", "text_column", "label_column", "format", "encoding",
+                      "test_fraction", "on_empty"})
+# Where the estimator deliberately differs from the dataclasses' defaults.
+_ESTIMATOR_DEFAULTS = {"epochs": 5, "progress": False}
+_SOURCES = ((SentimentConfig, frozenset({"vocab_size"})), (SentimentData, _READING),
+            (TrainConfig, frozenset()))
+# Parameter name -> the config class it belongs to, in signature order.
+PARAMS = {f.name: cls for cls, skipped in _SOURCES for f in fields(cls) if f.name not in skipped}
+_DEFAULTS = {f.name: _ESTIMATOR_DEFAULTS.get(f.name, f.default)
+             for cls, skipped in _SOURCES for f in fields(cls) if f.name not in skipped}
+
+
+class SentimentClassifier:
+    """A recurrent sentiment classifier with scikit-learn's estimator API.
+
+    Its parameters are the fields of SentimentConfig (the model), SentimentData
+    (the vocabulary and batching) and TrainConfig (the loop), with their
+    defaults, but for two: `epochs=5` (an estimator is fitted many times, in
+    cross-validation and grid searches) and `progress=False` (a library is
+    quiet). The data fields about reading files are left out: `fit` takes texts.
+
+    `__init__` only stores hyperparameters; `fit` learns `vocab_`,
+    `label_map_`, `classes_` and `model_`. Works with scikit-learn's tools
+    (cross-validation, grid search) where scikit-learn is installed.
+    """
+
+    def __init__(self, **params):
+        unknown = set(params) - set(PARAMS)
+        if unknown:
+            raise TypeError(f"unknown parameters {sorted(unknown)} for SentimentClassifier")
+        for name, default in _DEFAULTS.items():
+            setattr(self, name, params.get(name, default))
+
+    # scikit-learn reads the parameters from the signature of __init__.
+    __init__.__signature__ = inspect.Signature(
+        [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
+        + [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+           for name, default in _DEFAULTS.items()])
+
+    @classmethod
+    def _param_names(cls) -> list[str]:
+        return list(PARAMS)
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {name: getattr(self, name) for name in PARAMS}
+
+    def set_params(self, **params) -> SentimentClassifier:
+        unknown = set(params) - set(PARAMS)
+        if unknown:
+            raise ValueError(f"unknown parameters {sorted(unknown)} for SentimentClassifier")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self.get_params().items() if v != _DEFAULTS[k]}
+        return f"SentimentClassifier({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+    def _configs(self) -> tuple[dict, SentimentData, TrainConfig]:
+        """The model options, the data config and the loop config these parameters make."""
+        params = self.get_params()
+        model = {k: v for k, v in params.items() if PARAMS[k] is SentimentConfig}
+        data = SentimentData(**{k: v for k, v in params.items() if PARAMS[k] is SentimentData})
+        loop = TrainConfig(**{k: v for k, v in params.items() if PARAMS[k] is TrainConfig})
+        return model, data, loop
+
+    def fit(self, texts: Sequence[str], labels: Sequence, *, out: str | Path | None = None):
+        """Train on `texts` with two distinct `labels`; validation is carved from them.
+
+        With `out`, the run folder (checkpoints, metrics, curve) is kept there.
+        The best weights (by validation accuracy) are kept either way.
+        """
+        texts = list(texts)
+        originals = list(labels)
+        if len(texts) != len(originals):
+            raise UserError(f"{len(texts)} texts but {len(originals)} labels")
+        by_name = {str(v): v for v in originals}
+        label_map = LabelMap.infer(by_name, where="the labels given to fit")
+        encoded = np.array([label_map.encode(str(v)) for v in originals], dtype=np.int64)
+        data_all = LabeledTexts(texts=texts, labels=encoded, label_map=label_map)
+        model_options, data, loop = self._configs()
+        raw = split_balanced(data_all, data.val_fraction, seed=loop.seed)
+        started = base.start(SPEC, data, model_options, loop, out, raw=raw)
+        model = started.trainer.model
+        model.load_state_dict(started.trainer.best_weights)
+        self.vocab_ = started.prepared.files[VOCAB_FILE]
+        self.label_map_ = label_map
+        self.model_ = model.to(resolve_device(self.device)).eval()
+        self.classes_ = np.array([by_name[name] for name in label_map.names], dtype=object)
+        return self
+
+    @classmethod
+    def load(cls, path: str | Path, *, device: str = "cpu") -> SentimentClassifier:
+        """A classifier from a run folder (written by `save`, `fit(out=...)` or the CLI)."""
+        flush_denormals()
+        run = RunFolder(path)
+        config = run.read_config(SPEC.kind)
+        params = {**config.model, **(config.data or {}), **(config.loop or {})}
+        clf = cls(**{k: v for k, v in params.items() if k in PARAMS})
+        clf.device = device
+        clf.vocab_ = WordVocab.from_dict(run.read_json(VOCAB_FILE))
+        clf.label_map_ = LabelMap.from_dict(run.read_json(LABELS_FILE))
+        clf.classes_ = np.array(clf.label_map_.names, dtype=object)
+        model_config = run.model_config(SentimentConfig, config.model)
+        if model_config.vocab_size != len(clf.vocab_):
+            raise UserError(f"{run.path}: config.json says {model_config.vocab_size} words but "
+                            f"vocab.json has {len(clf.vocab_)}; the folder is mixed up")
+        model = SentimentRNN(model_config)
+        run.load_into(model, BEST_WEIGHTS)
+        clf.model_ = model.to(resolve_device(device)).eval()
+        return clf
+
+    def save(self, path: str | Path) -> None:
+        """Write the learned model as a run folder (safetensors + JSON)."""
+        self._check_fitted()
+        run = RunFolder(path)
+        run.create()
+        _, data, loop = self._configs()
+        run.write_json(VOCAB_FILE, self.vocab_.to_dict())
+        run.write_json(LABELS_FILE, self.label_map_.to_dict())
+        run.save_weights(BEST_WEIGHTS, self.model_.state_dict(), step=-1)
+        run.write_config(SPEC.kind, asdict(self.model_.config), asdict(data), asdict(loop))
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "model_"):
+            raise UserError("this SentimentClassifier is not fitted yet: call fit() or load()")
+
+    def _batches(self, encoded: EncodedTexts) -> ReviewBatches:
+        _, data, loop = self._configs()
+        return ReviewBatches(encoded, data, shuffle=False, seed=loop.seed)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """(N, 2): the probability of each class, negative first (scikit-learn's layout)."""
+        self._check_fitted()
+        if isinstance(texts, str):
+            raise UserError("predict_proba takes a list of texts, not one string")
+        if len(texts) == 0:
+            return np.zeros((0, 2))
+        texts = ["" if t is None else str(t) for t in texts]
+        positive = predict_probabilities(self.model_, self._batches(encode_texts(texts,
+                                                                                 self.vocab_)))
+        return np.stack([1 - positive, positive], axis=1)
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        """The predicted label of each text, as given to fit (or as named in the data)."""
+        self._check_fitted()
+        positive = self.predict_proba(texts)[:, 1] >= DECISION_THRESHOLD
+        return self.classes_[positive.astype(int)]
+
+    def score(self, texts: Sequence[str], labels: Sequence) -> float:
+        """Accuracy."""
+        return float(np.mean(np.asarray(self.predict(texts)) == np.asarray(labels, dtype=object)))
+
+    @torch.no_grad()
+    def prefix_probabilities(self, text: str) -> tuple[list[str], np.ndarray]:
+        """The tokens of `text` and P(positive) after reading each prefix of them.
+
+        The many-to-one reading made visible: how the prediction moved, word by word.
+        """
+        self._check_fitted()
+        tokens = tokenize(text)
+        ids = self.vocab_.encode(tokens) or [UNK_ID]
+        if self.batching == "bucket" and len(ids) <= self.seq_len:
+            x = torch.tensor([ids], device=next(self.model_.parameters()).device)  # (1, T)
+            probs = torch.sigmoid(self.model_.prefix_logits(x)).double().cpu().numpy()
+        else:
+            # Left-padded or truncated reviews are not read as the prefixes are: score
+            # each prefix as a review of its own, batched as predict_proba batches.
+            probs = predict_probabilities(self.model_, self._batches(_ragged(
+                [ids[: t + 1] for t in range(len(ids))])))
+        return tokens or ["<empty>"], probs
+
+
+def _ragged(sequences: list[list[int]]) -> EncodedTexts:
+    lengths = np.array([len(seq) for seq in sequences], dtype=np.int64)
+    offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    return EncodedTexts(ids=np.concatenate(sequences).astype(np.int64), offsets=offsets)
+
+
+def evaluate(run_dir: str | Path, data_path: str | None = None, split: str = "test",
+             device: str = "cpu") -> dict:
+    """Accuracy, precision, recall, F1, ROC AUC and confusion matrix on a split of a data set.
+
+    The split is drawn as in training (same seed and fractions), so "test" is
+    never a review the model was trained or selected on.
+    """
+    if split not in SPLITS:
+        raise field_error("split", f"unknown {{}} {split!r}: use one of {', '.join(SPLITS)}")
+    clf = SentimentClassifier.load(run_dir, device=device)
+    saved = RunFolder(run_dir).read_config(SPEC.kind)
+    data = SentimentData(**saved.data) if saved.data else SentimentData()
+    if data_path is not None:
+        data = replace(data, data=data_path)
+    seed = saved.loop["seed"] if saved.loop else 1
+    chosen = getattr(read_splits(data, seed, False), split)
+    if chosen.label_map != clf.label_map_:
+        raise UserError(f"the labels of {data.data} ({', '.join(chosen.label_map.names)}) are not "
+                        f"the model's ({', '.join(clf.classes_)})")
+    probs = clf.predict_proba(chosen.texts)[:, 1]
+    return {"split": split, **binary_metrics(chosen.labels, probs)}

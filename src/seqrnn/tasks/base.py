@@ -1,0 +1,132 @@
+"""The one start/resume recipe every training task follows.
+
+A task supplies a `TaskSpec`: how to read and prepare its data, which model
+to build, and the loop `Task` that trains it. The recipe does the rest, the
+same for every task: check the run folder, join the process group, set the
+process up, seed, build the model, write the run folder's JSON, train.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from seqrnn.configs import TrainConfig, resumed_loop
+from seqrnn.run import RunFolder
+from seqrnn.train import Task, Trainer, TrainResult
+from seqrnn.train.callbacks import Callback
+from seqrnn.train.distributed import Group, join
+from seqrnn.train.process import configure, resolve_device
+
+
+@dataclass
+class Started:
+    """A finished start(): the trainer (its model, best weights), its result, the prepared data."""
+
+    trainer: Trainer
+    result: TrainResult
+    prepared: Prepared
+
+
+@dataclass
+class Prepared:
+    """Data ready to train on: what is saved beside the weights and what the Task reads."""
+
+    files: dict[str, Any]  # run-folder file name -> the object whose to_dict() it holds
+    model_fields: dict[str, Any]  # model-config fields the data decides, e.g. vocab_size
+    sets: Any  # the encoded training and validation sets, for make_task
+
+
+class TaskSpec(ABC):
+    """What one kind of training supplies to the recipe."""
+
+    kind: str  # config.json's "kind", and the command: `seqrnn <kind> train`
+    data_config: type  # the frozen data config dataclass
+    model_config: type  # the frozen model config dataclass
+    model_class: type[nn.Module]
+    data_field: str  # the data config field that says where the data is (may change on resume)
+
+    @abstractmethod
+    def read(self, data: Any, seed: int, progress: bool) -> Any:
+        """The raw training and validation data (never test data)."""
+
+    @abstractmethod
+    def prepare(self, raw: Any, data: Any, progress: bool, saved: RunFolder | None) -> Prepared:
+        """Vocabularies counted on training data, or with `saved` the run's, checked to match."""
+
+    @abstractmethod
+    def make_task(self, prepared: Prepared, data: Any, loop: TrainConfig, group: Group) -> Task:
+        """The training loop's Task over the prepared sets."""
+
+    def build_model(self, prepared: Prepared, model_options: dict) -> nn.Module:
+        return self.model_class(self.model_config(**prepared.model_fields, **model_options))
+
+    def check_model_options(self, model_options: dict) -> None:
+        """Refuse a bad model option before any data is read (the data decides the rest)."""
+        self.model_config(**{"vocab_size": 1, **model_options})
+
+
+def _process(loop: TrainConfig) -> Group:
+    group = join(resolve_device(loop.device))
+    configure(loop.threads, distributed_cpu=group.distributed and group.device.type == "cpu")
+    return group
+
+
+def start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
+          out: str | Path | None, *, raw: Any = None,
+          callbacks: list[Callback] | None = None) -> Started:
+    """Train a new model into the run folder `out` (which must not hold a run yet).
+
+    `raw` skips `spec.read` (data already in memory); without `out` nothing is
+    written and the best weights stay in `Trainer.best_weights`.
+    """
+    run = None if out is None else RunFolder(out)
+    if run is not None:
+        run.check_new()
+    spec.check_model_options(model_options)
+    group = _process(loop)
+    progress = loop.progress and group.is_main
+    if raw is None:
+        raw = spec.read(data, loop.seed, progress)
+    prepared = spec.prepare(raw, data, progress, saved=None)
+    task = spec.make_task(prepared, data, loop, group)
+    torch.manual_seed(loop.seed)  # the initial weights depend on it
+    model = spec.build_model(prepared, model_options)
+    group.barrier()  # every rank has checked --out before rank 0 fills it
+    if run is not None and group.is_main:
+        run.create()
+        for name, obj in prepared.files.items():
+            run.write_json(name, obj.to_dict())
+        run.write_config(spec.kind, asdict(model.config), asdict(data), asdict(loop))
+    trainer = Trainer(model, task, loop, run, group, callbacks)
+    return Started(trainer, trainer.fit(), prepared)
+
+
+def resume(spec: TaskSpec, run_dir: str | Path, data_location: str | None = None,
+           **loop_overrides) -> TrainResult:
+    """Continue the run in `run_dir` where it stopped; the saved configuration wins.
+
+    `loop_overrides` may change the budget and cosmetics (configs.RESUMABLE);
+    `data_location` may point at the same data elsewhere. Under torchrun the
+    number of processes may differ from the run's.
+    """
+    run = RunFolder(run_dir)
+    saved = run.read_config(spec.kind)
+    data = spec.data_config(**saved.data)
+    if data_location is not None:
+        data = replace(data, **{spec.data_field: data_location})
+    loop = resumed_loop(saved.loop, **loop_overrides)
+    group = _process(loop)
+    raw = spec.read(data, loop.seed, loop.progress and group.is_main)
+    prepared = spec.prepare(raw, data, False, saved=run)
+    model = spec.model_class(run.model_config(spec.model_config, saved.model))
+    task = spec.make_task(prepared, data, loop, group)
+    group.barrier()  # every rank has read config.json before rank 0 rewrites it
+    if group.is_main:
+        run.write_config(spec.kind, saved.model, asdict(data), asdict(loop))
+    return Trainer(model, task, loop, run, group).fit(resume=True)

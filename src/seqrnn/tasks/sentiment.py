@@ -1,0 +1,200 @@
+"""Training the sentiment classifier: its data, its model and its loop Task.
+
+    from seqrnn.configs import SentimentData, TrainConfig
+    from seqrnn.tasks import sentiment
+    result = sentiment.train(SentimentData(data="imdb"), {"hidden_size": 128},
+                             TrainConfig(epochs=5), out="runs/imdb")
+
+The vocabulary is counted on the training split only, validation is carved
+from training data, and the test split is never read here.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
+from seqrnn.data.batches import ReviewBatches
+from seqrnn.data.labels import LabeledTexts, LabelMap, SentimentSplits
+from seqrnn.data.sentiment_sets import load_sentiment
+from seqrnn.data.sequences import EncodedTexts, encode_texts
+from seqrnn.data.tokenize import iter_tokenized
+from seqrnn.data.vocab import WordVocab
+from seqrnn.errors import UserError
+from seqrnn.metrics import DECISION_THRESHOLD
+from seqrnn.models.sentiment import SentimentRNN
+from seqrnn.run import LABELS_FILE, VOCAB_FILE, RunFolder
+from seqrnn.tasks import base
+from seqrnn.train import Selection, TrainResult
+from seqrnn.train.distributed import Group
+
+
+class SentimentTask:
+    """Training-loop task: shuffled review batches, binary cross-entropy, no carried state.
+
+    Under torchrun the epoch's batches are those of a single process (seeded by
+    seed and epoch, whatever the number of ranks), and every rank takes its own
+    equal slice of each: the distributed sampler. A batch whose size does not
+    divide by the number of ranks (the epoch's one short batch) loses its last
+    few reviews, or all of them when it has fewer reviews than there are ranks.
+    """
+
+    items = "reviews"
+    # What the classifier is for; its validation loss keeps falling on overconfident
+    # mistakes long after accuracy has peaked (lecture configuration: epoch 5 vs 7).
+    selection = Selection("accuracy", higher_is_better=True)
+
+    def __init__(self, train: EncodedTexts, val: EncodedTexts, data: SentimentData, seed: int,
+                 group: Group | None = None):
+        self.group = group or Group()
+        self.group.split(data.batch_size, "batch_size")
+        self.train = ReviewBatches(train, data, shuffle=True, seed=seed)
+        self.val = ReviewBatches(val, data, shuffle=False, seed=seed)
+        self.labels = torch.from_numpy(train.labels).float()
+        self._epoch, self._batches = -1, []
+
+    def batches(self, epoch: int) -> list[np.ndarray]:
+        """The global batches of `epoch`: review indices, each batch divisible by the ranks."""
+        if epoch != self._epoch:
+            batches = self.train.indices(epoch)
+            if self.group.distributed:
+                ranks = self.group.world_size
+                batches = [rows[: len(rows) - len(rows) % ranks] for rows in batches
+                           if len(rows) >= ranks]
+            self._epoch, self._batches = epoch, batches
+        return self._batches
+
+    def num_batches(self, epoch: int) -> int:
+        return len(self.batches(epoch))
+
+    def batch(self, epoch: int, index: int):
+        rows = self.batches(epoch)[index]
+        rows = rows[self.group.share(len(rows))]  # this rank's slice of the global batch
+        return self.group.stage((self.train.tokens(rows), self.labels[torch.from_numpy(rows)]))
+
+    def start_epoch(self, epoch: int) -> None:
+        pass  # batches are drawn per epoch by `batches`; nothing carries over
+
+    def train_loss(self, model: SentimentRNN, batch) -> tuple[torch.Tensor, int]:
+        device = next(model.parameters()).device
+        tokens, labels = (t.to(device, non_blocking=True) for t in batch)
+        logits = model(tokens)  # (B,): every batch starts from a zero state
+        return F.binary_cross_entropy_with_logits(logits, labels), len(labels)
+
+    def evaluate(self, model: SentimentRNN) -> dict[str, float]:
+        """Log loss and accuracy: sums over each rank's share of the batches, all-reduced."""
+        ranks = self.group.world_size
+        mine = self.val.indices(0)[self.group.rank :: ranks]  # mixed lengths on every rank
+        rows = np.sort(np.concatenate(mine)) if mine else np.zeros(0, dtype=np.int64)
+        probs = predict_probabilities(model, self.val, mine)[rows]
+        labels = self.val.encoded.labels[rows]
+        eps = 1e-7
+        log_likelihood = labels * np.log(probs + eps) + (1 - labels) * np.log(1 - probs + eps)
+        correct = np.sum((probs >= DECISION_THRESHOLD) == labels)
+        nats, correct, count = self.group.sum(
+            [float(-log_likelihood.sum()), float(correct), len(rows)])
+        return {"loss": nats / count, "accuracy": correct / count}
+
+    def carried_state(self) -> dict[str, torch.Tensor]:
+        return {}  # reviews are independent: nothing carries from one batch to the next
+
+    def load_carried_state(self, state: dict[str, torch.Tensor]) -> None:
+        pass
+
+
+@torch.no_grad()
+def predict_probabilities(model: SentimentRNN, batches: ReviewBatches,
+                          only: list[np.ndarray] | None = None) -> np.ndarray:
+    """P(positive) for every review of `batches`, in the order of its encoded set.
+
+    With `only` (some of the batches' review indices), just those reviews are
+    scored; the other entries are NaN.
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    out = np.full(len(batches.encoded), np.nan, dtype=np.float64)
+    chosen = batches.indices(0) if only is None else only
+    for rows in chosen:
+        tokens = batches.tokens(rows).to(device)
+        out[rows] = torch.sigmoid(model(tokens)).double().cpu().numpy()
+    model.train(was_training)
+    return out
+
+
+def read_splits(data: SentimentData, seed: int, progress: bool) -> SentimentSplits:
+    """The train, validation and test splits of `data.data`, drawn as in training."""
+    splits = load_sentiment(
+        data.data, val_fraction=data.val_fraction, test_fraction=data.test_fraction, seed=seed,
+        text_column=data.text_column, label_column=data.label_column, file_format=data.format,
+        encoding=data.encoding, on_empty=data.on_empty, progress=progress,
+    )
+    if splits.skipped_empty and progress:
+        print(f"skipped {splits.skipped_empty} rows with empty text", file=sys.stderr)
+    return splits
+
+
+def build_vocab(texts: Sequence[str], data: SentimentData, progress: bool) -> WordVocab:
+    """The word vocabulary of `texts` (the training split), with data's min_freq and max_vocab."""
+    return WordVocab.build(iter_tokenized(texts, progress=progress, desc="counting words"),
+                           min_freq=data.min_freq, max_vocab=data.max_vocab)
+
+
+class SentimentSpec(base.TaskSpec):
+    kind = "sentiment"
+    data_config = SentimentData
+    model_config = SentimentConfig
+    model_class = SentimentRNN
+    data_field = "data"
+
+    def read(self, data: SentimentData, seed: int,
+             progress: bool) -> tuple[LabeledTexts, LabeledTexts]:
+        splits = read_splits(data, seed, progress)
+        return splits.train, splits.val
+
+    def prepare(self, raw: tuple[LabeledTexts, LabeledTexts], data: SentimentData,
+                progress: bool, saved: RunFolder | None) -> base.Prepared:
+        train_set, val_set = raw
+        labels = train_set.label_map
+        if saved is not None and labels != LabelMap.from_dict(saved.read_json(LABELS_FILE)):
+            raise UserError(f"the labels of {data.data} differ from those of the run in "
+                            f"{saved.path}: resume with the data it was trained on ({{data}})",
+                            fields=("data",))
+        vocab = build_vocab(train_set.texts, data, progress)
+        if saved is not None and vocab != WordVocab.from_dict(saved.read_json(VOCAB_FILE)):
+            raise UserError(f"{data.data} gives a different vocabulary than the run in "
+                            f"{saved.path}: resume with the data it was trained on ({{data}})",
+                            fields=("data",))
+        sets = (encode_texts(train_set.texts, vocab, train_set.labels, progress=progress),
+                encode_texts(val_set.texts, vocab, val_set.labels))
+        return base.Prepared(files={VOCAB_FILE: vocab, LABELS_FILE: labels},
+                             model_fields={"vocab_size": len(vocab)}, sets=sets)
+
+    def make_task(self, prepared: base.Prepared, data: SentimentData, loop: TrainConfig,
+                  group: Group) -> SentimentTask:
+        train_enc, val_enc = prepared.sets
+        return SentimentTask(train_enc, val_enc, data, loop.seed, group)
+
+
+SPEC = SentimentSpec()
+
+
+def train(data: SentimentData, model_options: dict, loop: TrainConfig,
+          out: str | Path) -> TrainResult:
+    """Read `data.data`, train on its training split, select on validation."""
+    return base.start(SPEC, data, model_options, loop, out).result
+
+
+def resume(run_dir: str | Path, data_path: str | None = None, **loop_overrides) -> TrainResult:
+    """Continue a run where it stopped; its saved configuration and vocabulary win.
+
+    Under torchrun the number of processes may differ from the run's: it goes on
+    from the saved step, with the same batches.
+    """
+    return base.resume(SPEC, run_dir, data_path, **loop_overrides)

@@ -1,0 +1,70 @@
+"""What the training loop asks of a task, and what it gives back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import torch
+from torch import nn
+
+from seqrnn.errors import UserError
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The validation metric that picks the best checkpoint and drives early stopping.
+
+    Ties go to the lower validation loss: a small validation set's accuracy
+    often stays equal for several evaluations.
+    """
+
+    metric: str = "loss"
+    higher_is_better: bool = False
+
+    def improves(self, metrics: dict[str, float], best: dict[str, float]) -> bool:
+        if not best:
+            return True
+        sign = 1 if self.higher_is_better else -1
+        new, old = sign * metrics[self.metric], sign * best[self.metric]
+        return new > old or (new == old and metrics["loss"] < best["loss"])
+
+
+class Task(Protocol):
+    """What the loop needs to know about a task."""
+
+    items: str  # what throughput counts, e.g. "chars" or "reviews"
+    selection: Selection  # e.g. validation loss for a language model, accuracy for a classifier
+
+    def num_batches(self, epoch: int) -> int: ...
+
+    def batch(self, epoch: int, index: int) -> Any:
+        """Batch `index` of `epoch`; the same for the same arguments, so resume can skip ahead."""
+
+    def start_epoch(self, epoch: int) -> None:
+        """Called before the first batch of each epoch (not when resuming inside one)."""
+
+    def train_loss(self, model: nn.Module, batch: Any) -> tuple[torch.Tensor, int]:
+        """Mean loss over the batch and the number of items it averages."""
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        """Validation metrics; must contain "loss" and the selection metric."""
+
+    def carried_state(self) -> dict[str, torch.Tensor]:
+        """The state to save; under DDP every rank calls it, and it holds all ranks' rows."""
+
+    def load_carried_state(self, state: dict[str, torch.Tensor]) -> None: ...
+
+
+class TrainingDiverged(UserError):
+    """The loss became NaN, infinite, or exploded."""
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    step: int
+    epoch: int
+    stopped: str  # "finished", "time", "max_steps", "interrupted", "early_stopping"
+    best_eval: dict[str, float]  # validation metrics of the best checkpoint
+    last_eval: dict[str, float]
+    is_main: bool = True  # False in every torchrun process but rank 0: it should print nothing
