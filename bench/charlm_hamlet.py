@@ -3,7 +3,7 @@
     SEQRNN_DATA=/work/shared/data python bench/charlm_hamlet.py [--epochs 100] [--threads 2]
         [--out DIR] [--sample-length 500]
 
-Runs `seqrnn.charlm.train` with every default (LSTM 1 x 128, one-hot input, batch 64,
+Runs `seqrnn.tasks.charlm.train` with every default (LSTM 1 x 128, one-hot input, batch 64,
 100 steps, Adam 1e-3, clip 5, dropout 0.5, an evaluation after each epoch) for `--epochs`
 epochs, then prints one JSON object: the seconds per epoch (the loop's own clock, evaluation
 included, from metrics.jsonl), the validation loss and bits per character after the last
@@ -24,9 +24,10 @@ from pathlib import Path
 import torch
 from charlm_throughput import conditions
 
-from seqrnn.charlm import CharLMData, LanguageModel, train
-from seqrnn.train import TrainConfig
-from seqrnn.train.loop import METRICS_FILE
+from seqrnn.api.charlm import LanguageModel
+from seqrnn.configs import CharLMData, TrainConfig
+from seqrnn.run import RunFolder
+from seqrnn.tasks.charlm import train
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -55,8 +56,9 @@ def run(args: argparse.Namespace, out: Path) -> dict:
     with conditions(machine):
         result = train(CharLMData(text="hamlet"), {}, config, out)
     wall = time.perf_counter() - start
-    epochs = epoch_seconds(out / METRICS_FILE)
-    evals = [r for r in map(json.loads, (out / METRICS_FILE).open()) if r["kind"] == "eval"]
+    metrics = RunFolder(out).metrics_path
+    epochs = epoch_seconds(metrics)
+    evals = [r for r in map(json.loads, metrics.open()) if r["kind"] == "eval"]
     best = min(evals, key=lambda r: r["val_loss"])
     lm = LanguageModel.load(out)
     return {

@@ -8,7 +8,7 @@ The reference: nanoGPT's published CPU configuration reaches validation loss 1.8
 (2.25 minutes) on this 2-core machine. The text is split as `seqrnn charlm train` splits it:
 the first 90% trains, the last 10% validates (`--val-fraction 0.1`).
 
-The script runs `seqrnn.charlm.train` with `TrainConfig(minutes=..., lr_schedule="cosine")`:
+The script runs `seqrnn.tasks.charlm.train` with `TrainConfig(minutes=..., lr_schedule="cosine")`:
 the budget counts the training loop (and any evaluation inside it), the cosine schedule decays
 the learning rate over the budget, and the final evaluation, on the whole validation text,
 comes after the budget. `--eval-every 0` (the default here) evaluates only at the end; a
@@ -33,10 +33,10 @@ from pathlib import Path
 import torch
 from charlm_throughput import conditions
 
-from seqrnn.charlm import CharLMData, LanguageModel, train
-from seqrnn.checkpoint import LATEST_WEIGHTS, load_train_state, load_weights
-from seqrnn.data.text import load_text, split_text
-from seqrnn.train import TrainConfig
+from seqrnn.api.charlm import LanguageModel
+from seqrnn.configs import CharLMData, TrainConfig
+from seqrnn.run import RunFolder
+from seqrnn.tasks.charlm import SPEC, train
 
 NEVER = 10**9  # an --eval-every no run reaches: the only evaluation is the final one
 
@@ -91,13 +91,14 @@ def race(args: argparse.Namespace, out: Path) -> dict:
     with conditions(machine):
         result = train(data, model, config, out)
     wall = time.perf_counter() - start
-    trained_s = load_train_state(out)["progress"]["elapsed"]
-    n_params = sum(t.numel() for t in load_weights(out)[0].values())
+    run = RunFolder(out)
+    trained_s = run.load_train_state()["progress"]["elapsed"]
+    n_params = sum(t.numel() for t in run.load_weights()[0].values())
     chars = result.step * args.batch_size * args.num_steps
+    text = SPEC.read(data, config.seed, progress=False)  # split as the training split it
     if args.amp:  # --amp evaluates in bfloat16 too: score the same weights in float32
-        fp32 = LanguageModel.load(out, weights=LATEST_WEIGHTS).evaluate(
-            split_text(load_text(data.text), data.val_fraction).val,
-            num_steps=data.num_steps, rows=data.eval_rows)
+        fp32 = LanguageModel.load(out, weights="latest").evaluate(
+            text.val, num_steps=data.num_steps, rows=data.eval_rows)
         extra = {"val_loss_fp32_eval": round(fp32["loss"], 4)}
     else:
         extra = {}
@@ -107,7 +108,7 @@ def race(args: argparse.Namespace, out: Path) -> dict:
         "val_bits_per_char": round(result.last_eval["bits_per_char"], 4),
         "best_val_loss": round(result.best_eval["loss"], 4), **extra,
         "steps": result.step, "epochs_done": result.epoch, "chars_seen": chars,
-        "epochs_seen": round(chars / _train_chars(data), 2),
+        "epochs_seen": round(chars / len(text.train), 2),
         "train_s": round(trained_s, 1), "chars_per_s": round(chars / trained_s),
         "wall_s": round(wall, 1), "stopped": result.stopped, "parameters": n_params,
         "model": model,
@@ -118,10 +119,6 @@ def race(args: argparse.Namespace, out: Path) -> dict:
         "threads": args.threads,
         "torch": torch.__version__, **machine,
     }
-
-
-def _train_chars(data: CharLMData) -> int:
-    return len(split_text(load_text(data.text), data.val_fraction).train)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,11 +51,15 @@ import torch
 from torch import nn
 from torch.autograd.profiler import record_function
 
-from seqrnn.charlm import CharLMData, CharLMTask, LanguageModel, drop_unknown
-from seqrnn.data.text import CharVocab, load_text, split_text
-from seqrnn.models.charlm import CharLM, CharLMConfig, choose_next
-from seqrnn.train import TrainConfig, Trainer
-from seqrnn.train.loop import METRICS_FILE
+from seqrnn.api.charlm import LanguageModel
+from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
+from seqrnn.data.text import CharVocab
+from seqrnn.models.charlm import CharLM, choose_next
+from seqrnn.run import VOCAB_FILE, RunFolder
+from seqrnn.tasks.base import Prepared
+from seqrnn.tasks.charlm import SPEC, CharLMTask
+from seqrnn.train import Trainer
+from seqrnn.train.process import configure
 
 
 @dataclass(frozen=True)
@@ -153,42 +157,42 @@ def step_flops(config: CharLMConfig, batch_size: int, num_steps: int) -> dict[st
 # -- the training loop, timed ----------------------------------------------------------------
 
 
-@dataclass
-class Prepared:
-    """A text split as `seqrnn charlm train` splits it (last 10% validation), encoded."""
-
-    vocab: CharVocab
-    train_ids: np.ndarray
-    val_ids: np.ndarray
-
-
 def prepare(text: str) -> Prepared:
-    splits = split_text(load_text(text), 0.1)
-    vocab = CharVocab.from_text(splits.train)
-    val, _ = drop_unknown(vocab, splits.val)
-    return Prepared(vocab, vocab.encode(splits.train), vocab.encode(val))
+    """The text split and encoded as `seqrnn charlm train` does it (last 10% validation)."""
+    data = CharLMData(text=text)
+    return SPEC.prepare(SPEC.read(data, seed=1, progress=False), data, False, saved=None)
+
+
+def vocab_of(prep: Prepared) -> CharVocab:
+    return prep.files[VOCAB_FILE]
+
+
+def train_ids_of(prep: Prepared) -> np.ndarray:
+    return prep.sets[0]
 
 
 def build_trainer(prep: Prepared, setup: Setup, threads: int, max_steps: int,
-                  run_dir: Path) -> Trainer:
+                  run: RunFolder) -> Trainer:
     data = CharLMData(batch_size=setup.batch_size, num_steps=setup.num_steps)
-    task = CharLMTask(prep.train_ids, prep.val_ids, data)
-    torch.manual_seed(1)
-    model = CharLM(CharLMConfig(vocab_size=len(prep.vocab), **setup.model))
     # Evaluate only once, after the timed steps; a record every step gives per-step timings.
     loop = TrainConfig(max_steps=max_steps, eval_every=10**9, log_every=1, progress=False,
                        device="cpu", threads=setup.threads or threads, amp=setup.amp)
-    return Trainer(model, task, loop, run_dir)
+    configure(loop.threads)  # what the task recipe does before training: threads, denormals
+    task = CharLMTask(*prep.sets, data)
+    torch.manual_seed(1)
+    model = SPEC.build_model(prep, setup.model)
+    return Trainer(model, task, loop, run)
 
 
 def time_training(prep: Prepared, setup: Setup, threads: int, steps: int, warmup: int) -> dict:
     """Median step of the real loop (`Trainer.fit`), from its per-step metrics records."""
     machine: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = build_trainer(prep, setup, threads, warmup + steps, Path(tmp))
+        run = RunFolder(tmp)
+        trainer = build_trainer(prep, setup, threads, warmup + steps, run)
         with conditions(machine):
             trainer.fit()
-        records = [json.loads(line) for line in (Path(tmp) / METRICS_FILE).open()]
+        records = [json.loads(line) for line in run.metrics_path.open()]
     rates = [r["chars_per_s"] for r in records if r["kind"] == "train" and r["step"] > warmup]
     chars = setup.batch_size * setup.num_steps
     ms = sorted(1000 * chars / rate for rate in rates)
@@ -223,7 +227,7 @@ def time_lstm(model: CharLM, batch_size: int, num_steps: int, amp: bool,
 
 def training_figures(prep: Prepared, setup: Setup, threads: int, steps: int, warmup: int) -> dict:
     timing = time_training(prep, setup, threads, steps, warmup)
-    config = CharLMConfig(vocab_size=len(prep.vocab), **setup.model)
+    config = CharLMConfig(**prep.model_fields, **setup.model)
     flops = step_flops(config, setup.batch_size, setup.num_steps)
     lstm_seconds = time_lstm(CharLM(config), setup.batch_size, setup.num_steps, setup.amp)
     return {
@@ -265,7 +269,7 @@ def fused_step(rnn: nn.RNNBase, x: torch.Tensor, state):
     return x, ((h_all, torch.stack(new_c)) if lstm else h_all)
 
 
-def _step(model: CharLM, next_id: int, state):
+def proposed_step(model: CharLM, next_id: int, state):
     """Logits (1, 1, V) and the state after one more character (the proposed CharLM.step)."""
     ids = torch.tensor([next_id], device=model.head.weight.device)
     if model.embedding is None:
@@ -284,7 +288,7 @@ def proposed_generate(model: CharLM):
             next_id = choose_next(logits[0, -1], generator=generator, **options)
             yield next_id
             if produced < length:
-                logits, state = _step(model, next_id, state)
+                logits, state = proposed_step(model, next_id, state)
     return generate
 
 
@@ -299,11 +303,11 @@ def sampling_speed(prep: Prepared, length: int, threads: int, sampler: str,
     """Characters per second of one stream: the median of `repeats` streams of `length`."""
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    model = CharLM(CharLMConfig(vocab_size=len(prep.vocab)))
+    model = CharLM(CharLMConfig(**prep.model_fields))
     generate = SAMPLERS[sampler](model)
     if generate is not None:
         model.generate = generate
-    lm = LanguageModel(model, prep.vocab)
+    lm = LanguageModel(model, vocab_of(prep))
     "".join(lm.stream("The ", 50, seed=0))  # warm-up
     machine: dict = {}
     seconds = []
@@ -406,14 +410,6 @@ def _account(event, parts: dict[str, float]) -> None:
         parts[part] = parts.get(part, 0.0) + child.cpu_time_total / 1000
 
 
-def _advance(trainer: Trainer) -> None:
-    """One step of the loop's own code (Trainer._step), wrapping around at the epoch's end."""
-    progress = trainer.progress
-    trainer._step(progress, 10**6)
-    if progress.index == trainer.task.num_batches(progress.epoch):
-        progress.epoch, progress.index = progress.epoch + 1, 0
-
-
 def profile_step(prep: Prepared, setup: Setup, threads: int, steps: int, warmup: int) -> dict:
     """Milliseconds per step by part, from the top-level events of torch.profiler.
 
@@ -423,14 +419,14 @@ def profile_step(prep: Prepared, setup: Setup, threads: int, steps: int, warmup:
     from torch.profiler import ProfilerActivity, profile
 
     with tempfile.TemporaryDirectory() as tmp:
-        trainer = build_trainer(prep, setup, threads, warmup, Path(tmp))
+        trainer = build_trainer(prep, setup, threads, warmup, RunFolder(tmp))
         trainer.fit()  # warm-up through the real loop; then single steps, as the loop takes them
         machine: dict = {}
         with conditions(machine), _labelled_model(trainer.model), _labelled_clipping(), \
                 profile(activities=[ProfilerActivity.CPU]) as prof:
             start = time.perf_counter()
             for _ in range(steps):
-                _advance(trainer)
+                trainer.step()
             wall = time.perf_counter() - start
     parts: dict[str, float] = {}
     top_level = [e for e in prof.events() if e.cpu_parent is None]
@@ -539,7 +535,8 @@ def variant_figures(prep: Prepared, base: Setup, threads: int, steps: int, warmu
     with tempfile.TemporaryDirectory() as tmp:
         trainers = []
         for i, variant in enumerate(tried):
-            trainer = build_trainer(prep, variant.setup, threads, 10**6, Path(tmp) / str(i))
+            trainer = build_trainer(prep, variant.setup, threads, 10**6,
+                                    RunFolder(Path(tmp) / str(i)))
             variant.prepare(trainer)
             trainers.append(trainer)
         times: list[list[float]] = [[] for _ in tried]
@@ -550,7 +547,7 @@ def variant_figures(prep: Prepared, base: Setup, threads: int, steps: int, warmu
                     torch.set_num_threads(variant.setup.threads or threads)
                     with variant.around():
                         start = time.perf_counter()
-                        _advance(trainer)
+                        trainer.step()
                         seconds = time.perf_counter() - start
                     if round_ >= warmup:
                         own.append(1000 * seconds)
@@ -606,7 +603,7 @@ def _done(name: str, figures) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     parts = args.parts.split(",")
-    torch.set_num_threads(args.threads)
+    configure(args.threads)  # denormals flushed before torch's thread pool starts
     started = time.perf_counter()
     report: dict = {
         "command": " ".join(["python bench/charlm_throughput.py",
@@ -623,8 +620,8 @@ def main(argv: list[str] | None = None) -> int:
         torch.set_num_threads(args.threads)
         _done("peak_gflops", report["peak_gflops"])
     prep = prepare(args.text)
-    report["text"] = {"name": args.text, "train_chars": len(prep.train_ids),
-                      "vocab": len(prep.vocab)}
+    report["text"] = {"name": args.text, "train_chars": len(train_ids_of(prep)),
+                      "vocab": len(vocab_of(prep))}
     if "training" in parts:
         report["training"] = []
         for name in args.configs.split(","):

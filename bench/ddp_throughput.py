@@ -39,6 +39,8 @@ from pathlib import Path
 
 import numpy as np
 
+from seqrnn.run import RunFolder
+
 CHARLM = ["charlm", "train", "--text", "hamlet", "--batch-size", "64", "--num-steps", "100",
           "--hidden-size", "128", "--sample-length", "0"]
 SENTIMENT = ["sentiment", "train", "--embedding-dim", "256", "--hidden-size", "128",
@@ -79,7 +81,7 @@ def run(command: list[str], out: Path, items: str, warmup: int, env: dict) -> di
                            "--log-every", "1"], env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
-    return {**rate(out / "metrics.jsonl", items, warmup),
+    return {**rate(RunFolder(out).metrics_path, items, warmup),
             "wall_s": round(time.perf_counter() - started, 1),
             "load_before": before, "load_after": load_average()}
 

@@ -19,9 +19,9 @@ import time
 
 import torch
 
+from seqrnn.api.sentiment import SentimentClassifier
+from seqrnn.data.imdb import read_imdb
 from seqrnn.data.locate import locate
-from seqrnn.data.reviews import read_imdb
-from seqrnn.sentiment import SentimentClassifier
 
 
 def main() -> None:

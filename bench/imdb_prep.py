@@ -20,8 +20,8 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from seqrnn.data.imdb import read_imdb
 from seqrnn.data.locate import locate
-from seqrnn.data.reviews import read_imdb
 from seqrnn.data.sequences import LengthBatches, encode_texts, fixed_length, padding_fraction
 from seqrnn.data.tokenize import iter_tokenized
 from seqrnn.data.vocab import PAD_ID, UNK_ID, WordVocab

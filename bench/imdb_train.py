@@ -20,10 +20,10 @@ import os
 import platform
 import time
 
-import torch
-
-from seqrnn import sentiment
+from seqrnn.api.sentiment import evaluate
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
+from seqrnn.run import RunFolder
+from seqrnn.tasks.sentiment import train
 
 
 def parse_value(text: str):
@@ -66,14 +66,14 @@ def main() -> None:
                        progress=False, **loop_fields)
 
     started = time.perf_counter()
-    result = sentiment.train(data, model, loop, args.out)
+    result = train(data, model, loop, args.out)
     wall = time.perf_counter() - started
-    state = torch.load(os.path.join(args.out, "train_state.pt"), weights_only=True)
+    state = RunFolder(args.out).load_train_state()
     train_seconds = state["progress"]["elapsed"]
     progress = state["progress"]
     steps_per_epoch = (progress["step"] - progress["index"]) / progress["epoch"] \
         if progress["epoch"] else None
-    test = sentiment.evaluate(args.out, split="test")
+    test = evaluate(args.out, split="test")
     print(json.dumps({
         "command": "python bench/imdb_train.py " + " ".join(
             f"--{k} {v}" for k, v in (("out", args.out), ("epochs", args.epochs),

@@ -121,7 +121,8 @@ def run_concurrently(jobs: list[Callable[[], Outcome]], clients: int) -> dict:
 
 
 def sentiment_load(args: argparse.Namespace, port: int, reviews: list[str]) -> dict:
-    from seqrnn.sentiment import SentimentClassifier
+    from seqrnn.api.sentiment import SentimentClassifier
+    from seqrnn.metrics import DECISION_THRESHOLD
 
     clf = SentimentClassifier.load(args.sentiment)
     texts = [reviews[i % len(reviews)] for i in range(args.requests)]
@@ -129,7 +130,7 @@ def sentiment_load(args: argparse.Namespace, port: int, reviews: list[str]) -> d
     # the last bits, which can flip the label of a review the model finds undecided.
     answers = {text: clf.predict_proba([text])[0, 1] for text in set(texts)}
     expected = [answers[text] for text in texts]
-    labels = [str(clf.classes_[int(p >= 0.5)]) for p in expected]
+    labels = [str(clf.classes_[int(p >= DECISION_THRESHOLD)]) for p in expected]
 
     def job(i: int) -> Outcome:
         status, body, first, latency = post(port, "/api/sentiment", {"text": texts[i]})
@@ -147,7 +148,7 @@ def sentiment_load(args: argparse.Namespace, port: int, reviews: list[str]) -> d
 
 
 def generation_load(args: argparse.Namespace, port: int) -> dict:
-    from seqrnn.charlm import LanguageModel
+    from seqrnn.api.charlm import LanguageModel
 
     lm = LanguageModel.load(args.charlm)
     prime = lm.default_prime()
@@ -170,7 +171,7 @@ def read_reviews(source: str | None, count: int) -> list[str]:
     if source:
         lines = Path(source).read_text(encoding="utf-8").splitlines()
         return [line for line in lines if line.strip()][:count]
-    from seqrnn.data.reviews import load_sentiment
+    from seqrnn.data.sentiment_sets import load_sentiment
 
     test = load_sentiment("imdb").test
     step = max(1, len(test.texts) // count)  # spread over both classes
