@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from seqrnn.cli import main
-from tests.test_sentiment import reviews, write_csv
+from tests.test_api_sentiment import reviews, write_csv
 
 SMALL = ["--hidden-size", "16", "--embedding-dim", "16", "--batch-size", "20", "--lr", "0.01",
          "--dropout", "0.1", "--quiet"]

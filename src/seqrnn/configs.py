@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from seqrnn.data.text import split_sizes
 from seqrnn.errors import UserError, field_error
 
 CELL_TYPES = ("rnn", "lstm", "gru")  # seqrnn.nn.CELL_TYPES maps each to its cell class
@@ -37,6 +36,17 @@ def require_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
 def require_dropout(dropout: float, name: str = "dropout") -> None:
     if not 0 <= dropout < 1:
         raise UserError(f"{_named(name)} must be in [0, 1), got {dropout}", fields=(name,))
+
+
+def require_fractions(val_fraction: float, test_fraction: float) -> None:
+    """Validation and test fractions of a split: each in [0, 1), leaving training data."""
+    for name, fraction in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not 0.0 <= fraction < 1.0:
+            raise field_error(name, f"{{}} must be at least 0 and below 1, got {fraction}")
+    if val_fraction + test_fraction >= 1.0:
+        raise UserError(f"{{val_fraction}} {val_fraction} and {{test_fraction}} {test_fraction} "
+                        "leave no training text; make their sum below 1",
+                        fields=("val_fraction", "test_fraction"))
 
 
 # Fields the data decides, not a flag: named in words, which no front end respells.
@@ -119,7 +129,7 @@ class CharLMData:
     eval_rows: int = 32
 
     def __post_init__(self) -> None:
-        split_sizes(1_000_000, self.val_fraction, self.test_fraction)  # validates the fractions
+        require_fractions(self.val_fraction, self.test_fraction)
         require_positive(batch_size=self.batch_size, num_steps=self.num_steps,
                          eval_rows=self.eval_rows)
         if self.val_fraction == 0:

@@ -104,22 +104,9 @@ def _register_evaluate(commands) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from seqrnn.api.charlm import LanguageModel
-    from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
-    from seqrnn.tasks import charlm
+    from seqrnn.tasks.charlm import SPEC
 
-    loop = options.chosen(args, TrainConfig)
-    if args.quiet:
-        loop["progress"] = False
-    if args.resume:
-        options.refuse_changes_on_resume(args, loop, CharLMConfig, CharLMData,
-                                         data_flag="text")
-        result = charlm.resume(args.resume, text=args.text, **loop)
-        run_dir = args.resume
-    else:
-        data = CharLMData(**options.chosen(args, CharLMData))
-        config = TrainConfig(**loop)
-        result = charlm.train(data, options.chosen(args, CharLMConfig), config, args.out)
-        run_dir = args.out
+    result, run_dir = options.train_or_resume(args, SPEC)
     if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
         return 130 if result.stopped == "interrupted" else 0
     print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; "

@@ -99,6 +99,28 @@ def add_train_loop_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--quiet", action="store_true", help="no progress bar or evaluation lines")
 
 
+def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
+    """Start a run into --out, or continue --resume, for the task `spec` (a tasks.base.TaskSpec).
+
+    Returns the training result and the run folder.
+    """
+    from seqrnn.configs import TrainConfig
+    from seqrnn.tasks import base
+
+    loop = chosen(args, TrainConfig)
+    if args.quiet:
+        loop["progress"] = False
+    if args.resume:
+        refuse_changes_on_resume(args, loop, spec.model_config, spec.data_config,
+                                 data_flag=spec.data_field)
+        location = getattr(args, spec.data_field)
+        return base.resume(spec, args.resume, location, **loop), args.resume
+    data = spec.data_config(**chosen(args, spec.data_config))
+    started = base.start(spec, data, chosen(args, spec.model_config), TrainConfig(**loop),
+                         args.out)
+    return started.result, args.out
+
+
 def training_status(result, run_dir, kind: str) -> int:
     """Say how to continue a run that stopped early; 130 (as for SIGINT) if Ctrl-C stopped it."""
     if result.stopped in ("interrupted", "max_steps", "time"):

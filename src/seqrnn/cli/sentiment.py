@@ -112,21 +112,9 @@ def _register_predict(commands) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
-    from seqrnn.tasks import sentiment
+    from seqrnn.tasks.sentiment import SPEC
 
-    loop = options.chosen(args, TrainConfig)
-    loop["progress"] = not args.quiet
-    if args.resume:
-        options.refuse_changes_on_resume(args, loop, SentimentConfig, SentimentData,
-                                         data_flag="data")
-        result = sentiment.resume(args.resume, data_path=args.data, **loop)
-        run_dir = args.resume
-    else:
-        data = SentimentData(**options.chosen(args, SentimentData))
-        result = sentiment.train(data, options.chosen(args, SentimentConfig), TrainConfig(**loop),
-                                 args.out)
-        run_dir = args.out
+    result, run_dir = options.train_or_resume(args, SPEC)
     if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
         return 130 if result.stopped == "interrupted" else 0
     best = result.best_eval

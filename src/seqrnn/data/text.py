@@ -19,8 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from seqrnn.atomic import write_json
+from seqrnn.configs import require_fractions
 from seqrnn.data.files import decode_bytes, read_vocabulary_json
-from seqrnn.errors import UserError
+from seqrnn.errors import UserError, field_error
 
 # The play begins at this title line when the next non-blank line opens Act I;
 # the same title also appears in the Gutenberg header, so the title alone is not enough.
@@ -198,25 +199,16 @@ def split_sizes(
     length: int, val_fraction: float = 0.1, test_fraction: float = 0.0
 ) -> tuple[int, int, int]:
     """(train, val, test) lengths of a contiguous split; fractions are rounded down."""
-    for flag, fraction in (("--val-fraction", val_fraction), ("--test-fraction", test_fraction)):
-        if not 0.0 <= fraction < 1.0:
-            raise UserError(f"{flag} must be at least 0 and below 1, got {fraction}")
-    if val_fraction + test_fraction >= 1.0:
-        raise UserError(
-            f"--val-fraction {val_fraction} and --test-fraction {test_fraction} leave no "
-            "training text; make their sum below 1"
-        )
+    require_fractions(val_fraction, test_fraction)
     n_val = int(length * val_fraction)
     n_test = int(length * test_fraction)
-    for flag, fraction, size in (
-        ("--val-fraction", val_fraction, n_val),
-        ("--test-fraction", test_fraction, n_test),
+    for name, fraction, size in (
+        ("val_fraction", val_fraction, n_val),
+        ("test_fraction", test_fraction, n_test),
     ):
         if fraction > 0 and size == 0:
-            raise UserError(
-                f"{flag} {fraction} of {length} characters is less than one character; "
-                f"pass a longer text or a larger {flag}"
-            )
+            raise field_error(name, f"{{}} {fraction} of {length} characters is less than one "
+                              "character; pass a longer text or a larger {}")
     return length - n_val - n_test, n_val, n_test
 
 
