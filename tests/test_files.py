@@ -2,13 +2,14 @@ import pytest
 
 from seqrnn.data.files import decode_bytes, read_vocabulary_json
 from seqrnn.errors import UserError
+from tests.wording import raises_as_cli
 
 
 def test_decode_bytes_names_the_place_and_the_fix():
     assert decode_bytes("café".encode(), "utf-8", "x") == "café"
     with pytest.raises(UserError, match=r"r\.txt is not valid utf-8 text \(byte 0xe9 at offset 3"):
         decode_bytes("café".encode("latin-1"), "utf-8", "r.txt")
-    with pytest.raises(UserError, match="unknown encoding 'nope'.*--encoding"):
+    with raises_as_cli("unknown encoding 'nope'.*--encoding"):
         decode_bytes(b"x", "nope", "r.txt")
 
 

@@ -7,6 +7,7 @@ import pytest
 from seqrnn.data.imdb import IMDB_LABEL_MAP, read_imdb
 from seqrnn.data.labels import LabelMap, split_balanced
 from seqrnn.errors import UserError
+from tests.wording import raises_as_cli
 
 # (split, label) -> [(review id, rating, text)]; ids out of order on purpose.
 REVIEWS = {
@@ -137,7 +138,7 @@ def test_non_utf8_review_names_encoding_option(tmp_path):
     reviews = dict(REVIEWS)
     reviews["train", "pos"] = [(1, 10, "Très bien")]
     archive = make_imdb_archive(tmp_path, reviews, encoding="latin-1")
-    with pytest.raises(UserError, match=r"train/pos/1_10\.txt is not valid utf-8.*--encoding"):
+    with raises_as_cli(r"train/pos/1_10\.txt is not valid utf-8.*--encoding"):
         read_imdb(archive)
     assert read_imdb(archive, encoding="latin-1")["train"].texts[-1] == "Très bien"
 

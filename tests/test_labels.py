@@ -5,6 +5,7 @@ import pytest
 
 from seqrnn.data.labels import LabeledTexts, LabelMap, split_balanced
 from seqrnn.errors import UserError
+from tests.wording import raises_as_cli
 
 
 @pytest.mark.parametrize(
@@ -80,7 +81,7 @@ def test_split_balanced_edge_cases():
     data = labeled(5, 5)
     rest, held = split_balanced(data, 0.0)
     assert len(rest) == 10 and len(held) == 0
-    with pytest.raises(UserError, match="--val-fraction must be at least 0 and below 1"):
+    with raises_as_cli("--val-fraction must be at least 0 and below 1"):
         split_balanced(data, 1.0)
-    with pytest.raises(UserError, match=r"--test-fraction 0.05 of the 5 examples labeled '0'"):
-        split_balanced(data, 0.05, flag="--test-fraction")
+    with raises_as_cli(r"--test-fraction 0.05 of the 5 examples labeled '0'"):
+        split_balanced(data, 0.05, field="test_fraction")

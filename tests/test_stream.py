@@ -4,7 +4,8 @@ import torch
 
 from seqrnn.data.stream import StreamBatches
 from seqrnn.data.text import CharVocab, load_text
-from seqrnn.errors import UserError
+from seqrnn.errors import UserError, flag
+from tests.wording import raises_as_cli
 
 
 def test_exact_windows_of_the_docstring_picture():
@@ -51,7 +52,8 @@ def test_window_index_out_of_range():
 def test_too_short_text_says_how_long_it_must_be():
     with pytest.raises(UserError) as info:
         StreamBatches(torch.arange(64), batch_size=8, num_steps=8)
-    message = str(info.value)
+    message = info.value.render(flag)  # as the command line words it
+    assert info.value.fields == ("batch_size", "num_steps")
     assert "64 characters" in message
     assert "at least 65" in message
     assert "--batch-size" in message and "--num-steps" in message
@@ -59,9 +61,9 @@ def test_too_short_text_says_how_long_it_must_be():
 
 
 def test_bad_sizes():
-    with pytest.raises(UserError, match="--batch-size must be at least 1"):
+    with raises_as_cli("--batch-size must be at least 1"):
         StreamBatches(torch.arange(10), 0, 2)
-    with pytest.raises(UserError, match="--num-steps must be at least 1"):
+    with raises_as_cli("--num-steps must be at least 1"):
         StreamBatches(torch.arange(10), 2, 0)
 
 

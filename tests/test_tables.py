@@ -6,6 +6,7 @@ from seqrnn.data import labels
 from seqrnn.data.labels import LabelMap
 from seqrnn.data.tables import read_table
 from seqrnn.errors import UserError
+from tests.wording import raises_as_cli
 
 
 def test_missing_path(tmp_path):
@@ -84,7 +85,7 @@ def test_missing_columns_name_the_columns_found(tmp_path):
     found = r"no column 'text' or 'label' \(columns found: body, stars\)"
     with pytest.raises(UserError, match=found):
         read_table(path)
-    with pytest.raises(UserError, match=r"no column 'label'.*--label-column"):
+    with raises_as_cli(r"no column 'label'.*--label-column"):
         read_table(path, text_column="body")
 
 
@@ -143,7 +144,7 @@ def test_row_without_label_is_a_third_label_value(tmp_path):
 def test_non_utf8_table_names_encoding_option(tmp_path):
     path = tmp_path / "data.csv"
     path.write_bytes("text,label\nTrès bon,1\nmauvais,0\n".encode("latin-1"))
-    with pytest.raises(UserError, match=r"not valid utf-8 text \(byte 0xe8.*--encoding latin-1"):
+    with raises_as_cli(r"not valid utf-8 text \(byte 0xe8.*--encoding latin-1"):
         read_table(path)
     assert read_table(path, encoding="latin-1").texts[0] == "Très bon"
     with pytest.raises(UserError, match="unknown encoding 'nope'"):

@@ -4,6 +4,7 @@ import pytest
 
 from seqrnn.data.vocab import PAD_ID, PAD_TOKEN, UNK_ID, UNK_TOKEN, WordVocab
 from seqrnn.errors import UserError
+from tests.wording import raises_as_cli
 
 TOKENIZED = [
     ["the", "movie", "was", "good", "the", "end"],
@@ -35,7 +36,7 @@ def test_min_freq_and_max_vocab():
 
 @pytest.mark.parametrize(("option", "value"), [("min_freq", 0), ("max_vocab", 0)])
 def test_invalid_limits_are_user_errors(option, value):
-    with pytest.raises(UserError, match=option.replace("_", "-")):
+    with raises_as_cli(option.replace("_", "-")):
         WordVocab.build(TOKENIZED, **{option: value})
 
 

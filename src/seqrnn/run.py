@@ -30,7 +30,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from seqrnn.atomic import atomic_open, atomic_path, write_json
-from seqrnn.errors import UserError
+from seqrnn.errors import UserError, field_error
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -72,9 +72,9 @@ class RunFolder:
         """A fresh run needs a folder that does not hold a run yet (nothing is overwritten)."""
         if self.file(CONFIG_FILE).exists():
             raise UserError(f"{self.path} already holds a run: continue it with --resume "
-                            f"{self.path}, or choose another --out")
+                            f"{self.path}, or choose another {{out}}", fields=("out",))
         if self.path.exists() and not self.path.is_dir():
-            raise UserError(f"--out {self.path} is a file: give a folder")
+            raise field_error("out", f"{{}} {self.path} is a file: give a folder")
 
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)

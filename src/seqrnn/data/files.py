@@ -16,13 +16,14 @@ def decode_bytes(raw: bytes, encoding: str, where: str) -> str:
         return raw.decode(encoding)
     except LookupError:
         raise UserError(
-            f"unknown encoding {encoding!r}; pass a Python codec name to --encoding "
-            "(for example utf-8 or latin-1)"
+            f"unknown encoding {encoding!r}; pass a Python codec name to {{encoding}} "
+            "(for example utf-8 or latin-1)", fields=("encoding",),
         ) from None
     except UnicodeDecodeError as exc:
         raise UserError(
             f"{where} is not valid {encoding} text (byte 0x{raw[exc.start]:02x} at offset "
-            f"{exc.start}); pass its encoding with --encoding, for example --encoding latin-1"
+            f"{exc.start}); pass its encoding with {{encoding}}, for example {{encoding}} latin-1",
+            fields=("encoding",),
         ) from None
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqrnn.errors import UserError
+from seqrnn.errors import UserError, field_error
 
 # Label pairs whose meaning is known, (negative, positive), compared case-insensitively.
 KNOWN_LABEL_PAIRS = (
@@ -155,7 +155,7 @@ class SentimentSplits:
 
 
 def split_balanced(
-    data: LabeledTexts, fraction: float, *, seed: int = 0, flag: str = "--val-fraction"
+    data: LabeledTexts, fraction: float, *, seed: int = 0, field: str = "val_fraction"
 ) -> tuple[LabeledTexts, LabeledTexts]:
     """Hold out `fraction` of each class, drawn at random with `seed`: (rest, held_out).
 
@@ -163,19 +163,20 @@ def split_balanced(
     the class balance of `data`; both keep the order of `data`. With
     `data.groups`, whole groups are held out, in random order, while no class
     passes its count: near those counts (exact on IMDb), never above. A
-    fraction of 0 holds out nothing. `flag` names the option in error messages.
+    fraction of 0 holds out nothing. `field` names the configuration field in errors.
     """
     if not 0.0 <= fraction < 1.0:
-        raise UserError(f"{flag} must be at least 0 and below 1, got {fraction}")
+        raise field_error(field, f"{{}} must be at least 0 and below 1, got {fraction}")
     rng = np.random.default_rng(seed)
     members = [np.flatnonzero(data.labels == label) for label in (0, 1)]
     targets = [round(fraction * len(m)) for m in members]
     for label, m, n_held in zip((0, 1), members, targets, strict=True):
         if fraction > 0 and m.size and not 0 < n_held < len(m):
+            name = "{" + field + "}"
             raise UserError(
-                f"{flag} {fraction} of the {len(m)} examples labeled "
+                f"{name} {fraction} of the {len(m)} examples labeled "
                 f"{data.label_map.decode(label)!r} holds out {'none' if n_held == 0 else 'all'} "
-                f"of them; use more data or another {flag}"
+                f"of them; use more data or another {name}", fields=(field,),
             )
     if data.groups is None:
         held = [rng.permutation(m)[:n] for m, n in zip(members, targets, strict=True)]

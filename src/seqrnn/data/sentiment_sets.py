@@ -53,7 +53,7 @@ def load_sentiment(
             label_map=label_map,
             on_empty=on_empty,
         )
-        train_all, test = split_balanced(table, test_fraction, seed=seed, flag="--test-fraction")
+        train_all, test = split_balanced(table, test_fraction, seed=seed, field="test_fraction")
         skipped = table.skipped_empty
     train, val = split_balanced(train_all, val_fraction, seed=seed)
     return SentimentSplits(

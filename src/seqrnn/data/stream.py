@@ -38,7 +38,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 
-from seqrnn.errors import UserError
+from seqrnn.errors import UserError, field_error
 
 
 class StreamBatches:
@@ -55,9 +55,9 @@ class StreamBatches:
         num_steps: int,
     ) -> None:
         if batch_size < 1:
-            raise UserError(f"--batch-size must be at least 1, got {batch_size}")
+            raise field_error("batch_size", f"{{}} must be at least 1, got {batch_size}")
         if num_steps < 1:
-            raise UserError(f"--num-steps must be at least 1, got {num_steps}")
+            raise field_error("num_steps", f"{{}} must be at least 1, got {num_steps}")
         stream = torch.as_tensor(ids, dtype=torch.int64)
         if stream.dim() != 1:
             raise ValueError(f"ids must be one-dimensional, got shape {tuple(stream.shape)}")
@@ -68,10 +68,10 @@ class StreamBatches:
         num_windows = (len(stream) - 1) // (batch_size * num_steps)
         if num_windows < 1:
             raise UserError(
-                f"the text is too short: {len(stream)} characters, but --batch-size "
-                f"{batch_size} and --num-steps {num_steps} need at least "
-                f"{batch_size * num_steps + 1}; pass a smaller --batch-size or --num-steps, "
-                "or a longer text"
+                f"the text is too short: {len(stream)} characters, but {{batch_size}} "
+                f"{batch_size} and {{num_steps}} {num_steps} need at least "
+                f"{batch_size * num_steps + 1}; pass a smaller {{batch_size}} or {{num_steps}}, "
+                "or a longer text", fields=("batch_size", "num_steps"),
             )
         used = num_windows * batch_size * num_steps
         # (rows, windows, steps) -> (windows, rows, steps): window i is then one

@@ -171,8 +171,8 @@ def _table_format(path: Path, file_format: str | None) -> str:
     if file_format is not None:
         if file_format not in TABLE_FORMATS:
             raise UserError(
-                f"unknown format {file_format!r}; pass --format as one of: "
-                f"{', '.join([*TABLE_FORMATS, 'imdb'])}"
+                f"unknown format {file_format!r}; pass {{format}} as one of: "
+                f"{', '.join([*TABLE_FORMATS, 'imdb'])}", fields=("format",),
             )
         return file_format
     fmt = _EXTENSIONS.get(path.suffix.lower())
@@ -196,8 +196,8 @@ def _choose_columns(
     if missing:
         raise UserError(
             f"{path} has no column {' or '.join(map(repr, missing))} (columns found: "
-            f"{', '.join(columns)}); name the text and label columns with --text-column "
-            "and --label-column"
+            f"{', '.join(columns)}); name the text and label columns with {text_column} "
+            "and {label_column}", fields=("text_column", "label_column"),
         )
     return chosen
 
@@ -214,4 +214,5 @@ def _label_text(value: object) -> str:
 
 
 def _malformed(path: Path, where: str, problem: object) -> UserError:
-    return UserError(f"{path} {where}: malformed record ({problem}); fix the file or its --format")
+    return UserError(f"{path} {where}: malformed record ({problem}); fix the file or its "
+                     "{format}", fields=("format",))

@@ -24,7 +24,7 @@ from itertools import repeat
 
 from seqrnn.atomic import write_json
 from seqrnn.data.files import read_vocabulary_json
-from seqrnn.errors import UserError
+from seqrnn.errors import UserError, field_error
 
 PAD_ID = 0
 UNK_ID = 1
@@ -69,9 +69,9 @@ class WordVocab:
         counting the padding and unknown ids; None keeps all.
         """
         if min_freq < 1:
-            raise UserError(f"--min-freq must be at least 1, got {min_freq}")
+            raise field_error("min_freq", f"{{}} must be at least 1, got {min_freq}")
         if max_vocab is not None and max_vocab < 1:
-            raise UserError(f"--max-vocab must be at least 1, got {max_vocab}")
+            raise field_error("max_vocab", f"{{}} must be at least 1, got {max_vocab}")
         counts: Counter[str] = Counter()
         for tokens in tokenized:
             counts.update(tokens)
