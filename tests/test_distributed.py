@@ -25,8 +25,9 @@ from seqrnn.models.charlm import CharLM
 from seqrnn.models.sentiment import SentimentRNN
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
 from seqrnn.tasks import charlm, sentiment
-from seqrnn.tasks.charlm import CharLMTask, stream_loss
+from seqrnn.tasks.charlm import CharLMTask, char_loss_sum
 from seqrnn.tasks.sentiment import SentimentTask
+from seqrnn.tasks.stream import stream_loss
 from seqrnn.train import Trainer
 from seqrnn.train.distributed import Group, join
 from seqrnn.train.optim import build_optimizers, dense_gradients_for_nccl
@@ -218,9 +219,10 @@ def test_validation_shares_add_up_to_the_whole():
     torch.manual_seed(0)
     model = CharLM(CharLMConfig(vocab_size=7, hidden_size=8, dropout=0.0)).eval()
     ids = torch.randint(0, 7, (403,))
-    whole = stream_loss(model, ids, 10, 5)
+    whole = stream_loss(model, char_loss_sum, ids, 10, 5)
     for ranks in (2, 3, 8):  # 8 ranks > 5 rows: some score nothing
-        parts = [stream_loss(model, ids, 10, 5, Group(r, ranks)) for r in range(ranks)]
+        parts = [stream_loss(model, char_loss_sum, ids, 10, 5, Group(r, ranks))
+                 for r in range(ranks)]
         assert sum(count for _, count in parts) == whole[1] == 400
         assert sum(total for total, _ in parts) == pytest.approx(whole[0], rel=1e-6)
 
@@ -264,9 +266,9 @@ def test_outside_torchrun_a_process_is_alone(monkeypatch):
 
 def test_nccl_trains_sparse_embeddings_densely():
     model = SentimentRNN(SentimentConfig(vocab_size=30, embedding_dim=4, hidden_size=3))
-    assert len(build_optimizers(model, 1e-3)) == 2  # Adam + SparseAdam
+    assert len(build_optimizers(model, TrainConfig(lr=1e-3))) == 2  # Adam + SparseAdam
     dense_gradients_for_nccl(model)
-    assert len(build_optimizers(model, 1e-3)) == 1
+    assert len(build_optimizers(model, TrainConfig(lr=1e-3))) == 1
     model(torch.tensor([[3, 4, 5]])).sum().backward()
     assert not model.embedding.weight.grad.is_sparse
     assert model.config.sparse_embedding  # the saved config is unchanged

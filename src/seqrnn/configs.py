@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, replace
 from seqrnn.errors import UserError, field_error
 
 CELL_TYPES = ("rnn", "lstm", "gru")  # seqrnn.nn.CELL_TYPES maps each to its cell class
-LR_SCHEDULES = ("constant", "cosine")
+LR_SCHEDULES = ("constant", "cosine", "slanted")
 CHARLM_INPUTS = ("onehot", "embedding")
 IMPLS = ("fused", "explicit")
 INITS = ("cells", "torch")  # seqrnn.nn.make_recurrent: the cells' initialisation, or torch's
@@ -79,10 +79,19 @@ class TrainConfig:
     threads: int | None = None  # None: torch's choice, or 1 per process under torchrun
     amp: bool = False  # bfloat16 autocast
     progress: bool = True
+    weight_decay: float = 0.0  # decoupled (AdamW-style) weight decay on dense parameters
+    # Fine-tuning (ULMFiT) on models with layer groups: each lower group's lr is divided by
+    # layer_lr_decay, and with unfreeze_epochs k only the top group trains at first, one
+    # more group joins every k epochs.
+    layer_lr_decay: float = 1.0
+    unfreeze_epochs: int = 0
 
     def __post_init__(self) -> None:
         require_positive(epochs=self.epochs, lr=self.lr, clip=self.clip,
-                         log_every=self.log_every)
+                         log_every=self.log_every, layer_lr_decay=self.layer_lr_decay)
+        if self.weight_decay < 0 or self.unfreeze_epochs < 0:
+            raise UserError("{weight_decay} and {unfreeze_epochs} must be zero or positive",
+                            fields=("weight_decay", "unfreeze_epochs"))
         optional = {"minutes": self.minutes, "max_steps": self.max_steps,
                     "patience": self.patience, "threads": self.threads}
         require_positive(**{k: v for k, v in optional.items() if v is not None})
@@ -284,3 +293,39 @@ class ServeLimits:
     def max_body_bytes(self) -> int:
         longest = max(self.max_review_chars, self.max_prime_chars, self.max_inspect_chars)
         return _BYTES_PER_CHAR * longest + _BODY_SLACK
+
+
+@dataclass(frozen=True)
+class WordLMConfig:
+    """Architecture of the word-level AWD-LSTM (seqrnn.models.wordlm); saved as JSON.
+
+    Defaults are fastai's awd_lstm_lm_config, the ULMFiT language model (Howard & Ruder, 2018):
+    its dropouts are AWD-LSTM's (Merity et al., 2018) scaled down for a large corpus; a small
+    corpus wants them larger (ULMFiT multiplies all five by one factor, its drop_mult). The
+    hidden size is 1152, not AWD-LSTM's 1150, as in fastai: a multiple of 64 for the kernels,
+    and the size of fastai's pretrained weights.
+    """
+
+    vocab_size: int
+    embedding_dim: int = 400
+    hidden_size: int = 1152
+    num_layers: int = 3
+    embedding_dropout: float = 0.02  # whole words, out of the embedding matrix
+    input_dropout: float = 0.25  # locked, on the embeddings
+    hidden_dropout: float = 0.15  # locked, between layers
+    output_dropout: float = 0.1  # locked, before the decoder
+    weight_dropout: float = 0.2  # DropConnect on each layer's hidden-to-hidden weights
+    tie_weights: bool = True  # the decoder scores with the embedding matrix
+    cutoffs: tuple[int, ...] = ()  # adaptive softmax: where each tail cluster starts; () full
+
+    def __post_init__(self) -> None:
+        require_positive(vocab_size=self.vocab_size, embedding_dim=self.embedding_dim,
+                         hidden_size=self.hidden_size, num_layers=self.num_layers)
+        for name in ("embedding_dropout", "input_dropout", "hidden_dropout", "output_dropout",
+                     "weight_dropout"):
+            require_dropout(getattr(self, name), name)
+        object.__setattr__(self, "cutoffs", tuple(self.cutoffs))  # JSON reads back a list
+        bounds = (0, *self.cutoffs, self.vocab_size)
+        if any(lo >= hi for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)):
+            raise UserError(f"{{cutoffs}} must increase from above 0 to below the vocab size "
+                            f"{self.vocab_size}, got {list(self.cutoffs)}", fields=("cutoffs",))

@@ -18,7 +18,8 @@ from seqrnn.data.text import CharVocab, drop_unknown
 from seqrnn.errors import UserError, field_error
 from seqrnn.models.charlm import CharLM
 from seqrnn.run import VOCAB_FILE, WEIGHTS, RunFolder
-from seqrnn.tasks.charlm import SPEC, loss_metrics, stream_loss
+from seqrnn.tasks.charlm import SPEC, char_loss_sum, loss_metrics
+from seqrnn.tasks.stream import stream_loss
 from seqrnn.train.process import flush_denormals, resolve_device
 
 
@@ -93,6 +94,6 @@ class LanguageModel:
         """
         known, unknown = drop_unknown(self.vocab, text)
         ids = torch.as_tensor(self.vocab.encode(known), dtype=torch.int64)
-        total, count = stream_loss(self.model, ids, num_steps, rows)
+        total, count = stream_loss(self.model, char_loss_sum, ids, num_steps, rows)
         return {**loss_metrics(total, count), "characters": count,
                 "unknown_chars": len(text) - len(known), "unknown_set": unknown}

@@ -77,14 +77,21 @@ def add_train_loop_flags(parser: argparse.ArgumentParser) -> None:
     add(g, TrainConfig, "max_steps", "stop after this many optimizer steps in all (a smoke "
         "run); the run can be resumed", type=int)
     add(g, TrainConfig, "lr", "Adam learning rate")
-    add(g, TrainConfig, "lr_schedule", "learning-rate schedule: constant, or cosine decay to "
-        "--min-lr-fraction over the planned steps or the --minutes budget")
-    add(g, TrainConfig, "min_lr_fraction", "floor of the cosine schedule, as a fraction of --lr")
+    add(g, TrainConfig, "lr_schedule", "learning-rate schedule: constant, cosine decay to "
+        "--min-lr-fraction, or slanted (ULMFiT: a linear climb for 10%%, then a linear decay "
+        "to --min-lr-fraction), over the planned steps or the --minutes budget")
+    add(g, TrainConfig, "min_lr_fraction", "floor of the cosine and slanted schedules, as a "
+        "fraction of --lr")
     add(g, TrainConfig, "warmup_steps", "linear learning-rate warm-up steps")
     add(g, TrainConfig, "ema_decay", "evaluate and save an exponential moving average of the "
         "weights, with this decay per step (0.995 remembers about 200 steps; step t uses at "
         "most (1+t)/(10+t), a shorter memory early on); off by default", type=float)
     add(g, TrainConfig, "clip", "clip the global gradient norm to this value")
+    add(g, TrainConfig, "weight_decay", "decoupled weight decay (AdamW) on dense parameters")
+    add(g, TrainConfig, "layer_lr_decay", "fine-tuning: divide each lower layer group's "
+        "learning rate by this (ULMFiT: 2.6)")
+    add(g, TrainConfig, "unfreeze_epochs", "fine-tuning: train the top layer group alone at "
+        "first and unfreeze one more every N epochs (ULMFiT: 1; 0: all from the start)")
     add(g, TrainConfig, "eval_every", "evaluate on validation every N steps (0: each epoch)")
     add(g, TrainConfig, "patience", "stop early after N evaluations without a better "
         "validation loss", type=int)

@@ -21,7 +21,7 @@ import signal
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -39,26 +39,12 @@ from seqrnn.train.optim import (
     clip_gradients,
     dense_gradients_for_nccl,
     scheduled_lr,
+    unfreeze_top,
 )
 from seqrnn.train.process import resolve_device
-from seqrnn.train.task import Task, TrainingDiverged, TrainResult
+from seqrnn.train.task import Progress, Task, TrainingDiverged, TrainResult
 
 EXPLODE_FACTOR = 4.0  # char-rnn stops at 3x the initial loss; smoothing buys some slack
-
-
-@dataclass
-class Progress:
-    """Counters saved in train_state.pt; together with the weights they define where a run is."""
-
-    step: int = 0
-    epoch: int = 0
-    index: int = 0  # next batch within the epoch
-    elapsed: float = 0.0  # training seconds over all sessions
-    best_eval: dict[str, float] = field(default_factory=dict)  # validation metrics of the best
-    evals_since_best: int = 0
-    last_eval_step: int = -1
-    first_loss: float = math.nan
-    smoothed_loss: float = math.nan
 
 
 class Trainer:
@@ -95,7 +81,7 @@ class Trainer:
         cfg, group = self.config, self.group
         if group.backend == "nccl":
             dense_gradients_for_nccl(self.model)
-        self.optimizers = build_optimizers(self.model, cfg.lr)
+        self.optimizers = build_optimizers(self.model, cfg)
         if resume:
             self._restore()
         else:
@@ -137,6 +123,7 @@ class Trainer:
         started = time.monotonic()
         elapsed_before = p.elapsed
         window = LogWindow()
+        first = True  # a resumed run may start inside an epoch
         try:
             while p.epoch < cfg.epochs:
                 n = self.task.num_batches(p.epoch)
@@ -146,8 +133,9 @@ class Trainer:
                     reason = self._stop_reason(p)
                     if reason:
                         return reason
-                    if p.index == 0:
-                        self.task.start_epoch(p.epoch)
+                    if p.index == 0 or first:
+                        self._start_epoch(p)
+                        first = False
                     loss, items, grad_norm = self._step(p, total)
                     window.add(loss, items, grad_norm)
                     self._notify("on_step")
@@ -161,6 +149,13 @@ class Trainer:
             return "finished"
         finally:
             p.elapsed = elapsed_before + time.monotonic() - started
+
+    def _start_epoch(self, p: Progress) -> None:
+        """Unfreeze the epoch's layer groups; at an epoch's first batch, tell the task."""
+        if self.config.unfreeze_epochs:
+            unfreeze_top(self.model, p.epoch, self.config.unfreeze_epochs)
+        if p.index == 0:
+            self.task.start_epoch(p.epoch)
 
     def _agree_on_clock_and_stop(self, p: Progress) -> None:
         """Under DDP: one clock (the ranks' mean) and a stop when any rank was asked to stop.
@@ -190,12 +185,11 @@ class Trainer:
         Returns the batch's loss, its item count and the gradient norm before clipping.
         """
         if not self.optimizers:
-            self.optimizers = build_optimizers(self.model, self.config.lr)
+            self.optimizers = build_optimizers(self.model, self.config)
         p = self.progress
         if p.index >= self.task.num_batches(p.epoch):
             p.epoch, p.index = p.epoch + 1, 0
-        if p.index == 0:
-            self.task.start_epoch(p.epoch)
+        self._start_epoch(p)
         return self._step(p, 10**6)
 
     def _step(self, p: Progress, total_steps: int) -> tuple[float, int, float]:
@@ -203,7 +197,7 @@ class Trainer:
         lr = scheduled_lr(cfg, p.step, p.elapsed, total_steps)
         for optimizer in self.optimizers:
             for group in optimizer.param_groups:
-                group["lr"] = lr
+                group["lr"] = lr * group.get("lr_scale", 1.0)
         self.model.train()
         batch = self.task.batch(p.epoch, p.index)
         with self._autocast():

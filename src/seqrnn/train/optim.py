@@ -18,8 +18,19 @@ def _cosine(progress: float) -> float:
     return 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
 
 
+SLANT_PEAK = 0.1  # ULMFiT's cut_frac: the slanted schedule climbs for 10% of training
+
+
+def _slanted(progress: float) -> float:
+    """ULMFiT's slanted triangular schedule: a short linear climb, then a long linear decay."""
+    progress = min(progress, 1.0)
+    if progress < SLANT_PEAK:
+        return progress / SLANT_PEAK
+    return 1 - (progress - SLANT_PEAK) / (1 - SLANT_PEAK)
+
+
 # Factor in [0, 1] by training progress in [0, 1], before the floor min_lr_fraction.
-SCHEDULE_FACTORS = {"constant": _constant, "cosine": _cosine}
+SCHEDULE_FACTORS = {"constant": _constant, "cosine": _cosine, "slanted": _slanted}
 
 
 def scheduled_lr(config: TrainConfig, step: int, elapsed: float, total_steps: int) -> float:
@@ -35,20 +46,45 @@ def scheduled_lr(config: TrainConfig, step: int, elapsed: float, total_steps: in
     return config.lr * (config.min_lr_fraction + (1 - config.min_lr_fraction) * factor)
 
 
-def build_optimizers(model: nn.Module, lr: float) -> list[torch.optim.Optimizer]:
-    """Adam for dense parameters; SparseAdam for embeddings built with sparse=True.
+def layer_groups(model: nn.Module) -> list[list[nn.Parameter]]:
+    """The model's parameter groups from the bottom layer to the top, or one group of all."""
+    if hasattr(model, "layer_groups"):
+        return [list(group) for group in model.layer_groups()]
+    return [list(model.parameters())]
+
+
+def build_optimizers(model: nn.Module, config: TrainConfig) -> list[torch.optim.Optimizer]:
+    """Adam (AdamW with weight decay) for dense parameters; SparseAdam for sparse embeddings.
 
     A sparse embedding's gradient holds only the rows a batch used, and
     SparseAdam updates only those rows (lazy Adam): with a 100,000-word
-    vocabulary that is most of the optimizer's work saved.
+    vocabulary that is most of the optimizer's work saved. Each dense layer
+    group gets an `lr_scale`: 1 for the top group, divided by layer_lr_decay per
+    group below it (ULMFiT's discriminative learning rates).
     """
     sparse = {id(m.weight): m.weight for m in model.modules()
               if isinstance(m, nn.Embedding) and m.sparse}
-    dense = [p for p in model.parameters() if id(p) not in sparse]
-    optimizers: list[torch.optim.Optimizer] = [torch.optim.Adam(dense, lr=lr)]
+    groups = layer_groups(model) if config.layer_lr_decay != 1 else [list(model.parameters())]
+    dense = [{"params": [p for p in group if id(p) not in sparse],
+              "lr_scale": config.layer_lr_decay ** -(len(groups) - 1 - depth)}
+             for depth, group in enumerate(groups)]
+    dense = [group for group in dense if group["params"]]
+    lr = config.lr
+    optimizers: list[torch.optim.Optimizer] = [
+        torch.optim.AdamW(dense, lr=lr, weight_decay=config.weight_decay)
+        if config.weight_decay else torch.optim.Adam(dense, lr=lr)]
     if sparse:
         optimizers.append(torch.optim.SparseAdam(list(sparse.values()), lr=lr))
     return optimizers
+
+
+def unfreeze_top(model: nn.Module, epoch: int, every: int) -> None:
+    """Gradual unfreezing: the top group trains alone, one more joins every `every` epochs."""
+    groups = layer_groups(model)
+    trainable = min(len(groups), 1 + epoch // every)
+    for depth, group in enumerate(groups):
+        for parameter in group:
+            parameter.requires_grad_(depth >= len(groups) - trainable)
 
 
 def clip_gradients(parameters, max_norm: float) -> float:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import torch
@@ -68,3 +69,18 @@ class TrainResult:
     best_eval: dict[str, float]  # validation metrics of the best checkpoint
     last_eval: dict[str, float]
     is_main: bool = True  # False in every torchrun process but rank 0: it should print nothing
+
+
+@dataclass
+class Progress:
+    """Counters saved in train_state.pt; together with the weights they define where a run is."""
+
+    step: int = 0
+    epoch: int = 0
+    index: int = 0  # next batch within the epoch
+    elapsed: float = 0.0  # training seconds over all sessions
+    best_eval: dict[str, float] = field(default_factory=dict)  # validation metrics of the best
+    evals_since_best: int = 0
+    last_eval_step: int = -1
+    first_loss: float = math.nan
+    smoothed_loss: float = math.nan

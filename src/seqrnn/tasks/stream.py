@@ -1,0 +1,149 @@
+"""Language-model training on one long stream of ids: the layout both language models share.
+
+The stream is cut into batch_size rows read in windows of num_steps
+(seqrnn.data.stream.StreamBatches draws the picture); the state is carried
+from one window to the next and detached in between: truncated BPTT.
+Subclasses say what a model's outputs cost (`loss_sum`) and what is reported.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from seqrnn.data.stream import StreamBatches
+from seqrnn.errors import UserError
+from seqrnn.train import Selection
+from seqrnn.train.distributed import Group
+
+
+def detach_state(state):
+    """Keep the state's values but cut its graph: truncated BPTT.
+
+    The next window starts from where this one ended, but gradients stop here,
+    so backward runs through `num_steps` steps, not the whole epoch.
+    """
+    if state is None:
+        return None
+    if isinstance(state, tuple | list):
+        return type(state)(detach_state(s) for s in state)
+    return state.detach()
+
+
+def _state_to_dict(state) -> dict[str, torch.Tensor]:
+    """Flat names for a state of nested tuples, e.g. (h, c) -> {"h": h, "c": c}."""
+    if state is None:
+        return {}
+    if isinstance(state, torch.Tensor):
+        return {"h": state}
+    if len(state) == 2 and all(isinstance(s, torch.Tensor) for s in state):
+        return {"h": state[0], "c": state[1]}
+    return {f"{i}.{k}": v for i, part in enumerate(state) for k, v in _state_to_dict(part).items()}
+
+
+def _state_from_dict(d: dict[str, torch.Tensor]):
+    if not d:
+        return None
+    if set(d) <= {"h", "c"}:
+        return (d["h"], d["c"]) if "c" in d else d["h"]
+    parts = sorted({int(k.split(".", 1)[0]) for k in d})
+    return [_state_from_dict({k.split(".", 1)[1]: v for k, v in d.items()
+                              if k.split(".", 1)[0] == str(i)}) for i in parts]
+
+
+@torch.no_grad()
+def stream_loss(model: nn.Module, loss_sum, ids: torch.Tensor, num_steps: int, rows: int,
+                part: Group | None = None) -> tuple[float, int]:
+    """Total cross-entropy (nats) and number of predicted ids over a whole stream.
+
+    The stream is cut into up to `rows` contiguous rows read in windows with the
+    state carried, as in training; each row starts from a zero state. With
+    `part`, only that rank's share of the rows is scored: the ranks' totals and
+    counts add up to the single-process ones. `loss_sum(model, outputs,
+    targets)` is the summed loss of one window.
+    """
+    device = next(model.parameters()).device
+    predictions = len(ids) - 1
+    if predictions < 1:
+        raise UserError("the text to evaluate needs at least 2 known tokens")
+    rows = max(1, min(rows, predictions // num_steps))
+    per_row = predictions // rows
+    mine = (part or Group()).share(rows)
+    x = ids[: rows * per_row].view(rows, per_row)[mine].to(device)  # (R', N)
+    y = ids[1 : rows * per_row + 1].view(rows, per_row)[mine].to(device)  # (R', N)
+    if len(x) == 0:  # more ranks than rows: this one has nothing to score
+        return 0.0, 0
+    total, state = 0.0, None
+    for start in range(0, per_row, num_steps):
+        outputs, state = model(x[:, start : start + num_steps], state)
+        total += float(loss_sum(model, outputs, y[:, start : start + num_steps]))
+    return total, len(x) * per_row
+
+
+class StreamTask:
+    """Training-loop task: stream windows, carried state, a loss per predicted id.
+
+    Under torchrun the stream is cut into batch_size rows exactly as for one
+    process, and rank r reads rows [r * b, (r + 1) * b) of every window, with
+    b = batch_size / world_size: its own contiguous shard of the text, cut into
+    rows and windows as in single-process training. Every rank gets the same
+    number of windows, the global batch is the single-process batch, and the
+    carried state (batch_size rows in all) can be split anew for another
+    number of ranks on resume. Each rank's state is its own, held here, not in
+    the model.
+    """
+
+    selection = Selection("loss")
+    items = "tokens"
+
+    def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray, *, batch_size: int,
+                 num_steps: int, eval_rows: int, group: Group | None = None):
+        self.group = group or Group()
+        self.rows = self.group.split(batch_size, "batch_size")
+        self.windows = StreamBatches(train_ids, batch_size, num_steps)
+        self.val_ids = torch.as_tensor(val_ids, dtype=torch.int64)
+        if len(self.val_ids) < 2:
+            raise UserError("the validation text is shorter than 2 tokens: raise "
+                            "{val_fraction} or use a longer text", fields=("val_fraction",))
+        self.num_steps, self.eval_rows = num_steps, eval_rows
+        self.state = None
+
+    @staticmethod
+    def loss_sum(model: nn.Module, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        """The summed loss of one window's outputs against its targets (B, T)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def metrics(total_nats: float, count: int) -> dict[str, float]:
+        raise NotImplementedError
+
+    def num_batches(self, epoch: int) -> int:
+        return len(self.windows)
+
+    def batch(self, epoch: int, index: int):
+        x, y = self.windows[index]  # (B, T) each
+        return self.group.stage((x[self.rows], y[self.rows]))  # (B / world_size, T) each
+
+    def start_epoch(self, epoch: int) -> None:
+        self.state = None  # window 0 continues nothing: start each epoch from zeros
+
+    def train_loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, int]:
+        device = next(model.parameters()).device
+        x, y = (t.to(device, non_blocking=True) for t in batch)
+        outputs, state = model(x, self.state)
+        self.state = detach_state(state)
+        return self.loss_sum(model, outputs, y) / y.numel(), y.numel()
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        """Validation loss: the nats summed over all ranks' rows over the ids they scored."""
+        total, count = stream_loss(model, self.loss_sum, self.val_ids, self.num_steps,
+                                   self.eval_rows, self.group)
+        return self.metrics(*self.group.sum([total, count]))
+
+    def carried_state(self) -> dict[str, torch.Tensor]:
+        """The state of all batch_size rows: each (layers, batch_size, hidden), ranks in order."""
+        return {k: self.group.gather(v, dim=-2) for k, v in _state_to_dict(self.state).items()}
+
+    def load_carried_state(self, state: dict[str, torch.Tensor]) -> None:
+        self.state = _state_from_dict({k: v[..., self.rows, :] for k, v in state.items()})
