@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqrnn.data.imdb import IMDB_LABEL_MAP, read_imdb
+from seqrnn.data.imdb import IMDB_LABEL_MAP, UNLABELED, UNSUP, read_imdb
 from seqrnn.data.labels import LabelMap, split_balanced
 from seqrnn.errors import UserError
 from tests.wording import raises_as_cli
@@ -170,3 +170,79 @@ def test_real_imdb_archive(real_data_dir):
     assert len(set(train.groups)) == 3456 and len(set(test.groups) & set(train.groups)) == 1
     rest, val = split_balanced(train, 0.1, seed=1)
     assert val.class_counts() == (1250, 1250) and not set(val.groups) & set(rest.groups)
+
+
+# (split, folder) -> [(review id, rating, text, movie)]: every review has its movie, unlabelled
+# ones too. Each training movie has one review of each class, so a held-out movie keeps the
+# classes balanced; unsup ids out of order on purpose, some of labelled movies, some not.
+MOVIE_REVIEWS = {
+    ("train", "neg"): [(i, 1 + i, f"train neg {i}", f"m{i}") for i in range(4)],
+    ("train", "pos"): [(i, 7 + i, f"train pos {i}", f"m{i}") for i in range(4)],
+    ("test", "neg"): [(0, 1, "test neg 0", "t0"), (1, 2, "test neg 1", "t1")],
+    ("test", "pos"): [(0, 9, "test pos 0", "t0"), (1, 8, "test pos 1", "m0")],
+    ("train", "unsup"): [(10, 0, "unsup 10", "u1"), (2, 0, "unsup 2", "m1"),
+                         (0, 0, "unsup 0", "m0"), (1, 0, "unsup 1", "u0"),
+                         (3, 0, "unsup 3", "m2"), (4, 0, "unsup 4", "m3")],
+}
+
+
+def make_imdb_with_movies(parent: Path, reviews=MOVIE_REVIEWS) -> Path:
+    """An aclImdb folder whose urls lists name the movie of every review, unsup ones too."""
+    root = parent / "aclImdb"
+    for (split, label), items in reviews.items():
+        folder = root / split / label
+        folder.mkdir(parents=True, exist_ok=True)
+        movies = ["http://example.com/none"] * (1 + max(i for i, *_ in items))
+        for review_id, rating, text, movie in items:
+            (folder / f"{review_id}_{rating}.txt").write_text(text)
+            movies[review_id] = f"http://www.imdb.com/title/{movie}/usercomments"
+        (root / split / f"urls_{label}.txt").write_text("\n".join(movies) + "\n")
+    return root
+
+
+def archive_of(root: Path, archive: Path) -> Path:
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(root, arcname="aclImdb")
+    return archive
+
+
+def test_unlabeled_reviews_with_their_movies(tmp_path):
+    root = make_imdb_with_movies(tmp_path / "folder")
+    for source in (root, archive_of(root, tmp_path / "a.tar.gz")):
+        labelled = read_imdb(source)
+        splits = read_imdb(source, unlabeled=True)
+        assert set(labelled) == {"train", "test"} and set(splits) == {"train", "test", UNSUP}
+        for split in ("train", "test"):  # the labelled entries do not change
+            assert splits[split].texts == labelled[split].texts
+            assert np.array_equal(splits[split].groups, labelled[split].groups)
+        unsup, train = splits[UNSUP], splits["train"]
+        assert unsup.texts == [f"unsup {i}" for i in (0, 1, 2, 3, 4, 10)]  # by review id
+        assert unsup.labels.tolist() == [UNLABELED] * 6 and unsup.skipped_empty == 0
+        movie = dict(zip(train.texts, train.groups.tolist(), strict=True))
+        g = unsup.groups.tolist()  # movies m0, u0, m1, m2, m3, u1: one numbering with train's
+        assert g[0] == movie["train neg 0"]
+        assert g[2:5] == [movie[f"train pos {i}"] for i in (1, 2, 3)]
+        assert len({g[1], g[5], *movie.values()}) == 6
+
+
+def test_unlabeled_reviews_missing(tmp_path):
+    root = make_imdb_with_movies(tmp_path / "folder", {
+        key: items for key, items in MOVIE_REVIEWS.items() if key != ("train", UNSUP)})
+    for source in (root, archive_of(root, tmp_path / "a.tar.gz")):
+        assert UNSUP not in read_imdb(source)
+        with pytest.raises(UserError, match=r"no reviews in train/unsup/.*train/unsup/<id>_0\.txt"):
+            read_imdb(source, unlabeled=True)
+
+
+@pytest.mark.slow
+def test_real_imdb_archive_unlabeled(real_data_dir):
+    archive = real_data_dir / "aclImdb_v1.tar.gz"
+    if not archive.exists():
+        pytest.skip(f"{archive} not found")
+    splits = read_imdb(archive, unlabeled=True)
+    train, unsup = splits["train"], splits[UNSUP]
+    assert (len(train), len(splits["test"]), len(unsup)) == (25_000, 25_000, 50_000)
+    assert len(set(train.groups)) == 3456 and unsup.skipped_empty == 0
+    # The unlabelled reviews are of 7091 movies, none of them a labelled review's.
+    labelled_movies = set(train.groups) | set(splits["test"].groups)
+    assert len(set(unsup.groups)) == 7091 and not set(unsup.groups) & labelled_movies

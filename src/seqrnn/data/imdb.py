@@ -2,15 +2,18 @@
 
 - the archive ``aclImdb_v1.tar.gz``, read in one streamed pass with `tarfile`
   and nothing extracted; the reviews are the files
-  ``aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt`` (``train/unsup`` and the
-  other files are ignored);
+  ``aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt``, and with ``unlabeled=True``
+  the 50,000 unlabelled ``aclImdb/train/unsup/<id>_0.txt`` (the other files are
+  ignored);
 - the extracted ``aclImdb`` folder, given as the folder itself or its parent.
 
 The reviews come out in a fixed order (negative then positive, each by review
-id), so the archive and the folder give identical data sets. Where the
-``{train,test}/urls_{pos,neg}.txt`` lists are present (line i names the movie
-of review i), each review also carries its movie (`LabeledTexts.groups`), so
-that validation can hold out whole movies (`split_balanced`).
+id; the unlabelled ones by review id), so the archive and the folder give
+identical data sets. Where the ``{train,test}/urls_{pos,neg}.txt`` and
+``train/urls_unsup.txt`` lists are present (line i names the movie of review
+i), each review also carries its movie (`LabeledTexts.groups`, one numbering
+for all entries), so that validation can hold out whole movies
+(`split_balanced`).
 """
 
 from __future__ import annotations
@@ -37,9 +40,11 @@ from seqrnn.errors import UserError
 IMDB_SPLITS = ("train", "test")
 IMDB_LABELS = ("neg", "pos")
 IMDB_LABEL_MAP = LabelMap(negative="neg", positive="pos")
-# A review, or a list of the reviews' movie pages, under any top folder; `unsup` does not match.
-_IMDB_MEMBER = re.compile(r"(?:^|/)(train|test)/(neg|pos)/([^/]+)\.txt$")
-_IMDB_URLS = re.compile(r"(?:^|/)(train|test)/urls_(neg|pos)\.txt$")
+UNSUP = "unsup"  # the folder of the unlabelled reviews, and their entry in `read_imdb`
+UNLABELED = -1  # the label of an unlabelled review
+# A review, or a list of the reviews' movie pages, under any top folder; the folders read filter.
+_IMDB_MEMBER = re.compile(r"(?:^|/)(train|test)/(neg|pos|unsup)/([^/]+)\.txt$")
+_IMDB_URLS = re.compile(r"(?:^|/)(train|test)/urls_(neg|pos|unsup)\.txt$")
 _IMDB_STEM = re.compile(r"(\d+)_(\d+)")  # <id>_<rating>
 _ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar")
 
@@ -57,24 +62,27 @@ def read_imdb(
     encoding: str = "utf-8",
     on_empty: str = "skip",
     progress: bool = False,
+    unlabeled: bool = False,
 ) -> dict[str, LabeledTexts]:
     """The official IMDb splits {"train": ..., "test": ...} of an archive or folder.
 
     Each split has its reviews' movies as `groups` when the folder's urls lists
-    name a movie for every review, and none otherwise.
+    name a movie for every review, and none otherwise. `unlabeled` adds the
+    entry `UNSUP`: the unlabelled training reviews, read in the same pass, all
+    labeled `UNLABELED` (so not for `class_counts` or `split_balanced`).
     """
     check_on_empty(on_empty)
     path = Path(path)
+    entries = _entries(unlabeled)
+    folders = [(split, label) for parts in entries.values() for split, label, _ in parts]
     if path.is_dir():
-        files = _imdb_folder_files(_imdb_root(path), progress)
+        files = _imdb_folder_files(_imdb_root(path), folders, progress)
     else:
         check_readable(path)
-        files = _imdb_archive_files(path, progress)
-    by_folder: dict[tuple[str, str], list[tuple[tuple, str]]] = {
-        (split, label): [] for split in IMDB_SPLITS for label in IMDB_LABELS
-    }
+        files = _imdb_archive_files(path, folders, progress)
+    by_folder: dict[tuple[str, str], list[tuple[tuple, str]]] = {folder: [] for folder in folders}
     movie_lists: dict[tuple[str, str], list[str]] = {}
-    skipped = dict.fromkeys(IMDB_SPLITS, 0)
+    skipped = dict.fromkeys(folders, 0)
     for split, label, stem, raw in files:
         if stem is None:
             where = f"{path}: {split}/urls_{label}.txt"
@@ -87,33 +95,44 @@ def read_imdb(
         elif on_empty == "error":
             raise empty_text_error(where)
         else:
-            skipped[split] += 1
+            skipped[split, label] += 1
     missing = [f"{split}/{label}/" for (split, label), items in by_folder.items() if not items]
     if missing:
+        unsup = " and aclImdb/train/unsup/<id>_0.txt" if unlabeled else ""
         raise UserError(
             f"{path} has no reviews in {', '.join(missing)}; expected the IMDb layout "
-            "aclImdb/{train,test}/{pos,neg}/<id>_<rating>.txt: pass aclImdb_v1.tar.gz "
-            "or the extracted aclImdb folder"
+            f"aclImdb/{{train,test}}/{{pos,neg}}/<id>_<rating>.txt{unsup}: pass "
+            "aclImdb_v1.tar.gz or the extracted aclImdb folder"
         )
     out = {}
     movie_ids: dict[str, int] = {}
-    for split in IMDB_SPLITS:
+    for name, parts in entries.items():
         texts, labels, movies = [], [], []
-        for label_id, label in enumerate(IMDB_LABELS):
+        for split, label, label_id in parts:
             items = sorted(by_folder[split, label], key=lambda item: item[0])
             texts.extend(text for _, text in items)
             labels.extend([label_id] * len(items))
             movies.extend(_movies([order for order, _ in items], movie_lists.get((split, label))))
         known = all(movie is not None for movie in movies)
-        out[split] = LabeledTexts(
+        out[name] = LabeledTexts(
             texts=texts,
             labels=np.asarray(labels, dtype=np.int64),
             label_map=IMDB_LABEL_MAP,
-            skipped_empty=skipped[split],
+            skipped_empty=sum(skipped[split, label] for split, label, _ in parts),
             groups=np.array([movie_ids.setdefault(m, len(movie_ids)) for m in movies],
                             dtype=np.int64) if known else None,
         )
     return out
+
+
+def _entries(unlabeled: bool) -> dict[str, list[tuple[str, str, int]]]:
+    """`read_imdb`'s entries, in the order their movies are numbered: each entry's folders
+    (split, label) with their label id."""
+    entries = {split: [(split, label, label_id) for label_id, label in enumerate(IMDB_LABELS)]
+               for split in IMDB_SPLITS}
+    if unlabeled:
+        entries[UNSUP] = [("train", UNSUP, UNLABELED)]
+    return entries
 
 
 def _movies(orders: list[tuple], movie_list: list[str] | None) -> list[str | None]:
@@ -131,9 +150,10 @@ def _review_order(stem: str) -> tuple:
     return (0, int(match[1]), stem) if match else (1, 0, stem)
 
 
-def _imdb_archive_files(path: Path, progress: bool) -> Iterator[tuple[str, str, str | None, bytes]]:
-    """(split, label, file stem, bytes) of each review, and of each urls list with the stem
-    None, in archive order, in one pass."""
+def _imdb_archive_files(path: Path, folders: list[tuple[str, str]],
+                        progress: bool) -> Iterator[tuple[str, str, str | None, bytes]]:
+    """(split, label, file stem, bytes) of each review in `folders`, and of each of their urls
+    lists with the stem None, in archive order, in one pass."""
     try:
         with open(path, "rb") as raw, tarfile.open(fileobj=raw, mode="r:gz") as tar, tqdm(
             total=path.stat().st_size,
@@ -147,9 +167,9 @@ def _imdb_archive_files(path: Path, progress: bool) -> Iterator[tuple[str, str, 
                 bar.update(raw.tell() - bar.n)  # compressed bytes consumed so far
                 if not member.isfile():
                     continue
-                if match := _IMDB_MEMBER.search(member.name):
+                if (match := _IMDB_MEMBER.search(member.name)) and match.group(1, 2) in folders:
                     yield match[1], match[2], match[3], tar.extractfile(member).read()
-                elif match := _IMDB_URLS.search(member.name):
+                elif (match := _IMDB_URLS.search(member.name)) and match.group(1, 2) in folders:
                     yield match[1], match[2], None, tar.extractfile(member).read()
     except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
         raise UserError(
@@ -158,10 +178,19 @@ def _imdb_archive_files(path: Path, progress: bool) -> Iterator[tuple[str, str, 
         ) from None
 
 
+def is_imdb_folder(path: Path) -> bool:
+    """Whether `path` is an extracted aclImdb folder or its parent (by its train/ or test/)."""
+    return any(_has_splits(root) for root in (path, path / "aclImdb"))
+
+
+def _has_splits(root: Path) -> bool:
+    return (root / "train").is_dir() or (root / "test").is_dir()
+
+
 def _imdb_root(path: Path) -> Path:
     """The `aclImdb` folder: `path` itself or `path/aclImdb`."""
     for root in (path, path / "aclImdb"):
-        if (root / "train").is_dir() or (root / "test").is_dir():
+        if _has_splits(root):
             missing = [
                 f"{split}/{label}/"
                 for split in IMDB_SPLITS
@@ -180,16 +209,16 @@ def _imdb_root(path: Path) -> Path:
     )
 
 
-def _imdb_folder_files(root: Path, progress: bool) -> Iterator[tuple[str, str, str | None, bytes]]:
+def _imdb_folder_files(root: Path, folders: list[tuple[str, str]],
+                       progress: bool) -> Iterator[tuple[str, str, str | None, bytes]]:
     """As `_imdb_archive_files`, from the extracted folder."""
     files = [
         (split, label, file, file.stem)
-        for split in IMDB_SPLITS
-        for label in IMDB_LABELS
+        for split, label in folders
         for file in (root / split / label).glob("*.txt")
     ]
     files += [(split, label, root / split / f"urls_{label}.txt", None)
-              for split in IMDB_SPLITS for label in IMDB_LABELS
+              for split, label in folders
               if (root / split / f"urls_{label}.txt").is_file()]
     for split, label, file, stem in tqdm(
         files, desc=f"reading {root}", unit=" files", disable=not progress, leave=False
