@@ -1,0 +1,261 @@
+"""A word-level AWD-LSTM language model (Merity et al., 2018), the encoder of ULMFiT.
+
+Five dropouts regularise it, each where it does the most good for a recurrent network:
+
+    embedding  whole words out of the embedding matrix: a dropped word is missing wherever it
+               occurs in the batch, so the model cannot lean on any one word
+    input      locked (one mask per sequence, the same at every step) on the embeddings
+    hidden     locked, between the layers
+    output     locked, before the decoder
+    weight     DropConnect on each layer's hidden-to-hidden weights: the same dropped matrix for
+               the whole batch and every step, so the recurrence itself is regularised while
+               torch's fused LSTM kernel still runs
+
+The decoder scores with the embedding matrix (weight tying), so the top layer is as wide as the
+embeddings. With cutoffs the softmax is adaptive (Grave et al., 2017): a shortlist of frequent
+words and one class per tail cluster make the head, and a tail's words are scored only for the
+tokens whose target lies in it. Ids must be ordered by frequency for that to pay. No I/O here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+from torch.func import functional_call
+
+from seqrnn.configs import WordLMConfig
+from seqrnn.models.charlm import choose_next
+from seqrnn.nn import make_recurrent
+
+INIT_RANGE = 0.1  # AWD-LSTM's uniform initialisation of the word vectors
+LayerState = tuple[Tensor, Tensor]  # (h, c), each (1, B, H) for one layer
+__all__ = ["AWDEncoder", "Decoder", "WeightDropLSTM", "WordLM", "locked_dropout"]
+
+
+def locked_dropout(x: Tensor, p: float, training: bool) -> Tensor:
+    """x (B, T, H) with one dropout mask per sequence, the same at every step (variational)."""
+    if not training or p == 0:
+        return x
+    mask = x.new_empty(x.shape[0], 1, x.shape[2]).bernoulli_(1 - p) / (1 - p)  # (B, 1, H)
+    return x * mask
+
+
+class WeightDropLSTM(nn.Module):
+    """One layer of torch's fused LSTM with DropConnect on its hidden-to-hidden weight.
+
+    `lstm.weight_hh_l0` is the raw weight, the parameter the optimiser steps and evaluation
+    uses. Each training forward drops one copy of it and runs the fused module with the copy
+    in its place (torch.func.functional_call), so the gradient reaches the raw weight through
+    the dropout and the state_dict is a plain nn.LSTM's.
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, weight_dropout: float):
+        super().__init__()
+        self.lstm = make_recurrent("lstm", input_size, hidden_size, init="torch")
+        self.weight_dropout = weight_dropout
+
+    def forward(self, x: Tensor, state: LayerState | None = None) -> tuple[Tensor, LayerState]:
+        """x (B, T, I) -> outputs (B, T, H) and the state after the last step."""
+        if state is not None:  # a state from a bfloat16 autocast region works outside one too
+            state = tuple(s.to(self.lstm.weight_hh_l0.dtype) for s in state)
+        if not self.training or self.weight_dropout == 0:
+            return self.lstm(x, state)
+        dropped = F.dropout(self.lstm.weight_hh_l0, self.weight_dropout)  # (4H, H)
+        return functional_call(self.lstm, {"weight_hh_l0": dropped}, (x, state))
+
+
+class AWDEncoder(nn.Module):
+    """Word ids to the top layer's states: the embedding and the LSTM stack, with their dropouts.
+
+    A classifier owns one too and loads it from a language model's state_dict (its `encoder.`
+    keys). `embedding` and each of `layers` (one single-layer module per layer, their widths
+    differing) are addressable for per-layer learning rates and gradual unfreezing.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embedding_dim: int,
+        hidden_size: int,
+        num_layers: int,
+        output_size: int,
+        *,
+        embedding_dropout: float = 0.0,
+        input_dropout: float = 0.0,
+        hidden_dropout: float = 0.0,
+        weight_dropout: float = 0.0,
+    ):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_dim)
+        nn.init.uniform_(self.embedding.weight, -INIT_RANGE, INIT_RANGE)
+        sizes = [embedding_dim] + [hidden_size] * (num_layers - 1) + [output_size]
+        self.layers = nn.ModuleList(
+            WeightDropLSTM(sizes[k], sizes[k + 1], weight_dropout) for k in range(num_layers)
+        )
+        self.embedding_dropout = embedding_dropout
+        self.input_dropout = input_dropout
+        self.hidden_dropout = hidden_dropout
+
+    def forward(
+        self, ids: Tensor, state: list[LayerState] | None = None
+    ) -> tuple[Tensor, list[LayerState]]:
+        """ids (B, T) int64 -> the top layer's states (B, T, O), before any output dropout,
+        and each layer's state after the last step."""
+        x = locked_dropout(self.embed(ids), self.input_dropout, self.training)  # (B, T, E)
+        new_state = []
+        for k, layer in enumerate(self.layers):
+            if k > 0:
+                x = locked_dropout(x, self.hidden_dropout, self.training)
+            x, layer_state = layer(x, None if state is None else state[k])  # (B, T, H_k)
+            new_state.append(layer_state)
+        return x, new_state
+
+    def embed(self, ids: Tensor) -> Tensor:
+        """Word vectors (B, T, E); while training whole words are dropped, survivors scaled.
+
+        One draw per vocabulary word, looked up by id: the same as dropping rows of the
+        embedding matrix, without multiplying the whole matrix each step.
+        """
+        x = self.embedding(ids)  # (B, T, E)
+        p = self.embedding_dropout
+        if not self.training or p == 0:
+            return x
+        keep = x.new_empty(self.embedding.num_embeddings).bernoulli_(1 - p) / (1 - p)  # (V,)
+        return x * keep[ids].unsqueeze(-1)
+
+
+class Decoder(nn.Module):
+    """Log-likelihoods of words from hidden vectors, by a full or an adaptive softmax.
+
+    The output word vectors (V, D) are passed in, not owned: with tying they are the
+    embedding's own parameter, which must appear once in the state_dict (safetensors refuses
+    tensors that share memory). The adaptive softmax's tails score at full width D rather than
+    Grave et al.'s narrower projections, so that every word's output vector is its embedding.
+    """
+
+    def __init__(self, vocab_size: int, input_size: int, cutoffs: tuple[int, ...] = ()):
+        super().__init__()
+        self.bounds = (0, *cutoffs, vocab_size)  # cluster c: ids bounds[c] <= id < bounds[c + 1]
+        self.bias = nn.Parameter(torch.zeros(vocab_size))
+        # The head scores each tail cluster as one class beside the shortlist's words.
+        self.clusters = nn.Linear(input_size, len(cutoffs)) if cutoffs else None
+        if self.clusters is not None:
+            nn.init.uniform_(self.clusters.weight, -INIT_RANGE, INIT_RANGE)
+            nn.init.zeros_(self.clusters.bias)
+            self.register_buffer("cutoffs", torch.tensor(cutoffs), persistent=False)
+
+    def loss(self, weight: Tensor, hidden: Tensor, targets: Tensor) -> Tensor:
+        """Mean cross-entropy of targets (...,) given hidden (..., D)."""
+        hidden, targets = hidden.reshape(-1, hidden.shape[-1]), targets.reshape(-1)  # (N, D), (N,)
+        if self.clusters is None:
+            return F.cross_entropy(F.linear(hidden, weight, self.bias), targets)
+        shortlist = self.bounds[1]
+        cluster = torch.bucketize(targets, self.cutoffs, right=True)  # (N,) 0: the shortlist
+        head_class = torch.where(cluster == 0, targets, shortlist + cluster - 1)
+        log_p = self._head(weight, hidden).gather(1, head_class.unsqueeze(1)).squeeze(1)  # (N,)
+        for c in range(1, len(self.bounds) - 1):
+            rows = (cluster == c).nonzero().squeeze(1)  # (n,)
+            if rows.numel() == 0:
+                continue
+            tail = self._tail(weight, hidden[rows], c)  # (n, V_c)
+            within = (targets[rows] - self.bounds[c]).unsqueeze(1)  # (n, 1)
+            log_p = log_p.index_add(0, rows, tail.gather(1, within).squeeze(1))
+        return -log_p.mean()
+
+    def log_probs(self, weight: Tensor, hidden: Tensor) -> Tensor:
+        """hidden (B, D) -> log-probabilities of every word (B, V)."""
+        head = self._head(weight, hidden)  # (B, shortlist + clusters)
+        shortlist = self.bounds[1]
+        parts = [head[:, :shortlist]]
+        for c in range(1, len(self.bounds) - 1):
+            cluster = head[:, shortlist + c - 1 : shortlist + c]  # (B, 1)
+            parts.append(cluster + self._tail(weight, hidden, c))  # (B, V_c)
+        return torch.cat(parts, dim=-1)
+
+    def _head(self, weight: Tensor, hidden: Tensor) -> Tensor:
+        """Log-probabilities (N, shortlist + clusters) of the shortlist's words and the tails."""
+        shortlist = self.bounds[1]
+        logits = F.linear(hidden, weight[:shortlist], self.bias[:shortlist])  # (N, shortlist)
+        if self.clusters is not None:
+            logits = torch.cat([logits, self.clusters(hidden)], dim=-1)
+        return F.log_softmax(logits.float(), dim=-1)  # CPU autocast would leave it in bfloat16
+
+    def _tail(self, weight: Tensor, hidden: Tensor, c: int) -> Tensor:
+        """Log-probabilities (N, V_c) of cluster c's words, given that cluster."""
+        lo, hi = self.bounds[c], self.bounds[c + 1]
+        logits = F.linear(hidden, weight[lo:hi], self.bias[lo:hi])  # (N, V_c)
+        return F.log_softmax(logits.float(), dim=-1)
+
+
+class WordLM(nn.Module):
+    """The AWD-LSTM language model: `encoder` (AWDEncoder), output dropout and `decoder`."""
+
+    def __init__(self, config: WordLMConfig):
+        super().__init__()
+        self.config = config
+        self.output_size = config.embedding_dim if config.tie_weights else config.hidden_size
+        self.encoder = AWDEncoder(
+            config.vocab_size, config.embedding_dim, config.hidden_size, config.num_layers,
+            self.output_size, embedding_dropout=config.embedding_dropout,
+            input_dropout=config.input_dropout, hidden_dropout=config.hidden_dropout,
+            weight_dropout=config.weight_dropout,
+        )
+        self.output_weight = None if config.tie_weights else nn.Parameter(
+            torch.empty(config.vocab_size, self.output_size).uniform_(-INIT_RANGE, INIT_RANGE))
+        self.decoder = Decoder(config.vocab_size, self.output_size, config.cutoffs)
+
+    @property
+    def decoder_weight(self) -> Tensor:
+        """The output word vectors (V, O): the embedding matrix itself when tied."""
+        return self.encoder.embedding.weight if self.output_weight is None else self.output_weight
+
+    def forward(
+        self, ids: Tensor, state: list[LayerState] | None = None
+    ) -> tuple[Tensor, list[LayerState]]:
+        """ids (B, T) int64 -> hidden (B, T, O) after output dropout, and the new state."""
+        top, state = self.encoder(ids, state)  # (B, T, O)
+        return locked_dropout(top, self.config.output_dropout, self.training), state
+
+    def encode(
+        self, tokens: Tensor, state: list[LayerState] | None = None
+    ) -> tuple[Tensor, list[LayerState]]:
+        """The top layer's states (B, T, O), without output dropout, for a classifier to pool."""
+        return self.encoder(tokens, state)
+
+    def loss(self, hidden: Tensor, targets: Tensor) -> Tensor:
+        """Mean cross-entropy of targets (B, T) given forward's hidden (B, T, O)."""
+        return self.decoder.loss(self.decoder_weight, hidden, targets)
+
+    def log_probs(self, hidden: Tensor) -> Tensor:
+        """hidden (B, O), one step -> log-probabilities of the next word (B, V)."""
+        return self.decoder.log_probs(self.decoder_weight, hidden)
+
+    @torch.no_grad()
+    def generate(
+        self,
+        prime: Tensor,
+        length: int,
+        *,
+        top_k: int = 5,
+        temperature: float = 1.0,
+        greedy: bool = False,
+        generator: torch.Generator | None = None,
+        stop_id: int | None = None,
+    ) -> Iterator[int]:
+        """Yield up to `length` word ids following `prime` (T0,), one at a time.
+
+        As CharLM.generate: the prime is read once, then each word is fed back with the
+        carried state. Stops after yielding `stop_id` (an end-of-text id, say).
+        """
+        hidden, state = self(prime.view(1, -1))
+        for produced in range(1, length + 1):
+            next_id = choose_next(self.log_probs(hidden[:, -1])[0], top_k=top_k,
+                                  temperature=temperature, greedy=greedy, generator=generator)
+            yield next_id
+            if next_id == stop_id:
+                return
+            if produced < length:
+                hidden, state = self(torch.tensor([[next_id]], device=prime.device), state)
