@@ -185,6 +185,7 @@ class SentimentData:
     batching: str = "bucket"
     seq_len: int = 200
     batch_size: int = 100
+    pretrained: str | None = None  # a word language model's run folder: its encoder and vocab
 
     def __post_init__(self) -> None:
         require_choice("batching", self.batching, BATCHINGS)
@@ -211,6 +212,10 @@ class SentimentConfig:
     sparse_embedding: bool = True  # sparse gradients: the optimizer touches only used rows
     impl: str = "fused"  # torch's fused layers, or seqrnn's explicit cells (for teaching)
     init: str = "torch"  # torch's default initialisation, which the README's figures used
+    # A pretrained word language model's encoder shape (seqrnn.models.finetuned): it then
+    # replaces the embedding and recurrent fields above; the head pools it last/max/mean.
+    lm: WordLMConfig | None = None
+    head_hidden: int = 50  # units of the head's hidden layer on a pretrained encoder
 
     def __post_init__(self) -> None:
         require_positive(vocab_size=self.vocab_size, embedding_dim=self.embedding_dim,
@@ -221,6 +226,9 @@ class SentimentConfig:
         require_choice("head", self.head, HEADS)
         require_choice("impl", self.impl, IMPLS)
         require_choice("init", self.init, INITS)
+        require_positive(head_hidden=self.head_hidden)
+        if isinstance(self.lm, dict):  # config.json reads back a dict
+            object.__setattr__(self, "lm", WordLMConfig(**self.lm))
 
 
 @dataclass(frozen=True)
@@ -293,6 +301,34 @@ class ServeLimits:
     def max_body_bytes(self) -> int:
         longest = max(self.max_review_chars, self.max_prime_chars, self.max_inspect_chars)
         return _BYTES_PER_CHAR * longest + _BODY_SLACK
+
+
+@dataclass(frozen=True)
+class WordLMData:
+    """Which documents, how they are split and counted, and the truncated-BPTT layout.
+
+    On IMDb the classifier's validation movies (drawn with the run's --seed and this
+    val_fraction, as `seqrnn sentiment train` draws them) are held out of training.
+    """
+
+    data: str = "imdb"
+    text_column: str | None = None
+    encoding: str = "utf-8"
+    val_fraction: float = 0.1
+    min_freq: int = 2
+    max_vocab: int | None = 30000
+    batch_size: int = 64
+    num_steps: int = 70  # ULMFiT's bptt
+    eval_rows: int = 32
+
+    def __post_init__(self) -> None:
+        require_positive(batch_size=self.batch_size, num_steps=self.num_steps,
+                         eval_rows=self.eval_rows, min_freq=self.min_freq)
+        if self.max_vocab is not None:
+            require_positive(max_vocab=self.max_vocab)
+        if not 0 < self.val_fraction < 1:
+            raise field_error("val_fraction", "{} must be above 0 and below 1, got "
+                              f"{self.val_fraction}")
 
 
 @dataclass(frozen=True)

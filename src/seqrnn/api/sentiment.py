@@ -25,7 +25,7 @@ from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
 from seqrnn.errors import UserError, field_error
 from seqrnn.metrics import DECISION_THRESHOLD, binary_metrics
-from seqrnn.models.sentiment import SentimentRNN
+from seqrnn.models.finetuned import build_classifier
 from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.sentiment import SPEC, predict_probabilities, read_splits
@@ -96,6 +96,8 @@ class SentimentClassifier:
         """The model options, the data config and the loop config these parameters make."""
         params = self.get_params()
         model = {k: v for k, v in params.items() if PARAMS[k] is SentimentConfig}
+        if params["pretrained"] is not None:  # the encoder decides the fields left at default
+            model = {k: v for k, v in model.items() if v != _DEFAULTS[k]}
         data = SentimentData(**{k: v for k, v in params.items() if PARAMS[k] is SentimentData})
         loop = TrainConfig(**{k: v for k, v in params.items() if PARAMS[k] is TrainConfig})
         return model, data, loop
@@ -141,7 +143,7 @@ class SentimentClassifier:
         if model_config.vocab_size != len(clf.vocab_):
             raise UserError(f"{run.path}: config.json says {model_config.vocab_size} words but "
                             f"vocab.json has {len(clf.vocab_)}; the folder is mixed up")
-        model = SentimentRNN(model_config)
+        model = build_classifier(model_config)
         run.load_into(model, BEST_WEIGHTS)
         clf.model_ = model.to(resolve_device(device)).eval()
         return clf

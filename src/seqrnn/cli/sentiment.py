@@ -55,6 +55,9 @@ def _register_train(commands) -> None:
     options.add(d, SentimentData, "seq_len", "tokens per review: the fixed length, or the cap "
                 "for bucketed batches (the review's last tokens are kept)")
     options.add(d, SentimentData, "batch_size", "reviews per batch")
+    options.add(d, SentimentData, "pretrained", "fine-tune the encoder of this `seqrnn wordlm "
+                "train` run (its vocabulary too; ULMFiT), instead of training an RNN from "
+                "scratch", metavar="RUN_DIR")
 
     m = p.add_argument_group("model")
     options.add(m, SentimentConfig, "embedding_dim", "word embedding size")
@@ -71,6 +74,8 @@ def _register_train(commands) -> None:
                 "or mean of its states", choices=["last", "max", "mean"])
     options.add(m, SentimentConfig, "uniform_init", "the lecture's uniform [-1, 1] embedding "
                 "initialisation", action="store_true")
+    options.add(m, SentimentConfig, "head_hidden", "units of the head's hidden layer on a "
+                "--pretrained encoder")
     options.add(m, SentimentConfig, "impl", "torch's fused layers (fast) or seqrnn's explicit "
                 "cells (for teaching)", choices=["fused", "explicit"])
     options.add(m, SentimentConfig, "init", "recurrent weights from torch's default "

@@ -40,6 +40,7 @@ class Prepared:
     files: dict[str, Any]  # run-folder file name -> the object whose to_dict() it holds
     model_fields: dict[str, Any]  # model-config fields the data decides, e.g. vocab_size
     sets: Any  # the encoded training and validation sets, for make_task
+    init_weights: dict[str, torch.Tensor] | None = None  # pretrained weights for build_model
 
 
 class TaskSpec(ABC):
@@ -63,8 +64,12 @@ class TaskSpec(ABC):
     def make_task(self, prepared: Prepared, data: Any, loop: TrainConfig, group: Group) -> Task:
         """The training loop's Task over the prepared sets."""
 
+    def model_from_config(self, config: Any) -> nn.Module:
+        return self.model_class(config)
+
     def build_model(self, prepared: Prepared, model_options: dict) -> nn.Module:
-        return self.model_class(self.model_config(**prepared.model_fields, **model_options))
+        """A fresh model (the caller seeds it) of the options and the data-decided fields."""
+        return self.model_from_config(self.model_config(**prepared.model_fields, **model_options))
 
     def check_model_options(self, model_options: dict) -> None:
         """Refuse a bad model option before any data is read (the data decides the rest)."""
@@ -124,7 +129,7 @@ def resume(spec: TaskSpec, run_dir: str | Path, data_location: str | None = None
     group = _process(loop)
     raw = spec.read(data, loop.seed, loop.progress and group.is_main)
     prepared = spec.prepare(raw, data, False, saved=run)
-    model = spec.model_class(run.model_config(spec.model_config, saved.model))
+    model = spec.model_from_config(run.model_config(spec.model_config, saved.model))
     task = spec.make_task(prepared, data, loop, group)
     group.barrier()  # every rank has read config.json before rank 0 rewrites it
     if group.is_main:

@@ -19,18 +19,20 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
+from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig, WordLMConfig
 from seqrnn.data.batches import ReviewBatches
 from seqrnn.data.labels import LabeledTexts, LabelMap, SentimentSplits
 from seqrnn.data.sentiment_sets import load_sentiment
 from seqrnn.data.sequences import EncodedTexts, encode_texts
 from seqrnn.data.tokenize import iter_tokenized
-from seqrnn.data.vocab import WordVocab
-from seqrnn.errors import UserError
+from seqrnn.data.vocab import UNK_ID, WordVocab
+from seqrnn.errors import UserError, field_error
 from seqrnn.metrics import DECISION_THRESHOLD
+from seqrnn.models.finetuned import build_classifier
 from seqrnn.models.sentiment import SentimentRNN
-from seqrnn.run import LABELS_FILE, VOCAB_FILE, RunFolder
+from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
+from seqrnn.tasks.wordlm import SPEC as WORDLM
 from seqrnn.train import Selection, TrainResult
 from seqrnn.train.distributed import Group
 
@@ -146,6 +148,68 @@ def build_vocab(texts: Sequence[str], data: SentimentData, progress: bool) -> Wo
                            min_freq=data.min_freq, max_vocab=data.max_vocab)
 
 
+# SentimentConfig fields a pretrained encoder decides, and the value each must then have.
+ENCODER_FIELDS = {"embedding_dim": None, "hidden_size": None, "num_layers": None,
+                  "cell": "lstm", "bidirectional": False, "impl": "fused", "init": "torch",
+                  "uniform_init": False, "sparse_embedding": True}
+MIN_COVERAGE = 0.5  # of the training words a pretrained vocabulary must know
+
+
+def pretrained_run(path: str) -> RunFolder:
+    """The word language model run `path`, checked to be one."""
+    run = RunFolder(path)
+    try:
+        run.read_config(WORDLM.kind)
+    except UserError as exc:
+        raise UserError(f"{{pretrained}}: {exc.template}",
+                        fields=("pretrained", *exc.fields)) from None
+    return run
+
+
+def pretrained_encoder(run: RunFolder) -> tuple[WordVocab, dict, dict[str, torch.Tensor]]:
+    """A language model run's vocabulary, encoder config (as model fields) and encoder weights."""
+    lm = run.model_config(WordLMConfig, run.read_config(WORDLM.kind).model)
+    vocab = WordVocab.from_dict(run.read_json(VOCAB_FILE))
+    weights, _ = run.load_weights(BEST_WEIGHTS)
+    prefix = "encoder."
+    encoder = {k[len(prefix):]: v for k, v in weights.items() if k.startswith(prefix)}
+    return vocab, {"lm": lm}, encoder
+
+
+def check_held_out_alike(run: RunFolder, data: SentimentData, seed: int) -> None:
+    """On IMDb, the language model must have held out this classifier's validation movies."""
+    saved = run.read_config(WORDLM.kind)
+    lm_data, lm_seed = (saved.data or {}).get("data"), (saved.loop or {}).get("seed")
+    lm_fraction = (saved.data or {}).get("val_fraction")
+    if lm_data == data.data == "imdb" and (lm_seed, lm_fraction) != (seed, data.val_fraction):
+        raise UserError(
+            f"the language model in {run.path} held out the validation movies of seed "
+            f"{lm_seed} and val_fraction {lm_fraction}, so it has read some of this run's "
+            "validation reviews: use {seed} " f"{lm_seed} and {{val_fraction}} {lm_fraction}",
+            fields=("seed", "val_fraction"))
+
+
+def check_coverage(encoded: EncodedTexts, data: SentimentData) -> None:
+    """A pretrained vocabulary must know most training words, or the encoder reads noise."""
+    known = float(np.mean(encoded.ids != UNK_ID)) if len(encoded.ids) else 0.0
+    if known < MIN_COVERAGE:
+        raise UserError(f"the language model in {data.pretrained} knows only {known:.0%} of the "
+                        f"words of {data.data}: pretrain it on text like these reviews, or "
+                        "train without {pretrained}", fields=("pretrained",))
+
+
+def refuse_contradictions(model_options: dict, lm: WordLMConfig) -> None:
+    """Model options that a pretrained encoder decides must be left out (or agree)."""
+    for name, required in ENCODER_FIELDS.items():
+        if name not in model_options:
+            continue
+        wanted = getattr(lm, name) if required is None else required
+        if name == "sparse_embedding" or model_options[name] == wanted:
+            continue
+        raise field_error(name, f"{{}} {model_options[name]} contradicts the pretrained encoder "
+                          f"({wanted}): drop it, the encoder decides")
+
+
 class SentimentSpec(base.TaskSpec):
     kind = "sentiment"
     data_config = SentimentData
@@ -153,8 +217,13 @@ class SentimentSpec(base.TaskSpec):
     model_class = SentimentRNN
     data_field = "data"
 
+    def model_from_config(self, config: SentimentConfig) -> torch.nn.Module:
+        return build_classifier(config)
+
     def read(self, data: SentimentData, seed: int,
              progress: bool) -> tuple[LabeledTexts, LabeledTexts]:
+        if data.pretrained is not None:
+            check_held_out_alike(pretrained_run(data.pretrained), data, seed)
         splits = read_splits(data, seed, progress)
         return splits.train, splits.val
 
@@ -166,15 +235,33 @@ class SentimentSpec(base.TaskSpec):
             raise UserError(f"the labels of {data.data} differ from those of the run in "
                             f"{saved.path}: resume with the data it was trained on ({{data}})",
                             fields=("data",))
-        vocab = build_vocab(train_set.texts, data, progress)
+        if data.pretrained is None:
+            vocab, fields, encoder = build_vocab(train_set.texts, data, progress), {}, None
+        elif saved is None:
+            vocab, fields, encoder = pretrained_encoder(pretrained_run(data.pretrained))
+        else:  # resuming: the run's own copy of the language model's vocabulary
+            vocab, fields, encoder = WordVocab.from_dict(saved.read_json(VOCAB_FILE)), {}, None
         if saved is not None and vocab != WordVocab.from_dict(saved.read_json(VOCAB_FILE)):
             raise UserError(f"{data.data} gives a different vocabulary than the run in "
                             f"{saved.path}: resume with the data it was trained on ({{data}})",
                             fields=("data",))
-        sets = (encode_texts(train_set.texts, vocab, train_set.labels, progress=progress),
-                encode_texts(val_set.texts, vocab, val_set.labels))
+        train_enc = encode_texts(train_set.texts, vocab, train_set.labels, progress=progress)
+        if data.pretrained is not None:
+            check_coverage(train_enc, data)
+        sets = (train_enc, encode_texts(val_set.texts, vocab, val_set.labels))
         return base.Prepared(files={VOCAB_FILE: vocab, LABELS_FILE: labels},
-                             model_fields={"vocab_size": len(vocab)}, sets=sets)
+                             model_fields={"vocab_size": len(vocab), **fields}, sets=sets,
+                             init_weights=encoder)
+
+    def build_model(self, prepared: base.Prepared, model_options: dict) -> torch.nn.Module:
+        if prepared.init_weights is None:
+            return super().build_model(prepared, model_options)
+        lm = prepared.model_fields["lm"]
+        refuse_contradictions(model_options, lm)
+        options = {k: v for k, v in model_options.items() if k not in ENCODER_FIELDS}
+        model = super().build_model(prepared, {**options, "sparse_embedding": False})
+        model.encoder.load_state_dict(prepared.init_weights)
+        return model
 
     def make_task(self, prepared: base.Prepared, data: SentimentData, loop: TrainConfig,
                   group: Group) -> SentimentTask:

@@ -1,0 +1,146 @@
+"""`seqrnn wordlm train|sample|evaluate`: the word language model (AWD-LSTM)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from seqrnn.cli import options
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "wordlm", help="word-level language model (AWD-LSTM): train, sample, evaluate",
+        description="A word-level AWD-LSTM language model trained with truncated BPTT; "
+        "`seqrnn sentiment train --pretrained RUN_DIR` fine-tunes it into a classifier.",
+    )
+    commands = parser.add_subparsers(dest="wordlm_command", metavar="COMMAND", required=True)
+    _register_train(commands)
+    _register_sample(commands)
+    _register_evaluate(commands)
+
+
+def _register_train(commands) -> None:
+    from seqrnn.configs import WordLMConfig, WordLMData
+
+    p = commands.add_parser("train", help="train a model into a run folder",
+                            description="Train a word language model. Defaults are ULMFiT's "
+                            "AWD-LSTM on IMDb's training and unlabelled reviews.")
+    options.add_run_flags(p, "wordlm")
+    p.add_argument("--sample-length", type=int, default=40,
+                   help="print a sample of this many words from the best model at the end "
+                   "(0: none; default: 40)")
+
+    d = p.add_argument_group("data")
+    options.add(d, WordLMData, "data", "imdb (its training and unlabelled reviews, without the "
+                "classifier's validation movies and never its test reviews), a .txt file, a "
+                "folder of .txt files, or a table (CSV, TSV, JSON lines) with a text column")
+    options.add(d, WordLMData, "text_column", "the table's text column")
+    options.add(d, WordLMData, "encoding", "encoding of the files")
+    options.add(d, WordLMData, "val_fraction", "fraction held out for validation (IMDb: the "
+                "classifier's validation movies, drawn with --seed)")
+    options.add(d, WordLMData, "min_freq", "words seen fewer times in training are unknown")
+    options.add(d, WordLMData, "max_vocab", "keep at most this many words", type=int)
+    options.add(d, WordLMData, "batch_size", "rows the token stream is cut into")
+    options.add(d, WordLMData, "num_steps", "window length: steps of truncated BPTT")
+    options.add(d, WordLMData, "eval_rows", "rows the validation stream is cut into")
+
+    m = p.add_argument_group("model")
+    options.add(m, WordLMConfig, "embedding_dim", "word vector size (the last layer's size "
+                "when the weights are tied)")
+    options.add(m, WordLMConfig, "hidden_size", "units of the inner LSTM layers")
+    options.add(m, WordLMConfig, "num_layers", "stacked LSTM layers")
+    options.add(m, WordLMConfig, "embedding_dropout", "drop whole words from the embedding")
+    options.add(m, WordLMConfig, "input_dropout", "locked dropout on the word vectors")
+    options.add(m, WordLMConfig, "hidden_dropout", "locked dropout between layers")
+    options.add(m, WordLMConfig, "output_dropout", "locked dropout before the decoder")
+    options.add(m, WordLMConfig, "weight_dropout", "DropConnect on the hidden-to-hidden weights")
+    m.add_argument("--untied", dest="tie_weights", action="store_false", default=None,
+                   help="a decoder of its own instead of the embedding matrix")
+    m.add_argument("--cutoffs", type=int, nargs="+", metavar="ID",
+                   help="adaptive softmax: the ids where each tail cluster starts, e.g. 2000 "
+                   "10000 (default: a full softmax)")
+
+    options.add_train_loop_flags(p)
+    p.set_defaults(run=_train)
+
+
+def _model_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
+    p.add_argument("--weights", choices=["best", "latest"], default="best",
+                   help="which checkpoint of the run (default: best)")
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
+                   help="where to run (default: cpu)")
+
+
+def _register_sample(commands) -> None:
+    p = commands.add_parser("sample", help="generate words from a trained model",
+                            description="Generate words, streamed as they are produced; a "
+                            "sample ends at the end of a document or after --length words.")
+    _model_flags(p)
+    p.add_argument("--prime", default="", help="words the sample starts from (default: a new "
+                   "document)")
+    p.add_argument("--length", type=int, default=50, help="words to generate (default: 50)")
+    p.add_argument("--top-k", type=int, default=5,
+                   help="draw from the k most likely words (0: all; default: 5)")
+    p.add_argument("--temperature", type=float, default=1.0,
+                   help="below 1 is more conservative, above 1 more adventurous (default: 1.0)")
+    p.add_argument("--greedy", action="store_true", help="always take the most likely word")
+    p.add_argument("--seed", type=int, help="random seed, for a repeatable sample")
+    p.set_defaults(run=_sample)
+
+
+def _register_evaluate(commands) -> None:
+    p = commands.add_parser("evaluate", help="loss and perplexity of a text",
+                            description="Print one JSON object: loss (nats per word), "
+                            "perplexity, the words scored and how many were unknown.")
+    _model_flags(p)
+    p.add_argument("--text", required=True, metavar="FILE", help="a UTF-8 text file, read as "
+                   "one document")
+    p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
+    p.set_defaults(run=_evaluate)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from seqrnn.api.wordlm import WordLanguageModel
+    from seqrnn.tasks.wordlm import SPEC
+
+    if args.cutoffs is not None:
+        args.cutoffs = tuple(args.cutoffs)
+    result, run_dir = options.train_or_resume(args, SPEC)
+    if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
+        return 130 if result.stopped == "interrupted" else 0
+    best = result.best_eval
+    print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
+          f"validation loss {best['loss']:.4f} nats/word (perplexity {best['perplexity']:.1f});"
+          f" run folder {run_dir}", file=sys.stderr)
+    status = options.training_status(result, run_dir, "wordlm")
+    if args.sample_length > 0 and status == 0:
+        print(WordLanguageModel.load(run_dir).sample("", args.sample_length, seed=args.seed))
+    return status
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from seqrnn.api.wordlm import WordLanguageModel
+
+    lm = WordLanguageModel.load(args.model, weights=args.weights, device=args.device)
+    words = lm.stream(args.prime, args.length, top_k=args.top_k, temperature=args.temperature,
+                      greedy=args.greedy, seed=args.seed)
+    first = next(words, None)  # checks the options before anything is printed
+    shown = [*args.prime.split(), *([] if first is None else [first])]
+    sys.stdout.write(" ".join(shown))
+    for word in words:
+        sys.stdout.write(" " + word)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    return 0
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from seqrnn.api.wordlm import WordLanguageModel
+    from seqrnn.data.text import read_text
+
+    lm = WordLanguageModel.load(args.model, weights=args.weights, device=args.device)
+    print(json.dumps(lm.evaluate(read_text(args.text, args.encoding))))
+    return 0

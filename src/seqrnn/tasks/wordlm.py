@@ -1,0 +1,100 @@
+"""Training the word language model (AWD-LSTM): its data, its model and its loop Task.
+
+    from seqrnn.configs import TrainConfig, WordLMData
+    from seqrnn.tasks import wordlm
+    result = wordlm.train(WordLMData(data="imdb"), {"hidden_size": 1152},
+                          TrainConfig(epochs=1, amp=True), out="runs/imdb-lm")
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from seqrnn.configs import TrainConfig, WordLMConfig, WordLMData
+from seqrnn.data.documents import DocumentSplits, build_word_vocab, encode_documents, load_documents
+from seqrnn.data.vocab import WordVocab
+from seqrnn.errors import UserError
+from seqrnn.models.wordlm import WordLM
+from seqrnn.run import VOCAB_FILE, RunFolder
+from seqrnn.tasks import base
+from seqrnn.tasks.stream import StreamTask
+from seqrnn.train import TrainResult
+from seqrnn.train.distributed import Group
+
+
+def word_loss_sum(model: nn.Module, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Summed cross-entropy of the next words (B, T) given the model's hidden (B, T, O)."""
+    lm = getattr(model, "module", model)  # the decoder lives outside a DDP wrapper's forward
+    return lm.loss(hidden, targets) * targets.numel()
+
+
+def word_metrics(total_nats: float, count: int) -> dict[str, float]:
+    loss = total_nats / count
+    return {"loss": loss, "perplexity": math.exp(loss)}
+
+
+class WordLMTask(StreamTask):
+    """The word model's stream task: cross-entropy per word, perplexity."""
+
+    items = "words"
+    loss_sum = staticmethod(word_loss_sum)
+    metrics = staticmethod(word_metrics)
+
+    def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray, data: WordLMData,
+                 group: Group | None = None):
+        super().__init__(train_ids, val_ids, batch_size=data.batch_size,
+                         num_steps=data.num_steps, eval_rows=data.eval_rows, group=group)
+
+
+class WordLMSpec(base.TaskSpec):
+    kind = "wordlm"
+    data_config = WordLMData
+    model_config = WordLMConfig
+    model_class = WordLM
+    data_field = "data"
+
+    def check_model_options(self, model_options: dict) -> None:
+        cutoffs = model_options.get("cutoffs", ())  # a vocabulary above every cutoff
+        self.model_config(**{"vocab_size": max(cutoffs, default=0) + 1, **model_options})
+
+    def read(self, data: WordLMData, seed: int, progress: bool) -> DocumentSplits:
+        return load_documents(data.data, val_fraction=data.val_fraction, seed=seed,
+                              text_column=data.text_column, encoding=data.encoding,
+                              progress=progress)
+
+    def prepare(self, raw: DocumentSplits, data: WordLMData, progress: bool,
+                saved: RunFolder | None) -> base.Prepared:
+        vocab = build_word_vocab(raw.train, min_freq=data.min_freq, max_vocab=data.max_vocab,
+                                 progress=progress)
+        if saved is not None and vocab != WordVocab.from_dict(saved.read_json(VOCAB_FILE)):
+            raise UserError(f"{data.data} gives a different vocabulary than the run in "
+                            f"{saved.path}: resume with the data it was trained on ({{data}})",
+                            fields=("data",))
+        sets = (encode_documents(raw.train, vocab, progress=progress),
+                encode_documents(raw.val, vocab))
+        return base.Prepared(files={VOCAB_FILE: vocab}, model_fields={"vocab_size": len(vocab)},
+                             sets=sets)
+
+    def make_task(self, prepared: base.Prepared, data: WordLMData, loop: TrainConfig,
+                  group: Group) -> WordLMTask:
+        train_ids, val_ids = prepared.sets
+        return WordLMTask(train_ids, val_ids, data, group)
+
+
+SPEC = WordLMSpec()
+
+
+def train(data: WordLMData, model_options: dict, config: TrainConfig,
+          out: str | Path) -> TrainResult:
+    """Train a new word language model into the run folder `out`."""
+    return base.start(SPEC, data, model_options, config, out).result
+
+
+def resume(run_dir: str | Path, data_path: str | None = None, **loop_overrides) -> TrainResult:
+    """Continue the run in `run_dir` where it stopped; the saved configuration wins."""
+    return base.resume(SPEC, run_dir, data_path, **loop_overrides)

@@ -1,0 +1,180 @@
+"""The word language model as a task, and fine-tuning it into the sentiment classifier."""
+
+import csv
+import json
+import random
+
+import numpy as np
+import pytest
+import torch
+
+from seqrnn.api.sentiment import SentimentClassifier
+from seqrnn.api.wordlm import WordLanguageModel
+from seqrnn.cli import main
+from seqrnn.configs import SentimentData, TrainConfig, WordLMData
+from seqrnn.errors import UserError
+from seqrnn.run import LATEST_WEIGHTS, RunFolder
+from seqrnn.tasks import sentiment, wordlm
+
+POSITIVE = ["great", "wonderful", "loved", "superb"]
+NEGATIVE = ["awful", "boring", "hated", "terrible"]
+FILLER = ["the", "movie", "was", "plot", "actors", "a", "and", "it", "film", "story"]
+# Words the classifier's small training set never shows, but the corpus uses as it uses
+# the cue words of their mood: only a pretrained encoder can know what they mean.
+KIN = {1: ["splendid", "adored"], 0: ["dreadful", "loathed"]}
+LM = {"embedding_dim": 32, "hidden_size": 64, "num_layers": 2}
+
+
+def corpus_docs(n=600, seed=0):
+    """Documents of one mood each: filler words, each followed by a word of the mood."""
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n):
+        moods = (POSITIVE if i % 2 else NEGATIVE) + KIN[i % 2]
+        docs.append(" ".join(f"{rng.choice(FILLER)} {rng.choice(moods)}"
+                             for _ in range(rng.randint(4, 10))))
+    return docs
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("corpus")
+    for i, doc in enumerate(corpus_docs()):
+        (folder / f"{i:04d}.txt").write_text(doc, encoding="utf-8")
+    return folder
+
+
+def lm_loop(**kw):
+    return TrainConfig(**{"epochs": 3, "lr": 1e-2, "progress": False, "device": "cpu",
+                          "seed": 1, "log_every": 5, **kw})
+
+
+def lm_data(corpus, **kw):
+    return WordLMData(data=str(corpus), min_freq=1, max_vocab=None, batch_size=8,
+                      num_steps=12, eval_rows=4, **kw)
+
+
+@pytest.fixture(scope="module")
+def pretrained(corpus, tmp_path_factory):
+    out = tmp_path_factory.mktemp("lm") / "run"
+    torch.manual_seed(0)
+    result = wordlm.train(lm_data(corpus), LM, lm_loop(epochs=10), out)
+    return out, result
+
+
+def test_the_language_model_learns_and_its_folder_is_complete(pretrained):
+    out, result = pretrained
+    metrics = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    evals = [m["val_loss"] for m in metrics if m["kind"] == "eval"]
+    vocab_size = json.loads((out / "config.json").read_text())["model"]["vocab_size"]
+    assert evals[-1] < evals[0] and result.best_eval["loss"] < np.log(vocab_size) - 0.4
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        ["config.json", "vocab.json", "model.safetensors", "latest.safetensors",
+         "train_state.pt", "metrics.jsonl", "loss.png"])
+    assert json.loads((out / "config.json").read_text())["kind"] == "wordlm"
+
+
+def test_tied_weights_stay_tied_through_save_and_load(pretrained):
+    lm = WordLanguageModel.load(pretrained[0])
+    assert lm.model.decoder_weight is lm.model.encoder.embedding.weight
+    weights, _ = RunFolder(pretrained[0]).load_weights()
+    assert not any("output_weight" in k for k in weights)  # saved once, as the embedding
+
+
+def test_sampling_and_evaluation(pretrained, corpus):
+    lm = WordLanguageModel.load(pretrained[0])
+    sample = lm.sample("the movie", 20, seed=3)
+    assert sample.startswith("the movie") and sample == lm.sample("the movie", 20, seed=3)
+    assert set(sample.split()) <= set(lm.vocab.words)
+    # The corpus always puts a cue word's kin right after it; the other order is news.
+    seen = lm.evaluate("the movie great splendid and the plot loved adored")
+    swapped = lm.evaluate("the movie splendid great and the plot adored loved")
+    assert seen["loss"] < swapped["loss"] and seen["words"] == 10  # 9 words and the end
+    assert lm.evaluate("zebra quagga")["unknown_words"] == 2
+    with pytest.raises(UserError, match="temperature must be positive"):
+        lm.sample("the", 5, temperature=0)
+
+
+def test_resume_continues_exactly(corpus, tmp_path):
+    wordlm.train(lm_data(corpus), LM, lm_loop(epochs=2), tmp_path / "full")
+    wordlm.train(lm_data(corpus), LM, lm_loop(epochs=2, max_steps=20), tmp_path / "cut")
+    wordlm.resume(tmp_path / "cut", max_steps=None)
+    full, _ = RunFolder(tmp_path / "full").load_weights(LATEST_WEIGHTS)
+    cut, _ = RunFolder(tmp_path / "cut").load_weights(LATEST_WEIGHTS)
+    assert all(torch.equal(full[k], cut[k]) for k in full)
+
+
+def reviews_csv(path, n=80, seed=1):
+    """A small labelled set that never shows the kin words."""
+    rng = random.Random(seed)
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        for i in range(n):
+            label = i % 2
+            words = rng.choices(FILLER, k=rng.randint(3, 10))
+            words.insert(rng.randrange(len(words) + 1), rng.choice(POSITIVE if label else NEGATIVE))
+            writer.writerow([" ".join(words), label])
+    return path
+
+
+def kin_probes(n=40, seed=9):
+    """Reviews whose only mood word is one the classifier's training set never shows."""
+    rng = random.Random(seed)
+    texts = []
+    for i in range(n):
+        words = rng.choices(FILLER, k=rng.randint(2, 8))
+        words.insert(rng.randrange(len(words) + 1), rng.choice(KIN[i % 2]))
+        texts.append(" ".join(words))
+    return texts, np.arange(n) % 2
+
+
+def test_fine_tuning_beats_the_same_classifier_from_scratch(pretrained, tmp_path):
+    data = SentimentData(data=str(reviews_csv(tmp_path / "reviews.csv", n=240)), batch_size=16,
+                         val_fraction=0.25, test_fraction=0.2)
+    loop = TrainConfig(epochs=8, lr=0.03, progress=False, device="cpu", seed=2)
+    encoder = RunFolder(pretrained[0]).read_config("wordlm").model
+    texts, labels = kin_probes()
+    scores = {}
+    for name, source in (("pretrained", str(pretrained[0])), ("scratch", None)):
+        torch.manual_seed(0)
+        fine = SentimentData(**{**vars(data), "pretrained": source})
+        result = sentiment.train(fine, {} if source else {"lm": encoder}, loop, tmp_path / name)
+        assert result.best_eval["accuracy"] == 1.0  # both learn the cue words they are shown
+        clf = SentimentClassifier.load(tmp_path / name)
+        scores[name] = float(np.mean((clf.predict_proba(texts)[:, 1] >= 0.5) == labels))
+    # Only the pretrained encoder has read the kin words used as the cue words are.
+    assert scores["pretrained"] >= 0.9 and scores["scratch"] <= 0.7
+
+
+def test_pretrained_errors_are_one_line(pretrained, tmp_path, capsys):
+    csv_path = str(reviews_csv(tmp_path / "reviews.csv"))
+    base = ["sentiment", "train", "--data", csv_path, "--max-steps", "1", "--quiet"]
+    cases = [
+        (["--pretrained", str(tmp_path / "nope")], "--pretrained: model folder"),
+        (["--pretrained", str(pretrained[0]), "--hidden-size", "7"],
+         "--hidden-size 7 contradicts the pretrained encoder (64)"),
+        (["--pretrained", str(pretrained[0]), "--bidirectional"],
+         "--bidirectional True contradicts"),
+    ]
+    for i, (extra, message) in enumerate(cases):
+        assert main([*base, "--out", str(tmp_path / f"r{i}"), *extra]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    charlm_run = tmp_path / "charlm"
+    RunFolder(charlm_run).create()
+    RunFolder(charlm_run).write_config("charlm", {"vocab_size": 3})
+    assert main([*base, "--out", str(tmp_path / "c"), "--pretrained", str(charlm_run)]) == 2
+    assert "holds a charlm model, not a wordlm model" in capsys.readouterr().err
+
+
+def test_a_language_model_of_other_words_is_refused(tmp_path):
+    folder = tmp_path / "other"
+    folder.mkdir()
+    for i in range(20):
+        (folder / f"{i}.txt").write_text("zebra quagga okapi " * 10, encoding="utf-8")
+    wordlm.train(lm_data(folder), LM, lm_loop(epochs=1), tmp_path / "lm")
+    data = SentimentData(data=str(reviews_csv(tmp_path / "r.csv")), pretrained=str(tmp_path / "lm"))
+    with pytest.raises(UserError, match="knows only 0% of the words") as error:
+        sentiment.train(data, {}, TrainConfig(max_steps=1, progress=False), tmp_path / "clf")
+    assert error.value.field == "pretrained"
