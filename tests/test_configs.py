@@ -102,3 +102,13 @@ def test_impossible_gradient_studies_are_user_errors(bad, message, field):
         GradientStudyConfig(**bad)
     assert caught.value.field == field
     assert caught.value.render(flag) == str(caught.value)  # worded as the command prints it
+
+
+def test_adaptive_softmax_cutoffs_must_increase_and_stay_below_the_vocabulary():
+    from seqrnn.configs import WordLMConfig
+
+    assert WordLMConfig(vocab_size=10, cutoffs=[3, 6]).cutoffs == (3, 6)  # JSON gives a list
+    with pytest.raises(UserError, match=r"cutoffs must increase from above 0, got \[5, 3\]"):
+        WordLMConfig(vocab_size=10, cutoffs=(5, 3))
+    with pytest.raises(UserError, match="cutoffs must stay below the vocabulary's 10 words"):
+        WordLMConfig(vocab_size=10, cutoffs=(3, 10))

@@ -361,7 +361,10 @@ class WordLMConfig:
                      "weight_dropout"):
             require_dropout(getattr(self, name), name)
         object.__setattr__(self, "cutoffs", tuple(self.cutoffs))  # JSON reads back a list
-        bounds = (0, *self.cutoffs, self.vocab_size)
+        bounds = (0, *self.cutoffs)
         if any(lo >= hi for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)):
-            raise UserError(f"{{cutoffs}} must increase from above 0 to below the vocab size "
-                            f"{self.vocab_size}, got {list(self.cutoffs)}", fields=("cutoffs",))
+            raise field_error("cutoffs", f"{{}} must increase from above 0, got "
+                              f"{list(self.cutoffs)}")
+        if self.cutoffs and self.cutoffs[-1] >= self.vocab_size:
+            raise field_error("cutoffs", f"{{}} must stay below the vocabulary's {self.vocab_size}"
+                              f" words, got {list(self.cutoffs)}: lower them, or keep more words")

@@ -13,14 +13,12 @@ from pathlib import Path
 
 import torch
 
-from seqrnn.configs import CharLMConfig
+from seqrnn.api.loading import load_trained
 from seqrnn.data.text import CharVocab, drop_unknown
 from seqrnn.errors import UserError, field_error
 from seqrnn.models.charlm import CharLM
-from seqrnn.run import VOCAB_FILE, WEIGHTS, RunFolder
 from seqrnn.tasks.charlm import SPEC, char_loss_sum, loss_metrics
 from seqrnn.tasks.stream import stream_loss
-from seqrnn.train.process import flush_denormals, resolve_device
 
 
 class LanguageModel:
@@ -34,19 +32,8 @@ class LanguageModel:
     def load(cls, run_dir: str | Path, *, weights: str = "best",
              device: str = "cpu") -> LanguageModel:
         """The model of a run folder: its "best" (default) or "latest" weights."""
-        if weights not in WEIGHTS:
-            raise field_error("weights", f"unknown {{}} {weights!r}: use one of best, latest")
-        flush_denormals()
-        run = RunFolder(run_dir)
-        config = run.read_config(SPEC.kind)
-        vocab = CharVocab.from_dict(run.read_json(VOCAB_FILE))
-        model_config = run.model_config(CharLMConfig, config.model)
-        if model_config.vocab_size != len(vocab):
-            raise UserError(f"{run.path}: config.json says {model_config.vocab_size} characters "
-                            f"but vocab.json has {len(vocab)}; the folder is mixed up")
-        model = CharLM(model_config)
-        run.load_into(model, WEIGHTS[weights])
-        return cls(model.to(resolve_device(device)), vocab)
+        model, vocab, _ = load_trained(run_dir, SPEC, CharVocab, weights=weights, device=device)
+        return cls(model, vocab)
 
     @property
     def device(self) -> torch.device:

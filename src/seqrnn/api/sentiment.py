@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from seqrnn.api.loading import load_trained
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.data.batches import ReviewBatches
 from seqrnn.data.labels import LabeledTexts, LabelMap, split_balanced
@@ -25,11 +26,10 @@ from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
 from seqrnn.errors import UserError, field_error
 from seqrnn.metrics import DECISION_THRESHOLD, binary_metrics
-from seqrnn.models.finetuned import build_classifier
 from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.sentiment import SPEC, predict_probabilities, read_splits
-from seqrnn.train.process import flush_denormals, resolve_device
+from seqrnn.train.process import resolve_device
 
 SPLITS = ("train", "val", "test")
 
@@ -130,22 +130,13 @@ class SentimentClassifier:
     @classmethod
     def load(cls, path: str | Path, *, device: str = "cpu") -> SentimentClassifier:
         """A classifier from a run folder (written by `save`, `fit(out=...)` or the CLI)."""
-        flush_denormals()
-        run = RunFolder(path)
-        config = run.read_config(SPEC.kind)
+        model, vocab, config = load_trained(path, SPEC, WordVocab, device=device)
         params = {**config.model, **(config.data or {}), **(config.loop or {})}
         clf = cls(**{k: v for k, v in params.items() if k in PARAMS})
         clf.device = device
-        clf.vocab_ = WordVocab.from_dict(run.read_json(VOCAB_FILE))
-        clf.label_map_ = LabelMap.from_dict(run.read_json(LABELS_FILE))
+        clf.vocab_, clf.model_ = vocab, model
+        clf.label_map_ = LabelMap.from_dict(RunFolder(path).read_json(LABELS_FILE))
         clf.classes_ = np.array(clf.label_map_.names, dtype=object)
-        model_config = run.model_config(SentimentConfig, config.model)
-        if model_config.vocab_size != len(clf.vocab_):
-            raise UserError(f"{run.path}: config.json says {model_config.vocab_size} words but "
-                            f"vocab.json has {len(clf.vocab_)}; the folder is mixed up")
-        model = build_classifier(model_config)
-        run.load_into(model, BEST_WEIGHTS)
-        clf.model_ = model.to(resolve_device(device)).eval()
         return clf
 
     def save(self, path: str | Path) -> None:

@@ -13,16 +13,14 @@ from pathlib import Path
 
 import torch
 
-from seqrnn.configs import WordLMConfig
+from seqrnn.api.loading import load_trained
 from seqrnn.data.documents import EOS, encode_documents
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
 from seqrnn.errors import UserError, field_error
 from seqrnn.models.wordlm import WordLM
-from seqrnn.run import VOCAB_FILE, WEIGHTS, RunFolder
 from seqrnn.tasks.stream import stream_loss
 from seqrnn.tasks.wordlm import SPEC, word_loss_sum, word_metrics
-from seqrnn.train.process import flush_denormals, resolve_device
 
 
 class WordLanguageModel:
@@ -35,19 +33,9 @@ class WordLanguageModel:
     @classmethod
     def load(cls, run_dir: str | Path, *, weights: str = "best",
              device: str = "cpu") -> WordLanguageModel:
-        if weights not in WEIGHTS:
-            raise field_error("weights", f"unknown {{}} {weights!r}: use one of best, latest")
-        flush_denormals()
-        run = RunFolder(run_dir)
-        config = run.read_config(SPEC.kind)
-        vocab = WordVocab.from_dict(run.read_json(VOCAB_FILE))
-        model_config = run.model_config(WordLMConfig, config.model)
-        if model_config.vocab_size != len(vocab):
-            raise UserError(f"{run.path}: config.json says {model_config.vocab_size} words "
-                            f"but vocab.json has {len(vocab)}; the folder is mixed up")
-        model = WordLM(model_config)
-        run.load_into(model, WEIGHTS[weights])
-        return cls(model.to(resolve_device(device)), vocab)
+        """The model of a run folder: its "best" (default) or "latest" weights."""
+        model, vocab, _ = load_trained(run_dir, SPEC, WordVocab, weights=weights, device=device)
+        return cls(model, vocab)
 
     @property
     def device(self) -> torch.device:

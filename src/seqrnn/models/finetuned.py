@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from seqrnn.configs import SentimentConfig
-from seqrnn.models.sentiment import real_span
+from seqrnn.models.sentiment import each_prefix_logits, real_span
 from seqrnn.models.wordlm import AWDEncoder
 
 
@@ -58,16 +58,7 @@ class LMClassifier(nn.Module):
 
     def prefix_logits(self, tokens: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
         """tokens (1, T), one review -> logits (T,): each prefix scored as a review of its own."""
-        if tokens.dim() != 2 or tokens.shape[0] != 1 or tokens.shape[1] == 0:
-            raise ValueError(f"expected one review (1, T) with T >= 1, got {tuple(tokens.shape)}")
-        total = tokens.shape[1]
-        logits = []
-        for start in range(1, total + 1, batch_size):
-            lengths = torch.arange(start, min(start + batch_size, total + 1), device=tokens.device)
-            longest = int(lengths[-1])
-            beyond = torch.arange(longest, device=tokens.device) >= lengths.unsqueeze(1)
-            logits.append(self(tokens[:, :longest].masked_fill(beyond, 0)))  # (n,)
-        return torch.cat(logits)
+        return each_prefix_logits(self, tokens, batch_size)
 
 
 def build_classifier(config: SentimentConfig) -> nn.Module:

@@ -58,6 +58,28 @@ def run_layer(layer: nn.Module, x: torch.Tensor, lengths: torch.Tensor, packed: 
     return pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])[0]
 
 
+def check_one_review(tokens: torch.Tensor) -> None:
+    if tokens.dim() != 2 or tokens.shape[0] != 1 or tokens.shape[1] == 0:
+        raise ValueError(f"expected one review (1, T) with T >= 1, got {tuple(tokens.shape)}")
+
+
+def each_prefix_logits(model: nn.Module, tokens: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """tokens (1, T) -> logits (T,) of `model`, each prefix scored as a review of its own.
+
+    The prefixes are right-padded batches of `batch_size`, so a long review never
+    builds one T x T batch.
+    """
+    check_one_review(tokens)
+    total = tokens.shape[1]
+    logits = []
+    for start in range(1, total + 1, batch_size):
+        lengths = torch.arange(start, min(start + batch_size, total + 1), device=tokens.device)
+        longest = int(lengths[-1])
+        beyond = torch.arange(longest, device=tokens.device) >= lengths.unsqueeze(1)
+        logits.append(model(tokens[:, :longest].masked_fill(beyond, PAD_ID)))  # (n,)
+    return torch.cat(logits)
+
+
 class SentimentRNN(nn.Module):
     """Reads reviews (B, T) and returns one logit each; see the module docstring.
 
@@ -107,18 +129,10 @@ class SentimentRNN(nn.Module):
         running value: each prefix is scored as a review of its own, right-padded,
         `batch_size` prefixes at a time.
         """
-        if tokens.dim() != 2 or tokens.shape[0] != 1 or tokens.shape[1] == 0:
-            raise ValueError(f"expected one review (1, T) with T >= 1, got {tuple(tokens.shape)}")
         if self.config.head == "last" and not self.config.bidirectional:
+            check_one_review(tokens)
             return self.head(self.dropout(self.states(tokens))).view(-1)  # (T,)
-        total = tokens.shape[1]
-        logits = []
-        for start in range(1, total + 1, batch_size):
-            lengths = torch.arange(start, min(start + batch_size, total + 1), device=tokens.device)
-            longest = int(lengths[-1])
-            beyond = torch.arange(longest, device=tokens.device) >= lengths.unsqueeze(1)
-            logits.append(self(tokens[:, :longest].masked_fill(beyond, PAD_ID)))  # (n,)
-        return torch.cat(logits)
+        return each_prefix_logits(self, tokens, batch_size)
 
     def states(self, tokens: torch.Tensor) -> torch.Tensor:
         """The top layer's states (B, T, H * directions), each batch from a zero state."""

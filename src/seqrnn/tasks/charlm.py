@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -21,9 +20,8 @@ from seqrnn.errors import UserError
 from seqrnn.models.charlm import CharLM
 from seqrnn.run import VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
-from seqrnn.tasks.stream import StreamTask
+from seqrnn.tasks.stream import StreamSpec, StreamTask
 from seqrnn.train import TrainResult
-from seqrnn.train.distributed import Group
 
 
 def loss_metrics(total_nats: float, count: int) -> dict[str, float]:
@@ -43,13 +41,9 @@ class CharLMTask(StreamTask):
     loss_sum = staticmethod(char_loss_sum)
     metrics = staticmethod(loss_metrics)
 
-    def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray, data: CharLMData,
-                 group: Group | None = None):
-        super().__init__(train_ids, val_ids, batch_size=data.batch_size,
-                         num_steps=data.num_steps, eval_rows=data.eval_rows, group=group)
 
-
-class CharLMSpec(base.TaskSpec):
+class CharLMSpec(StreamSpec):
+    task_class = CharLMTask
     kind = "charlm"
     data_config = CharLMData
     model_config = CharLMConfig
@@ -72,11 +66,6 @@ class CharLMSpec(base.TaskSpec):
         val, _ = drop_unknown(vocab, raw.val)
         return base.Prepared(files={VOCAB_FILE: vocab}, model_fields={"vocab_size": len(vocab)},
                              sets=(vocab.encode(raw.train), vocab.encode(val)))
-
-    def make_task(self, prepared: base.Prepared, data: CharLMData, loop: TrainConfig,
-                  group: Group) -> CharLMTask:
-        train_ids, val_ids = prepared.sets
-        return CharLMTask(train_ids, val_ids, data, group)
 
 
 SPEC = CharLMSpec()

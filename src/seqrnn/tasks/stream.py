@@ -12,8 +12,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from seqrnn.configs import TrainConfig
 from seqrnn.data.stream import StreamBatches
 from seqrnn.errors import UserError
+from seqrnn.tasks import base
 from seqrnn.train import Selection
 from seqrnn.train.distributed import Group
 
@@ -97,16 +99,17 @@ class StreamTask:
     selection = Selection("loss")
     items = "tokens"
 
-    def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray, *, batch_size: int,
-                 num_steps: int, eval_rows: int, group: Group | None = None):
+    def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray, data,
+                 group: Group | None = None):
+        """`data`: a data config with batch_size, num_steps and eval_rows (CharLMData, ...)."""
         self.group = group or Group()
-        self.rows = self.group.split(batch_size, "batch_size")
-        self.windows = StreamBatches(train_ids, batch_size, num_steps)
+        self.rows = self.group.split(data.batch_size, "batch_size")
+        self.windows = StreamBatches(train_ids, data.batch_size, data.num_steps)
         self.val_ids = torch.as_tensor(val_ids, dtype=torch.int64)
         if len(self.val_ids) < 2:
             raise UserError("the validation text is shorter than 2 tokens: raise "
                             "{val_fraction} or use a longer text", fields=("val_fraction",))
-        self.num_steps, self.eval_rows = num_steps, eval_rows
+        self.num_steps, self.eval_rows = data.num_steps, data.eval_rows
         self.state = None
 
     @staticmethod
@@ -147,3 +150,14 @@ class StreamTask:
 
     def load_carried_state(self, state: dict[str, torch.Tensor]) -> None:
         self.state = _state_from_dict({k: v[..., self.rows, :] for k, v in state.items()})
+
+
+class StreamSpec(base.TaskSpec):
+    """A TaskSpec whose prepared sets are (train ids, validation ids) for `task_class`."""
+
+    task_class: type[StreamTask]
+
+    def make_task(self, prepared: base.Prepared, data, loop: TrainConfig,
+                  group: Group) -> StreamTask:
+        train_ids, val_ids = prepared.sets
+        return self.task_class(train_ids, val_ids, data, group)

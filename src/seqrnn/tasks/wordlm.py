@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -22,9 +21,8 @@ from seqrnn.errors import UserError
 from seqrnn.models.wordlm import WordLM
 from seqrnn.run import VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
-from seqrnn.tasks.stream import StreamTask
+from seqrnn.tasks.stream import StreamSpec, StreamTask
 from seqrnn.train import TrainResult
-from seqrnn.train.distributed import Group
 
 
 def word_loss_sum(model: nn.Module, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -45,13 +43,9 @@ class WordLMTask(StreamTask):
     loss_sum = staticmethod(word_loss_sum)
     metrics = staticmethod(word_metrics)
 
-    def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray, data: WordLMData,
-                 group: Group | None = None):
-        super().__init__(train_ids, val_ids, batch_size=data.batch_size,
-                         num_steps=data.num_steps, eval_rows=data.eval_rows, group=group)
 
-
-class WordLMSpec(base.TaskSpec):
+class WordLMSpec(StreamSpec):
+    task_class = WordLMTask
     kind = "wordlm"
     data_config = WordLMData
     model_config = WordLMConfig
@@ -59,7 +53,7 @@ class WordLMSpec(base.TaskSpec):
     data_field = "data"
 
     def check_model_options(self, model_options: dict) -> None:
-        cutoffs = model_options.get("cutoffs", ())  # a vocabulary above every cutoff
+        cutoffs = model_options.get("cutoffs", ())  # the data decides the vocabulary's size
         self.model_config(**{"vocab_size": max(cutoffs, default=0) + 1, **model_options})
 
     def read(self, data: WordLMData, seed: int, progress: bool) -> DocumentSplits:
@@ -79,11 +73,6 @@ class WordLMSpec(base.TaskSpec):
                 encode_documents(raw.val, vocab))
         return base.Prepared(files={VOCAB_FILE: vocab}, model_fields={"vocab_size": len(vocab)},
                              sets=sets)
-
-    def make_task(self, prepared: base.Prepared, data: WordLMData, loop: TrainConfig,
-                  group: Group) -> WordLMTask:
-        train_ids, val_ids = prepared.sets
-        return WordLMTask(train_ids, val_ids, data, group)
 
 
 SPEC = WordLMSpec()

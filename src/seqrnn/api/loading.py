@@ -1,0 +1,34 @@
+"""Loading a trained model of any task from its run folder, the same way for every kind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from seqrnn.errors import UserError, field_error
+from seqrnn.run import VOCAB_FILE, WEIGHTS, RunConfig, RunFolder
+from seqrnn.tasks.base import TaskSpec
+from seqrnn.train.process import flush_denormals, resolve_device
+
+
+def load_trained(run_dir: str | Path, spec: TaskSpec, vocab_class: type, *,
+                 weights: str = "best", device: str = "cpu") -> tuple[nn.Module, Any, RunConfig]:
+    """The model of a `spec.kind` run in eval mode, its vocabulary and its config.json.
+
+    `weights` is "best" (model.safetensors) or "latest" (latest.safetensors).
+    """
+    if weights not in WEIGHTS:
+        raise field_error("weights", f"unknown {{}} {weights!r}: use one of best, latest")
+    flush_denormals()
+    run = RunFolder(run_dir)
+    config = run.read_config(spec.kind)
+    vocab = vocab_class.from_dict(run.read_json(VOCAB_FILE))
+    model_config = run.model_config(spec.model_config, config.model)
+    if model_config.vocab_size != len(vocab):
+        raise UserError(f"{run.path}: config.json says {model_config.vocab_size} vocabulary "
+                        f"entries but vocab.json has {len(vocab)}; the folder is mixed up")
+    model = spec.model_from_config(model_config)
+    run.load_into(model, WEIGHTS[weights])
+    return model.to(resolve_device(device)).eval(), vocab, config
