@@ -13,6 +13,7 @@ from seqrnn.data.text import (
     split_text,
 )
 from seqrnn.errors import UserError, flag
+from tests.wording import raises_as_cli
 
 GUTENBERG_LIKE = (
     "Project Gutenberg Etext of The Tragedie of Hamlet\r\n"
@@ -81,7 +82,7 @@ def test_other_encoding_is_read_with_encoding_option(tmp_path):
 def test_bad_files_raise_one_line_user_errors(tmp_path, content, fragment):
     path = tmp_path / "bad.txt"
     path.write_bytes(content)
-    with pytest.raises(UserError, match=fragment) as info:
+    with raises_as_cli(fragment) as info:
         read_text(path)
     assert "\n" not in str(info.value)
     assert str(path) in str(info.value)
