@@ -104,7 +104,7 @@ def elman_backward(
     so one walk from t = T-1 down to 0 computes all of it: `dh_next` is the second term,
     the gradient arriving from the future, multiplied by one more ∂h/∂h(prev) per step. The
     products of Jacobians in ∂h(t)/∂h(k) are exactly what vanishes or explodes when t - k is
-    large (see `seqrnn.gradients`).
+    large (see `seqrnn.analysis.gradients`).
 
     `truncate=k` sets `dh_next` to zero at the start of each window of k steps
     (see `seqrnn.reference.bptt`); None means full BPTT.

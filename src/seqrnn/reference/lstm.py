@@ -139,7 +139,7 @@ def lstm_backward(
 
     The cell path ∂C(t)/∂C(t-1) = diag(f) has no weight matrix and no squashing
     derivative: with f near 1 the gradient passes many steps almost unchanged, which is
-    how the LSTM answers the vanishing gradient (see `seqrnn.gradients`).
+    how the LSTM answers the vanishing gradient (see `seqrnn.analysis.gradients`).
 
     `truncate=k` resets both `dh_next` and `dC_next` at the start of each window of k steps
     (see `seqrnn.reference.bptt`); None means full BPTT.
