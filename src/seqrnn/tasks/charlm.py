@@ -29,6 +29,11 @@ def loss_metrics(total_nats: float, count: int) -> dict[str, float]:
     return {"loss": loss, "bits_per_char": loss / math.log(2), "perplexity": math.exp(loss)}
 
 
+def char_loss_mean(model: CharLM, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of a training window, in the logits' own precision (bf16 with --amp)."""
+    return F.cross_entropy(logits.flatten(0, 1), targets.flatten())
+
+
 def char_loss_sum(model: CharLM, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """Summed cross-entropy of logits (B, T, V) against the next characters (B, T)."""
     return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), reduction="sum")
@@ -38,6 +43,7 @@ class CharLMTask(StreamTask):
     """The character model's stream task: cross-entropy per character, bits per character."""
 
     items = "chars"
+    train_loss_mean = staticmethod(char_loss_mean)
     loss_sum = staticmethod(char_loss_sum)
     metrics = staticmethod(loss_metrics)
 

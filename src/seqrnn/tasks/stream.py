@@ -3,7 +3,8 @@
 The stream is cut into batch_size rows read in windows of num_steps
 (seqrnn.data.stream.StreamBatches draws the picture); the state is carried
 from one window to the next and detached in between: truncated BPTT.
-Subclasses say what a model's outputs cost (`loss_sum`) and what is reported.
+Subclasses say what a model's outputs cost (`train_loss_mean` for the training step,
+`loss_sum` for evaluation) and what is reported.
 """
 
 from __future__ import annotations
@@ -113,6 +114,12 @@ class StreamTask:
         self.state = None
 
     @staticmethod
+    def train_loss_mean(model: nn.Module, outputs: torch.Tensor,
+                        targets: torch.Tensor) -> torch.Tensor:
+        """The mean loss of one training window's outputs against its targets (B, T)."""
+        raise NotImplementedError
+
+    @staticmethod
     def loss_sum(model: nn.Module, outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         """The summed loss of one window's outputs against its targets (B, T)."""
         raise NotImplementedError
@@ -136,7 +143,7 @@ class StreamTask:
         x, y = (t.to(device, non_blocking=True) for t in batch)
         outputs, state = model(x, self.state)
         self.state = detach_state(state)
-        return self.loss_sum(model, outputs, y) / y.numel(), y.numel()
+        return self.train_loss_mean(model, outputs, y), y.numel()
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         """Validation loss: the nats summed over all ranks' rows over the ids they scored."""

@@ -25,10 +25,14 @@ from seqrnn.tasks.stream import StreamSpec, StreamTask
 from seqrnn.train import TrainResult
 
 
-def word_loss_sum(model: nn.Module, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Summed cross-entropy of the next words (B, T) given the model's hidden (B, T, O)."""
+def word_loss_mean(model: nn.Module, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy of the next words (B, T) given the model's hidden (B, T, O)."""
     lm = getattr(model, "module", model)  # the decoder lives outside a DDP wrapper's forward
-    return lm.loss(hidden, targets) * targets.numel()
+    return lm.loss(hidden, targets)
+
+
+def word_loss_sum(model: nn.Module, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    return word_loss_mean(model, hidden, targets) * targets.numel()
 
 
 def word_metrics(total_nats: float, count: int) -> dict[str, float]:
@@ -40,6 +44,7 @@ class WordLMTask(StreamTask):
     """The word model's stream task: cross-entropy per word, perplexity."""
 
     items = "words"
+    train_loss_mean = staticmethod(word_loss_mean)
     loss_sum = staticmethod(word_loss_sum)
     metrics = staticmethod(word_metrics)
 
