@@ -3,6 +3,9 @@ model loaders), never by the training loop."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+
 import torch
 
 from seqrnn.errors import UserError
@@ -20,9 +23,33 @@ def flush_denormals() -> None:
     torch.set_flush_denormal(True)
 
 
+M_TRIM_THRESHOLD, M_MMAP_MAX = -1, -4  # glibc's mallopt parameters (malloc.h)
+
+
+def keep_freed_memory() -> None:
+    """Have glibc's malloc keep freed memory for the next step instead of unmapping it.
+
+    Every training step allocates and frees the same large tensors (the softmax's logits and
+    their gradient are tens of MB). glibc serves blocks above its mmap threshold (32 MB at
+    most) from fresh pages and unmaps them on free, so each step faults them in again: the
+    word language model's step spent over a quarter of its time zero-filling new pages (6,500
+    words/s against 9,000 kept). Off glibc, nothing changes.
+    """
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError, TypeError):  # no C library by that name, or not glibc
+        return
+    mallopt(M_MMAP_MAX, 0)  # every block from the heap, reused once freed
+    mallopt(M_TRIM_THRESHOLD, 2**31 - 1)  # and the heap's top is never handed back
+
+
 def configure(threads: int | None, *, distributed_cpu: bool = False) -> None:
-    """Flush denormals and set the CPU threads: `threads`, or 1 per rank sharing a machine."""
+    """Process settings for training: flushed denormals, malloc that keeps freed memory, and
+    the CPU threads: `threads`, or 1 per rank sharing a machine."""
     flush_denormals()
+    keep_freed_memory()
     threads = threads or (1 if distributed_cpu else None)
     if threads:
         torch.set_num_threads(threads)
