@@ -2,12 +2,13 @@
 
 import pytest
 import torch
+import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 from torch.profiler import profile
 
 from seqrnn.configs import WordLMConfig
 from seqrnn.errors import UserError
-from seqrnn.models.wordlm import AWDEncoder, WordLM, locked_dropout
+from seqrnn.models.wordlm import AWDEncoder, WordLM, locked_dropout, softmax_nll
 
 NO_DROPOUT = dict(embedding_dropout=0.0, input_dropout=0.0, hidden_dropout=0.0,
                   output_dropout=0.0, weight_dropout=0.0)
@@ -168,6 +169,35 @@ def test_loss_is_the_likelihood_log_probs_give(cutoffs):
     torch.testing.assert_close(log_probs.exp().sum(-1), torch.ones(40))
     total = -log_probs.gather(1, targets.unsqueeze(1)).sum()
     torch.testing.assert_close(model.loss(hidden, targets) * 40, total)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_softmax_nll_matches_cross_entropy_and_its_gradient(dtype):
+    torch.manual_seed(0)
+    logits = (torch.randn(50, 70) * 4).to(dtype).requires_grad_()
+    targets = torch.randint(0, 70, (50,))
+    weights = torch.rand(50)  # a non-uniform upstream gradient
+    before = logits.detach().clone()
+    ours = softmax_nll(logits, targets)
+    assert ours.dtype == torch.float32
+    (grad,) = torch.autograd.grad((ours * weights).sum(), logits)
+    assert torch.equal(logits, before)  # the backward leaves its input alone
+    reference = logits.detach().float().requires_grad_()
+    expected = F.cross_entropy(reference, targets, reduction="none")
+    (expected_grad,) = torch.autograd.grad((expected * weights).sum(), reference)
+    torch.testing.assert_close(ours, expected)
+    assert grad.dtype == dtype
+    torch.testing.assert_close(grad.float(), expected_grad,
+                               **({} if dtype == torch.float32 else dict(rtol=1e-2, atol=4e-3)))
+
+
+@pytest.mark.parametrize("tie_weights", [True, False])
+def test_every_parameter_gets_a_gradient_when_a_tail_cluster_is_unhit(tie_weights):
+    # DDP needs a gradient for every parameter at every step
+    model = small(cutoffs=(5, 20), tie_weights=tie_weights).train()
+    ids = torch.randint(0, 5, (2, 6))  # shortlist words only: neither tail is a target
+    model.loss(model(ids)[0], ids).backward()
+    assert [n for n, p in model.named_parameters() if p.grad is None] == []
 
 
 @pytest.mark.parametrize("cutoffs", [(), (5, 20)])

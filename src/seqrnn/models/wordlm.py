@@ -37,7 +37,7 @@ INIT_RANGE = 0.1  # AWD-LSTM's uniform initialisation of the cluster and untied 
 # 300 steps.
 EMBEDDING_STD = 0.25
 LayerState = tuple[Tensor, Tensor]  # (h, c), each (1, B, H) for one layer
-__all__ = ["AWDEncoder", "Decoder", "WeightDropLSTM", "WordLM", "locked_dropout"]
+__all__ = ["AWDEncoder", "Decoder", "WeightDropLSTM", "WordLM", "locked_dropout", "softmax_nll"]
 
 
 def locked_dropout(x: Tensor, p: float, training: bool) -> Tensor:
@@ -46,6 +46,35 @@ def locked_dropout(x: Tensor, p: float, training: bool) -> Tensor:
         return x
     mask = x.new_empty(x.shape[0], 1, x.shape[2]).bernoulli_(1 - p) / (1 - p)  # (B, 1, H)
     return x * mask
+
+
+class _SoftmaxNLL(torch.autograd.Function):
+    """-log softmax(logits)[target] per row, in float32 whatever the logits' precision.
+
+    F.cross_entropy's backward writes a zero (N, V) gradient, scatters the targets into it and
+    runs log_softmax's backward over it: three passes over the widest tensor of the step. The
+    gradient is softmax - one_hot, made here in one pass from the saved log-normaliser.
+    """
+
+    @staticmethod
+    def forward(ctx, logits: Tensor, targets: Tensor) -> Tensor:
+        x = logits.float()  # (N, V)
+        log_norm = torch.logsumexp(x, dim=1)  # (N,)
+        ctx.save_for_backward(logits, log_norm, targets)
+        return log_norm - x.gather(1, targets.unsqueeze(1)).squeeze(1)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:
+        logits, log_norm, targets = ctx.saved_tensors
+        # out of place: the saved logits are not ours to change (bfloat16 - float32 is float32)
+        probs = (logits - log_norm.unsqueeze(1)).exp_()  # (N, V)
+        probs[torch.arange(len(targets), device=probs.device), targets] -= 1
+        return probs.mul_(grad.unsqueeze(1)).to(logits.dtype), None
+
+
+def softmax_nll(logits: Tensor, targets: Tensor) -> Tensor:
+    """Cross-entropy (N,) of targets (N,) under logits (N, V), each row on its own."""
+    return _SoftmaxNLL.apply(logits, targets)
 
 
 class WeightDropLSTM(nn.Module):
@@ -156,19 +185,23 @@ class Decoder(nn.Module):
         """Mean cross-entropy of targets (...,) given hidden (..., D)."""
         hidden, targets = hidden.reshape(-1, hidden.shape[-1]), targets.reshape(-1)  # (N, D), (N,)
         if self.clusters is None:
-            return F.cross_entropy(F.linear(hidden, weight, self.bias), targets)
+            return softmax_nll(F.linear(hidden, weight, self.bias), targets).mean()
+        # One split, not a slice per cluster: a slice's backward fills a zero (V, D) gradient
+        # each, the split's joins the pieces once.
+        sizes = [hi - lo for lo, hi in zip(self.bounds[:-1], self.bounds[1:], strict=True)]
+        weights, biases = weight.split(sizes), self.bias.split(sizes)
         shortlist = self.bounds[1]
         cluster = torch.bucketize(targets, self.cutoffs, right=True)  # (N,) 0: the shortlist
         head_class = torch.where(cluster == 0, targets, shortlist + cluster - 1)
-        log_p = self._head(weight, hidden).gather(1, head_class.unsqueeze(1)).squeeze(1)  # (N,)
+        head = torch.cat([F.linear(hidden, weights[0], biases[0]), self.clusters(hidden)], dim=-1)
+        nll = softmax_nll(head, head_class)  # (N,)
         for c in range(1, len(self.bounds) - 1):
             rows = (cluster == c).nonzero().squeeze(1)  # (n,)
             if rows.numel() == 0:
                 continue
-            tail = self._tail(weight, hidden[rows], c)  # (n, V_c)
-            within = (targets[rows] - self.bounds[c]).unsqueeze(1)  # (n, 1)
-            log_p = log_p.index_add(0, rows, tail.gather(1, within).squeeze(1))
-        return -log_p.mean()
+            tail = F.linear(hidden[rows], weights[c], biases[c])  # (n, V_c)
+            nll = nll.index_add(0, rows, softmax_nll(tail, targets[rows] - self.bounds[c]))
+        return nll.mean()
 
     def log_probs(self, weight: Tensor, hidden: Tensor) -> Tensor:
         """hidden (B, D) -> log-probabilities of every word (B, V)."""
