@@ -19,12 +19,19 @@ import torch
 
 from seqrnn.api.charlm import LanguageModel
 from seqrnn.api.sentiment import SentimentClassifier
-from seqrnn.configs import CharLMConfig, CharLMData, SentimentConfig, SentimentData, TrainConfig
+from seqrnn.configs import (
+    CharLMConfig,
+    CharLMData,
+    SentimentConfig,
+    SentimentData,
+    TrainConfig,
+    WordLMData,
+)
 from seqrnn.errors import UserError, flag
 from seqrnn.models.charlm import CharLM
 from seqrnn.models.sentiment import SentimentRNN
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
-from seqrnn.tasks import charlm, sentiment
+from seqrnn.tasks import charlm, sentiment, wordlm
 from seqrnn.tasks.charlm import CharLMTask, char_loss_sum
 from seqrnn.tasks.sentiment import SentimentTask
 from seqrnn.tasks.stream import stream_loss
@@ -39,6 +46,11 @@ LM_FLAGS = ["--batch-size", "4", "--num-steps", "16", "--eval-rows", "4", "--hid
 SENTIMENT_MODEL = {"hidden_size": 12, "embedding_dim": 12, "dropout": 0.0}
 POSITIVE, NEGATIVE = ["great", "superb", "loved"], ["awful", "boring", "hated"]
 FILLER = ["the", "movie", "was", "plot", "a", "and", "it"]
+# Tiny, dropout-free (each rank draws its own masks), with an adaptive softmax whose tail
+# clusters most steps leave unhit: DDP needs a gradient for every parameter anyway.
+WORD_MODEL = {"embedding_dim": 8, "hidden_size": 16, "num_layers": 2, "cutoffs": [4, 10],
+              "embedding_dropout": 0.0, "input_dropout": 0.0, "hidden_dropout": 0.0,
+              "output_dropout": 0.0, "weight_dropout": 0.0}
 LAUNCH_TIMEOUT_S = 180  # the whole job; a hang fails here, not in CI's global timeout
 
 
@@ -54,8 +66,32 @@ def sentiment_data(csv_file) -> SentimentData:
     return SentimentData(data=str(csv_file), batch_size=20)
 
 
+def word_data(corpus: Path) -> WordLMData:
+    return WordLMData(data=str(corpus), min_freq=1, max_vocab=None, batch_size=4, num_steps=8,
+                      eval_rows=4)
+
+
+def finetune_data(work: Path) -> SentimentData:
+    return SentimentData(data=str(work / "reviews.csv"), batch_size=20,
+                         pretrained=str(work / "wordlm"))
+
+
+def finetune_loop(**kw) -> TrainConfig:
+    """Gradual unfreezing: one more of the 4 layer groups trains each epoch (8 batches)."""
+    return sentiment_loop(**{"unfreeze_epochs": 1, "epochs": 4, "max_steps": 26, **kw})
+
+
 def sentiment_loop(**kw) -> TrainConfig:
     return TrainConfig(**{"epochs": 3, "lr": 1e-2, "seed": 2, "progress": False, **kw})
+
+
+def write_corpus(folder: Path, n: int = 60) -> None:
+    """Documents of the reviews' words, for the word language model."""
+    rng = np.random.default_rng(1)
+    folder.mkdir()
+    for i in range(n):
+        words = rng.choice(FILLER + (POSITIVE if i % 2 else NEGATIVE), size=rng.integers(5, 15))
+        (folder / f"{i:03d}.txt").write_text(" ".join(words), encoding="utf-8")
 
 
 def write_reviews(path: Path, n: int = 200) -> None:
@@ -107,6 +143,8 @@ def distributed_job(work: Path) -> None:
     if main_rank:
         shutil.copytree(runs, work / "sentiment_step3")
     sentiment.resume(runs, max_steps=10)  # across the end of the first epoch (8 batches)
+    wordlm.train(word_data(work / "corpus"), WORD_MODEL, lm_loop(max_steps=3), work / "wordlm")
+    sentiment.train(finetune_data(work), {"dropout": 0.0}, finetune_loop(), work / "finetuned")
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +154,7 @@ def ddp_runs(tmp_path_factory) -> Path:
     work = tmp_path_factory.mktemp("ddp")
     (work / "text.txt").write_text(TEXT, encoding="utf-8")
     write_reviews(work / "reviews.csv")
+    write_corpus(work / "corpus")
     env = {**os.environ, "SEQRNN_DIST_TIMEOUT": "60", "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                "--nproc_per_node=2", __file__, str(work)]
@@ -176,6 +215,22 @@ def test_sentiment_ddp_equals_one_process_and_predicts(ddp_runs, tmp_path):
     clf = SentimentClassifier.load(ddp_runs / "sentiment")
     assert clf.predict(["it was superb", "boring"]).shape == (2,)
     assert np.allclose(clf.predict_proba(["the plot"]).sum(axis=1), 1)
+
+
+def test_word_lm_ddp_equals_one_process(ddp_runs, tmp_path):
+    wordlm.train(word_data(ddp_runs / "corpus"), WORD_MODEL, lm_loop(max_steps=3), tmp_path / "lm")
+    assert_same_weights(ddp_runs / "wordlm", tmp_path / "lm")
+    ddp, one = evals(ddp_runs / "wordlm")[-1], evals(tmp_path / "lm")[-1]
+    assert ddp["val_loss"] == pytest.approx(one["val_loss"], abs=1e-5)
+
+
+def test_gradual_unfreezing_under_ddp_equals_one_process(ddp_runs, tmp_path):
+    sentiment.train(finetune_data(ddp_runs), {"dropout": 0.0}, finetune_loop(), tmp_path / "one")
+    assert_same_weights(ddp_runs / "finetuned", tmp_path / "one")
+    start = RunFolder(ddp_runs / "wordlm").load_weights(LATEST_WEIGHTS)[0]
+    tuned = latest(ddp_runs / "finetuned")
+    # By the fourth epoch every group trains, the embedding (the lowest) included.
+    assert not torch.equal(tuned["encoder.embedding.weight"], start["encoder.embedding.weight"])
 
 
 # -- the parts, in one process -------------------------------------------------------

@@ -93,9 +93,7 @@ class Trainer:
             self.average = WeightAverage(self.model, cfg.ema_decay)
             if self._saved_average is not None:
                 self.average.load_state_dict(self._saved_average)
-        if group.distributed:
-            self.train_model = DistributedDataParallel(
-                self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None)
+        self._wrap_for_ranks()
         total = sum(self.task.num_batches(e) for e in range(cfg.epochs))
         self._notify("on_fit_start", total, resume)
         with self._stop_on_sigint():
@@ -150,10 +148,21 @@ class Trainer:
         finally:
             p.elapsed = elapsed_before + time.monotonic() - started
 
+    def _wrap_for_ranks(self) -> None:
+        """Under torchrun, wrap the model in DDP, which all-reduces the gradients of exactly
+        the parameters that required them when it was built."""
+        if self.group.distributed:
+            cuda = self.device.type == "cuda"
+            self.train_model = DistributedDataParallel(
+                self.model, device_ids=[self.device.index] if cuda else None)
+
     def _start_epoch(self, p: Progress) -> None:
         """Unfreeze the epoch's layer groups; at an epoch's first batch, tell the task."""
         if self.config.unfreeze_epochs:
+            trainable = [q.requires_grad for q in self.model.parameters()]
             unfreeze_top(self.model, p.epoch, self.config.unfreeze_epochs)
+            if trainable != [q.requires_grad for q in self.model.parameters()]:
+                self._wrap_for_ranks()  # DDP would leave the newly trainable ones unsynchronised
         if p.index == 0:
             self.task.start_epoch(p.epoch)
 
