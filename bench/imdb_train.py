@@ -5,6 +5,10 @@
         bidirectional=true head=max cell=gru embedding_dim=128 hidden_size=128 seq_len=800 \\
         min_freq=5 batch_size=128 lr=0.003 lr_schedule=cosine word_dropout=0.25 ema_decay=0.995
 
+`--random-encoder` is the ablation of a pretrained run: with `--set pretrained=RUN ...` it
+trains the same classifier and recipe on a randomly initialised encoder of RUN's shape, its
+vocabulary counted on the labelled training reviews (`min_freq`, `max_vocab`).
+
 `--set` takes any SentimentData, SentimentConfig or TrainConfig field. Prints one JSON
 object: the configuration, steps, epochs, training seconds and seconds per epoch, the
 validation metrics of the best and of the last evaluation, and the test metrics of the best
@@ -24,6 +28,7 @@ from seqrnn.api.sentiment import evaluate
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.run import RunFolder
 from seqrnn.tasks.sentiment import train
+from seqrnn.tasks.wordlm import SPEC as WORDLM
 
 
 def parse_value(text: str):
@@ -49,6 +54,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
                         help="any data, model or training field")
+    parser.add_argument("--random-encoder", action="store_true",
+                        help="the ablation: pretrained=RUN's shape, randomly initialised")
     args = parser.parse_args()
 
     chosen = dict(item.split("=", 1) for item in args.set)
@@ -58,9 +65,13 @@ def main() -> None:
     unknown = set(chosen) - set().union(*names.values())
     if unknown:
         parser.error(f"unknown fields {sorted(unknown)}")
+    model = {k: v for k, v in chosen.items() if k in names[SentimentConfig]}
+    if args.random_encoder:
+        if "pretrained" not in chosen:
+            parser.error("--random-encoder needs --set pretrained=RUN (the shape to copy)")
+        model["lm"] = RunFolder(chosen.pop("pretrained")).read_config(WORDLM.kind).model
     data = SentimentData(data=args.data,
                          **{k: v for k, v in chosen.items() if k in names[SentimentData]})
-    model = {k: v for k, v in chosen.items() if k in names[SentimentConfig]}
     loop_fields = {k: v for k, v in chosen.items() if k in names[TrainConfig]}
     loop = TrainConfig(epochs=args.epochs, minutes=args.minutes, threads=args.threads,
                        progress=False, **loop_fields)
@@ -76,8 +87,10 @@ def main() -> None:
     test = evaluate(args.out, split="test")
     print(json.dumps({
         "command": "python bench/imdb_train.py " + " ".join(
-            f"--{k} {v}" for k, v in (("out", args.out), ("epochs", args.epochs),
+            f"--{k} {v}" for k, v in (("data", None if args.data == "imdb" else args.data),
+                                       ("out", args.out), ("epochs", args.epochs),
                                        ("minutes", args.minutes)) if v is not None)
+        + (" --random-encoder" if args.random_encoder else "")
         + (" --set " + " ".join(args.set) if args.set else ""),
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
                    f"{args.threads} torch threads",

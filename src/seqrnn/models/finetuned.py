@@ -37,7 +37,7 @@ class LMClassifier(nn.Module):
         self.config = config
         output_size = lm.embedding_dim if lm.tie_weights else lm.hidden_size
         self.encoder = AWDEncoder(
-            lm.vocab_size, lm.embedding_dim, lm.hidden_size, lm.num_layers, output_size,
+            config.vocab_size, lm.embedding_dim, lm.hidden_size, lm.num_layers, output_size,
             embedding_dropout=lm.embedding_dropout, input_dropout=lm.input_dropout,
             hidden_dropout=lm.hidden_dropout, weight_dropout=lm.weight_dropout,
         )
