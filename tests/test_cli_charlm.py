@@ -145,8 +145,10 @@ def test_resume_with_a_different_vocabulary(trained, tmp_path, capsys):
     assert "different character vocabulary" in error_line(capsys)
 
 
-def test_ctrl_c_saves_and_the_run_resumes(text_file, tmp_path):
-    """A real SIGINT to a training process: it saves, exits with 130, and resumes."""
+@pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
+def test_ctrl_c_or_sigterm_saves_and_the_run_resumes(text_file, tmp_path, signal_name):
+    """A real SIGINT (Ctrl-C) or SIGTERM to a training process: it saves, exits with 130,
+    and resumes."""
     import signal
     import subprocess
     import sys
@@ -159,7 +161,7 @@ def test_ctrl_c_saves_and_the_run_resumes(text_file, tmp_path):
     deadline = time.monotonic() + 60
     while not (run / "metrics.jsonl").exists() and time.monotonic() < deadline:
         time.sleep(0.1)
-    process.send_signal(signal.SIGINT)
+    process.send_signal(getattr(signal, signal_name))
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "stopped (interrupted)" in err and f"--resume {run}" in err
@@ -169,3 +171,27 @@ def test_ctrl_c_saves_and_the_run_resumes(text_file, tmp_path):
                  "--quiet", "--sample-length", "0"]) == 0
     assert json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["step"] == (
         saved_step + 2)
+
+
+def test_a_folder_in_use_is_refused(text_file, tmp_path, capsys):
+    from seqrnn.run import RunFolder
+
+    with RunFolder(tmp_path / "run").lock():  # as a training in another process holds it
+        code = main(["charlm", "train", "--text", str(text_file), "--out", str(tmp_path / "run"),
+                     *SMALL])
+    assert code == 2
+    assert error_line(capsys) == ("seqrnn: error: another process is training in "
+                                  f"{tmp_path / 'run'}: wait for it to finish, or choose "
+                                  "another folder")
+
+
+def test_a_run_stopped_before_its_first_checkpoint_starts_again(text_file, tmp_path, capsys):
+    run = tmp_path / "run"
+    argv = ["charlm", "train", "--text", str(text_file), "--out", str(run), *SMALL]
+    assert main([*argv, "--max-steps", "2"]) == 0
+    for name in ("latest.safetensors", "train_state.pt", "model.safetensors"):
+        (run / name).unlink()  # as if killed before its first checkpoint
+    assert main(["charlm", "train", "--resume", str(run), "--quiet"]) == 2
+    assert "holds no checkpoint yet (its run stopped before the first)" in error_line(capsys)
+    assert main([*argv, "--max-steps", "2"]) == 0
+    assert (run / "latest.safetensors").exists()

@@ -30,7 +30,7 @@ from seqrnn.configs import (
 from seqrnn.errors import UserError, flag
 from seqrnn.models.charlm import CharLM
 from seqrnn.models.sentiment import SentimentRNN
-from seqrnn.run import LATEST_WEIGHTS, RunFolder
+from seqrnn.run import LATEST_WEIGHTS, TRAIN_STATE, RunFolder
 from seqrnn.tasks import charlm, sentiment, wordlm
 from seqrnn.tasks.charlm import CharLMTask, char_loss_sum
 from seqrnn.tasks.sentiment import SentimentTask
@@ -335,7 +335,7 @@ def test_a_nccl_run_does_not_resume_with_sparse_gradients(tmp_path):
     sentiment.train(data, SENTIMENT_MODEL, sentiment_loop(max_steps=1), tmp_path / "run")
     state = RunFolder(tmp_path / "run").load_train_state()
     state["optimizers"] = state["optimizers"][:1]  # what a NCCL run saves: Adam only
-    RunFolder(tmp_path / "run").save_train_state(state)
+    torch.save(state, RunFolder(tmp_path / "run").file(TRAIN_STATE))
     with pytest.raises(UserError, match="sparse embedding gradients are made dense under NCCL"):
         sentiment.resume(tmp_path / "run", max_steps=2)
 

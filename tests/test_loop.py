@@ -8,7 +8,7 @@ from torch import nn
 
 from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError, flag
-from seqrnn.run import BEST_WEIGHTS, LATEST_WEIGHTS, METRICS_FILE, RunFolder
+from seqrnn.run import BEST_WEIGHTS, LATEST_WEIGHTS, METRICS_FILE, TRAIN_STATE, RunFolder
 from seqrnn.train import Selection, Trainer
 from seqrnn.train.averaging import WeightAverage
 from seqrnn.train.optim import clip_gradients
@@ -83,7 +83,7 @@ def test_training_state_of_another_version_is_a_user_error(tmp_path):
     Trainer(nn.Linear(1, 1), task, config, tmp_path).fit()
     state = RunFolder(tmp_path).load_train_state()
     state["progress"]["best_val_loss"] = 0.5  # a field this version does not have
-    RunFolder(tmp_path).save_train_state(state)
+    torch.save(state, RunFolder(tmp_path).file(TRAIN_STATE))
     with pytest.raises(UserError, match="another version of seqrnn"):
         Trainer(nn.Linear(1, 1), task, config, tmp_path).fit(resume=True)
 
@@ -178,3 +178,45 @@ def test_ema_decay_outside_zero_one_is_a_user_error():
     with pytest.raises(UserError, match="ema_decay must be between 0 and 1") as error:
         TrainConfig(ema_decay=1.0)
     assert error.value.render(flag).startswith("--ema-decay must be between 0 and 1")
+
+
+class StepScriptedTask(ScriptedTask):
+    """Validation loss by the step it is measured at; the step count survives a resume."""
+
+    LOSS = {2: 0.50, 3: 0.10, 4: 0.40, 6: 0.45, 8: 0.42, 10: 0.41}
+
+    def __init__(self):
+        super().__init__(Selection("loss"))
+        self.seen = 0
+
+    def train_loss(self, model, batch):
+        self.seen += 1
+        return super().train_loss(model, batch)
+
+    def evaluate(self, model):
+        return {"loss": self.LOSS[self.seen]}
+
+    def carried_state(self):
+        return {"seen": torch.tensor(self.seen)}
+
+    def load_carried_state(self, state):
+        self.seen = int(state["seen"])
+
+
+def test_an_evaluation_made_only_because_the_run_stopped_does_not_count(tmp_path):
+    """Selection and early stopping of a run stopped at step 3 and resumed equal those of a
+    run never stopped: its stop-step evaluation (the best loss of all) counts for neither."""
+    config = TrainConfig(epochs=5, eval_every=2, patience=2, progress=False, device="cpu")
+    torch.manual_seed(0)
+    straight = Trainer(nn.Linear(1, 1), StepScriptedTask(), config, tmp_path / "a").fit()
+    assert (straight.stopped, straight.step, best_step(tmp_path / "a")) == ("early_stopping", 8, 4)
+    torch.manual_seed(0)
+    stopped = Trainer(nn.Linear(1, 1), StepScriptedTask(), TrainConfig(
+        **{**vars(config), "max_steps": 3}), tmp_path / "b").fit()
+    assert stopped.best_eval == {"loss": 0.10} and best_step(tmp_path / "b") == 3
+    resumed = Trainer(nn.Linear(1, 1), StepScriptedTask(), config, tmp_path / "b").fit(True)
+    assert (resumed.stopped, resumed.step, best_step(tmp_path / "b")) == ("early_stopping", 8, 4)
+    assert resumed.best_eval == straight.best_eval == {"loss": 0.40}
+    for name in (BEST_WEIGHTS, LATEST_WEIGHTS):
+        a, b = (RunFolder(tmp_path / run).load_weights(name)[0] for run in "ab")
+        assert all(torch.equal(a[k], b[k]) for k in a), name

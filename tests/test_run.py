@@ -1,8 +1,25 @@
+"""The run folder: its files, the checkpoint pair, fresh and resumable folders, the lock."""
+
+import errno
+import os
+import re
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import torch
 
 from seqrnn.errors import UserError
-from seqrnn.run import TRAIN_STATE, RunFolder
+from seqrnn.run import (
+    LATEST_WEIGHTS,
+    METRICS_FILE,
+    PREVIOUS_STATE,
+    TRAIN_STATE,
+    VOCAB_FILE,
+    RunFolder,
+)
 
 
 def test_weights_round_trip_with_step(tmp_path):
@@ -42,16 +59,69 @@ def test_corrupt_json(tmp_path):
         RunFolder(tmp_path).read_config("charlm")
 
 
-def test_train_state_loads_with_weights_only(tmp_path):
-    state = {"progress": {"step": 3}, "rng": torch.get_rng_state(), "x": [torch.ones(2)]}
-    RunFolder(tmp_path).save_train_state(state)
-    loaded = RunFolder(tmp_path).load_train_state()
-    assert loaded["progress"] == {"step": 3}
-    assert torch.equal(loaded["rng"], state["rng"])
+def state_of(step: int, **extra) -> dict:
+    return {"progress": {"step": step}, "optimizers": [], "rng_cpu": torch.get_rng_state(),
+            "carried": {}, **extra}
+
+
+def test_checkpoint_round_trip(tmp_path):
+    run = RunFolder(tmp_path)
+    run.save_checkpoint({"w": torch.ones(2)}, state_of(3, x=[torch.ones(2)]), step=3)
+    weights, state = run.load_checkpoint()
+    assert state["progress"] == {"step": 3} and torch.equal(weights["w"], torch.ones(2))
+    assert torch.equal(state["rng_cpu"], torch.get_rng_state())
+    run.save_checkpoint({"w": torch.zeros(2)}, state_of(4), step=4)
+    assert run.load_checkpoint()[1]["progress"]["step"] == 4
+    assert sorted(p.name for p in tmp_path.iterdir()) == [LATEST_WEIGHTS, TRAIN_STATE]
+
+
+def test_a_kill_between_the_pairs_renames_leaves_a_pair_that_agrees(tmp_path, monkeypatch):
+    run = RunFolder(tmp_path)
+    run.save_checkpoint({"w": torch.ones(2)}, state_of(3), step=3)
+    real_replace = os.replace
+
+    def killed_before_the_weights(src, dst):  # the state is renamed, then the process dies
+        if str(dst).endswith(LATEST_WEIGHTS):
+            raise SystemExit("killed")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", killed_before_the_weights)
+    with pytest.raises(SystemExit):
+        run.save_checkpoint({"w": torch.zeros(2)}, state_of(4), step=4)
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert torch.load(run.file(TRAIN_STATE), weights_only=True)["progress"]["step"] == 4
+    assert torch.load(run.file(PREVIOUS_STATE), weights_only=True)["progress"]["step"] == 3
+    weights, state = run.load_checkpoint()  # the weights of step 3 and the state kept beside
+    assert state["progress"]["step"] == 3 and torch.equal(weights["w"], torch.ones(2))
+
+
+def test_a_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    run = RunFolder(tmp_path)
+    run.save_checkpoint({"w": torch.ones(2)}, state_of(3), step=3)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", full)
+    with pytest.raises(UserError, match=r"no space left .* \(the previous checkpoint is intact\)"):
+        run.save_checkpoint({"w": torch.zeros(2)}, state_of(4), step=4)
+    monkeypatch.undo()
+    weights, state = run.load_checkpoint()
+    assert state["progress"]["step"] == 3 and torch.equal(weights["w"], torch.ones(2))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [LATEST_WEIGHTS, TRAIN_STATE]
+
+
+def test_weights_and_state_of_different_steps_are_refused(tmp_path):
+    run = RunFolder(tmp_path)
+    run.save_checkpoint({"w": torch.ones(2)}, state_of(3), step=3)
+    run.save_weights(LATEST_WEIGHTS, {"w": torch.ones(2)}, step=9)
+    with pytest.raises(UserError, match=r"latest weights \(step 9\) and training state "
+                                        r"\(step 3\) disagree"):
+        run.load_checkpoint()
 
 
 @pytest.mark.filterwarnings("ignore:Detected pickle protocol")
-def test_train_state_refuses_pickled_code(tmp_path):
+def test_train_state_refuses_pickled_code_in_one_line(tmp_path):
     import pickle
 
     class Evil:
@@ -59,8 +129,106 @@ def test_train_state_refuses_pickled_code(tmp_path):
             return (print, ("executed",))
 
     (tmp_path / TRAIN_STATE).write_bytes(pickle.dumps(Evil()))
-    with pytest.raises(UserError, match="cannot resume"):
+    with pytest.raises(UserError) as error:
         RunFolder(tmp_path).load_train_state()
+    message = str(error.value)
+    assert "is not a seqrnn training state" in message and "will not be loaded" in message
+    assert "\n" not in message and "weights_only=False" not in message
+
+
+@pytest.mark.parametrize(("state", "what"), [
+    ({}, "'progress' is missing"),
+    ([1, 2], "a list, not a dict"),
+    (state_of(3, optimizers=None), "'optimizers' is missing or not a list"),
+    (state_of(3, optimizers=[{"state": {}}]), "an optimizer state has no parameter groups"),
+    (state_of(3, rng_cpu=torch.zeros(3)), "'rng_cpu' is not a random generator state"),
+    ({**state_of(3), "progress": {"step": "3"}}, "its step is not a count"),
+    (state_of(3, best_before_stop=[1]), "'best_before_stop' is not a best evaluation"),
+])
+def test_damaged_train_state_is_named_in_one_line(tmp_path, state, what):
+    torch.save(state, tmp_path / TRAIN_STATE)
+    with pytest.raises(UserError, match=f"train_state.pt is damaged \\({re.escape(what)}"):
+        RunFolder(tmp_path).load_train_state()
+
+
+def write_stub(path: Path) -> RunFolder:
+    """What a run killed before its first checkpoint leaves."""
+    run = RunFolder(path)
+    run.create()
+    run.write_config("charlm", {"hidden_size": 3}, {"text": "x"}, {"lr": 1.0})
+    run.write_json(VOCAB_FILE, {"chars": "ab"})
+    run.file(METRICS_FILE).write_text('{"kind": "train", "step": 1}\n{"kind": "tr')
+    return run
+
+
+def test_a_run_stopped_before_its_first_checkpoint_can_start_again(tmp_path):
+    run = write_stub(tmp_path / "run")
+    (tmp_path / "run" / ".latest.safetensors.x1.tmp").write_bytes(b"half")
+    run.check_new()  # allowed
+    with pytest.raises(UserError, match="holds no checkpoint yet .* without --resume"):
+        run.check_resumable()
+    run.start_fresh()
+    assert list((tmp_path / "run").iterdir()) == []
+
+
+def test_a_fresh_run_never_overwrites_a_run_or_other_files(tmp_path):
+    run = RunFolder(tmp_path / "run")
+    run.save_checkpoint({"w": torch.ones(2)}, state_of(3), step=3)
+    with pytest.raises(UserError, match="already holds a run: continue it with --resume"):
+        run.check_new()
+    saved = RunFolder(tmp_path / "saved")  # a model saved outside training: no "train"
+    saved.write_config("charlm", {"hidden_size": 3})
+    saved.save_weights("model.safetensors", {"w": torch.ones(2)}, step=0)
+    with pytest.raises(UserError, match="already holds a run"):
+        saved.check_new()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "metrics.jsonl").write_text("my own\n")
+    with pytest.raises(UserError, match="mine is not empty .it holds metrics.jsonl.") as error:
+        RunFolder(tmp_path / "mine").check_new()
+    assert error.value.field == "out"
+    (tmp_path / "a-file").write_text("x")
+    for path, message in ((tmp_path / "a-file", "is a file: give a folder"),
+                          ("", "must name a folder"), (".", "must name a folder")):
+        with pytest.raises(UserError, match=message):
+            RunFolder(path).check_new()
+    (tmp_path / "empty").mkdir()
+    RunFolder(tmp_path / "empty").check_new()
+    RunFolder(tmp_path / "new").check_new()
+
+
+def test_one_process_at_a_time_holds_a_folder(tmp_path):
+    run = RunFolder(tmp_path / "run")
+    with run.lock(), pytest.raises(UserError, match="another process is training in .*run"), \
+            RunFolder(tmp_path / "run").lock():
+        pass
+    with run.lock():  # released on leaving
+        pass
+
+
+def test_a_dead_processs_lock_is_gone_with_it(tmp_path):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from seqrnn.run import RunFolder\n"
+         "with RunFolder(sys.argv[1]).lock():\n print('held', flush=True); time.sleep(60)",
+         str(tmp_path / "run")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(UserError, match="another process"), RunFolder(tmp_path / "run").lock():
+            pass
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    with RunFolder(tmp_path / "run").lock():
+        pass
+
+
+def test_truncating_metrics_drops_what_a_crash_left(tmp_path):
+    run = RunFolder(tmp_path)
+    lines = ['{"kind": "train", "step": 1}', '{"kind": "eval", "step": 2}',
+             '{"kind": "train"}', '[1, 2]', '{"kind": "train", "step": 3}']
+    run.file(METRICS_FILE).write_bytes(
+        ("\n".join(lines) + '\n{"kind": "tr').encode() + b"\xff\xfe")
+    run.truncate_metrics(2)
+    assert run.file(METRICS_FILE).read_text().splitlines() == lines[:2]
 
 
 def test_mismatched_weights(tmp_path):

@@ -9,18 +9,28 @@ A run folder holds::
     latest.safetensors   the latest weights, for resuming
     train_state.pt       optimizer, counters, RNG and carried state; tensors and
                          plain containers only, loaded with ``weights_only=True``
+    train_state.prev.pt  the previous checkpoint's state, only while a new pair is
+                         being committed (save_checkpoint)
     metrics.jsonl        one JSON record per training log line and evaluation
     loss.png             the training curves
 
 config.json is ``{"format_version", "kind", "model": {...}, "train": {"data":
 {...}, "loop": {...}}}``; "train" is null for a model saved outside training.
 Nothing here executes code on load. Every file is written to a temporary name
-and renamed, so a crash leaves the previous version intact.
+and renamed, so a crash leaves the previous version intact; the latest weights
+and training state are committed as one pair. A folder that holds no checkpoint
+yet (its run stopped before the first) may be started again; one process at a
+time trains in a folder (an advisory lock on it, released when the process ends).
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import math
+import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,9 +49,13 @@ LABELS_FILE = "labels.json"
 BEST_WEIGHTS = "model.safetensors"
 LATEST_WEIGHTS = "latest.safetensors"
 TRAIN_STATE = "train_state.pt"
+PREVIOUS_STATE = "train_state.prev.pt"
 METRICS_FILE = "metrics.jsonl"
 CURVE_FILE = "loss.png"
 WEIGHTS = {"best": BEST_WEIGHTS, "latest": LATEST_WEIGHTS}
+# What a training run writes: a run that never reached its first checkpoint leaves only these.
+RUN_FILES = (CONFIG_FILE, VOCAB_FILE, LABELS_FILE, BEST_WEIGHTS, LATEST_WEIGHTS, TRAIN_STATE,
+             PREVIOUS_STATE, METRICS_FILE, CURVE_FILE)
 
 
 @dataclass(frozen=True)
@@ -69,15 +83,80 @@ class RunFolder:
     # -- fresh and resumable --------------------------------------------------
 
     def check_new(self) -> None:
-        """A fresh run needs a folder that does not hold a run yet (nothing is overwritten)."""
-        if self.file(CONFIG_FILE).exists():
-            raise UserError(f"{self.path} already holds a run: continue it with --resume "
-                            f"{self.path}, or choose another {{out}}", fields=("out",))
+        """A fresh run needs a new or empty folder, or one whose run never reached a checkpoint.
+
+        Nothing else is overwritten: not a run that can be resumed, not a saved model, not
+        files of the user's own.
+        """
+        if str(self.path) in ("", "."):
+            raise field_error("out", "{} must name a folder for the run, got the current one")
         if self.path.exists() and not self.path.is_dir():
             raise field_error("out", f"{{}} {self.path} is a file: give a folder")
+        if self.has_checkpoint() or (self.file(CONFIG_FILE).exists() and not self._is_stub()):
+            raise UserError(f"{self.path} already holds a run: continue it with --resume "
+                            f"{self.path}, or choose another {{out}}", fields=("out",))
+        if self.path.is_dir() and not self._is_stub():
+            foreign = sorted(p.name for p in self.path.iterdir() if not _leftover(p.name))
+            if foreign:
+                raise field_error("out", f"{{}} {self.path} is not empty (it holds {foreign[0]})"
+                                  ": give a new or empty folder")
+
+    def has_checkpoint(self) -> bool:
+        """Whether the folder holds a checkpoint a run can resume from."""
+        return self.file(LATEST_WEIGHTS).exists()
+
+    def _is_stub(self) -> bool:
+        """A training run's folder left before its first checkpoint: only run files, no pair."""
+        if self.has_checkpoint() or not self.file(CONFIG_FILE).is_file():
+            return False
+        try:
+            config = json.loads(self.file(CONFIG_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        names = {p.name for p in self.path.iterdir() if not _leftover(p.name)}
+        return isinstance(config, dict) and bool(config.get("train")) and names <= set(RUN_FILES)
 
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
+
+    def start_fresh(self) -> None:
+        """Make the folder, clearing what a run that never reached a checkpoint left in it."""
+        self.create()
+        if self._is_stub():
+            for name in RUN_FILES:
+                self.file(name).unlink(missing_ok=True)
+        self.remove_leftovers()
+
+    def remove_leftovers(self) -> None:
+        """Delete temporary files a killed process left half-written."""
+        for path in self.path.glob(".*.tmp"):
+            path.unlink(missing_ok=True)
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder for this process: a second training in it is refused.
+
+        An advisory lock on the folder itself: the kernel releases it when the process
+        ends, however it ends, so a dead process never leaves a stale lock behind.
+        """
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock
+            yield
+            return
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EACCES):
+                    raise
+                raise UserError(f"another process is training in {self.path}: wait for it to "
+                                "finish, or choose another folder") from None
+            yield
+        finally:
+            os.close(fd)  # releases the lock
 
     # -- config.json ----------------------------------------------------------
 
@@ -155,16 +234,79 @@ class RunFolder:
             raise UserError(f"weights in {self.path} do not match its config.json ({first}): "
                             "the folder is mixed up") from exc
 
-    def save_train_state(self, state: dict) -> None:
-        with atomic_path(self.file(TRAIN_STATE)) as tmp:
-            torch.save(state, tmp)
+    def save_checkpoint(self, weights: dict[str, torch.Tensor], state: dict, step: int) -> None:
+        """Commit the latest weights and the training state of `step` as one pair.
 
-    def load_train_state(self) -> dict:
-        path = self._existing(TRAIN_STATE)
+        Both are written in full to temporary names first, so a full disk or a kill
+        leaves the previous pair as it was. Then the state is renamed into place and
+        the weights after it; until both are in place the previous state is kept as
+        train_state.prev.pt, so a kill between the renames leaves a pair that agrees.
+        """
+        tensors = {k: v.detach().to("cpu").contiguous() for k, v in weights.items()}
         try:
-            return torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises several types for a damaged pickle
-            raise UserError(f"{path} is corrupt or truncated ({exc}): cannot resume") from exc
+            with atomic_path(self.file(LATEST_WEIGHTS)) as weights_tmp, \
+                    atomic_path(self.file(TRAIN_STATE)) as state_tmp:
+                save_file(tensors, str(weights_tmp), metadata={"step": str(step)})
+                torch.save(state, state_tmp)
+                self._keep_previous_state()
+        except OSError as exc:
+            raise self._save_error(exc) from exc
+        self.file(PREVIOUS_STATE).unlink(missing_ok=True)  # the new pair agrees
+
+    def _keep_previous_state(self) -> None:
+        current = self.file(TRAIN_STATE)
+        if not current.exists():
+            return
+        with atomic_path(self.file(PREVIOUS_STATE)) as tmp:
+            tmp.unlink()
+            try:
+                os.link(current, tmp)
+            except OSError:  # a file system without hard links
+                tmp.write_bytes(current.read_bytes())
+
+    def _save_error(self, exc: OSError) -> UserError:
+        where = ("the previous checkpoint is intact" if self.has_checkpoint()
+                 else "nothing was saved")
+        if exc.errno == errno.ENOSPC:
+            return UserError(f"no space left on the device of {self.path} while saving a "
+                             f"checkpoint ({where}): free some space and resume")
+        return UserError(f"cannot save a checkpoint in {self.path} "
+                         f"({exc.strerror or exc}; {where})")
+
+    def check_resumable(self) -> None:
+        """Refuse early a folder whose run never reached its first checkpoint."""
+        if self.path.is_dir() and not self.has_checkpoint() and self._is_stub():
+            raise UserError(f"{self.path} holds no checkpoint yet (its run stopped before the "
+                            "first): start it again, without --resume")
+
+    def load_checkpoint(self) -> tuple[dict[str, torch.Tensor], dict]:
+        """The latest weights and the training state of the same step."""
+        self.check_resumable()
+        weights, step = self.load_weights(LATEST_WEIGHTS)
+        state = self.load_train_state()
+        if state["progress"]["step"] != step and self.file(PREVIOUS_STATE).is_file():
+            previous = self.load_train_state(PREVIOUS_STATE)
+            if previous["progress"]["step"] == step:  # cut off between the pair's renames
+                return weights, previous
+        if state["progress"]["step"] != step:
+            raise UserError(f"{self.path}: latest weights (step {step}) and training state "
+                            f"(step {state['progress']['step']}) disagree, and no saved state "
+                            "matches the weights: restore the folder from a copy, or start anew")
+        return weights, state
+
+    def load_train_state(self, name: str = TRAIN_STATE) -> dict:
+        """train_state.pt, loaded without executing anything, its structure checked."""
+        path = self._existing(name)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # torch raises several types; its advice is not for users
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            if "weights_only" in str(exc) or "Unsupported global" in str(exc):
+                first = "it holds objects that are not tensors or plain data"
+            raise UserError(f"{path} is not a seqrnn training state ({first}): it will not be "
+                            "loaded; restore it from a copy, or start anew") from None
+        check_train_state(path, state)
+        return state
 
     # -- metrics.jsonl --------------------------------------------------------
 
@@ -184,12 +326,13 @@ class RunFolder:
         self.metrics_path.unlink(missing_ok=True)
 
     def truncate_metrics(self, step: int) -> None:
-        """Drop records written after `step` (the checkpoint a resumed run continues from)."""
+        """Keep the records of steps up to `step` (the checkpoint a resumed run continues
+        from); drop later ones and any a crash left damaged (a partial last line)."""
         path = self.metrics_path
         if not path.exists():
             return
-        lines = path.read_text(encoding="utf-8").splitlines()
-        kept = [line for line in lines if line.strip() and json.loads(line)["step"] <= step]
+        lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+        kept = [line for line in lines if _metrics_step(line) <= step]
         with atomic_open(path, "w", encoding="utf-8") as f:
             f.writelines(line + "\n" for line in kept)
 
@@ -203,3 +346,43 @@ class RunFolder:
             raise UserError(f"{path} is missing: {self.path} is not a complete seqrnn model "
                             "folder")
         return path
+
+
+def _leftover(name: str) -> bool:
+    """A temporary file of an atomic write (atomic.atomic_path names them so)."""
+    return name.startswith(".") and name.endswith(".tmp")
+
+
+def _metrics_step(line: str) -> float:
+    """A metrics.jsonl line's step; infinity for a line that is not a whole record."""
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return math.inf
+    step = record.get("step") if isinstance(record, dict) else None
+    return step if isinstance(step, int) and not isinstance(step, bool) else math.inf
+
+
+def check_train_state(path: Path, state: Any) -> None:
+    """One line naming what is wrong with a loaded train_state.pt's structure."""
+    def wrong(what: str) -> UserError:
+        return UserError(f"{path} is damaged ({what}): restore it from a copy, or start anew")
+
+    if not isinstance(state, dict):
+        raise wrong(f"a {type(state).__name__}, not a dict")
+    for key, kind in (("progress", dict), ("optimizers", list), ("rng_cpu", torch.Tensor),
+                      ("carried", dict)):
+        if not isinstance(state.get(key), kind):
+            raise wrong(f"'{key}' is missing or not a {kind.__name__}")
+    step = state["progress"].get("step")
+    if not isinstance(step, int) or isinstance(step, bool) or step < 0:
+        raise wrong("its step is not a count")
+    if state["rng_cpu"].dtype != torch.uint8:
+        raise wrong("'rng_cpu' is not a random generator state")
+    if not all(isinstance(o, dict) and isinstance(o.get("param_groups"), list)
+               for o in state["optimizers"]):
+        raise wrong("an optimizer state has no parameter groups")
+    before = state.get("best_before_stop")
+    if before is not None and not (isinstance(before, dict)
+                                   and isinstance(before.get("eval"), dict)):
+        raise wrong("'best_before_stop' is not a best evaluation")

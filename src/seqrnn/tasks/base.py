@@ -8,7 +8,9 @@ process up, seed, build the model, write the run folder's JSON, train.
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import torch
 from torch import nn
 
 from seqrnn.configs import TrainConfig, resumed_loop
+from seqrnn.errors import UserError
 from seqrnn.run import RunFolder
 from seqrnn.train import Task, Trainer, TrainResult
 from seqrnn.train.callbacks import Callback
@@ -82,6 +85,26 @@ def _process(loop: TrainConfig) -> Group:
     return group
 
 
+@contextlib.contextmanager
+def _holding(run: RunFolder | None, group: Group) -> Iterator[None]:
+    """Rank 0 holds the run folder's lock for the whole run; every rank hears a refusal."""
+    if run is None:
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        refused = None
+        if group.is_main:
+            try:
+                stack.enter_context(run.lock())
+            except UserError as exc:
+                refused = exc
+        if group.distributed and group.sum([float(refused is not None)])[0]:
+            refused = refused or UserError(f"another process is training in {run.path}")
+        if refused is not None:
+            raise refused
+        yield
+
+
 def start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
           out: str | Path | None, *, raw: Any = None,
           callbacks: list[Callback] | None = None) -> Started:
@@ -95,6 +118,15 @@ def start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
         run.check_new()
     spec.check_model_options(model_options)
     group = _process(loop)
+    with _holding(run, group):
+        if run is not None:
+            run.check_new()  # again: another process may have started a run here meanwhile
+        return _start(spec, data, model_options, loop, run, group, raw, callbacks)
+
+
+def _start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
+           run: RunFolder | None, group: Group, raw: Any,
+           callbacks: list[Callback] | None) -> Started:
     progress = loop.progress and group.is_main
     if raw is None:
         raw = spec.read(data, loop.seed, progress)
@@ -104,7 +136,7 @@ def start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
     model = spec.build_model(prepared, model_options)
     group.barrier()  # every rank has checked --out before rank 0 fills it
     if run is not None and group.is_main:
-        run.create()
+        run.start_fresh()
         for name, obj in prepared.files.items():
             run.write_json(name, obj.to_dict())
         run.write_config(spec.kind, asdict(model.config), asdict(data), asdict(loop))
@@ -122,11 +154,20 @@ def resume(spec: TaskSpec, run_dir: str | Path, data_location: str | None = None
     """
     run = RunFolder(run_dir)
     saved = run.read_config(spec.kind)
+    run.check_resumable()
     data = spec.data_config(**saved.data)
     if data_location is not None:
         data = replace(data, **{spec.data_field: data_location})
     loop = resumed_loop(saved.loop, **loop_overrides)
     group = _process(loop)
+    with _holding(run, group):
+        if group.is_main:
+            run.remove_leftovers()
+        return _resume(spec, run, saved, data, loop, group)
+
+
+def _resume(spec: TaskSpec, run: RunFolder, saved: Any, data: Any, loop: TrainConfig,
+            group: Group) -> TrainResult:
     raw = spec.read(data, loop.seed, loop.progress and group.is_main)
     prepared = spec.prepare(raw, data, False, saved=run)
     model = spec.model_from_config(run.model_config(spec.model_config, saved.model))

@@ -30,7 +30,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError
-from seqrnn.run import BEST_WEIGHTS, LATEST_WEIGHTS, RunFolder
+from seqrnn.run import BEST_WEIGHTS, RunFolder
 from seqrnn.train.averaging import WeightAverage
 from seqrnn.train.callbacks import Callback, LogWindow, default_callbacks
 from seqrnn.train.distributed import Group
@@ -71,6 +71,9 @@ class Trainer:
         self.progress = Progress()
         self.average: WeightAverage | None = None  # built on the device, in fit()
         self.best_weights: dict[str, torch.Tensor] | None = None  # on the CPU
+        # The best as it stood before an evaluation made only because the run stopped there.
+        self._best_before_stop: dict | None = None
+        self._best_step = -1
         self.last_metrics: dict[str, float] = {}
         self._saved_average: dict | None = None  # from train_state.pt, when resuming
         self._stop_requested = False
@@ -239,7 +242,7 @@ class Trainer:
         return total / count, round(count)
 
     def _where_saved(self) -> str:
-        if self.run is None:
+        if self.run is None or not self.run.has_checkpoint():
             return "nothing was saved"
         return f"the last good checkpoint is in {self.run.path}"
 
@@ -271,6 +274,10 @@ class Trainer:
                 raise TrainingDiverged(f"validation loss is {val_loss} at step {p.step}: lower "
                                        f"{{lr}}; {self._where_saved()}", fields=("lr",))
             improved = self.task.selection.improves(metrics, p.best_eval)
+            if improved and not scheduled and self._best_before_stop is None:
+                # An uninterrupted run would not evaluate here: a resumed one undoes this.
+                self._best_before_stop = {"eval": dict(p.best_eval),
+                                          "weights": self.best_weights, "step": self._best_step}
             if improved:
                 p.best_eval = dict(metrics)
                 self._keep_best()
@@ -288,6 +295,7 @@ class Trainer:
         """Keep the evaluated weights in memory, and on rank 0 in the run folder, if any."""
         self.best_weights = {k: v.detach().to("cpu", copy=True)
                              for k, v in self.model.state_dict().items()}
+        self._best_step = self.progress.step
         if self.run is not None and self.group.is_main:
             self.run.save_weights(BEST_WEIGHTS, self.best_weights, self.progress.step)
 
@@ -307,7 +315,6 @@ class Trainer:
         rank_rngs = group.gather_objects(self._rank_rng()) if group.distributed else None
         if not group.is_main:
             return
-        self.run.save_weights(LATEST_WEIGHTS, self.model.state_dict(), p.step)
         state = {
             "progress": asdict(p),
             "optimizers": [optimizer.state_dict() for optimizer in self.optimizers],
@@ -320,7 +327,9 @@ class Trainer:
             state["rng_cuda"] = torch.cuda.get_rng_state_all()
         if rank_rngs is not None:
             state["rng_ranks"] = rank_rngs
-        self.run.save_train_state(state)
+        if self._best_before_stop is not None:
+            state["best_before_stop"] = self._best_before_stop
+        self.run.save_checkpoint(self.model.state_dict(), state, p.step)
 
     def _rank_rng(self) -> dict[str, torch.Tensor]:
         """This rank's random state (its dropout masks), to continue it exactly on resume."""
@@ -333,20 +342,15 @@ class Trainer:
         run = self.run
         if run is None:
             raise ValueError("resuming needs the run folder the training wrote")
-        state = run.load_train_state()
-        weights, step = run.load_weights(LATEST_WEIGHTS)
+        weights, state = run.load_checkpoint()
         try:
             self.progress = Progress(**state["progress"])
         except TypeError:
             raise UserError(f"{run.path}: the training state was written by another version "
                             "of seqrnn and cannot be resumed; start a new run") from None
-        if step != self.progress.step:
-            raise UserError(
-                f"{run.path}: latest weights (step {step}) and training state "
-                f"(step {self.progress.step}) disagree; the run was cut off while saving"
-            )
         if self.progress.best_eval:
-            self.best_weights, _ = run.load_weights(BEST_WEIGHTS)
+            self.best_weights, self._best_step = run.load_weights(BEST_WEIGHTS)
+        self._undo_stop_evaluation(state.get("best_before_stop"))
         run.check_strict_load(self.model, weights)
         self.model.to(self.device)
         if len(state["optimizers"]) != len(self.optimizers):
@@ -356,7 +360,12 @@ class Trainer:
                 "under NCCL, so resume it the way it was started (CUDA torchrun, or not)"
             )
         for optimizer, saved in zip(self.optimizers, state["optimizers"], strict=True):
-            optimizer.load_state_dict(saved)  # moves the moments onto the parameters' device
+            try:
+                optimizer.load_state_dict(saved)  # moves the moments onto the parameters' device
+            except (ValueError, KeyError, TypeError, RuntimeError) as exc:
+                raise UserError(f"{run.path}: its optimizer state does not fit the model "
+                                f"({str(exc).splitlines()[0] if str(exc) else exc!r}): restore "
+                                "train_state.pt from a copy, or start anew") from None
         torch.set_rng_state(state["rng_cpu"])
         if "rng_cuda" in state and torch.cuda.is_available():
             for index, rng in enumerate(state["rng_cuda"][: torch.cuda.device_count()]):
@@ -365,6 +374,18 @@ class Trainer:
             self._restore_rank_rng(state.get("rng_ranks"))
         self.task.load_carried_state({k: v.to(self.device) for k, v in state["carried"].items()})
         self._saved_average = state.get("weight_average")
+
+    def _undo_stop_evaluation(self, before: dict | None) -> None:
+        """Selection and early stopping as if the run had not stopped: the evaluation made at
+        the stop no longer counts, and model.safetensors is the best before it again."""
+        if not before:
+            return
+        self.progress.best_eval = dict(before["eval"])
+        if before["weights"] is None:  # nothing was best before: the next evaluation will be
+            return
+        self.best_weights, self._best_step = before["weights"], before["step"]
+        if self.group.is_main:
+            self.run.save_weights(BEST_WEIGHTS, self.best_weights, self._best_step)
 
     def _restore_rank_rng(self, saved: list[dict[str, torch.Tensor]] | None) -> None:
         """Continue this rank's own random stream; with another number of ranks, start a fresh one.
@@ -392,24 +413,27 @@ class Trainer:
 
     @contextmanager
     def _stop_on_sigint(self) -> Iterator[None]:
-        """First Ctrl-C: finish the step, save, stop. A second one interrupts at once."""
+        """First Ctrl-C or SIGTERM: finish the step, save, stop. A second one acts at once."""
+        signals = (signal.SIGINT, signal.SIGTERM)
         try:
-            previous = signal.getsignal(signal.SIGINT)
+            previous = {number: signal.getsignal(number) for number in signals}
         except ValueError:  # not the main thread: leave signals alone
             yield
             return
 
         def handler(signum, frame):
-            signal.signal(signal.SIGINT, previous)
+            signal.signal(signum, previous[signum])
             self._notify("on_interrupt")
             self.request_stop()
 
         try:
-            signal.signal(signal.SIGINT, handler)
+            for number in signals:
+                signal.signal(number, handler)
         except ValueError:
             yield
             return
         try:
             yield
         finally:
-            signal.signal(signal.SIGINT, previous)
+            for number, action in previous.items():
+                signal.signal(number, action)
