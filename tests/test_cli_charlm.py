@@ -101,6 +101,19 @@ def test_resume_extends_a_run(trained, capsys):
         (lambda p: p.write_text(TEXT), ["--batch-size", "-1"], "--batch-size must be"),
         (lambda p: p.write_text(TEXT), ["--epochs", "0"], "--epochs must be positive"),
         (lambda p: p.write_text(TEXT), ["--val-fraction", "1.5"], "--val-fraction"),
+        (lambda p: p.write_text(TEXT), ["--lr", "nan"], "--lr must be a finite number, got nan"),
+        (lambda p: p.write_text(TEXT), ["--lr", "inf"], "--lr must be a finite number, got inf"),
+        (lambda p: p.write_text(TEXT), ["--clip", "nan"], "--clip must be a finite number"),
+        (lambda p: p.write_text(TEXT), ["--seed", "99999999999999999999999"],
+         "--seed must be between 0 and 4294967295, got 99999999999999999999999"),
+        (lambda p: p.write_text(TEXT), ["--threads", "100000"],
+         "--threads 100000 is more than the"),
+        (lambda p: p.write_text(TEXT), ["--hidden-size", "1000000000"],
+         "the model is far too large for any machine"),
+        (lambda p: p.write_text(TEXT), ["--hidden-size", "100000"],
+         "the model would have 40,00"),
+        (lambda p: p.write_text(TEXT), ["--embedding-dim", "1000000000", "--input", "embedding"],
+         "GiB of free memory: choose smaller sizes"),
     ],
 )
 def test_bad_training_input(tmp_path, capsys, setup, args, message):
@@ -195,3 +208,21 @@ def test_a_run_stopped_before_its_first_checkpoint_starts_again(text_file, tmp_p
     assert "holds no checkpoint yet (its run stopped before the first)" in error_line(capsys)
     assert main([*argv, "--max-steps", "2"]) == 0
     assert (run / "latest.safetensors").exists()
+
+
+@pytest.mark.parametrize(("temperature", "outcome"), [
+    ("nan", "--temperature must be a finite number, got nan"),
+    ("inf", "--temperature must be a finite number, got inf"),
+    ("1e-40", None),  # so cold that the logits overflow: the most likely character, every time
+])
+def test_sampling_temperatures_at_the_edges(trained, capsys, temperature, outcome):
+    argv = ["charlm", "sample", "--model", str(trained), "--prime", "one ", "--length", "20",
+            "--seed", "1", "--quiet"]
+    if outcome is not None:
+        assert main([*argv, "--temperature", temperature]) == 2
+        assert outcome in error_line(capsys)
+        return
+    assert main([*argv, "--temperature", temperature]) == 0
+    cold = capsys.readouterr().out
+    assert main([*argv, "--greedy"]) == 0
+    assert cold == capsys.readouterr().out

@@ -59,6 +59,12 @@ def test_same_seed_writes_the_same_csv(tmp_path):
         (["--radii", "-0.5"], "radius"),
         (["--lstm-radius", "-1"], "LSTM radius"),
         (["--lstm-input-scale", "-2"], "input scale"),
+        (["--radii", "nan"], "--radii must be a finite number, got nan"),
+        (["--radii", "inf"], "--radii must be a finite number"),
+        (["--forget-biases", "nan"], "--forget-biases must be a finite number"),
+        (["--lstm-radius", "nan"], "--lstm-radius must be a finite number"),
+        (["--elman-input-scale", "inf"], "--elman-input-scale must be a finite number"),
+        (["--seed", "-1"], "--seed must be between 0 and 4294967295, got -1"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(tmp_path, capsys, argv, message):

@@ -112,3 +112,18 @@ def test_adaptive_softmax_cutoffs_must_increase_and_stay_below_the_vocabulary():
         WordLMConfig(vocab_size=10, cutoffs=(5, 3))
     with pytest.raises(UserError, match="cutoffs must stay below the vocabulary's 10 words"):
         WordLMConfig(vocab_size=10, cutoffs=(3, 10))
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"lr": float("nan")}, "lr must be a finite number, got nan"),
+    ({"lr": float("inf")}, "lr must be a finite number, got inf"),
+    ({"clip": float("nan")}, "clip must be a finite number, got nan"),
+    ({"minutes": float("inf")}, "minutes must be a finite number, got inf"),
+    ({"weight_decay": float("nan")}, "weight_decay must be a finite number, got nan"),
+    ({"seed": -1}, "seed must be between 0 and 4294967295, got -1"),
+    ({"seed": 2**32}, "seed must be between 0 and 4294967295, got 4294967296"),
+])
+def test_train_config_refuses_numbers_out_of_range(fields, message):
+    with pytest.raises(UserError) as error:
+        TrainConfig(**fields)
+    assert str(error.value) == message and error.value.field == next(iter(fields))

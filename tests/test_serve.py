@@ -307,3 +307,40 @@ def test_loading_needs_a_model_and_valid_folders(runs, tmp_path):
         load_models(charlm_dir=tmp_path / "missing")
     with pytest.raises(UserError, match="not a sentiment model"):
         load_models(sentiment_dir=runs["charlm"])
+
+
+# -- hostile input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/sentiment", b'{"text": "good \\ud800 film"}'),
+    ("/api/generate", b'{"prime": "the \\udc00"}'),
+    ("/api/inspect", b'{"text": "\\ud800"}'),
+])
+def test_a_lone_surrogate_is_a_422_not_a_500(client, path, body):
+    response = client.post(path, content=body, headers={"content-type": "application/json"})
+    assert_error(response, 422, "lone surrogate (U+D", "send valid Unicode text")
+
+
+def test_a_surrogate_pair_is_one_character_and_welcome(client):
+    body = b'{"text": "good \\ud83d\\ude00 film"}'  # an escaped emoji
+    response = client.post("/api/sentiment", content=body,
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 200
+
+
+def test_a_chunked_body_is_cut_off_at_the_limit(client):
+    chunks = (b"x" * 1024 for _ in range(LIMITS.max_body_bytes // 1024 + 2))  # no length
+    response = client.post("/api/sentiment", content=chunks,
+                           headers={"content-type": "application/json"})
+    assert_error(response, 413, str(LIMITS.max_body_bytes))
+    small = (part for part in (b'{"text": ', b'"a good film"}'))
+    response = client.post("/api/sentiment", content=small,
+                           headers={"content-type": "application/json"})
+    assert response.status_code == 200
+
+
+def test_a_temperature_so_low_that_logits_overflow_still_generates(client):
+    response = client.post("/api/generate", json={"prime": "the ", "length": 12,
+                                                  "temperature": 1e-40})
+    assert response.status_code == 200 and len(response.text) == 12

@@ -161,3 +161,14 @@ def test_malformed_and_empty_files(tmp_path):
     (tmp_path / "header.csv").write_text("text,label\n")
     with pytest.raises(UserError, match="no rows with text"):
         read_table(tmp_path / "header.csv")
+
+
+def test_deeply_nested_json_is_a_malformed_record_not_a_crash(tmp_path):
+    deep = "[" * 100_000 + "]" * 100_000
+    (tmp_path / "deep.jsonl").write_text('{"text": "a", "label": 1}\n' + deep + "\n")
+    with pytest.raises(UserError, match="deep.jsonl line 2: malformed record .arrays or objects "
+                                        "nested too deeply"):
+        read_table(tmp_path / "deep.jsonl")
+    (tmp_path / "deep.json").write_text(deep)
+    with pytest.raises(UserError, match="deep.json its start: malformed record"):
+        read_table(tmp_path / "deep.json")

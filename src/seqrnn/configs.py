@@ -7,6 +7,7 @@ its parser, defaults and help text without importing torch.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 
 from seqrnn.errors import UserError, field_error
@@ -20,11 +21,28 @@ HEADS = ("last", "max", "mean")
 BATCHINGS = ("bucket", "fixed")
 
 
+SEED_LIMIT = 2**32  # seeds are 0 .. 2**32 - 1, what every generator seqrnn uses accepts
+
+
+def require_finite(**values: float) -> None:
+    """UserError about the first field that is NaN or infinite."""
+    for name, value in values.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            raise UserError(f"{_named(name)} must be a finite number, got {value}",
+                            fields=(name,))
+
+
 def require_positive(**values: float) -> None:
-    """UserError about the first field whose value is not positive."""
+    """UserError about the first field whose value is not a positive (finite) number."""
+    require_finite(**values)
     for name, value in values.items():
         if value <= 0:
             raise UserError(f"{_named(name)} must be positive, got {value}", fields=(name,))
+
+
+def require_seed(seed: int) -> None:
+    if not 0 <= seed < SEED_LIMIT:
+        raise field_error("seed", f"{{}} must be between 0 and {SEED_LIMIT - 1}, got {seed}")
 
 
 def require_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
@@ -89,6 +107,8 @@ class TrainConfig:
     def __post_init__(self) -> None:
         require_positive(epochs=self.epochs, lr=self.lr, clip=self.clip,
                          log_every=self.log_every, layer_lr_decay=self.layer_lr_decay)
+        require_finite(weight_decay=self.weight_decay)
+        require_seed(self.seed)
         if self.weight_decay < 0 or self.unfreeze_epochs < 0:
             raise UserError("{weight_decay} and {unfreeze_epochs} must be zero or positive",
                             fields=("weight_decay", "unfreeze_epochs"))
@@ -257,6 +277,12 @@ class GradientStudyConfig:
         if not self.radii and not self.forget_biases:
             raise UserError("nothing to measure: give at least one radius or forget bias",
                             fields=("radii", "forget_biases"))
+        require_seed(self.seed)
+        for name in ("radii", "forget_biases"):
+            for value in getattr(self, name):
+                require_finite(**{name: value})
+        require_finite(lstm_radius=self.lstm_radius, elman_input_scale=self.elman_input_scale,
+                       lstm_input_scale=self.lstm_input_scale)
         for radius in self.radii:
             if radius <= 0:
                 raise UserError(f"radius {radius} must be positive (0 zeroes every gradient)",

@@ -198,7 +198,10 @@ class RunFolder:
         try:
             return json.loads(path.read_text(encoding="utf-8"))
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise UserError(f"{path} is corrupt ({exc}): retrain, or restore the file") from exc
+            raise UserError(f"{path} is corrupt ({exc}): retrain, or restore the file") from None
+        except RecursionError:
+            raise UserError(f"{path} is corrupt (nested too deeply): retrain, or restore the "
+                            "file") from None
 
     # -- weights and training state -------------------------------------------
 

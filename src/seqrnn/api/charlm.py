@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 
 from seqrnn.api.loading import load_trained
+from seqrnn.configs import require_positive
 from seqrnn.data.text import CharVocab, drop_unknown
 from seqrnn.errors import UserError, field_error
 from seqrnn.models.charlm import CharLM
@@ -56,8 +57,7 @@ class LanguageModel:
         if length < 0 or top_k < 0:
             raise UserError("{length} and {top_k} must be zero or positive",
                             fields=("length", "top_k"))
-        if temperature <= 0:
-            raise field_error("temperature", f"{{}} must be positive, got {temperature}")
+        require_positive(temperature=temperature)
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         prime_ids = torch.as_tensor(self.vocab.encode(prime), dtype=torch.int64, device=self.device)
         for next_id in self.model.generate(prime_ids, length, top_k=top_k,

@@ -14,10 +14,11 @@ from pathlib import Path
 import torch
 
 from seqrnn.api.loading import load_trained
+from seqrnn.configs import require_positive
 from seqrnn.data.documents import EOS, encode_documents
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
-from seqrnn.errors import UserError, field_error
+from seqrnn.errors import UserError
 from seqrnn.models.wordlm import WordLM
 from seqrnn.tasks.stream import stream_loss
 from seqrnn.tasks.wordlm import SPEC, word_loss_sum, word_metrics
@@ -48,8 +49,7 @@ class WordLanguageModel:
         if length < 0 or top_k < 0:
             raise UserError("{length} and {top_k} must be zero or positive",
                             fields=("length", "top_k"))
-        if temperature <= 0:
-            raise field_error("temperature", f"{{}} must be positive, got {temperature}")
+        require_positive(temperature=temperature)
         eos = self.vocab.id_of(EOS)
         ids = [eos] + self.vocab.encode(tokenize(prime))  # a document starts after an EOS
         generator = torch.Generator().manual_seed(seed) if seed is not None else None

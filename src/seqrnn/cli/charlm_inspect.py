@@ -49,6 +49,9 @@ def _inspect(args: argparse.Namespace) -> int:
         raise UserError(f"--threads must be at least 1, got {args.threads}")
     import torch
 
+    from seqrnn.train.process import check_threads
+
+    check_threads(args.threads)
     torch.set_num_threads(args.threads)
     lm = LanguageModel.load(args.model)
     text = load_text(args.text, args.encoding)[args.start : args.start + args.max_chars]

@@ -61,6 +61,9 @@ def _serve(args: argparse.Namespace) -> int:
         raise UserError(f"--threads must be at least 1, got {args.threads}")
     import torch
 
+    from seqrnn.train.process import check_threads
+
+    check_threads(args.threads)
     torch.set_num_threads(args.threads)
     limits = ServeLimits(**options.chosen(args, ServeLimits))
     app = create_app(sentiment_dir=args.sentiment, charlm_dir=args.charlm, limits=limits)

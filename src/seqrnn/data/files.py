@@ -33,5 +33,5 @@ def read_vocabulary_json(path: str | os.PathLike) -> Any:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"vocabulary file not found: {path}; check the checkpoint") from None
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise UserError(f"cannot read vocabulary {path} ({exc}); restore it or retrain") from None

@@ -115,6 +115,9 @@ def _delimited(delimiter: str) -> TableReader:
     return read
 
 
+TOO_DEEP = "arrays or objects nested too deeply to be a record"
+
+
 def _json_lines(text: str, path: Path) -> tuple[list[str], Rows]:
     records = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -123,6 +126,8 @@ def _json_lines(text: str, path: Path) -> tuple[list[str], Rows]:
                 records.append((f"line {number}", json.loads(line)))
             except json.JSONDecodeError as exc:
                 raise _malformed(path, f"line {number}", exc.msg) from None
+            except RecursionError:
+                raise _malformed(path, f"line {number}", TOO_DEEP) from None
     return _json_columns(records, path), iter(records)
 
 
@@ -134,6 +139,8 @@ def _json_document(text: str, path: Path) -> tuple[list[str], Rows]:
         items = json.loads(text)
     except json.JSONDecodeError as exc:
         raise _malformed(path, f"line {exc.lineno}", exc.msg) from None
+    except RecursionError:
+        raise _malformed(path, "its start", TOO_DEEP) from None
     records = [(f"item {number}", item) for number, item in enumerate(items, start=1)]
     return _json_columns(records, path), iter(records)
 

@@ -83,7 +83,10 @@ def choose_next(
     """
     if greedy:
         return int(logits.argmax())
-    logits = logits.float() / temperature
+    scaled = logits.float() / temperature
+    if not torch.isfinite(scaled.max()):  # so cold that the logits overflow: greedy, the limit
+        return int(logits.argmax())
+    logits = scaled
     if 0 < top_k < logits.numel():
         kth = torch.topk(logits, top_k).values[-1]
         logits = logits.masked_fill(logits < kth, float("-inf"))

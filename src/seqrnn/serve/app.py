@@ -20,13 +20,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seqrnn import __version__
@@ -84,9 +84,21 @@ class ErrorResponse(BaseModel):
                               "when it is not about one field.")
 
 
+def _unicode_text(text: str) -> str:
+    """JSON may escape half of a surrogate pair alone: no character, and no answer could echo it."""
+    for position, ch in enumerate(text):
+        if "\ud800" <= ch <= "\udfff":
+            raise ValueError(f"holds a lone surrogate (U+{ord(ch):04X}) at character {position}, "
+                             "which is no character: send valid Unicode text")
+    return text
+
+
+UnicodeText = Annotated[str, AfterValidator(_unicode_text)]
+
+
 class SentimentRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(description="The review to classify (at most the server's "
+    text: UnicodeText = Field(description="The review to classify (at most the server's "
                       "max_review_chars characters, see /api/health).",
                       examples=["A wonderful film, with a clumsy ending."])
 
@@ -110,9 +122,9 @@ class SentimentResponse(BaseModel):
 
 class GenerateRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    prime: str = Field(description="Text the generation starts from; every character must be in "
-                       "the model's vocabulary. It is not repeated in the answer.",
-                       examples=["The "])
+    prime: UnicodeText = Field(
+        description="Text the generation starts from; every character must be in the model's "
+        "vocabulary. It is not repeated in the answer.", examples=["The "])
     length: int | None = Field(
         None, ge=1, description=f"Characters to generate: at most the server's "
         f"max_generate_length; default {DEFAULT_GENERATE_LENGTH}, or that limit if it is lower.")
@@ -126,8 +138,8 @@ class GenerateRequest(BaseModel):
 
 class InspectRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(description="Text for the language model to read (at most the server's "
-                      "max_inspect_chars characters).")
+    text: UnicodeText = Field(description="Text for the language model to read (at most the "
+                              "server's max_inspect_chars characters).")
     cells: int = Field(4, ge=1, le=MAX_INSPECT_CELLS, description="How many cells to pick.")
     state: Literal["c", "h"] | None = Field(
         None, description="Colour by the LSTM cell state c (as tanh(c)) or the hidden state h; "
@@ -167,21 +179,49 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 class BodyLimit:
-    """ASGI middleware: refuse a declared body over `max_bytes` with 413, before it is read."""
+    """ASGI middleware: a body over `max_bytes` gets 413, and is never read past the limit.
+
+    A declared Content-Length is refused before any of the body is read; a chunked body
+    is read here, counting, and handed to the app whole only once it has ended in time.
+    """
 
     def __init__(self, app: Any, max_bytes: int):
         self.app = app
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        headers = dict(scope["headers"]) if scope["type"] == "http" else {}
-        declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            response = JSONResponse({"error": f"the request body is over {self.max_bytes} "
-                                     "bytes: send a shorter text"}, status_code=413)
-            await response(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, receive, send)
+            return
+        chunks, size, first = [], 0, None
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":  # the client left
+                first = message
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        first = first or {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        pending = [first]
+
+        async def replay() -> dict:
+            return pending.pop() if pending else await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: dict, receive: Any, send: Any) -> None:
+        response = JSONResponse({"error": f"the request body is over {self.max_bytes} bytes: "
+                                 "send a shorter text"}, status_code=413)
+        await response(scope, receive, send)
 
 
 def _require(model: Any, kind: str, flag: str) -> Any:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
+from collections.abc import Callable
 
 import torch
 
-from seqrnn.errors import UserError
+from seqrnn.errors import UserError, field_error
 
 
 def flush_denormals() -> None:
@@ -48,11 +50,20 @@ def keep_freed_memory() -> None:
 def configure(threads: int | None, *, distributed_cpu: bool = False) -> None:
     """Process settings for training: flushed denormals, malloc that keeps freed memory, and
     the CPU threads: `threads`, or 1 per rank sharing a machine."""
+    check_threads(threads)
     flush_denormals()
     keep_freed_memory()
     threads = threads or (1 if distributed_cpu else None)
     if threads:
         torch.set_num_threads(threads)
+
+
+def check_threads(threads: int | None) -> None:
+    """More threads than CPUs only slows torch down, and tens of thousands crash it."""
+    cpus = os.cpu_count() or 1
+    if threads is not None and threads > cpus:
+        raise field_error("threads", f"{{}} {threads} is more than the {cpus} CPUs of this "
+                          f"machine: use at most {cpus}")
 
 
 def resolve_device(name: str) -> torch.device:
@@ -62,3 +73,38 @@ def resolve_device(name: str) -> torch.device:
         raise UserError("{device} cuda asked for, but torch sees no CUDA GPU: use {device} cpu",
                         fields=("device",))
     return torch.device(name)
+
+
+TRAINING_COPIES = 4  # float32 weights, their gradients and Adam's two moments
+
+
+def available_memory() -> int | None:
+    """Bytes of memory free for a new process to use, where the system says."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_fits_in_memory(build: Callable[[], torch.nn.Module]) -> None:
+    """Refuse a model whose training state cannot fit in this machine's free memory.
+
+    The model is built on the meta device first: shapes only, no memory, so a
+    mistyped size gets this one line instead of an allocation failure or swapping.
+    """
+    try:
+        with torch.device("meta"):
+            parameters = sum(p.numel() for p in build().parameters())
+    except RuntimeError as exc:
+        if "overflow" in str(exc):  # a tensor of more bytes than an int64 counts
+            raise UserError("the model is far too large for any machine (a weight tensor's "
+                            "size overflows): choose smaller sizes") from None
+        return  # an initialisation the meta device cannot run: nothing to check
+    except Exception:
+        return
+    need, free = parameters * 4 * TRAINING_COPIES, available_memory()
+    if free is not None and need > free:
+        gib = 2**30
+        raise UserError(f"the model would have {parameters:,} parameters, {need / gib:,.1f} GiB "
+                        "to train (weights, gradients and Adam's moments in float32), more than "
+                        f"the {free / gib:,.1f} GiB of free memory: choose smaller sizes")
