@@ -226,3 +226,36 @@ def test_sampling_temperatures_at_the_edges(trained, capsys, temperature, outcom
     cold = capsys.readouterr().out
     assert main([*argv, "--greedy"]) == 0
     assert cold == capsys.readouterr().out
+
+
+def test_a_closed_pipe_ends_sampling_quietly(trained):
+    import subprocess
+    import sys
+
+    command = (f"{sys.executable} -m seqrnn charlm sample --model {trained} --prime 'one ' "
+               "--length 200000 --quiet | head -c 20; echo \" ${PIPESTATUS[0]}\"")
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True, timeout=120)
+    assert done.stdout.startswith("one ") and done.stdout.endswith(" 141\n")
+    assert done.stderr == ""
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full here")
+def test_a_full_output_device_is_one_line(trained):
+    import subprocess
+    import sys
+
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "seqrnn", "charlm", "sample", "--model",
+                               str(trained), "--prime", "one ", "--length", "50", "--quiet"],
+                              stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr == ("seqrnn: error: no space left on the device for the output: free "
+                           "some space and try again\n")
+
+
+def test_an_out_folder_under_a_file_is_one_line(text_file, tmp_path, capsys):
+    (tmp_path / "a-file").write_text("x")
+    out = tmp_path / "a-file" / "run"
+    assert main(["charlm", "train", "--text", str(text_file), "--out", str(out), *SMALL]) == 2
+    assert error_line(capsys) == (f"seqrnn: error: {out}: Not a directory; check the path and "
+                                  "its permissions")

@@ -67,3 +67,11 @@ def test_plot_refuses_a_folder_as_output(tmp_path, capsys):
     write_metrics(tmp_path / "run")
     assert main(["plot", str(tmp_path / "run"), "--out", str(tmp_path)]) == 2
     assert "is a folder" in capsys.readouterr().err
+
+
+def test_plot_output_under_a_file_is_one_line(tmp_path, capsys):
+    write_metrics(tmp_path / "run")
+    (tmp_path / "a-file").write_text("x")
+    assert main(["plot", str(tmp_path / "run"), "--out", str(tmp_path / "a-file" / "x.png")]) == 2
+    assert capsys.readouterr().err == (f"seqrnn: error: {tmp_path / 'a-file'}: Not a directory; "
+                                       "check the path and its permissions\n")

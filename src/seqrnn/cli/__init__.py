@@ -7,6 +7,8 @@ the parser it adds sets `run`, a function `(args) -> int`.
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from collections.abc import Sequence
 
@@ -31,17 +33,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+SIGPIPE_STATUS = 141  # what a shell reports for a process that a closed pipe ended
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` (default: sys.argv[1:]) and return the exit status."""
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version, or a usage error (status 2)
-        return int(exc.code or 0)
-    if not hasattr(args, "run"):
-        parser.print_help()
-        return 2
-    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version, or a usage error (status 2)
+            return int(exc.code or 0)
+        if not hasattr(args, "run"):
+            parser.print_help()
+            return 2
         return int(args.run(args) or 0)
     except UserError as exc:  # its fields spelled as the flags that set them
         print(f"seqrnn: error: {exc.render(flag)}", file=sys.stderr)
@@ -49,7 +54,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("seqrnn: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader left (`| head`): stop quietly, the Unix way
+        _discard_stdout()
+        return SIGPIPE_STATUS
+    except OSError as exc:  # writing an output failed: a full disk, no permission, no folder
+        print(f"seqrnn: error: {describe_os_error(exc)}", file=sys.stderr)
+        return 2
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for a failed file operation, naming the file when the error does."""
+    where = exc.filename if exc.filename is not None else "the output"
+    if exc.errno == errno.ENOSPC:
+        return f"no space left on the device for {where}: free some space and try again"
+    reason = exc.strerror or type(exc).__name__
+    return f"{where}: {reason}; check the path and its permissions"
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (captured in tests): nothing to flush
+        pass
 
 
 def console_main() -> None:
-    sys.exit(main())
+    try:
+        status = main()
+    except KeyboardInterrupt:  # during the imports main() starts with
+        print("seqrnn: interrupted", file=sys.stderr)
+        status = 130
+    sys.exit(status)
