@@ -127,6 +127,19 @@ def test_bad_training_input(tmp_path, capsys, setup, args, message):
     assert not out.exists() or not any(out.iterdir())  # nothing half-written
 
 
+def edit_config(run, **changes):
+    config = json.loads((run / "config.json").read_text())
+    config.update(changes)
+    for key in [k for k, v in changes.items() if v is ...]:
+        del config[key]
+    (run / "config.json").write_text(json.dumps(config))
+
+
+def edit_model(run, **changes):
+    config = json.loads((run / "config.json").read_text())
+    edit_config(run, model={**config["model"], **changes})
+
+
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
@@ -134,6 +147,19 @@ def test_bad_training_input(tmp_path, capsys, setup, args, message):
         (lambda run: (run / "model.safetensors").write_bytes(b"xx"), "corrupt or truncated"),
         (lambda run: (run / "config.json").write_text("{"), "config.json is corrupt"),
         (lambda run: (run / "vocab.json").write_text('{"chars": ["a", "b"]}'), "mixed up"),
+        (lambda run: (run / "config.json").write_text("[1, 2]"),
+         "config.json is damaged (a list, not an object)"),
+        (lambda run: edit_config(run, format_version="1"),
+         "config.json is damaged (format_version is '1', not a number)"),
+        (lambda run: edit_config(run, model=None), "'model' is missing or not an object"),
+        (lambda run: edit_config(run, model=...), "'model' is missing or not an object"),
+        (lambda run: edit_config(run, train=[]), "'train' is not an object"),
+        (lambda run: edit_model(run, hidden_size=16.0),
+         "config.json, its model: hidden_size is 16.0, not a whole number"),
+        (lambda run: edit_model(run, cell=None), "cell is None, not a string"),
+        (lambda run: edit_model(run, hidden_size=0), "its model: hidden_size must be positive"),
+        (lambda run: edit_model(run, colour="blue"), "its model does not fit this seqrnn"),
+        (lambda run: (run / "config.json").write_text("[" * 100_000), "nested too deeply"),
     ],
 )
 def test_damaged_model_folder(trained, capsys, damage, message):
@@ -259,3 +285,41 @@ def test_an_out_folder_under_a_file_is_one_line(text_file, tmp_path, capsys):
     assert main(["charlm", "train", "--text", str(text_file), "--out", str(out), *SMALL]) == 2
     assert error_line(capsys) == (f"seqrnn: error: {out}: Not a directory; check the path and "
                                   "its permissions")
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda run: torch_save({}, run / "train_state.pt"),
+     "train_state.pt is damaged ('progress' is missing or not a dict)"),
+    (lambda run: edit_state(run, optimizers=[]), "trained with 0 optimizer(s)"),
+    (lambda run: edit_state(run, rng_cpu=[1, 2]), "'rng_cpu' is missing or not a Tensor"),
+    (lambda run: edit_state(run, optimizers=[{"state": {}, "param_groups": [{"params": [0]}]}]),
+     "its optimizer state does not fit the model"),
+    (lambda run: edit_config(run, train=None), "holds a saved model, not a training run"),
+    (lambda run: edit_config(run, train={"data": {"batch_size": "4"}, "loop": {}}),
+     "its data: batch_size is '4', not a whole number"),
+])
+def test_damaged_training_state_is_one_line_on_resume(trained, capsys, damage, message):
+    damage(trained)
+    assert main(["charlm", "train", "--resume", str(trained), "--quiet"]) == 2
+    assert message in error_line(capsys)
+
+
+def test_a_crash_damaged_metrics_file_does_not_stop_a_resume(trained):
+    metrics = trained / "metrics.jsonl"
+    metrics.write_bytes(metrics.read_bytes() + b'{"kind": "train", "st\xff')
+    assert main(["charlm", "train", "--resume", str(trained), "--epochs", "5", "--quiet",
+                 "--sample-length", "0"]) == 0
+    assert all(json.loads(line)["step"] for line in metrics.read_text().splitlines())
+
+
+def torch_save(obj, path):
+    import torch
+
+    torch.save(obj, path)
+
+
+def edit_state(run, **changes):
+    import torch
+
+    state = torch.load(run / "train_state.pt", weights_only=True)
+    torch.save({**state, **changes}, run / "train_state.pt")

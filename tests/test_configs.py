@@ -25,13 +25,13 @@ def test_configs_import_no_torch():
 
 
 def test_resumed_loop_changes_only_the_budget():
-    saved = asdict(TrainConfig(epochs=3, lr=2e-3))
+    saved = TrainConfig(epochs=3, lr=2e-3)
     config = resumed_loop(saved, epochs=7, minutes=1.5)
     assert config.epochs == 7 and config.minutes == 1.5 and config.lr == 2e-3
 
 
 def test_resumed_loop_refuses_training_changes_with_the_flag_name():
-    saved = asdict(TrainConfig())
+    saved = TrainConfig()
     with pytest.raises(UserError, match="drop clip_norm, lr") as caught:
         resumed_loop(saved, lr=1.0, clip_norm=2.0)
     assert caught.value.fields == ("clip_norm", "lr")

@@ -139,10 +139,10 @@ def refuse_on_resume(changed: set[str]) -> None:
         raise UserError(f"--resume keeps the run's configuration; drop {listed}", fields=fields)
 
 
-def resumed_loop(saved: dict, **overrides) -> TrainConfig:
+def resumed_loop(saved: TrainConfig, **overrides) -> TrainConfig:
     """The saved TrainConfig with the budget or cosmetics changed; anything else is refused."""
     refuse_on_resume(set(overrides) - RESUMABLE)
-    return replace(TrainConfig(**saved), **overrides)
+    return replace(saved, **overrides)
 
 
 @dataclass(frozen=True)

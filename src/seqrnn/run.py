@@ -26,10 +26,13 @@ time trains in a folder (an advisory lock on it, released when the process ends)
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import json
 import math
 import os
+import types
+import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -167,8 +170,12 @@ class RunFolder:
                                             "model": model, "train": train})
 
     def read_config(self, kind: str) -> RunConfig:
-        """Read config.json and check that the folder holds a model of `kind`."""
+        """Read config.json, check its structure and that the folder holds a model of `kind`."""
         config = self.read_json(CONFIG_FILE)
+        damaged = self._config_damage(config)
+        if damaged:
+            raise UserError(f"{self.file(CONFIG_FILE)} is damaged ({damaged}): restore it from a "
+                            "copy, or retrain")
         found = config.get("kind")
         if found != kind:
             raise UserError(
@@ -181,12 +188,36 @@ class RunFolder:
         train = config.get("train") or {}
         return RunConfig(kind, config["model"], train.get("data"), train.get("loop"))
 
-    def model_config(self, cls: type, model: dict) -> Any:
-        """`cls(**model)`, or a clear error when config.json's model does not fit `cls`."""
+    @staticmethod
+    def _config_damage(config: Any) -> str | None:
+        """What is structurally wrong with a parsed config.json, or None."""
+        if not isinstance(config, dict):
+            return f"a {type(config).__name__}, not an object"
+        version = config.get("format_version", 0)
+        if not isinstance(version, int) or isinstance(version, bool):
+            return f"format_version is {version!r}, not a number"
+        if not isinstance(config.get("kind"), str):
+            return "'kind' is missing or not a string"
+        if not isinstance(config.get("model"), dict):
+            return "'model' is missing or not an object"
+        train = config.get("train")
+        if train is not None and not (isinstance(train, dict) and all(
+                isinstance(train.get(part), dict | None) for part in ("data", "loop"))):
+            return "'train' is not an object of data and loop objects"
+        return None
+
+    def build_config(self, cls: type, values: dict, part: str = "model") -> Any:
+        """`cls(**values)` from config.json's `part`, or one line on what does not fit `cls`."""
+        where = f"{self.file(CONFIG_FILE)}, its {part}"
+        wrong = field_type_error(cls, values)
+        if wrong:
+            raise UserError(f"{where}: {wrong}; restore the file from a copy, or retrain")
         try:
-            return cls(**model)
+            return cls(**values)
         except TypeError as exc:
-            raise UserError(f"{self.file(CONFIG_FILE)} does not describe a model ({exc})") from exc
+            raise UserError(f"{where} does not fit this seqrnn ({exc})") from None
+        except UserError as exc:
+            raise UserError(f"{where}: {exc}; restore the file from a copy, or retrain") from None
 
     # -- JSON beside the weights ----------------------------------------------
 
@@ -389,3 +420,48 @@ def check_train_state(path: Path, state: Any) -> None:
     if before is not None and not (isinstance(before, dict)
                                    and isinstance(before.get("eval"), dict)):
         raise wrong("'best_before_stop' is not a best evaluation")
+
+
+def field_type_error(cls: type, values: dict) -> str | None:
+    """The first field of `values` whose JSON value cannot be `cls`'s field type, or None."""
+    hints = typing.get_type_hints(cls)
+    for name, value in values.items():
+        if name in hints and not _fits(value, hints[name]):
+            return f"{name} is {value!r}, not {_type_name(hints[name])}"
+    return None
+
+
+def _fits(value: Any, hint: Any) -> bool:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_fits(value, arg) for arg in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if origin in (tuple, list):
+        return isinstance(value, list | tuple) and all(
+            _fits(item, args[0]) for item in value) if args else isinstance(value, list | tuple)
+    if origin is dict or hint is dict:
+        return isinstance(value, dict)
+    if dataclasses.is_dataclass(hint):
+        return isinstance(value, dict | hint)
+    return True  # Any, Literal and the like: the config's own checks decide
+
+
+def _type_name(hint: Any) -> str:
+    names = {bool: "true or false", int: "a whole number", float: "a number", str: "a string",
+             type(None): "null"}
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(arg) for arg in typing.get_args(hint))
+    if typing.get_origin(hint) in (tuple, list):
+        return "a list"
+    if dataclasses.is_dataclass(hint) or hint is dict:
+        return "an object"
+    return names.get(hint, str(hint))

@@ -25,7 +25,7 @@ def load_trained(run_dir: str | Path, spec: TaskSpec, vocab_class: type, *,
     run = RunFolder(run_dir)
     config = run.read_config(spec.kind)
     vocab = vocab_class.from_dict(run.read_json(VOCAB_FILE))
-    model_config = run.model_config(spec.model_config, config.model)
+    model_config = run.build_config(spec.model_config, config.model)
     if model_config.vocab_size != len(vocab):
         raise UserError(f"{run.path}: config.json says {model_config.vocab_size} vocabulary "
                         f"entries but vocab.json has {len(vocab)}; the folder is mixed up")

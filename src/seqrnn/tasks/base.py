@@ -158,10 +158,13 @@ def resume(spec: TaskSpec, run_dir: str | Path, data_location: str | None = None
     run = RunFolder(run_dir)
     saved = run.read_config(spec.kind)
     run.check_resumable()
-    data = spec.data_config(**saved.data)
+    if saved.data is None or saved.loop is None:
+        raise UserError(f"{run.path} holds a saved model, not a training run: there is nothing "
+                        "to resume; train a new one with --out")
+    data = run.build_config(spec.data_config, saved.data, "data")
     if data_location is not None:
         data = replace(data, **{spec.data_field: data_location})
-    loop = resumed_loop(saved.loop, **loop_overrides)
+    loop = resumed_loop(run.build_config(TrainConfig, saved.loop, "loop"), **loop_overrides)
     group = _process(loop)
     with _holding(run, group):
         if group.is_main:
@@ -173,7 +176,7 @@ def _resume(spec: TaskSpec, run: RunFolder, saved: Any, data: Any, loop: TrainCo
             group: Group) -> TrainResult:
     raw = spec.read(data, loop.seed, loop.progress and group.is_main)
     prepared = spec.prepare(raw, data, False, saved=run)
-    model = spec.model_from_config(run.model_config(spec.model_config, saved.model))
+    model = spec.model_from_config(run.build_config(spec.model_config, saved.model))
     task = spec.make_task(prepared, data, loop, group)
     group.barrier()  # every rank has read config.json before rank 0 rewrites it
     if group.is_main:

@@ -168,7 +168,7 @@ def pretrained_run(path: str) -> RunFolder:
 
 def pretrained_encoder(run: RunFolder) -> tuple[WordVocab, dict, dict[str, torch.Tensor]]:
     """A language model run's vocabulary, encoder config (as model fields) and encoder weights."""
-    lm = run.model_config(WordLMConfig, run.read_config(WORDLM.kind).model)
+    lm = run.build_config(WordLMConfig, run.read_config(WORDLM.kind).model)
     vocab = WordVocab.from_dict(run.read_json(VOCAB_FILE))
     weights, _ = run.load_weights(BEST_WEIGHTS)
     prefix = "encoder."
