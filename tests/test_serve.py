@@ -1,8 +1,11 @@
+import json
 import re
 import time
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
@@ -344,3 +347,35 @@ def test_a_temperature_so_low_that_logits_overflow_still_generates(client):
     response = client.post("/api/generate", json={"prime": "the ", "length": 12,
                                                   "temperature": 1e-40})
     assert response.status_code == 200 and len(response.text) == 12
+
+
+# -- fuzzing ------------------------------------------------------------------------------------
+
+# No subnormal floats: loading a model flushes denormals in this process (process.py).
+JSON_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_subnormal=False)
+    | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner,
+                                                                max_size=3),
+    max_leaves=8)
+FIELDS = st.sampled_from(["text", "prime", "length", "temperature", "top_k", "seed", "cells",
+                          "state", "model"])
+BODIES = st.dictionaries(FIELDS, JSON_VALUE, max_size=5) | JSON_VALUE
+RAW_BODIES = st.sampled_from([
+    b'{"text": NaN}', b'{"prime": "the ", "temperature": Infinity}', b'{"text": -Infinity}',
+    b'{"text": "\\ud800"}', b'{"prime": "\\udfff\\ud800"}', b"\xff\xfe", b"", b"null", b"[]",
+    b'{"text": "a"' + b"}" * 1000, b"[" * 10_000, b'{"text": "\\u0000"}', b'{"seed": 1e400}',
+    b'{"prime": "the ", "length": 99999999999999999999999}', b'{"cells": -1, "text": "x"}',
+])
+
+
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sampled_from(["/api/sentiment", "/api/generate", "/api/inspect"]),
+       BODIES | RAW_BODIES)
+def test_no_request_body_gets_a_5xx(client, path, body):
+    raw = body if isinstance(body, bytes) else json.dumps(body, allow_nan=True).encode()
+    response = client.post(path, content=raw, headers={"content-type": "application/json"})
+    assert response.status_code < 500, (raw[:200], response.text[:300])
+    if response.status_code >= 400:
+        assert set(response.json()) <= {"error", "field"}

@@ -137,7 +137,9 @@ class CharVocab:
 
     def encode(self, text: str) -> np.ndarray:
         """Ids of the characters of `text`, int64, shape (len(text),)."""
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        # surrogatepass: a lone surrogate (possible in a str) is a code point like any other
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"),
+                              dtype=np.uint32).astype(np.int64)
         pos = np.searchsorted(self._sorted_codes, codes).clip(max=len(self.chars) - 1)
         if not np.array_equal(self._sorted_codes[pos], codes):
             unknown = "".join(self.unknown_chars(text))
