@@ -12,7 +12,7 @@ httpx = pytest.importorskip("httpx")
 import uvicorn  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
 
-from seqrnn.cli import main  # noqa: E402
+from seqrnn.cli import main, serve  # noqa: E402
 from seqrnn.serve.app import create_app  # noqa: E402
 from tests.test_serve import tiny_runs  # noqa: E402
 
@@ -24,9 +24,11 @@ def runs(tmp_path_factory):
 
 @pytest.fixture
 def started(monkeypatch):
-    """Record what `seqrnn serve` would hand to uvicorn, instead of serving forever."""
-    calls = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
+    """Record the app and address `seqrnn serve` would serve, instead of serving forever."""
+    calls, bound = [], []
+    monkeypatch.setattr(serve, "_bind", lambda host, port: bound.append((host, port)))
+    monkeypatch.setattr(uvicorn.Server, "run", lambda server, sockets: calls.append(
+        (server.config.app, dict(zip(("host", "port"), bound[-1], strict=True)))))
     return calls
 
 
@@ -111,3 +113,19 @@ def test_the_real_server_streams_generated_text_over_http(runs):
         error = httpx.post(url + "/api/generate", json={"prime": "@"})
         assert error.status_code == 422 and "never saw" in error.json()["error"]
         assert error.json()["field"] == "prime"
+
+
+def test_a_port_in_use_or_a_foreign_host_is_one_line(runs, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--charlm", str(runs["charlm"]), "--port", str(port)]) == 2
+    assert capsys.readouterr().err == (f"seqrnn: error: port {port} on 127.0.0.1 is in use: stop "
+                                       "the program using it, or choose another --port\n")
+    assert main(["serve", "--charlm", str(runs["charlm"]), "--host", "256.256.256.256"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("seqrnn: error: --host 256.256.256.256 is not an address")
+    assert err.count("\n") == 1

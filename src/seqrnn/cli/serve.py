@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
+import socket
 import sys
 
 from seqrnn.cli import options
@@ -67,8 +69,34 @@ def _serve(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     limits = ServeLimits(**options.chosen(args, ServeLimits))
     app = create_app(sentiment_dir=args.sentiment, charlm_dir=args.charlm, limits=limits)
+    listening = _bind(args.host, args.port)
     if not _is_loopback(args.host):
         print(f"seqrnn: warning: listening on {args.host}, reachable from other machines; "
               "the server has no authentication", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    server = uvicorn.Server(uvicorn.Config(app, log_level="info"))
+    server.run(sockets=[listening])
     return 0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound here so that a taken port or a foreign address is one line
+    (uvicorn would log several and exit with status 3)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise UserError(f"--host {host} is not an address or a name this machine can resolve "
+                        f"({exc}): use 127.0.0.1, or an address of this machine") from None
+    listening = socket.socket(family, kind, proto)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind(address)
+        listening.listen(2048)
+    except OSError as exc:
+        listening.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise UserError(f"port {port} on {host} is in use: stop the program using it, or "
+                            "choose another --port") from None
+        raise UserError(f"cannot listen on {host} port {port} ({exc.strerror}): use "
+                        "127.0.0.1, or an address of this machine") from None
+    return listening
