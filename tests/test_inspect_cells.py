@@ -106,6 +106,16 @@ def test_choose_cells_finds_planted_cells_without_letting_one_feature_crowd_out_
     assert len(choose_cells(activations, features, k=100, hidden_size=8)) == 24
 
 
+def test_constant_cells_are_never_chosen():
+    features = text_features(TEXT)
+    activations = np.zeros((len(TEXT), 6))  # (T, N): four cells that never move
+    activations[:, 2] = features["inside_word"]
+    activations[:, 5] = features["position_in_line"]
+    chosen = choose_cells(activations, features, k=6, hidden_size=6)
+    assert sorted(c.index for c in chosen) == [2, 5]  # up to k: only the cells that vary
+    assert all(np.isfinite(c.correlation) for c in chosen)
+
+
 def test_choose_cells_refuses_a_text_where_nothing_varies():
     with pytest.raises(UserError, match="no feature varies"):
         choose_cells(np.ones((3, 4)), {"inside_word": np.ones(3)}, k=2, hidden_size=4)

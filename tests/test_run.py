@@ -1,6 +1,7 @@
 """The run folder: its files, the checkpoint pair, fresh and resumable folders, the lock."""
 
 import errno
+import math
 import os
 import re
 import signal
@@ -235,3 +236,11 @@ def test_mismatched_weights(tmp_path):
     module = torch.nn.Linear(3, 2)
     with pytest.raises(UserError, match="do not match"):
         RunFolder(tmp_path).check_strict_load(module, {"weight": torch.zeros(5, 5)})
+
+
+def test_weights_with_nan_are_refused_in_one_line(tmp_path):
+    RunFolder(tmp_path).save_weights("model.safetensors",
+                                     {"a": torch.ones(2), "b": torch.tensor([1.0, math.nan])}, 1)
+    with pytest.raises(UserError, match=r"holds NaN or infinite weights \(b\): the training that "
+                                        "wrote them diverged"):
+        RunFolder(tmp_path).load_weights()

@@ -248,10 +248,15 @@ class RunFolder:
         try:
             with safe_open(str(path), framework="pt") as f:
                 step = int((f.metadata() or {}).get("step", -1))
-            return load_file(str(path)), step
+            weights = load_file(str(path))
         except (SafetensorError, OSError, ValueError) as exc:
             raise UserError(f"{path} is corrupt or truncated ({exc}): retrain, or restore it") \
                 from exc
+        broken = [k for k, v in weights.items() if v.is_floating_point() and not v.isfinite().all()]
+        if broken:
+            raise UserError(f"{path} holds NaN or infinite weights ({broken[0]}): the training "
+                            "that wrote them diverged; retrain, or restore the file")
+        return weights, step
 
     def load_into(self, module: torch.nn.Module, name: str = BEST_WEIGHTS) -> int:
         """Load weights file `name` into `module`; return its step."""

@@ -203,7 +203,8 @@ def choose_cells(
         if len(chosen) >= k:
             break
         f, cell = np.unravel_index(flat, strength.shape)
-        chosen.setdefault(int(cell), names[int(f)])
+        if not np.isnan(table[names[int(f)]][cell]):  # a constant cell follows no feature
+            chosen.setdefault(int(cell), names[int(f)])
     return [ChosenCell(index=cell, layer=cell // hidden_size, unit=cell % hidden_size,
                        feature=name, correlation=float(table[name][cell]))
             for cell, name in chosen.items()]
