@@ -323,3 +323,23 @@ def edit_state(run, **changes):
 
     state = torch.load(run / "train_state.pt", weights_only=True)
     torch.save({**state, **changes}, run / "train_state.pt")
+
+
+def test_resume_refuses_out_and_a_spent_max_steps(trained_once, tmp_path, capsys):
+    run = Path(shutil.copytree(trained_once, tmp_path / "run"))
+    assert main(["charlm", "train", "--resume", str(run), "--out", "elsewhere"]) == 2
+    assert error_line(capsys) == (f"seqrnn: error: --resume continues {run} in place: drop "
+                                  "--out elsewhere")
+    steps = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])["step"]
+    assert main(["charlm", "train", "--resume", str(run), "--epochs", "5", "--max-steps",
+                 str(steps + 3), "--quiet", "--sample-length", "0"]) == 0
+    assert main(["charlm", "train", "--resume", str(run), "--quiet"]) == 2
+    assert error_line(capsys) == (f"seqrnn: error: {run} already stopped at step {steps + 3}, "
+                                  f"its --max-steps {steps + 3}: give a larger --max-steps to "
+                                  "continue it")
+
+
+def test_a_bad_sampling_option_prints_no_header(trained, capsys):
+    assert main(["charlm", "sample", "--model", str(trained), "--prime", "@@"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "never saw" in captured.err

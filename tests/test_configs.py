@@ -11,6 +11,7 @@ from seqrnn.configs import (
     CharLMConfig,
     GradientStudyConfig,
     SentimentConfig,
+    SentimentData,
     ServeLimits,
     TrainConfig,
     require_choice,
@@ -127,3 +128,10 @@ def test_train_config_refuses_numbers_out_of_range(fields, message):
     with pytest.raises(UserError) as error:
         TrainConfig(**fields)
     assert str(error.value) == message and error.value.field == next(iter(fields))
+
+
+def test_a_table_cannot_train_on_its_own_labels():
+    with pytest.raises(UserError, match="text_column and label_column are both 'label': the "
+                                        "model would read its own labels") as error:
+        SentimentData(text_column="label", label_column="label")
+    assert error.value.fields == ("text_column", "label_column")

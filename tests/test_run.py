@@ -244,3 +244,12 @@ def test_weights_with_nan_are_refused_in_one_line(tmp_path):
     with pytest.raises(UserError, match=r"holds NaN or infinite weights \(b\): the training that "
                                         "wrote them diverged"):
         RunFolder(tmp_path).load_weights()
+
+
+def test_every_file_of_a_run_gets_the_usual_permissions(tmp_path):
+    run = RunFolder(tmp_path)
+    run.write_config("charlm", {"hidden_size": 3})
+    run.save_weights("model.safetensors", {"w": torch.ones(2)}, step=1)
+    run.save_checkpoint({"w": torch.ones(2)}, state_of(1), step=1)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert len(set(modes.values())) == 1 and modes["config.json"] != 0o600, modes

@@ -145,5 +145,9 @@ def test_the_recipe_refuses_bad_options_and_other_data_before_training(tmp_path)
     with pytest.raises(UserError, match="--resume keeps the run's configuration; drop lr"):
         base.resume(spec, tmp_path / "r", lr=0.1)
     (tmp_path / "r" / "alphabet.json").write_text('{"size": 3}')
-    with pytest.raises(UserError, match="another alphabet"):
+    with pytest.raises(UserError, match="already stopped at step 1, its max_steps 1: give a "
+                                        "larger max_steps") as error:
         base.resume(spec, tmp_path / "r")
+    assert error.value.field == "max_steps"
+    with pytest.raises(UserError, match="another alphabet"):
+        base.resume(spec, tmp_path / "r", max_steps=2)

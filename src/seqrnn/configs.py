@@ -213,6 +213,10 @@ class SentimentData:
         if not 0 < self.val_fraction < 1:
             raise field_error("val_fraction", "{} must be above 0 and below 1, "
                               f"got {self.val_fraction}")
+        if self.text_column is not None and self.text_column == self.label_column:
+            raise UserError(f"{{text_column}} and {{label_column}} are both {self.text_column!r}"
+                            ": the model would read its own labels; name two columns",
+                            fields=("text_column", "label_column"))
 
 
 @dataclass(frozen=True)

@@ -258,6 +258,16 @@ class RunFolder:
                             "that wrote them diverged; retrain, or restore the file")
         return weights, step
 
+    def latest_step(self) -> int:
+        """The step of the latest checkpoint, read from its metadata alone."""
+        path = self._existing(LATEST_WEIGHTS)
+        try:
+            with safe_open(str(path), framework="pt") as f:
+                return int((f.metadata() or {}).get("step", -1))
+        except (SafetensorError, OSError, ValueError) as exc:
+            raise UserError(f"{path} is corrupt or truncated ({exc}): restore it from a copy, "
+                            "or start anew") from None
+
     def load_into(self, module: torch.nn.Module, name: str = BEST_WEIGHTS) -> int:
         """Load weights file `name` into `module`; return its step."""
         weights, step = self.load_weights(name)

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from seqrnn.api.loading import load_trained
-from seqrnn.configs import require_positive
+from seqrnn.configs import require_positive, require_seed
 from seqrnn.data.text import CharVocab, drop_unknown
 from seqrnn.errors import UserError, field_error
 from seqrnn.models.charlm import CharLM
@@ -58,6 +58,8 @@ class LanguageModel:
             raise UserError("{length} and {top_k} must be zero or positive",
                             fields=("length", "top_k"))
         require_positive(temperature=temperature)
+        if seed is not None:
+            require_seed(seed)
         generator = torch.Generator().manual_seed(seed) if seed is not None else None
         prime_ids = torch.as_tensor(self.vocab.encode(prime), dtype=torch.int64, device=self.device)
         for next_id in self.model.generate(prime_ids, length, top_k=top_k,

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from seqrnn.api.loading import load_trained
-from seqrnn.configs import require_positive
+from seqrnn.configs import require_positive, require_seed
 from seqrnn.data.documents import EOS, encode_documents
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
@@ -50,6 +50,8 @@ class WordLanguageModel:
             raise UserError("{length} and {top_k} must be zero or positive",
                             fields=("length", "top_k"))
         require_positive(temperature=temperature)
+        if seed is not None:
+            require_seed(seed)
         eos = self.vocab.id_of(EOS)
         ids = [eos] + self.vocab.encode(tokenize(prime))  # a document starts after an EOS
         generator = torch.Generator().manual_seed(seed) if seed is not None else None

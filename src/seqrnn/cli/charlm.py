@@ -130,9 +130,9 @@ def _sample(args: argparse.Namespace) -> int:
         seed = None if args.seed is None else args.seed + i
         stream = lm.stream(args.prime, args.length, top_k=args.top_k,
                            temperature=args.temperature, greedy=args.greedy, seed=seed)
+        first = next(stream, "")  # validates the options before anything is printed
         if not args.quiet:
             print(f"--- sample {i + 1} of {args.num_samples} ---", flush=True)
-        first = next(stream, "")  # validates the prime before anything is printed
         sys.stdout.write(args.prime + first)
         for ch in stream:
             sys.stdout.write(ch)

@@ -12,7 +12,7 @@ import dataclasses
 import sys
 from typing import Any
 
-from seqrnn.errors import flag
+from seqrnn.errors import UserError, flag
 
 
 def default_of(cls: type, name: str) -> Any:
@@ -43,8 +43,7 @@ def chosen(args: argparse.Namespace, cls: type) -> dict[str, Any]:
 
 def add_run_flags(parser: argparse.ArgumentParser, kind: str) -> None:
     """--out and --resume, the same for every trainer."""
-    parser.add_argument("--out", default=f"runs/{kind}",
-                        help="run folder for checkpoints, metrics and plots "
+    parser.add_argument("--out", help="run folder for checkpoints, metrics and plots "
                         f"(default: runs/{kind})")
     parser.add_argument("--resume", metavar="RUN_DIR",
                         help="continue the run in RUN_DIR where it stopped (its configuration "
@@ -118,14 +117,16 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
     if args.quiet:
         loop["progress"] = False
     if args.resume:
+        if args.out is not None:
+            raise UserError(f"--resume continues {args.resume} in place: drop --out {args.out}")
         refuse_changes_on_resume(args, loop, spec.model_config, spec.data_config,
                                  data_flag=spec.data_field)
         location = getattr(args, spec.data_field)
         return base.resume(spec, args.resume, location, **loop), args.resume
+    out = f"runs/{spec.kind}" if args.out is None else args.out
     data = spec.data_config(**chosen(args, spec.data_config))
-    started = base.start(spec, data, chosen(args, spec.model_config), TrainConfig(**loop),
-                         args.out)
-    return started.result, args.out
+    started = base.start(spec, data, chosen(args, spec.model_config), TrainConfig(**loop), out)
+    return started.result, out
 
 
 def training_status(result, run_dir, kind: str) -> int:

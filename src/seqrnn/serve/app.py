@@ -30,7 +30,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seqrnn import __version__
-from seqrnn.configs import ServeLimits
+from seqrnn.configs import SEED_LIMIT, ServeLimits
 from seqrnn.errors import UserError
 from seqrnn.metrics import DECISION_THRESHOLD
 
@@ -132,7 +132,7 @@ class GenerateRequest(BaseModel):
                                description="Below 1 is more conservative, above 1 more "
                                "adventurous.")
     top_k: int = Field(5, ge=0, description="Draw from the k most likely characters; 0: all.")
-    seed: int | None = Field(None, ge=0, lt=2**63,
+    seed: int | None = Field(None, ge=0, lt=SEED_LIMIT,
                              description="Random seed, for a repeatable generation.")
 
 

@@ -165,6 +165,11 @@ def resume(spec: TaskSpec, run_dir: str | Path, data_location: str | None = None
     if data_location is not None:
         data = replace(data, **{spec.data_field: data_location})
     loop = resumed_loop(run.build_config(TrainConfig, saved.loop, "loop"), **loop_overrides)
+    step = run.latest_step()
+    if loop.max_steps is not None and step >= loop.max_steps:
+        raise UserError(f"{run.path} already stopped at step {step}, its {{max_steps}} "
+                        f"{loop.max_steps}: give a larger {{max_steps}} to continue it",
+                        fields=("max_steps",))
     group = _process(loop)
     with _holding(run, group):
         if group.is_main:
