@@ -177,3 +177,11 @@ def test_explicit_cells_and_their_initialisation_are_flags(tmp_path):
                  "--embedding-dim", "4", "--max-steps", "1", "--quiet"]) == 0
     model = json.loads((out / "config.json").read_text())["model"]
     assert (model["impl"], model["init"]) == ("explicit", "cells")
+
+
+def test_a_usage_mistake_is_one_line(capsys):
+    assert main(["sentiment", "train", "--format", "imdb"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("seqrnn sentiment train: error: argument --format: invalid choice: 'imdb' "
+                   "(choose from 'csv', 'tsv', 'jsonl', 'json') (see seqrnn sentiment train "
+                   "--help)\n")

@@ -11,6 +11,7 @@ import errno
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from seqrnn import __version__
 from seqrnn.errors import UserError, flag
@@ -19,10 +20,17 @@ from seqrnn.errors import UserError, flag
 COMMAND_MODULES = ("charlm", "wordlm", "sentiment", "gradients", "serve", "plot")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with a usage mistake said in one line (not the whole usage) and status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="seqrnn",
         description="Recurrent neural networks for sequential data, on PyTorch.",
     )

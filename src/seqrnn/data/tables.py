@@ -179,7 +179,7 @@ def _table_format(path: Path, file_format: str | None) -> str:
         if file_format not in TABLE_FORMATS:
             raise UserError(
                 f"unknown format {file_format!r}; pass {{format}} as one of: "
-                f"{', '.join([*TABLE_FORMATS, 'imdb'])}", fields=("format",),
+                f"{', '.join(TABLE_FORMATS)} (IMDb's archive is --data imdb)", fields=("format",),
             )
         return file_format
     fmt = _EXTENSIONS.get(path.suffix.lower())
