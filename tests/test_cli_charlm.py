@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from seqrnn.cli import main
+from seqrnn.run import RunFolder
 
 TEXT = "".join(f"{w} the cat sat on the mat.\n" for w in ["one", "two", "three", "four"] * 30)
 SMALL = ["--batch-size", "4", "--num-steps", "16", "--hidden-size", "24", "--lr", "0.01",
@@ -343,3 +344,22 @@ def test_a_bad_sampling_option_prints_no_header(trained, capsys):
     assert main(["charlm", "sample", "--model", str(trained), "--prime", "@@"]) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and "never saw" in captured.err
+
+
+def test_resume_auto_starts_then_continues_the_same_command_line(text_file, tmp_path, capsys):
+    run = tmp_path / "run"
+    argv = ["charlm", "train", "--text", str(text_file), "--out", str(run), "--resume", "auto",
+            "--epochs", "2", "--sample-length", "0", *SMALL]
+    assert main([*argv, "--max-steps", "3"]) == 0  # nothing to continue: a fresh start
+    assert main([*argv, "--max-steps", "6"]) == 0  # the same line again: continued
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()
+             if json.loads(line)["kind"] == "eval"]
+    assert steps == [3, 6]
+    straight = tmp_path / "straight"
+    assert main(["charlm", "train", "--text", str(text_file), "--out", str(straight), "--epochs",
+                 "2", "--sample-length", "0", "--max-steps", "6", *SMALL]) == 0
+    ours = RunFolder(run).load_weights("latest.safetensors")[0]
+    theirs = RunFolder(straight).load_weights("latest.safetensors")[0]
+    assert all(ours[k].equal(theirs[k]) for k in theirs)
+    assert main([*argv, "--hidden-size", "32", "--max-steps", "9"]) == 2
+    assert error_line(capsys).endswith("drop --hidden-size")

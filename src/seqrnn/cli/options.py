@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import sys
 from typing import Any
 
@@ -41,13 +42,18 @@ def chosen(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
 
+AUTO = "auto"  # --resume auto: continue --out if it holds a checkpoint, start it otherwise
+
+
 def add_run_flags(parser: argparse.ArgumentParser, kind: str) -> None:
     """--out and --resume, the same for every trainer."""
     parser.add_argument("--out", help="run folder for checkpoints, metrics and plots "
                         f"(default: runs/{kind})")
     parser.add_argument("--resume", metavar="RUN_DIR",
                         help="continue the run in RUN_DIR where it stopped (its configuration "
-                        "wins; --epochs, --minutes and --max-steps may extend it)")
+                        "wins; --epochs, --minutes and --max-steps may extend it); 'auto' "
+                        "continues --out if it holds a checkpoint and starts it otherwise, so "
+                        "one command line serves every restart (torchrun --max-restarts)")
 
 
 def refuse_changes_on_resume(args: argparse.Namespace, loop: dict[str, Any], *classes: type,
@@ -110,12 +116,22 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
 
     Returns the training result and the run folder.
     """
-    from seqrnn.configs import TrainConfig
+    from seqrnn.configs import RESUMABLE, TrainConfig
+    from seqrnn.run import RunFolder
     from seqrnn.tasks import base
 
     loop = chosen(args, TrainConfig)
     if args.quiet:
         loop["progress"] = False
+    if args.resume == AUTO:
+        out = f"runs/{spec.kind}" if args.out is None else args.out
+        if not RunFolder(out).has_checkpoint():
+            args.resume = None  # nothing to continue yet: start it
+        else:
+            refuse_differences(args, loop, spec, RunFolder(out).read_config(spec.kind))
+            location = getattr(args, spec.data_field)
+            budget = {k: v for k, v in loop.items() if k in RESUMABLE}
+            return base.resume(spec, out, location, **budget), out
     if args.resume:
         if args.out is not None:
             raise UserError(f"--resume continues {args.resume} in place: drop --out {args.out}")
@@ -127,6 +143,26 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
     data = spec.data_config(**chosen(args, spec.data_config))
     started = base.start(spec, data, chosen(args, spec.model_config), TrainConfig(**loop), out)
     return started.result, out
+
+
+def refuse_differences(args: argparse.Namespace, loop: dict[str, Any], spec,
+                       saved: Any) -> None:
+    """--resume auto runs the same command line again: refuse only flags that differ from the
+    saved run's configuration (the budget may change, the data may have moved)."""
+    from seqrnn.configs import RESUMABLE, refuse_on_resume
+
+    def differs(given: dict[str, Any], stored: dict | None) -> set[str]:
+        stored = stored or {}
+        return {k for k, v in given.items() if k not in stored or _as_json(v) != stored[k]}
+
+    changed = differs(chosen(args, spec.model_config), saved.model)
+    changed |= differs(chosen(args, spec.data_config), saved.data) - {spec.data_field}
+    changed |= differs({k: v for k, v in loop.items() if k not in RESUMABLE}, saved.loop)
+    refuse_on_resume(changed)
+
+
+def _as_json(value: Any) -> Any:
+    return json.loads(json.dumps(value))
 
 
 def training_status(result, run_dir, kind: str) -> int:
