@@ -9,8 +9,11 @@ import csv
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -360,3 +363,72 @@ def test_one_process_keeps_its_own_results(tmp_path):
 
 if __name__ == "__main__":  # one torchrun process of ddp_runs
     distributed_job(Path(sys.argv[1]))
+
+
+# -- elastic restarts: a worker killed mid-run, the job continues ------------------------------
+
+ELASTIC_STEPS = 100  # long enough for a kill to land mid-run
+
+
+def elastic_command(work: Path, *torchrun_flags: str) -> list[str]:
+    """torchrun restarting its workers once; each start runs the same start-or-continue line."""
+    return [sys.executable, "-m", "torch.distributed.run", *torchrun_flags, "--max-restarts=1",
+            "-m", "seqrnn", "charlm", "train", "--text", str(work / "text.txt"), "--out",
+            str(work / "run"), "--resume", "auto", *LM_FLAGS, "--epochs", "3", "--eval-every", "2",
+            "--max-steps", str(ELASTIC_STEPS), "--log-every", "1"]
+
+
+def children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (the agent's workers), from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def kill_a_worker_after(metrics: Path, step: int, agents: list[subprocess.Popen]) -> None:
+    deadline = time.monotonic() + LAUNCH_TIMEOUT_S
+    while time.monotonic() < deadline:
+        lines = metrics.read_text().splitlines() if metrics.exists() else []
+        if any(f'"step": {step},' in line for line in lines):
+            break
+        time.sleep(0.05)
+    workers = children(agents[-1].pid)
+    assert workers, "no worker to kill"
+    os.kill(workers[0], signal.SIGKILL)
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the workers through /proc")
+@pytest.mark.parametrize("nodes", [1, 2])
+def test_a_killed_worker_is_restarted_and_the_run_continues(tmp_path, nodes):
+    (tmp_path / "text.txt").write_text(TEXT, encoding="utf-8")
+    env = {**os.environ, "SEQRNN_DIST_TIMEOUT": "30", "PYTHONUNBUFFERED": "1"}
+    if nodes == 1:
+        launches = [elastic_command(tmp_path, "--standalone", "--nproc_per_node=2")]
+    else:  # two "nodes" of one process each, meeting at a c10d rendezvous on this machine
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        launches = [elastic_command(tmp_path, "--nnodes=2", "--nproc_per_node=1",
+                                    "--rdzv_backend=c10d", f"--rdzv_endpoint=127.0.0.1:{port}",
+                                    "--rdzv_id=seqrnn-test") for _ in range(2)]
+    agents = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True) for command in launches]
+    try:
+        kill_a_worker_after(tmp_path / "run" / "metrics.jsonl", 5, agents)
+        errors = [agent.communicate(timeout=LAUNCH_TIMEOUT_S)[1] for agent in agents]
+    finally:
+        for agent in agents:
+            agent.kill()
+    assert [agent.returncode for agent in agents] == [0] * len(agents), errors[0][-3000:]
+    steps = [r["step"] for r in evals(tmp_path / "run")]
+    assert steps[-1] == ELASTIC_STEPS and sorted(set(steps)) == steps  # continued, not redone
+    charlm.train(lm_data(tmp_path / "text.txt"), {"hidden_size": 32, "dropout": 0.0},
+                 lm_loop(max_steps=ELASTIC_STEPS, epochs=3, eval_every=2), tmp_path / "one")
+    assert_same_weights(tmp_path / "run", tmp_path / "one")

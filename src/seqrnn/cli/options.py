@@ -131,7 +131,7 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
             refuse_differences(args, loop, spec, RunFolder(out).read_config(spec.kind))
             location = getattr(args, spec.data_field)
             budget = {k: v for k, v in loop.items() if k in RESUMABLE}
-            return base.resume(spec, out, location, **budget), out
+            return base.resume(spec, out, location, finished_ok=True, **budget), out
     if args.resume:
         if args.out is not None:
             raise UserError(f"--resume continues {args.resume} in place: drop --out {args.out}")

@@ -147,13 +147,14 @@ def _start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
     return Started(trainer, trainer.fit(), prepared)
 
 
-def resume(spec: TaskSpec, run_dir: str | Path, data_location: str | None = None,
-           **loop_overrides) -> TrainResult:
+def resume(spec: TaskSpec, run_dir: str | Path, data_location: str | None = None, *,
+           finished_ok: bool = False, **loop_overrides) -> TrainResult:
     """Continue the run in `run_dir` where it stopped; the saved configuration wins.
 
     `loop_overrides` may change the budget and cosmetics (configs.RESUMABLE);
     `data_location` may point at the same data elsewhere. Under torchrun the
-    number of processes may differ from the run's.
+    number of processes may differ from the run's. A run already at its `max_steps` is
+    refused, unless `finished_ok` (a restart that finds the work done): it then returns at once.
     """
     run = RunFolder(run_dir)
     saved = run.read_config(spec.kind)
@@ -166,7 +167,7 @@ def resume(spec: TaskSpec, run_dir: str | Path, data_location: str | None = None
         data = replace(data, **{spec.data_field: data_location})
     loop = resumed_loop(run.build_config(TrainConfig, saved.loop, "loop"), **loop_overrides)
     step = run.latest_step()
-    if loop.max_steps is not None and step >= loop.max_steps:
+    if loop.max_steps is not None and step >= loop.max_steps and not finished_ok:
         raise UserError(f"{run.path} already stopped at step {step}, its {{max_steps}} "
                         f"{loop.max_steps}: give a larger {{max_steps}} to continue it",
                         fields=("max_steps",))

@@ -137,9 +137,22 @@ def join(device: torch.device) -> Group:
     if device.type == "cuda":
         device = _local_gpu(local_rank)
     backend = "nccl" if device.type == "cuda" else "gloo"
-    dist.init_process_group(backend, rank=rank, world_size=world_size, timeout=_timeout())
+    dist.init_process_group(backend, store=_store(rank, world_size), rank=rank,
+                            world_size=world_size, timeout=_timeout())
     atexit.register(_leave)
     return Group(rank=rank, world_size=world_size, device=device)
+
+
+def _store(rank: int, world_size: int) -> dist.Store:
+    """torchrun's store, under a prefix of its own for each restart of the workers.
+
+    Restarted workers (torchrun --max-restarts) may meet in the store of the first
+    attempt, where the previous workers' addresses still stand: a restarted rank then
+    dials a dead peer and the job fails. Keys of each attempt apart, they meet afresh.
+    """
+    store, _, _ = next(dist.rendezvous("env://", rank, world_size, timeout=_timeout()))
+    attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+    return dist.PrefixStore(f"seqrnn/attempt_{attempt}", store)
 
 
 def _leave() -> None:
