@@ -81,7 +81,7 @@ def test_resume_refuses_a_different_vocabulary(text_file, tmp_path):
     other = tmp_path / "other.txt"
     other.write_text(TEXT.upper())
     with pytest.raises(UserError, match="different character vocabulary"):
-        charlm.resume(tmp_path / "run", text=str(other))
+        charlm.resume(tmp_path / "run", text=str(other), max_steps=3)
 
 
 def test_refuses_to_overwrite_a_run(text_file, tmp_path):
