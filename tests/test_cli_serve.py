@@ -129,3 +129,45 @@ def test_a_port_in_use_or_a_foreign_host_is_one_line(runs, capsys):
     err = capsys.readouterr().err
     assert err.startswith("seqrnn: error: --host 256.256.256.256 is not an address")
     assert err.count("\n") == 1
+
+
+def raw_request(url: str, request: bytes) -> bytes:
+    """Send `request` as it is over a socket; the status line of the answer (b"" if none)."""
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(request)
+        conn.shutdown(socket.SHUT_WR)
+        try:
+            answer = conn.recv(4096)
+        except (ConnectionResetError, TimeoutError):
+            answer = b""
+    return answer.split(b"\r\n", 1)[0]
+
+
+def test_lying_or_malformed_requests_on_the_wire_get_no_5xx(runs):
+    body = b'{"text": "a fine film"}'
+    cases = [
+        b"POST /api/sentiment HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 500\r\n\r\n" + body,  # promises more than it sends
+        b"POST /api/sentiment HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 5\r\n\r\n" + body,  # sends more than it promised
+        b"POST /api/sentiment HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: abc\r\n\r\n" + body,
+        b"POST /api/sentiment HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n5\r\n{\"tex\r\nzz\r\n",  # a broken chunk
+    ]
+    nan = b'{"prime": "the ", "seed": NaN}'
+    cases.append(b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Content-Length: %d\r\n\r\n%s" % (len(nan), nan))
+    statuses = []
+    with running_server(runs) as url:
+        for request in cases:
+            status = raw_request(url, request)
+            assert not status.startswith(b"HTTP/1.1 5"), (request, status)
+            statuses.append(status)
+        assert httpx.post(url + "/api/sentiment", json={"text": "fine"}).status_code == 200
+    # No answer to a body that never comes; 400 for what HTTP cannot parse; 422 for NaN.
+    assert statuses == [b""] + [b"HTTP/1.1 400 Bad Request"] * 3 + [
+        b"HTTP/1.1 422 Unprocessable Entity"]
