@@ -220,3 +220,14 @@ def test_an_evaluation_made_only_because_the_run_stopped_does_not_count(tmp_path
     for name in (BEST_WEIGHTS, LATEST_WEIGHTS):
         a, b = (RunFolder(tmp_path / run).load_weights(name)[0] for run in "ab")
         assert all(torch.equal(a[k], b[k]) for k in a), name
+
+
+def test_a_resume_with_nothing_left_to_do_keeps_the_stop_evaluations_best(tmp_path):
+    config = TrainConfig(epochs=5, eval_every=2, progress=False, device="cpu", max_steps=3)
+    Trainer(nn.Linear(1, 1), StepScriptedTask(), config, tmp_path).fit()
+    before = RunFolder(tmp_path).load_weights(BEST_WEIGHTS)
+    result = Trainer(nn.Linear(1, 1), StepScriptedTask(), config, tmp_path).fit(resume=True)
+    assert result.step == 3 and result.best_eval == {"loss": 0.10}  # not trained: as it was
+    after = RunFolder(tmp_path).load_weights(BEST_WEIGHTS)
+    assert after[1] == before[1] == 3 and all(torch.equal(after[0][k], before[0][k])
+                                               for k in before[0])

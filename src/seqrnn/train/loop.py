@@ -71,8 +71,10 @@ class Trainer:
         self.progress = Progress()
         self.average: WeightAverage | None = None  # built on the device, in fit()
         self.best_weights: dict[str, torch.Tensor] | None = None  # on the CPU
-        # The best as it stood before an evaluation made only because the run stopped there.
+        # The best as it stood before an evaluation made only because the run stopped there:
+        # saved with the checkpoint, and read back to undo that evaluation on resume.
         self._best_before_stop: dict | None = None
+        self._stop_evaluation: dict | None = None
         self._best_step = -1
         self.last_metrics: dict[str, float] = {}
         self._saved_average: dict | None = None  # from train_state.pt, when resuming
@@ -137,6 +139,9 @@ class Trainer:
                     if p.index == 0 or first:
                         self._start_epoch(p)
                         first = False
+                    if self._stop_evaluation is not None:  # training goes on after a stop
+                        self._undo_stop_evaluation(self._stop_evaluation)
+                        self._stop_evaluation = None
                     loss, items, grad_norm = self._step(p, total)
                     window.add(loss, items, grad_norm)
                     self._notify("on_step")
@@ -350,7 +355,7 @@ class Trainer:
                             "of seqrnn and cannot be resumed; start a new run") from None
         if self.progress.best_eval:
             self.best_weights, self._best_step = run.load_weights(BEST_WEIGHTS)
-        self._undo_stop_evaluation(state.get("best_before_stop"))
+        self._stop_evaluation = state.get("best_before_stop")  # undone once training goes on
         run.check_strict_load(self.model, weights)
         self.model.to(self.device)
         if len(state["optimizers"]) != len(self.optimizers):
@@ -375,11 +380,9 @@ class Trainer:
         self.task.load_carried_state({k: v.to(self.device) for k, v in state["carried"].items()})
         self._saved_average = state.get("weight_average")
 
-    def _undo_stop_evaluation(self, before: dict | None) -> None:
+    def _undo_stop_evaluation(self, before: dict) -> None:
         """Selection and early stopping as if the run had not stopped: the evaluation made at
         the stop no longer counts, and model.safetensors is the best before it again."""
-        if not before:
-            return
         self.progress.best_eval = dict(before["eval"])
         if before["weights"] is None:  # nothing was best before: the next evaluation will be
             return
