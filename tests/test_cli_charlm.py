@@ -363,3 +363,11 @@ def test_resume_auto_starts_then_continues_the_same_command_line(text_file, tmp_
     assert all(ours[k].equal(theirs[k]) for k in theirs)
     assert main([*argv, "--hidden-size", "32", "--max-steps", "9"]) == 2
     assert error_line(capsys).endswith("drop --hidden-size")
+
+
+def test_a_max_steps_stop_says_how_to_continue(text_file, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert main(["charlm", "train", "--text", str(text_file), "--out", str(run), "--max-steps",
+                 "2", "--sample-length", "0", *SMALL]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"continue with: seqrnn charlm train --resume {run} --max-steps N (N above 2)")

@@ -167,6 +167,9 @@ def _as_json(value: Any) -> Any:
 
 def training_status(result, run_dir, kind: str) -> int:
     """Say how to continue a run that stopped early; 130 (as for SIGINT) if Ctrl-C stopped it."""
-    if result.stopped in ("interrupted", "max_steps", "time"):
+    if result.stopped == "max_steps":  # the run keeps its limit: a resume must raise it
+        print(f"continue with: seqrnn {kind} train --resume {run_dir} --max-steps N (N above "
+              f"{result.step})", file=sys.stderr)
+    elif result.stopped in ("interrupted", "time"):
         print(f"continue with: seqrnn {kind} train --resume {run_dir}", file=sys.stderr)
     return 130 if result.stopped == "interrupted" else 0
