@@ -237,17 +237,15 @@ class RunFolder:
     # -- weights and training state -------------------------------------------
 
     def save_weights(self, name: str, state_dict: dict[str, torch.Tensor], step: int) -> None:
-        """Save weights with the training step in the metadata (to pair them with train_state)."""
-        tensors = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items()}
+        """Save weights with the training step in the metadata."""
         with atomic_path(self.file(name)) as tmp:
-            save_file(tensors, str(tmp), metadata={"step": str(step)})
+            _write_weights(tmp, state_dict, step)
 
     def load_weights(self, name: str = BEST_WEIGHTS) -> tuple[dict[str, torch.Tensor], int]:
         """Load weights on the CPU; return them with the step they were saved at."""
         path = self._existing(name)
+        step = self._weights_step(path)
         try:
-            with safe_open(str(path), framework="pt") as f:
-                step = int((f.metadata() or {}).get("step", -1))
             weights = load_file(str(path))
         except (SafetensorError, OSError, ValueError) as exc:
             raise UserError(f"{path} is corrupt or truncated ({exc}): retrain, or restore it") \
@@ -260,13 +258,17 @@ class RunFolder:
 
     def latest_step(self) -> int:
         """The step of the latest checkpoint, read from its metadata alone."""
-        path = self._existing(LATEST_WEIGHTS)
+        return self._weights_step(self._existing(LATEST_WEIGHTS))
+
+    @staticmethod
+    def _weights_step(path: Path) -> int:
+        """The training step a weights file was saved at (its metadata), -1 if it has none."""
         try:
             with safe_open(str(path), framework="pt") as f:
                 return int((f.metadata() or {}).get("step", -1))
         except (SafetensorError, OSError, ValueError) as exc:
-            raise UserError(f"{path} is corrupt or truncated ({exc}): restore it from a copy, "
-                            "or start anew") from None
+            raise UserError(f"{path} is corrupt or truncated ({exc}): retrain, or restore it") \
+                from None
 
     def load_into(self, module: torch.nn.Module, name: str = BEST_WEIGHTS) -> int:
         """Load weights file `name` into `module`; return its step."""
@@ -291,11 +293,10 @@ class RunFolder:
         the weights after it; until both are in place the previous state is kept as
         train_state.prev.pt, so a kill between the renames leaves a pair that agrees.
         """
-        tensors = {k: v.detach().to("cpu").contiguous() for k, v in weights.items()}
         try:
             with atomic_path(self.file(LATEST_WEIGHTS)) as weights_tmp, \
                     atomic_path(self.file(TRAIN_STATE)) as state_tmp:
-                save_file(tensors, str(weights_tmp), metadata={"step": str(step)})
+                _write_weights(weights_tmp, weights, step)
                 torch.save(state, state_tmp)
                 self._keep_previous_state()
         except OSError as exc:
@@ -395,6 +396,13 @@ class RunFolder:
             raise UserError(f"{path} is missing: {self.path} is not a complete seqrnn model "
                             "folder")
         return path
+
+
+def _write_weights(path: Path, state_dict: dict[str, torch.Tensor], step: int) -> None:
+    """safetensors on the CPU, with the training step in the metadata (to pair them with
+    train_state)."""
+    tensors = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items()}
+    save_file(tensors, str(path), metadata={"step": str(step)})
 
 
 def _leftover(name: str) -> bool:

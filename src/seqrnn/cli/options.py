@@ -123,8 +123,8 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
     loop = chosen(args, TrainConfig)
     if args.quiet:
         loop["progress"] = False
+    out = f"runs/{spec.kind}" if args.out is None else args.out
     if args.resume == AUTO:
-        out = f"runs/{spec.kind}" if args.out is None else args.out
         if not RunFolder(out).has_checkpoint():
             args.resume = None  # nothing to continue yet: start it
         else:
@@ -139,7 +139,6 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
                                  data_flag=spec.data_field)
         location = getattr(args, spec.data_field)
         return base.resume(spec, args.resume, location, **loop), args.resume
-    out = f"runs/{spec.kind}" if args.out is None else args.out
     data = spec.data_config(**chosen(args, spec.data_config))
     started = base.start(spec, data, chosen(args, spec.model_config), TrainConfig(**loop), out)
     return started.result, out
