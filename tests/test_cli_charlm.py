@@ -70,6 +70,40 @@ def test_sample_streams_and_is_repeatable(trained, capsys):
     assert out.count("--- sample") == 2
 
 
+def test_sample_options_match_the_python_api(trained, capsys):
+    from seqrnn.api.charlm import LanguageModel
+
+    lm = LanguageModel.load(trained)
+    base = ["charlm", "sample", "--model", str(trained), "--prime", "one ", "--length", "60",
+            "--quiet"]
+    assert main([*base, "--seed", "4", "--top-k", "0", "--top-p", "0.6", "--stop", "at",
+                 "--stop", "mat"]) == 0
+    out = capsys.readouterr().out
+    assert out == lm.sample("one ", 60, seed=4, top_k=0, top_p=0.6, stop=("at", "mat")) + "\n"
+    assert out.rstrip("\n").endswith("at")
+    assert main([*base, "--beam", "3"]) == 0
+    assert capsys.readouterr().out == lm.sample("one ", 60, beam=3) + "\n"
+    assert main([*base, "--seed", "7", "--num-samples", "3"]) == 0
+    assert capsys.readouterr().out == "".join(lm.sample("one ", 60, seed=7 + i) + "\n"
+                                              for i in range(3))
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--top-p", "0"], "--top-p must be positive, got 0.0"),
+    (["--top-p", "1.5"], "--top-p must be in (0, 1], got 1.5"),
+    (["--beam", "0"], "--beam must be between 1 and 64, got 0"),
+    (["--beam", "2", "--num-samples", "2"], "with --beam above 1, ask for --num-samples 1"),
+    (["--stop", ""], "--stop takes up to 16 non-empty strings"),
+    (["--time-limit", "0"], "--time-limit must be positive, got 0.0"),
+    (["--time-limit", "soon"], "argument --time-limit: invalid float value: 'soon'"),
+    (["--temperature", "nan"], "--temperature must be a finite number, got nan"),
+])
+def test_bad_sample_options_are_one_line(trained, capsys, args, message):
+    assert main(["charlm", "sample", "--model", str(trained), "--prime", "one ", *args]) == 2
+    assert message in error_line(capsys)
+    assert capsys.readouterr().out == ""
+
+
 def test_evaluate_prints_json(trained, text_file, capsys):
     assert main(["charlm", "evaluate", "--model", str(trained), "--text", str(text_file)]) == 0
     metrics = json.loads(capsys.readouterr().out)

@@ -1,6 +1,5 @@
 import json
 import re
-import time
 
 import numpy as np
 import pytest
@@ -16,12 +15,9 @@ from seqrnn.data.tokenize import tokenize  # noqa: E402
 from seqrnn.errors import UserError  # noqa: E402
 from seqrnn.metrics import DECISION_THRESHOLD  # noqa: E402
 from seqrnn.serve.app import (  # noqa: E402
-    CHUNK_CHARS,
-    CHUNK_SECONDS,
     Models,
     build_app,
     create_app,
-    in_chunks,
     load_models,
 )
 
@@ -205,15 +201,18 @@ def test_generation_streams_exactly_what_the_model_samples(client, models):
     assert "  Ham" + text == expected
 
 
-def test_characters_go_out_in_chunks_by_count_or_by_time():
-    assert list(in_chunks(iter("x" * 70))) == ["x" * CHUNK_CHARS, "x" * CHUNK_CHARS, "x" * 6]
-
-    def slow():
-        yield from "ab"
-        time.sleep(CHUNK_SECONDS * 1.5)
-        yield from "cd"
-
-    assert list(in_chunks(slow())) == ["abc", "d"]
+def test_generation_options_are_the_python_ones(client, models):
+    lm = models.charlm
+    request = {"prime": "  Ham", "length": 50, "top_k": 0, "top_p": 0.7, "seed": 2}
+    text = client.post("/api/generate", json=request).text
+    assert "  Ham" + text == lm.sample("  Ham", 50, top_k=0, top_p=0.7, seed=2)
+    stop = text[10:12]
+    cut = client.post("/api/generate", json={**request, "stop": [stop, "\u2603"]}).text
+    assert cut == text[: text.index(stop) + 2]
+    beam = client.post("/api/generate", json={"prime": "  Ham", "length": 20, "beam": 3}).text
+    assert "  Ham" + beam == lm.sample("  Ham", 20, beam=3)
+    timed = client.post("/api/generate", json={**request, "time_limit": 0.001})
+    assert timed.status_code == 200 and text.startswith(timed.text) and timed.text
 
 
 def test_generation_length_defaults_to_200_or_the_server_limit(client):
@@ -235,6 +234,15 @@ def test_the_model_words_its_prime_rule_with_the_request_field(client):
     ({"prime": "the ", "length": 0}, ["length", "greater than or equal to 1"]),
     ({"prime": "the ", "temperature": 0}, ["temperature", "greater than 0"]),
     ({"prime": "the ", "top_k": -1}, ["top_k"]),
+    ({"prime": "the ", "top_p": 0}, ["top_p", "greater than 0"]),
+    ({"prime": "the ", "top_p": 1.01}, ["top_p", "less than or equal to 1"]),
+    ({"prime": "the ", "beam": 0}, ["beam"]),
+    ({"prime": "the ", "beam": 65}, ["beam", "64"]),
+    ({"prime": "the ", "stop": [""]}, ["stop", "1 to 100 characters"]),
+    ({"prime": "the ", "stop": ["x"] * 17}, ["stop", "16"]),
+    ({"prime": "the ", "stop": "x"}, ["stop", "list"]),
+    ({"prime": "the ", "time_limit": 0}, ["time_limit"]),
+    ({"prime": "the ", "time_limit": 61}, ["time_limit", "60"]),
     ({"prime": "the ", "seed": -1}, ["seed"]),
     ({"prime": "the ", "seed": 2**64}, ["seed"]),
     ({"prime": "the ", "length": "many"}, ["length", "integer"]),

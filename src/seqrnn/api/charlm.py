@@ -8,15 +8,20 @@
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import torch
 
 from seqrnn.api.loading import load_trained
-from seqrnn.configs import require_positive, require_seed
+from seqrnn.configs import Sampling, require_seed
 from seqrnn.data.text import CharVocab, drop_unknown
 from seqrnn.errors import UserError, field_error
+from seqrnn.inference.beam import beam_search
+from seqrnn.inference.generation import StopAt, sample_ids, stepper_for
+from seqrnn.inference.stepper import CompiledStepper
 from seqrnn.models.charlm import CharLM
 from seqrnn.tasks.charlm import SPEC, char_loss_sum, loss_metrics
 from seqrnn.tasks.stream import stream_loss
@@ -49,31 +54,77 @@ class LanguageModel:
             raise UserError(f"the prime has characters the model never saw: {unknown!r}; "
                             "remove them from {prime}", fields=("prime",))
 
-    def stream(self, prime: str = "The ", length: int = 500, *, top_k: int = 5,
-               temperature: float = 1.0, greedy: bool = False,
-               seed: int | None = None) -> Iterator[str]:
-        """Yield generated characters one by one (the prime itself is not repeated)."""
+    @functools.cached_property
+    def _stepper(self) -> CompiledStepper | None:
+        return stepper_for(self.model)
+
+    @property
+    def compiled(self) -> bool:
+        """Whether sampling runs in compiled code (else one torch call per character)."""
+        return self._stepper is not None
+
+    def stream(self, prime: str = "The ", length: int = 500, *, seed: int | None = None,
+               **options) -> Iterator[str]:
+        """Yield the generated text piece by piece (the prime itself is not repeated).
+
+        `options` are those of seqrnn.configs.Sampling: top_k, top_p, temperature, greedy,
+        beam, stop, time_limit.
+        """
+        for pieces in self._generate(prime, length, Sampling(**options), [seed]):
+            if pieces[0]:
+                yield pieces[0]
+
+    def sample(self, prime: str = "The ", length: int = 500, **options) -> str:
+        """The prime followed by `length` generated characters (fewer after a stop string)."""
+        return prime + "".join(self.stream(prime, length, **options))
+
+    def samples(self, prime: str = "The ", length: int = 500, num_samples: int = 1, *,
+                seed: int | None = None, **options) -> list[str]:
+        """`num_samples` samples generated as one batch; sample i is sample(seed=seed + i)'s."""
+        if num_samples < 1:
+            raise field_error("num_samples", f"{{}} must be at least 1, got {num_samples}")
+        seeds = [None if seed is None else seed + i for i in range(num_samples)]
+        texts = [prime] * num_samples
+        for pieces in self._generate(prime, length, Sampling(**options), seeds):
+            texts = [text + piece for text, piece in zip(texts, pieces, strict=True)]
+        return texts
+
+    def _generate(self, prime: str, length: int, sampling: Sampling,
+                  seeds: list[int | None]) -> Iterator[list[str]]:
+        """Per chunk, the new text of each stream ("" once that stream has stopped)."""
         self.check_prime(prime)
-        if length < 0 or top_k < 0:
-            raise UserError("{length} and {top_k} must be zero or positive",
-                            fields=("length", "top_k"))
-        require_positive(temperature=temperature)
-        if seed is not None:
-            require_seed(seed)
-        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        if length < 0:
+            raise field_error("length", f"{{}} must be zero or positive, got {length}")
+        for seed in seeds:
+            if seed is not None:
+                require_seed(seed)
+        if sampling.beam > 1 and len(seeds) > 1:
+            raise UserError("beam search finds one text, always the same: with {beam} above 1, "
+                            "ask for {num_samples} 1", fields=("beam", "num_samples"))
+        deadline = None if sampling.time_limit is None else time.monotonic() + sampling.time_limit
         prime_ids = torch.as_tensor(self.vocab.encode(prime), dtype=torch.int64, device=self.device)
-        for next_id in self.model.generate(prime_ids, length, top_k=top_k,
-                                           temperature=temperature, greedy=greedy,
-                                           generator=generator):
-            yield self.vocab.decode([next_id])
+        stops = [StopAt(sampling.stop, prime) for _ in seeds]
+        if sampling.beam > 1:
+            ids = beam_search(self.model, prime_ids, length, sampling.beam,
+                              lambda ids: stops[0].ends(self.vocab.decode(ids)), deadline)
+            yield [stops[0].feed(self.vocab.decode(ids))[0]]
+            return
+        generators = [None if seed is None else torch.Generator().manual_seed(seed)
+                      for seed in seeds]
+        chunks = sample_ids(self.model, prime_ids, length, sampling, generators, self._stepper)
+        for chunk in chunks:
+            pieces = []
+            for stop, row in zip(stops, chunk.tolist(), strict=True):
+                pieces.append("" if stop.done else stop.feed(self.vocab.decode(row))[0])
+            yield pieces
+            if all(stop.done for stop in stops):
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                return
 
     def default_prime(self) -> str:
         """The lecture's "The ", or the first character of the vocabulary for other texts."""
         return "The " if not self.vocab.unknown_chars("The ") else self.vocab.chars[0]
-
-    def sample(self, prime: str = "The ", length: int = 500, **options) -> str:
-        """The prime followed by `length` generated characters."""
-        return prime + "".join(self.stream(prime, length, **options))
 
     def evaluate(self, text: str, *, num_steps: int = 100, rows: int = 32) -> dict:
         """Loss (nats/char), bits per character and perplexity of `text`.

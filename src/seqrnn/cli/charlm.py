@@ -69,13 +69,10 @@ def _register_sample(commands) -> None:
     p.add_argument("--prime", default="The ", help="text the sample starts from (default: 'The ')")
     p.add_argument("--length", type=int, default=500,
                    help="characters to generate (default: 500)")
-    p.add_argument("--top-k", type=int, default=5,
-                   help="draw from the k most likely characters (the lecture's 5; 0: all)")
-    p.add_argument("--temperature", type=float, default=1.0,
-                   help="below 1 is more conservative, above 1 more adventurous (default: 1.0)")
-    p.add_argument("--greedy", action="store_true", help="always take the most likely character")
-    p.add_argument("--seed", type=int, help="random seed, for a repeatable sample")
-    p.add_argument("--num-samples", type=int, default=1, help="how many samples (default: 1)")
+    options.add_sampling_flags(p, "character")
+    p.add_argument("--num-samples", type=int, default=1,
+                   help="how many samples, generated as one batch; sample i is the one --seed "
+                   "SEED+i gives alone (default: 1)")
     p.add_argument("--quiet", action="store_true", help="print only the generated text")
     p.add_argument("--weights", choices=["best", "latest"], default="best",
                    help="which checkpoint of the run (default: best)")
@@ -126,18 +123,23 @@ def _sample(args: argparse.Namespace) -> int:
     if args.num_samples < 1:
         raise UserError(f"--num-samples must be at least 1, got {args.num_samples}")
     lm = LanguageModel.load(args.model, weights=args.weights, device=args.device)
-    for i in range(args.num_samples):
-        seed = None if args.seed is None else args.seed + i
-        stream = lm.stream(args.prime, args.length, top_k=args.top_k,
-                           temperature=args.temperature, greedy=args.greedy, seed=seed)
+    sampling = options.sampling_options(args)
+    if args.num_samples == 1:  # streamed as it is generated
+        stream = lm.stream(args.prime, args.length, seed=args.seed, **sampling)
         first = next(stream, "")  # validates the options before anything is printed
         if not args.quiet:
-            print(f"--- sample {i + 1} of {args.num_samples} ---", flush=True)
+            print("--- sample 1 of 1 ---", flush=True)
         sys.stdout.write(args.prime + first)
-        for ch in stream:
-            sys.stdout.write(ch)
+        for piece in stream:
+            sys.stdout.write(piece)
             sys.stdout.flush()
         sys.stdout.write("\n")
+        return 0
+    texts = lm.samples(args.prime, args.length, args.num_samples, seed=args.seed, **sampling)
+    for i, text in enumerate(texts):
+        if not args.quiet:
+            print(f"--- sample {i + 1} of {args.num_samples} ---")
+        print(text)
     return 0
 
 

@@ -42,6 +42,36 @@ def chosen(args: argparse.Namespace, cls: type) -> dict[str, Any]:
     return {k: v for k, v in vars(args).items() if k in names and v is not None}
 
 
+def add_sampling_flags(parser: argparse.ArgumentParser, token: str) -> None:
+    """How a language model chooses each next `token` (seqrnn.configs.Sampling)."""
+    from seqrnn.configs import MAX_BEAM, MAX_STOPS, Sampling
+
+    g = parser.add_argument_group("generation")
+    add(g, Sampling, "top_k", f"draw from the k most likely {token}s (the lecture's 5; 0: all)")
+    add(g, Sampling, "top_p", f"nucleus sampling: draw from the fewest most likely {token}s "
+        "whose probabilities add up to P (1: off)")
+    add(g, Sampling, "temperature", "below 1 is more conservative, above 1 more adventurous")
+    add(g, Sampling, "greedy", f"always take the most likely {token}", action="store_true")
+    add(g, Sampling, "beam", f"beam search with N hypotheses (1 to {MAX_BEAM}), the most likely "
+        "text by mean log-probability per token; deterministic, so --top-k, --top-p, "
+        "--temperature and --seed do not apply (1: sample)")
+    g.add_argument("--stop", action="append", metavar="STRING",
+                   help=f"end the generation after this string (repeatable, up to {MAX_STOPS})")
+    add(g, Sampling, "time_limit", "end the generation after this many seconds", type=float,
+        metavar="SECONDS")
+    g.add_argument("--seed", type=int, help="random seed, for a repeatable sample")
+
+
+def sampling_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of LanguageModel.stream the sampling flags chose."""
+    from seqrnn.configs import Sampling
+
+    chosen_options = chosen(args, Sampling)
+    if args.stop:
+        chosen_options["stop"] = tuple(args.stop)
+    return chosen_options
+
+
 AUTO = "auto"  # --resume auto: continue --out if it holds a checkpoint, start it otherwise
 
 

@@ -15,7 +15,7 @@ from torch import nn
 from seqrnn.configs import CharLMConfig
 from seqrnn.nn import make_recurrent
 
-__all__ = ["CharLM", "choose_next"]
+__all__ = ["CharLM", "choose_next", "nucleus"]
 
 
 class CharLM(nn.Module):
@@ -51,6 +51,7 @@ class CharLM(nn.Module):
         length: int,
         *,
         top_k: int = 5,
+        top_p: float = 1.0,
         temperature: float = 1.0,
         greedy: bool = False,
         generator: torch.Generator | None = None,
@@ -62,8 +63,8 @@ class CharLM(nn.Module):
         """
         logits, state = self(prime.view(1, -1))
         for produced in range(1, length + 1):
-            next_id = choose_next(logits[0, -1], top_k=top_k, temperature=temperature,
-                                  greedy=greedy, generator=generator)
+            next_id = choose_next(logits[0, -1], top_k=top_k, top_p=top_p,
+                                  temperature=temperature, greedy=greedy, generator=generator)
             yield next_id
             if produced < length:
                 logits, state = self(torch.tensor([[next_id]], device=prime.device), state)
@@ -73,13 +74,16 @@ def choose_next(
     logits: torch.Tensor,
     *,
     top_k: int = 5,
+    top_p: float = 1.0,
     temperature: float = 1.0,
     greedy: bool = False,
     generator: torch.Generator | None = None,
 ) -> int:
-    """Pick the next id from logits (V,): argmax, or a draw from the top-k after temperature.
+    """Pick the next id from logits (V,): argmax, or a draw after temperature, top-k and top-p.
 
-    top_k=5 is the lecture's get_top_char; top_k=0 samples from the whole vocabulary.
+    top_k=5 is the lecture's get_top_char; top_k=0 samples from the whole vocabulary. top_p < 1
+    then keeps the most likely ids until the probability before the next one reaches top_p
+    (nucleus sampling). seqrnn.inference's compiled sampler makes the same choice.
     """
     if greedy:
         return int(logits.argmax())
@@ -91,4 +95,15 @@ def choose_next(
         kth = torch.topk(logits, top_k).values[-1]
         logits = logits.masked_fill(logits < kth, float("-inf"))
     probs = torch.softmax(logits, dim=-1).cpu()
+    if top_p < 1.0:
+        probs = nucleus(probs, top_p)
     return int(torch.multinomial(probs, 1, generator=generator))
+
+
+def nucleus(probs: torch.Tensor, top_p: float) -> torch.Tensor:
+    """probs (V,) with all but the nucleus zeroed: the most likely first, while the mass before
+    them is under top_p."""
+    ordered, order = torch.sort(probs, descending=True, stable=True)
+    before = torch.cumsum(ordered.double(), 0) - ordered.double()
+    dropped = order[before.float() >= top_p]
+    return probs.index_fill(0, dropped, 0.0)

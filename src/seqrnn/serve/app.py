@@ -15,8 +15,6 @@ in its thread pool and the event loop never waits on torch.
 from __future__ import annotations
 
 import itertools
-import time
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -26,20 +24,19 @@ import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seqrnn import __version__
-from seqrnn.configs import SEED_LIMIT, ServeLimits
+from seqrnn.configs import MAX_BEAM, MAX_STOPS, SEED_LIMIT, ServeLimits
 from seqrnn.errors import UserError
 from seqrnn.metrics import DECISION_THRESHOLD
 
 _TOP_MOVERS = 5
 DEFAULT_GENERATE_LENGTH = 200
+MAX_GENERATE_SECONDS = 60  # a client wanting longer asks again with the text so far
 # Generated characters go out in chunks of up to this many, at least this often: each chunk
 # costs a hop to the event loop's thread and a network write, which one character does not repay.
-CHUNK_CHARS = 32
-CHUNK_SECONDS = 0.05
 MAX_INSPECT_CELLS = 16
 NO_EVIDENCE = 0.5  # P(positive) before the first word, which the first change is measured from
 
@@ -132,8 +129,27 @@ class GenerateRequest(BaseModel):
                                description="Below 1 is more conservative, above 1 more "
                                "adventurous.")
     top_k: int = Field(5, ge=0, description="Draw from the k most likely characters; 0: all.")
+    top_p: float = Field(1.0, gt=0, le=1, allow_inf_nan=False,
+                         description="Nucleus sampling: draw from the fewest most likely "
+                         "characters whose probabilities add up to top_p; 1: off.")
+    beam: int = Field(1, ge=1, le=MAX_BEAM,
+                      description="Beam search with this many hypotheses: the most likely text "
+                      "by mean log-probability per character, deterministic (top_k, top_p, "
+                      "temperature and seed do not apply); 1: sample.")
+    stop: list[UnicodeText] = Field(
+        [], max_length=MAX_STOPS, description="The generation ends after the first of these "
+        "strings (each 1 to 100 characters).")
+    time_limit: float | None = Field(None, gt=0, le=MAX_GENERATE_SECONDS, allow_inf_nan=False,
+                                     description="The generation ends after this many seconds.")
     seed: int | None = Field(None, ge=0, lt=SEED_LIMIT,
                              description="Random seed, for a repeatable generation.")
+
+    @field_validator("stop")
+    @classmethod
+    def _stops_are_short(cls, stops: list[str]) -> list[str]:
+        if any(not 1 <= len(stop) <= 100 for stop in stops):
+            raise ValueError("each stop string must have 1 to 100 characters")
+        return stops
 
 
 class InspectRequest(BaseModel):
@@ -254,22 +270,6 @@ def _describe_validation(exc: RequestValidationError) -> tuple[int, str]:
     return 422, "; ".join(problems)
 
 
-def in_chunks(chars: Iterator[str]) -> Iterator[str]:
-    """Group characters into strings of up to CHUNK_CHARS; a chunk that has waited CHUNK_SECONDS
-    goes out with the next character."""
-    chunk: list[str] = []
-    started = time.monotonic()
-    for ch in chars:
-        if not chunk:
-            started = time.monotonic()
-        chunk.append(ch)
-        if len(chunk) >= CHUNK_CHARS or time.monotonic() - started >= CHUNK_SECONDS:
-            yield "".join(chunk)
-            chunk = []
-    if chunk:
-        yield "".join(chunk)
-
-
 def _sentiment(clf: Any, text: str) -> SentimentResponse:
     tokens, prefix = clf.prefix_probabilities(text)
     if len(tokens) == 0:
@@ -360,11 +360,13 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
                                 f"{limits.max_generate_length} (seqrnn serve "
                                 "--max-generate-length)")
         lm.check_prime(request.prime)  # the model's own rule, worded for the web by user_error
-        chars = lm.stream(request.prime, length, top_k=request.top_k,
-                          temperature=request.temperature, seed=request.seed)
-        first = next(chars)  # reads the prime now, so any UserError is still a 4xx answer
+        chars = lm.stream(request.prime, length, top_k=request.top_k, top_p=request.top_p,
+                          temperature=request.temperature, beam=request.beam,
+                          stop=tuple(request.stop), time_limit=request.time_limit,
+                          seed=request.seed)
+        first = next(chars, "")  # reads the prime now, so any UserError is still a 4xx answer
         return StreamingResponse(
-            itertools.chain([first], in_chunks(chars)), media_type="text/plain; charset=utf-8",
+            itertools.chain([first], chars), media_type="text/plain; charset=utf-8",
             headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
         )
 

@@ -1,0 +1,159 @@
+import itertools
+import time
+
+import pytest
+import torch
+
+from seqrnn.api.charlm import LanguageModel
+from seqrnn.configs import CharLMConfig, Sampling
+from seqrnn.data.text import CharVocab
+from seqrnn.errors import UserError
+from seqrnn.inference import native
+from seqrnn.inference.generation import StopAt, chunk_sizes, sample_ids, stepper_for
+from seqrnn.models.charlm import CharLM
+
+VOCAB = CharVocab.from_text("abcdefghijklmnopqrstuvwxyz .,;!?\nTHE")
+needs_compiler = pytest.mark.skipif(native.load() is None,
+                                    reason="no C compiler: the compiled sampler cannot be built")
+
+
+def model(cell="lstm", *, input="onehot", num_layers=1, impl="fused", hidden_size=24,
+          scale=3.0) -> CharLM:
+    torch.manual_seed(7)
+    lm = CharLM(CharLMConfig(vocab_size=len(VOCAB.chars), cell=cell, input=input,
+                             num_layers=num_layers, impl=impl, hidden_size=hidden_size))
+    with torch.no_grad():  # larger weights than at initialisation: peaked, varied choices
+        for parameter in lm.parameters():
+            parameter.mul_(scale)
+    return lm.eval()
+
+
+def reference(lm: CharLM, prime: str, length: int, seed: int, **options) -> str:
+    """What the one-character-at-a-time CharLM.generate makes: the oracle of the fast paths."""
+    generator = torch.Generator().manual_seed(seed)
+    ids = torch.tensor(VOCAB.encode(prime))
+    return prime + VOCAB.decode(list(lm.generate(ids, length, generator=generator, **options)))
+
+
+OPTIONS = [{}, {"top_k": 0, "temperature": 0.7}, {"top_k": 0, "top_p": 0.8},
+           {"top_k": 3, "top_p": 0.5, "temperature": 1.5}, {"greedy": True}]
+MODELS = [("lstm", "onehot", 1, "fused"), ("gru", "embedding", 2, "fused"),
+          ("rnn", "onehot", 2, "explicit"), ("lstm", "embedding", 2, "explicit")]
+
+
+@needs_compiler
+@pytest.mark.parametrize("cell,input,num_layers,impl", MODELS)
+def test_compiled_sampler_writes_what_the_reference_writes(cell, input, num_layers, impl):
+    lm = LanguageModel(model(cell, input=input, num_layers=num_layers, impl=impl), VOCAB)
+    assert lm.compiled
+    for options, seed in itertools.product(OPTIONS, (1, 2)):
+        text = lm.sample("THE ", 300, seed=seed, **options)
+        assert text == reference(lm.model, "THE ", 300, seed, **options), options
+    assert len(set(lm.sample("THE ", 300, seed=seed) for seed in range(4))) == 4
+
+
+def test_torch_path_writes_what_the_reference_writes():
+    lm = model("gru")
+    prime = torch.tensor(VOCAB.encode("the "))
+    for options in OPTIONS:
+        sampling = Sampling(**options)
+        chunks = sample_ids(lm, prime, 100, sampling, [torch.Generator().manual_seed(5)],
+                            stepper=None)
+        text = "the " + VOCAB.decode(torch.cat(list(chunks), dim=1)[0].tolist())
+        assert text == reference(lm, "the ", 100, 5, **options), options
+
+
+@needs_compiler
+def test_a_batch_of_samples_is_the_samples_one_by_one():
+    lm = LanguageModel(model("lstm", num_layers=2), VOCAB)
+    texts = lm.samples("a", 200, 6, seed=10, top_k=0)  # 6 rows: one block of 4, then 2 alone
+    assert texts == [lm.sample("a", 200, seed=10 + i, top_k=0) for i in range(6)]
+    assert len(set(texts)) == 6
+
+
+def test_without_a_compiler_the_same_text_comes_through_torch(monkeypatch):
+    lm = LanguageModel(model("lstm"), VOCAB)
+    expected = reference(lm.model, "THE ", 120, 4, top_p=0.9)
+    native.load.cache_clear()
+    monkeypatch.setenv("SEQRNN_NATIVE", "0")
+    try:
+        assert stepper_for(lm.model) is None
+        slow = LanguageModel(lm.model, VOCAB)
+        assert not slow.compiled
+        assert slow.sample("THE ", 120, seed=4, top_p=0.9) == expected
+    finally:
+        native.load.cache_clear()
+
+
+def test_chunks_start_small_and_add_up():
+    assert list(chunk_sizes(40)) == [16, 24]
+    sizes = list(chunk_sizes(3000))
+    assert sizes[:4] == [16, 32, 64, 128] and max(sizes) == 512 and sum(sizes) == 3000
+    assert list(chunk_sizes(0)) == []
+
+
+def test_stop_strings_cut_just_after_the_first_one():
+    stop = StopAt(("cd", "x"), prime="ab")
+    assert stop.feed("zzc") == ("zzc", False)
+    assert stop.feed("dxx") == ("d", True) and stop.done
+    spans_prime = StopAt(("\n\n",), prime="line\n")
+    assert spans_prime.feed("\nmore") == ("\n", True)
+    assert StopAt(()).feed("anything") == ("anything", False)
+    earliest = StopAt(("top", "ng s"))  # the first to end wins, not the first listed
+    assert earliest.feed("a long stop") == ("a long s", True)
+
+
+def test_generation_ends_after_a_stop_string():
+    lm = LanguageModel(model("lstm"), VOCAB)
+    full = lm.sample("THE ", 300, seed=3)
+    generated = full[len("THE "):]
+    stop = generated[40:42]
+    cut = generated.index(stop) + len(stop)
+    assert lm.sample("THE ", 300, seed=3, stop=(stop, "\u2603")) == "THE " + generated[:cut]
+    texts = lm.samples("THE ", 300, 2, seed=3, stop=(stop,))
+    assert texts[0] == "THE " + generated[:cut] and texts[1] == lm.sample(
+        "THE ", 300, seed=4, stop=(stop,))
+
+
+def test_a_time_limit_ends_a_long_generation_with_a_prefix_of_the_full_text():
+    lm = LanguageModel(model("lstm"), VOCAB)
+    start = time.monotonic()
+    text = lm.sample("THE ", 10_000_000, seed=2, time_limit=0.2)
+    assert time.monotonic() - start < 30
+    assert 4 < len(text) < 10_000_000
+    assert lm.sample("THE ", len(text) - 4, seed=2) == text
+
+
+@pytest.mark.parametrize("options,field", [
+    ({"top_p": 0.0}, "top_p"), ({"top_p": 1.5}, "top_p"), ({"top_p": float("nan")}, "top_p"),
+    ({"top_k": -1}, "top_k"), ({"temperature": 0}, "temperature"), ({"beam": 0}, "beam"),
+    ({"beam": 65}, "beam"), ({"stop": ("",)}, "stop"), ({"stop": ("a",) * 17}, "stop"),
+    ({"time_limit": -1.0}, "time_limit"), ({"time_limit": float("inf")}, "time_limit"),
+])
+def test_bad_options_name_their_field(options, field):
+    lm = LanguageModel(model("lstm"), VOCAB)
+    with pytest.raises(UserError) as caught:
+        lm.sample("THE ", 10, **options)
+    assert caught.value.field == field
+
+
+def test_bad_lengths_seeds_and_counts_are_refused():
+    lm = LanguageModel(model("lstm"), VOCAB)
+    for call, field in [(lambda: lm.sample("THE ", -1), "length"),
+                        (lambda: lm.sample("THE ", 5, seed=-1), "seed"),
+                        (lambda: lm.samples("THE ", 5, 0), "num_samples"),
+                        (lambda: lm.samples("THE ", 5, 2, beam=3), "beam")]:
+        with pytest.raises(UserError) as caught:
+            call()
+        assert caught.value.field == field
+
+
+def test_a_failing_compiler_means_torch_not_an_error(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no build cached there
+    monkeypatch.setenv("CC", "false")
+    native.load.cache_clear()
+    try:
+        assert native.load() is None
+        assert not list(tmp_path.rglob("*.so"))  # nothing half-written left behind
+    finally:
+        native.load.cache_clear()
