@@ -12,8 +12,10 @@ Prints one JSON object (and each figure on stderr as soon as it is measured):
   training loop (`Trainer.fit` with `max_steps`, a metrics record every step: the median step
   after `--warmup` steps), the FLOPs of a step, the GFLOP/s of the whole step, and the GFLOP/s
   of the recurrent layers alone (the model's LSTM, forward and backward on its own).
-- `sampling`: characters per second of one `LanguageModel.stream` (untrained weights: the
-  speed does not depend on them), on `--threads` and on 1 thread.
+- `sampling`: characters per second of one stream on 1 thread (untrained weights: the speed
+  does not depend on them), before (`CharLM.generate`, a torch call per character) and now
+  (`LanguageModel.stream`, compiled), interleaved; their FLOPs per character and share of the
+  1-thread fp32 peak; and characters per second of batches of 1 to 64 streams.
 - `profile`: a step of `--base` (default: the lecture's configuration) cut into parts with
   torch.profiler (ms per step).
 - `variants`: speed-ups tried on `--base` by patching this process only (src/ is untouched),
@@ -54,7 +56,7 @@ from torch.autograd.profiler import record_function
 from seqrnn.api.charlm import LanguageModel
 from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
 from seqrnn.data.text import CharVocab
-from seqrnn.models.charlm import CharLM, choose_next
+from seqrnn.models.charlm import CharLM
 from seqrnn.run import VOCAB_FILE, RunFolder
 from seqrnn.tasks.base import Prepared
 from seqrnn.tasks.charlm import SPEC, CharLMTask
@@ -244,82 +246,74 @@ def training_figures(prep: Prepared, setup: Setup, threads: int, steps: int, war
 # -- sampling --------------------------------------------------------------------------------
 
 
-# Proposed for src/: one character through torch's cell kernels instead of the fused module,
-# whose oneDNN path sets up its primitive on every call (most of a one-character step).
-_CELL_KERNELS = {"LSTM": torch.lstm_cell, "GRU": torch.gru_cell,
-                 "RNN_TANH": torch.rnn_tanh_cell, "RNN_RELU": torch.rnn_relu_cell}
+def reference_stream(lm: LanguageModel, length: int, seed: int) -> int:
+    """Characters made by CharLM.generate, one torch call per character (the path before)."""
+    generator = torch.Generator().manual_seed(seed)
+    prime = torch.tensor(lm.vocab.encode("The "))
+    return sum(1 for _ in lm.model.generate(prime, length, generator=generator))
 
 
-def fused_step(rnn: nn.RNNBase, x: torch.Tensor, state):
-    """One time step of a batch_first torch RNN/LSTM/GRU in eval mode: x (B, I) -> h (B, H)."""
-    kernel = _CELL_KERNELS[rnn.mode]
-    lstm = rnn.mode == "LSTM"
-    new_h, new_c = [], []
-    for k in range(rnn.num_layers):
-        weights = [getattr(rnn, f"{name}_l{k}")
-                   for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-        if lstm:
-            h, c = kernel(x, (state[0][k], state[1][k]), *weights)
-            new_c.append(c)
-        else:
-            h = kernel(x, state[k], *weights)
-        new_h.append(h)
-        x = h
-    h_all = torch.stack(new_h)  # (L, B, H)
-    return x, ((h_all, torch.stack(new_c)) if lstm else h_all)
+def compiled_stream(lm: LanguageModel, length: int, seed: int) -> int:
+    """Characters made by LanguageModel.stream (compiled where the machine has a C compiler)."""
+    return len("".join(lm.stream("The ", length, seed=seed)))
 
 
-def proposed_step(model: CharLM, next_id: int, state):
-    """Logits (1, 1, V) and the state after one more character (the proposed CharLM.step)."""
-    ids = torch.tensor([next_id], device=model.head.weight.device)
-    if model.embedding is None:
-        x = nn.functional.one_hot(ids, model.config.vocab_size).to(model.head.weight.dtype)
-    else:
-        x = model.embedding(ids)  # (1, E)
-    out, state = fused_step(model.rnn, x, state)  # (1, H)
-    return model.head(out)[:, None], state
-
-
-def proposed_generate(model: CharLM):
-    @torch.no_grad()
-    def generate(prime: torch.Tensor, length: int, *, generator=None, **options):
-        logits, state = model(prime.view(1, -1))
-        for produced in range(1, length + 1):
-            next_id = choose_next(logits[0, -1], generator=generator, **options)
-            yield next_id
-            if produced < length:
-                logits, state = proposed_step(model, next_id, state)
-    return generate
-
-
-SAMPLERS: dict[str, Callable[[CharLM], Callable | None]] = {
-    "stock LanguageModel.stream": lambda model: None,
-    "proposed: step through torch's cell kernels": proposed_generate,
+SAMPLERS: dict[str, Callable[[LanguageModel, int, int], int]] = {
+    "before: CharLM.generate, one torch call per character": reference_stream,
+    "LanguageModel.stream": compiled_stream,
 }
 
 
-def sampling_speed(prep: Prepared, length: int, threads: int, sampler: str,
+def sampling_flops(config: CharLMConfig) -> int:
+    """Multiply-add FLOPs per character of the compiled path: the first layer's input is a row
+    lookup (its product with every character is tabulated), then 2·G·H per recurrent matrix."""
+    gates = {"lstm": 4, "gru": 3, "rnn": 1}[config.cell] * config.hidden_size
+    h = config.hidden_size
+    recurrent = 2 * gates * h * (2 * config.num_layers - 1)
+    return recurrent + 2 * h * config.vocab_size
+
+
+def sampling_speed(prep: Prepared, length: int, threads: int, peak_1_thread: float,
                    repeats: int = 5) -> dict:
-    """Characters per second of one stream: the median of `repeats` streams of `length`."""
+    """Characters per second of one stream by each sampler, interleaved run by run, and of
+    batches of streams (`LanguageModel.samples`)."""
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    model = CharLM(CharLMConfig(**prep.model_fields))
-    generate = SAMPLERS[sampler](model)
-    if generate is not None:
-        model.generate = generate
-    lm = LanguageModel(model, vocab_of(prep))
-    "".join(lm.stream("The ", 50, seed=0))  # warm-up
+    config = CharLMConfig(**prep.model_fields)
+    lm = LanguageModel(CharLM(config), vocab_of(prep))
+    flops = sampling_flops(config)
+    for run in SAMPLERS.values():
+        run(lm, 50, 0)  # warm-up (and the compiler's one build)
     machine: dict = {}
-    seconds = []
+    seconds: dict[str, list[float]] = {name: [] for name in SAMPLERS}
+    batches = []
     with conditions(machine):
         for seed in range(repeats):
+            for name, run in SAMPLERS.items():
+                start = time.perf_counter()
+                produced = run(lm, length, seed)
+                seconds[name].append((time.perf_counter() - start) / produced)
+        for streams in (1, 4, 16, 64):
             start = time.perf_counter()
-            produced = sum(1 for _ in lm.stream("The ", length, seed=seed))
-            seconds.append(time.perf_counter() - start)
-    median = statistics.median(seconds)
-    return {"sampler": sampler, "threads": threads, "chars": length, "repeats": repeats,
-            "chars_per_s": round(produced / median), "us_per_char": round(1e6 * median / length),
-            "us_per_char_all": [round(1e6 * s / length) for s in seconds], **machine}
+            texts = lm.samples("The ", length, streams, seed=0)
+            elapsed = time.perf_counter() - start
+            chars = sum(len(text) - 4 for text in texts)
+            batches.append({"streams": streams, "chars_per_s": round(chars / elapsed),
+                            "gflops": round(chars * flops / elapsed / 1e9, 2)})
+    streams = []
+    for name, per_char in seconds.items():
+        median = statistics.median(per_char)
+        streams.append({"sampler": name, "chars_per_s": round(1 / median),
+                        "us_per_char": round(1e6 * median, 1),
+                        "us_per_char_all": [round(1e6 * t, 1) for t in per_char],
+                        "gflops": round(flops / median / 1e9, 3),
+                        "share_of_1_thread_fp32_peak": round(flops / median / 1e9
+                                                             / peak_1_thread, 4)})
+    before, after = (entry["us_per_char"] for entry in streams)
+    return {"threads": threads, "chars": length, "repeats": repeats, "compiled": lm.compiled,
+            "flops_per_char": flops, "fp32_peak_1_thread_gflops": peak_1_thread,
+            "one_stream": streams, "speedup": round(before / after, 1), "batched": batches,
+            **machine}
 
 
 # -- profile ---------------------------------------------------------------------------------
@@ -629,8 +623,9 @@ def main(argv: list[str] | None = None) -> int:
             report["training"].append(figures)
             _done("training", figures)
     if "sampling" in parts:
-        report["sampling"] = [sampling_speed(prep, args.sample_length, threads, sampler)
-                              for threads in sorted({args.threads, 1}) for sampler in SAMPLERS]
+        torch.set_num_threads(1)
+        peak_1_thread = matmul_gflops()["median"]
+        report["sampling"] = sampling_speed(prep, args.sample_length, 1, peak_1_thread)
         _done("sampling", report["sampling"])
     if "profile" in parts:
         report["profile"] = profile_step(prep, CONFIGS[args.base], args.threads, args.steps,
