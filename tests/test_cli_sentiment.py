@@ -58,6 +58,51 @@ def test_evaluate_prints_all_metrics(trained, capsys):
     assert metrics["accuracy"] > 0.9
 
 
+def test_other_data_is_scored_whole_with_its_labels_mapped(trained, tmp_path, capsys):
+    from seqrnn.api.sentiment import SentimentClassifier
+
+    run, archive = trained
+    texts, labels = reviews(50, seed=9)
+    write_csv(tmp_path / "other.csv", texts, [1 if y == "pos" else 0 for y in labels],
+              columns=("body", "stars"))
+    base = ["sentiment", "evaluate", "--model", str(run), "--data", str(tmp_path / "other.csv"),
+            "--text-column", "body", "--label-column", "stars"]
+    assert main(base) == 2
+    assert error_line(capsys).endswith("are not the model's (neg, pos): say which is which "
+                                       "with --labels, for example --labels 0=neg,1=pos")
+    assert main([*base, "--labels", "0=neg,1=pos"]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["split"] == "all" and metrics["rows"] == metrics["examples"] == 50
+    clf = SentimentClassifier.load(run)
+    numeric = [1 if y == "pos" else 0 for y in labels]
+    assert metrics["accuracy"] == pytest.approx(clf.score(texts, numeric, label_map="0=neg,1=pos"))
+    assert metrics["accuracy"] == pytest.approx(clf.score(texts, labels))
+    assert main([*base, "--labels", "1=neg,0=pos"]) == 0  # the other way round: the opposite
+    assert json.loads(capsys.readouterr().out)["accuracy"] == pytest.approx(
+        1 - metrics["accuracy"])
+    assert main([*base, "--labels", "0=neg,1=pos", "--split", "test"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 10  # a fifth, drawn as in training
+    assert main(["sentiment", "evaluate", "--model", str(run), "--data", str(archive)]) == 0
+    assert json.loads(capsys.readouterr().out)["split"] == "test"  # its own data: the test split
+    assert main(["sentiment", "evaluate", "--model", str(run), "--split", "all"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == 240
+
+
+@pytest.mark.parametrize(("labels", "message"), [
+    ("0=neg", "--labels takes two FILE_VALUE=CLASS pairs such as 0=neg,1=pos, got '0=neg'"),
+    ("0=neg,1=neg", "--labels 0=neg, 1=neg must give each of the model's classes (neg, pos)"),
+    ("0=bad,1=good", "must give each of the model's classes (neg, pos) one value of the file"),
+    ("3=neg,4=pos", "has label values '0', '1' besides '3' (negative) and '4' (positive)"),
+])
+def test_bad_label_mappings_are_one_line(trained, tmp_path, capsys, labels, message):
+    run, _ = trained
+    texts, y = reviews(20)
+    write_csv(tmp_path / "o.csv", texts, [1 if v == "pos" else 0 for v in y])
+    assert main(["sentiment", "evaluate", "--model", str(run), "--data",
+                 str(tmp_path / "o.csv"), "--labels", labels]) == 2
+    assert message in error_line(capsys)
+
+
 def test_predict_arguments_file_stdin_and_json(trained, tmp_path, capsys, monkeypatch):
     run, _ = trained
     assert main(["sentiment", "predict", "--model", str(run), "superb movie", "awful plot",
@@ -70,6 +115,10 @@ def test_predict_arguments_file_stdin_and_json(trained, tmp_path, capsys, monkey
     rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["label"] for r in rows[:2]] == ["pos", "neg"] and len(rows) == 3
     assert all(0.5 <= r["probability"] <= 1 for r in rows)
+    assert main(["sentiment", "predict", "--model", str(run), "--file",
+                 str(tmp_path / "in.txt"), "--json", "--labels", "0=neg,1=pos"]) == 0
+    spelled = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["label"] for r in spelled[:2]] == ["1", "0"]
     monkeypatch.setattr("sys.stdin", io.StringIO("wonderful\nterrible\n"))
     assert main(["sentiment", "predict", "--model", str(run), "--json"]) == 0
     assert [json.loads(x)["label"] for x in capsys.readouterr().out.splitlines()] == ["pos", "neg"]

@@ -85,3 +85,18 @@ def test_split_balanced_edge_cases():
         split_balanced(data, 1.0)
     with raises_as_cli(r"--test-fraction 0.05 of the 5 examples labeled '0'"):
         split_balanced(data, 0.05, field="test_fraction")
+
+
+def test_a_label_mapping_reads_a_files_values_as_the_models_classes():
+    from seqrnn.data.labels import mapped_labels, parse_label_mapping
+
+    model = LabelMap(negative="neg", positive="pos")
+    assert parse_label_mapping(" 0=neg, 1=pos ") == {"0": "neg", "1": "pos"}
+    assert mapped_labels({"1": "pos", "0": "neg"}, model) == LabelMap(negative="0", positive="1")
+    assert mapped_labels({"bad": "neg", "good": "pos"}, model).names == ("bad", "good")
+    for text in ("0=neg", "0=neg,1=pos,2=pos", "0=,1=pos", "neg,pos", ""):
+        with pytest.raises(UserError) as caught:
+            parse_label_mapping(text)
+        assert caught.value.field == "labels"
+    with pytest.raises(UserError, match="one value of the file"):
+        mapped_labels({"0": "neg", "1": "neg"}, model)

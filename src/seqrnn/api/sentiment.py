@@ -20,7 +20,14 @@ import torch
 from seqrnn.api.loading import load_trained
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.data.batches import ReviewBatches
-from seqrnn.data.labels import LabeledTexts, LabelMap, split_balanced
+from seqrnn.data.labels import (
+    LabeledTexts,
+    LabelMap,
+    mapped_labels,
+    parse_label_mapping,
+    split_balanced,
+)
+from seqrnn.data.sentiment_sets import load_all_rows
 from seqrnn.data.sequences import EncodedTexts, encode_texts
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
@@ -31,7 +38,7 @@ from seqrnn.tasks import base
 from seqrnn.tasks.sentiment import SPEC, predict_probabilities, read_splits
 from seqrnn.train.process import resolve_device
 
-SPLITS = ("train", "val", "test")
+SPLITS = ("train", "val", "test", "all")
 
 # SentimentData fields about reading a data set from disk: fit() is given texts instead.
 _READING = frozenset({"data", "text_column", "label_column", "format", "encoding",
@@ -176,9 +183,28 @@ class SentimentClassifier:
         positive = self.predict_proba(texts)[:, 1] >= DECISION_THRESHOLD
         return self.classes_[positive.astype(int)]
 
-    def score(self, texts: Sequence[str], labels: Sequence) -> float:
-        """Accuracy."""
-        return float(np.mean(np.asarray(self.predict(texts)) == np.asarray(labels, dtype=object)))
+    def score(self, texts: Sequence[str], labels: Sequence, *,
+              label_map: str | dict[str, str] | None = None) -> float:
+        """Accuracy. With `label_map` (each label value mapped to one of the model's classes,
+        or "0=neg,1=pos"), `labels` may spell the classes in the data's own words."""
+        if label_map is None:
+            truth = np.asarray(labels, dtype=object)
+            return float(np.mean(np.asarray(self.predict(texts)) == truth))
+        to_class = self.label_mapping(label_map)
+        unknown = sorted({str(label) for label in labels} - set(to_class))
+        if unknown:
+            raise field_error("label_map", f"labels {unknown[:5]} are not in {{}} "
+                              f"({', '.join(to_class)})")
+        truth = np.array([self.label_map_.encode(to_class[str(label)]) for label in labels])
+        predicted = self.predict_proba(texts)[:, 1] >= DECISION_THRESHOLD
+        return float(np.mean(predicted.astype(int) == truth))
+
+    def label_mapping(self, label_map: str | dict[str, str]) -> dict[str, str]:
+        """{data's label value: model class name}, checked to cover both classes once."""
+        mapping = parse_label_mapping(label_map) if isinstance(label_map, str) else {
+            str(value): str(name) for value, name in label_map.items()}
+        mapped_labels(mapping, self.label_map_)
+        return mapping
 
     @torch.no_grad()
     def prefix_probabilities(self, text: str) -> tuple[list[str], np.ndarray]:
@@ -207,24 +233,56 @@ def _ragged(sequences: list[list[int]]) -> EncodedTexts:
     return EncodedTexts(ids=np.concatenate(sequences).astype(np.int64), offsets=offsets)
 
 
-def evaluate(run_dir: str | Path, data_path: str | None = None, split: str = "test",
-             device: str = "cpu") -> dict:
-    """Accuracy, precision, recall, F1, ROC AUC and confusion matrix on a split of a data set.
+def evaluate(run_dir: str | Path, data_path: str | None = None, split: str | None = None,
+             device: str = "cpu", *, labels: str | dict[str, str] | None = None,
+             text_column: str | None = None, label_column: str | None = None) -> dict:
+    """Accuracy, precision, recall, F1, ROC AUC and confusion matrix of a trained classifier.
 
-    The split is drawn as in training (same seed and fractions), so "test" is
-    never a review the model was trained or selected on.
+    On the data the model trained on (the default), `split` is one of its splits, drawn as in
+    training (same seed and fractions), "test" by default: never a review the model was trained
+    or selected on. On other data, every row is scored ("all") unless `split` says otherwise.
+    `labels` says which of the file's label values is which of the model's classes, as a
+    mapping or as "0=neg,1=pos".
     """
-    if split not in SPLITS:
+    if split is not None and split not in SPLITS:
         raise field_error("split", f"unknown {{}} {split!r}: use one of {', '.join(SPLITS)}")
     clf = SentimentClassifier.load(run_dir, device=device)
     saved = RunFolder(run_dir).read_config(SPEC.kind)
     data = SentimentData(**saved.data) if saved.data else SentimentData()
-    if data_path is not None:
-        data = replace(data, data=data_path)
-    seed = saved.loop["seed"] if saved.loop else 1
-    chosen = getattr(read_splits(data, seed, False), split)
-    if chosen.label_map != clf.label_map_:
-        raise UserError(f"the labels of {data.data} ({', '.join(chosen.label_map.names)}) are not "
-                        f"the model's ({', '.join(clf.classes_)})")
+    if data_path is not None and not _same_source(data_path, data.data):
+        data = replace(data, data=data_path, text_column=None, label_column=None, format=None)
+        split = split or "all"
+    split = split or "test"
+    if text_column is not None or label_column is not None:
+        data = replace(data, text_column=text_column or data.text_column,
+                       label_column=label_column or data.label_column)
+    label_map = None if labels is None else mapped_labels(clf.label_mapping(labels),
+                                                          clf.label_map_)
+    if split == "all":
+        chosen = load_all_rows(data.data, text_column=data.text_column,
+                               label_column=data.label_column, file_format=data.format,
+                               encoding=data.encoding, label_map=label_map,
+                               on_empty=data.on_empty)
+    else:
+        seed = saved.loop["seed"] if saved.loop else 1
+        chosen = getattr(read_splits(data, seed, False, label_map), split)
+    if label_map is None and chosen.label_map.names != clf.label_map_.names:
+        file_labels, classes = chosen.label_map.names, clf.label_map_.names
+        guess = ",".join(f"{value}={name}" for value, name in zip(file_labels, classes,
+                                                                   strict=True))
+        raise UserError(f"the labels of {data.data} ({', '.join(file_labels)}) are not the "
+                        f"model's ({', '.join(classes)}): say which is which with {{labels}}, "
+                        f"for example {{labels}} {guess}", fields=("labels",))
     probs = clf.predict_proba(chosen.texts)[:, 1]
-    return {"split": split, **binary_metrics(chosen.labels, probs)}
+    return {"split": split, "data": str(data.data), "rows": len(chosen),
+            **binary_metrics(chosen.labels, probs)}
+
+
+def _same_source(given: str, trained_on: str) -> bool:
+    """Whether two data arguments name the same data set (a name, or paths to one file)."""
+    if given == trained_on:
+        return True
+    try:
+        return Path(given).resolve() == Path(trained_on).resolve() and Path(given).exists()
+    except OSError:
+        return False

@@ -95,8 +95,16 @@ def _register_evaluate(commands) -> None:
                             "prints one JSON object.")
     p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
     p.add_argument("--data", help="data set to score (default: the one the model trained on)")
-    p.add_argument("--split", default="test", choices=["train", "val", "test"],
-                   help="which split, drawn as in training (default: test)")
+    p.add_argument("--split", choices=["train", "val", "test", "all"],
+                   help="which split, drawn as in training, or every row (default: test on "
+                   "the data the model trained on, all on other data)")
+    p.add_argument("--labels", metavar="VALUE=CLASS,VALUE=CLASS",
+                   help="which of the data's label values is which of the model's classes, "
+                   "for data that spells them differently: for example 0=neg,1=pos")
+    p.add_argument("--text-column", help="the text column of another table (default: text, "
+                   "or review)")
+    p.add_argument("--label-column", help="the label column of another table (default: label, "
+                   "or sentiment)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
                    help="where to run (default: cpu)")
     p.set_defaults(run=_evaluate)
@@ -109,6 +117,9 @@ def _register_predict(commands) -> None:
     p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
     p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
     p.add_argument("--file", help="a UTF-8 file with one text per line")
+    p.add_argument("--labels", metavar="VALUE=CLASS,VALUE=CLASS",
+                   help="print each label as the data spells it: for example 0=neg,1=pos "
+                   "prints 0 for neg")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per line: text, label, probability, p_positive")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
@@ -132,7 +143,9 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from seqrnn.api.sentiment import evaluate
 
-    print(json.dumps(evaluate(args.model, args.data, args.split, device=args.device)))
+    print(json.dumps(evaluate(args.model, args.data, args.split, device=args.device,
+                              labels=args.labels, text_column=args.text_column,
+                              label_column=args.label_column)))
     return 0
 
 
@@ -157,11 +170,14 @@ def _predict(args: argparse.Namespace) -> int:
     from seqrnn.metrics import DECISION_THRESHOLD
 
     clf = SentimentClassifier.load(args.model, device=args.device)
+    spelled = {} if args.labels is None else {
+        name: value for value, name in clf.label_mapping(args.labels).items()}
     texts = _read_texts(args)
     positive = clf.predict_proba(texts)[:, 1] if texts else []
     for text, p in zip(texts, positive, strict=True):
         is_positive = p >= DECISION_THRESHOLD
         label = clf.classes_[int(is_positive)]
+        label = spelled.get(str(label), label)
         probability = p if is_positive else 1 - p
         if args.json:
             print(json.dumps({"text": text, "label": str(label), "probability": float(probability),

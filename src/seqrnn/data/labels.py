@@ -107,6 +107,26 @@ class LabelMap:
         return cls(negative=data["negative"], positive=data["positive"])
 
 
+def parse_label_mapping(text: str) -> dict[str, str]:
+    """`0=neg,1=pos` -> {"0": "neg", "1": "pos"}: a file's label values, each with a model class."""
+    pairs = [part.split("=", 1) for part in text.split(",") if part.strip()]
+    if len(pairs) != 2 or any(len(pair) != 2 or not all(p.strip() for p in pair)
+                              for pair in pairs):
+        raise field_error("labels", f"{{}} takes two FILE_VALUE=CLASS pairs such as "
+                          f"0=neg,1=pos, got {text!r}")
+    return {value.strip(): name.strip() for value, name in pairs}
+
+
+def mapped_labels(mapping: dict[str, str], model: LabelMap) -> LabelMap:
+    """The LabelMap reading a file whose values `mapping` gives the model's classes."""
+    by_class = {name: value for value, name in mapping.items()}
+    if set(by_class) != set(model.names) or len(mapping) != 2:
+        shown = ", ".join(f"{value}={name}" for value, name in mapping.items())
+        raise field_error("labels", f"{{}} {shown} must give each of the model's classes "
+                          f"({', '.join(model.names)}) one value of the file")
+    return LabelMap(negative=by_class[model.negative], positive=by_class[model.positive])
+
+
 def _as_number(value: str) -> float | None:
     try:
         number = float(value)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from seqrnn.data.imdb import is_imdb, read_imdb
-from seqrnn.data.labels import LabelMap, SentimentSplits, split_balanced
+from seqrnn.data.labels import LabeledTexts, LabelMap, SentimentSplits, split_balanced
 from seqrnn.data.tables import read_table
 
 
@@ -59,3 +61,32 @@ def load_sentiment(
     return SentimentSplits(
         train=train, val=val, test=test, label_map=train.label_map, skipped_empty=skipped
     )
+
+
+def load_all_rows(
+    source: str | Path,
+    *,
+    text_column: str | None = None,
+    label_column: str | None = None,
+    file_format: str | None = None,
+    encoding: str = "utf-8",
+    label_map: LabelMap | None = None,
+    on_empty: str = "skip",
+) -> LabeledTexts:
+    """Every labelled row of a data set, unsplit: for scoring a model on data it never saw.
+
+    IMDb gives its training reviews, then its test reviews.
+    """
+    from seqrnn.data.locate import locate
+
+    path = locate(source)
+    if not is_imdb(path, file_format):
+        return read_table(path, text_column=text_column, label_column=label_column,
+                          file_format=file_format, encoding=encoding, label_map=label_map,
+                          on_empty=on_empty)
+    parts = read_imdb(path, encoding=encoding, on_empty=on_empty, progress=False)
+    train, test = parts["train"], parts["test"]
+    return LabeledTexts(texts=[*train.texts, *test.texts],
+                        labels=np.concatenate([train.labels, test.labels]),
+                        label_map=train.label_map,
+                        skipped_empty=train.skipped_empty + test.skipped_empty)

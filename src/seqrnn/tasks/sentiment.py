@@ -130,12 +130,13 @@ def predict_probabilities(model: SentimentRNN, batches: ReviewBatches,
     return out
 
 
-def read_splits(data: SentimentData, seed: int, progress: bool) -> SentimentSplits:
+def read_splits(data: SentimentData, seed: int, progress: bool,
+                label_map: LabelMap | None = None) -> SentimentSplits:
     """The train, validation and test splits of `data.data`, drawn as in training."""
     splits = load_sentiment(
         data.data, val_fraction=data.val_fraction, test_fraction=data.test_fraction, seed=seed,
         text_column=data.text_column, label_column=data.label_column, file_format=data.format,
-        encoding=data.encoding, on_empty=data.on_empty, progress=progress,
+        encoding=data.encoding, label_map=label_map, on_empty=data.on_empty, progress=progress,
     )
     if splits.skipped_empty and progress:
         print(f"skipped {splits.skipped_empty} rows with empty text", file=sys.stderr)
