@@ -33,6 +33,7 @@ from pathlib import Path
 import torch
 from charlm_throughput import conditions
 
+from seqrnn import presets
 from seqrnn.api.charlm import LanguageModel
 from seqrnn.configs import CharLMData, TrainConfig
 from seqrnn.run import RunFolder
@@ -73,7 +74,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                       help="bfloat16 autocast (the loop's --amp); the final loss is then also "
                            "evaluated again in float32")
     p.add_argument("--out", help="run folder to keep (default: a temporary folder)")
-    return p.parse_args(argv)
+    p.add_argument("--preset", choices=presets.names("charlm"),
+                   help="start from a named configuration of `seqrnn charlm train --preset` "
+                   "(race: the README's race; race-15min: its 15-minute model); flags override")
+    args = p.parse_args(argv)
+    if args.preset:  # the preset's values become the defaults, and the flags given win again
+        known = vars(args)
+        p.set_defaults(**{k: v for k, v in presets.get("charlm", args.preset).values.items()
+                          if k in known})
+        args = p.parse_args(argv)
+    return args
 
 
 def race(args: argparse.Namespace, out: Path) -> dict:

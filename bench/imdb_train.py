@@ -24,6 +24,7 @@ import os
 import platform
 import time
 
+from seqrnn import presets
 from seqrnn.api.sentiment import evaluate
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.run import RunFolder
@@ -49,7 +50,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="run folder (must not exist yet)")
     parser.add_argument("--data", default="imdb", help="data set (default: imdb)")
-    parser.add_argument("--epochs", type=int, default=10, help="most epochs (default: 10)")
+    parser.add_argument("--preset", choices=presets.names("sentiment"),
+                        help="start from a named configuration of `seqrnn sentiment train "
+                        "--preset` (best-20min: the README's best model trained from scratch; "
+                        "finetune: its fine-tuning, with --set pretrained=RUN); --epochs, "
+                        "--minutes and --set override it")
+    parser.add_argument("--epochs", type=int, help="most epochs (default: 10)")
     parser.add_argument("--minutes", type=float, help="training-time budget")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (default: 2)")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
@@ -58,8 +64,13 @@ def main() -> None:
                         help="the ablation: pretrained=RUN's shape, randomly initialised")
     args = parser.parse_args()
 
-    chosen = dict(item.split("=", 1) for item in args.set)
-    chosen = {k: parse_value(v) for k, v in chosen.items()}
+    chosen = dict(presets.get("sentiment", args.preset).values) if args.preset else {}
+    chosen.pop("data", None)  # --data says which
+    chosen.update((k, parse_value(v)) for k, v in (item.split("=", 1) for item in args.set))
+    epochs = args.epochs or chosen.pop("epochs", 10)
+    minutes = args.minutes or chosen.pop("minutes", None)
+    chosen.pop("epochs", None)
+    chosen.pop("minutes", None)
     names = {cls: {f.name for f in dataclasses.fields(cls)}
              for cls in (SentimentData, SentimentConfig, TrainConfig)}
     unknown = set(chosen) - set().union(*names.values())
@@ -73,7 +84,7 @@ def main() -> None:
     data = SentimentData(data=args.data,
                          **{k: v for k, v in chosen.items() if k in names[SentimentData]})
     loop_fields = {k: v for k, v in chosen.items() if k in names[TrainConfig]}
-    loop = TrainConfig(epochs=args.epochs, minutes=args.minutes, threads=args.threads,
+    loop = TrainConfig(epochs=epochs, minutes=minutes, threads=args.threads,
                        progress=False, **loop_fields)
 
     started = time.perf_counter()
@@ -88,7 +99,8 @@ def main() -> None:
     print(json.dumps({
         "command": "python bench/imdb_train.py " + " ".join(
             f"--{k} {v}" for k, v in (("data", None if args.data == "imdb" else args.data),
-                                       ("out", args.out), ("epochs", args.epochs),
+                                       ("out", args.out), ("preset", args.preset),
+                                       ("epochs", args.epochs),
                                        ("minutes", args.minutes)) if v is not None)
         + (" --random-encoder" if args.random_encoder else "")
         + (" --set " + " ".join(args.set) if args.set else ""),

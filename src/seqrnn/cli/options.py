@@ -76,7 +76,12 @@ AUTO = "auto"  # --resume auto: continue --out if it holds a checkpoint, start i
 
 
 def add_run_flags(parser: argparse.ArgumentParser, kind: str) -> None:
-    """--out and --resume, the same for every trainer."""
+    """--out, --resume and --preset, the same for every trainer."""
+    from seqrnn import presets
+
+    parser.add_argument("--preset", choices=presets.names(kind), metavar="NAME",
+                        help="start from a named configuration; the flags you give override "
+                        f"it. {presets.describe(kind)}")
     parser.add_argument("--out", help="run folder for checkpoints, metrics and plots "
                         f"(default: runs/{kind})")
     parser.add_argument("--resume", metavar="RUN_DIR",
@@ -150,6 +155,7 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
     from seqrnn.run import RunFolder
     from seqrnn.tasks import base
 
+    apply_preset(args, spec.kind)
     loop = chosen(args, TrainConfig)
     if args.quiet:
         loop["progress"] = False
@@ -172,6 +178,24 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
     data = spec.data_config(**chosen(args, spec.data_config))
     started = base.start(spec, data, chosen(args, spec.model_config), TrainConfig(**loop), out)
     return started.result, out
+
+
+def apply_preset(args: argparse.Namespace, kind: str) -> None:
+    """Fill the flags the user left out from --preset, if one was named."""
+    from seqrnn import presets
+
+    if args.preset is None:
+        return
+    if args.resume not in (None, AUTO):
+        raise UserError(f"--resume continues a run with its own configuration: drop --preset "
+                        f"{args.preset}")
+    preset = presets.get(kind, args.preset)
+    for name, value in preset.values.items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
+    for name in preset.needs:
+        if getattr(args, name, None) is None:
+            raise UserError(f"--preset {args.preset} needs {flag(name)}")
 
 
 def refuse_differences(args: argparse.Namespace, loop: dict[str, Any], spec,
