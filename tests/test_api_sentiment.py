@@ -93,6 +93,30 @@ def test_prefix_probabilities_follow_the_reading(fitted):
     assert probs[-1] > 0.8 > probs[2]  # the cue word moved it
 
 
+@pytest.mark.parametrize("options", [{}, {"bidirectional": True}, {"head": "mean"}])
+def test_the_curve_of_a_long_review_stays_linear_and_says_how(options):
+    texts, labels = reviews()
+    clf = SentimentClassifier(**{**SMALL, "epochs": 1, "seq_len": 10, **options}).fit(texts,
+                                                                                     labels)
+    review = " ".join(["the plot was superb and the acting awful"] * 12)  # 96 words
+    curve = clf.prefix_curve(review, budget=8)
+    words = curve.tokens
+    assert len(words) == 96 and curve.probabilities.shape == (96,)
+    one_pass = 0 if options.get("bidirectional") else 10
+    assert list(curve.scored[:one_pass]) == list(range(one_pass))
+    assert len(curve.scored) == one_pass + 8 and curve.scored[-1] == 95
+    exact = clf.predict_proba([" ".join(words[: i + 1]) for i in curve.scored])[:, 1]
+    np.testing.assert_allclose(curve.probabilities[curve.scored], exact, atol=1e-6)
+    held = curve.scored[-2] + 1  # between two scored prefixes the earlier value is held
+    assert curve.probabilities[held] == curve.probabilities[curve.scored[-2]]
+    assert "8 evenly spaced prefixes" in curve.method
+    assert ("up to word 10" in curve.method) != bool(options.get("bidirectional"))
+    short = clf.prefix_curve("the plot was superb")
+    assert list(short.scored) == [0, 1, 2, 3]
+    assert short.method == ("every prefix, each as a review of its own"
+                            if options.get("bidirectional") else "every prefix, in one pass")
+
+
 @pytest.mark.parametrize("options", [{"bidirectional": True}, {"head": "max"},
                                      {"head": "mean"}, {"batching": "fixed", "seq_len": 12},
                                      {"cell": "gru", "sparse_embedding": False},

@@ -51,3 +51,11 @@ def test_layer_groups_run_from_the_embedding_to_the_head():
 def test_build_classifier_picks_the_model_its_config_describes():
     assert isinstance(build_classifier(SentimentConfig(vocab_size=40, lm=LM)), LMClassifier)
     assert isinstance(build_classifier(SentimentConfig(vocab_size=40)), SentimentRNN)
+
+
+def test_one_pass_scores_every_prefix_as_the_model_reads_it_alone():
+    model = classifier()
+    tokens = torch.tensor([[3, 9, 4, 17, 5, 5, 30]])
+    with torch.no_grad():
+        expected = torch.cat([model(tokens[:, : t + 1]) for t in range(7)])
+        torch.testing.assert_close(model.prefix_logits(tokens), expected)

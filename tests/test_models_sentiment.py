@@ -117,10 +117,13 @@ def test_language_model_initialisation_is_one_switch_away():
     torch.testing.assert_close(model.layers[0][0].bias_ih_l0[5:10], torch.ones(5))  # forget bias
 
 
-@pytest.mark.parametrize("options", [{}, {"head": "max"}, {"bidirectional": True},
+@pytest.mark.parametrize("options", [{}, {"head": "max"}, {"head": "mean", "num_layers": 2},
+                                     {"bidirectional": True},
                                      {"bidirectional": True, "num_layers": 2, "head": "mean"}])
 @pytest.mark.parametrize("batch_size", [64, 3])
 def test_prefix_logits_score_each_prefix_as_its_own_review(options, batch_size):
+    """One pass (running state, maximum, mean) for a unidirectional model; the oracle is the
+    model reading each prefix as a review of its own."""
     torch.manual_seed(0)
     model = SentimentRNN(small(**options)).eval()
     tokens = torch.tensor([[5, 6, 7, 3, 9, 9, 4]])  # (1, T)

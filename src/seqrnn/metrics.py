@@ -6,6 +6,7 @@ import numpy as np
 
 # P(positive) at or above this is a positive prediction: the one rule every caller decides by.
 DECISION_THRESHOLD = 0.5
+NO_EVIDENCE = 0.5  # P(positive) before a word is read: where a curve of prefixes starts
 
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:

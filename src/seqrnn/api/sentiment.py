@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Sequence
-from dataclasses import asdict, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +32,7 @@ from seqrnn.data.sequences import EncodedTexts, encode_texts
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
 from seqrnn.errors import UserError, field_error
-from seqrnn.metrics import DECISION_THRESHOLD, binary_metrics
+from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE, binary_metrics
 from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.sentiment import SPEC, predict_probabilities, read_splits
@@ -51,6 +51,17 @@ _SOURCES = ((SentimentConfig, frozenset({"vocab_size"})), (SentimentData, _READI
 PARAMS = {f.name: cls for cls, skipped in _SOURCES for f in fields(cls) if f.name not in skipped}
 _DEFAULTS = {f.name: _ESTIMATOR_DEFAULTS.get(f.name, f.default)
              for cls, skipped in _SOURCES for f in fields(cls) if f.name not in skipped}
+
+
+PREFIX_BUDGET = 64  # prefixes scored one by one at most, where one pass cannot score them
+
+
+@dataclass(frozen=True, eq=False)  # arrays have no single truth value
+class PrefixCurve:
+    tokens: list[str]
+    probabilities: np.ndarray  # (T,) P(positive) after each prefix, held after `scored` ones
+    scored: np.ndarray  # (K,) the prefixes (indices of their last token) scored exactly
+    method: str  # how, in words
 
 
 class SentimentClassifier:
@@ -206,24 +217,55 @@ class SentimentClassifier:
         mapped_labels(mapping, self.label_map_)
         return mapping
 
-    @torch.no_grad()
     def prefix_probabilities(self, text: str) -> tuple[list[str], np.ndarray]:
-        """The tokens of `text` and P(positive) after reading each prefix of them.
+        """The tokens of `text` and P(positive) after each prefix of them (see prefix_curve)."""
+        curve = self.prefix_curve(text)
+        return curve.tokens, curve.probabilities
 
-        The many-to-one reading made visible: how the prediction moved, word by word.
+    @torch.no_grad()
+    def prefix_curve(self, text: str, *, budget: int = PREFIX_BUDGET) -> PrefixCurve:
+        """P(positive) after each prefix of the review: the many-to-one reading made visible.
+
+        A unidirectional model scores every prefix in one pass, up to the words it reads at
+        once (seq_len). A longer review is read as its last seq_len words, a window no
+        running value follows; a bidirectional model reads each prefix whole. Those prefixes
+        are scored one by one, but at most `budget` of them, evenly spaced and ending with
+        the whole review, each value held until the next: time linear in the review's length.
         """
         self._check_fitted()
         tokens = tokenize(text)
         ids = self.vocab_.encode(tokens) or [UNK_ID]
-        if self.batching == "bucket" and len(ids) <= self.seq_len:
-            x = torch.tensor([ids], device=next(self.model_.parameters()).device)  # (1, T)
-            probs = torch.sigmoid(self.model_.prefix_logits(x)).double().cpu().numpy()
-        else:
-            # Left-padded or truncated reviews are not read as the prefixes are: score
-            # each prefix as a review of its own, batched as predict_proba batches.
-            probs = predict_probabilities(self.model_, self._batches(_ragged(
-                [ids[: t + 1] for t in range(len(ids))])))
-        return tokens or ["<empty>"], probs
+        total = len(ids)
+        one_pass = 0
+        if self.batching == "bucket" and self.model_.reads_prefixes_in_one_pass:
+            one_pass = min(total, self.seq_len)
+        probs = np.full(total, np.nan)
+        if one_pass:
+            x = torch.tensor([ids[:one_pass]], device=next(self.model_.parameters()).device)
+            probs[:one_pass] = torch.sigmoid(self.model_.prefix_logits(x)).double().cpu()
+        rest = total - one_pass
+        ends = np.arange(one_pass + 1, total + 1) if rest <= budget else np.unique(
+            np.linspace(one_pass, total, budget + 1)[1:].round().astype(int))
+        if len(ends):
+            probs[ends - 1] = predict_probabilities(
+                self.model_, self._batches(_ragged([ids[:end] for end in ends])))
+        scored = np.concatenate([np.arange(one_pass), ends - 1]).astype(int)
+        known = np.full(total, -1)
+        known[scored] = scored
+        latest = np.maximum.accumulate(known)  # the latest scored prefix at or before each
+        probs = np.where(latest >= 0, probs[np.maximum(latest, 0)], NO_EVIDENCE)
+        return PrefixCurve(tokens=tokens or ["<empty>"], probabilities=probs,
+                           scored=scored, method=_describe_curve(one_pass, len(ends), total))
+
+
+def _describe_curve(one_pass: int, one_by_one: int, total: int) -> str:
+    if one_pass == total:
+        return "every prefix, in one pass"
+    spaced = (f"{one_by_one} evenly spaced prefixes, each value held until the next"
+              if one_by_one < total - one_pass else "every prefix, each as a review of its own")
+    if one_pass:
+        return f"every prefix up to word {one_pass}, in one pass; after it, {spaced}"
+    return spaced
 
 
 def _ragged(sequences: list[list[int]]) -> EncodedTexts:

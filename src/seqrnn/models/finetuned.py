@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from seqrnn.configs import SentimentConfig
-from seqrnn.models.sentiment import each_prefix_logits, real_span
+from seqrnn.models.sentiment import check_one_review, real_span, running_pool
 from seqrnn.models.wordlm import AWDEncoder
 
 
@@ -56,9 +56,16 @@ class LMClassifier(nn.Module):
         return [self.encoder.embedding.parameters(),
                 *(layer.parameters() for layer in self.encoder.layers), self.head.parameters()]
 
-    def prefix_logits(self, tokens: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
-        """tokens (1, T), one review -> logits (T,): each prefix scored as a review of its own."""
-        return each_prefix_logits(self, tokens, batch_size)
+    def prefix_logits(self, tokens: torch.Tensor) -> torch.Tensor:
+        """tokens (1, T), one unpadded review -> logits (T,) after reading each prefix, in one
+        pass: the last state, running maximum and running mean are running values."""
+        check_one_review(tokens)
+        states = self.encoder(tokens)[0][0]  # (T, O)
+        pooled = torch.cat([running_pool(states, head) for head in ("last", "max", "mean")],
+                           dim=-1)
+        return self.head(pooled).view(-1)
+
+    reads_prefixes_in_one_pass = True
 
 
 def build_classifier(config: SentimentConfig) -> nn.Module:

@@ -63,6 +63,17 @@ def check_one_review(tokens: torch.Tensor) -> None:
         raise ValueError(f"expected one review (1, T) with T >= 1, got {tuple(tokens.shape)}")
 
 
+def running_pool(states: torch.Tensor, head: str) -> torch.Tensor:
+    """states (T, D) of one review read left to right -> the head's summary after each prefix
+    (T, D): the state itself ("last"), the running maximum ("max") or the running mean."""
+    if head == "last":
+        return states
+    if head == "max":
+        return torch.cummax(states, dim=0).values
+    steps = torch.arange(1, states.shape[0] + 1, device=states.device, dtype=states.dtype)
+    return states.cumsum(dim=0) / steps.unsqueeze(-1)
+
+
 def each_prefix_logits(model: nn.Module, tokens: torch.Tensor, batch_size: int) -> torch.Tensor:
     """tokens (1, T) -> logits (T,) of `model`, each prefix scored as a review of its own.
 
@@ -124,15 +135,20 @@ class SentimentRNN(nn.Module):
     def prefix_logits(self, tokens: torch.Tensor, batch_size: int = 64) -> torch.Tensor:
         """tokens (1, T) int64, one unpadded review -> logits (T,) after reading each prefix.
 
-        With the "last" head a unidirectional model's summary is its running state,
-        so one pass scores every prefix. A pooled or bidirectional summary is no
-        running value: each prefix is scored as a review of its own, right-padded,
-        `batch_size` prefixes at a time.
+        A unidirectional model's summary after each prefix is a running value (its state,
+        the running maximum or mean of its states), so one pass scores every prefix. A
+        bidirectional model reads each prefix whole: each is scored as a review of its own,
+        right-padded, `batch_size` prefixes at a time (time quadratic in T).
         """
-        if self.config.head == "last" and not self.config.bidirectional:
+        if not self.config.bidirectional:
             check_one_review(tokens)
-            return self.head(self.dropout(self.states(tokens))).view(-1)  # (T,)
+            pooled = running_pool(self.states(tokens)[0], self.config.head)  # (T, D)
+            return self.head(self.dropout(pooled)).view(-1)  # (T,)
         return each_prefix_logits(self, tokens, batch_size)
+
+    @property
+    def reads_prefixes_in_one_pass(self) -> bool:
+        return not self.config.bidirectional
 
     def states(self, tokens: torch.Tensor) -> torch.Tensor:
         """The top layer's states (B, T, H * directions), each batch from a zero state."""

@@ -30,7 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from seqrnn import __version__
 from seqrnn.configs import MAX_BEAM, MAX_STOPS, SEED_LIMIT, ServeLimits
 from seqrnn.errors import UserError
-from seqrnn.metrics import DECISION_THRESHOLD
+from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE
 
 _TOP_MOVERS = 5
 DEFAULT_GENERATE_LENGTH = 200
@@ -38,7 +38,6 @@ MAX_GENERATE_SECONDS = 60  # a client wanting longer asks again with the text so
 # Generated characters go out in chunks of up to this many, at least this often: each chunk
 # costs a hop to the event loop's thread and a network write, which one character does not repay.
 MAX_INSPECT_CELLS = 16
-NO_EVIDENCE = 0.5  # P(positive) before the first word, which the first change is measured from
 
 
 @dataclass(frozen=True)
@@ -108,7 +107,12 @@ class SentimentResponse(BaseModel):
     tokens: list[str] = Field(description="The words the model read, in order.")
     prefix_probabilities: list[float] = Field(
         description="P(positive) after reading each prefix: entry i is the prediction after "
-        "tokens[0..i]. The many-to-one reading, made visible.")
+        "tokens[0..i]. The many-to-one reading, made visible. Exact at `scored_prefixes`; "
+        "between them (long reviews, bidirectional models) the last exact value is held.")
+    scored_prefixes: list[int] = Field(
+        description="The entries of prefix_probabilities scored exactly (every one, for a "
+        "unidirectional model on a review it reads at once).")
+    curve: str = Field(description="How the curve was computed, in words.")
     changes: list[float] = Field(
         description="How much each token moved P(positive): prefix_probabilities[i] minus the "
         "entry before it (minus 0.5, no evidence, for the first token).")
@@ -271,7 +275,8 @@ def _describe_validation(exc: RequestValidationError) -> tuple[int, str]:
 
 
 def _sentiment(clf: Any, text: str) -> SentimentResponse:
-    tokens, prefix = clf.prefix_probabilities(text)
+    curve = clf.prefix_curve(text)
+    tokens, prefix = curve.tokens, curve.probabilities
     if len(tokens) == 0:
         raise ApiError(422, "the review has no words the model can read: send some text")
     proba = np.asarray(clf.predict_proba([text]), dtype=np.float64)[0]  # (2,)
@@ -282,7 +287,8 @@ def _sentiment(clf: Any, text: str) -> SentimentResponse:
     return SentimentResponse(
         label=classes[winner], probability=float(proba[winner]),
         positive_probability=float(proba[1]), classes=classes, tokens=list(tokens),
-        prefix_probabilities=prefix.tolist(), changes=changes.tolist(),
+        prefix_probabilities=prefix.tolist(), scored_prefixes=curve.scored.tolist(),
+        curve=curve.method, changes=changes.tolist(),
         top_movers=np.argsort(-np.abs(changes), kind="stable")[:_TOP_MOVERS].tolist(),
     )
 
