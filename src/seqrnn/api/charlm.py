@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import torch
@@ -25,6 +25,8 @@ from seqrnn.inference.stepper import CompiledStepper
 from seqrnn.models.charlm import CharLM
 from seqrnn.tasks.charlm import SPEC, char_loss_sum, loss_metrics
 from seqrnn.tasks.stream import stream_loss
+
+IdSource = Callable[[torch.Tensor, int, Sampling, list], Iterator[torch.Tensor]]
 
 
 class LanguageModel:
@@ -55,13 +57,14 @@ class LanguageModel:
                             "remove them from {prime}", fields=("prime",))
 
     @functools.cached_property
-    def _stepper(self) -> CompiledStepper | None:
+    def stepper(self) -> CompiledStepper | None:
+        """The model laid out for compiled sampling; None where that cannot run."""
         return stepper_for(self.model)
 
     @property
     def compiled(self) -> bool:
         """Whether sampling runs in compiled code (else one torch call per character)."""
-        return self._stepper is not None
+        return self.stepper is not None
 
     def stream(self, prime: str = "The ", length: int = 500, *, seed: int | None = None,
                **options) -> Iterator[str]:
@@ -70,7 +73,7 @@ class LanguageModel:
         `options` are those of seqrnn.configs.Sampling: top_k, top_p, temperature, greedy,
         beam, stop, time_limit.
         """
-        for pieces in self._generate(prime, length, Sampling(**options), [seed]):
+        for pieces in self.pieces(prime, length, Sampling(**options), [seed]):
             if pieces[0]:
                 yield pieces[0]
 
@@ -85,13 +88,17 @@ class LanguageModel:
             raise field_error("num_samples", f"{{}} must be at least 1, got {num_samples}")
         seeds = [None if seed is None else seed + i for i in range(num_samples)]
         texts = [prime] * num_samples
-        for pieces in self._generate(prime, length, Sampling(**options), seeds):
+        for pieces in self.pieces(prime, length, Sampling(**options), seeds):
             texts = [text + piece for text, piece in zip(texts, pieces, strict=True)]
         return texts
 
-    def _generate(self, prime: str, length: int, sampling: Sampling,
-                  seeds: list[int | None]) -> Iterator[list[str]]:
-        """Per chunk, the new text of each stream ("" once that stream has stopped)."""
+    def pieces(self, prime: str, length: int, sampling: Sampling, seeds: list[int | None],
+               source: IdSource | None = None) -> Iterator[list[str]]:
+        """Per chunk, the new text of each of len(seeds) streams ("" once it has stopped).
+
+        `source(prime_ids, length, sampling, generators)` yields the chunks of ids (B, n);
+        by default this model's own sampler (a SharedSampler passes its shared one).
+        """
         self.check_prime(prime)
         if length < 0:
             raise field_error("length", f"{{}} must be zero or positive, got {length}")
@@ -111,7 +118,7 @@ class LanguageModel:
             return
         generators = [None if seed is None else torch.Generator().manual_seed(seed)
                       for seed in seeds]
-        chunks = sample_ids(self.model, prime_ids, length, sampling, generators, self._stepper)
+        chunks = (source or self._sample_ids)(prime_ids, length, sampling, generators)
         for chunk in chunks:
             pieces = []
             for stop, row in zip(stops, chunk.tolist(), strict=True):
@@ -121,6 +128,10 @@ class LanguageModel:
                 return
             if deadline is not None and time.monotonic() >= deadline:
                 return
+
+    def _sample_ids(self, prime_ids: torch.Tensor, length: int, sampling: Sampling,
+                    generators: list[torch.Generator | None]) -> Iterator[torch.Tensor]:
+        return sample_ids(self.model, prime_ids, length, sampling, generators, self.stepper)
 
     def default_prime(self) -> str:
         """The lecture's "The ", or the first character of the vocabulary for other texts."""

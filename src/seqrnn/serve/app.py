@@ -296,6 +296,13 @@ def _sentiment(clf: Any, text: str) -> SentimentResponse:
 def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
     """The FastAPI application over already loaded models."""
     limits = limits or ServeLimits()
+    # Concurrent generations are stepped together in one worker thread: one core at most,
+    # so the classifier's answers keep the other.
+    sampler = None
+    if models.charlm is not None:
+        from seqrnn.api.shared_sampler import SharedSampler
+
+        sampler = SharedSampler(models.charlm)
     page = resources.files("seqrnn.serve").joinpath("page.html").read_text(encoding="utf-8")
     app = FastAPI(
         title="seqrnn",
@@ -366,7 +373,7 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
                                 f"{limits.max_generate_length} (seqrnn serve "
                                 "--max-generate-length)")
         lm.check_prime(request.prime)  # the model's own rule, worded for the web by user_error
-        chars = lm.stream(request.prime, length, top_k=request.top_k, top_p=request.top_p,
+        chars = sampler.stream(request.prime, length, top_k=request.top_k, top_p=request.top_p,
                           temperature=request.temperature, beam=request.beam,
                           stop=tuple(request.stop), time_limit=request.time_limit,
                           seed=request.seed)
