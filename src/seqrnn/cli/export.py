@@ -1,0 +1,40 @@
+"""`seqrnn export`: a trained model as an ONNX graph, with its vocabulary and labels as JSON."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from seqrnn.errors import UserError
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "export", help="write a trained model as ONNX, for runtimes outside Python",
+        description="Write a character language model (one step of any length, its state in "
+        "and out) or a sentiment classifier (right-padded ids and lengths in, P(positive) out) "
+        "as an ONNX graph, and a JSON file beside it with the vocabulary, the labels, the "
+        "configuration and the inputs and outputs. Needs the export extra: pip install "
+        "'seqrnn[export]'.")
+    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
+    p.add_argument("--out", required=True, metavar="FILE.onnx",
+                   help="the graph to write; FILE.json goes beside it")
+    p.add_argument("--weights", choices=["best", "latest"], default="best",
+                   help="which checkpoint of a language model (default: best)")
+    p.set_defaults(run=_export)
+
+
+def _export(args: argparse.Namespace) -> int:
+    try:
+        import onnx  # noqa: F401 - torch's exporter writes the graph with it
+    except ImportError:
+        raise UserError("exporting needs the onnx package: pip install 'seqrnn[export]'") \
+            from None
+    from seqrnn.api.export import export
+
+    meta = export(args.model, args.out, weights=args.weights)
+    print(f"wrote {args.out} and {Path(args.out).with_suffix('.json')} ({meta['kind']}; "
+          f"inputs {', '.join(meta['inputs'])}; outputs {', '.join(meta['outputs'])})",
+          file=sys.stderr)
+    return 0
