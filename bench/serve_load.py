@@ -8,7 +8,10 @@ Starts `seqrnn serve` in a subprocess on a free loopback port, then:
   concurrent clients, and checks every answer against the classifier run in this process
   (same label, probability within 1e-6);
 - starts `--generations` (20) generations of `--length` characters at once, each with its own
-  seed, and checks every streamed text against LanguageModel.sample with that seed.
+  seed, and checks every streamed text against LanguageModel.sample with that seed;
+- with both models, sends the reviews again while `--generations` clients keep generating
+  (each starting a new generation as soon as one ends): whether generation starves the
+  classifier's answers, and how many characters the generations got meanwhile.
 
 Prints one JSON object: for each half, how many answers were correct, latency percentiles
 (p50/p90/p99, milliseconds; for generation also the time to the first character) and
@@ -28,6 +31,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -167,6 +171,32 @@ def generation_load(args: argparse.Namespace, port: int) -> dict:
     return result
 
 
+def mixed_load(args: argparse.Namespace, port: int, reviews: list[str]) -> dict:
+    from seqrnn.api.charlm import LanguageModel
+
+    prime = LanguageModel.load(args.charlm).default_prime()
+    stop = threading.Event()
+    produced = [0] * args.generations
+
+    def keep_generating(seed: int) -> None:
+        while not stop.is_set():
+            status, body, _, _ = post(port, "/api/generate",
+                                      {"prime": prime, "length": args.length, "seed": seed})
+            produced[seed] += len(body.decode("utf-8")) if status == 200 else 0
+
+    with ThreadPoolExecutor(max_workers=args.generations) as pool:
+        for seed in range(args.generations):
+            pool.submit(keep_generating, seed)
+        time.sleep(1.0)  # every generation under way
+        start = time.perf_counter()
+        result = sentiment_load(args, port, reviews)
+        elapsed = time.perf_counter() - start
+        stop.set()
+    result["generations_meanwhile"] = args.generations
+    result["generated_chars_per_s_meanwhile"] = round(sum(produced) / elapsed)
+    return result
+
+
 def read_reviews(source: str | None, count: int) -> list[str]:
     if source:
         lines = Path(source).read_text(encoding="utf-8").splitlines()
@@ -203,6 +233,8 @@ def main() -> None:
             report["sentiment"] = sentiment_load(args, port, reviews)
         if args.charlm:
             report["generate"] = generation_load(args, port)
+        if args.sentiment and args.charlm:
+            report["sentiment_while_generating"] = mixed_load(args, port, reviews)
     print(json.dumps(report, indent=2))
 
 
