@@ -33,3 +33,27 @@ def test_a_probability_at_the_decision_threshold_is_a_positive_prediction():
     below = np.nextafter(DECISION_THRESHOLD, 0)
     m = binary_metrics([1, 0], [DECISION_THRESHOLD, below])
     assert m["confusion_matrix"] == [[1, 0], [0, 1]]
+
+
+def test_edit_distance_by_hand():
+    from seqrnn.metrics import edit_distance
+
+    assert edit_distance("kitten", "sitting") == 3
+    assert edit_distance("", "abc") == 3 and edit_distance("abc", "") == 3
+    assert edit_distance(("K", "AE", "T"), ("K", "AE", "T")) == 0
+    assert edit_distance(("K", "AE", "T"), ("K", "AA", "T", "S")) == 2
+
+
+def test_word_and_phoneme_error_rates_against_several_references():
+    from seqrnn.metrics import transduction_errors
+
+    outputs = [("R", "IY", "D"), ("K", "AE", "T"), ("D", "AO")]
+    references = [[("R", "EH", "D"), ("R", "IY", "D")],  # right: equals the second reference
+                  [("K", "AA", "T")],                    # one substitution out of 3
+                  [("D", "AO", "G"), ("D", "AA", "G", "Z")]]  # closest: one deletion of 3
+    errors = transduction_errors(outputs, references)
+    assert errors["wer"] == pytest.approx(2 / 3)
+    assert errors["per"] == pytest.approx((0 + 1 + 1) / (3 + 3 + 3))
+    assert errors["words"] == 3 and errors["reference_tokens"] == 9
+    with pytest.raises(ValueError):
+        transduction_errors([], [])

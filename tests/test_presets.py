@@ -8,9 +8,10 @@ from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError
 from seqrnn.tasks.charlm import SPEC as CHARLM
 from seqrnn.tasks.sentiment import SPEC as SENTIMENT
+from seqrnn.tasks.seq2seq import SPEC as SEQ2SEQ
 from seqrnn.tasks.wordlm import SPEC as WORDLM
 
-SPECS = {spec.kind: spec for spec in (CHARLM, SENTIMENT, WORDLM)}
+SPECS = {spec.kind: spec for spec in (CHARLM, SENTIMENT, WORDLM, SEQ2SEQ)}
 
 
 def fields(cls) -> set[str]:
@@ -28,7 +29,9 @@ def test_every_preset_builds_valid_configurations(kind, name):
     assert set(preset.values) == set(data) | set(model) | set(loop)  # no field unheard of
     spec.data_config(**data)
     TrainConfig(**loop)
-    spec.model_config(vocab_size=50_000, **model)
+    sizes = ({"source_vocab_size": 30, "target_vocab_size": 40} if kind == "seq2seq"
+             else {"vocab_size": 50_000})
+    spec.model_config(**sizes, **model)
     assert set(preset.needs) <= fields(spec.data_config) | fields(spec.model_config)
 
 

@@ -1,6 +1,9 @@
-"""Binary classification metrics, in numpy (no scikit-learn needed)."""
+"""Binary classification metrics, in numpy (no scikit-learn needed), and the error rates of
+sequence transduction (WER, PER)."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -54,3 +57,36 @@ def binary_metrics(labels: np.ndarray, probabilities: np.ndarray,
         "confusion_matrix": [[tn, fp], [fn, tp]],
         "examples": len(labels),
     }
+
+
+def edit_distance(a: Sequence, b: Sequence) -> int:
+    """Levenshtein distance: the fewest insertions, deletions and substitutions from a to b."""
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i]
+        for j, y in enumerate(b, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def transduction_errors(outputs: Sequence[Sequence], references: Sequence[Sequence[Sequence]]
+                        ) -> dict[str, float]:
+    """Word error rate and phoneme (token) error rate of outputs against their references.
+
+    An output is right when it equals any of its references (WER counts the wrong ones). PER
+    sums, over the outputs, the edit distance to the closest reference, and divides by the
+    summed lengths of those references, as G2P papers report it.
+    """
+    if len(outputs) != len(references) or not outputs:
+        raise ValueError("give one list of references per output, and at least one output")
+    wrong, edits, length = 0, 0, 0
+    for output, alternatives in zip(outputs, references, strict=True):
+        output = tuple(output)
+        distances = [(edit_distance(output, tuple(ref)), len(ref)) for ref in alternatives]
+        distance, ref_length = min(distances)
+        wrong += distance > 0
+        edits += distance
+        length += ref_length
+    return {"wer": wrong / len(outputs), "per": edits / max(length, 1), "words": len(outputs),
+            "reference_tokens": length}

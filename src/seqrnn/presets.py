@@ -62,6 +62,15 @@ PRESETS: dict[str, dict[str, Preset]] = {
                             "seq_len": 400, "amp": True, "dropout": 0.3},
                            needs=("pretrained",)),
     },
+    "seq2seq": {
+        "g2p": Preset("grapheme to phoneme on cmudict: a bidirectional LSTM encoder of 256 "
+                      "units, additive attention, dropout 0.2, batch 64, Adam 3e-3 with cosine "
+                      "decay over 15 minutes",
+                      {"data": "cmudict", "hidden_size": 256, "embedding_dim": 64,
+                       "bidirectional": True, "attention": "additive", "dropout": 0.2,
+                       "batch_size": 64, "lr": 3e-3, "lr_schedule": "cosine",
+                       "minutes": 15.0, "epochs": 100}),
+    },
     "wordlm": {
         "imdb": Preset("the language model pretrained on IMDb's training and unlabelled "
                        "reviews for the classifier: AWD-LSTM 2x512 on 256-wide embeddings, "
@@ -92,4 +101,5 @@ def get(kind: str, name: str) -> Preset:
 
 def describe(kind: str) -> str:
     """One line per preset, for --help."""
-    return "; ".join(f"{name}: {preset.summary}" for name, preset in PRESETS[kind].items())
+    return "; ".join(f"{name}: {preset.summary}"
+                     for name, preset in PRESETS.get(kind, {}).items())

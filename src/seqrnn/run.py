@@ -49,6 +49,8 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 VOCAB_FILE = "vocab.json"
 LABELS_FILE = "labels.json"
+SOURCE_VOCAB_FILE = "source_vocab.json"  # a sequence-to-sequence model has one per side
+TARGET_VOCAB_FILE = "target_vocab.json"
 BEST_WEIGHTS = "model.safetensors"
 LATEST_WEIGHTS = "latest.safetensors"
 TRAIN_STATE = "train_state.pt"
@@ -57,8 +59,8 @@ METRICS_FILE = "metrics.jsonl"
 CURVE_FILE = "loss.png"
 WEIGHTS = {"best": BEST_WEIGHTS, "latest": LATEST_WEIGHTS}
 # What a training run writes: a run that never reached its first checkpoint leaves only these.
-RUN_FILES = (CONFIG_FILE, VOCAB_FILE, LABELS_FILE, BEST_WEIGHTS, LATEST_WEIGHTS, TRAIN_STATE,
-             PREVIOUS_STATE, METRICS_FILE, CURVE_FILE)
+RUN_FILES = (CONFIG_FILE, VOCAB_FILE, LABELS_FILE, SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE,
+             BEST_WEIGHTS, LATEST_WEIGHTS, TRAIN_STATE, PREVIOUS_STATE, METRICS_FILE, CURVE_FILE)
 
 
 @dataclass(frozen=True)

@@ -13,20 +13,21 @@ from seqrnn.tasks.base import TaskSpec
 from seqrnn.train.process import flush_denormals, resolve_device
 
 
-def load_trained(run_dir: str | Path, spec: TaskSpec, vocab_class: type, *,
+def load_trained(run_dir: str | Path, spec: TaskSpec, vocab_class: type | None, *,
                  weights: str = "best", device: str = "cpu") -> tuple[nn.Module, Any, RunConfig]:
     """The model of a `spec.kind` run in eval mode, its vocabulary and its config.json.
 
-    `weights` is "best" (model.safetensors) or "latest" (latest.safetensors).
+    `weights` is "best" (model.safetensors) or "latest" (latest.safetensors). A model with
+    vocabularies of its own (vocab_class None) gets None for the vocabulary.
     """
     if weights not in WEIGHTS:
         raise field_error("weights", f"unknown {{}} {weights!r}: use one of best, latest")
     flush_denormals()
     run = RunFolder(run_dir)
     config = run.read_config(spec.kind)
-    vocab = vocab_class.from_dict(run.read_json(VOCAB_FILE))
     model_config = run.build_config(spec.model_config, config.model)
-    if model_config.vocab_size != len(vocab):
+    vocab = None if vocab_class is None else vocab_class.from_dict(run.read_json(VOCAB_FILE))
+    if vocab is not None and model_config.vocab_size != len(vocab):
         raise UserError(f"{run.path}: config.json says {model_config.vocab_size} vocabulary "
                         f"entries but vocab.json has {len(vocab)}; the folder is mixed up")
     model = spec.model_from_config(model_config)

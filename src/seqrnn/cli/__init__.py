@@ -17,7 +17,8 @@ from seqrnn import __version__
 from seqrnn.errors import UserError, flag
 
 # Modules named here are imported lazily, so `seqrnn --help` stays fast.
-COMMAND_MODULES = ("charlm", "wordlm", "sentiment", "gradients", "serve", "plot", "export")
+COMMAND_MODULES = ("charlm", "wordlm", "sentiment", "seq2seq", "gradients", "serve", "plot",
+                   "export")
 
 
 class OneLineParser(argparse.ArgumentParser):

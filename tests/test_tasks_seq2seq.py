@@ -1,0 +1,47 @@
+import itertools
+
+import pytest
+import torch
+
+from seqrnn.api.seq2seq import Transducer
+from seqrnn.configs import Seq2SeqData, TrainConfig
+from seqrnn.run import RunFolder
+from seqrnn.tasks import seq2seq
+
+WORDS = ["".join(p) for n in (2, 3, 4) for p in itertools.product("abcde", repeat=n)]
+SMALL = {"hidden_size": 64, "embedding_dim": 16, "dropout": 0.0}
+
+
+@pytest.fixture(scope="module")
+def reversal(tmp_path_factory):
+    """Reversing short strings: a transduction to an output of the source's length."""
+    path = tmp_path_factory.mktemp("toy") / "reverse.tsv"
+    path.write_text("source\ttarget\n" + "".join(f"{w}\t{' '.join(reversed(w))}\n"
+                                                 for w in WORDS))
+    return Seq2SeqData(data=str(path), batch_size=16, val_fraction=0.1, test_fraction=0.1)
+
+
+@pytest.mark.parametrize(("attention", "epochs"), [("additive", 8), ("none", 15)])
+def test_a_toy_transduction_is_learned_with_and_without_attention(reversal, tmp_path,
+                                                                  attention, epochs):
+    result = seq2seq.train(reversal, {**SMALL, "attention": attention},
+                           TrainConfig(epochs=epochs, lr=1e-2, progress=False, threads=1),
+                           tmp_path / "run")
+    assert result.best_eval["wer"] <= 0.03
+    model = Transducer.load(tmp_path / "run")
+    test = model.evaluate("test", beam=3)
+    assert test["words"] == 78 and test["wer"] <= 0.05  # sources never trained on
+    assert model.predict(["abcd", "eed"]) == ["d c b a", "d e e"]
+
+
+def test_resume_continues_to_the_weights_of_a_run_straight_through(reversal, tmp_path):
+    loop = TrainConfig(epochs=2, lr=1e-2, progress=False, threads=1, seed=4)
+    seq2seq.train(reversal, SMALL, loop, tmp_path / "straight")
+    stopped = seq2seq.train(reversal, SMALL, TrainConfig(**{**vars(loop), "max_steps": 50}),
+                            tmp_path / "resumed")
+    assert stopped.stopped == "max_steps"
+    seq2seq.resume(tmp_path / "resumed", max_steps=10**6)
+    a, _ = RunFolder(tmp_path / "straight").load_weights("latest.safetensors")
+    b, _ = RunFolder(tmp_path / "resumed").load_weights("latest.safetensors")
+    for name in a:
+        torch.testing.assert_close(a[name], b[name], rtol=0, atol=0)
