@@ -97,3 +97,17 @@ def test_inspection_colours_the_text_once_per_cell(page):
     page.click("#inspect-button")
     expect(page.locator("#inspection h3")).to_have_count(2)
     expect(page.locator("#inspection .mono").first).to_contain_text("the cat (sat)")
+
+
+def test_words_are_transduced_with_their_attention_shown(page):
+    expect(page.locator("#status")).to_contain_text("seq2seq")
+    page.fill("#s2s-sources", "abc  dda")
+    page.fill("#s2s-beam", "2")
+    page.click("#s2s-button")
+    expect(page.locator("#s2s-result table")).to_have_count(2)
+    assert page.locator("#s2s-result b").all_inner_texts() == ["abc", "dda"]
+    first = page.locator("#s2s-result table").first
+    assert first.locator("tr").first.locator("td").all_inner_texts()[1:] == ["a", "b", "c"]
+    page.fill("#s2s-sources", "abz")
+    page.click("#s2s-button")
+    expect(page.locator("#s2s-error")).to_contain_text("never saw")

@@ -34,8 +34,8 @@ def started(monkeypatch):
 
 @contextlib.contextmanager
 def running_server(runs: dict):
-    """The app with both models under uvicorn, in a thread, on a free loopback port."""
-    app = create_app(runs["sentiment"], runs["charlm"])
+    """The app with every model under uvicorn, in a thread, on a free loopback port."""
+    app = create_app(runs["sentiment"], runs["charlm"], runs["seq2seq"])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -59,7 +59,7 @@ def test_serve_loads_both_models_and_binds_to_loopback_by_default(runs, started)
     assert torch.get_num_threads() == 1
     assert options["host"] == "127.0.0.1" and options["port"] == 8000
     health = TestClient(app).get("/api/health").json()
-    assert health["models"] == {"sentiment": True, "charlm": True}
+    assert health["models"] == {"sentiment": True, "charlm": True, "seq2seq": False}
     assert health["limits"]["max_review_chars"] == 10
     assert health["limits"]["max_generate_length"] == 2000  # the default
 

@@ -10,7 +10,7 @@ pytest.importorskip("fastapi")
 pytest.importorskip("httpx")
 from fastapi.testclient import TestClient  # noqa: E402
 
-from seqrnn.configs import CharLMData, ServeLimits, TrainConfig  # noqa: E402
+from seqrnn.configs import CharLMData, Seq2SeqData, ServeLimits, TrainConfig  # noqa: E402
 from seqrnn.data.tokenize import tokenize  # noqa: E402
 from seqrnn.errors import UserError  # noqa: E402
 from seqrnn.metrics import DECISION_THRESHOLD  # noqa: E402
@@ -40,11 +40,13 @@ def tiny_runs(tmp_path_factory) -> dict:
     many times slower (each waits for the other to be scheduled).
     """
     from seqrnn.api.sentiment import SentimentClassifier
+    from seqrnn.tasks import seq2seq
     from seqrnn.tasks.charlm import train
 
     root = tmp_path_factory.getbasetemp() / "tiny-serve-models"
-    runs = {"charlm": root / "charlm", "sentiment": root / "sentiment"}
-    if not (runs["sentiment"] / "config.json").exists():
+    runs = {"charlm": root / "charlm", "sentiment": root / "sentiment",
+            "seq2seq": root / "seq2seq"}
+    if not (runs["seq2seq"] / "config.json").exists():
         root.mkdir(parents=True, exist_ok=True)
         (root / "text.txt").write_text(CHAR_TEXT, encoding="utf-8")
         data = CharLMData(text=str(root / "text.txt"), batch_size=4, num_steps=16, eval_rows=2)
@@ -54,6 +56,13 @@ def tiny_runs(tmp_path_factory) -> dict:
                                   dropout=0.0, lr=0.05, device="cpu", threads=1)
         clf.fit((POSITIVE + NEGATIVE) * 5, (["pos"] * 4 + ["neg"] * 4) * 5)
         clf.save(runs["sentiment"])
+        words = [a + b + c for a in "abcd" for b in "abcd" for c in "abcd"]
+        (root / "pairs.tsv").write_text("source\ttarget\n" + "".join(
+            f"{w}\t{' '.join(reversed(w))}\n" for w in words), encoding="utf-8")
+        seq2seq.train(Seq2SeqData(data=str(root / "pairs.tsv"), batch_size=8),
+                      {"hidden_size": 16, "embedding_dim": 8, "dropout": 0.0},
+                      TrainConfig(epochs=2, lr=1e-2, progress=False, seed=3, threads=1),
+                      runs["seq2seq"])
     return runs
 
 
@@ -64,12 +73,13 @@ def runs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def models(runs):
-    return load_models(runs["sentiment"], runs["charlm"])
+    return load_models(runs["sentiment"], runs["charlm"], runs["seq2seq"])
 
 
 @pytest.fixture(scope="module")
 def client(runs):
-    return TestClient(create_app(runs["sentiment"], runs["charlm"], LIMITS))
+    return TestClient(create_app(runs["sentiment"], runs["charlm"], runs["seq2seq"],
+                                 limits=LIMITS))
 
 
 def assert_error(response, status: int, *fragments: str, field: str | None = None) -> str:
@@ -91,7 +101,7 @@ def assert_error(response, status: int, *fragments: str, field: str | None = Non
 def test_health_says_which_models_are_loaded_and_the_limits(client, models):
     body = client.get("/api/health").json()
     assert body["status"] == "ok"
-    assert body["models"] == {"sentiment": True, "charlm": True}
+    assert body["models"] == {"sentiment": True, "charlm": True, "seq2seq": True}
     assert body["limits"]["max_review_chars"] == 300
     assert body["limits"]["max_generate_length"] == 50
     assert body["classes"] == ["neg", "pos"]
@@ -301,7 +311,10 @@ def test_a_model_that_was_not_loaded_is_a_404_naming_the_flag(models):
     only_charlm = TestClient(build_app(Models(charlm=models.charlm), LIMITS))
     only_sentiment = TestClient(build_app(Models(sentiment=models.sentiment), LIMITS))
     assert only_charlm.get("/api/health").json()["models"] == {"sentiment": False,
-                                                                "charlm": True}
+                                                                "charlm": True,
+                                                                "seq2seq": False}
+    assert_error(only_charlm.post("/api/seq2seq", json={"sources": ["ab"]}), 404,
+                 "--seq2seq")
     assert_error(only_charlm.post("/api/sentiment", json={"text": "good"}), 404, "--sentiment")
     assert_error(only_sentiment.post("/api/generate", json={"prime": "the "}), 404, "--charlm")
     assert_error(only_sentiment.post("/api/inspect", json={"text": "the cat"}), 404, "--charlm")
@@ -387,3 +400,33 @@ def test_no_request_body_gets_a_5xx(client, path, body):
     assert response.status_code < 500, (raw[:200], response.text[:300])
     if response.status_code >= 400:
         assert set(response.json()) <= {"error", "field"}
+
+
+# -- sequence to sequence ---------------------------------------------------------------------
+
+
+def test_seq2seq_answers_what_the_model_predicts_with_its_attention(client, models):
+    response = client.post("/api/seq2seq", json={"sources": ["abc", "dda"], "beam": 2})
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["output"] for r in results] == models.seq2seq.predict(["abc", "dda"], beam=2)
+    assert results[0]["attention"] is None
+    shown = client.post("/api/seq2seq", json={"sources": ["abc"], "attention": True}).json()
+    result = shown["results"][0]
+    assert result["source_tokens"] == ["a", "b", "c"]
+    assert len(result["attention"]) == len(result["output_tokens"])
+    assert all(abs(sum(row) - 1) < 1e-3 for row in result["attention"])
+
+
+@pytest.mark.parametrize(("payload", "fragments"), [
+    ({"sources": ["abz"]}, ["never saw", "['z']"]),
+    ({"sources": []}, ["sources"]),
+    ({"sources": ["ab"] * 65}, ["sources", "64"]),
+    ({"sources": ["a" * 101]}, ["101 characters", "at most 100"]),
+    ({"sources": ["ab"], "beam": 0}, ["beam"]),
+    ({"sources": "ab"}, ["sources", "list"]),
+    ({"sources": [""]}, ["sources must not be empty"]),
+])
+def test_seq2seq_refuses_bad_requests_with_422(client, payload, fragments):
+    assert_error(client.post("/api/seq2seq", json=payload), 422, *fragments,
+                 field="sources" if payload.get("sources") in (["abz"], [""]) else None)

@@ -66,7 +66,10 @@ class Transducer:
         if len(tokens) > self.data.max_length:
             raise field_error("sources", f"{source[:40]!r} has {len(tokens)} tokens; this "
                               f"model reads at most {self.data.max_length}")
-        return self.source_vocab.encode(tokens, what="the source")
+        try:
+            return self.source_vocab.encode(tokens, what="the source")
+        except UserError as exc:
+            raise UserError(exc.template, fields=("sources",)) from None
 
     def predict_ids(self, sources: Sequence[str], beam: int = 1) -> list[list[int]]:
         if isinstance(sources, str):

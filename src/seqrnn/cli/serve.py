@@ -24,6 +24,8 @@ def register(subparsers) -> None:
     m = p.add_argument_group("models (at least one)")
     m.add_argument("--sentiment", metavar="RUN_DIR", help="a sentiment classifier's run folder")
     m.add_argument("--charlm", metavar="RUN_DIR", help="a character language model's run folder")
+    m.add_argument("--seq2seq", metavar="RUN_DIR", help="a sequence-to-sequence model's run "
+                   "folder (seqrnn seq2seq train)")
     s = p.add_argument_group("server")
     s.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only; the "
@@ -68,7 +70,8 @@ def _serve(args: argparse.Namespace) -> int:
     check_threads(args.threads)
     torch.set_num_threads(args.threads)
     limits = ServeLimits(**options.chosen(args, ServeLimits))
-    app = create_app(sentiment_dir=args.sentiment, charlm_dir=args.charlm, limits=limits)
+    app = create_app(sentiment_dir=args.sentiment, charlm_dir=args.charlm,
+                     seq2seq_dir=args.seq2seq, limits=limits)
     listening = _bind(args.host, args.port)
     if not _is_loopback(args.host):
         print(f"seqrnn: warning: listening on {args.host}, reachable from other machines; "

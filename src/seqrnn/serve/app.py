@@ -5,6 +5,7 @@
     POST /api/sentiment    {"text": ...} -> label, probability, and P(positive) after each word
     POST /api/generate     {"prime": ..., "length": ...} -> the generated text, streamed
     POST /api/inspect      {"text": ...} -> the language model's most readable cells on the text
+    POST /api/seq2seq      {"sources": [...], "beam": N} -> each output, and its attention
 
 Models are loaded once, when the app is built. Every client mistake is a 4xx answer with the
 JSON body {"error": "..."}, plus "field": "..." when it is about one field of the request; no
@@ -38,22 +39,27 @@ MAX_GENERATE_SECONDS = 60  # a client wanting longer asks again with the text so
 # Generated characters go out in chunks of up to this many, at least this often: each chunk
 # costs a hop to the event loop's thread and a network write, which one character does not repay.
 MAX_INSPECT_CELLS = 16
+MAX_SEQ2SEQ_SOURCES = 64
+MAX_SEQ2SEQ_CHARS = 100  # per source
 
 
 @dataclass(frozen=True)
 class Models:
-    """The loaded models; either may be absent, not both."""
+    """The loaded models; any may be absent, not all."""
 
     sentiment: Any = None  # a seqrnn.api.sentiment.SentimentClassifier
     charlm: Any = None  # a seqrnn.api.charlm.LanguageModel
+    seq2seq: Any = None  # a seqrnn.api.seq2seq.Transducer
 
 
 def load_models(sentiment_dir: str | Path | None = None,
-                charlm_dir: str | Path | None = None) -> Models:
+                charlm_dir: str | Path | None = None,
+                seq2seq_dir: str | Path | None = None) -> Models:
     """Load the models from their run folders; UserError if a folder is missing or damaged."""
-    if sentiment_dir is None and charlm_dir is None:
-        raise UserError("give at least one model: --sentiment RUN_DIR and/or --charlm RUN_DIR")
-    sentiment = charlm = None
+    if sentiment_dir is None and charlm_dir is None and seq2seq_dir is None:
+        raise UserError("give at least one model: --sentiment RUN_DIR, --charlm RUN_DIR "
+                        "and/or --seq2seq RUN_DIR")
+    sentiment = charlm = transducer = None
     if sentiment_dir is not None:
         from seqrnn.api.sentiment import SentimentClassifier
 
@@ -62,7 +68,11 @@ def load_models(sentiment_dir: str | Path | None = None,
         from seqrnn.api.charlm import LanguageModel
 
         charlm = LanguageModel.load(charlm_dir)
-    return Models(sentiment=sentiment, charlm=charlm)
+    if seq2seq_dir is not None:
+        from seqrnn.api.seq2seq import Transducer
+
+        transducer = Transducer.load(seq2seq_dir)
+    return Models(sentiment=sentiment, charlm=charlm, seq2seq=transducer)
 
 
 class ApiError(Exception):
@@ -184,10 +194,40 @@ class InspectResponse(BaseModel):
     cells: list[InspectedCell]
 
 
+class Seq2SeqRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sources: list[UnicodeText] = Field(
+        min_length=1, max_length=MAX_SEQ2SEQ_SOURCES,
+        description=f"Up to {MAX_SEQ2SEQ_SOURCES} sources (words, for a G2P model), each "
+        "with symbols the model has seen.", examples=[["seqrnn", "pronounce"]])
+    beam: int = Field(1, ge=1, le=MAX_BEAM, description="Beam search with this many "
+                      "hypotheses per source; 1: greedy.")
+    attention: bool = Field(False, description="Also return the attention weights of each "
+                            "output (a model with attention only).")
+
+
+class Transduction(BaseModel):
+    source: str
+    output: str = Field(description="The output, tokens joined as the training data joins "
+                        "them.")
+    source_tokens: list[str] | None = Field(None, description="With attention: the source's "
+                                            "tokens.")
+    output_tokens: list[str] | None = Field(None, description="With attention: the output's "
+                                            "tokens, then the end token.")
+    attention: list[list[float]] | None = Field(
+        None, description="With attention: row i is where the decoder looked to write "
+        "output token i, one weight per source token (each row sums to 1).")
+
+
+class Seq2SeqResponse(BaseModel):
+    results: list[Transduction]
+
+
 class HealthResponse(BaseModel):
     status: Literal["ok"]
     version: str
-    models: dict[str, bool] = Field(description="Which models are loaded: sentiment, charlm.")
+    models: dict[str, bool] = Field(description="Which models are loaded: sentiment, charlm, "
+                                    "seq2seq.")
     limits: dict[str, int] = Field(description="The server's limits on one request.")
     classes: list[str] | None = Field(description="The sentiment labels, negative first.")
     default_prime: str | None = Field(description="A prime the language model can read.")
@@ -344,7 +384,8 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
     def health() -> HealthResponse:
         return HealthResponse(
             status="ok", version=__version__,
-            models={"sentiment": models.sentiment is not None, "charlm": models.charlm is not None},
+            models={"sentiment": models.sentiment is not None,
+                    "charlm": models.charlm is not None, "seq2seq": models.seq2seq is not None},
             limits={**asdict(limits), "max_inspect_cells": MAX_INSPECT_CELLS},
             classes=None if models.sentiment is None else [str(c) for c in
                                                            models.sentiment.classes_],
@@ -394,10 +435,31 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
         return InspectResponse(**inspect_text(lm, request.text, cells=request.cells,
                                               state=request.state).to_dict())
 
+    @app.post("/api/seq2seq", responses=_ERRORS,
+              summary="Transduce sources (spell to sound, for a G2P model)")
+    def seq2seq(request: Seq2SeqRequest) -> Seq2SeqResponse:
+        model = _require(models.seq2seq, "sequence-to-sequence", "--seq2seq")
+        for source in request.sources:
+            if len(source) > MAX_SEQ2SEQ_CHARS:
+                raise ApiError(422, f"a source is {len(source)} characters long; this server "
+                                    f"accepts at most {MAX_SEQ2SEQ_CHARS} per source")
+        outputs = model.predict(request.sources, request.beam)
+        results = []
+        for source, output in zip(request.sources, outputs, strict=True):
+            result = Transduction(source=source, output=output)
+            if request.attention:
+                source_tokens, output_tokens, weights = model.attention(source, request.beam)
+                result = Transduction(source=source, output=output,
+                                      source_tokens=source_tokens, output_tokens=output_tokens,
+                                      attention=np.round(weights, 4).tolist())
+            results.append(result)
+        return Seq2SeqResponse(results=results)
+
     return app
 
 
 def create_app(sentiment_dir: str | Path | None = None, charlm_dir: str | Path | None = None,
+               seq2seq_dir: str | Path | None = None, *,
                limits: ServeLimits | None = None) -> FastAPI:
     """Load the models from their run folders and build the app (UserError on a bad folder)."""
-    return build_app(load_models(sentiment_dir, charlm_dir), limits)
+    return build_app(load_models(sentiment_dir, charlm_dir, seq2seq_dir), limits)
