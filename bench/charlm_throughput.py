@@ -12,7 +12,8 @@ Prints one JSON object (and each figure on stderr as soon as it is measured):
   training loop (`Trainer.fit` with `max_steps`, a metrics record every step: the median step
   after `--warmup` steps), the FLOPs of a step, the GFLOP/s of the whole step, and the GFLOP/s
   of the recurrent layers alone (the model's LSTM, forward and backward on its own).
-- `sampling`: characters per second of one stream on 1 thread (untrained weights: the speed
+- `sampling`: for each of `--sampling-models` (the lecture's model, its GRU and RNN, and
+  larger ones), characters per second of one stream on 1 thread (untrained weights: the speed
   does not depend on them), before (`CharLM.generate`, a torch call per character) and now
   (`LanguageModel.stream`, compiled), interleaved; their FLOPs per character and share of the
   1-thread fp32 peak; and characters per second of batches of 1 to 64 streams.
@@ -273,13 +274,19 @@ def sampling_flops(config: CharLMConfig) -> int:
     return recurrent + 2 * h * config.vocab_size
 
 
+# Models the sampling part times, as changes to the lecture's: every cell type, and larger.
+SAMPLING_MODELS = {"lecture": {}, "gru": {"cell": "gru"}, "rnn": {"cell": "rnn"},
+                   "l2h256": {"hidden_size": 256, "num_layers": 2},
+                   "e512": {"hidden_size": 512, "input": "embedding"}}
+
+
 def sampling_speed(prep: Prepared, length: int, threads: int, peak_1_thread: float,
-                   repeats: int = 5) -> dict:
+                   model: str = "lecture", repeats: int = 5) -> dict:
     """Characters per second of one stream by each sampler, interleaved run by run, and of
     batches of streams (`LanguageModel.samples`)."""
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    config = CharLMConfig(**prep.model_fields)
+    config = CharLMConfig(**{**prep.model_fields, **SAMPLING_MODELS[model]})
     lm = LanguageModel(CharLM(config), vocab_of(prep))
     flops = sampling_flops(config)
     for run in SAMPLERS.values():
@@ -310,7 +317,8 @@ def sampling_speed(prep: Prepared, length: int, threads: int, peak_1_thread: flo
                         "share_of_1_thread_fp32_peak": round(flops / median / 1e9
                                                              / peak_1_thread, 4)})
     before, after = (entry["us_per_char"] for entry in streams)
-    return {"threads": threads, "chars": length, "repeats": repeats, "compiled": lm.compiled,
+    return {"model": model, **SAMPLING_MODELS[model], "threads": threads, "chars": length,
+            "repeats": repeats, "compiled": lm.compiled,
             "flops_per_char": flops, "fp32_peak_1_thread_gflops": peak_1_thread,
             "one_stream": streams, "speedup": round(before / after, 1), "batched": batches,
             **machine}
@@ -577,15 +585,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help=f"comma-separated training configurations among {', '.join(CONFIGS)}")
     p.add_argument("--sample-length", type=int, default=2000,
                    help="characters generated for the sampling speed (default: 2000)")
+    p.add_argument("--sampling-models", default=",".join(SAMPLING_MODELS),
+                   help=f"comma-separated models the sampling part times, among "
+                   f"{', '.join(SAMPLING_MODELS)} (default: all)")
     p.add_argument("--base", default="lecture",
                    help="configuration the profile and the variants start from (default: lecture)")
     p.add_argument("--parts", default=",".join(PARTS),
                    help=f"comma-separated parts to run among {', '.join(PARTS)} (default: all)")
     args = p.parse_args(argv)
-    for option, allowed in (("configs", CONFIGS), ("parts", PARTS), ("base", CONFIGS)):
+    for option, allowed in (("configs", CONFIGS), ("parts", PARTS), ("base", CONFIGS),
+                            ("sampling_models", SAMPLING_MODELS)):
         unknown = set(getattr(args, option).split(",")) - set(allowed)
         if unknown:
-            p.error(f"unknown --{option} {sorted(unknown)}: use {', '.join(allowed)}")
+            p.error(f"unknown --{option.replace('_', '-')} {sorted(unknown)}: use "
+                    f"{', '.join(allowed)}")
     return args
 
 
@@ -625,7 +638,8 @@ def main(argv: list[str] | None = None) -> int:
     if "sampling" in parts:
         torch.set_num_threads(1)
         peak_1_thread = matmul_gflops()["median"]
-        report["sampling"] = sampling_speed(prep, args.sample_length, 1, peak_1_thread)
+        report["sampling"] = [sampling_speed(prep, args.sample_length, 1, peak_1_thread, model)
+                              for model in args.sampling_models.split(",")]
         _done("sampling", report["sampling"])
     if "profile" in parts:
         report["profile"] = profile_step(prep, CONFIGS[args.base], args.threads, args.steps,
