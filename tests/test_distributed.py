@@ -26,6 +26,7 @@ from seqrnn.configs import (
     CharLMData,
     SentimentConfig,
     SentimentData,
+    Seq2SeqData,
     TrainConfig,
     WordLMData,
 )
@@ -33,7 +34,7 @@ from seqrnn.errors import UserError, flag
 from seqrnn.models.charlm import CharLM
 from seqrnn.models.sentiment import SentimentRNN
 from seqrnn.run import LATEST_WEIGHTS, TRAIN_STATE, RunFolder
-from seqrnn.tasks import charlm, sentiment, wordlm
+from seqrnn.tasks import charlm, sentiment, seq2seq, wordlm
 from seqrnn.tasks.charlm import CharLMTask, char_loss_sum
 from seqrnn.tasks.sentiment import SentimentTask
 from seqrnn.tasks.stream import stream_loss
@@ -85,6 +86,20 @@ def finetune_loop(**kw) -> TrainConfig:
 
 def sentiment_loop(**kw) -> TrainConfig:
     return TrainConfig(**{"epochs": 3, "lr": 1e-2, "seed": 2, "progress": False, **kw})
+
+
+def write_pairs(path: Path) -> None:
+    """Words and their reversals: targets of different lengths, so ranks hold unequal tokens."""
+    words = [a + b * n for a in "abcd" for b in "abcd" for n in range(1, 5)]
+    path.write_text("source\ttarget\n" + "".join(f"{w}\t{' '.join(reversed(w))}\n"
+                                                 for w in words), encoding="utf-8")
+
+
+def pairs_data(path: Path) -> Seq2SeqData:
+    return Seq2SeqData(data=str(path), batch_size=8, val_fraction=0.2, test_fraction=0.1)
+
+
+SEQ2SEQ_MODEL = {"hidden_size": 12, "embedding_dim": 6, "dropout": 0.0}
 
 
 def write_corpus(folder: Path, n: int = 60) -> None:
@@ -147,6 +162,8 @@ def distributed_job(work: Path) -> None:
     sentiment.resume(runs, max_steps=10)  # across the end of the first epoch (8 batches)
     wordlm.train(word_data(work / "corpus"), WORD_MODEL, lm_loop(max_steps=3), work / "wordlm")
     sentiment.train(finetune_data(work), {"dropout": 0.0}, finetune_loop(), work / "finetuned")
+    seq2seq.train(pairs_data(work / "pairs.tsv"), SEQ2SEQ_MODEL, lm_loop(max_steps=4),
+                  work / "seq2seq")
 
 
 @pytest.fixture(scope="module")
@@ -157,6 +174,7 @@ def ddp_runs(tmp_path_factory) -> Path:
     (work / "text.txt").write_text(TEXT, encoding="utf-8")
     write_reviews(work / "reviews.csv")
     write_corpus(work / "corpus")
+    write_pairs(work / "pairs.tsv")
     env = {**os.environ, "SEQRNN_DIST_TIMEOUT": "60", "PYTHONUNBUFFERED": "1"}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                "--nproc_per_node=2", __file__, str(work)]
@@ -224,6 +242,15 @@ def test_word_lm_ddp_equals_one_process(ddp_runs, tmp_path):
     assert_same_weights(ddp_runs / "wordlm", tmp_path / "lm")
     ddp, one = evals(ddp_runs / "wordlm")[-1], evals(tmp_path / "lm")[-1]
     assert ddp["val_loss"] == pytest.approx(one["val_loss"], abs=1e-5)
+
+
+def test_seq2seq_ddp_equals_one_process_on_the_global_batch(ddp_runs, tmp_path):
+    seq2seq.train(pairs_data(ddp_runs / "pairs.tsv"), SEQ2SEQ_MODEL, lm_loop(max_steps=4),
+                  tmp_path / "one")
+    assert_same_weights(ddp_runs / "seq2seq", tmp_path / "one")
+    ddp, one = evals(ddp_runs / "seq2seq")[-1], evals(tmp_path / "one")[-1]
+    assert ddp["val_loss"] == pytest.approx(one["val_loss"], abs=1e-5)
+    assert ddp["val_wer"] == pytest.approx(one["val_wer"])
 
 
 def test_gradual_unfreezing_under_ddp_equals_one_process(ddp_runs, tmp_path):

@@ -75,8 +75,12 @@ class Seq2SeqTask:
     def batch(self, epoch: int, index: int):
         shuffled = np.random.default_rng([self.seed, epoch]).permutation(len(self.chunks))
         rows = self.chunks[shuffled[index]]
-        rows = rows[self.group.share(len(rows))]
-        return self.group.stage(self._tensors(self.train, rows))
+        # Every rank divides its sum by its share of the global batch's target tokens (each
+        # target and its end token), so DDP's average of the ranks' gradients is one
+        # process's mean over the global batch.
+        tokens = sum(len(self.train.targets[i]) + 1 for i in rows) / self.group.world_size
+        mine = rows[self.group.share(len(rows))]
+        return self.group.stage(self._tensors(self.train, mine)), tokens
 
     @staticmethod
     def _tensors(encoded: Encoded, rows) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -89,12 +93,13 @@ class Seq2SeqTask:
         pass  # the epoch's order is drawn from (seed, epoch) by `batch`
 
     def train_loss(self, model: Seq2Seq, batch) -> tuple[torch.Tensor, int]:
+        tensors, tokens_per_rank = batch
         device = next(model.parameters()).device
-        source, previous, target = (t.to(device, non_blocking=True) for t in batch)
+        source, previous, target = (t.to(device, non_blocking=True) for t in tensors)
         logits = model(source, previous)  # (B, T, V)
-        loss = F.cross_entropy(logits.flatten(0, 1).float(), target.flatten(),
-                               ignore_index=PAD_ID)
-        return loss, int((target != PAD_ID).sum())
+        nats = F.cross_entropy(logits.flatten(0, 1).float(), target.flatten(),
+                               ignore_index=PAD_ID, reduction="sum")
+        return nats / tokens_per_rank, int((target != PAD_ID).sum())
 
     @torch.no_grad()
     def evaluate(self, model: Seq2Seq) -> dict[str, float]:
