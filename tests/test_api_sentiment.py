@@ -212,3 +212,13 @@ def test_fit_keeps_the_best_weights_in_memory_as_the_run_folder_does(tmp_path):
     probe = ["it was superb", "boring and awful", "the movie"]
     assert np.array_equal(in_memory.predict_proba(probe), loaded.predict_proba(probe))
     assert np.array_equal(on_disk.predict_proba(probe), loaded.predict_proba(probe))
+
+
+def test_a_loaded_model_scores_labels_given_as_numbers(tmp_path):
+    texts, labels = reviews()
+    numbers = [1 if y == "pos" else 0 for y in labels]
+    clf = SentimentClassifier(**{**SMALL, "epochs": 2}).fit(texts, numbers)
+    clf.save(tmp_path / "run")
+    loaded = SentimentClassifier.load(tmp_path / "run")
+    assert loaded.score(texts, numbers) == pytest.approx(clf.score(texts, numbers))
+    assert loaded.score(texts, numbers) > 0.8

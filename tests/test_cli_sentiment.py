@@ -77,6 +77,7 @@ def test_other_data_is_scored_whole_with_its_labels_mapped(trained, tmp_path, ca
     numeric = [1 if y == "pos" else 0 for y in labels]
     assert metrics["accuracy"] == pytest.approx(clf.score(texts, numeric, label_map="0=neg,1=pos"))
     assert metrics["accuracy"] == pytest.approx(clf.score(texts, labels))
+    assert clf.score(texts, iter(labels)) == pytest.approx(metrics["accuracy"])  # any iterable
     assert main([*base, "--labels", "1=neg,0=pos"]) == 0  # the other way round: the opposite
     assert json.loads(capsys.readouterr().out)["accuracy"] == pytest.approx(
         1 - metrics["accuracy"])

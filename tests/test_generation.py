@@ -71,6 +71,26 @@ def test_a_batch_of_samples_is_the_samples_one_by_one():
     assert len(set(texts)) == 6
 
 
+@needs_compiler
+def test_the_compiled_sampler_is_safe_from_several_threads_at_once():
+    import threading
+
+    lm = LanguageModel(model("gru", num_layers=2), VOCAB)
+    expected = [lm.samples("a", 400, 3, seed=s, top_k=0, top_p=0.9) for s in (0, 10)]
+    got = {}
+
+    def draw(s):
+        for _ in range(3):
+            got[s] = lm.samples("a", 400, 3, seed=s, top_k=0, top_p=0.9)
+
+    threads = [threading.Thread(target=draw, args=(s,)) for s in (0, 10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [got[0], got[10]] == expected
+
+
 def test_without_a_compiler_the_same_text_comes_through_torch(monkeypatch):
     lm = LanguageModel(model("lstm"), VOCAB)
     expected = reference(lm.model, "THE ", 120, 4, top_p=0.9)
@@ -101,6 +121,11 @@ def test_stop_strings_cut_just_after_the_first_one():
     assert StopAt(()).feed("anything") == ("anything", False)
     earliest = StopAt(("top", "ng s"))  # the first to end wins, not the first listed
     assert earliest.feed("a long stop") == ("a long s", True)
+    # A stop wholly inside the prime does not count; one that merely begins there does.
+    assert StopAt(("\n", "END"), prime="Hi\n").feed("hello\nmore") == ("hello\n", True)
+    assert StopAt(("\n", "END"), prime="x\ny").feed("abcdef") == ("abcdef", False)
+    assert StopAt(("abcd",), prime="ab").feed("cdxyz") == ("cd", True)
+    assert StopAt(("abcd",), prime="ab").ends("cd") and not StopAt(("ab",), "ab").ends("x")
 
 
 def test_generation_ends_after_a_stop_string():

@@ -45,3 +45,28 @@ def test_resume_continues_to_the_weights_of_a_run_straight_through(reversal, tmp
     b, _ = RunFolder(tmp_path / "resumed").load_weights("latest.safetensors")
     for name in a:
         torch.testing.assert_close(a[name], b[name], rtol=0, atol=0)
+
+
+def test_every_rank_gets_rows_of_every_batch_and_validation_must_be_readable(tmp_path):
+    from seqrnn.data.pairs import Pairs
+    from seqrnn.data.symbols import SymbolVocab
+    from seqrnn.errors import UserError
+    from seqrnn.tasks.seq2seq import Encoded, Seq2SeqTask
+    from seqrnn.train.distributed import Group
+
+    sources = [tuple(w) for w in WORDS[:17]]  # 17 = 2 batches of 8 and one of a single row
+    pairs = Pairs(sources, [[tuple(reversed(s))] for s in sources])
+    vocab = SymbolVocab.build(sources)
+    encoded = Encoded(pairs, vocab, vocab)
+    data = Seq2SeqData(data="x", batch_size=8)
+    for rank in (0, 1):
+        task = Seq2SeqTask(encoded, encoded, vocab, data, seed=1, group=Group(rank, 2))
+        assert task.num_batches(0) == 2  # the one-row batch would leave a rank nothing
+        for index in range(2):
+            (source, _, _), tokens = task.batch(0, index)
+            assert len(source) == 4 and tokens > 0
+    assert Seq2SeqTask(encoded, encoded, vocab, data, seed=1).num_batches(0) == 3
+    unseen = Pairs([tuple("xyz")], [[tuple("zyx")]])  # letters training never saw
+    with pytest.raises(UserError, match="every validation source of x has symbols training "
+                                        "never saw"):
+        seq2seq.SPEC.prepare((pairs, unseen), data, False, saved=None)

@@ -198,9 +198,10 @@ class SentimentClassifier:
               label_map: str | dict[str, str] | None = None) -> float:
         """Accuracy. With `label_map` (each label value mapped to one of the model's classes,
         or "0=neg,1=pos"), `labels` may spell the classes in the data's own words."""
-        if label_map is None:
-            truth = np.asarray(labels, dtype=object)
-            return float(np.mean(np.asarray(self.predict(texts)) == truth))
+        labels = list(labels)
+        if label_map is None:  # a loaded model knows its classes as strings: compare as such
+            predicted = [str(label) for label in self.predict(texts)]
+            return float(np.mean([p == str(t) for p, t in zip(predicted, labels, strict=True)]))
         to_class = self.label_mapping(label_map)
         unknown = sorted({str(label) for label in labels} - set(to_class))
         if unknown:

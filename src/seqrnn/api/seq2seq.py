@@ -24,7 +24,7 @@ from seqrnn.inference.transduce import beam_search, greedy
 from seqrnn.metrics import transduction_errors
 from seqrnn.models.seq2seq import Seq2Seq
 from seqrnn.run import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE, RunFolder
-from seqrnn.tasks.seq2seq import SPEC, padded
+from seqrnn.tasks.seq2seq import SPEC, known_pairs, padded
 
 SPLITS = ("train", "val", "test")
 BATCH = 256  # sources decoded at once
@@ -92,8 +92,8 @@ class Transducer:
 
     @torch.no_grad()
     def attention(self, source: str, beam: int = 1) -> tuple[list[str], list[str], np.ndarray]:
-        """Source tokens, output tokens (the end token last) and the attention weights
-        (output x source) with which the decoder wrote each of them."""
+        """Source tokens, output tokens (the end token last, when one was written) and the
+        attention weights (output x source) with which the decoder wrote each of them."""
         if self.model.config.attention == "none":
             raise UserError("this model has no attention to show (it was trained with "
                             "--attention none)")
@@ -103,8 +103,12 @@ class Transducer:
         memory, mask, state = self.model.encode(x)
         previous = torch.tensor([[BOS_ID, *output]], device=self.device)
         _, _, weights = self.model.decode(previous, state, memory, mask)
-        return (self.source_vocab.decode(ids), [*self.target_vocab.decode(output), "</s>"],
-                weights[0].float().cpu().numpy())
+        ended = len(output) <= self.data.max_length  # else decoding stopped at its limit
+        weights = weights[0].float().cpu().numpy()
+        if not ended:
+            weights = weights[:-1]  # the row of an end token that was never written
+        return (self.source_vocab.decode(ids),
+                [*self.target_vocab.decode(output), *(["</s>"] if ended else [])], weights)
 
     def evaluate(self, split: str = "test", beam: int = 1, data: str | None = None) -> dict:
         """WER and PER on a split of the data, drawn as in training (same seed and fractions).
@@ -115,11 +119,13 @@ class Transducer:
             raise field_error("split", f"unknown {{}} {split!r}: use one of {', '.join(SPLITS)}")
         config = self.data if data is None else Seq2SeqData(
             **{**vars(self.data), "data": data})
-        pairs = getattr(load_pairs(config, self.seed), split)
+        everything = getattr(load_pairs(config, self.seed), split)
+        pairs = known_pairs(everything, self.source_vocab, self.target_vocab)
         sources = [join_tokens(s, config.source_tokens) for s in pairs.sources]
         start = time.perf_counter()
         outputs = [self.target_vocab.decode(ids) for ids in self.predict_ids(sources, beam)]
         seconds = time.perf_counter() - start
         errors = transduction_errors(outputs, pairs.targets)
         del errors["reference_tokens"]
-        return {"split": split, "beam": beam, **errors, "seconds": round(seconds, 2)}
+        return {"split": split, "beam": beam, **errors, "seconds": round(seconds, 2),
+                "skipped_unknown_symbols": len(everything) - len(pairs)}

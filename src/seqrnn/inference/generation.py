@@ -75,25 +75,36 @@ def _torch_chunks(model: CharLM, logits: Tensor, state, length: int, sampling: S
 
 
 class StopAt:
-    """Cuts a stream of text just after the first of `stops` (none: never)."""
+    """Cuts a stream of text just after the first of `stops` (none: never).
+
+    Only a stop that ends in the generated text counts; it may begin in the prime.
+    """
 
     def __init__(self, stops: tuple[str, ...], prime: str = ""):
         self.stops = stops
         self.keep = max((len(stop) for stop in stops), default=1) - 1
-        self.tail = prime[len(prime) - self.keep:] if self.keep else ""  # a stop may span the prime
+        self.tail = prime[-self.keep:] if self.keep else ""  # the text a stop may begin in
         self.done = False
+
+    def _first_end(self, window: str) -> int | None:
+        """Where in `window` (tail + new text) the first stop ending in the new text ends."""
+        ends = []
+        for stop in self.stops:
+            found = window.find(stop, max(0, len(self.tail) - len(stop) + 1))
+            if found >= 0:
+                ends.append(found + len(stop))
+        return min(ends) if ends else None
 
     def ends(self, text: str) -> bool:
         """Whether `text`, generated after the prime, holds a stop."""
-        window = self.tail + text
-        return any(stop in window for stop in self.stops)
+        return self._first_end(self.tail + text) is not None
 
     def feed(self, text: str) -> tuple[str, bool]:
         """The part of `text` to emit, and whether the stream has now stopped."""
         window = self.tail + text
-        ends = [window.find(stop) + len(stop) for stop in self.stops if stop in window]
-        if ends:
+        end = self._first_end(window)
+        if end is not None:
             self.done = True
-            return text[: min(ends) - len(self.tail)], True
-        self.tail = window[len(window) - self.keep:] if self.keep else ""
+            return text[: end - len(self.tail)], True
+        self.tail = window[-self.keep:] if self.keep else ""
         return text, False

@@ -142,11 +142,15 @@ static float kth_largest(const float *v, int n, int k, float *top) {
     return top[k - 1];
 }
 
-static const float *sort_probs;
-static int by_prob_descending(const void *a, const void *b) {
-    int i = *(const int *)a, j = *(const int *)b;
-    if (sort_probs[i] != sort_probs[j]) return sort_probs[i] > sort_probs[j] ? -1 : 1;
-    return i - j; /* stable: the lower index first, as torch.sort(stable=True) */
+/* order (n) sorted by p descending, the lower index first among equals (as torch.sort with
+ * stable=True): an insertion sort, with no state outside the call, so that concurrent calls
+ * from several threads (ctypes releases the GIL) cannot disturb each other. */
+static void sort_by_probability(int *order, const float *p, int n) {
+    for (int i = 0; i < n; i++) {
+        int at = i;
+        while (at > 0 && p[order[at - 1]] < p[i]) { order[at] = order[at - 1]; at--; }
+        order[at] = i;
+    }
 }
 
 /* One id from logits (V): what seqrnn.models.charlm.choose_next returns for the same noise. */
@@ -169,9 +173,7 @@ static int choose(const float *logits, const float *noise, const Choice *c, int 
     const float scale = (float)(1.0 / sum);
     for (int i = 0; i < n; i++) p[i] *= scale;
     if (c->top_p < 1.0f) { /* keep the most likely until the mass before them reaches top_p */
-        for (int i = 0; i < n; i++) order[i] = i;
-        sort_probs = p;
-        qsort(order, (size_t)n, sizeof(int), by_prob_descending);
+        sort_by_probability(order, p, n);
         double before = 0.0;
         for (int r = 0; r < n; r++) {
             float mass = (float)before;
@@ -233,7 +235,7 @@ static void step(const Model *m, const int32_t *ids, float *h, float *c, float *
 int seqrnn_generate(const Model *m, const Choice *choice, float *h, float *c, float *logits,
                     const float *noise, int32_t steps, int32_t *out) {
     const int V = m->vocab, B = m->batch, G = gates_per_unit(m->cell) * m->hidden;
-    float *scratch = malloc(sizeof(float) * (size_t)(2 * B * G + 2 * V));
+    float *scratch = malloc(sizeof(float) * (2 * (size_t)B * G + 2 * (size_t)V));
     int32_t *ids = malloc(sizeof(int32_t) * (size_t)B);
     int *order = malloc(sizeof(int) * (size_t)V);
     if (!scratch || !ids || !order) {

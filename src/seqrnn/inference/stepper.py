@@ -76,7 +76,8 @@ class CompiledStepper:
         model = native.Model(self._cell, self.layers, self.hidden, self.vocab, batch,
                              self._x_table.data_ptr(), *(ctypes.addressof(p) for p in pointers),
                              self._w_out.data_ptr(), self._b_out.data_ptr())
-        choice = native.Choice(int(greedy), top_k, temperature, top_p)
+        # top_k of the vocabulary or more filters nothing; clamped, it also fits in an int32.
+        choice = native.Choice(int(greedy), min(top_k, self.vocab), temperature, top_p)
         cell = c if c is not None else h  # a plain RNN or GRU never touches it
         status = self.library.seqrnn_generate(
             ctypes.byref(model), ctypes.byref(choice), h.data_ptr(), cell.data_ptr(),

@@ -69,12 +69,18 @@ class Seq2SeqTask:
         self.chunks = [order[i : i + data.batch_size]
                        for i in range(0, len(order), data.batch_size)]
 
+    def order(self, epoch: int) -> np.ndarray:
+        """The epoch's chunks, shuffled; under torchrun without those too small to give every
+        rank a row (at most the last, short one)."""
+        order = np.random.default_rng([self.seed, epoch]).permutation(len(self.chunks))
+        ranks = self.group.world_size
+        return order[[len(self.chunks[i]) >= ranks for i in order]]
+
     def num_batches(self, epoch: int) -> int:
-        return len(self.chunks)
+        return len(self.order(epoch))
 
     def batch(self, epoch: int, index: int):
-        shuffled = np.random.default_rng([self.seed, epoch]).permutation(len(self.chunks))
-        rows = self.chunks[shuffled[index]]
+        rows = self.chunks[self.order(epoch)[index]]
         # Every rank divides its sum by its share of the global batch's target tokens (each
         # target and its end token), so DDP's average of the ranks' gradients is one
         # process's mean over the global batch.
@@ -165,7 +171,11 @@ class Seq2SeqSpec(base.TaskSpec):
                     raise UserError(f"{data.data} gives other symbols than the run in "
                                     f"{saved.path}: resume with the data it was trained on "
                                     "({data})", fields=("data",))
-        val = _known(val, source_vocab, target_vocab)
+        val = known_pairs(val, source_vocab, target_vocab)
+        if not len(val):
+            raise UserError(f"every validation source of {data.data} has symbols training "
+                            "never saw: give more pairs, or a larger {val_fraction}",
+                            fields=("val_fraction",))
         sets = (Encoded(train, source_vocab, target_vocab),
                 Encoded(val, source_vocab, target_vocab), target_vocab)
         return base.Prepared(
@@ -182,8 +192,9 @@ class Seq2SeqSpec(base.TaskSpec):
         return Seq2SeqTask(train, val, target_vocab, data, loop.seed, group)
 
 
-def _known(pairs: Pairs, source_vocab: SymbolVocab, target_vocab: SymbolVocab) -> Pairs:
-    """Validation pairs whose symbols training has seen (a rare symbol may occur only there)."""
+def known_pairs(pairs: Pairs, source_vocab: SymbolVocab, target_vocab: SymbolVocab) -> Pairs:
+    """The pairs whose symbols training has seen (a rare symbol may occur only in held-out
+    pairs: they cannot be read, and are left out)."""
     keep = [i for i, (source, targets) in enumerate(zip(pairs.sources, pairs.targets,
                                                         strict=True))
             if not source_vocab.unknown(source)

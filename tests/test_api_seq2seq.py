@@ -1,0 +1,49 @@
+import pytest
+import torch
+
+from seqrnn.api.seq2seq import Transducer
+from seqrnn.configs import Seq2SeqConfig, Seq2SeqData, TrainConfig
+from seqrnn.data.symbols import SymbolVocab
+from seqrnn.errors import UserError
+from seqrnn.models.seq2seq import Seq2Seq
+from seqrnn.tasks import seq2seq
+from tests.test_tasks_seq2seq import SMALL, WORDS
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("api-seq2seq")
+    (root / "pairs.tsv").write_text("source\ttarget\n" + "".join(
+        f"{w}\t{' '.join(reversed(w))}\n" for w in WORDS))
+    seq2seq.train(Seq2SeqData(data=str(root / "pairs.tsv"), batch_size=16),
+                  SMALL, TrainConfig(epochs=2, lr=1e-2, progress=False, threads=1), root / "run")
+    return root
+
+
+def test_other_data_with_symbols_never_seen_is_scored_without_them(trained, tmp_path):
+    model = Transducer.load(trained / "run")
+    other = tmp_path / "other.tsv"
+    other.write_text("source\ttarget\n" + "".join(f"{w}\t{' '.join(reversed(w))}\n"
+                                                  for w in [*WORDS[:40], "xyz", "abx"]))
+    report = model.evaluate("test", data=str(other))
+    assert report["skipped_unknown_symbols"] + report["words"] == 4  # a tenth of 42
+    whole = model.evaluate("train", data=str(other))
+    assert whole["words"] + whole["skipped_unknown_symbols"] == 36
+
+
+def test_attention_rows_match_the_tokens_written_whether_or_not_an_end_was_written():
+    torch.manual_seed(0)
+    vocab = SymbolVocab.build(["abcd"])
+    for max_length in (4, 5, 30):
+        model = Seq2Seq(Seq2SeqConfig(source_vocab_size=len(vocab),
+                                      target_vocab_size=len(vocab), hidden_size=8,
+                                      embedding_dim=4))
+        t = Transducer(model, vocab, vocab, Seq2SeqData(data="x", max_length=max_length,
+                                                        target_tokens="chars"))
+        source, output, weights = t.attention("abca")
+        assert source == list("abca") and weights.shape == (len(output), 4)
+        written = len(t.predict_ids(["abca"])[0])
+        assert (output[-1] == "</s>") == (written <= max_length)
+    with pytest.raises(UserError) as caught:
+        t.predict("abca")
+    assert "a list of sources" in str(caught.value)
