@@ -66,7 +66,7 @@ def test_typing_a_review_shows_label_probability_and_its_course(page):
     assert page.locator("#chart polyline").count() == 1
 
 
-def test_generated_text_appears_piece_by_piece_after_the_prime(page):
+def test_generated_text_appears_after_the_prime_as_it_streams(page):
     page.fill("#prime", "  Ham")
     page.fill("#length", "400")
     page.fill("#seed", "3")
@@ -80,7 +80,10 @@ def test_generated_text_appears_piece_by_piece_after_the_prime(page):
     page.wait_for_function("document.querySelector('#generated .text').textContent.length"
                            " === 400")
     expect(page.locator("#generate-button")).to_be_enabled()  # the stream has ended
-    assert page.evaluate("window.updates") > 2  # cleared, then more than one piece
+    # Cleared, then the pieces as they arrive: the compiled sampler writes 400 characters in
+    # milliseconds, so they may all arrive in one read (test_serve checks the server sends
+    # several chunks).
+    assert page.evaluate("window.updates") >= 2
     assert page.locator("#generated .prime").inner_text() == "  Ham"
     assert page.locator("#generate-error").inner_text() == ""
 
