@@ -23,24 +23,13 @@ import platform
 import time
 
 import torch
+from imdb_train import parse_value
 
 from seqrnn import presets
 from seqrnn.api.seq2seq import Transducer
 from seqrnn.configs import Seq2SeqConfig, Seq2SeqData, TrainConfig
 from seqrnn.run import RunFolder
 from seqrnn.tasks.seq2seq import train
-
-
-def parse_value(text: str):
-    lowered = text.lower()
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    return text
 
 
 def main() -> None:
