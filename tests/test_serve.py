@@ -29,7 +29,7 @@ POSITIVE = ["a wonderful film, great acting", "loved it, brilliant and moving",
 NEGATIVE = ["a dull film, awful acting", "hated it, boring and flat",
             "terrible mess, poor cast", "a bore, dreadful story"]
 LIMITS = ServeLimits(max_review_chars=300, max_generate_length=50, max_prime_chars=20,
-                     max_inspect_chars=400)
+                     max_inspect_chars=400, max_source_chars=30)
 
 
 def tiny_runs(tmp_path_factory) -> dict:
@@ -104,6 +104,7 @@ def test_health_says_which_models_are_loaded_and_the_limits(client, models):
     assert body["models"] == {"sentiment": True, "charlm": True, "seq2seq": True}
     assert body["limits"]["max_review_chars"] == 300
     assert body["limits"]["max_generate_length"] == 50
+    assert body["limits"]["max_source_chars"] == 30
     assert body["classes"] == ["neg", "pos"]
     assert not models.charlm.vocab.unknown_chars(body["default_prime"])
 
@@ -422,7 +423,7 @@ def test_seq2seq_answers_what_the_model_predicts_with_its_attention(client, mode
     ({"sources": ["abz"]}, ["never saw", "['z']"]),
     ({"sources": []}, ["sources"]),
     ({"sources": ["ab"] * 65}, ["sources", "64"]),
-    ({"sources": ["a" * 101]}, ["101 characters", "at most 100"]),
+    ({"sources": ["a" * 31]}, ["source is 31 characters", "at most 30", "--max-source-chars"]),
     ({"sources": ["ab"], "beam": 0}, ["beam"]),
     ({"sources": "ab"}, ["sources", "list"]),
     ({"sources": [""]}, ["sources must not be empty"]),

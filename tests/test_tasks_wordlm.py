@@ -95,6 +95,49 @@ def test_sampling_and_evaluation(pretrained, corpus):
         lm.sample("the", 5, temperature=0)
 
 
+def test_sampling_takes_the_character_models_options(pretrained):
+    lm = WordLanguageModel.load(pretrained[0])
+    prime = "the movie"
+    greedy = lm.sample(prime, 15, greedy=True)
+    # a nucleus this small holds only the most likely word
+    assert lm.sample(prime, 15, seed=1, top_k=0, top_p=1e-6) == greedy
+    generated = lm.sample(prime, 30, seed=3).split()[2:]
+    stop = generated[3]
+    stopped = lm.sample(prime, 30, seed=3, stop=(stop,)).split()[2:]
+    assert stopped == generated[: len(stopped)]  # the same draw, cut short
+    assert stop in " ".join(stopped) and stop not in " ".join(stopped[:-1])
+    assert len(lm.sample(prime, 30, seed=3, time_limit=1e-9).split()) == 3  # one word, then out
+    beamed = lm.sample(prime, 15, beam=4)
+    assert beamed == lm.sample(prime, 15, beam=4, seed=9)  # deterministic: no draw
+    assert set(beamed.split()) <= set(lm.vocab.words)
+    with pytest.raises(UserError, match="top_p must be in"):
+        lm.sample(prime, 5, top_p=2)
+
+
+def test_word_beam_search_of_width_one_is_greedy(pretrained):
+    from seqrnn.api.wordlm import _NextWordScores
+    from seqrnn.inference.beam import beam_search
+
+    lm = WordLanguageModel.load(pretrained[0])
+    prime = torch.tensor([lm.vocab.id_of("the"), lm.vocab.id_of("movie")])
+    greedy = list(lm.model.generate(prime, 12, greedy=True))
+    assert beam_search(_NextWordScores(lm.model), prime, 12, 1) == greedy
+
+
+def test_sample_command_prints_the_words_and_refuses_bad_options(pretrained, capsys):
+    base = ["wordlm", "sample", "--model", str(pretrained[0]), "--prime", "the movie"]
+    assert main([*base, "--length", "12", "--top-p", "0.9", "--seed", "4"]) == 0
+    printed = capsys.readouterr().out
+    lm = WordLanguageModel.load(pretrained[0])
+    assert printed == lm.sample("the movie", 12, seed=4, top_p=0.9) + "\n"
+    for flags, message in [(["--top-p", "2"], "--top-p must be in (0, 1]"),
+                           (["--beam", "0"], "--beam must be between 1 and 64"),
+                           (["--length", "-1"], "--length must be zero or positive")]:
+        assert main([*base, *flags]) == 2
+        err = capsys.readouterr().err
+        assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
 def test_resume_continues_exactly(corpus, tmp_path):
     wordlm.train(lm_data(corpus), LM, lm_loop(epochs=2), tmp_path / "full")
     wordlm.train(lm_data(corpus), LM, lm_loop(epochs=2, max_steps=20), tmp_path / "cut")

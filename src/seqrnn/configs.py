@@ -337,6 +337,8 @@ class Sampling:
             require_positive(time_limit=self.time_limit)
 
 
+MAX_SEQ2SEQ_SOURCES = 64  # per request to POST /api/seq2seq
+
 # JSON may spell one character as a 12-byte surrogate-pair escape; bodies above this many bytes
 # per allowed character (plus room for the other fields) are refused before they are parsed.
 _BYTES_PER_CHAR = 12
@@ -351,6 +353,7 @@ class ServeLimits:
     max_generate_length: int = 2000
     max_prime_chars: int = 500
     max_inspect_chars: int = 2000
+    max_source_chars: int = 100  # per source of POST /api/seq2seq
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():
@@ -359,7 +362,8 @@ class ServeLimits:
 
     @property
     def max_body_bytes(self) -> int:
-        longest = max(self.max_review_chars, self.max_prime_chars, self.max_inspect_chars)
+        longest = max(self.max_review_chars, self.max_prime_chars, self.max_inspect_chars,
+                      MAX_SEQ2SEQ_SOURCES * self.max_source_chars)
         return _BYTES_PER_CHAR * longest + _BODY_SLACK
 
 

@@ -8,20 +8,37 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import torch
+from torch import nn
 
 from seqrnn.api.loading import load_trained
-from seqrnn.configs import require_positive, require_seed
+from seqrnn.configs import Sampling, require_seed
 from seqrnn.data.documents import EOS, encode_documents
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
-from seqrnn.errors import UserError
+from seqrnn.errors import field_error
+from seqrnn.inference.beam import beam_search
+from seqrnn.inference.generation import StopAt
 from seqrnn.models.wordlm import WordLM
 from seqrnn.tasks.stream import stream_loss
 from seqrnn.tasks.wordlm import SPEC, word_loss_sum, word_metrics
+
+
+class _NextWordScores(nn.Module):
+    """The word model as beam search steps it: ids and state to the next word's
+    log-probabilities (B, 1, V) and the new state."""
+
+    def __init__(self, model: WordLM):
+        super().__init__()
+        self.model = model
+
+    def forward(self, ids: torch.Tensor, state=None):
+        hidden, state = self.model(ids, state)
+        return self.model.log_probs(hidden[:, -1]).unsqueeze(1), state
 
 
 class WordLanguageModel:
@@ -42,26 +59,52 @@ class WordLanguageModel:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
-    def stream(self, prime: str = "", length: int = 50, *, top_k: int = 5,
-               temperature: float = 1.0, greedy: bool = False,
-               seed: int | None = None) -> Iterator[str]:
-        """Yield generated words one by one; an empty prime starts a new document."""
-        if length < 0 or top_k < 0:
-            raise UserError("{length} and {top_k} must be zero or positive",
-                            fields=("length", "top_k"))
-        require_positive(temperature=temperature)
+    def stream(self, prime: str = "", length: int = 50, *, seed: int | None = None,
+               **options) -> Iterator[str]:
+        """Yield generated words one by one; an empty prime starts a new document.
+
+        `options` are the character model's, seqrnn.configs.Sampling: top_k, top_p,
+        temperature, greedy, beam, stop (the sample ends with the word that completes one),
+        time_limit. A sample also ends where the model ends its document.
+        """
+        sampling = Sampling(**options)
+        if length < 0:
+            raise field_error("length", f"{{}} must be zero or positive, got {length}")
         if seed is not None:
             require_seed(seed)
+        deadline = None if sampling.time_limit is None else time.monotonic() + sampling.time_limit
         eos = self.vocab.id_of(EOS)
-        ids = [eos] + self.vocab.encode(tokenize(prime))  # a document starts after an EOS
-        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        prime_words = tokenize(prime)
+        ids = [eos] + self.vocab.encode(prime_words)  # a document starts after an EOS
         prime_ids = torch.tensor(ids, dtype=torch.int64, device=self.device)
-        for next_id in self.model.generate(prime_ids, length, top_k=top_k,
-                                           temperature=temperature, greedy=greedy,
-                                           generator=generator, stop_id=eos):
+        stop = StopAt(sampling.stop, " ".join(prime_words))
+
+        def text_of(words: list[str]) -> str:  # as sample() joins them after the prime
+            return (" " if prime_words else "") + " ".join(words)
+
+        if sampling.beam > 1:
+            def finished(found: list[int]) -> bool:
+                return found[-1] == eos or stop.ends(text_of(self.vocab.decode(found)))
+
+            chosen = iter(beam_search(_NextWordScores(self.model), prime_ids, length,
+                                      sampling.beam, finished, deadline))
+        else:
+            generator = torch.Generator().manual_seed(seed) if seed is not None else None
+            chosen = self.model.generate(prime_ids, length, top_k=sampling.top_k,
+                                         top_p=sampling.top_p, temperature=sampling.temperature,
+                                         greedy=sampling.greedy, generator=generator,
+                                         stop_id=eos)
+        first = True
+        for next_id in chosen:
             if next_id == eos:
                 return
-            yield self.vocab.decode([next_id])[0]
+            word = self.vocab.decode([next_id])[0]
+            yield word
+            if stop.feed(text_of([word]) if first else " " + word)[1]:
+                return
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            first = False
 
     def sample(self, prime: str = "", length: int = 50, **options) -> str:
         """The prime's words and up to `length` generated ones (fewer at a document's end)."""

@@ -226,3 +226,30 @@ def training_status(result, run_dir, kind: str) -> int:
     elif result.stopped in ("interrupted", "time"):
         print(f"continue with: seqrnn {kind} train --resume {run_dir}", file=sys.stderr)
     return 130 if result.stopped == "interrupted" else 0
+
+
+def input_lines(given: list[str], path: str | None, noun: str, *,
+                skip_blank: bool) -> list[str]:
+    """The inputs of a predict command: its arguments, the lines of --file, or standard input.
+
+    A classifier scores blank lines too (one answer per line); a transducer has nothing to
+    read in one, so `skip_blank` drops them and strips the rest."""
+    if given and path:
+        raise UserError(f"give {noun} as arguments or with --file, not both")
+    if given:
+        return given
+    if path:
+        try:
+            with open(path, encoding="utf-8") as f:
+                return _lines(f, skip_blank)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"cannot read --file {path}: {exc}") from exc
+    if sys.stdin is None or sys.stdin.isatty():
+        raise UserError(f"no {noun}: give them as arguments, with --file, or on standard input")
+    return _lines(sys.stdin, skip_blank)
+
+
+def _lines(stream, skip_blank: bool) -> list[str]:
+    if skip_blank:
+        return [line.strip() for line in stream if line.strip()]
+    return [line.rstrip("\n") for line in stream]

@@ -7,7 +7,6 @@ import json
 import sys
 
 from seqrnn.cli import options
-from seqrnn.errors import UserError
 
 
 def register(subparsers) -> None:
@@ -149,22 +148,6 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_texts(args: argparse.Namespace) -> list[str]:
-    if args.texts and args.file:
-        raise UserError("give texts as arguments or with --file, not both")
-    if args.texts:
-        return args.texts
-    if args.file:
-        try:
-            with open(args.file, encoding="utf-8") as f:
-                return [line.rstrip("\n") for line in f]
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"cannot read --file {args.file}: {exc}") from exc
-    if sys.stdin is None or sys.stdin.isatty():
-        raise UserError("no texts: give them as arguments, with --file, or on standard input")
-    return [line.rstrip("\n") for line in sys.stdin]
-
-
 def _predict(args: argparse.Namespace) -> int:
     from seqrnn.api.sentiment import SentimentClassifier
     from seqrnn.metrics import DECISION_THRESHOLD
@@ -172,7 +155,7 @@ def _predict(args: argparse.Namespace) -> int:
     clf = SentimentClassifier.load(args.model, device=args.device)
     spelled = {} if args.labels is None else {
         name: value for value, name in clf.label_mapping(args.labels).items()}
-    texts = _read_texts(args)
+    texts = options.input_lines(args.texts, args.file, "texts", skip_blank=False)
     positive = clf.predict_proba(texts)[:, 1] if texts else []
     for text, p in zip(texts, positive, strict=True):
         is_positive = p >= DECISION_THRESHOLD

@@ -7,7 +7,6 @@ import json
 import sys
 
 from seqrnn.cli import options
-from seqrnn.errors import UserError
 
 
 def register(subparsers) -> None:
@@ -138,25 +137,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_sources(args: argparse.Namespace) -> list[str]:
-    if args.sources and args.file:
-        raise UserError("give sources as arguments or with --file, not both")
-    if args.sources:
-        return args.sources
-    if args.file:
-        try:
-            with open(args.file, encoding="utf-8") as f:
-                return [line.strip() for line in f if line.strip()]
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UserError(f"cannot read --file {args.file}: {exc}") from exc
-    if sys.stdin is None or sys.stdin.isatty():
-        raise UserError("no sources: give them as arguments, with --file, or on standard input")
-    return [line.strip() for line in sys.stdin if line.strip()]
-
-
 def _predict(args: argparse.Namespace) -> int:
     model = _load(args)
-    sources = _read_sources(args)
+    sources = options.input_lines(args.sources, args.file, "sources", skip_blank=True)
     for source, output in zip(sources, model.predict(sources, args.beam), strict=True):
         print(json.dumps({"source": source, "output": output}) if args.json
               else f"{source}\t{output}")

@@ -41,6 +41,8 @@ def register(subparsers) -> None:
     options.add(limits, ServeLimits, "max_prime_chars", "longest prime, in characters")
     options.add(limits, ServeLimits, "max_inspect_chars", "longest text to inspect, in "
                 "characters")
+    options.add(limits, ServeLimits, "max_source_chars", "longest source to transduce, in "
+                "characters")
     p.set_defaults(run=_serve)
 
 

@@ -77,17 +77,13 @@ def _model_flags(p: argparse.ArgumentParser) -> None:
 def _register_sample(commands) -> None:
     p = commands.add_parser("sample", help="generate words from a trained model",
                             description="Generate words, streamed as they are produced; a "
-                            "sample ends at the end of a document or after --length words.")
+                            "sample ends at the end of a document, after --length words, after "
+                            "the word that completes a --stop string, or at --time-limit.")
     _model_flags(p)
     p.add_argument("--prime", default="", help="words the sample starts from (default: a new "
                    "document)")
     p.add_argument("--length", type=int, default=50, help="words to generate (default: 50)")
-    p.add_argument("--top-k", type=int, default=5,
-                   help="draw from the k most likely words (0: all; default: 5)")
-    p.add_argument("--temperature", type=float, default=1.0,
-                   help="below 1 is more conservative, above 1 more adventurous (default: 1.0)")
-    p.add_argument("--greedy", action="store_true", help="always take the most likely word")
-    p.add_argument("--seed", type=int, help="random seed, for a repeatable sample")
+    options.add_sampling_flags(p, "word")
     p.set_defaults(run=_sample)
 
 
@@ -125,8 +121,7 @@ def _sample(args: argparse.Namespace) -> int:
     from seqrnn.api.wordlm import WordLanguageModel
 
     lm = WordLanguageModel.load(args.model, weights=args.weights, device=args.device)
-    words = lm.stream(args.prime, args.length, top_k=args.top_k, temperature=args.temperature,
-                      greedy=args.greedy, seed=args.seed)
+    words = lm.stream(args.prime, args.length, seed=args.seed, **options.sampling_options(args))
     first = next(words, None)  # checks the options before anything is printed
     shown = [*args.prime.split(), *([] if first is None else [first])]
     sys.stdout.write(" ".join(shown))

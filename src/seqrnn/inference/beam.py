@@ -17,9 +17,10 @@ from torch import Tensor, nn
 
 
 def _select(state, parents: Tensor):
-    """The recurrent state (L, B, H), or (h, c), of the chosen parent hypotheses."""
-    if isinstance(state, tuple):
-        return tuple(part[:, parents] for part in state)
+    """The recurrent state of the chosen parent hypotheses: (L, B, H), (h, c), or a list of
+    either per layer."""
+    if isinstance(state, (tuple, list)):
+        return type(state)(_select(part, parents) for part in state)
     return state[:, parents]
 
 

@@ -278,6 +278,7 @@ class WordLM(nn.Module):
         length: int,
         *,
         top_k: int = 5,
+        top_p: float = 1.0,
         temperature: float = 1.0,
         greedy: bool = False,
         generator: torch.Generator | None = None,
@@ -290,7 +291,7 @@ class WordLM(nn.Module):
         """
         hidden, state = self(prime.view(1, -1))
         for produced in range(1, length + 1):
-            next_id = choose_next(self.log_probs(hidden[:, -1])[0], top_k=top_k,
+            next_id = choose_next(self.log_probs(hidden[:, -1])[0], top_k=top_k, top_p=top_p,
                                   temperature=temperature, greedy=greedy, generator=generator)
             yield next_id
             if next_id == stop_id:

@@ -29,7 +29,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from seqrnn import __version__
-from seqrnn.configs import MAX_BEAM, MAX_STOPS, SEED_LIMIT, ServeLimits
+from seqrnn.configs import MAX_BEAM, MAX_SEQ2SEQ_SOURCES, MAX_STOPS, SEED_LIMIT, ServeLimits
 from seqrnn.errors import UserError
 from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE
 
@@ -39,8 +39,6 @@ MAX_GENERATE_SECONDS = 60  # a client wanting longer asks again with the text so
 # Generated characters go out in chunks of up to this many, at least this often: each chunk
 # costs a hop to the event loop's thread and a network write, which one character does not repay.
 MAX_INSPECT_CELLS = 16
-MAX_SEQ2SEQ_SOURCES = 64
-MAX_SEQ2SEQ_CHARS = 100  # per source
 
 
 @dataclass(frozen=True)
@@ -440,9 +438,7 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
     def seq2seq(request: Seq2SeqRequest) -> Seq2SeqResponse:
         model = _require(models.seq2seq, "sequence-to-sequence", "--seq2seq")
         for source in request.sources:
-            if len(source) > MAX_SEQ2SEQ_CHARS:
-                raise ApiError(422, f"a source is {len(source)} characters long; this server "
-                                    f"accepts at most {MAX_SEQ2SEQ_CHARS} per source")
+            _check_length("source", len(source), limits.max_source_chars, "--max-source-chars")
         outputs = model.predict(request.sources, request.beam)
         results = []
         for source, output in zip(request.sources, outputs, strict=True):

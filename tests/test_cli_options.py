@@ -1,0 +1,41 @@
+"""The inputs of the predict commands: arguments, --file or standard input."""
+
+import io
+
+import pytest
+
+from seqrnn.cli.options import input_lines
+from seqrnn.errors import UserError
+
+
+def test_arguments_win_and_cannot_be_mixed_with_a_file(tmp_path):
+    assert input_lines(["a", "b"], None, "texts", skip_blank=False) == ["a", "b"]
+    with pytest.raises(UserError, match="give texts as arguments or with --file, not both"):
+        input_lines(["a"], str(tmp_path / "f.txt"), "texts", skip_blank=False)
+
+
+def test_a_file_keeps_blank_lines_for_a_classifier_and_drops_them_for_a_transducer(tmp_path):
+    path = tmp_path / "inputs.txt"
+    path.write_text(" first \n\nsecond\n", encoding="utf-8")
+    assert input_lines([], str(path), "texts", skip_blank=False) == [" first ", "", "second"]
+    assert input_lines([], str(path), "sources", skip_blank=True) == ["first", "second"]
+
+
+def test_an_unreadable_file_is_one_line(tmp_path):
+    (tmp_path / "latin1.txt").write_bytes(b"caf\xe9\n")
+    for name in ("missing.txt", "latin1.txt"):
+        with pytest.raises(UserError, match=f"cannot read --file .*{name}"):
+            input_lines([], str(tmp_path / name), "sources", skip_blank=True)
+
+
+def test_standard_input_is_read_unless_it_is_a_terminal(monkeypatch):
+    monkeypatch.setattr("sys.stdin", io.StringIO("x\n\ny\n"))
+    assert input_lines([], None, "sources", skip_blank=True) == ["x", "y"]
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr("sys.stdin", Terminal(""))
+    with pytest.raises(UserError, match="no sources: give them as arguments"):
+        input_lines([], None, "sources", skip_blank=True)
