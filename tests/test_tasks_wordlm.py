@@ -114,6 +114,25 @@ def test_sampling_takes_the_character_models_options(pretrained):
         lm.sample(prime, 5, top_p=2)
 
 
+def test_a_beam_search_that_used_the_time_limit_is_not_cut_after_its_first_word(
+        pretrained, monkeypatch):
+    import time
+
+    import seqrnn.api.wordlm as api
+
+    lm = WordLanguageModel.load(pretrained[0])
+    found = ["plot", "was", "great"]
+    clock = [0.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+
+    def search_until_the_deadline(model, prime, length, beam, finished, deadline):
+        clock[0] = deadline + 1.0  # the search kept to the limit and used all of it
+        return [lm.vocab.id_of(word) for word in found]
+
+    monkeypatch.setattr(api, "beam_search", search_until_the_deadline)
+    assert lm.sample("the movie", 10, beam=3, time_limit=1.0) == "the movie plot was great"
+
+
 def test_word_beam_search_of_width_one_is_greedy(pretrained):
     from seqrnn.api.wordlm import _NextWordScores
     from seqrnn.inference.beam import beam_search

@@ -78,33 +78,31 @@ class WordLanguageModel:
         ids = [eos] + self.vocab.encode(prime_words)  # a document starts after an EOS
         prime_ids = torch.tensor(ids, dtype=torch.int64, device=self.device)
         stop = StopAt(sampling.stop, " ".join(prime_words))
-
-        def text_of(words: list[str]) -> str:  # as sample() joins them after the prime
-            return (" " if prime_words else "") + " ".join(words)
-
+        separator = " " if prime_words else ""  # before the next word, as sample() joins them
         if sampling.beam > 1:
             def finished(found: list[int]) -> bool:
-                return found[-1] == eos or stop.ends(text_of(self.vocab.decode(found)))
+                words = self.vocab.decode(found)
+                return found[-1] == eos or stop.ends(separator + " ".join(words))
 
             chosen = iter(beam_search(_NextWordScores(self.model), prime_ids, length,
                                       sampling.beam, finished, deadline))
+            deadline = None  # the search kept to it; its words are all chosen
         else:
             generator = torch.Generator().manual_seed(seed) if seed is not None else None
             chosen = self.model.generate(prime_ids, length, top_k=sampling.top_k,
                                          top_p=sampling.top_p, temperature=sampling.temperature,
                                          greedy=sampling.greedy, generator=generator,
                                          stop_id=eos)
-        first = True
         for next_id in chosen:
             if next_id == eos:
                 return
             word = self.vocab.decode([next_id])[0]
             yield word
-            if stop.feed(text_of([word]) if first else " " + word)[1]:
+            if stop.feed(separator + word)[1]:
                 return
             if deadline is not None and time.monotonic() >= deadline:
                 return
-            first = False
+            separator = " "
 
     def sample(self, prime: str = "", length: int = 50, **options) -> str:
         """The prime's words and up to `length` generated ones (fewer at a document's end)."""
