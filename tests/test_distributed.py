@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -348,6 +349,22 @@ def test_outside_torchrun_a_process_is_alone(monkeypatch):
         join(torch.device("cpu"))
 
 
+def test_restarts_over_several_machines_need_a_store_per_attempt(monkeypatch):
+    """The restart count cannot tell attempts apart across machines (an agent restarts
+    without counting when another machine's workers failed first)."""
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("TORCHELASTIC_USE_AGENT_STORE", "True")
+    monkeypatch.setenv("GROUP_WORLD_SIZE", "2")
+    monkeypatch.setenv("TORCHELASTIC_MAX_RESTARTS", "3")
+    with pytest.raises(UserError, match="--max-restarts over 2 machines needs "
+                       "TORCH_DISABLE_SHARE_RDZV_TCP_STORE=1"):
+        join(torch.device("cpu"))
+    monkeypatch.setenv("GROUP_WORLD_SIZE", "two")
+    with pytest.raises(UserError, match="GROUP_WORLD_SIZE must be a whole number, got 'two'"):
+        join(torch.device("cpu"))
+
+
 def test_nccl_trains_sparse_embeddings_densely():
     model = SentimentRNN(SentimentConfig(vocab_size=30, embedding_dim=4, hidden_size=3))
     assert len(build_optimizers(model, TrainConfig(lr=1e-3))) == 2  # Adam + SparseAdam
@@ -397,8 +414,8 @@ ELASTIC_STEPS = 100  # long enough for a kill to land mid-run
 
 
 def elastic_command(work: Path, *torchrun_flags: str) -> list[str]:
-    """torchrun restarting its workers once; each start runs the same start-or-continue line."""
-    return [sys.executable, "-m", "torch.distributed.run", *torchrun_flags, "--max-restarts=1",
+    """torchrun restarting its workers; each start runs the same start-or-continue line."""
+    return [sys.executable, "-m", "torch.distributed.run", *torchrun_flags, "--max-restarts=3",
             "-m", "seqrnn", "charlm", "train", "--text", str(work / "text.txt"), "--out",
             str(work / "run"), "--resume", "auto", *LM_FLAGS, "--epochs", "3", "--eval-every", "2",
             "--max-steps", str(ELASTIC_STEPS), "--log-every", "1"]
@@ -431,10 +448,20 @@ def kill_a_worker_after(metrics: Path, step: int, agents: list[subprocess.Popen]
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the workers through /proc")
-def test_a_killed_worker_is_restarted_and_the_run_continues(tmp_path):
+@pytest.mark.parametrize("nodes", [1, 2])
+def test_a_killed_worker_is_restarted_and_the_run_continues(tmp_path, nodes):
     (tmp_path / "text.txt").write_text(TEXT, encoding="utf-8")
     env = {**os.environ, "SEQRNN_DIST_TIMEOUT": "30", "PYTHONUNBUFFERED": "1"}
-    launches = [elastic_command(tmp_path, "--standalone", "--nproc_per_node=2")]
+    if nodes == 1:
+        launches = [elastic_command(tmp_path, "--standalone", "--nproc_per_node=2")]
+    else:  # two "machines" of one process each, meeting at a c10d rendezvous on this one
+        env["TORCH_DISABLE_SHARE_RDZV_TCP_STORE"] = "1"  # a store per attempt (seqrnn asks it)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        launches = [elastic_command(tmp_path, "--nnodes=2", "--nproc_per_node=1",
+                                    "--rdzv_backend=c10d", f"--rdzv_endpoint=127.0.0.1:{port}",
+                                    "--rdzv_id=seqrnn-test") for _ in range(2)]
     agents = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True) for command in launches]
     try:

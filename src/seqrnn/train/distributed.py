@@ -143,16 +143,40 @@ def join(device: torch.device) -> Group:
     return Group(rank=rank, world_size=world_size, device=device)
 
 
-def _store(rank: int, world_size: int) -> dist.Store:
-    """torchrun's store, under a prefix of its own for each restart of the workers.
+SHARED_STORE_OFF = "TORCH_DISABLE_SHARE_RDZV_TCP_STORE"  # torchrun's: 1, a new store per attempt
 
-    Restarted workers (torchrun --max-restarts) may meet in the store of the first
-    attempt, where the previous workers' addresses still stand: a restarted rank then
-    dials a dead peer and the job fails. Keys of each attempt apart, they meet afresh.
+
+def _store(rank: int, world_size: int) -> dist.Store:
+    """The store the workers of this attempt meet in, apart from earlier attempts' keys.
+
+    By default torchrun's agents keep one store for the whole job (the agent store): the
+    workers restarted by --max-restarts would meet where the dead workers' addresses still
+    stand, dial one and fail. On one machine the restart count tells attempts apart, so each
+    attempt keys under its own prefix. Across machines it cannot: an agent restarts its
+    workers without counting when another machine's workers failed first, so the counts of
+    one attempt differ between machines. There, restarts need `SHARED_STORE_OFF`=1, under
+    which rank 0 hosts a new store for each attempt.
     """
+    shared = os.environ.get("TORCHELASTIC_USE_AGENT_STORE") == "True"
+    machines, restarts = _env_int("GROUP_WORLD_SIZE", 1), _env_int("TORCHELASTIC_MAX_RESTARTS", 0)
+    if shared and machines > 1 and restarts > 0:
+        raise UserError(f"torchrun --max-restarts over {machines} machines needs "
+                        f"{SHARED_STORE_OFF}=1 in every torchrun's environment (a new store for "
+                        "each restart); without it restarted workers may never meet")
     store, _, _ = next(dist.rendezvous("env://", rank, world_size, timeout=_timeout()))
+    if not shared:
+        return store
     attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
     return dist.PrefixStore(f"seqrnn/attempt_{attempt}", store)
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        raise UserError(f"{name} must be a whole number, got {raw!r}: start with torchrun, "
+                        "which sets it") from None
 
 
 def _leave() -> None:
