@@ -1,3 +1,6 @@
+import json
+import shutil
+
 import pytest
 import torch
 
@@ -47,3 +50,19 @@ def test_attention_rows_match_the_tokens_written_whether_or_not_an_end_was_writt
     with pytest.raises(UserError) as caught:
         t.predict("abca")
     assert "a list of sources" in str(caught.value)
+
+
+def test_an_ensemble_of_runs_with_one_split_decodes_and_others_are_refused(trained, tmp_path):
+    alone = Transducer.load(trained / "run")
+    twice = Transducer.load([trained / "run", trained / "run"])  # the mean of equal members
+    words = ["abc", "dd", "cab"]
+    assert twice.predict(words, beam=3) == alone.predict(words, beam=3)
+    assert twice.evaluate("val")["wer"] == alone.evaluate("val")["wer"]
+    with pytest.raises(UserError, match="no one attention to show"):
+        twice.attention("abc")
+    other = shutil.copytree(trained / "run", tmp_path / "other")
+    config = json.loads((other / "config.json").read_text())
+    config["train"]["loop"]["seed"] = 2  # another split of the same words
+    (other / "config.json").write_text(json.dumps(config))
+    with pytest.raises(UserError, match="cannot join an ensemble with .*: its data and split"):
+        Transducer.load([trained / "run", other])

@@ -42,6 +42,9 @@ def test_predict_evaluate_and_inspect(run, tmp_path, capsys):
     assert main(["seq2seq", "evaluate", "--model", str(run), "--beam", "2"]) == 0
     metrics = json.loads(capsys.readouterr().out)
     assert metrics["split"] == "test" and metrics["beam"] == 2 and 0 <= metrics["wer"] <= 1
+    assert main(["seq2seq", "evaluate", "--model", str(run), "--model", str(run), "--beam",
+                 "2"]) == 0  # an ensemble of one model twice decodes as the model
+    assert json.loads(capsys.readouterr().out)["wer"] == metrics["wer"]
     assert main(["seq2seq", "inspect", "--model", str(run), "abcd", "eed", "--out",
                  str(tmp_path / "pictures")]) == 0
     names = sorted(p.name for p in (tmp_path / "pictures").iterdir())

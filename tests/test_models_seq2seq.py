@@ -39,3 +39,22 @@ def test_bad_configurations_name_their_field():
         with pytest.raises(UserError) as caught:
             model(**options)
         assert caught.value.field == field
+
+
+def test_an_ensemble_predicts_the_mean_of_its_members_probabilities():
+    from seqrnn.errors import UserError
+    from seqrnn.models.seq2seq import Ensemble
+
+    members = [model(), model(hidden_size=7, attention="dot", bidirectional=False),
+               model(hidden_size=5, attention="none")]
+    source = torch.tensor([[3, 4, 5, 6, 7], [8, 9, 3, 0, 0]])
+    previous = torch.tensor([[1, 4, 5], [1, 6, 0]])
+    with torch.no_grad():
+        probs = torch.stack([torch.softmax(m(source, previous), -1) for m in members])
+        ensemble = Ensemble(members)
+        memory, mask, state = ensemble.encode(source)
+        first, state, _ = ensemble.decode(previous[:, :1], state, memory, mask)
+        rest, _, _ = ensemble.decode(previous[:, 1:], state, memory, mask)  # state carried
+        torch.testing.assert_close(torch.cat([first, rest], 1).exp(), probs.mean(0))
+    with pytest.raises(UserError, match="must share cell: got lstm and gru"):
+        Ensemble([model(), model(cell="gru")])

@@ -39,3 +39,15 @@ def test_a_wide_beam_finds_what_exhaustive_search_finds():
     best = max(candidates, key=lambda c: mean_log_prob(m, source, c))
     found = beam_search(m, source[None], 40, 3)[0]
     assert mean_log_prob(m, source, found) >= mean_log_prob(m, source, best) - 1e-9
+
+
+def test_an_ensemble_decodes_in_batches_as_one_source_at_a_time():
+    from seqrnn.models.seq2seq import Ensemble
+
+    both = Ensemble([model(), model(hidden_size=6, attention="dot")])
+    batch = greedy(both, sources(), 12)
+    assert beam_search(both, sources(), 1, 12) == batch
+    for row, source in enumerate(sources()):
+        alone = source[None, : int((source != 0).sum())]
+        assert greedy(both, alone, 12) == [batch[row]]
+        assert beam_search(both, alone, 3, 12) == beam_search(both, sources(), 3, 12)[row:row + 1]

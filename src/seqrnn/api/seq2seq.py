@@ -4,6 +4,7 @@
     g2p = Transducer.load("runs/g2p")
     g2p.predict(["seqrnn", "pronounce"], beam=5)     # ["S IY K ER N", "P R AH N AW N S"]
     g2p.evaluate(split="test", beam=5)               # {"wer": ..., "per": ..., "words": ...}
+    both = Transducer.load(["runs/g2p", "runs/g2p-512"])  # an ensemble: same data and seed
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from seqrnn.data.symbols import BOS_ID, SymbolVocab
 from seqrnn.errors import UserError, field_error
 from seqrnn.inference.transduce import beam_search, greedy
 from seqrnn.metrics import transduction_errors
-from seqrnn.models.seq2seq import Seq2Seq
+from seqrnn.models.seq2seq import Ensemble, Seq2Seq
 from seqrnn.run import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE, RunFolder
 from seqrnn.tasks.seq2seq import SPEC, known_pairs, padded
 
@@ -33,15 +34,42 @@ BATCH = 256  # sources decoded at once
 class Transducer:
     """A trained model with both vocabularies and the data's token rules."""
 
-    def __init__(self, model: Seq2Seq, source_vocab: SymbolVocab, target_vocab: SymbolVocab,
+    def __init__(self, model: Seq2Seq | Ensemble, source_vocab: SymbolVocab, target_vocab: SymbolVocab,
                  data: Seq2SeqData, seed: int = 1):
         self.model = model.eval()
         self.source_vocab, self.target_vocab, self.data = source_vocab, target_vocab, data
         self.seed = seed  # the run's: it drew the split
 
     @classmethod
-    def load(cls, run_dir: str | Path, *, weights: str = "best",
+    def load(cls, run_dir: str | Path | Sequence[str | Path], *, weights: str = "best",
              device: str = "cpu") -> Transducer:
+        """One run folder, or several decoding as an ensemble (the mean of their next-token
+        probabilities): runs of the same data, split and vocabularies, e.g. models of another
+        size trained with the same seed."""
+        run_dir = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
+        if not run_dir:
+            raise UserError("give at least one run folder to load")
+        if len(run_dir) == 1:
+            return cls._load_one(run_dir[0], weights, device)
+        members = [cls._load_one(path, weights, device) for path in run_dir]
+        first = members[0]
+        for path, member in zip(run_dir[1:], members[1:], strict=True):
+            for what, mine, theirs in [
+                    ("data and split (data settings and seed)", (first.data, first.seed),
+                     (member.data, member.seed)),
+                    ("source vocabulary", first.source_vocab.to_dict(),
+                     member.source_vocab.to_dict()),
+                    ("target vocabulary", first.target_vocab.to_dict(),
+                     member.target_vocab.to_dict())]:
+                if mine != theirs:
+                    raise UserError(f"{path} cannot join an ensemble with {run_dir[0]}: its "
+                                    f"{what} differ; ensemble runs trained on the same data "
+                                    "with the same seed")
+        return cls(Ensemble([m.model for m in members]), first.source_vocab, first.target_vocab,
+                   first.data, first.seed)
+
+    @classmethod
+    def _load_one(cls, run_dir: str | Path, weights: str, device: str) -> Transducer:
         run = RunFolder(run_dir)
         source_vocab = SymbolVocab.from_dict(run.read_json(SOURCE_VOCAB_FILE))
         target_vocab = SymbolVocab.from_dict(run.read_json(TARGET_VOCAB_FILE))
@@ -94,6 +122,8 @@ class Transducer:
     def attention(self, source: str, beam: int = 1) -> tuple[list[str], list[str], np.ndarray]:
         """Source tokens, output tokens (the end token last, when one was written) and the
         attention weights (output x source) with which the decoder wrote each of them."""
+        if isinstance(self.model, Ensemble):
+            raise UserError("an ensemble has no one attention to show: inspect one model")
         if self.model.config.attention == "none":
             raise UserError("this model has no attention to show (it was trained with "
                             "--attention none)")

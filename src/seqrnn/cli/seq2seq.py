@@ -71,7 +71,10 @@ def _register_train(commands) -> None:
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
+    p.add_argument("--model", required=True, action="append", metavar="RUN_DIR",
+                   help="a trained run folder; repeat it to decode several as an ensemble "
+                   "(the mean of their next-token probabilities; runs of the same data and "
+                   "seed)")
     p.add_argument("--weights", choices=["best", "latest"], default="best",
                    help="which checkpoint of the run (default: best)")
     p.add_argument("--beam", type=int, default=1,

@@ -18,12 +18,16 @@ the decoder over the whole target in one call of torch's fused layer.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
+
 import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from seqrnn.configs import Seq2SeqConfig
 from seqrnn.data.symbols import PAD_ID
+from seqrnn.errors import UserError
 from seqrnn.nn import make_recurrent
 
 State = Tensor | tuple[Tensor, Tensor]
@@ -120,3 +124,60 @@ class Seq2Seq(nn.Module):
         """Teacher forcing: source (B, S), previous targets (B, T) -> logits (B, T, V)."""
         memory, mask, state = self.encode(source)
         return self.decode(previous, state, memory, mask)[0]
+
+
+class Ensemble(nn.Module):
+    """Several trained Seq2Seq models decoding as one: the mean of their next-token
+    probabilities, log-probabilities standing in for `decode`'s logits.
+
+    The members' memories and decoder states are joined along the feature axis, so the
+    decoders (greedy, beam search) repeat and select rows of every member at once, unchanged.
+    Members may differ in size and attention; they must read and write the same symbols and
+    share the cell and depth (one state layout).
+    """
+
+    def __init__(self, members: Sequence[Seq2Seq]):
+        super().__init__()
+        shared = ("cell", "num_layers", "source_vocab_size", "target_vocab_size")
+        first = members[0].config
+        for member in members[1:]:
+            for name in shared:
+                if getattr(member.config, name) != getattr(first, name):
+                    raise UserError(f"models of an ensemble must share {name}: got "
+                                    f"{getattr(first, name)} and "
+                                    f"{getattr(member.config, name)}")
+        self.members = nn.ModuleList(members)
+        self.state_sizes = [m.config.hidden_size for m in members]
+        self.memory_sizes = [m.config.hidden_size * (2 if m.config.bidirectional else 1)
+                             for m in members]
+
+    def encode(self, source: Tensor) -> tuple[Tensor, Tensor, State]:
+        encoded = [member.encode(source) for member in self.members]
+        memory = torch.cat([memory for memory, _, _ in encoded], dim=-1)
+        return memory, encoded[0][1], _joined([state for _, _, state in encoded])
+
+    def decode(self, previous: Tensor, state: State, memory: Tensor,
+               mask: Tensor) -> tuple[Tensor, State, None]:
+        memories = memory.split(self.memory_sizes, dim=-1)
+        log_probs, states = [], []
+        for member, own_memory, own_state in zip(self.members, memories,
+                                                 _split(state, self.state_sizes), strict=True):
+            logits, own_state, _ = member.decode(previous, own_state, own_memory.contiguous(),
+                                                 mask)
+            log_probs.append(torch.log_softmax(logits.float(), dim=-1))
+            states.append(own_state)
+        mean = torch.logsumexp(torch.stack(log_probs), dim=0) - math.log(len(self.members))
+        return mean, _joined(states), None
+
+
+def _joined(states: Sequence[State]) -> State:
+    if isinstance(states[0], tuple):
+        return tuple(torch.cat(parts, dim=-1) for parts in zip(*states, strict=True))
+    return torch.cat(list(states), dim=-1)
+
+
+def _split(state: State, sizes: list[int]) -> list[State]:
+    if isinstance(state, tuple):
+        parts = [[p.contiguous() for p in part.split(sizes, dim=-1)] for part in state]
+        return [tuple(member) for member in zip(*parts, strict=True)]
+    return [p.contiguous() for p in state.split(sizes, dim=-1)]
