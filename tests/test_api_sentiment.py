@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from seqrnn.api.sentiment import SentimentClassifier, evaluate
+from seqrnn.api.sentiment import SentimentClassifier, evaluate, load_classifier
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.errors import UserError
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
@@ -222,3 +222,26 @@ def test_a_loaded_model_scores_labels_given_as_numbers(tmp_path):
     loaded = SentimentClassifier.load(tmp_path / "run")
     assert loaded.score(texts, numbers) == pytest.approx(clf.score(texts, numbers))
     assert loaded.score(texts, numbers) > 0.8
+
+
+def test_an_ensemble_answers_with_its_members_mean_and_keeps_to_one_split(tmp_path):
+    texts, labels = reviews(300)
+    write_csv(tmp_path / "r.csv", texts, [1 if y == "pos" else 0 for y in labels])
+    data = SentimentData(data=str(tmp_path / "r.csv"), batch_size=20)
+    for name, hidden in (("a", 12), ("b", 16)):
+        sentiment.train(data, {"hidden_size": hidden, "embedding_dim": 16, "dropout": 0.1},
+                        TrainConfig(epochs=4, lr=1e-2, progress=False, seed=2), tmp_path / name)
+    runs = [tmp_path / "a", tmp_path / "b"]
+    both = load_classifier(runs)
+    probe = ["a great movie", "boring plot", "the actors"]
+    members = [SentimentClassifier.load(run).predict_proba(probe) for run in runs]
+    mean = (members[0] + members[1]) / 2
+    np.testing.assert_allclose(both.predict_proba(probe), mean)
+    assert list(both.predict(probe)) == ["1" if p >= 0.5 else "0" for p in mean[:, 1]]
+    report = evaluate(runs)
+    assert report["examples"] == 60 and report["accuracy"] > 0.9
+    config = json.loads((tmp_path / "b" / "config.json").read_text())
+    config["train"]["loop"]["seed"] = 3  # another split of the same reviews
+    (tmp_path / "b" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(UserError, match="cannot join an ensemble with .*: their data or seed"):
+        evaluate(runs)

@@ -56,6 +56,8 @@ def test_evaluate_prints_all_metrics(trained, capsys):
     assert set(metrics) >= {"accuracy", "precision", "recall", "f1", "roc_auc",
                             "confusion_matrix"}
     assert metrics["accuracy"] > 0.9
+    assert main(["sentiment", "evaluate", "--model", str(run), "--model", str(run)]) == 0
+    assert json.loads(capsys.readouterr().out)["accuracy"] == metrics["accuracy"]  # its mean
 
 
 def test_other_data_is_scored_whole_with_its_labels_mapped(trained, tmp_path, capsys):

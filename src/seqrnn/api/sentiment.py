@@ -5,6 +5,7 @@
     clf.predict(["A wonderful film."])
     clf = SentimentClassifier.load("runs/imdb")      # or a run folder from the CLI
     evaluate("runs/imdb", split="test")
+    evaluate(["runs/imdb-ft", "runs/imdb-ft4"])      # an ensemble: the mean probability
 """
 
 from __future__ import annotations
@@ -259,6 +260,47 @@ class SentimentClassifier:
                            scored=scored, method=_describe_curve(one_pass, len(ends), total))
 
 
+class SentimentEnsemble:
+    """Several trained classifiers answering as one: the mean of their probabilities.
+
+    ULMFiT averages a forward and a backward model so; two fine-tunings of one language model
+    also disagree enough to gain. The members must know the same classes.
+    """
+
+    def __init__(self, members: Sequence[SentimentClassifier]):
+        names = [list(m.label_map_.names) for m in members]
+        if any(n != names[0] for n in names):
+            raise UserError(f"the models of an ensemble must know the same classes: got "
+                            f"{' and '.join(map(str, names))}")
+        self.members = list(members)
+        self.label_map_, self.classes_ = members[0].label_map_, members[0].classes_
+
+    @classmethod
+    def load(cls, paths: Sequence[str | Path], *, device: str = "cpu") -> SentimentEnsemble:
+        return cls([SentimentClassifier.load(path, device=device) for path in paths])
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return np.mean([m.predict_proba(texts) for m in self.members], axis=0)
+
+    def predict(self, texts: Sequence[str]) -> np.ndarray:
+        positive = self.predict_proba(texts)[:, 1] >= DECISION_THRESHOLD
+        return self.classes_[positive.astype(int)]
+
+    def label_mapping(self, label_map: str | dict[str, str]) -> dict[str, str]:
+        return self.members[0].label_mapping(label_map)
+
+
+def load_classifier(paths: str | Path | Sequence[str | Path], *,
+                    device: str = "cpu") -> SentimentClassifier | SentimentEnsemble:
+    """One run folder's classifier, or an ensemble of several."""
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    if not paths:
+        raise UserError("give at least one run folder to load")
+    if len(paths) == 1:
+        return SentimentClassifier.load(paths[0], device=device)
+    return SentimentEnsemble.load(paths, device=device)
+
+
 def _describe_curve(one_pass: int, one_by_one: int, total: int) -> str:
     if one_pass == total:
         return "every prefix, in one pass"
@@ -276,7 +318,8 @@ def _ragged(sequences: list[list[int]]) -> EncodedTexts:
     return EncodedTexts(ids=np.concatenate(sequences).astype(np.int64), offsets=offsets)
 
 
-def evaluate(run_dir: str | Path, data_path: str | None = None, split: str | None = None,
+def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None = None,
+             split: str | None = None,
              device: str = "cpu", *, labels: str | dict[str, str] | None = None,
              text_column: str | None = None, label_column: str | None = None) -> dict:
     """Accuracy, precision, recall, F1, ROC AUC and confusion matrix of a trained classifier.
@@ -285,12 +328,20 @@ def evaluate(run_dir: str | Path, data_path: str | None = None, split: str | Non
     training (same seed and fractions), "test" by default: never a review the model was trained
     or selected on. On other data, every row is scored ("all") unless `split` says otherwise.
     `labels` says which of the file's label values is which of the model's classes, as a
-    mapping or as "0=neg,1=pos".
+    mapping or as "0=neg,1=pos". Several run folders are scored as an ensemble (the mean of
+    their probabilities); they must share their data and seed, hence their splits.
     """
     if split is not None and split not in SPLITS:
         raise field_error("split", f"unknown {{}} {split!r}: use one of {', '.join(SPLITS)}")
-    clf = SentimentClassifier.load(run_dir, device=device)
-    saved = RunFolder(run_dir).read_config(SPEC.kind)
+    run_dirs = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
+    clf = load_classifier(run_dirs, device=device)
+    saved = RunFolder(run_dirs[0]).read_config(SPEC.kind)
+    for other in run_dirs[1:]:
+        theirs = RunFolder(other).read_config(SPEC.kind)
+        if _split_settings(theirs) != _split_settings(saved):
+            raise UserError(f"{other} cannot join an ensemble with {run_dirs[0]}: their data or "
+                            "seed differ, so one may have trained on the other's validation "
+                            "reviews; ensemble runs of the same data and seed")
     data = SentimentData(**saved.data) if saved.data else SentimentData()
     if data_path is not None and not _same_source(data_path, data.data):
         data = replace(data, data=data_path, text_column=None, label_column=None, format=None)
@@ -319,6 +370,15 @@ def evaluate(run_dir: str | Path, data_path: str | None = None, split: str | Non
     probs = clf.predict_proba(chosen.texts)[:, 1]
     return {"split": split, "data": str(data.data), "rows": len(chosen),
             **binary_metrics(chosen.labels, probs)}
+
+
+def _split_settings(config) -> tuple:
+    """What draws a run's splits: where its data is, how it is cut, and the seed."""
+    data = config.data or {}
+    return (tuple(data.get(name) for name in ("data", "text_column", "label_column", "format",
+                                              "encoding", "on_empty", "val_fraction",
+                                              "test_fraction")),
+            (config.loop or {}).get("seed", 1))
 
 
 def _same_source(given: str, trained_on: str) -> bool:

@@ -92,7 +92,9 @@ def _register_evaluate(commands) -> None:
     p = commands.add_parser("evaluate", help="accuracy, precision, recall, F1, ROC AUC",
                             description="Score a trained classifier on a split of a data set; "
                             "prints one JSON object.")
-    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
+    p.add_argument("--model", required=True, action="append", metavar="RUN_DIR",
+                   help="a trained run folder; repeat it for an ensemble (the mean of the "
+                   "models' probabilities)")
     p.add_argument("--data", help="data set to score (default: the one the model trained on)")
     p.add_argument("--split", choices=["train", "val", "test", "all"],
                    help="which split, drawn as in training, or every row (default: test on "
@@ -114,7 +116,9 @@ def _register_predict(commands) -> None:
                             description="Classify texts given as arguments, in --file (one per "
                             "line), or on standard input (one per line).")
     p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
-    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
+    p.add_argument("--model", required=True, action="append", metavar="RUN_DIR",
+                   help="a trained run folder; repeat it for an ensemble (the mean of the "
+                   "models' probabilities)")
     p.add_argument("--file", help="a UTF-8 file with one text per line")
     p.add_argument("--labels", metavar="VALUE=CLASS,VALUE=CLASS",
                    help="print each label as the data spells it: for example 0=neg,1=pos "
@@ -149,10 +153,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from seqrnn.api.sentiment import SentimentClassifier
+    from seqrnn.api.sentiment import load_classifier
     from seqrnn.metrics import DECISION_THRESHOLD
 
-    clf = SentimentClassifier.load(args.model, device=args.device)
+    clf = load_classifier(args.model, device=args.device)
     spelled = {} if args.labels is None else {
         name: value for value, name in clf.label_mapping(args.labels).items()}
     texts = options.input_lines(args.texts, args.file, "texts", skip_blank=False)
