@@ -34,8 +34,8 @@ BATCH = 256  # sources decoded at once
 class Transducer:
     """A trained model with both vocabularies and the data's token rules."""
 
-    def __init__(self, model: Seq2Seq | Ensemble, source_vocab: SymbolVocab, target_vocab: SymbolVocab,
-                 data: Seq2SeqData, seed: int = 1):
+    def __init__(self, model: Seq2Seq | Ensemble, source_vocab: SymbolVocab,
+                 target_vocab: SymbolVocab, data: Seq2SeqData, seed: int = 1):
         self.model = model.eval()
         self.source_vocab, self.target_vocab, self.data = source_vocab, target_vocab, data
         self.seed = seed  # the run's: it drew the split
