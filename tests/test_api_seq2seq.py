@@ -66,3 +66,13 @@ def test_an_ensemble_of_runs_with_one_split_decodes_and_others_are_refused(train
     (other / "config.json").write_text(json.dumps(config))
     with pytest.raises(UserError, match="cannot join an ensemble with .*: its data and split"):
         Transducer.load([trained / "run", other])
+
+
+def test_a_folder_of_another_task_is_named_as_such(trained, tmp_path):
+    other = shutil.copytree(trained / "run", tmp_path / "charlm-run")
+    config = json.loads((other / "config.json").read_text())
+    config["kind"] = "charlm"
+    (other / "config.json").write_text(json.dumps(config))
+    (other / "source_vocab.json").unlink()  # a character model's folder has none
+    with pytest.raises(UserError, match="holds a charlm model, not a seq2seq model"):
+        Transducer.load([trained / "run", other])

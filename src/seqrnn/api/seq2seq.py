@@ -71,9 +71,10 @@ class Transducer:
     @classmethod
     def _load_one(cls, run_dir: str | Path, weights: str, device: str) -> Transducer:
         run = RunFolder(run_dir)
+        # The model first: it checks the folder's kind, so another task's run is named as such.
+        model, _, config = load_trained(run_dir, SPEC, None, weights=weights, device=device)
         source_vocab = SymbolVocab.from_dict(run.read_json(SOURCE_VOCAB_FILE))
         target_vocab = SymbolVocab.from_dict(run.read_json(TARGET_VOCAB_FILE))
-        model, _, config = load_trained(run_dir, SPEC, None, weights=weights, device=device)
         if (model.config.source_vocab_size, model.config.target_vocab_size) != (
                 len(source_vocab), len(target_vocab)):
             raise UserError(f"{run.path}: config.json and the vocabulary files disagree on "
