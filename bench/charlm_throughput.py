@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from machine import cpu_flags, cpu_model, load_average
 from torch import nn
 from torch.autograd.profiler import record_function
 
@@ -86,10 +86,6 @@ CONFIGS = {
     "e256": Setup("e256", {"hidden_size": 256, "input": "embedding", "dropout": 0.0}),
     "e512amp": Setup("e512amp", {"hidden_size": 512, "input": "embedding"}, amp=True),
 }
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _busy_and_own_seconds() -> tuple[float, float]:
@@ -615,7 +611,7 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {
         "command": " ".join(["python bench/charlm_throughput.py",
                              *(sys.argv[1:] if argv is None else argv)]),
-        "machine": {"cpu": platform.processor() or platform.machine(),
+        "machine": {"cpu": cpu_model(), "cpu_flags": cpu_flags(),
                     "cores": os.cpu_count(), "torch": torch.__version__,
                     "threads": args.threads, "load_at_start": load_average()},
     }

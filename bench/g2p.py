@@ -18,12 +18,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import platform
 import time
 
 import torch
 from imdb_train import parse_value
+from machine import describe
 
 from seqrnn import presets
 from seqrnn.api.seq2seq import Transducer
@@ -66,8 +65,7 @@ def main() -> None:
         "command": "python bench/g2p.py " + " ".join(
             [f"--out {args.out}", f"--minutes {args.minutes:g}", f"--attention {args.attention}",
              f"--beam {args.beam}", *(["--set", *args.set] if args.set else [])]),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-                   f"{args.threads} torch threads",
+        "machine": describe(args.threads),
         "torch": torch.__version__,
         "data": dataclasses.asdict(data), "model": model,
         "loop": dataclasses.asdict(loop),

@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 
 import torch
+from machine import describe
 
 from seqrnn.api.seq2seq import Transducer
 from seqrnn.run import RunFolder
@@ -44,8 +43,7 @@ def main() -> None:
     print(json.dumps({
         "command": "python bench/g2p_ensemble.py " + " ".join(
             [*args.runs, f"--beam {args.beam}"]),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-                   f"{args.threads} torch threads",
+        "machine": describe(args.threads),
         "torch": torch.__version__,
         "members": members,
         "train_minutes_total": round(sum(m["train_s"] for m in members) / 60, 1),

@@ -39,6 +39,7 @@ import numpy as np
 import scipy
 import scipy.sparse as sp
 import sklearn
+from machine import cpu_flags, cpu_model, load_average
 from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
@@ -65,33 +66,6 @@ def unigrams_and_bigrams(text: str) -> list[str]:
 
 
 # -- the machine and its load -----------------------------------------------------------------
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def cpu_flags() -> list[str]:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return sorted(flags & {"avx2", "avx512f", "amx_bf16", "amx_tile"})
-    except OSError:
-        pass
-    return []
-
-
-def load_average() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def _busy_and_own_seconds() -> tuple[float, float]:

@@ -20,9 +20,9 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
-import platform
 import time
+
+from machine import describe
 
 from seqrnn import presets
 from seqrnn.api.sentiment import evaluate
@@ -104,8 +104,7 @@ def main() -> None:
                                        ("minutes", args.minutes)) if v is not None)
         + (" --random-encoder" if args.random_encoder else "")
         + (" --set " + " ".join(args.set) if args.set else ""),
-        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-                   f"{args.threads} torch threads",
+        "machine": describe(args.threads),
         "data": dataclasses.asdict(data),
         "model": model,
         "loop": dataclasses.asdict(loop),

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import tempfile
 import time
@@ -30,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import torch
+from machine import describe
 
 from seqrnn.api.charlm import LanguageModel
 from seqrnn.api.export import export
@@ -152,8 +151,7 @@ def main() -> None:
         export(sentiment_run, root / "clf.onnx")
         export(charlm_run, root / "lm.onnx")
         report = {
-            "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
-            "threads": args.threads, "torch": torch.__version__,
+            "machine": describe(args.threads), "torch": torch.__version__,
             "onnxruntime": ort.__version__,
             "classify": classify(sentiment_run, reviews,
                                  ort.InferenceSession(str(root / "clf.onnx"), options)),
