@@ -237,3 +237,19 @@ def test_a_usage_mistake_is_one_line(capsys):
     assert err == ("seqrnn sentiment train: error: argument --format: invalid choice: 'imdb' "
                    "(choose from 'csv', 'tsv', 'jsonl', 'json') (see seqrnn sentiment train "
                    "--help)\n")
+
+
+def test_a_run_that_stays_at_chance_says_so(tmp_path, capsys):
+    base = ["sentiment", "train", *SMALL]
+    # Every review the same words, half of them positive: nothing to learn, one answer for all.
+    write_csv(tmp_path / "same.csv", ["the movie was a film"] * 120, ["pos", "neg"] * 60)
+    assert main([*base, "--data", str(tmp_path / "same.csv"), "--out", str(tmp_path / "stuck"),
+                 "--epochs", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "seqrnn: warning: validation accuracy never left chance (best 0.500" in err
+    assert "always answering the most common class scores 0.500" in err
+    texts, labels = reviews(120)
+    write_csv(tmp_path / "r.csv", texts, labels)
+    assert main([*base, "--data", str(tmp_path / "r.csv"), "--out", str(tmp_path / "learns"),
+                 "--epochs", "8"]) == 0
+    assert "warning" not in capsys.readouterr().err

@@ -13,6 +13,7 @@ from seqrnn.api.wordlm import WordLanguageModel
 from seqrnn.cli import main
 from seqrnn.configs import SentimentData, TrainConfig, WordLMData
 from seqrnn.errors import UserError
+from seqrnn.presets import FINETUNE_RECIPE
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
 from seqrnn.tasks import sentiment, wordlm
 
@@ -240,3 +241,39 @@ def test_a_language_model_of_other_words_is_refused(tmp_path):
     with pytest.raises(UserError, match="knows only 0% of the words") as error:
         sentiment.train(data, {}, TrainConfig(max_steps=1, progress=False), tmp_path / "clf")
     assert error.value.field == "pretrained"
+
+
+def test_a_pretrained_encoder_defaults_to_the_fine_tuning_recipe(pretrained, tmp_path):
+    csv_path = str(reviews_csv(tmp_path / "reviews.csv"))
+    base = ["sentiment", "train", "--data", csv_path, "--max-steps", "1", "--quiet",
+            "--pretrained", str(pretrained[0])]
+    assert main([*base, "--out", str(tmp_path / "recipe")]) == 0
+    config = RunFolder(tmp_path / "recipe").read_config("sentiment")
+    recipe = {**config.loop, **config.data, **config.model}
+    assert {k: recipe[k] for k in FINETUNE_RECIPE} == FINETUNE_RECIPE
+    # Whatever is typed wins over the recipe; without --pretrained the lecture's defaults stay.
+    assert main([*base, "--out", str(tmp_path / "typed"), "--lr", "0.002"]) == 0
+    typed = RunFolder(tmp_path / "typed").read_config("sentiment").loop
+    assert (typed["lr"], typed["lr_schedule"]) == (0.002, "slanted")
+    assert main([*base[:-2], "--out", str(tmp_path / "scratch")]) == 0
+    scratch = RunFolder(tmp_path / "scratch").read_config("sentiment").loop
+    assert (scratch["lr"], scratch["lr_schedule"]) == (1e-3, "constant")
+
+
+def test_the_estimator_takes_the_recipe_for_what_it_leaves_at_default(pretrained):
+    model, data, loop = SentimentClassifier(pretrained=str(pretrained[0]), lr=0.005)._configs()
+    assert (loop.lr, loop.lr_schedule, loop.layer_lr_decay, data.seq_len) == (
+        0.005, "slanted", 2.6, 400)
+    assert model["dropout"] == 0.3
+    _, _, scratch = SentimentClassifier()._configs()
+    assert (scratch.lr, scratch.lr_schedule) == (1e-3, "constant")
+
+
+def test_near_chance_is_judged_against_the_most_common_class():
+    from seqrnn.tasks.sentiment import near_chance
+
+    assert "never left chance (best 0.547" in near_chance({"accuracy": 0.547, "majority": 0.5})
+    assert near_chance({"accuracy": 0.56, "majority": 0.5}) is None
+    # 0.86 is no achievement where 85% of the reviews are of one class.
+    assert near_chance({"accuracy": 0.86, "majority": 0.85}) is not None
+    assert near_chance({"accuracy": 0.5}) is None  # a record from before "majority" was kept

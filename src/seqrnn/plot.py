@@ -7,6 +7,9 @@ from pathlib import Path
 
 from seqrnn.atomic import atomic_path
 
+# Metrics drawn as a dashed reference on another metric's panel: chance under accuracy.
+REFERENCES = {"val_majority": ("val_accuracy", "chance (most common class)")}
+
 
 def read_metrics(path: Path) -> list[dict]:
     with open(path, encoding="utf-8") as f:
@@ -23,7 +26,8 @@ def plot_metrics(metrics_path: Path, png_path: Path, title: str = "") -> None:
     records = read_metrics(metrics_path)
     train = [r for r in records if r["kind"] == "train"]
     evals = [r for r in records if r["kind"] == "eval"]
-    extra = sorted({k for r in evals for k in r if k.startswith("val_") and k != "val_loss"})
+    extra = sorted({k for r in evals for k in r
+                    if k.startswith("val_") and k != "val_loss" and k not in REFERENCES})
     fig, axes = plt.subplots(1, 1 + len(extra), figsize=(6 + 4 * len(extra), 4), squeeze=False)
     ax = axes[0, 0]
     ax.plot([r["step"] for r in train], [r["loss"] for r in train], label="train", alpha=0.7)
@@ -37,6 +41,12 @@ def plot_metrics(metrics_path: Path, png_path: Path, title: str = "") -> None:
         ax.set_xlabel("step")
         ax.set_ylabel(key.removeprefix("val_").replace("_", " "))
         ax.grid(alpha=0.3)
+        for reference, (target, label) in REFERENCES.items():
+            points = [r for r in evals if reference in r]
+            if target == key and points:
+                ax.plot([r["step"] for r in points], [r[reference] for r in points], "--",
+                        color="gray", label=label)
+                ax.legend()
     if title:
         fig.suptitle(title)
     fig.tight_layout()

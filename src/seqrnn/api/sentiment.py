@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from seqrnn import presets
 from seqrnn.api.loading import load_trained
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.data.batches import ReviewBatches
@@ -36,7 +38,7 @@ from seqrnn.errors import UserError, field_error
 from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE, binary_metrics
 from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
-from seqrnn.tasks.sentiment import SPEC, predict_probabilities, read_splits
+from seqrnn.tasks.sentiment import SPEC, near_chance, predict_probabilities, read_splits
 from seqrnn.train.process import resolve_device
 
 SPLITS = ("train", "val", "test", "all")
@@ -114,6 +116,8 @@ class SentimentClassifier:
     def _configs(self) -> tuple[dict, SentimentData, TrainConfig]:
         """The model options, the data config and the loop config these parameters make."""
         params = self.get_params()
+        implied = presets.implied_defaults(SPEC.kind, params)  # those left at their defaults
+        params.update((k, v) for k, v in implied.items() if params[k] == _DEFAULTS[k])
         model = {k: v for k, v in params.items() if PARAMS[k] is SentimentConfig}
         if params["pretrained"] is not None:  # the encoder decides the fields left at default
             model = {k: v for k, v in model.items() if v != _DEFAULTS[k]}
@@ -138,6 +142,9 @@ class SentimentClassifier:
         model_options, data, loop = self._configs()
         raw = split_balanced(data_all, data.val_fraction, seed=loop.seed)
         started = base.start(SPEC, data, model_options, loop, out, raw=raw)
+        stuck = near_chance(started.result.best_eval)
+        if stuck:
+            warnings.warn(stuck, stacklevel=2)
         model = started.trainer.model
         model.load_state_dict(started.trainer.best_weights)
         self.vocab_ = started.prepared.files[VOCAB_FILE]

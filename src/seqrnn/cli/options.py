@@ -175,6 +175,8 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
                                  data_flag=spec.data_field)
         location = getattr(args, spec.data_field)
         return base.resume(spec, args.resume, location, **loop), args.resume
+    apply_implied_defaults(args, spec)
+    loop = {**chosen(args, TrainConfig), **loop}
     data = spec.data_config(**chosen(args, spec.data_config))
     started = base.start(spec, data, chosen(args, spec.model_config), TrainConfig(**loop), out)
     return started.result, out
@@ -196,6 +198,17 @@ def apply_preset(args: argparse.Namespace, kind: str) -> None:
     for name in preset.needs:
         if getattr(args, name, None) is None:
             raise UserError(f"--preset {args.preset} needs {flag(name)}")
+
+
+def apply_implied_defaults(args: argparse.Namespace, spec) -> None:
+    """Fill the flags still left out with the defaults the given ones imply (presets.IMPLIED):
+    `--pretrained` brings the fine-tuning recipe."""
+    from seqrnn import presets
+
+    given = chosen(args, spec.data_config)
+    for name, value in presets.implied_defaults(spec.kind, given).items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
 
 
 def refuse_differences(args: argparse.Namespace, loop: dict[str, Any], spec,

@@ -56,7 +56,8 @@ def _register_train(commands) -> None:
     options.add(d, SentimentData, "batch_size", "reviews per batch")
     options.add(d, SentimentData, "pretrained", "fine-tune the encoder of this `seqrnn wordlm "
                 "train` run (its vocabulary too; ULMFiT), instead of training an RNN from "
-                "scratch", metavar="RUN_DIR")
+                "scratch; the flags left out then default to the fine-tuning recipe "
+                f"({_recipe()})", metavar="RUN_DIR")
 
     m = p.add_argument_group("model")
     options.add(m, SentimentConfig, "embedding_dim", "word embedding size")
@@ -86,6 +87,13 @@ def _register_train(commands) -> None:
 
     options.add_train_loop_flags(p)
     p.set_defaults(run=_train)
+
+
+def _recipe() -> str:
+    from seqrnn.errors import flag
+    from seqrnn.presets import FINETUNE_RECIPE
+
+    return ", ".join(f"{flag(k)} {v}" for k, v in FINETUNE_RECIPE.items())
 
 
 def _register_evaluate(commands) -> None:
@@ -131,7 +139,7 @@ def _register_predict(commands) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from seqrnn.tasks.sentiment import SPEC
+    from seqrnn.tasks.sentiment import SPEC, near_chance
 
     result, run_dir = options.train_or_resume(args, SPEC)
     if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
@@ -140,6 +148,9 @@ def _train(args: argparse.Namespace) -> int:
     print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
           f"validation accuracy {best['accuracy']:.4f} (loss {best['loss']:.4f}); "
           f"run folder {run_dir}", file=sys.stderr)
+    warning = near_chance(best)
+    if warning:
+        print(f"seqrnn: warning: {warning}", file=sys.stderr)
     return options.training_status(result, run_dir, "sentiment")
 
 

@@ -101,7 +101,13 @@ class SentimentTask:
         correct = np.sum((probs >= DECISION_THRESHOLD) == labels)
         nats, correct, count = self.group.sum(
             [float(-log_likelihood.sum()), float(correct), len(rows)])
-        return {"loss": nats / count, "accuracy": correct / count}
+        return {"loss": nats / count, "accuracy": correct / count, "majority": self.majority}
+
+    @property
+    def majority(self) -> float:
+        """The accuracy of always answering validation's most common class: chance."""
+        positive = float(np.mean(self.val.encoded.labels)) if len(self.val.encoded) else 0.5
+        return max(positive, 1 - positive)
 
     def carried_state(self) -> dict[str, torch.Tensor]:
         return {}  # reviews are independent: nothing carries from one batch to the next
@@ -147,6 +153,21 @@ def build_vocab(texts: Sequence[str], data: SentimentData, progress: bool) -> Wo
     """The word vocabulary of `texts` (the training split), with data's min_freq and max_vocab."""
     return WordVocab.build(iter_tokenized(texts, progress=progress, desc="counting words"),
                            min_freq=data.min_freq, max_vocab=data.max_vocab)
+
+
+# A classifier whose best validation accuracy is not this far on the way from chance to
+# perfect learned (almost) nothing: 0.55 when the classes are balanced.
+LEARNED_MARGIN = 0.1
+
+
+def near_chance(best_eval: dict) -> str | None:
+    """A warning when the best validation accuracy stayed at chance, else None."""
+    majority = best_eval.get("majority")
+    if majority is None or best_eval["accuracy"] >= majority + LEARNED_MARGIN * (1 - majority):
+        return None
+    return (f"validation accuracy never left chance (best {best_eval['accuracy']:.3f}; always "
+            f"answering the most common class scores {majority:.3f}): the model learned almost "
+            "nothing; try another learning rate, more epochs, or a preset")
 
 
 # SentimentConfig fields a pretrained encoder decides, and the value each must then have.
