@@ -3,6 +3,7 @@
 import csv
 import json
 import random
+import shutil
 
 import numpy as np
 import pytest
@@ -240,3 +241,17 @@ def test_a_language_model_of_other_words_is_refused(tmp_path):
     with pytest.raises(UserError, match="knows only 0% of the words") as error:
         sentiment.train(data, {}, TrainConfig(max_steps=1, progress=False), tmp_path / "clf")
     assert error.value.field == "pretrained"
+
+
+def test_a_fine_tuned_run_resumes_without_its_language_model(pretrained, tmp_path,
+                                                             monkeypatch):
+    shutil.copytree(pretrained[0], tmp_path / "lm")
+    reviews_csv(tmp_path / "reviews.csv")
+    monkeypatch.chdir(tmp_path)
+    data = SentimentData(data="reviews.csv", pretrained="lm", batch_size=16)
+    sentiment.train(data, {}, TrainConfig(max_steps=2, progress=False, device="cpu"), "clf")
+    saved = RunFolder(tmp_path / "clf").read_config("sentiment")
+    assert saved.data["pretrained"] == str(tmp_path / "lm")  # absolute, for the record
+    assert saved.data["data"] == str(tmp_path / "reviews.csv")
+    shutil.rmtree(tmp_path / "lm")  # the run folder holds every weight it needs
+    assert sentiment.resume(tmp_path / "clf", max_steps=4).step == 4

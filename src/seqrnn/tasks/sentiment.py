@@ -217,14 +217,18 @@ class SentimentSpec(base.TaskSpec):
     model_config = SentimentConfig
     model_class = SentimentRNN
     data_field = "data"
+    other_paths = ("pretrained",)
 
     def model_from_config(self, config: SentimentConfig) -> torch.nn.Module:
         return build_classifier(config)
 
-    def read(self, data: SentimentData, seed: int,
-             progress: bool) -> tuple[LabeledTexts, LabeledTexts]:
+    def check_start(self, data: SentimentData, seed: int) -> None:
+        # Only a new run reads the language model's folder: a resumed one has every weight.
         if data.pretrained is not None:
             check_held_out_alike(pretrained_run(data.pretrained), data, seed)
+
+    def read(self, data: SentimentData, seed: int,
+             progress: bool) -> tuple[LabeledTexts, LabeledTexts]:
         splits = read_splits(data, seed, progress)
         return splits.train, splits.val
 
