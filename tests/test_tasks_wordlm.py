@@ -255,3 +255,9 @@ def test_a_fine_tuned_run_resumes_without_its_language_model(pretrained, tmp_pat
     assert saved.data["data"] == str(tmp_path / "reviews.csv")
     shutil.rmtree(tmp_path / "lm")  # the run folder holds every weight it needs
     assert sentiment.resume(tmp_path / "clf", max_steps=4).step == 4
+    # The command line that started it, run again (a restart): its relative --pretrained
+    # names the run's absolute one.
+    assert main(["sentiment", "train", "--resume", "auto", "--out", "clf", "--data",
+                 "reviews.csv", "--pretrained", "lm", "--batch-size", "16", "--max-steps", "6",
+                 "--device", "cpu", "--quiet"]) == 0
+    assert RunFolder(tmp_path / "clf").latest_step() == 6

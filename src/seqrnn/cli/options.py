@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from typing import Any
 
@@ -238,8 +239,12 @@ def refuse_differences(args: argparse.Namespace, loop: dict[str, Any], spec,
         stored = stored or {}
         return {k for k, v in given.items() if k not in stored or _as_json(v) != stored[k]}
 
+    data = chosen(args, spec.data_config)
+    for name in set(spec.other_paths) & set(data):  # a run stores them absolute
+        if os.path.isabs(str((saved.data or {}).get(name))):
+            data[name] = os.path.abspath(os.path.expanduser(data[name]))
     changed = differs(chosen(args, spec.model_config), saved.model)
-    changed |= differs(chosen(args, spec.data_config), saved.data) - {spec.data_field}
+    changed |= differs(data, saved.data) - {spec.data_field}
     changed |= differs({k: v for k, v in loop.items() if k not in RESUMABLE}, saved.loop)
     refuse_on_resume(changed)
 

