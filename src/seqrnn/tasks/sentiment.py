@@ -283,10 +283,12 @@ def train(data: SentimentData, model_options: dict, loop: TrainConfig,
     return base.start(SPEC, data, model_options, loop, out).result
 
 
-def resume(run_dir: str | Path, data_path: str | None = None, **loop_overrides) -> TrainResult:
+def resume(run_dir: str | Path, data_path: str | None = None, *, allow_changed_data: bool = False,
+           **loop_overrides) -> TrainResult:
     """Continue a run where it stopped; its saved configuration and vocabulary win.
 
     Under torchrun the number of processes may differ from the run's: it goes on
     from the saved step, with the same batches.
     """
-    return base.resume(SPEC, run_dir, data_path, **loop_overrides)
+    return base.resume(SPEC, run_dir, data_path, allow_changed_data=allow_changed_data,
+                       **loop_overrides)
