@@ -90,8 +90,8 @@ def resume(run_dir: str | Path, text: str | None = None, *, allow_changed_data: 
     `loop_overrides` may change the budget (epochs, minutes, max_steps) and
     cosmetics (progress, device, threads); `text` may point at the same text elsewhere.
     A text whose content changed since the run read it is refused, unless
-    `allow_changed_data`. Under torchrun the number of processes may differ from the run's: it goes on
-    from the saved step with the saved state split over the new ranks.
+    `allow_changed_data`. Under torchrun the number of processes may differ from the
+    run's: it goes on from the saved step with the saved state split over the new ranks.
     """
     return base.resume(SPEC, run_dir, text, allow_changed_data=allow_changed_data,
                        **loop_overrides)
