@@ -245,3 +245,16 @@ def test_an_ensemble_answers_with_its_members_mean_and_keeps_to_one_split(tmp_pa
     (tmp_path / "b" / "config.json").write_text(json.dumps(config))
     with pytest.raises(UserError, match="cannot join an ensemble with .*: their data or seed"):
         evaluate(runs)
+
+
+def test_a_model_fitted_in_memory_does_not_score_imdb_by_default(fitted, tmp_path):
+    fitted.save(tmp_path / "clf")
+    with pytest.raises(UserError, match="fitted on texts in memory") as error:
+        evaluate(tmp_path / "clf")
+    assert error.value.field == "data"
+    texts, labels = reviews(40, seed=3)
+    write_csv(tmp_path / "r.csv", texts, labels)
+    assert evaluate(tmp_path / "clf", str(tmp_path / "r.csv"))["examples"] == 40
+    SentimentClassifier.load(tmp_path / "clf").save(tmp_path / "again")  # the record travels
+    with pytest.raises(UserError, match="fitted on texts in memory"):
+        evaluate(tmp_path / "again")

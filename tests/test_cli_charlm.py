@@ -216,6 +216,9 @@ def test_resume_with_a_different_vocabulary(trained, tmp_path, capsys):
     other.write_text(TEXT.upper())
     assert main(["charlm", "train", "--resume", str(trained), "--text", str(other),
                  "--quiet"]) == 2
+    assert "is not the data the run" in error_line(capsys)  # its fingerprint tells first
+    assert main(["charlm", "train", "--resume", str(trained), "--text", str(other),
+                 "--allow-changed-data", "--quiet"]) == 2
     assert "different character vocabulary" in error_line(capsys)
 
 
@@ -405,3 +408,48 @@ def test_a_max_steps_stop_says_how_to_continue(text_file, tmp_path, capsys):
                  "2", "--sample-length", "0", *SMALL]) == 0
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"continue with: seqrnn charlm train --resume {run} --max-steps N (N above 2)")
+
+
+def test_resume_refuses_a_changed_text_whose_characters_match(text_file, tmp_path, capsys,
+                                                              monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["charlm", "train", "--text", "text.txt", "--out", "run", "--max-steps", "2",
+                 "--sample-length", "0", *SMALL]) == 0
+    train = json.loads((tmp_path / "run" / "config.json").read_text())["train"]
+    assert train["data"]["text"] == str(text_file)  # the same file from any folder
+    assert train["sources"]["text"]["path"] == str(text_file)
+    assert train["sources"]["text"]["size"] == len(TEXT)
+    with text_file.open("a") as f:
+        f.write("one the cat sat.\n")  # only characters the run knows
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    resume = ["charlm", "train", "--resume", str(tmp_path / "run"), "--max-steps", "4",
+              "--sample-length", "0", "--quiet"]
+    assert main(resume) == 2
+    line = error_line(capsys)
+    assert f"{text_file} changed since the run in" in line and "--allow-changed-data" in line
+    assert RunFolder(tmp_path / "run").latest_step() == 2
+    assert main([*resume, "--allow-changed-data"]) == 0
+    assert RunFolder(tmp_path / "run").latest_step() == 4
+    train = json.loads((tmp_path / "run" / "config.json").read_text())["train"]
+    assert train["sources"]["text"]["size"] == len(TEXT) + 17  # accepted: the new record
+
+
+def test_resume_auto_refuses_a_run_of_another_preset(text_file, tmp_path, capsys):
+    def train(out, *extra):
+        return main(["charlm", "train", "--text", str(text_file), "--out", str(out),
+                     "--sample-length", "0", *SMALL, *extra])
+
+    out = tmp_path / "run"
+    assert train(out, "--max-steps", "2") == 0
+    assert json.loads((out / "config.json").read_text())["train"]["preset"] is None
+    assert main(["charlm", "train", "--resume", "auto", "--out", str(out), "--preset",
+                 "lecture", "--quiet"]) == 2
+    assert f"{out} holds a run started with no preset, not --preset lecture" in \
+        error_line(capsys)
+    assert RunFolder(out).latest_step() == 2
+    lecture = tmp_path / "lecture"
+    assert train(lecture, "--preset", "lecture", "--max-steps", "2") == 0
+    assert json.loads((lecture / "config.json").read_text())["train"]["preset"] == "lecture"
+    assert train(lecture, "--preset", "lecture", "--max-steps", "3", "--resume", "auto") == 0
+    assert RunFolder(lecture).latest_step() == 3  # the same preset continues

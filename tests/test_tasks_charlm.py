@@ -80,8 +80,10 @@ def test_resume_refuses_a_different_vocabulary(text_file, tmp_path):
     charlm.train(small_data(text_file), MODEL, small_loop(max_steps=2), tmp_path / "run")
     other = tmp_path / "other.txt"
     other.write_text(TEXT.upper())
-    with pytest.raises(UserError, match="different character vocabulary"):
+    with pytest.raises(UserError, match="is not the data the run in"):  # its fingerprint
         charlm.resume(tmp_path / "run", text=str(other), max_steps=3)
+    with pytest.raises(UserError, match="different character vocabulary"):
+        charlm.resume(tmp_path / "run", text=str(other), max_steps=3, allow_changed_data=True)
 
 
 def test_refuses_to_overwrite_a_run(text_file, tmp_path):

@@ -3,6 +3,7 @@
 import csv
 import json
 import random
+import shutil
 
 import numpy as np
 import pytest
@@ -277,3 +278,23 @@ def test_near_chance_is_judged_against_the_most_common_class():
     # 0.86 is no achievement where 85% of the reviews are of one class.
     assert near_chance({"accuracy": 0.86, "majority": 0.85}) is not None
     assert near_chance({"accuracy": 0.5}) is None  # a record from before "majority" was kept
+
+
+def test_a_fine_tuned_run_resumes_without_its_language_model(pretrained, tmp_path,
+                                                             monkeypatch):
+    shutil.copytree(pretrained[0], tmp_path / "lm")
+    reviews_csv(tmp_path / "reviews.csv")
+    monkeypatch.chdir(tmp_path)
+    data = SentimentData(data="reviews.csv", pretrained="lm", batch_size=16)
+    sentiment.train(data, {}, TrainConfig(max_steps=2, progress=False, device="cpu"), "clf")
+    saved = RunFolder(tmp_path / "clf").read_config("sentiment")
+    assert saved.data["pretrained"] == str(tmp_path / "lm")  # absolute, for the record
+    assert saved.data["data"] == str(tmp_path / "reviews.csv")
+    shutil.rmtree(tmp_path / "lm")  # the run folder holds every weight it needs
+    assert sentiment.resume(tmp_path / "clf", max_steps=4).step == 4
+    # The command line that started it, run again (a restart): its relative --pretrained
+    # names the run's absolute one.
+    assert main(["sentiment", "train", "--resume", "auto", "--out", "clf", "--data",
+                 "reviews.csv", "--pretrained", "lm", "--batch-size", "16", "--max-steps", "6",
+                 "--device", "cpu", "--quiet"]) == 0
+    assert RunFolder(tmp_path / "clf").latest_step() == 6

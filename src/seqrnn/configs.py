@@ -45,6 +45,15 @@ def require_seed(seed: int) -> None:
         raise field_error("seed", f"{{}} must be between 0 and {SEED_LIMIT - 1}, got {seed}")
 
 
+def require_path(**values: object) -> None:
+    """UserError about the first field that is an empty path (an unset shell variable): it
+    would name the current folder, or nothing."""
+    for name, value in values.items():
+        if isinstance(value, str) and not value.strip():
+            raise UserError(f"{_named(name)} is empty: name a file or folder (is a shell "
+                            "variable unset?)", fields=(name,))
+
+
 def require_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise UserError(f"unknown {_named(name)} {value!r}: use one of {', '.join(allowed)}",
@@ -158,6 +167,7 @@ class CharLMData:
     eval_rows: int = 32
 
     def __post_init__(self) -> None:
+        require_path(text=self.text)
         require_fractions(self.val_fraction, self.test_fraction)
         require_positive(batch_size=self.batch_size, num_steps=self.num_steps,
                          eval_rows=self.eval_rows)
@@ -208,6 +218,7 @@ class SentimentData:
     pretrained: str | None = None  # a word language model's run folder: its encoder and vocab
 
     def __post_init__(self) -> None:
+        require_path(data=self.data, pretrained=self.pretrained)
         require_choice("batching", self.batching, BATCHINGS)
         require_positive(seq_len=self.seq_len, batch_size=self.batch_size)
         if not 0 < self.val_fraction < 1:
@@ -386,6 +397,7 @@ class WordLMData:
     eval_rows: int = 32
 
     def __post_init__(self) -> None:
+        require_path(data=self.data)
         require_positive(batch_size=self.batch_size, num_steps=self.num_steps,
                          eval_rows=self.eval_rows, min_freq=self.min_freq)
         if self.max_vocab is not None:
@@ -461,6 +473,7 @@ class Seq2SeqData:
     max_length: int = 50  # tokens per side; longer pairs are refused when read
 
     def __post_init__(self) -> None:
+        require_path(data=self.data)
         require_fractions(self.val_fraction, self.test_fraction)
         if self.val_fraction == 0:
             raise field_error("val_fraction",

@@ -15,7 +15,10 @@ A run folder holds::
     loss.png             the training curves
 
 config.json is ``{"format_version", "kind", "model": {...}, "train": {"data":
-{...}, "loop": {...}}}``; "train" is null for a model saved outside training.
+{...}, "loop": {...}, "sources": {...}, "preset": ...}}``; "train" is null for a model
+saved outside training. "sources" holds, for the data field, the absolute path and
+fingerprint of the data read (seqrnn.data.identity); "preset" the --preset the run
+started from (null: none). Runs written before them have neither.
 Nothing here executes code on load. Every file is written to a temporary name
 and renamed, so a crash leaves the previous version intact; the latest weights
 and training state are committed as one pair. A folder that holds no checkpoint
@@ -58,6 +61,7 @@ PREVIOUS_STATE = "train_state.prev.pt"
 METRICS_FILE = "metrics.jsonl"
 CURVE_FILE = "loss.png"
 WEIGHTS = {"best": BEST_WEIGHTS, "latest": LATEST_WEIGHTS}
+UNRECORDED = "<unrecorded>"  # write_config: keep a run's preset unknown (written before)
 # What a training run writes: a run that never reached its first checkpoint leaves only these.
 RUN_FILES = (CONFIG_FILE, VOCAB_FILE, LABELS_FILE, SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE,
              BEST_WEIGHTS, LATEST_WEIGHTS, TRAIN_STATE, PREVIOUS_STATE, METRICS_FILE, CURVE_FILE)
@@ -71,12 +75,18 @@ class RunConfig:
     model: dict
     data: dict | None = None
     loop: dict | None = None
+    sources: dict | None = None  # data field -> its fingerprint (seqrnn.data.identity)
+    preset: str | None = None
+    preset_recorded: bool = False  # runs written before presets were recorded: unknown
 
 
 class RunFolder:
     """One run folder; every read and write of its files goes through here."""
 
     def __init__(self, path: str | Path):
+        if isinstance(path, str) and not path.strip():  # Path("") would be the current folder
+            raise UserError("a run folder's path is empty: name the folder (is a shell "
+                            "variable unset?)")
         self.path = Path(path)
 
     def __repr__(self) -> str:
@@ -166,8 +176,12 @@ class RunFolder:
     # -- config.json ----------------------------------------------------------
 
     def write_config(self, kind: str, model: dict, data: dict | None = None,
-                     loop: dict | None = None) -> None:
-        train = None if data is None and loop is None else {"data": data, "loop": loop}
+                     loop: dict | None = None, *, sources: dict | None = None,
+                     preset: str | None = None) -> None:
+        train = None if data is None and loop is None else {
+            "data": data, "loop": loop, "sources": sources, "preset": preset}
+        if train is not None and preset == UNRECORDED:
+            del train["preset"]
         write_json(self.file(CONFIG_FILE), {"format_version": FORMAT_VERSION, "kind": kind,
                                             "model": model, "train": train})
 
@@ -188,7 +202,8 @@ class RunFolder:
             raise UserError(f"{self.path} was written by a newer seqrnn (format "
                             f"{config['format_version']}): upgrade")
         train = config.get("train") or {}
-        return RunConfig(kind, config["model"], train.get("data"), train.get("loop"))
+        return RunConfig(kind, config["model"], train.get("data"), train.get("loop"),
+                         train.get("sources"), train.get("preset"), "preset" in train)
 
     @staticmethod
     def _config_damage(config: Any) -> str | None:
@@ -206,6 +221,9 @@ class RunFolder:
         if train is not None and not (isinstance(train, dict) and all(
                 isinstance(train.get(part), dict | None) for part in ("data", "loop"))):
             return "'train' is not an object of data and loop objects"
+        if train is not None and not (isinstance(train.get("sources"), dict | None)
+                                      and isinstance(train.get("preset"), str | None)):
+            return "'train' has sources that are not an object, or a preset that is not a name"
         return None
 
     def build_config(self, cls: type, values: dict, part: str = "model") -> Any:

@@ -23,6 +23,7 @@ from seqrnn import presets
 from seqrnn.api.loading import load_trained
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.data.batches import ReviewBatches
+from seqrnn.data.identity import IN_MEMORY, check_unchanged
 from seqrnn.data.labels import (
     LabeledTexts,
     LabelMap,
@@ -148,6 +149,7 @@ class SentimentClassifier:
         model = started.trainer.model
         model.load_state_dict(started.trainer.best_weights)
         self.vocab_ = started.prepared.files[VOCAB_FILE]
+        self.sources_ = {SPEC.data_field: IN_MEMORY}  # `evaluate` has no data to draw from
         self.label_map_ = label_map
         self.model_ = model.to(resolve_device(self.device)).eval()
         self.classes_ = np.array([by_name[name] for name in label_map.names], dtype=object)
@@ -160,7 +162,7 @@ class SentimentClassifier:
         params = {**config.model, **(config.data or {}), **(config.loop or {})}
         clf = cls(**{k: v for k, v in params.items() if k in PARAMS})
         clf.device = device
-        clf.vocab_, clf.model_ = vocab, model
+        clf.vocab_, clf.model_, clf.sources_ = vocab, model, config.sources
         clf.label_map_ = LabelMap.from_dict(RunFolder(path).read_json(LABELS_FILE))
         clf.classes_ = np.array(clf.label_map_.names, dtype=object)
         return clf
@@ -174,7 +176,8 @@ class SentimentClassifier:
         run.write_json(VOCAB_FILE, self.vocab_.to_dict())
         run.write_json(LABELS_FILE, self.label_map_.to_dict())
         run.save_weights(BEST_WEIGHTS, self.model_.state_dict(), step=-1)
-        run.write_config(SPEC.kind, asdict(self.model_.config), asdict(data), asdict(loop))
+        run.write_config(SPEC.kind, asdict(self.model_.config), asdict(data), asdict(loop),
+                         sources=getattr(self, "sources_", None))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
@@ -328,7 +331,8 @@ def _ragged(sequences: list[list[int]]) -> EncodedTexts:
 def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None = None,
              split: str | None = None,
              device: str = "cpu", *, labels: str | dict[str, str] | None = None,
-             text_column: str | None = None, label_column: str | None = None) -> dict:
+             text_column: str | None = None, label_column: str | None = None,
+             allow_changed_data: bool = False) -> dict:
     """Accuracy, precision, recall, F1, ROC AUC and confusion matrix of a trained classifier.
 
     On the data the model trained on (the default), `split` is one of its splits, drawn as in
@@ -337,6 +341,8 @@ def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None =
     `labels` says which of the file's label values is which of the model's classes, as a
     mapping or as "0=neg,1=pos". Several run folders are scored as an ensemble (the mean of
     their probabilities); they must share their data and seed, hence their splits.
+    Splits are drawn again only from the data the run read: a file whose content changed
+    since (its fingerprint) is refused, unless `allow_changed_data`.
     """
     if split is not None and split not in SPLITS:
         raise field_error("split", f"unknown {{}} {split!r}: use one of {', '.join(SPLITS)}")
@@ -353,6 +359,11 @@ def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None =
     if data_path is not None and not _same_source(data_path, data.data):
         data = replace(data, data=data_path, text_column=None, label_column=None, format=None)
         split = split or "all"
+    else:  # the run's own data, its splits drawn again: only from the very data it read
+        for path in run_dirs:
+            recorded = (RunFolder(path).read_config(SPEC.kind).sources or {}).get("data")
+            check_unchanged(recorded, data_path, data.data, run=Path(path), field="data",
+                            allow_changed=allow_changed_data)
     split = split or "test"
     if text_column is not None or label_column is not None:
         data = replace(data, text_column=text_column or data.text_column,

@@ -18,6 +18,7 @@ import torch
 
 from seqrnn.api.loading import load_trained
 from seqrnn.configs import MAX_BEAM, Seq2SeqData
+from seqrnn.data.identity import absolute, check_unchanged
 from seqrnn.data.pairs import join_tokens, load_pairs, split_tokens
 from seqrnn.data.symbols import BOS_ID, SymbolVocab
 from seqrnn.errors import UserError, field_error
@@ -35,10 +36,12 @@ class Transducer:
     """A trained model with both vocabularies and the data's token rules."""
 
     def __init__(self, model: Seq2Seq | Ensemble, source_vocab: SymbolVocab,
-                 target_vocab: SymbolVocab, data: Seq2SeqData, seed: int = 1):
+                 target_vocab: SymbolVocab, data: Seq2SeqData, seed: int = 1, *,
+                 run: Path | None = None, source: dict | None = None):
         self.model = model.eval()
         self.source_vocab, self.target_vocab, self.data = source_vocab, target_vocab, data
         self.seed = seed  # the run's: it drew the split
+        self.run, self.source = run, source  # its folder, and its data's fingerprint
 
     @classmethod
     def load(cls, run_dir: str | Path | Sequence[str | Path], *, weights: str = "best",
@@ -66,7 +69,7 @@ class Transducer:
                                     f"{what} differ; ensemble runs trained on the same data "
                                     "with the same seed")
         return cls(Ensemble([m.model for m in members]), first.source_vocab, first.target_vocab,
-                   first.data, first.seed)
+                   first.data, first.seed, run=first.run, source=first.source)
 
     @classmethod
     def _load_one(cls, run_dir: str | Path, weights: str, device: str) -> Transducer:
@@ -81,7 +84,13 @@ class Transducer:
                             "their sizes; the folder is mixed up")
         data = run.build_config(Seq2SeqData, config.data, "data") if config.data else \
             Seq2SeqData()
-        return cls(model, source_vocab, target_vocab, data, (config.loop or {}).get("seed", 1))
+        return cls(model, source_vocab, target_vocab, data, (config.loop or {}).get("seed", 1),
+                   run=run.path, source=(config.sources or {}).get(SPEC.data_field))
+
+    def _own_data(self, data: str | None) -> bool:
+        """Whether `data` names the data the run read: none given, its name or its file."""
+        return data is None or data == self.data.data or \
+            absolute(data) == (self.source or {}).get("path")
 
     @property
     def device(self) -> torch.device:
@@ -141,13 +150,19 @@ class Transducer:
         return (self.source_vocab.decode(ids),
                 [*self.target_vocab.decode(output), *(["</s>"] if ended else [])], weights)
 
-    def evaluate(self, split: str = "test", beam: int = 1, data: str | None = None) -> dict:
+    def evaluate(self, split: str = "test", beam: int = 1, data: str | None = None, *,
+                 allow_changed_data: bool = False) -> dict:
         """WER and PER on a split of the data, drawn as in training (same seed and fractions).
 
-        "test" is never a source the model was trained or selected on.
+        "test" is never a source the model was trained or selected on. `data` scores other
+        data, or the run's where it moved; the run's own data (its path, or none given) whose
+        content changed since the run read it is refused, unless `allow_changed_data`.
         """
         if split not in SPLITS:
             raise field_error("split", f"unknown {{}} {split!r}: use one of {', '.join(SPLITS)}")
+        if self.run is not None and self._own_data(data):  # its splits, drawn again
+            check_unchanged(self.source, data, self.data.data, run=self.run, field="data",
+                            allow_changed=allow_changed_data)
         config = self.data if data is None else Seq2SeqData(
             **{**vars(self.data), "data": data})
         everything = getattr(load_pairs(config, self.seed), split)

@@ -65,7 +65,8 @@ def _register_train(commands) -> None:
 def _register_sample(commands) -> None:
     p = commands.add_parser("sample", help="generate text from a trained model",
                             description="Generate text, streamed as it is produced.")
-    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
+    p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
+                   help="a trained run folder")
     p.add_argument("--prime", default="The ", help="text the sample starts from (default: 'The ')")
     p.add_argument("--length", type=int, default=500,
                    help="characters to generate (default: 500)")
@@ -85,8 +86,9 @@ def _register_evaluate(commands) -> None:
     p = commands.add_parser("evaluate", help="loss and bits per character of a text",
                             description="Print one JSON object: loss (nats per character), bits "
                             "per character, perplexity and the characters scored.")
-    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
-    p.add_argument("--text", required=True, metavar="FILE_OR_NAME",
+    p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
+                   help="a trained run folder")
+    p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE_OR_NAME",
                    help="a text file or dataset name (hamlet, tinyshakespeare)")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
     p.add_argument("--num-steps", type=int, default=100, help="window length (default: 100)")

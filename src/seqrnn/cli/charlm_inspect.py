@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from seqrnn.cli import options
 from seqrnn.errors import UserError
 
 
@@ -17,11 +18,12 @@ def register_inspect(commands) -> None:
         "speaker's name, ...) and write DIR/index.html with the text coloured by each of them, "
         "and DIR/cells.json with the same data. Prints one line per chosen cell.",
     )
-    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
-    p.add_argument("--text", required=True, metavar="FILE_OR_NAME",
+    p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
+                   help="a trained run folder")
+    p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE_OR_NAME",
                    help="a text file or dataset name (hamlet, tinyshakespeare)")
-    p.add_argument("--out", required=True, metavar="DIR", help="folder for index.html and "
-                   "cells.json")
+    p.add_argument("--out", type=options.path_arg, required=True, metavar="DIR",
+                   help="folder for index.html and cells.json")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
     p.add_argument("--start", type=int, default=0,
                    help="skip this many characters of the text first (default: 0)")

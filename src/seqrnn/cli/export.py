@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from seqrnn.cli import options
 from seqrnn.errors import UserError
 
 
@@ -17,8 +18,9 @@ def register(subparsers) -> None:
         "as an ONNX graph, and a JSON file beside it with the vocabulary, the labels, the "
         "configuration and the inputs and outputs. Needs the export extra: pip install "
         "'seqrnn[export]'.")
-    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
-    p.add_argument("--out", required=True, metavar="FILE.onnx",
+    p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
+                   help="a trained run folder")
+    p.add_argument("--out", type=options.path_arg, required=True, metavar="FILE.onnx",
                    help="the graph to write; FILE.json goes beside it")
     p.add_argument("--weights", choices=["best", "latest"], default="best",
                    help="which checkpoint of a language model (default: best)")

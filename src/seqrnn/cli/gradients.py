@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     output = parser.add_argument_group("output")
     output.add_argument(
         "--out",
-        type=Path,
+        type=lambda value: Path(options.path_arg(value)),
         default=Path("runs/gradients"),
         metavar="DIR",
         help="directory for gradients.csv and gradients.png, created if missing "

@@ -10,10 +10,21 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 from typing import Any
 
 from seqrnn.errors import UserError, flag
+
+PATH_FIELDS = frozenset({"data", "text", "pretrained"})  # config fields that name a file
+
+
+def path_arg(value: str) -> str:
+    """An argparse type for a path: an empty one (an unset shell variable) names nothing."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("an empty path: name a file or folder (is a shell "
+                                         "variable unset?)")
+    return value
 
 
 def default_of(cls: type, name: str) -> Any:
@@ -26,6 +37,8 @@ def default_of(cls: type, name: str) -> Any:
 def add(group, cls: type, name: str, help: str, **kwargs: Any) -> None:
     """Add --NAME for dataclass field `name`, showing the dataclass default in the help."""
     default = default_of(cls, name)
+    if name in PATH_FIELDS:
+        kwargs.setdefault("type", path_arg)
     if kwargs.get("action") == "store_true":
         kwargs["default"] = None
     elif "type" not in kwargs and default is not None and not isinstance(default, str):
@@ -82,9 +95,12 @@ def add_run_flags(parser: argparse.ArgumentParser, kind: str) -> None:
     parser.add_argument("--preset", choices=presets.names(kind), metavar="NAME",
                         help="start from a named configuration; the flags you give override "
                         f"it. {presets.describe(kind)}")
-    parser.add_argument("--out", help="run folder for checkpoints, metrics and plots "
-                        f"(default: runs/{kind})")
-    parser.add_argument("--resume", metavar="RUN_DIR",
+    parser.add_argument("--out", type=path_arg, help="run folder for checkpoints, metrics and "
+                        f"plots (default: runs/{kind})")
+    parser.add_argument("--allow-changed-data", action="store_true",
+                        help="--resume: continue on data whose content changed since the run "
+                        "read it (refused by default: its splits would differ)")
+    parser.add_argument("--resume", metavar="RUN_DIR", type=path_arg,
                         help="continue the run in RUN_DIR where it stopped (its configuration "
                         "wins; --epochs, --minutes and --max-steps may extend it); 'auto' "
                         "continues --out if it holds a checkpoint and starts it otherwise, so "
@@ -164,21 +180,26 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
         if not RunFolder(out).has_checkpoint():
             args.resume = None  # nothing to continue yet: start it
         else:
-            refuse_differences(args, loop, spec, RunFolder(out).read_config(spec.kind))
+            saved = RunFolder(out).read_config(spec.kind)
+            refuse_other_preset(args.preset, saved, out)
+            refuse_differences(args, loop, spec, saved)
             location = getattr(args, spec.data_field)
             budget = {k: v for k, v in loop.items() if k in RESUMABLE}
-            return base.resume(spec, out, location, finished_ok=True, **budget), out
+            return base.resume(spec, out, location, finished_ok=True,
+                               allow_changed_data=args.allow_changed_data, **budget), out
     if args.resume:
         if args.out is not None:
             raise UserError(f"--resume continues {args.resume} in place: drop --out {args.out}")
         refuse_changes_on_resume(args, loop, spec.model_config, spec.data_config,
                                  data_flag=spec.data_field)
         location = getattr(args, spec.data_field)
-        return base.resume(spec, args.resume, location, **loop), args.resume
+        return base.resume(spec, args.resume, location,
+                           allow_changed_data=args.allow_changed_data, **loop), args.resume
     apply_implied_defaults(args, spec)
     loop = {**chosen(args, TrainConfig), **loop}
     data = spec.data_config(**chosen(args, spec.data_config))
-    started = base.start(spec, data, chosen(args, spec.model_config), TrainConfig(**loop), out)
+    started = base.start(spec, data, chosen(args, spec.model_config), TrainConfig(**loop), out,
+                         preset=args.preset)
     return started.result, out
 
 
@@ -211,6 +232,16 @@ def apply_implied_defaults(args: argparse.Namespace, spec) -> None:
             setattr(args, name, value)
 
 
+def refuse_other_preset(preset: str | None, saved: Any, out: str) -> None:
+    """--resume auto with --preset continues only a run of that preset (the preset's values
+    may all be ones a resume ignores, such as the data's location or the budget)."""
+    if preset is None or not saved.preset_recorded or saved.preset == preset:
+        return
+    started = f"--preset {saved.preset}" if saved.preset else "no preset"
+    raise UserError(f"{out} holds a run started with {started}, not --preset {preset}: give "
+                    f"its preset, or another {{out}} for a new run", fields=("out",))
+
+
 def refuse_differences(args: argparse.Namespace, loop: dict[str, Any], spec,
                        saved: Any) -> None:
     """--resume auto runs the same command line again: refuse only flags that differ from the
@@ -221,8 +252,12 @@ def refuse_differences(args: argparse.Namespace, loop: dict[str, Any], spec,
         stored = stored or {}
         return {k for k, v in given.items() if k not in stored or _as_json(v) != stored[k]}
 
+    data = chosen(args, spec.data_config)
+    for name in set(spec.other_paths) & set(data):  # a run stores them absolute
+        if os.path.isabs(str((saved.data or {}).get(name))):
+            data[name] = os.path.abspath(os.path.expanduser(data[name]))
     changed = differs(chosen(args, spec.model_config), saved.model)
-    changed |= differs(chosen(args, spec.data_config), saved.data) - {spec.data_field}
+    changed |= differs(data, saved.data) - {spec.data_field}
     changed |= differs({k: v for k, v in loop.items() if k not in RESUMABLE}, saved.loop)
     refuse_on_resume(changed)
 

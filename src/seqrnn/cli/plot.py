@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from seqrnn.cli import options
 from seqrnn.errors import UserError
 
 
@@ -14,8 +15,9 @@ def register(subparsers) -> None:
         description="Plot training and validation loss (and every other validation metric) "
         "against the step, from RUN_DIR/metrics.jsonl, for a run of any kind.",
     )
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run folder with metrics.jsonl")
-    p.add_argument("--out", metavar="PNG",
+    p.add_argument("run_dir", type=options.path_arg, metavar="RUN_DIR",
+                   help="a run folder with metrics.jsonl")
+    p.add_argument("--out", type=options.path_arg, metavar="PNG",
                    help="where to write the picture (default: RUN_DIR/loss.png)")
     p.set_defaults(run=_plot)
 

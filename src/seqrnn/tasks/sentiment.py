@@ -238,14 +238,18 @@ class SentimentSpec(base.TaskSpec):
     model_config = SentimentConfig
     model_class = SentimentRNN
     data_field = "data"
+    other_paths = ("pretrained",)
 
     def model_from_config(self, config: SentimentConfig) -> torch.nn.Module:
         return build_classifier(config)
 
-    def read(self, data: SentimentData, seed: int,
-             progress: bool) -> tuple[LabeledTexts, LabeledTexts]:
+    def check_start(self, data: SentimentData, seed: int) -> None:
+        # Only a new run reads the language model's folder: a resumed one has every weight.
         if data.pretrained is not None:
             check_held_out_alike(pretrained_run(data.pretrained), data, seed)
+
+    def read(self, data: SentimentData, seed: int,
+             progress: bool) -> tuple[LabeledTexts, LabeledTexts]:
         splits = read_splits(data, seed, progress)
         return splits.train, splits.val
 
@@ -300,10 +304,12 @@ def train(data: SentimentData, model_options: dict, loop: TrainConfig,
     return base.start(SPEC, data, model_options, loop, out).result
 
 
-def resume(run_dir: str | Path, data_path: str | None = None, **loop_overrides) -> TrainResult:
+def resume(run_dir: str | Path, data_path: str | None = None, *, allow_changed_data: bool = False,
+           **loop_overrides) -> TrainResult:
     """Continue a run where it stopped; its saved configuration and vocabulary win.
 
     Under torchrun the number of processes may differ from the run's: it goes on
     from the saved step, with the same batches.
     """
-    return base.resume(SPEC, run_dir, data_path, **loop_overrides)
+    return base.resume(SPEC, run_dir, data_path, allow_changed_data=allow_changed_data,
+                       **loop_overrides)

@@ -211,5 +211,7 @@ def train(data: Seq2SeqData, model_options: dict, loop: TrainConfig,
     return base.start(SPEC, data, model_options, loop, out).result
 
 
-def resume(run_dir: str | Path, data_path: str | None = None, **loop_overrides) -> TrainResult:
-    return base.resume(SPEC, run_dir, data_path, **loop_overrides)
+def resume(run_dir: str | Path, data_path: str | None = None, *, allow_changed_data: bool = False,
+           **loop_overrides) -> TrainResult:
+    return base.resume(SPEC, run_dir, data_path, allow_changed_data=allow_changed_data,
+                       **loop_overrides)

@@ -89,6 +89,8 @@ def train(data: WordLMData, model_options: dict, config: TrainConfig,
     return base.start(SPEC, data, model_options, config, out).result
 
 
-def resume(run_dir: str | Path, data_path: str | None = None, **loop_overrides) -> TrainResult:
+def resume(run_dir: str | Path, data_path: str | None = None, *, allow_changed_data: bool = False,
+           **loop_overrides) -> TrainResult:
     """Continue the run in `run_dir` where it stopped; the saved configuration wins."""
-    return base.resume(SPEC, run_dir, data_path, **loop_overrides)
+    return base.resume(SPEC, run_dir, data_path, allow_changed_data=allow_changed_data,
+                       **loop_overrides)

@@ -1,0 +1,87 @@
+"""Which data a run read: each source's absolute path and a fingerprint of its bytes.
+
+A run records, for the field that names its data, ``{"path", "size", "blake2b"}``: the
+file (or folder) it read, resolved from a path or a dataset name, its size in bytes and a
+hash of its content (a folder: of each file's relative name and content). Texts given to
+`fit` in Python leave ``{"in_memory": true}``: nothing on disk to read again.
+
+Resuming, and evaluating on splits drawn again from the training data, compare the data
+found now with the record: a changed file would silently move rows between training,
+validation and test. A run written before fingerprints were recorded has none to compare:
+its data is taken as it is (and resuming records it from then on).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from seqrnn.errors import UserError
+
+IN_MEMORY: dict[str, Any] = {"in_memory": True}
+CHUNK = 1 << 20  # bytes hashed at a time: memory stays flat whatever the data's size
+
+
+def absolute(location: str) -> str:
+    """An existing path made absolute, so it names the same data from any working directory;
+    a dataset name (or a path that does not exist) as it is."""
+    path = Path(location).expanduser()
+    return os.path.abspath(path) if path.exists() else location
+
+
+def source_path(location: str) -> Path:
+    """The file or folder a data argument reads: the path itself, or a named dataset's file."""
+    from seqrnn.data.locate import locate
+    from seqrnn.data.pairs import CMUDICT, cmudict_path
+
+    if location == CMUDICT and not Path(location).exists():
+        return cmudict_path()
+    return Path(os.path.abspath(locate(location)))  # the data is about to be read anyway
+
+
+def fingerprint(location: str) -> dict[str, Any]:
+    """`{"path", "size", "blake2b"}` of what `location` reads, hashed in chunks."""
+    path = source_path(location)
+    if not (path.is_file() or path.is_dir()):  # a pipe or a device: no content to pin down
+        return {"path": str(path), "size": None, "blake2b": None}
+    digest, size = hashlib.blake2b(digest_size=20), 0
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        if file != path:
+            digest.update(str(file.relative_to(path)).encode("utf-8", "surrogateescape") + b"\0")
+        with open(file, "rb") as f:
+            while chunk := f.read(CHUNK):
+                digest.update(chunk)
+                size += len(chunk)
+    return {"path": str(path), "size": size, "blake2b": digest.hexdigest()}
+
+
+def check_unchanged(recorded: Any, given: str | None, saved: str, *, run: Path, field: str,
+                    allow_changed: bool = False) -> dict[str, Any]:
+    """The fingerprint of the data read now, refused if it differs from the run's record.
+
+    `given` is the data the user named (None: the run's own, `saved`); `recorded` the run's
+    fingerprint (None: a run written before fingerprints, taken as it is). Data given to
+    `fit` in memory cannot be read again: it must be given. The error names `field` and
+    `allow_changed_data`, which accepts the data as it is now.
+    """
+    in_memory = isinstance(recorded, dict) and recorded.get("in_memory")
+    if in_memory and given is None:
+        raise UserError(f"the model in {run} was fitted on texts in memory, which it does not "
+                        f"keep: give the data with {{{field}}}", fields=(field,))
+    now = fingerprint(saved if given is None else given)
+    if (allow_changed or in_memory or not isinstance(recorded, dict)
+            or not recorded.get("blake2b") or not now["blake2b"]
+            or now["blake2b"] == recorded["blake2b"]):
+        return now
+    sizes = (f"{recorded.get('size')} bytes then, {now['size']} now"
+             if recorded.get("size") != now["size"] else "same size, other content")
+    what = (f"{now['path']} changed since the run in {run} read it ({sizes})"
+            if recorded.get("path") == now["path"] else
+            f"{now['path']} is not the data the run in {run} read ({recorded.get('path')}; "
+            f"{sizes})")
+    raise UserError(f"{what}: its splits would differ; give the data it read with "
+                    f"{{{field}}}, or {{allow_changed_data}} to use it as it is now",
+                    fields=(field, "allow_changed_data"))
