@@ -113,6 +113,7 @@ def _register_inspect(commands) -> None:
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="sources to show")
     _model_flags(p)
     p.add_argument("--out", required=True, metavar="FOLDER", help="folder for the pictures")
+    options.add_overwrite_flag(p, "pictures and attention.json")
     p.set_defaults(run=_inspect)
 
 
@@ -153,7 +154,8 @@ def _inspect(args: argparse.Namespace) -> int:
     from seqrnn.analysis.attention import write_attention
 
     model = _load(args)
-    written = write_attention(model, args.sources, args.out, beam=args.beam)
+    written = write_attention(model, args.sources, args.out, beam=args.beam,
+                              overwrite=args.overwrite)
     print(f"wrote {len(written)} files in {args.out}: {', '.join(p.name for p in written)}",
           file=sys.stderr)
     return 0
