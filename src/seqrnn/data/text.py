@@ -171,8 +171,11 @@ class CharVocab:
                 "restore it or retrain"
             ) from None
 
-    def save(self, path: str | os.PathLike) -> None:
-        write_json(path, self.to_dict())
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> None:
+        """Write the vocabulary as JSON; an existing file is replaced only with `overwrite`."""
+        from seqrnn.outputs import check_file
+
+        write_json(check_file(path, overwrite=overwrite, field="path"), self.to_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> CharVocab:
