@@ -1,6 +1,7 @@
 import csv
 import json
 import random
+import re
 
 import numpy as np
 import pytest
@@ -258,3 +259,78 @@ def test_a_model_fitted_in_memory_does_not_score_imdb_by_default(fitted, tmp_pat
     SentimentClassifier.load(tmp_path / "clf").save(tmp_path / "again")  # the record travels
     with pytest.raises(UserError, match="fitted on texts in memory"):
         evaluate(tmp_path / "again")
+
+
+def folder_bytes(path):
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+
+
+def test_save_replaces_a_saved_model_only_when_asked(fitted, tmp_path):
+    fitted.save(tmp_path / "clf")
+    before = folder_bytes(tmp_path / "clf")
+    with pytest.raises(UserError) as caught:
+        fitted.save(tmp_path / "clf")
+    assert str(caught.value) == (f"{tmp_path / 'clf'} holds a saved sentiment model: choose "
+                                 "another path, or pass overwrite to replace it")
+    assert folder_bytes(tmp_path / "clf") == before
+    fitted.save(tmp_path / "clf", overwrite=True)
+    assert sorted(folder_bytes(tmp_path / "clf")) == sorted(before)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clf"]  # no staging folder left
+
+
+def test_save_never_takes_a_run_or_your_files_without_overwrite(fitted, tmp_path):
+    texts, labels = reviews(60)
+    run = tmp_path / "run"
+    SentimentClassifier(**{**SMALL, "epochs": 1, "eval_every": 1, "max_steps": 1}).fit(
+        texts, labels, out=run)
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("my notes")
+    for folder, held in [(run, "holds a training run of a sentiment model"),
+                         (mine, "is not empty (it holds notes.txt)")]:
+        before = folder_bytes(folder)
+        with pytest.raises(UserError, match=re.escape(f"{folder} {held}: choose another path")):
+            fitted.save(folder)
+        assert folder_bytes(folder) == before
+    with pytest.raises(UserError, match="is a file: give a folder"):
+        fitted.save(mine / "notes.txt", overwrite=True)
+    fitted.save(run, overwrite=True)  # the run's checkpoint and curves go with it
+    assert sorted(p.name for p in run.iterdir()) == ["config.json", "labels.json",
+                                                     "model.safetensors", "vocab.json"]
+    fitted.save(mine, overwrite=True)  # only the model's files are written; yours stay
+    assert (mine / "notes.txt").read_text() == "my notes"
+    for folder in (run, mine):
+        assert np.allclose(SentimentClassifier.load(folder).predict_proba(texts[:5]),
+                           fitted.predict_proba(texts[:5]))
+
+
+def test_training_never_clears_a_saved_model(fitted, tmp_path):
+    fitted.save(tmp_path / "clf")
+    before = folder_bytes(tmp_path / "clf")
+    texts, labels = reviews(60)
+    with pytest.raises(UserError, match="holds a saved model: choose another out"):
+        SentimentClassifier(**{**SMALL, "max_steps": 1}).fit(texts, labels, out=tmp_path / "clf")
+    assert folder_bytes(tmp_path / "clf") == before
+
+
+def test_a_failed_save_leaves_the_folder_as_it_was(fitted, tmp_path, monkeypatch):
+    import errno
+
+    from safetensors import SafetensorError
+
+    import seqrnn.run
+
+    fitted.save(tmp_path / "clf")
+    before = folder_bytes(tmp_path / "clf")
+
+    def full(*args, **kwargs):  # what safetensors raises on a full disk
+        raise SafetensorError("Error while serializing: I/O error: No space left on device "
+                              "(os error 28)")
+
+    monkeypatch.setattr(seqrnn.run, "save_file", full)
+    for target in (tmp_path / "clf", tmp_path / "new"):
+        with pytest.raises(OSError) as caught:
+            fitted.save(target, overwrite=True)
+        assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
+    assert folder_bytes(tmp_path / "clf") == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clf"]

@@ -1,9 +1,12 @@
+import errno
 import json
 import os
+import tempfile
 
 import pytest
+from safetensors import SafetensorError
 
-from seqrnn.atomic import atomic_open, write_json
+from seqrnn.atomic import as_os_error, atomic_open, atomic_path, staged_folder, write_json
 
 
 def test_write_json_is_complete_and_leaves_no_temporary(tmp_path):
@@ -27,3 +30,97 @@ def test_written_files_get_the_usual_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "a.json").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def failed_write(exc):
+    """A writer for atomic_path that writes half a file, then fails with `exc`."""
+    def write(path):
+        path.write_bytes(b"half")
+        raise exc
+    return write
+
+
+def torch_full_disk() -> RuntimeError:
+    """What torch.save into a Python file raises on a full disk: its own error, the
+    file's OSError as its context."""
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos "
+                               "576 vs 534") from None
+    except RuntimeError as exc:
+        exc.__suppress_context__ = False
+        return exc
+
+
+@pytest.mark.parametrize(("error", "code"), [
+    (SafetensorError("Error while serializing: I/O error: No space left on device "
+                     "(os error 28)"), errno.ENOSPC),
+    (SafetensorError("Error while serializing: I/O error: Disk quota exceeded "
+                     "(os error 122)"), errno.EDQUOT),
+    (torch_full_disk(), errno.ENOSPC),
+    (OSError(errno.EROFS, "Read-only file system"), errno.EROFS),
+])
+def test_a_failed_write_is_an_os_error_naming_the_target(tmp_path, error, code):
+    target = tmp_path / "w.safetensors"
+    target.write_text("old")
+    with pytest.raises(OSError) as caught, atomic_path(target) as tmp:
+        failed_write(error)(tmp)
+    assert caught.value.errno == code and caught.value.filename == str(target)
+    assert caught.value.__cause__ is error
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["w.safetensors"]
+
+
+def test_errors_that_are_not_about_writing_pass_unchanged(tmp_path):
+    with pytest.raises(ValueError, match="bad value"), atomic_path(tmp_path / "a") as tmp:
+        failed_write(ValueError("bad value"))(tmp)
+    other = FileNotFoundError(errno.ENOENT, "No such file or directory", "/the/input")
+    with pytest.raises(FileNotFoundError) as caught, atomic_path(tmp_path / "a") as tmp:
+        failed_write(other)(tmp)
+    assert caught.value is other  # about the file it read: its own name says where
+    assert as_os_error(RuntimeError("unexpected pos 5")) is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_folder_names_the_target(tmp_path, monkeypatch):
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / ".a.json.x.tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    with pytest.raises(OSError) as caught:
+        write_json(tmp_path / "a.json", {})
+    assert caught.value.errno == errno.EROFS and caught.value.filename == str(tmp_path / "a.json")
+
+
+def test_a_staged_folder_appears_whole_or_not_at_all(tmp_path):
+    with staged_folder(tmp_path / "new") as stage:
+        (stage / "a").write_text("1")
+        assert not (tmp_path / "new").exists()
+    assert [p.name for p in (tmp_path / "new").iterdir()] == ["a"]
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o777 & ~mask
+    with pytest.raises(OSError) as caught, staged_folder(tmp_path / "other") as stage:
+        write_json(stage / "a.json", {})
+        raise OSError(errno.ENOSPC, "No space left on device", str(stage / "b.json"))
+    assert caught.value.filename == str(tmp_path / "other")  # not the staging folder's name
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
+
+
+def test_a_staged_folder_replaces_its_files_in_an_existing_one(tmp_path):
+    target = tmp_path / "run"
+    target.mkdir()
+    for name in ("a", "stale", "yours"):
+        (target / name).write_text("old")
+    with staged_folder(target, stale=("a", "stale"), last=("a",)) as stage:
+        (stage / "a").write_text("new")
+        (stage / "b").write_text("new")
+        with pytest.raises(RuntimeError), staged_folder(target) as inner:  # a failed writer...
+            (inner / "a").write_text("never")
+            raise RuntimeError("crash")
+        assert (target / "a").read_text() == "old"  # ...left the folder as it was
+    assert {p.name: p.read_text() for p in target.iterdir()} == {"a": "new", "b": "new",
+                                                                 "yours": "old"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]

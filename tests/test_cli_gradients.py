@@ -83,3 +83,26 @@ def test_out_that_is_a_file_is_an_error(tmp_path, capsys):
     assert err.startswith("seqrnn: error:") and "is a file" in err
     assert err.count("\n") == 1
     assert target.read_text() == "not a directory"
+
+
+def test_a_second_study_replaces_the_first_only_when_asked(tmp_path, capsys):
+    out = tmp_path / "study"
+    argv = ["gradients", "--out", str(out), "--steps", "5", "--hidden-size", "4"]
+    assert main(argv) == 0
+    first = (out / "gradients.csv").read_bytes()
+    capsys.readouterr()
+    assert main([*argv, "--seed", "9"]) == 2
+    assert capsys.readouterr().err == (f"seqrnn: error: {out / 'gradients.csv'} already exists: "
+                                       "choose another --out, or pass --overwrite to replace "
+                                       "it\n")
+    assert (out / "gradients.csv").read_bytes() == first
+    assert main([*argv, "--seed", "9", "--overwrite"]) == 0
+    assert (out / "gradients.csv").read_bytes() != first
+
+
+def test_an_empty_out_is_refused(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["gradients", "--out", ""]) == 2
+    err = capsys.readouterr().err
+    assert "argument --out: an empty path" in err and err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []

@@ -75,3 +75,49 @@ def test_plot_output_under_a_file_is_one_line(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "run"), "--out", str(tmp_path / "a-file" / "x.png")]) == 2
     assert capsys.readouterr().err == (f"seqrnn: error: {tmp_path / 'a-file'}: Not a directory; "
                                        "check the path and its permissions\n")
+
+
+@pytest.mark.parametrize(("suffix", "magic"), [(".svg", b"<?xml"), (".pdf", b"%PDF"),
+                                               (".PNG", PNG_MAGIC)])
+def test_plot_writes_the_format_its_suffix_names(tmp_path, suffix, magic):
+    write_metrics(tmp_path / "run")
+    out = tmp_path / f"curves{suffix}"
+    assert main(["plot", str(tmp_path / "run"), "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(magic)
+
+
+@pytest.mark.parametrize("name", ["curves.jpg", "curves"])
+def test_plot_refuses_a_suffix_that_names_no_format(tmp_path, capsys, name):
+    write_metrics(tmp_path / "run")
+    assert main(["plot", str(tmp_path / "run"), "--out", str(tmp_path / name)]) == 2
+    assert capsys.readouterr().err == (f"seqrnn: error: --out {tmp_path / name} should end in "
+                                       ".png, .svg or .pdf: the picture is written in the format "
+                                       "its suffix names\n")
+    assert not (tmp_path / name).exists()
+
+
+def test_plot_replaces_an_existing_file_only_when_asked(tmp_path, capsys):
+    write_metrics(tmp_path / "run")
+    out = tmp_path / "mine.png"
+    out.write_bytes(b"my picture")
+    assert main(["plot", str(tmp_path / "run"), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (f"seqrnn: error: {out} already exists: choose another "
+                                       "--out, or pass --overwrite to replace it\n")
+    assert out.read_bytes() == b"my picture"
+    assert main(["plot", str(tmp_path / "run"), "--out", str(out), "--overwrite"]) == 0
+    assert png_size(out) == (600, 400)
+
+
+def test_plot_redraws_the_runs_own_curve_but_no_other_run_file(tmp_path, capsys):
+    write_metrics(tmp_path / "run")
+    (tmp_path / "run" / "config.json").write_text("{}")
+    (tmp_path / "run" / "loss.png").write_bytes(b"old curve")
+    assert main(["plot", str(tmp_path / "run")]) == 0
+    assert main(["plot", str(tmp_path / "run"), "--out", str(tmp_path / "run" / "loss.png")]) == 0
+    assert png_size(tmp_path / "run" / "loss.png") == (600, 400)
+    capsys.readouterr()
+    target = tmp_path / "run" / "metrics.jsonl"
+    for extra in ([], ["--overwrite"]):
+        assert main(["plot", str(tmp_path / "run"), "--out", str(target), *extra]) == 2
+        assert "is a file of the run folder" in capsys.readouterr().err
+    assert (tmp_path / "run" / "config.json").read_text() == "{}"

@@ -55,6 +55,15 @@ def test_predict_evaluate_and_inspect(run, tmp_path, capsys):
     for record in records:
         assert len(record["weights"]) == len(record["output_tokens"])
         assert all(abs(sum(row) - 1) < 1e-4 for row in record["weights"])
+    capsys.readouterr()
+    again = ["seq2seq", "inspect", "--model", str(run), "dcba", "--out", str(tmp_path / "pictures")]
+    assert main(again) == 2  # attention.json is there: replaced only when asked
+    assert capsys.readouterr().err == (f"seqrnn: error: {tmp_path / 'pictures' / 'attention.json'}"
+                                       " already exists: choose another --out, or pass "
+                                       "--overwrite to replace it\n")
+    assert json.loads((tmp_path / "pictures" / "attention.json").read_text()) == records
+    assert main([*again, "--overwrite"]) == 0
+    assert (tmp_path / "pictures" / "01-dcba.png").is_file()
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -192,6 +192,12 @@ def test_write_page_writes_the_page_and_its_data(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [DATA_FILE, PAGE_FILE]
     with pytest.raises(UserError, match="is a file"):
         write_page(inspection, page, title="again")
+    with pytest.raises(UserError, match=f"{page} already exists: choose another out, or pass "
+                                        "overwrite to replace it"):
+        write_page(inspection, tmp_path / "out", title="again")
+    assert "Cells &lt;of&gt; a test" in page.read_text(encoding="utf-8")
+    write_page(inspection, tmp_path / "out", title="again", overwrite=True)
+    assert "again" in page.read_text(encoding="utf-8")
 
 
 def test_cli_inspect_reports_each_chosen_cell(tmp_path, capsys):
@@ -208,6 +214,13 @@ def test_cli_inspect_reports_each_chosen_cell(tmp_path, capsys):
     assert "inside_brackets" in lines[0] and "r = +" in lines[0]
     data = json.loads((tmp_path / "page" / DATA_FILE).read_text())
     assert len(data["text"]) == 100 and (tmp_path / "page" / PAGE_FILE).is_file()
+    (tmp_path / "page" / DATA_FILE).write_text("mine")
+    assert main(["charlm", "inspect", "--model", str(tmp_path / "run"), "--text",
+                 str(tmp_path / "text.txt"), "--out", str(tmp_path / "page")]) == 2
+    assert capsys.readouterr() == ("", f"seqrnn: error: {tmp_path / 'page' / PAGE_FILE} already "
+                                   "exists: choose another --out, or pass --overwrite to "
+                                   "replace it\n")
+    assert (tmp_path / "page" / DATA_FILE).read_text() == "mine"
 
 
 def test_cli_inspect_errors_are_one_line_and_status_2(tmp_path, capsys):

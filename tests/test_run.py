@@ -12,12 +12,15 @@ from pathlib import Path
 import pytest
 import torch
 
+import seqrnn.run
 from seqrnn.errors import UserError
 from seqrnn.run import (
+    BEST_WEIGHTS,
     CONFIG_FILE,
     LATEST_WEIGHTS,
     METRICS_FILE,
     PREVIOUS_STATE,
+    SAVED_STEP,
     TRAIN_STATE,
     UNRECORDED,
     VOCAB_FILE,
@@ -98,16 +101,31 @@ def test_a_kill_between_the_pairs_renames_leaves_a_pair_that_agrees(tmp_path, mo
     assert state["progress"]["step"] == 3 and torch.equal(weights["w"], torch.ones(2))
 
 
-def test_a_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+def full_disk(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def safetensors_full_disk(*args, **kwargs):
+    from safetensors import SafetensorError
+
+    raise SafetensorError("Error while serializing: I/O error: No space left on device "
+                          "(os error 28)")
+
+
+@pytest.mark.parametrize(("module", "name", "failure"), [
+    (torch, "save", full_disk), (seqrnn.run, "save_file", safetensors_full_disk)])
+def test_a_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch, module, name, failure):
     run = RunFolder(tmp_path)
     run.save_checkpoint({"w": torch.ones(2)}, state_of(3), step=3)
-
-    def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(torch, "save", full)
-    with pytest.raises(UserError, match=r"no space left .* \(the previous checkpoint is intact\)"):
+    monkeypatch.setattr(module, name, failure)
+    with pytest.raises(UserError) as caught:
         run.save_checkpoint({"w": torch.zeros(2)}, state_of(4), step=4)
+    assert str(caught.value) == (f"no space left on the device of {tmp_path} while saving a "
+                                 "checkpoint (the previous checkpoint is intact): free some space "
+                                 "and resume")
+    if name == "save_file":  # the best weights too
+        with pytest.raises(UserError, match="no space left .* intact"):
+            run.save_best({"w": torch.zeros(2)}, step=4)
     monkeypatch.undo()
     weights, state = run.load_checkpoint()
     assert state["progress"]["step"] == 3 and torch.equal(weights["w"], torch.ones(2))
@@ -184,6 +202,13 @@ def test_a_fresh_run_never_overwrites_a_run_or_other_files(tmp_path):
     saved.save_weights("model.safetensors", {"w": torch.ones(2)}, step=0)
     with pytest.raises(UserError, match="already holds a run"):
         saved.check_new()
+    kept = write_stub(tmp_path / "kept")  # what save() writes: a training config, step -1
+    kept.save_weights(BEST_WEIGHTS, {"w": torch.ones(2)}, step=SAVED_STEP)
+    with pytest.raises(UserError, match="kept holds a saved model: choose another out"):
+        kept.check_new()
+    assert kept.holding() == "holds a saved charlm model"
+    assert sorted(p.name for p in kept.path.iterdir()) == sorted(
+        [BEST_WEIGHTS, "config.json", METRICS_FILE, VOCAB_FILE])  # nothing cleared
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "metrics.jsonl").write_text("my own\n")
     with pytest.raises(UserError, match="mine is not empty .it holds metrics.jsonl.") as error:
@@ -197,6 +222,10 @@ def test_a_fresh_run_never_overwrites_a_run_or_other_files(tmp_path):
     (tmp_path / "empty").mkdir()
     RunFolder(tmp_path / "empty").check_new()
     RunFolder(tmp_path / "new").check_new()
+    write_stub(tmp_path / "stub")
+    assert [RunFolder(tmp_path / name).holding() for name in ("stub", "saved", "mine", "empty")] \
+        == ["holds a training run of a charlm model", "holds a charlm model",
+            "is not empty (it holds metrics.jsonl)", None]
 
 
 def test_one_process_at_a_time_holds_a_folder(tmp_path):

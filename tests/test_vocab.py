@@ -63,6 +63,13 @@ def test_json_round_trip(tmp_path):
     loaded = WordVocab.load(path)
     assert loaded.words == vocab.words
     assert loaded.encode(["movie", "nope"]) == [4, UNK_ID]
+    path.write_text("mine")
+    with pytest.raises(UserError, match="already exists: choose another path, or pass "
+                                        "overwrite to replace it"):
+        vocab.save(path)
+    assert path.read_text() == "mine"
+    vocab.save(path, overwrite=True)
+    assert WordVocab.load(path) == vocab
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from seqrnn.atomic import atomic_path
+from seqrnn.errors import UserError, field_error
+
+FORMATS = ("png", "svg", "pdf")  # what a picture's suffix may name
 
 # Metrics drawn as a dashed reference on another metric's panel: chance under accuracy.
 REFERENCES = {"val_majority": ("val_accuracy", "chance (most common class)")}
@@ -16,8 +20,47 @@ def read_metrics(path: Path) -> list[dict]:
         return [json.loads(line) for line in f if line.strip()]
 
 
-def plot_metrics(metrics_path: Path, png_path: Path, title: str = "") -> None:
-    """Plot training loss and validation loss against the step; one panel per extra metric."""
+def picture_format(path: str | os.PathLike, field: str = "out") -> str:
+    """The format a picture's suffix names, or one line on a suffix that names none."""
+    suffix = Path(path).suffix.lower().removeprefix(".")
+    if suffix not in FORMATS:
+        names = [f".{name}" for name in FORMATS]
+        raise field_error(field, f"{{}} {path} should end in {', '.join(names[:-1])} or "
+                          f"{names[-1]}: the picture is written in the format its suffix names")
+    return suffix
+
+
+def plot_run(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, *,
+             overwrite: bool = False) -> Path:
+    """Draw the curves of the run in `run_dir` into `out` (default: the run's loss.png, which
+    is redrawn); return the picture's path. Another existing file is replaced only with
+    `overwrite`."""
+    from seqrnn.outputs import check_file
+    from seqrnn.run import METRICS_FILE, RunFolder
+
+    run = RunFolder(run_dir)
+    if not run.path.is_dir():
+        raise UserError(f"run folder {run.path} not found: give the --out folder of a training "
+                        "run")
+    own = out is None or (str(out).strip() and Path(out).resolve() == run.curve_path.resolve())
+    out = run.curve_path if own else check_file(out, overwrite=overwrite)
+    picture_format(out)
+    metrics = run.metrics_path
+    try:
+        if not metrics.is_file() or not read_metrics(metrics):
+            raise UserError(f"{run.path} has no {METRICS_FILE} records yet: train first, or give "
+                            "another run folder")
+        plot_metrics(metrics, out, title=run.path.name)
+    except (ValueError, KeyError, TypeError) as exc:  # JSON and Unicode errors are ValueErrors
+        raise UserError(f"{metrics} is not a seqrnn metrics file ({exc!r}): give the run folder "
+                        "a seqrnn trainer wrote") from None
+    return out
+
+
+def plot_metrics(metrics_path: Path, out_path: Path, title: str = "") -> None:
+    """Plot training loss and validation loss against the step; one panel per extra metric.
+
+    Written in the format `out_path`'s suffix names (FORMATS)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -50,6 +93,8 @@ def plot_metrics(metrics_path: Path, png_path: Path, title: str = "") -> None:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    with atomic_path(png_path) as tmp:
-        fig.savefig(tmp, format="png", dpi=100)
-    plt.close(fig)
+    try:
+        with atomic_path(out_path) as tmp:
+            fig.savefig(tmp, format=picture_format(out_path), dpi=100)
+    finally:
+        plt.close(fig)

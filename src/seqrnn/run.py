@@ -45,7 +45,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from seqrnn.atomic import atomic_open, atomic_path, write_json
+from seqrnn.atomic import NO_ROOM, atomic_open, atomic_path, staged_folder, write_json
 from seqrnn.errors import UserError, field_error
 
 FORMAT_VERSION = 1
@@ -62,6 +62,7 @@ METRICS_FILE = "metrics.jsonl"
 CURVE_FILE = "loss.png"
 WEIGHTS = {"best": BEST_WEIGHTS, "latest": LATEST_WEIGHTS}
 UNRECORDED = "<unrecorded>"  # write_config: keep a run's preset unknown (written before)
+SAVED_STEP = -1  # the step in the metadata of weights saved outside training
 # What a training run writes: a run that never reached its first checkpoint leaves only these.
 RUN_FILES = (CONFIG_FILE, VOCAB_FILE, LABELS_FILE, SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE,
              BEST_WEIGHTS, LATEST_WEIGHTS, TRAIN_STATE, PREVIOUS_STATE, METRICS_FILE, CURVE_FILE)
@@ -107,6 +108,8 @@ class RunFolder:
             raise field_error("out", "{} must name a folder for the run, got the current one")
         if self.path.exists() and not self.path.is_dir():
             raise field_error("out", f"{{}} {self.path} is a file: give a folder")
+        if self.holds_saved_model():
+            raise field_error("out", f"{{}} {self.path} holds a saved model: choose another {{}}")
         if self.has_checkpoint() or (self.file(CONFIG_FILE).exists() and not self._is_stub()):
             raise UserError(f"{self.path} already holds a run: continue it with --resume "
                             f"{self.path}, or choose another {{out}}", fields=("out",))
@@ -120,9 +123,39 @@ class RunFolder:
         """Whether the folder holds a checkpoint a run can resume from."""
         return self.file(LATEST_WEIGHTS).exists()
 
+    def holds_saved_model(self) -> bool:
+        """Whether the folder holds a model saved outside training (by `save`): its weights
+        belong to no training step, and there is no checkpoint."""
+        best = self.file(BEST_WEIGHTS)
+        if self.has_checkpoint() or not best.is_file():
+            return False
+        try:
+            return self._weights_step(best) == SAVED_STEP
+        except UserError:  # unreadable: not a stub to clear either
+            return True
+
+    def holding(self) -> str | None:
+        """What the folder holds, in words ("holds a training run of a charlm model"), or
+        None for a missing or empty one."""
+        if not self.path.is_dir():
+            return None
+        names = sorted(p.name for p in self.path.iterdir() if not _leftover(p.name))
+        if not names:
+            return None
+        try:
+            kind = json.loads(self.file(CONFIG_FILE).read_text(encoding="utf-8"))["kind"]
+        except (OSError, ValueError, TypeError, KeyError):
+            return f"is not empty (it holds {names[0]})"
+        if self.holds_saved_model():
+            return f"holds a saved {kind} model"
+        if self.has_checkpoint() or self._is_stub():
+            return f"holds a training run of a {kind} model"
+        return f"holds a {kind} model"
+
     def _is_stub(self) -> bool:
         """A training run's folder left before its first checkpoint: only run files, no pair."""
-        if self.has_checkpoint() or not self.file(CONFIG_FILE).is_file():
+        if (self.has_checkpoint() or not self.file(CONFIG_FILE).is_file()
+                or self.holds_saved_model()):
             return False
         try:
             config = json.loads(self.file(CONFIG_FILE).read_text(encoding="utf-8"))
@@ -141,6 +174,14 @@ class RunFolder:
             for name in RUN_FILES:
                 self.file(name).unlink(missing_ok=True)
         self.remove_leftovers()
+
+    @contextlib.contextmanager
+    def replacing(self) -> Iterator[RunFolder]:
+        """A folder to write a whole model into, beside this one; on success its files replace
+        this folder's, and the run files they leave stale (a checkpoint, metrics, curves) go.
+        A failure while writing leaves this folder as it was."""
+        with staged_folder(self.path, stale=RUN_FILES, last=(CONFIG_FILE,)) as stage:
+            yield RunFolder(stage)
 
     def remove_leftovers(self) -> None:
         """Delete temporary files a killed process left half-written."""
@@ -261,6 +302,13 @@ class RunFolder:
         with atomic_path(self.file(name)) as tmp:
             _write_weights(tmp, state_dict, step)
 
+    def save_best(self, state_dict: dict[str, torch.Tensor], step: int) -> None:
+        """Save a training run's best weights; a failed write says what was kept."""
+        try:
+            self.save_weights(BEST_WEIGHTS, state_dict, step)
+        except OSError as exc:
+            raise self._save_error(exc) from exc
+
     def load_weights(self, name: str = BEST_WEIGHTS) -> tuple[dict[str, torch.Tensor], int]:
         """Load weights on the CPU; return them with the step they were saved at."""
         path = self._existing(name)
@@ -317,7 +365,7 @@ class RunFolder:
             with atomic_path(self.file(LATEST_WEIGHTS)) as weights_tmp, \
                     atomic_path(self.file(TRAIN_STATE)) as state_tmp:
                 _write_weights(weights_tmp, weights, step)
-                torch.save(state, state_tmp)
+                _write_state(state_tmp, state)
                 self._keep_previous_state()
         except OSError as exc:
             raise self._save_error(exc) from exc
@@ -335,13 +383,15 @@ class RunFolder:
                 tmp.write_bytes(current.read_bytes())
 
     def _save_error(self, exc: OSError) -> UserError:
-        where = ("the previous checkpoint is intact" if self.has_checkpoint()
-                 else "nothing was saved")
-        if exc.errno == errno.ENOSPC:
-            return UserError(f"no space left on the device of {self.path} while saving a "
-                             f"checkpoint ({where}): free some space and resume")
-        return UserError(f"cannot save a checkpoint in {self.path} "
-                         f"({exc.strerror or exc}; {where})")
+        if self.has_checkpoint():
+            kept, then = "the previous checkpoint is intact", "resume"
+        else:
+            kept, then = "no checkpoint was saved", "start the run again"
+        if exc.errno in NO_ROOM:
+            return UserError(f"{NO_ROOM[exc.errno]} of {self.path} while saving a checkpoint "
+                             f"({kept}): free some space and {then}")
+        return UserError(f"cannot save a checkpoint in {self.path} ({exc.strerror or exc}; "
+                         f"{kept}): {then} once the folder can be written")
 
     def check_resumable(self) -> None:
         """Refuse early a folder whose run never reached its first checkpoint."""
@@ -423,6 +473,12 @@ def _write_weights(path: Path, state_dict: dict[str, torch.Tensor], step: int) -
     train_state)."""
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in state_dict.items()}
     save_file(tensors, str(path), metadata={"step": str(step)})
+
+
+def _write_state(path: Path, state: dict) -> None:
+    """torch.save through a Python file: a failed write then carries its errno (atomic.py)."""
+    with open(path, "wb") as f:
+        torch.save(state, f)
 
 
 def _leftover(name: str) -> bool:

@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from seqrnn.atomic import atomic_open, atomic_path, write_json
+from seqrnn.outputs import check_folder_files
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
+SUMMARY_FILE = "attention.json"
 
 
 def _name(index: int, source: str) -> str:
@@ -64,18 +66,23 @@ is the attention weight the decoder gave that source token (each row sums to 1).
 """
 
 
-def write_attention(model, sources: list[str], out_dir: str | Path, beam: int = 1) -> list[Path]:
-    """Pictures of `model` (a seqrnn.api.seq2seq.Transducer) on `sources`; the paths written."""
-    out_dir = Path(out_dir)
+def write_attention(model, sources: list[str], out_dir: str | Path, beam: int = 1, *,
+                    overwrite: bool = False) -> list[Path]:
+    """Pictures of `model` (a seqrnn.api.seq2seq.Transducer) on `sources`; the paths written.
+
+    A file already there is replaced only with `overwrite`."""
+    names = [_name(index, text) for index, text in enumerate(sources)]
+    out_dir = check_folder_files(out_dir, [*(f"{name}.{suffix}" for name in names
+                                             for suffix in ("png", "html")), SUMMARY_FILE],
+                                 overwrite=overwrite)
     shown = [(source, *model.attention(source, beam)) for source in sources]  # errors first
     written, records = [], []
-    for index, (text, source, output, weights) in enumerate(shown):
-        name = _name(index, text)
+    for name, (text, source, output, weights) in zip(names, shown, strict=True):
         _png(out_dir / f"{name}.png", source, output, weights)
         with atomic_open(out_dir / f"{name}.html", "w", encoding="utf-8") as f:
             f.write(_html(text, source, output, weights))
         written += [out_dir / f"{name}.png", out_dir / f"{name}.html"]
         records.append({"source": text, "source_tokens": source, "output_tokens": output,
                         "weights": np.round(weights, 6).tolist()})
-    write_json(out_dir / "attention.json", records)
-    return [*written, out_dir / "attention.json"]
+    write_json(out_dir / SUMMARY_FILE, records)
+    return [*written, out_dir / SUMMARY_FILE]

@@ -42,10 +42,12 @@ import numpy as np
 
 from seqrnn.atomic import atomic_open, atomic_path
 from seqrnn.configs import GradientStudyConfig
+from seqrnn.outputs import check_folder_files
 from seqrnn.reference.elman import elman_step
 from seqrnn.reference.lstm import GATES, LSTMStep, lstm_step
 
 TABLE_DISTANCES = (1, 10, 50, 100)
+OUTPUT_FILES = ("gradients.csv", "gradients.png")
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,17 @@ def norms_table(curves: list[NormCurve], distances: Iterable[int] = TABLE_DISTAN
         for c in curves
     ]
     return "\n".join([header, *rows])
+
+
+def write_study(curves: list[NormCurve], out_dir: str | Path, *,
+                overwrite: bool = False) -> list[Path]:
+    """gradients.csv and gradients.png in `out_dir`; either already there is replaced only with
+    `overwrite`. Returns their paths."""
+    out_dir = check_folder_files(out_dir, OUTPUT_FILES, overwrite=overwrite)
+    table, picture = (out_dir / name for name in OUTPUT_FILES)
+    write_csv(curves, table)
+    write_plot(curves, picture)
+    return [table, picture]
 
 
 def write_csv(curves: list[NormCurve], path: Path) -> None:

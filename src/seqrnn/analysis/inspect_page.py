@@ -15,10 +15,11 @@ import numpy as np
 
 from seqrnn.analysis.inspect_cells import Inspection
 from seqrnn.atomic import atomic_open, write_json
-from seqrnn.errors import UserError
+from seqrnn.outputs import check_folder_files
 
 PAGE_FILE = "index.html"
 DATA_FILE = "cells.json"
+OUTPUT_FILES = (PAGE_FILE, DATA_FILE)
 _SHADES = 10  # per sign; bin 10 is zero
 
 
@@ -85,11 +86,12 @@ their correlation r with simple features of the text.</p>{dropped}
 """
 
 
-def write_page(inspection: Inspection, out_dir: str | Path, title: str) -> Path:
-    """Write index.html and cells.json (the same data) into `out_dir`; return the page's path."""
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UserError(f"--out {out_dir} is a file: give a folder")
+def write_page(inspection: Inspection, out_dir: str | Path, title: str, *,
+               overwrite: bool = False) -> Path:
+    """Write index.html and cells.json (the same data) into `out_dir`; return the page's path.
+
+    Either file already there is replaced only with `overwrite`."""
+    out_dir = check_folder_files(out_dir, OUTPUT_FILES, overwrite=overwrite)
     page = out_dir / PAGE_FILE
     with atomic_open(page, "w", encoding="utf-8") as f:
         f.write(render_page(inspection, title))

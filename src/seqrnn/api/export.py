@@ -1,7 +1,7 @@
 """A trained model as an ONNX graph, for runtimes outside Python (onnxruntime, say).
 
     from seqrnn.api.export import export
-    export("runs/hamlet", "hamlet.onnx")      # and hamlet.json beside it
+    export("runs/hamlet", "hamlet.onnx")      # and hamlet.onnx.json beside it
 
 The language model is exported as one step of any length, with its state as input and output,
 so a runtime can read a prime and then feed characters back one at a time:
@@ -13,7 +13,8 @@ The classifier reads a batch of right-padded token ids with their lengths:
 
     ids (B, T) int64, lengths (B,) int64 -> p_positive (B,), logits (B,)
 
-The JSON beside the graph holds what a runtime needs around it: the vocabulary, the labels,
+The JSON beside the graph (the graph's name with .json added, so that it cannot be a run
+folder's own config.json) holds what a runtime needs around it: the vocabulary, the labels,
 the model's configuration and the names and shapes of the inputs and outputs.
 """
 
@@ -28,9 +29,10 @@ import torch
 from torch import Tensor, nn
 
 from seqrnn.atomic import atomic_path, write_json
-from seqrnn.errors import UserError
+from seqrnn.errors import UserError, field_error
 from seqrnn.nn.convert import to_torch
 from seqrnn.nn.layers import RecurrentStack
+from seqrnn.outputs import check_file
 from seqrnn.run import CONFIG_FILE, RunFolder
 
 FORMAT = "seqrnn-onnx"
@@ -85,11 +87,22 @@ def run_kind(run_dir: str | Path) -> str:
     return kind
 
 
-def export(run_dir: str | Path, out: str | Path, *, weights: str = "best") -> dict:
-    """Write `out` (.onnx) and its JSON beside it (`out` with .json); return that JSON."""
+def sidecar(out: str | Path) -> Path:
+    """The JSON beside the graph `out`: X.onnx -> X.onnx.json."""
     out = Path(out)
-    if out.suffix != ".onnx":
-        raise UserError(f"--out {out} should end in .onnx; the JSON goes beside it")
+    return out.with_name(out.name + ".json")
+
+
+def export(run_dir: str | Path, out: str | Path, *, weights: str = "best",
+           overwrite: bool = False) -> dict:
+    """Write `out` (.onnx) and its JSON beside it (`sidecar(out)`); return that JSON.
+
+    Existing files are replaced only with `overwrite`; a run folder's own files never.
+    """
+    if Path(out).suffix != ".onnx":
+        raise field_error("out", f"{{}} {out} should end in .onnx; the JSON goes beside it")
+    out = check_file(out, overwrite=overwrite)
+    check_file(sidecar(out), overwrite=overwrite)
     kind = run_kind(run_dir)
     if kind == "charlm":
         graph, example, names, meta = _charlm(run_dir, weights)
@@ -103,7 +116,7 @@ def export(run_dir: str | Path, out: str | Path, *, weights: str = "best") -> di
                           dynamo=False)
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind,
             "onnx": out.name, **meta}
-    write_json(out.with_suffix(".json"), meta)
+    write_json(sidecar(out), meta)
     return meta
 
 

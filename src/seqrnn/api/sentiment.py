@@ -37,7 +37,8 @@ from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
 from seqrnn.errors import UserError, field_error
 from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE, binary_metrics
-from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, VOCAB_FILE, RunFolder
+from seqrnn.outputs import check_model_folder
+from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, SAVED_STEP, VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.sentiment import SPEC, near_chance, predict_probabilities, read_splits
 from seqrnn.train.process import resolve_device
@@ -167,17 +168,22 @@ class SentimentClassifier:
         clf.classes_ = np.array(clf.label_map_.names, dtype=object)
         return clf
 
-    def save(self, path: str | Path) -> None:
-        """Write the learned model as a run folder (safetensors + JSON)."""
+    def save(self, path: str | Path, *, overwrite: bool = False) -> None:
+        """Write the learned model as a run folder (safetensors + JSON).
+
+        `path` must be new or empty; a folder that holds anything (another saved model, a
+        training run, files of your own) is replaced only with `overwrite=True`, and then
+        only the run files in it. A failed write leaves the folder as it was.
+        """
         self._check_fitted()
-        run = RunFolder(path)
-        run.create()
+        check_model_folder(path, overwrite=overwrite)
         _, data, loop = self._configs()
-        run.write_json(VOCAB_FILE, self.vocab_.to_dict())
-        run.write_json(LABELS_FILE, self.label_map_.to_dict())
-        run.save_weights(BEST_WEIGHTS, self.model_.state_dict(), step=-1)
-        run.write_config(SPEC.kind, asdict(self.model_.config), asdict(data), asdict(loop),
-                         sources=getattr(self, "sources_", None))
+        with RunFolder(path).replacing() as run:
+            run.write_json(VOCAB_FILE, self.vocab_.to_dict())
+            run.write_json(LABELS_FILE, self.label_map_.to_dict())
+            run.save_weights(BEST_WEIGHTS, self.model_.state_dict(), step=SAVED_STEP)
+            run.write_config(SPEC.kind, asdict(self.model_.config), asdict(data), asdict(loop),
+                             sources=getattr(self, "sources_", None))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):

@@ -7,13 +7,13 @@ the parser it adds sets `run`, a function `(args) -> int`.
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
 
 from seqrnn import __version__
+from seqrnn.atomic import NO_ROOM
 from seqrnn.errors import UserError, flag
 
 # Modules named here are imported lazily, so `seqrnn --help` stays fast.
@@ -74,8 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def describe_os_error(exc: OSError) -> str:
     """One line for a failed file operation, naming the file when the error does."""
     where = exc.filename if exc.filename is not None else "the output"
-    if exc.errno == errno.ENOSPC:
-        return f"no space left on the device for {where}: free some space and try again"
+    if exc.errno in NO_ROOM:
+        return f"{NO_ROOM[exc.errno]} for {where}: free some space and try again"
     reason = exc.strerror or type(exc).__name__
     return f"{where}: {reason}; check the path and its permissions"
 

@@ -24,6 +24,7 @@ def register_inspect(commands) -> None:
                    help="a text file or dataset name (hamlet, tinyshakespeare)")
     p.add_argument("--out", type=options.path_arg, required=True, metavar="DIR",
                    help="folder for index.html and cells.json")
+    options.add_overwrite_flag(p, "index.html and cells.json")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
     p.add_argument("--start", type=int, default=0,
                    help="skip this many characters of the text first (default: 0)")
@@ -41,9 +42,10 @@ def register_inspect(commands) -> None:
 
 def _inspect(args: argparse.Namespace) -> int:
     from seqrnn.analysis.inspect_cells import inspect
-    from seqrnn.analysis.inspect_page import write_page
+    from seqrnn.analysis.inspect_page import OUTPUT_FILES, write_page
     from seqrnn.api.charlm import LanguageModel
     from seqrnn.data.text import load_text
+    from seqrnn.outputs import check_folder_files
 
     if args.start < 0 or args.max_chars < 2:
         raise UserError("--start must be zero or positive and --max-chars at least 2")
@@ -54,11 +56,13 @@ def _inspect(args: argparse.Namespace) -> int:
     from seqrnn.train.process import check_threads
 
     check_threads(args.threads)
+    check_folder_files(args.out, OUTPUT_FILES, overwrite=args.overwrite)  # before the work
     torch.set_num_threads(args.threads)
     lm = LanguageModel.load(args.model)
     text = load_text(args.text, args.encoding)[args.start : args.start + args.max_chars]
     inspection = inspect(lm, text, cells=args.cells, state=args.state)
-    page = write_page(inspection, args.out, title=f"Cells of {args.model} reading {args.text}")
+    page = write_page(inspection, args.out, title=f"Cells of {args.model} reading {args.text}",
+                      overwrite=args.overwrite)
     if inspection.dropped_chars:
         print(f"left out {len(text) - len(inspection.text)} characters the model never saw: "
               f"{''.join(inspection.dropped_chars)!r}", file=sys.stderr)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from seqrnn.cli import options
 from seqrnn.errors import UserError
@@ -21,9 +20,10 @@ def register(subparsers) -> None:
     p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
                    help="a trained run folder")
     p.add_argument("--out", type=options.path_arg, required=True, metavar="FILE.onnx",
-                   help="the graph to write; FILE.json goes beside it")
+                   help="the graph to write; FILE.onnx.json goes beside it")
     p.add_argument("--weights", choices=["best", "latest"], default="best",
                    help="which checkpoint of a language model (default: best)")
+    options.add_overwrite_flag(p, "FILE.onnx and FILE.onnx.json")
     p.set_defaults(run=_export)
 
 
@@ -33,10 +33,10 @@ def _export(args: argparse.Namespace) -> int:
     except ImportError:
         raise UserError("exporting needs the onnx package: pip install 'seqrnn[export]'") \
             from None
-    from seqrnn.api.export import export
+    from seqrnn.api.export import export, sidecar
 
-    meta = export(args.model, args.out, weights=args.weights)
-    print(f"wrote {args.out} and {Path(args.out).with_suffix('.json')} ({meta['kind']}; "
+    meta = export(args.model, args.out, weights=args.weights, overwrite=args.overwrite)
+    print(f"wrote {args.out} and {sidecar(args.out)} ({meta['kind']}; "
           f"inputs {', '.join(meta['inputs'])}; outputs {', '.join(meta['outputs'])})",
           file=sys.stderr)
     return 0

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from seqrnn.cli import options
 from seqrnn.configs import GradientStudyConfig
-from seqrnn.errors import UserError
 
 DESCRIPTION = """\
 Measure how the error signal of backpropagation through time grows or shrinks as it
@@ -58,38 +56,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     output = parser.add_argument_group("output")
     output.add_argument(
         "--out",
-        type=lambda value: Path(options.path_arg(value)),
-        default=Path("runs/gradients"),
+        type=options.path_arg,
+        default="runs/gradients",
         metavar="DIR",
         help="directory for gradients.csv and gradients.png, created if missing "
         "(default: %(default)s)",
     )
+    options.add_overwrite_flag(output, "gradients.csv and gradients.png")
     parser.set_defaults(run=run)
 
 
-def prepare_out_dir(path: Path) -> Path:
-    """Create the output directory, or say why it cannot be one."""
-    if path.exists() and not path.is_dir():
-        raise UserError(f"--out {path} is a file, not a directory; give a directory path")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UserError(f"cannot create --out directory {path}: {exc.strerror}") from exc
-    return path
-
-
 def run(args: argparse.Namespace) -> int:
-    from seqrnn.analysis.gradients import norms_table, run_study, write_csv, write_plot
+    from seqrnn.analysis.gradients import OUTPUT_FILES, norms_table, run_study, write_study
+    from seqrnn.outputs import check_folder_files
 
     given = options.chosen(args, GradientStudyConfig)
     # nargs gives lists; the frozen config holds tuples
     config = GradientStudyConfig(**{k: tuple(v) if isinstance(v, list) else v
                                     for k, v in given.items()})
-    out = prepare_out_dir(args.out)
+    check_folder_files(args.out, OUTPUT_FILES, overwrite=args.overwrite)  # before the study
     curves = run_study(config)
-    write_csv(curves, out / "gradients.csv")
-    write_plot(curves, out / "gradients.png")
+    table, picture = write_study(curves, args.out, overwrite=args.overwrite)
     print("spectral norm of ∂h(t)/∂h(k) (elman) and ∂C(t)/∂C(k) (lstm) at distance d = t - k")
     print(norms_table(curves))
-    print(f"wrote {out / 'gradients.csv'} and {out / 'gradients.png'}")
+    print(f"wrote {table} and {picture}")
     return 0

@@ -85,6 +85,12 @@ def sampling_options(args: argparse.Namespace) -> dict[str, Any]:
     return chosen_options
 
 
+def add_overwrite_flag(parser: argparse.ArgumentParser, what: str) -> None:
+    """--overwrite, for a command that writes `what` where the user points (seqrnn.outputs)."""
+    parser.add_argument("--overwrite", action="store_true",
+                        help=f"replace {what} already there (otherwise refused)")
+
+
 AUTO = "auto"  # --resume auto: continue --out if it holds a checkpoint, start it otherwise
 
 

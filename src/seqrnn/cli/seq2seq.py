@@ -119,6 +119,7 @@ def _register_inspect(commands) -> None:
     _model_flags(p)
     p.add_argument("--out", type=options.path_arg, required=True, metavar="FOLDER",
                    help="folder for the pictures")
+    options.add_overwrite_flag(p, "pictures and attention.json")
     p.set_defaults(run=_inspect)
 
 
@@ -160,7 +161,8 @@ def _inspect(args: argparse.Namespace) -> int:
     from seqrnn.analysis.attention import write_attention
 
     model = _load(args)
-    written = write_attention(model, args.sources, args.out, beam=args.beam)
+    written = write_attention(model, args.sources, args.out, beam=args.beam,
+                              overwrite=args.overwrite)
     print(f"wrote {len(written)} files in {args.out}: {', '.join(p.name for p in written)}",
           file=sys.stderr)
     return 0

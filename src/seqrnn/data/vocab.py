@@ -25,6 +25,7 @@ from itertools import repeat
 from seqrnn.atomic import write_json
 from seqrnn.data.files import read_vocabulary_json
 from seqrnn.errors import UserError, field_error
+from seqrnn.outputs import check_file
 
 PAD_ID = 0
 UNK_ID = 1
@@ -138,8 +139,9 @@ class WordVocab:
                 "restore it or retrain"
             ) from None
 
-    def save(self, path: str | os.PathLike) -> None:
-        write_json(path, self.to_dict())
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> None:
+        """Write the vocabulary as JSON; an existing file is replaced only with `overwrite`."""
+        write_json(check_file(path, overwrite=overwrite, field="path"), self.to_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> WordVocab:

@@ -302,7 +302,7 @@ class Trainer:
                              for k, v in self.model.state_dict().items()}
         self._best_step = self.progress.step
         if self.run is not None and self.group.is_main:
-            self.run.save_weights(BEST_WEIGHTS, self.best_weights, self.progress.step)
+            self.run.save_best(self.best_weights, self.progress.step)
 
     def _evaluated_weights(self) -> AbstractContextManager:
         """What is evaluated and saved as best: the average with --ema-decay, else the weights."""
@@ -388,7 +388,7 @@ class Trainer:
             return
         self.best_weights, self._best_step = before["weights"], before["step"]
         if self.group.is_main:
-            self.run.save_weights(BEST_WEIGHTS, self.best_weights, self._best_step)
+            self.run.save_best(self.best_weights, self._best_step)
 
     def _restore_rank_rng(self, saved: list[dict[str, torch.Tensor]] | None) -> None:
         """Continue this rank's own random stream; with another number of ranks, start a fresh one.
