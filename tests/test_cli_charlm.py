@@ -146,9 +146,12 @@ def test_resume_extends_a_run(trained, capsys):
         (lambda p: p.write_text(TEXT), ["--hidden-size", "1000000000"],
          "the model is far too large for any machine"),
         (lambda p: p.write_text(TEXT), ["--hidden-size", "100000"],
-         "the model would have 40,00"),
+         "training a 1-layer model of 100,000 units on batches of 4 x 16 steps would need at "
+         "least 596.1 GiB of memory, more than the"),
         (lambda p: p.write_text(TEXT), ["--embedding-dim", "1000000000", "--input", "embedding"],
-         "GiB of free memory: choose smaller sizes"),
+         "training a model of 64,000,000,"),
+        (lambda p: p.write_text(TEXT), ["--num-layers", "100000"],
+         "--num-layers 100000 is more than the 100 layers seqrnn builds"),
     ],
 )
 def test_bad_training_input(tmp_path, capsys, setup, args, message):

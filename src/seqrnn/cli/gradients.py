@@ -85,8 +85,8 @@ def run(args: argparse.Namespace) -> int:
     # nargs gives lists; the frozen config holds tuples
     config = GradientStudyConfig(**{k: tuple(v) if isinstance(v, list) else v
                                     for k, v in given.items()})
+    curves = run_study(config)  # first: a refused study leaves no folder behind
     out = prepare_out_dir(args.out)
-    curves = run_study(config)
     write_csv(curves, out / "gradients.csv")
     write_plot(curves, out / "gradients.png")
     print("spectral norm of ∂h(t)/∂h(k) (elman) and ∂C(t)/∂C(k) (lstm) at distance d = t - k")

@@ -221,6 +221,9 @@ class SentimentSpec(base.TaskSpec):
     def model_from_config(self, config: SentimentConfig) -> torch.nn.Module:
         return build_classifier(config)
 
+    def batch_shape(self, data: SentimentData) -> tuple[int, int, str]:
+        return data.batch_size, data.seq_len, "seq_len"
+
     def read(self, data: SentimentData, seed: int,
              progress: bool) -> tuple[LabeledTexts, LabeledTexts]:
         if data.pretrained is not None:
