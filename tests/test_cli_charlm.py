@@ -144,12 +144,12 @@ def test_resume_extends_a_run(trained, capsys):
         (lambda p: p.write_text(TEXT), ["--threads", "100000"],
          "--threads 100000 is more than the"),
         (lambda p: p.write_text(TEXT), ["--hidden-size", "1000000000"],
-         "the model is far too large for any machine"),
+         "training a 1-layer model of 1,000,000,000 units on batches of 4 x 16 steps"),
         (lambda p: p.write_text(TEXT), ["--hidden-size", "100000"],
          "training a 1-layer model of 100,000 units on batches of 4 x 16 steps would need at "
-         "least 596.1 GiB of memory, more than the"),
+         "least 596.2 GiB of memory, more than the"),
         (lambda p: p.write_text(TEXT), ["--embedding-dim", "1000000000", "--input", "embedding"],
-         "training a model of 64,000,000,"),
+         "training a 1-layer model of 128 units on batches of 4 x 16 steps would need"),
         (lambda p: p.write_text(TEXT), ["--num-layers", "100000"],
          "--num-layers 100000 is more than the 100 layers seqrnn builds"),
     ],
@@ -408,3 +408,44 @@ def test_a_max_steps_stop_says_how_to_continue(text_file, tmp_path, capsys):
                  "2", "--sample-length", "0", *SMALL]) == 0
     assert capsys.readouterr().err.splitlines()[-1] == (
         f"continue with: seqrnn charlm train --resume {run} --max-steps N (N above 2)")
+
+
+def test_what_cannot_fit_is_refused_before_it_is_allocated(trained_once, tmp_path):
+    """Each of these once ran out of memory, hung or ended in a MemoryError traceback."""
+    from tests.limited import assert_refused, run_limited
+
+    text = tmp_path / "text.txt"
+    text.write_text(TEXT)
+    sample = ["charlm", "sample", "--model", str(trained_once), "--prime", "one "]
+    train = ["charlm", "train", "--out", str(tmp_path / "run"), "--quiet"]
+    results = run_limited(
+        [*sample, "--num-samples", "1000000000", "--length", "5"],
+        [*sample, "--beam", "64", "--length", "1000000000"],
+        [*sample, "--num-samples", "1000", "--length", "100000000"],
+        [*train, "--text", str(text), "--num-layers", "100000"],
+        [*train, "--text", str(text), "--hidden-size", "200000"],
+        ["charlm", "train", "--out", str(tmp_path / "zero"), "--text", "/dev/zero"],
+    )
+    assert_refused(
+        results,
+        "generating 1,000,000,000 texts of 5 tokens would need at least",
+        "a beam of 64 hypotheses of 1,000,000,000 tokens would need at least",
+        "lower --num-samples or --length (or raise SEQRNN_MEMORY_LIMIT)",
+        "--num-layers 100000 is more than the 100 layers seqrnn builds",
+        "choose a smaller --batch-size, --num-steps, --hidden-size or --num-layers",
+        "/dev/zero is a device, not a file",
+    )
+    assert not (tmp_path / "run").exists()  # refused before the run folder was made
+
+
+def test_the_memory_budget_can_be_set(trained, monkeypatch, capsys):
+    monkeypatch.setenv("SEQRNN_MEMORY_LIMIT", "1M")
+    args = ["charlm", "sample", "--model", str(trained), "--prime", "one ", "--length", "100"]
+    assert main([*args, "--num-samples", "1000"]) == 2
+    assert "more than the 1.0 MiB available: lower --num-samples or --length" in error_line(
+        capsys)
+    assert main([*args, "--num-samples", "2", "--quiet"]) == 0
+    monkeypatch.setenv("SEQRNN_MEMORY_LIMIT", "lots")
+    assert main([*args]) == 2
+    assert "SEQRNN_MEMORY_LIMIT must be a positive size such as 8G or 512M, got 'lots'" in (
+        error_line(capsys))

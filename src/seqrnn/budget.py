@@ -6,9 +6,10 @@ in one line that names the fields to change when the estimate is over the budget
 estimates count the large tensors only, so they are lower bounds: a refusal is never wrong,
 and what passes is still limited by the machine.
 
-The budget is the memory the system says is available (MemAvailable), or the environment's
-SEQRNN_MEMORY_LIMIT (bytes, or with a K, M, G or T suffix: 512M, 8G). An input file may
-have a tenth of it (`input_limit`); seqrnn.data.files reads every input within that bound.
+The budget is the memory the system says is available (MemAvailable, or less where a
+container's limit or `ulimit -v` leaves less), or the environment's SEQRNN_MEMORY_LIMIT
+(bytes, or with a K, M, G or T suffix: 512M, 8G). An input file may have a tenth of it
+(`input_limit`); seqrnn.data.files reads every input within that bound.
 """
 
 from __future__ import annotations
@@ -49,12 +50,43 @@ def available_memory() -> int | None:
         return None
 
 
+def _cgroup_headroom() -> int | None:
+    """Bytes this process's control group (a container's memory limit) may still use."""
+    try:
+        with open("/sys/fs/cgroup/memory.max", encoding="ascii") as f:
+            limit = f.read().strip()
+        if limit == "max":
+            return None
+        with open("/sys/fs/cgroup/memory.current", encoding="ascii") as f:
+            return int(limit) - int(f.read())
+    except (OSError, ValueError):
+        return None
+
+
+def _address_space_headroom() -> int | None:
+    """Bytes of address space left under `ulimit -v` (RLIMIT_AS), None when unlimited."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit == resource.RLIM_INFINITY:
+            return None
+        with open("/proc/self/statm", encoding="ascii") as f:
+            mapped = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        return limit - mapped
+    except (ImportError, OSError, ValueError, IndexError):
+        return None
+
+
 def memory_limit() -> int | None:
-    """The budget in bytes: SEQRNN_MEMORY_LIMIT if set, else the available memory."""
+    """The budget in bytes: SEQRNN_MEMORY_LIMIT if set, else the least of the available
+    memory, a container's remaining memory and the address space `ulimit -v` leaves."""
     given = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
     if given:
         return parse_size(given, MEMORY_LIMIT_ENV)
-    return available_memory()
+    known = [m for m in (available_memory(), _cgroup_headroom(), _address_space_headroom())
+             if m is not None]
+    return max(0, min(known)) if known else None
 
 
 def describe_bytes(count: float) -> str:
