@@ -83,3 +83,15 @@ def test_out_that_is_a_file_is_an_error(tmp_path, capsys):
     assert err.startswith("seqrnn: error:") and "is a file" in err
     assert err.count("\n") == 1
     assert target.read_text() == "not a directory"
+
+
+def test_a_study_that_cannot_fit_is_refused_before_it_is_allocated(tmp_path):
+    """Both were numpy ArrayMemoryError tracebacks."""
+    from tests.limited import assert_refused, run_limited
+
+    out = str(tmp_path / "x")
+    results = run_limited(["gradients", "--out", out, "--hidden-size", "1000000"],
+                          ["gradients", "--out", out, "--steps", "100000000"])
+    assert_refused(results, "a gradient study of 1,000,000 units over 100 steps would need",
+                   "lower --hidden-size or --steps (or raise SEQRNN_MEMORY_LIMIT)")
+    assert not (tmp_path / "x").exists()

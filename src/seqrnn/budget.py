@@ -94,7 +94,9 @@ def describe_bytes(count: float) -> str:
         return f"{count / (1024 * GIB):,.1f} TiB"
     if count >= GIB:
         return f"{count / GIB:,.1f} GiB"
-    return f"{count / 2**20:,.1f} MiB"
+    if count >= 2**20:
+        return f"{count / 2**20:,.1f} MiB"
+    return f"{count / 2**10:,.1f} KiB"
 
 
 def check_memory(need: float, what: str, fix: str, *, fields: tuple[str, ...] = ()) -> None:
