@@ -38,19 +38,22 @@ def test_check_memory_names_the_fields_to_lower(monkeypatch):
 def test_training_counts_weights_activations_and_depth(monkeypatch):
     monkeypatch.setenv("SEQRNN_MEMORY_LIMIT", "1G")
     config = CharLMConfig(vocab_size=65)  # 1 LSTM layer of 128 units
-    budget.check_training(config, 64, 100, "num_steps")  # the lecture's: about 25 MB
+    budget.check_training(config, (64, 100, "num_steps"))  # the lecture's: about 25 MB
     # 4 copies of 4 x 128 x 128 weights, and per step (4 gates + 2) x 128 kept + 2 x 64 scores
     assert budget.recurrent_training_bytes(rows=64, steps=100, hidden=128, layers=1,
                                            cell="lstm", outputs=64) == \
         4 * (4 * 4 * 128 * 128 + 64 * 100 * (6 * 128 + 128))
     with raises_as_cli(r"batches of 100 x 100,000,000 steps would need at least .* TiB.*choose "
                        r"a smaller --batch-size, --seq-len, --hidden-size or --num-layers"):
-        budget.check_training(config, 100, 100_000_000, "seq_len")
+        budget.check_training(config, (100, 100_000_000, "seq_len"))
     with raises_as_cli("--num-layers 101 is more than the 100 layers seqrnn builds"):
-        budget.check_training(CharLMConfig(vocab_size=65, num_layers=101), 1, 1, "num_steps")
+        budget.check_training(CharLMConfig(vocab_size=65, num_layers=101), None)
     bidirectional = Seq2SeqConfig(source_vocab_size=30, target_vocab_size=40)
+    with raises_as_cli(r"model of 1,000,000 units would .*choose a smaller --hidden-size or "
+                       r"--num-layers \("):
+        budget.check_training(CharLMConfig(vocab_size=65, hidden_size=10**6), None)  # weights
     with raises_as_cli("--max-length"):
-        budget.check_training(bidirectional, 64, 2 * 10**7, "max_length")
+        budget.check_training(bidirectional, (64, 2 * 10**7, "max_length"))
 
 
 def test_generation_counts_streams_beams_and_lengths(monkeypatch):

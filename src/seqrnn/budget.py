@@ -147,20 +147,27 @@ def recurrent_training_bytes(*, rows: int, steps: int, hidden: int, layers: int,
     return FLOAT_BYTES * (4.0 * weights + float(rows) * steps * kept_per_step)
 
 
-def check_training(config, rows: int, steps: int, steps_field: str) -> None:
-    """Refuse a model config (any task's) whose training on (rows, steps) batches cannot fit:
-    checked before the data is read or a weight is built."""
+def check_training(config, batch: tuple[int, int, str] | None) -> None:
+    """Refuse a model config (any task's) whose training cannot fit: checked before the data
+    is read or a weight is built. `batch` is (rows, steps, the field that sets the steps) of
+    the largest training batch; None counts the recurrent weights alone."""
     layers = getattr(config, "num_layers", 1)
     check_layers(layers)
+    if not hasattr(config, "hidden_size"):
+        return
+    rows, steps, steps_field = batch or (0, 0, None)
     need = recurrent_training_bytes(
         rows=rows, steps=steps, hidden=config.hidden_size, layers=layers,
         cell=getattr(config, "cell", "lstm"),
         directions=2 if getattr(config, "bidirectional", False) else 1,
         outputs=getattr(config, "embedding_dim", 0))
-    check_memory(need, f"training a {layers}-layer model of {config.hidden_size:,} units on "
-                 f"batches of {rows:,} x {steps:,} steps",
-                 f"choose a smaller {{batch_size}}, {{{steps_field}}}, {{hidden_size}} or "
-                 "{num_layers}", fields=("batch_size", steps_field, "hidden_size", "num_layers"))
+    what = f"training a {layers}-layer model of {config.hidden_size:,} units"
+    fields = ("hidden_size", "num_layers")
+    if batch is not None:
+        what += f" on batches of {rows:,} x {steps:,} steps"
+        fields = ("batch_size", steps_field, *fields)
+    fix = "choose a smaller " + ", ".join(f"{{{name}}}" for name in fields[:-1])
+    check_memory(need, what, f"{fix} or {{{fields[-1]}}}", fields=fields)
 
 
 CHUNK_STEPS = 512  # the most steps sampling draws noise for at once (inference.generation)

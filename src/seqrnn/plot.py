@@ -9,8 +9,10 @@ from seqrnn.atomic import atomic_path
 
 
 def read_metrics(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    from seqrnn.data.files import read_input
+
+    text = read_input(path).decode("utf-8")
+    return [json.loads(line) for line in text.split("\n") if line.strip()]
 
 
 def plot_metrics(metrics_path: Path, png_path: Path, title: str = "") -> None:

@@ -80,9 +80,10 @@ class TaskSpec(ABC):
         the config, with placeholder sizes for what the data decides."""
         return self.model_config(**{"vocab_size": 1, **model_options})
 
-    def batch_shape(self, data: Any) -> tuple[int, int, str]:
-        """The most rows and steps of one training batch, and the field that sets the steps."""
-        return data.batch_size, data.num_steps, "num_steps"
+    def batch_shape(self, data: Any) -> tuple[int, int, str] | None:
+        """The most rows and steps of one training batch, and the field that sets the steps,
+        for the memory budget (seqrnn.budget); None: the model's weights alone are counted."""
+        return None
 
 
 def _process(loop: TrainConfig) -> Group:
@@ -122,7 +123,7 @@ def start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
     run = None if out is None else RunFolder(out)
     if run is not None:
         run.check_new()
-    check_training(spec.check_model_options(model_options), *spec.batch_shape(data))
+    check_training(spec.check_model_options(model_options), spec.batch_shape(data))
     group = _process(loop)
     with _holding(run, group):
         if run is not None:

@@ -57,6 +57,9 @@ class WordLMSpec(StreamSpec):
     model_class = WordLM
     data_field = "data"
 
+    def batch_shape(self, data: WordLMData) -> tuple[int, int, str]:
+        return data.batch_size, data.num_steps, "num_steps"
+
     def check_model_options(self, model_options: dict) -> WordLMConfig:
         cutoffs = model_options.get("cutoffs", ())  # the data decides the vocabulary's size
         return self.model_config(**{"vocab_size": max(cutoffs, default=0) + 1, **model_options})
