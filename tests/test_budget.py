@@ -78,3 +78,17 @@ def test_gradient_studies_count_their_matrices_and_steps(monkeypatch):
         budget.check_gradient_study(100_000, 100, 6)
     with raises_as_cli("over 100,000,000 steps"):
         budget.check_gradient_study(32, 100_000_000, 6)
+
+
+def test_training_on_a_gpu_is_held_to_its_free_memory(monkeypatch):
+    import torch
+
+    monkeypatch.delenv("SEQRNN_MEMORY_LIMIT", raising=False)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (2**30, 80 * 2**30))
+    cuda = torch.device("cuda")
+    assert budget.memory_limit(cuda) == 2**30
+    config = CharLMConfig(vocab_size=65)
+    budget.check_training(config, (64, 100, "num_steps"), cuda)
+    with raises_as_cli(r"at least 1\.3 GiB of memory, more than the 1\.0 GiB available"):
+        budget.check_training(config, (64, 6000, "num_steps"), cuda)
+    budget.check_training(config, (64, 6000, "num_steps"))  # the host has more

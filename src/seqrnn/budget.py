@@ -7,9 +7,10 @@ estimates count the large tensors only, so they are lower bounds: a refusal is n
 and what passes is still limited by the machine.
 
 The budget is the memory the system says is available (MemAvailable, or less where a
-container's limit or `ulimit -v` leaves less), or the environment's SEQRNN_MEMORY_LIMIT
-(bytes, or with a K, M, G or T suffix: 512M, 8G). An input file may have a tenth of it
-(`input_limit`); seqrnn.data.files reads every input within that bound.
+container's limit or `ulimit -v` leaves less; for training on a GPU, its free memory), or
+the environment's SEQRNN_MEMORY_LIMIT (bytes, or with a K, M, G or T suffix: 512M, 8G). An
+input file may have a tenth of it (`input_limit`); seqrnn.data.files reads every input
+within that bound.
 """
 
 from __future__ import annotations
@@ -78,12 +79,25 @@ def _address_space_headroom() -> int | None:
         return None
 
 
-def memory_limit() -> int | None:
-    """The budget in bytes: SEQRNN_MEMORY_LIMIT if set, else the least of the available
-    memory, a container's remaining memory and the address space `ulimit -v` leaves."""
+def _gpu_free(device) -> int | None:
+    """Bytes free on a CUDA device, where torch can say."""
+    import torch
+
+    try:
+        return torch.cuda.mem_get_info(device)[0]
+    except (RuntimeError, AssertionError, ValueError):
+        return None
+
+
+def memory_limit(device=None) -> int | None:
+    """The budget in bytes: SEQRNN_MEMORY_LIMIT if set; on a CUDA `device` (a torch.device)
+    its free memory; else the least of the available memory, a container's remaining memory
+    and the address space `ulimit -v` leaves."""
     given = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
     if given:
         return parse_size(given, MEMORY_LIMIT_ENV)
+    if getattr(device, "type", None) == "cuda":
+        return _gpu_free(device)
     known = [m for m in (available_memory(), _cgroup_headroom(), _address_space_headroom())
              if m is not None]
     return max(0, min(known)) if known else None
@@ -99,10 +113,12 @@ def describe_bytes(count: float) -> str:
     return f"{count / 2**10:,.1f} KiB"
 
 
-def check_memory(need: float, what: str, fix: str, *, fields: tuple[str, ...] = ()) -> None:
+def check_memory(need: float, what: str, fix: str, *, fields: tuple[str, ...] = (),
+                 device=None) -> None:
     """Refuse `what` (a phrase: "sampling 5 texts of 100 characters") when the estimate `need`
-    (bytes) is over the budget; `fix` says which fields to lower, as `{field}` placeholders."""
-    limit = memory_limit()
+    (bytes) is over the budget of `device` (None: the host); `fix` says which fields to
+    lower, as `{field}` placeholders."""
+    limit = memory_limit(device)
     if limit is not None and need > limit:
         raise UserError(f"{what} would need at least {describe_bytes(need)} of memory, more "
                         f"than the {describe_bytes(limit)} available: {fix} (or raise "
@@ -147,10 +163,11 @@ def recurrent_training_bytes(*, rows: int, steps: int, hidden: int, layers: int,
     return FLOAT_BYTES * (4.0 * weights + float(rows) * steps * kept_per_step)
 
 
-def check_training(config, batch: tuple[int, int, str] | None) -> None:
-    """Refuse a model config (any task's) whose training cannot fit: checked before the data
-    is read or a weight is built. `batch` is (rows, steps, the field that sets the steps) of
-    the largest training batch; None counts the recurrent weights alone."""
+def check_training(config, batch: tuple[int, int, str] | None, device=None) -> None:
+    """Refuse a model config (any task's) whose training on `device` (None: the host) cannot
+    fit: checked before the data is read or a weight is built. `batch` is (rows, steps, the
+    field that sets the steps) of the largest training batch; None counts the recurrent
+    weights alone."""
     layers = getattr(config, "num_layers", 1)
     check_layers(layers)
     if not hasattr(config, "hidden_size"):
@@ -167,7 +184,7 @@ def check_training(config, batch: tuple[int, int, str] | None) -> None:
         what += f" on batches of {rows:,} x {steps:,} steps"
         fields = ("batch_size", steps_field, *fields)
     fix = "choose a smaller " + ", ".join(f"{{{name}}}" for name in fields[:-1])
-    check_memory(need, what, f"{fix} or {{{fields[-1]}}}", fields=fields)
+    check_memory(need, what, f"{fix} or {{{fields[-1]}}}", fields=fields, device=device)
 
 
 CHUNK_STEPS = 512  # the most steps sampling draws noise for at once (inference.generation)

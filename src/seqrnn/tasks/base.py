@@ -123,7 +123,8 @@ def start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
     run = None if out is None else RunFolder(out)
     if run is not None:
         run.check_new()
-    check_training(spec.check_model_options(model_options), spec.batch_shape(data))
+    check_training(spec.check_model_options(model_options), spec.batch_shape(data),
+                   resolve_device(loop.device))
     group = _process(loop)
     with _holding(run, group):
         if run is not None:
