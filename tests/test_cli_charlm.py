@@ -417,7 +417,7 @@ def test_what_cannot_fit_is_refused_before_it_is_allocated(trained_once, tmp_pat
     text = tmp_path / "text.txt"
     text.write_text(TEXT)
     sample = ["charlm", "sample", "--model", str(trained_once), "--prime", "one "]
-    train = ["charlm", "train", "--out", str(tmp_path / "run"), "--quiet"]
+    train = ["charlm", "train", "--out", str(tmp_path / "run"), "--quiet", "--device", "cpu"]
     results = run_limited(
         [*sample, "--num-samples", "1000000000", "--length", "5"],
         [*sample, "--beam", "64", "--length", "1000000000"],

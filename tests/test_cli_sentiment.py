@@ -248,7 +248,7 @@ def test_what_cannot_fit_is_refused_before_it_is_allocated(trained_once, tmp_pat
     results = run_limited(
         ["sentiment", "predict", "--model", str(run), "--file", "/dev/zero"],
         ["sentiment", "train", "--data", str(archive), "--out", str(tmp_path / "run"),
-         "--batching", "fixed", "--seq-len", "100000000", "--quiet"],
+         "--batching", "fixed", "--seq-len", "100000000", "--quiet", "--device", "cpu"],
     )
     assert_refused(results, "/dev/zero is a device, not a file",
                    "choose a smaller --batch-size, --seq-len, --hidden-size or --num-layers")

@@ -101,7 +101,7 @@ def test_what_cannot_fit_is_refused_before_it_is_allocated(trained_once, tmp_pat
     results = run_limited(
         ["seq2seq", "predict", "--model", str(trained_once / "run"), "--file", "/dev/zero"],
         ["seq2seq", "train", "--data", str(trained_once / "pairs.tsv"), "--out",
-         str(tmp_path / "run"), "--max-length", "100000000", "--quiet"],
+         str(tmp_path / "run"), "--max-length", "100000000", "--quiet", "--device", "cpu"],
     )
     assert_refused(results, "/dev/zero is a device, not a file",
                    "choose a smaller --batch-size, --max-length, --hidden-size or --num-layers")

@@ -96,8 +96,8 @@ def memory_limit(device=None) -> int | None:
     given = os.environ.get(MEMORY_LIMIT_ENV, "").strip()
     if given:
         return parse_size(given, MEMORY_LIMIT_ENV)
-    if getattr(device, "type", None) == "cuda":
-        return _gpu_free(device)
+    if getattr(device, "type", None) == "cuda" and (free := _gpu_free(device)) is not None:
+        return free
     known = [m for m in (available_memory(), _cgroup_headroom(), _address_space_headroom())
              if m is not None]
     return max(0, min(known)) if known else None
