@@ -3,8 +3,9 @@
 Every allocation a user can scale (a sampling batch, a beam, a sequence length, a stack of
 layers, a gradient study, an input file) is estimated first, from shapes alone, and refused
 in one line that names the fields to change when the estimate is over the budget. The
-estimates count the large tensors only, so they are lower bounds: a refusal is never wrong,
-and what passes is still limited by the machine.
+estimates count only the largest allocations, so they err on the side of running: they stop
+the absurd (a terabyte asked for by a typo) at once, and what passes is still limited by the
+machine.
 
 The budget is the memory the system says is available (MemAvailable, or less where a
 container's limit or `ulimit -v` leaves less; for training on a GPU, its free memory), or
@@ -147,6 +148,7 @@ def check_layers(num_layers: int) -> None:
 
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+TRAINING_COPIES = 4  # float32 weights, their gradients and Adam's two moments
 
 
 def recurrent_training_bytes(*, rows: int, steps: int, hidden: int, layers: int, cell: str,
@@ -154,13 +156,13 @@ def recurrent_training_bytes(*, rows: int, steps: int, hidden: int, layers: int,
     """A lower bound on the memory to train a recurrent stack on (rows, steps) batches.
 
     The recurrent weights alone, in float32 with their gradients and Adam's two moments
-    (4 copies), plus what backpropagation keeps: each step's gate activations and state, and
+    (TRAINING_COPIES), plus what backpropagation keeps: each step's gate activations and state, and
     `outputs` scores per step (the softmax's logits and their gradient).
     """
     gates = GATES.get(cell, 1)
     weights = layers * directions * gates * hidden * hidden
     kept_per_step = layers * directions * (gates + 2) * hidden + 2 * outputs
-    return FLOAT_BYTES * (4.0 * weights + float(rows) * steps * kept_per_step)
+    return FLOAT_BYTES * (TRAINING_COPIES * float(weights) + float(rows) * steps * kept_per_step)
 
 
 def check_training(config, batch: tuple[int, int, str] | None, device=None) -> None:

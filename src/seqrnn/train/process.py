@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import torch
 
-from seqrnn.budget import check_memory
+from seqrnn.budget import FLOAT_BYTES, TRAINING_COPIES, check_memory
 from seqrnn.errors import UserError, field_error
 
 
@@ -76,9 +76,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-TRAINING_COPIES = 4  # float32 weights, their gradients and Adam's two moments
-
-
 def check_fits_in_memory(build: Callable[[], torch.nn.Module]) -> None:
     """Refuse a model whose training state cannot fit in the memory budget (seqrnn.budget).
 
@@ -95,6 +92,6 @@ def check_fits_in_memory(build: Callable[[], torch.nn.Module]) -> None:
         return  # an initialisation the meta device cannot run: nothing to check
     except Exception:
         return
-    check_memory(parameters * 4 * TRAINING_COPIES,
+    check_memory(parameters * FLOAT_BYTES * TRAINING_COPIES,
                  f"training a model of {parameters:,} parameters (weights, gradients and "
                  "Adam's moments in float32)", "choose smaller sizes")
