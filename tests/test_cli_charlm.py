@@ -144,11 +144,14 @@ def test_resume_extends_a_run(trained, capsys):
         (lambda p: p.write_text(TEXT), ["--threads", "100000"],
          "--threads 100000 is more than the"),
         (lambda p: p.write_text(TEXT), ["--hidden-size", "1000000000"],
-         "the model is far too large for any machine"),
+         "training a 1-layer model of 1,000,000,000 units on batches of 4 x 16 steps"),
         (lambda p: p.write_text(TEXT), ["--hidden-size", "100000"],
-         "the model would have 40,00"),
+         "training a 1-layer model of 100,000 units on batches of 4 x 16 steps would need at "
+         "least 596.2 GiB of memory, more than the"),
         (lambda p: p.write_text(TEXT), ["--embedding-dim", "1000000000", "--input", "embedding"],
-         "GiB of free memory: choose smaller sizes"),
+         "training a 1-layer model of 128 units on batches of 4 x 16 steps would need"),
+        (lambda p: p.write_text(TEXT), ["--num-layers", "100000"],
+         "--num-layers 100000 is more than the 100 layers seqrnn builds"),
     ],
 )
 def test_bad_training_input(tmp_path, capsys, setup, args, message):
@@ -453,3 +456,44 @@ def test_resume_auto_refuses_a_run_of_another_preset(text_file, tmp_path, capsys
     assert json.loads((lecture / "config.json").read_text())["train"]["preset"] == "lecture"
     assert train(lecture, "--preset", "lecture", "--max-steps", "3", "--resume", "auto") == 0
     assert RunFolder(lecture).latest_step() == 3  # the same preset continues
+
+
+def test_what_cannot_fit_is_refused_before_it_is_allocated(trained_once, tmp_path):
+    """Each of these once ran out of memory, hung or ended in a MemoryError traceback."""
+    from tests.limited import assert_refused, run_limited
+
+    text = tmp_path / "text.txt"
+    text.write_text(TEXT)
+    sample = ["charlm", "sample", "--model", str(trained_once), "--prime", "one "]
+    train = ["charlm", "train", "--out", str(tmp_path / "run"), "--quiet", "--device", "cpu"]
+    results = run_limited(
+        [*sample, "--num-samples", "1000000000", "--length", "5"],
+        [*sample, "--beam", "64", "--length", "1000000000"],
+        [*sample, "--num-samples", "1000", "--length", "100000000"],
+        [*train, "--text", str(text), "--num-layers", "100000"],
+        [*train, "--text", str(text), "--hidden-size", "200000"],
+        ["charlm", "train", "--out", str(tmp_path / "zero"), "--text", "/dev/zero"],
+    )
+    assert_refused(
+        results,
+        "generating 1,000,000,000 texts of 5 tokens would need at least",
+        "a beam of 64 hypotheses of 1,000,000,000 tokens would need at least",
+        "lower --num-samples or --length (or raise SEQRNN_MEMORY_LIMIT)",
+        "--num-layers 100000 is more than the 100 layers seqrnn builds",
+        "choose a smaller --batch-size, --num-steps, --hidden-size or --num-layers",
+        "/dev/zero is a device, not a file",
+    )
+    assert not (tmp_path / "run").exists()  # refused before the run folder was made
+
+
+def test_the_memory_budget_can_be_set(trained, monkeypatch, capsys):
+    monkeypatch.setenv("SEQRNN_MEMORY_LIMIT", "1M")
+    args = ["charlm", "sample", "--model", str(trained), "--prime", "one ", "--length", "100"]
+    assert main([*args, "--num-samples", "1000"]) == 2
+    assert "more than the 1.0 MiB available: lower --num-samples or --length" in error_line(
+        capsys)
+    assert main([*args, "--num-samples", "2", "--quiet"]) == 0
+    monkeypatch.setenv("SEQRNN_MEMORY_LIMIT", "lots")
+    assert main([*args]) == 2
+    assert "SEQRNN_MEMORY_LIMIT must be a positive size such as 8G or 512M, got 'lots'" in (
+        error_line(capsys))

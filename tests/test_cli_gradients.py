@@ -106,3 +106,15 @@ def test_an_empty_out_is_refused(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert "argument --out: an empty path" in err and err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_study_that_cannot_fit_is_refused_before_it_is_allocated(tmp_path):
+    """Both were numpy ArrayMemoryError tracebacks."""
+    from tests.limited import assert_refused, run_limited
+
+    out = str(tmp_path / "x")
+    results = run_limited(["gradients", "--out", out, "--hidden-size", "1000000"],
+                          ["gradients", "--out", out, "--steps", "100000000"])
+    assert_refused(results, "a gradient study of 1,000,000 units over 100 steps would need",
+                   "lower --hidden-size or --steps (or raise SEQRNN_MEMORY_LIMIT)")
+    assert not (tmp_path / "x").exists()

@@ -277,3 +277,31 @@ def test_evaluate_draws_splits_only_from_the_data_the_run_read(tmp_path, capsys,
     assert main(["sentiment", "evaluate", "--model", str(tmp_path / "run"),
                  "--allow-changed-data"]) == 0
     assert json.loads(capsys.readouterr().out)["examples"] == 30
+
+
+def test_what_cannot_fit_is_refused_before_it_is_allocated(trained_once, tmp_path):
+    """`predict --file /dev/zero` was killed by the kernel at 23 GB; a --seq-len of 10^8 made
+    a (rows, 10^8) matrix: 173 GB."""
+    from tests.limited import assert_refused, run_limited
+
+    run, archive = trained_once
+    results = run_limited(
+        ["sentiment", "predict", "--model", str(run), "--file", "/dev/zero"],
+        ["sentiment", "train", "--data", str(archive), "--out", str(tmp_path / "run"),
+         "--batching", "fixed", "--seq-len", "100000000", "--quiet", "--device", "cpu"],
+    )
+    assert_refused(results, "/dev/zero is a device, not a file",
+                   "choose a smaller --batch-size, --seq-len, --hidden-size or --num-layers")
+    assert not (tmp_path / "run").exists()
+
+
+def test_predict_reads_standard_input_up_to_the_input_limit(trained, monkeypatch, capsys):
+    run, _ = trained
+    monkeypatch.setenv("SEQRNN_MEMORY_LIMIT", "10K")  # inputs of 1 KiB at most
+    monkeypatch.setattr("sys.stdin", io.StringIO("a fine film\n" * 1000))
+    assert main(["sentiment", "predict", "--model", str(run)]) == 2
+    err = capsys.readouterr().err
+    assert "standard input holds more than 1.0 KiB, the most an input may have" in err
+    monkeypatch.setattr("sys.stdin", io.StringIO("a fine film\r\nawful\n"))
+    assert main(["sentiment", "predict", "--model", str(run)]) == 0
+    assert len(capsys.readouterr().out.strip().splitlines()) == 2

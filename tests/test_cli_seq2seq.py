@@ -117,3 +117,18 @@ def test_evaluate_refuses_pairs_that_changed_since_training(tmp_path, capsys):
     assert main(["seq2seq", "evaluate", "--model", str(tmp_path / "run"),
                  "--allow-changed-data"]) == 0
     assert json.loads(capsys.readouterr().out)["split"] == "test"
+
+
+def test_what_cannot_fit_is_refused_before_it_is_allocated(trained_once, tmp_path):
+    """`predict --file /dev/zero` hung; `train --max-length 100000000` hung in validation
+    decoding."""
+    from tests.limited import assert_refused, run_limited
+
+    results = run_limited(
+        ["seq2seq", "predict", "--model", str(trained_once / "run"), "--file", "/dev/zero"],
+        ["seq2seq", "train", "--data", str(trained_once / "pairs.tsv"), "--out",
+         str(tmp_path / "run"), "--max-length", "100000000", "--quiet", "--device", "cpu"],
+    )
+    assert_refused(results, "/dev/zero is a device, not a file",
+                   "choose a smaller --batch-size, --max-length, --hidden-size or --num-layers")
+    assert not (tmp_path / "run").exists()

@@ -133,3 +133,11 @@ def test_table_shows_only_distances_within_range():
     assert header.split() == ["model", "setting", "d=1", "d=10", "d=50"]
     assert rows[0].split()[:3] == ["elman", "radius=0.5", "5.000e-01"]
 
+
+
+def test_a_study_too_large_for_memory_is_refused_before_any_array(monkeypatch):
+    from seqrnn.errors import UserError
+
+    monkeypatch.setenv("SEQRNN_MEMORY_LIMIT", "100M")
+    with pytest.raises(UserError, match="a gradient study of 10,000 units over 100 steps"):
+        run_study(GradientStudyConfig(hidden_size=10_000))  # 100M+ floats per matrix

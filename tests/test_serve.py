@@ -431,3 +431,87 @@ def test_seq2seq_answers_what_the_model_predicts_with_its_attention(client, mode
 def test_seq2seq_refuses_bad_requests_with_422(client, payload, fragments):
     assert_error(client.post("/api/seq2seq", json=payload), 422, *fragments,
                  field="sources" if payload.get("sources") in (["abz"], [""]) else None)
+
+
+# -- load: generation is admitted in bounded amounts, apart from everything else ---------------
+
+class _HeldLanguageModel:
+    """A language model whose generations wait until the test lets them go."""
+
+    compiled = False  # so the shared sampler hands every stream to `stream`
+
+    def __init__(self):
+        import threading
+
+        self.started = threading.Semaphore(0)
+        self.go = threading.Event()
+
+    def check_prime(self, prime: str) -> None:
+        pass
+
+    def default_prime(self) -> str:
+        return "a"
+
+    def stream(self, prime, length, **options):
+        self.started.release()
+        self.go.wait()
+        yield "x" * length
+
+
+def _answered(request):
+    """`request()`'s answer; a guard, not a timing: a request stuck behind held generations
+    fails the test instead of hanging it."""
+    import threading
+
+    answer = []
+    thread = threading.Thread(target=lambda: answer.append(request()), daemon=True)
+    thread.start()
+    thread.join(timeout=60)
+    assert answer, "the request waited behind the generations under way"
+    return answer[0]
+
+
+def test_generation_beyond_its_budget_is_a_503_and_never_delays_the_classifier(models):
+    import threading
+
+    from anyio import to_thread
+
+    lm = _HeldLanguageModel()
+    limits = ServeLimits(max_generation_work=4)
+    generate = {"prime": "a", "length": 3, "beam": 2}  # 2 units of work each
+    with TestClient(build_app(Models(sentiment=models.sentiment, charlm=lm), limits)) as client:
+        # The shared pool has as many threads as generations under way: if generation held
+        # them (as it did), health and sentiment below would wait for it.
+        client.portal.call(lambda: setattr(to_thread.current_default_thread_limiter(),
+                                           "total_tokens", 2))
+        answers = []
+        held = [threading.Thread(target=lambda: answers.append(
+            client.post("/api/generate", json=generate)), daemon=True) for _ in range(2)]
+        try:
+            for thread in held:
+                thread.start()
+            for _ in held:
+                lm.started.acquire()  # both generations are under way, holding all 4 units
+            busy = _answered(lambda: client.post("/api/generate", json=generate))
+            assert_error(busy, 503, "the server is busy with 4 of its 4 units of generation "
+                         "work (seqrnn serve --max-generation-work): retry in 5 s")
+            assert busy.headers["Retry-After"] == "5"
+            health = _answered(lambda: client.get("/api/health"))
+            assert health.json()["limits"]["max_generation_work"] == 4
+            review = _answered(lambda: client.post("/api/sentiment",
+                                                   json={"text": "a wonderful film"}))
+            assert review.status_code == 200 and review.json()["label"] in ("pos", "neg")
+        finally:
+            lm.go.set()
+        for thread in held:
+            thread.join()
+        assert [(a.status_code, a.text) for a in answers] == [(200, "xxx")] * 2
+        again = client.post("/api/generate", json=generate)  # the units were given back
+        assert (again.status_code, again.text) == (200, "xxx")
+
+
+def test_a_transduction_costing_more_than_the_budget_is_admitted_alone(models):
+    client = TestClient(build_app(Models(seq2seq=models.seq2seq),
+                                  ServeLimits(max_generation_work=3)))
+    answer = client.post("/api/seq2seq", json={"sources": ["ab", "ba"], "beam": 2})  # 4 units
+    assert answer.status_code == 200 and len(answer.json()["results"]) == 2

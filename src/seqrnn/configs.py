@@ -358,13 +358,17 @@ _BODY_SLACK = 4096
 
 @dataclass(frozen=True)
 class ServeLimits:
-    """What one request to `seqrnn serve` may ask for; its flags set them."""
+    """What one request to `seqrnn serve` may ask for, and all of them at once; its flags set
+    them."""
 
     max_review_chars: int = 5000
     max_generate_length: int = 2000
     max_prime_chars: int = 500
     max_inspect_chars: int = 2000
     max_source_chars: int = 100  # per source of POST /api/seq2seq
+    # Hypotheses generated or transduced at once, all requests together: a sample counts 1,
+    # a beam its width, a transduction its sources times its beam. Beyond it: 503.
+    max_generation_work: int = MAX_BEAM
 
     def __post_init__(self) -> None:
         for name, value in asdict(self).items():

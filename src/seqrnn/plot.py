@@ -16,8 +16,10 @@ REFERENCES = {"val_majority": ("val_accuracy", "chance (most common class)")}
 
 
 def read_metrics(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    from seqrnn.data.files import read_input
+
+    text = read_input(path).decode("utf-8")
+    return [json.loads(line) for line in text.split("\n") if line.strip()]
 
 
 def picture_format(path: str | os.PathLike, field: str = "out") -> str:

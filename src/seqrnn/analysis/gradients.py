@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from seqrnn.atomic import atomic_open, atomic_path
+from seqrnn.budget import check_gradient_study
 from seqrnn.configs import GradientStudyConfig
 from seqrnn.outputs import check_folder_files
 from seqrnn.reference.elman import elman_step
@@ -129,8 +130,9 @@ def lstm_jacobians(params: dict[str, np.ndarray], xs: np.ndarray) -> Iterable[np
 
 def run_study(config: GradientStudyConfig) -> list[NormCurve]:
     """One curve per Elman radius, then one per LSTM forget bias; deterministic in the seed."""
-    rng = np.random.default_rng(config.seed)
     size, steps = config.hidden_size, config.steps
+    check_gradient_study(size, steps, len(config.radii) + len(config.forget_biases))
+    rng = np.random.default_rng(config.seed)
     # Every Elman setting shares Q, W_xh and the inputs, so only the radius differs;
     # likewise every LSTM setting shares its weights and inputs, so only b_f differs.
     q = scaled_orthogonal(rng, size, 1.0)

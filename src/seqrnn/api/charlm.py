@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from seqrnn.api.loading import load_trained
+from seqrnn.budget import check_generation_memory
 from seqrnn.configs import Sampling, require_seed
 from seqrnn.data.text import CharVocab, drop_unknown
 from seqrnn.errors import UserError, field_error
@@ -86,6 +87,7 @@ class LanguageModel:
         """`num_samples` samples generated as one batch; sample i is sample(seed=seed + i)'s."""
         if num_samples < 1:
             raise field_error("num_samples", f"{{}} must be at least 1, got {num_samples}")
+        check_generation_memory(self.model.config, len(prime), length, num_samples)  # seeds too
         seeds = [None if seed is None else seed + i for i in range(num_samples)]
         texts = [prime] * num_samples
         for pieces in self.pieces(prime, length, Sampling(**options), seeds):
@@ -108,6 +110,7 @@ class LanguageModel:
         if sampling.beam > 1 and len(seeds) > 1:
             raise UserError("beam search finds one text, always the same: with {beam} above 1, "
                             "ask for {num_samples} 1", fields=("beam", "num_samples"))
+        check_generation_memory(self.model.config, len(prime), length, len(seeds), sampling.beam)
         deadline = None if sampling.time_limit is None else time.monotonic() + sampling.time_limit
         prime_ids = torch.as_tensor(self.vocab.encode(prime), dtype=torch.int64, device=self.device)
         stops = [StopAt(sampling.stop, prime) for _ in seeds]

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from seqrnn.api.loading import load_trained
+from seqrnn.budget import check_generation_memory
 from seqrnn.configs import Sampling, require_seed
 from seqrnn.data.documents import EOS, encode_documents
 from seqrnn.data.tokenize import tokenize
@@ -79,6 +80,7 @@ class WordLanguageModel:
         prime_ids = torch.tensor(ids, dtype=torch.int64, device=self.device)
         stop = StopAt(sampling.stop, " ".join(prime_words))
         separator = " " if prime_words else ""  # before the next word, as sample() joins them
+        check_generation_memory(self.model.config, len(ids), length, 1, sampling.beam)
         if sampling.beam > 1:
             def finished(found: list[int]) -> bool:
                 words = self.vocab.decode(found)

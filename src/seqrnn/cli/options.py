@@ -290,20 +290,26 @@ def input_lines(given: list[str], path: str | None, noun: str, *,
     read in one, so `skip_blank` drops them and strips the rest."""
     if given and path:
         raise UserError(f"give {noun} as arguments or with --file, not both")
+    from seqrnn.budget import input_limit
+    from seqrnn.data.files import read_bounded, read_input
+
     if given:
         return given
     if path:
         try:
-            with open(path, encoding="utf-8") as f:
-                return _lines(f, skip_blank)
+            return _lines(read_input(path).decode("utf-8"), skip_blank)
         except (OSError, UnicodeDecodeError) as exc:
             raise UserError(f"cannot read --file {path}: {exc}") from exc
     if sys.stdin is None or sys.stdin.isatty():
         raise UserError(f"no {noun}: give them as arguments, with --file, or on standard input")
-    return _lines(sys.stdin, skip_blank)
+    return _lines(read_bounded(sys.stdin, "standard input", input_limit()), skip_blank)
 
 
-def _lines(stream, skip_blank: bool) -> list[str]:
+def _lines(text: str, skip_blank: bool) -> list[str]:
+    """The lines of `text` as a file in text mode reads them: any newline convention."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "":  # the newline that ends the last line starts no other
+        lines.pop()
     if skip_blank:
-        return [line.strip() for line in stream if line.strip()]
-    return [line.rstrip("\n") for line in stream]
+        return [line.strip() for line in lines if line.strip()]
+    return lines

@@ -46,6 +46,11 @@ def register(subparsers) -> None:
                 "characters")
     options.add(limits, ServeLimits, "max_source_chars", "longest source to transduce, in "
                 "characters")
+    load = p.add_argument_group("load")
+    options.add(load, ServeLimits, "max_generation_work", "hypotheses generated or transduced "
+                "at once, all requests together (a sample counts 1, a beam its width, a "
+                "transduction its sources times its beam); more waits for none: it is "
+                "answered 503 with Retry-After, and the classifier never waits behind it")
     p.set_defaults(run=_serve)
 
 

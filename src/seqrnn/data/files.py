@@ -4,10 +4,51 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, AnyStr
 
+from seqrnn.budget import MEMORY_LIMIT_ENV, describe_bytes, input_limit
 from seqrnn.errors import UserError
+
+READ_CHUNK = 2**20
+
+
+def read_input(path: str | os.PathLike) -> bytes:
+    """The bytes of an input file a user names, read only where they fit the budget.
+
+    A device (/dev/zero, /dev/urandom) never ends: it is refused before a byte is read; a
+    regular file over seqrnn.budget.input_limit() is refused by its size; a pipe or a FIFO
+    is read up to the limit. OSError (not found, no permission) is the caller's to word.
+    """
+    with open(path, "rb") as f:
+        mode = os.fstat(f.fileno()).st_mode
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+            raise UserError(f"{path} is a device, not a file: its data may never end; pass a "
+                            "file, or pipe the data in")
+        limit = input_limit()
+        size = os.fstat(f.fileno()).st_size
+        if stat.S_ISREG(mode) and limit is not None and size > limit:
+            raise too_large(str(path), limit)
+        return read_bounded(f, str(path), limit)
+
+
+def read_bounded(stream: IO[AnyStr], where: str, limit: int | None) -> AnyStr:
+    """All of `stream` (bytes or text), refused once it passes `limit` units: an endless
+    pipe (`yes |`) stops at the limit, not when the machine's memory runs out."""
+    chunks, total = [], 0
+    while chunk := stream.read(READ_CHUNK):
+        chunks.append(chunk)
+        total += len(chunk)
+        if limit is not None and total > limit:
+            raise too_large(where, limit)
+    return chunks[0][:0].join(chunks) if chunks else stream.read(0)
+
+
+def too_large(where: str, limit: int) -> UserError:
+    return UserError(f"{where} holds more than {describe_bytes(limit)}, the most an input may "
+                     f"have (a tenth of the memory budget): pass a smaller input, or raise "
+                     f"{MEMORY_LIMIT_ENV}")
 
 
 def decode_bytes(raw: bytes, encoding: str, where: str) -> str:

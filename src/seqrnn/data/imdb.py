@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from seqrnn.data.files import decode_bytes
+from seqrnn.data.files import decode_bytes, read_input
 from seqrnn.data.labels import (
     LabeledTexts,
     LabelMap,
@@ -224,7 +224,7 @@ def _imdb_folder_files(root: Path, folders: list[tuple[str, str]],
         files, desc=f"reading {root}", unit=" files", disable=not progress, leave=False
     ):
         try:
-            raw = file.read_bytes()
+            raw = read_input(file)
         except OSError as exc:
             raise UserError(f"cannot read {file} ({exc.strerror}); check its permissions") from None
         yield split, label, stem, raw

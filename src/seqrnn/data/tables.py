@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from seqrnn.data.files import decode_bytes
+from seqrnn.data.files import decode_bytes, read_input
 from seqrnn.data.labels import (
     LabeledTexts,
     LabelMap,
@@ -176,7 +176,7 @@ def read_records(path: Path, file_format: str | None,
     """The column names of a table file and its records, each with where it is (for errors)."""
     check_readable(path)
     fmt = _table_format(path, file_format)
-    text = decode_bytes(path.read_bytes(), encoding, str(path)).removeprefix("\ufeff")
+    text = decode_bytes(read_input(path), encoding, str(path)).removeprefix("\ufeff")
     return TABLE_FORMATS[fmt](text, path)
 
 

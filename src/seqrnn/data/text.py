@@ -20,7 +20,7 @@ import numpy as np
 
 from seqrnn.atomic import write_json
 from seqrnn.configs import require_fractions
-from seqrnn.data.files import decode_bytes, read_vocabulary_json
+from seqrnn.data.files import decode_bytes, read_input, read_vocabulary_json
 from seqrnn.errors import UserError, field_error
 from seqrnn.outputs import check_file
 
@@ -40,7 +40,7 @@ def read_text(path: str | os.PathLike, encoding: str = "utf-8") -> str:
     if path.is_dir():
         raise UserError(f"{path} is a directory, not a text file; pass the path of a file")
     try:
-        raw = path.read_bytes()
+        raw = read_input(path)
     except FileNotFoundError:
         raise UserError(f"text file not found: {path}; check the path") from None
     except OSError as exc:

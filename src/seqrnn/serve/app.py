@@ -10,18 +10,23 @@
 Models are loaded once, when the app is built. Every client mistake is a 4xx answer with the
 JSON body {"error": "..."}, plus "field": "..." when it is about one field of the request; no
 request names a file on the server. Endpoints are plain `def` functions, so FastAPI runs them
-in its thread pool and the event loop never waits on torch.
+in its thread pool and the event loop never waits on torch; generation and transduction, whose
+cost a request chooses, are admitted by `WorkAdmission` and run in threads of their own, so
+health, the classifier and inspection never wait behind them.
 """
 
 from __future__ import annotations
 
-import itertools
+import functools
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import numpy as np
+from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
@@ -74,12 +79,64 @@ def load_models(sentiment_dir: str | Path | None = None,
 
 
 class ApiError(Exception):
-    """A client mistake: answered with `status` and {"error": message}."""
+    """A client mistake (or a busy server): answered with `status` and {"error": message}."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers
+
+
+RETRY_AFTER_SECONDS = 5
+
+
+class WorkAdmission:
+    """Admits generation and transduction up to `capacity` units of work at once.
+
+    A request that does not fit is answered 503 with Retry-After at once, rather than queued
+    behind work of unbounded length. Admitted work runs in this admission's own threads (one
+    per unit at most), never in the thread pool the other endpoints share: those answer in
+    milliseconds however much generation is under way. A request costing more than the
+    capacity is admitted when it is alone.
+    """
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.threads = CapacityLimiter(capacity)
+        self._used = 0
+        self._lock = threading.Lock()
+
+    def admit(self, cost: int) -> Callable[[], None]:
+        """Reserve `cost` units; the function returned gives them back (once)."""
+        cost = min(cost, self.capacity)
+        with self._lock:
+            if self._used + cost > self.capacity:
+                raise ApiError(503, f"the server is busy with {self._used} of its "
+                               f"{self.capacity} units of generation work (seqrnn serve "
+                               f"--max-generation-work): retry in {RETRY_AFTER_SECONDS} s",
+                               headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+            self._used += cost
+        return functools.cache(lambda: self._give_back(cost))
+
+    def _give_back(self, cost: int) -> None:
+        with self._lock:
+            self._used -= cost
+
+    async def run(self, function: Callable[[], Any]) -> Any:
+        """`function()` in one of this admission's threads."""
+        return await to_thread.run_sync(function, limiter=self.threads)
+
+    async def stream(self, first: str, pieces: Iterator[str], release: Callable[[], None]):
+        """Yield `first`, then `pieces`, each computed in this admission's threads; `release`
+        at the end, whether the stream ended, failed or its client left."""
+        try:
+            yield first
+            while (piece := await self.run(lambda: next(pieces, None))) is not None:
+                yield piece
+        finally:
+            pieces.close()
+            release()
 
 
 class ErrorResponse(BaseModel):
@@ -234,6 +291,10 @@ class HealthResponse(BaseModel):
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (400, 404, 413, 422)
 }
+_BUSY: dict[int | str, dict[str, Any]] = {
+    503: {"model": ErrorResponse, "description": "Busy: too much generation work is under "
+          "way (seqrnn serve --max-generation-work); retry after the Retry-After seconds."}
+}
 
 
 class BodyLimit:
@@ -334,6 +395,7 @@ def _sentiment(clf: Any, text: str) -> SentimentResponse:
 def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
     """The FastAPI application over already loaded models."""
     limits = limits or ServeLimits()
+    admission = WorkAdmission(limits.max_generation_work)
     # Concurrent generations are stepped together in one worker thread: one core at most,
     # so the classifier's answers keep the other.
     sampler = None
@@ -352,7 +414,7 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> JSONResponse:
-        return JSONResponse({"error": exc.message}, status_code=exc.status)
+        return JSONResponse({"error": exc.message}, status_code=exc.status, headers=exc.headers)
 
     @app.exception_handler(UserError)
     async def user_error(request: Request, exc: UserError) -> JSONResponse:
@@ -400,10 +462,11 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
             raise ApiError(422, "the review is empty: send some text")
         return _sentiment(clf, request.text)
 
-    @app.post("/api/generate", responses={**_ERRORS, 200: {"content": {"text/plain": {}}}},
+    @app.post("/api/generate", responses={**_ERRORS, **_BUSY,
+                                          200: {"content": {"text/plain": {}}}},
               response_class=StreamingResponse,
               summary="Generate text, streamed as text/plain while it is generated")
-    def generate(request: GenerateRequest) -> StreamingResponse:
+    async def generate(request: GenerateRequest) -> StreamingResponse:
         lm = _require(models.charlm, "language", "--charlm")
         _check_length("prime", len(request.prime), limits.max_prime_chars, "--max-prime-chars")
         length = request.length or min(DEFAULT_GENERATE_LENGTH, limits.max_generate_length)
@@ -412,13 +475,19 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
                                 f"{limits.max_generate_length} (seqrnn serve "
                                 "--max-generate-length)")
         lm.check_prime(request.prime)  # the model's own rule, worded for the web by user_error
+        release = admission.admit(request.beam)
         chars = sampler.stream(request.prime, length, top_k=request.top_k, top_p=request.top_p,
                           temperature=request.temperature, beam=request.beam,
                           stop=tuple(request.stop), time_limit=request.time_limit,
                           seed=request.seed)
-        first = next(chars, "")  # reads the prime now, so any UserError is still a 4xx answer
+        try:  # reads the prime now, so any UserError is still a 4xx answer
+            first = await admission.run(lambda: next(chars, ""))
+        except BaseException:
+            release()
+            raise
+
         return StreamingResponse(
-            itertools.chain([first], chars), media_type="text/plain; charset=utf-8",
+            admission.stream(first, chars, release), media_type="text/plain; charset=utf-8",
             headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
         )
 
@@ -433,25 +502,34 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
         return InspectResponse(**inspect_text(lm, request.text, cells=request.cells,
                                               state=request.state).to_dict())
 
-    @app.post("/api/seq2seq", responses=_ERRORS,
+    @app.post("/api/seq2seq", responses={**_ERRORS, **_BUSY},
               summary="Transduce sources (spell to sound, for a G2P model)")
-    def seq2seq(request: Seq2SeqRequest) -> Seq2SeqResponse:
+    async def seq2seq(request: Seq2SeqRequest) -> Seq2SeqResponse:
         model = _require(models.seq2seq, "sequence-to-sequence", "--seq2seq")
         for source in request.sources:
             _check_length("source", len(source), limits.max_source_chars, "--max-source-chars")
-        outputs = model.predict(request.sources, request.beam)
-        results = []
-        for source, output in zip(request.sources, outputs, strict=True):
-            result = Transduction(source=source, output=output)
-            if request.attention:
-                source_tokens, output_tokens, weights = model.attention(source, request.beam)
-                result = Transduction(source=source, output=output,
-                                      source_tokens=source_tokens, output_tokens=output_tokens,
-                                      attention=np.round(weights, 4).tolist())
-            results.append(result)
-        return Seq2SeqResponse(results=results)
+        release = admission.admit(len(request.sources) * request.beam)
+        try:
+            return await admission.run(lambda: _transduce(model, request))
+        finally:
+            release()
 
     return app
+
+
+def _transduce(model: Any, request: Seq2SeqRequest) -> Seq2SeqResponse:
+    """The answer of /api/seq2seq: each output, and with `attention` its weights."""
+    outputs = model.predict(request.sources, request.beam)
+    results = []
+    for source, output in zip(request.sources, outputs, strict=True):
+        result = Transduction(source=source, output=output)
+        if request.attention:
+            source_tokens, output_tokens, weights = model.attention(source, request.beam)
+            result = Transduction(source=source, output=output,
+                                  source_tokens=source_tokens, output_tokens=output_tokens,
+                                  attention=np.round(weights, 4).tolist())
+        results.append(result)
+    return Seq2SeqResponse(results=results)
 
 
 def create_app(sentiment_dir: str | Path | None = None, charlm_dir: str | Path | None = None,

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from seqrnn.budget import check_training
 from seqrnn.configs import TrainConfig, resumed_loop
 from seqrnn.data.identity import IN_MEMORY, absolute, check_unchanged, fingerprint
 from seqrnn.errors import UserError
@@ -86,9 +87,15 @@ class TaskSpec(ABC):
         """A fresh model (the caller seeds it) of the options and the data-decided fields."""
         return self.model_from_config(self.model_config(**prepared.model_fields, **model_options))
 
-    def check_model_options(self, model_options: dict) -> None:
-        """Refuse a bad model option before any data is read (the data decides the rest)."""
-        self.model_config(**{"vocab_size": 1, **model_options})
+    def check_model_options(self, model_options: dict) -> Any:
+        """Refuse a bad model option before any data is read (the data decides the rest);
+        the config, with placeholder sizes for what the data decides."""
+        return self.model_config(**{"vocab_size": 1, **model_options})
+
+    def batch_shape(self, data: Any) -> tuple[int, int, str] | None:
+        """The most rows and steps of one training batch, and the field that sets the steps,
+        for the memory budget (seqrnn.budget); None: the model's weights alone are counted."""
+        return None
 
 
 def _process(loop: TrainConfig) -> Group:
@@ -130,7 +137,8 @@ def start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
     data = spec.absolute_paths(data)
     if run is not None:
         run.check_new()
-    spec.check_model_options(model_options)
+    check_training(spec.check_model_options(model_options), spec.batch_shape(data),
+                   resolve_device(loop.device))
     group = _process(loop)
     with _holding(run, group):
         if run is not None:

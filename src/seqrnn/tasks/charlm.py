@@ -56,6 +56,9 @@ class CharLMSpec(StreamSpec):
     model_class = CharLM
     data_field = "text"
 
+    def batch_shape(self, data: CharLMData) -> tuple[int, int, str]:
+        return data.batch_size, data.num_steps, "num_steps"
+
     def read(self, data: CharLMData, seed: int, progress: bool):
         return split_text(load_text(data.text, data.encoding), data.val_fraction,
                           data.test_fraction)

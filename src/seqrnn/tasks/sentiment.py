@@ -243,6 +243,9 @@ class SentimentSpec(base.TaskSpec):
     def model_from_config(self, config: SentimentConfig) -> torch.nn.Module:
         return build_classifier(config)
 
+    def batch_shape(self, data: SentimentData) -> tuple[int, int, str]:
+        return data.batch_size, data.seq_len, "seq_len"
+
     def check_start(self, data: SentimentData, seed: int) -> None:
         # Only a new run reads the language model's folder: a resumed one has every weight.
         if data.pretrained is not None:

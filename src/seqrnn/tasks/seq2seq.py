@@ -183,8 +183,12 @@ class Seq2SeqSpec(base.TaskSpec):
             model_fields={"source_vocab_size": len(source_vocab),
                           "target_vocab_size": len(target_vocab)}, sets=sets)
 
-    def check_model_options(self, model_options: dict) -> None:
-        self.model_config(**{"source_vocab_size": 1, "target_vocab_size": 1, **model_options})
+    def check_model_options(self, model_options: dict) -> Seq2SeqConfig:
+        return self.model_config(**{"source_vocab_size": 1, "target_vocab_size": 1,
+                                    **model_options})
+
+    def batch_shape(self, data: Seq2SeqData) -> tuple[int, int, str]:
+        return data.batch_size, 2 * data.max_length, "max_length"  # source and target
 
     def make_task(self, prepared: base.Prepared, data: Seq2SeqData, loop: TrainConfig,
                   group: Group) -> Seq2SeqTask:

@@ -57,9 +57,12 @@ class WordLMSpec(StreamSpec):
     model_class = WordLM
     data_field = "data"
 
-    def check_model_options(self, model_options: dict) -> None:
+    def batch_shape(self, data: WordLMData) -> tuple[int, int, str]:
+        return data.batch_size, data.num_steps, "num_steps"
+
+    def check_model_options(self, model_options: dict) -> WordLMConfig:
         cutoffs = model_options.get("cutoffs", ())  # the data decides the vocabulary's size
-        self.model_config(**{"vocab_size": max(cutoffs, default=0) + 1, **model_options})
+        return self.model_config(**{"vocab_size": max(cutoffs, default=0) + 1, **model_options})
 
     def read(self, data: WordLMData, seed: int, progress: bool) -> DocumentSplits:
         return load_documents(data.data, val_fraction=data.val_fraction, seed=seed,

@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import torch
 
+from seqrnn.budget import FLOAT_BYTES, TRAINING_COPIES, check_memory
 from seqrnn.errors import UserError, field_error
 
 
@@ -75,19 +76,8 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-TRAINING_COPIES = 4  # float32 weights, their gradients and Adam's two moments
-
-
-def available_memory() -> int | None:
-    """Bytes of memory free for a new process to use, where the system says."""
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
-
-
 def check_fits_in_memory(build: Callable[[], torch.nn.Module]) -> None:
-    """Refuse a model whose training state cannot fit in this machine's free memory.
+    """Refuse a model whose training state cannot fit in the memory budget (seqrnn.budget).
 
     The model is built on the meta device first: shapes only, no memory, so a
     mistyped size gets this one line instead of an allocation failure or swapping.
@@ -102,9 +92,6 @@ def check_fits_in_memory(build: Callable[[], torch.nn.Module]) -> None:
         return  # an initialisation the meta device cannot run: nothing to check
     except Exception:
         return
-    need, free = parameters * 4 * TRAINING_COPIES, available_memory()
-    if free is not None and need > free:
-        gib = 2**30
-        raise UserError(f"the model would have {parameters:,} parameters, {need / gib:,.1f} GiB "
-                        "to train (weights, gradients and Adam's moments in float32), more than "
-                        f"the {free / gib:,.1f} GiB of free memory: choose smaller sizes")
+    check_memory(parameters * FLOAT_BYTES * TRAINING_COPIES,
+                 f"training a model of {parameters:,} parameters (weights, gradients and "
+                 "Adam's moments in float32)", "choose smaller sizes")
