@@ -484,6 +484,7 @@ def test_what_cannot_fit_is_refused_before_it_is_allocated(trained_once, tmp_pat
         "/dev/zero is a device, not a file",
     )
     assert not (tmp_path / "run").exists()  # refused before the run folder was made
+    assert not (tmp_path / "zero").exists()  # refused while reading: the folder goes again
 
 
 def test_the_memory_budget_can_be_set(trained, monkeypatch, capsys):

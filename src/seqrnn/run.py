@@ -200,6 +200,7 @@ class RunFolder:
         except ImportError:  # not POSIX: no lock
             yield
             return
+        created = not self.path.exists()
         self.path.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDONLY)
         try:
@@ -212,6 +213,9 @@ class RunFolder:
                                 "finish, or choose another folder") from None
             yield
         finally:
+            if created:  # a run refused before it wrote anything leaves no empty folder
+                with contextlib.suppress(OSError):
+                    self.path.rmdir()
             os.close(fd)  # releases the lock
 
     # -- config.json ----------------------------------------------------------
