@@ -23,6 +23,11 @@ def default_of(cls: type, name: str) -> Any:
     raise KeyError(name)
 
 
+def literal(text: str) -> str:
+    """`text` as argparse help shows it: argparse formats help with %, so a % must be doubled."""
+    return str(text).replace("%", "%%")
+
+
 def add(group, cls: type, name: str, help: str, **kwargs: Any) -> None:
     """Add --NAME for dataclass field `name`, showing the dataclass default in the help."""
     default = default_of(cls, name)
@@ -32,7 +37,7 @@ def add(group, cls: type, name: str, help: str, **kwargs: Any) -> None:
         kwargs["type"] = type(default)
     if isinstance(default, tuple):  # shown as argparse shows the list a nargs flag gives
         default = list(default)
-    shown = "" if default is None or default is False else f" (default: {default})"
+    shown = "" if default is None or default is False else f" (default: {literal(default)})"
     group.add_argument(flag(name), dest=name, help=help + shown, **kwargs)
 
 
@@ -81,7 +86,7 @@ def add_run_flags(parser: argparse.ArgumentParser, kind: str) -> None:
 
     parser.add_argument("--preset", choices=presets.names(kind), metavar="NAME",
                         help="start from a named configuration; the flags you give override "
-                        f"it. {presets.describe(kind)}")
+                        f"it. {literal(presets.describe(kind))}")
     parser.add_argument("--out", help="run folder for checkpoints, metrics and plots "
                         f"(default: runs/{kind})")
     parser.add_argument("--resume", metavar="RUN_DIR",
