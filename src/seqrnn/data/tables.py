@@ -141,7 +141,7 @@ TableReader = Callable[[str, Path], tuple[list[str], Rows]]  # (text, path) -> (
 
 
 def _delimited(delimiter: str) -> TableReader:
-    def read(text: str, path: Path) -> tuple[list[str], Rows]:
+    def read(text: str, path: Path, headerless: tuple[str, ...] = ()) -> tuple[list[str], Rows]:
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
             columns = reader.fieldnames
@@ -149,6 +149,11 @@ def _delimited(delimiter: str) -> TableReader:
             raise _malformed(path, "line 1", exc) from None
         if not columns:
             raise UserError(f"{path} is empty; pass a file with a header row and labeled rows")
+        if headerless and len(columns) >= len(headerless) and not set(headerless) & set(columns):
+            # no header: the first line is a record, its fields named by position
+            reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=list(headerless),
+                                    delimiter=delimiter)
+            columns = list(headerless)
         repeated = sorted({name for name in columns if columns.count(name) > 1})
         if repeated:  # a record would keep only the last column of each such name
             raise UserError(f"{path} line 1: the header names {', '.join(map(repr, repeated))} "
@@ -209,6 +214,7 @@ def _json_columns(records: list[tuple[str, object]], path: Path) -> list[str]:
     return list(first)
 
 
+_DELIMITED = ("csv", "tsv")
 TABLE_FORMATS: dict[str, TableReader] = {
     "csv": _delimited(","),
     "tsv": _delimited("\t"),
@@ -225,12 +231,18 @@ _EXTENSIONS = {
 }
 
 
-def read_records(path: Path, file_format: str | None,
-                 encoding: str) -> tuple[list[str], Iterator[tuple[str, object]]]:
-    """The column names of a table file and its records, each with where it is (for errors)."""
+def read_records(path: Path, file_format: str | None, encoding: str, *,
+                 headerless: tuple[str, ...] = ()) -> tuple[list[str], Rows]:
+    """The column names of a table file and its records, each with where it is (for errors).
+
+    With `headerless` names, a CSV or TSV whose first line names none of them and has at least
+    as many fields has no header: every line is a record, its fields named `headerless`.
+    """
     check_readable(path)
     fmt = _table_format(path, file_format)
     text = decode_bytes(path.read_bytes(), encoding, str(path)).removeprefix("\ufeff")
+    if fmt in _DELIMITED:
+        return TABLE_FORMATS[fmt](text, path, headerless)
     return TABLE_FORMATS[fmt](text, path)
 
 
