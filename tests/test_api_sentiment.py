@@ -159,6 +159,27 @@ def test_train_resume_and_evaluate_a_csv(tmp_path):
     assert [r["val_accuracy"] for r in records if r["kind"] == "eval"][-1] > 0.9
 
 
+def test_evaluating_an_empty_split_is_refused_and_one_class_gives_a_null_roc_auc(tmp_path,
+                                                                                capsys):
+    from seqrnn.cli import main
+
+    texts, labels = reviews(40)
+    write_csv(tmp_path / "r.csv", texts, labels)
+    sentiment.train(SentimentData(data=str(tmp_path / "r.csv"), batch_size=20, test_fraction=0.0),
+                    {"hidden_size": 4, "embedding_dim": 4},
+                    TrainConfig(max_steps=1, progress=False), tmp_path / "run")
+    with pytest.raises(UserError, match="the test split of .*r.csv has nothing to evaluate; "
+                                        "evaluate another split"):
+        evaluate(tmp_path / "run")
+    assert main(["sentiment", "evaluate", "--model", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    write_csv(tmp_path / "pos.csv", texts[1::2], labels[1::2])  # one class: no ROC curve
+    assert main(["sentiment", "evaluate", "--model", str(tmp_path / "run"),
+                 "--data", str(tmp_path / "pos.csv"), "--labels", "neg=neg,pos=pos"]) == 0
+    report = json.loads(capsys.readouterr().out, parse_constant=pytest.fail)
+    assert report["roc_auc"] is None and report["rows"] == 20
+
+
 def test_early_stopping(tmp_path):
     texts, _ = reviews(200)
     labels = random.Random(1).choices(["pos", "neg"], k=200)  # nothing to learn: it overfits

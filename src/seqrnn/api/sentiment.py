@@ -33,7 +33,7 @@ from seqrnn.data.sequences import EncodedTexts, encode_texts
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
 from seqrnn.errors import UserError, field_error
-from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE, binary_metrics
+from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE, binary_metrics, require_items
 from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.sentiment import SPEC, predict_probabilities, read_splits
@@ -367,6 +367,8 @@ def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None =
         raise UserError(f"the labels of {data.data} ({', '.join(file_labels)}) are not the "
                         f"model's ({', '.join(classes)}): say which is which with {{labels}}, "
                         f"for example {{labels}} {guess}", fields=("labels",))
+    require_items(len(chosen), f"the {split} split of {data.data}",
+                  "evaluate another {split}, or data with rows in it", ("split",))
     probs = clf.predict_proba(chosen.texts)[:, 1]
     return {"split": split, "data": str(data.data), "rows": len(chosen),
             **binary_metrics(chosen.labels, probs)}

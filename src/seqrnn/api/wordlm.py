@@ -23,6 +23,7 @@ from seqrnn.data.vocab import UNK_ID, WordVocab
 from seqrnn.errors import field_error
 from seqrnn.inference.beam import beam_search
 from seqrnn.inference.generation import StopAt
+from seqrnn.metrics import require_items
 from seqrnn.models.wordlm import WordLM
 from seqrnn.tasks.stream import stream_loss
 from seqrnn.tasks.wordlm import SPEC, word_loss_sum, word_metrics
@@ -116,6 +117,7 @@ class WordLanguageModel:
         """
         eos = [self.vocab.id_of(EOS)]  # as in training, a document follows an EOS
         ids = torch.as_tensor([*eos, *encode_documents([text], self.vocab)], dtype=torch.int64)
+        require_items(len(ids) - 2, "the text", "give a text with at least one word")
         total, count = stream_loss(self.model, word_loss_sum, ids, num_steps, rows)
         return {**word_metrics(total, count), "words": count,
                 "unknown_words": int((ids == UNK_ID).sum())}
