@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 from seqrnn.atomic import atomic_path
 
+# What a record of each kind needs to be drawn; any other line (no "kind", a field missing,
+# a record of another kind) is left out: a damaged line costs its point, not the curve.
+_DRAWN = {"train": ("step", "loss"), "eval": ("step", "val_loss")}
+
 
 def read_metrics(path: Path) -> list[dict]:
+    """The records of a metrics.jsonl that a curve can draw, in file order; ValueError if the
+    file has lines but none of them is such a record (it is not a seqrnn metrics file)."""
     with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+        records = [json.loads(line) for line in f if line.strip()]
+    drawn = [r for r in records if isinstance(r, dict) and r.get("kind") in _DRAWN
+             and all(isinstance(r.get(key), int | float) for key in _DRAWN[r["kind"]])]
+    if records and not drawn:
+        raise ValueError("no training or evaluation record")
+    return drawn
 
 
 def plot_metrics(metrics_path: Path, png_path: Path, title: str = "") -> None:
@@ -33,7 +45,7 @@ def plot_metrics(metrics_path: Path, png_path: Path, title: str = "") -> None:
     ax.legend()
     ax.grid(alpha=0.3)
     for ax, key in zip(axes[0, 1:], extra, strict=True):
-        ax.plot([r["step"] for r in evals], [r[key] for r in evals], "o-")
+        ax.plot([r["step"] for r in evals], [r.get(key, math.nan) for r in evals], "o-")
         ax.set_xlabel("step")
         ax.set_ylabel(key.removeprefix("val_").replace("_", " "))
         ax.grid(alpha=0.3)
