@@ -164,7 +164,10 @@ class CharVocab:
         """The vocabulary `to_dict` stored, in its stored order; UserError if it is damaged."""
         chars = data.get("chars") if isinstance(data, dict) else None
         try:
-            return cls(tuple(chars) if isinstance(chars, list) else ())
+            vocab = cls(tuple(chars) if isinstance(chars, list) else ())
+            if list(vocab.chars) != sorted(vocab.chars):  # as from_text builds it: reordered,
+                raise ValueError("the characters are not in sorted order")  # ids would shift
+            return vocab
         except ValueError as exc:
             raise UserError(
                 f"invalid character vocabulary ({exc}); the vocab.json is damaged: "
