@@ -136,6 +136,24 @@ def write_csv(path, texts, labels, columns=("review", "sentiment")):
         writer.writerows(zip(texts, labels, strict=True))
 
 
+def test_numpy_parameters_any_iterable_and_fit_inputs_checked_like_predicts(fitted):
+    texts, labels = reviews(40)
+    clf = SentimentClassifier(hidden_size=np.int64(4), embedding_dim=np.int64(4),
+                              epochs=np.int64(1), lr=np.float32(1e-2), seed=np.int64(1))
+    clf.fit((t for t in texts), iter(labels))  # generators, as a pipeline may give them
+    assert clf.model_.config.hidden_size == 4
+    assert list(fitted.predict(t for t in ["it was superb", "boring and awful"])) == ["pos", "neg"]
+    assert fitted.predict_proba(np.array(["superb", None], dtype=object)).shape == (2, 2)
+    for bad in (None, 5, "one text"):
+        with pytest.raises(UserError, match="^fit takes a list \\(or any iterable\\) of texts, "
+                                            f"not {type(bad).__name__}"):
+            SentimentClassifier(epochs=1).fit(bad, labels)
+        with pytest.raises(UserError, match="^predict_proba takes a list"):
+            fitted.predict(bad)
+    numbers = SentimentClassifier(hidden_size=4, embedding_dim=4, epochs=1)
+    assert len(numbers.fit(list(range(40)), labels).predict([1, None])) == 2  # as predict reads
+
+
 def test_train_resume_and_evaluate_a_csv(tmp_path):
     texts, labels = reviews(300)
     write_csv(tmp_path / "r.csv", texts, [1 if y == "pos" else 0 for y in labels])

@@ -72,7 +72,7 @@ class WordLanguageModel:
         if length < 0:
             raise field_error("length", f"{{}} must be zero or positive, got {length}")
         if seed is not None:
-            require_seed(seed)
+            seed = require_seed(seed)
         deadline = None if sampling.time_limit is None else time.monotonic() + sampling.time_limit
         eos = self.vocab.id_of(EOS)
         prime_words = tokenize(prime)
