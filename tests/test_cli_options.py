@@ -4,7 +4,7 @@ import io
 
 import pytest
 
-from seqrnn.cli.options import input_lines
+from seqrnn.cli.options import input_lines, training_status
 from seqrnn.errors import UserError
 
 
@@ -39,3 +39,13 @@ def test_standard_input_is_read_unless_it_is_a_terminal(monkeypatch):
     monkeypatch.setattr("sys.stdin", Terminal(""))
     with pytest.raises(UserError, match="no sources: give them as arguments"):
         input_lines([], None, "sources", skip_blank=True)
+
+
+@pytest.mark.parametrize(("stopped", "tail"), [("max_steps", " --max-steps N (N above 7)"),
+                                               ("time", "")])
+def test_the_continue_hint_is_a_command_line_that_pastes_whole(capsys, stopped, tail):
+    from types import SimpleNamespace
+
+    training_status(SimpleNamespace(stopped=stopped, step=7), "runs/my run", "charlm")
+    assert capsys.readouterr().err == (
+        f"continue with: seqrnn charlm train --resume 'runs/my run'{tail}\n")

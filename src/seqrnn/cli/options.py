@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import shlex
 import sys
 from typing import Any
 
@@ -225,6 +226,7 @@ def _as_json(value: Any) -> Any:
 
 def training_status(result, run_dir, kind: str) -> int:
     """Say how to continue a run that stopped early; 130 (as for SIGINT) if Ctrl-C stopped it."""
+    run_dir = shlex.quote(str(run_dir))  # a command line to paste: a space must not split it
     if result.stopped == "max_steps":  # the run keeps its limit: a resume must raise it
         print(f"continue with: seqrnn {kind} train --resume {run_dir} --max-steps N (N above "
               f"{result.step})", file=sys.stderr)

@@ -124,7 +124,7 @@ def read_pair_file(data: Seq2SeqData) -> Pairs:
     from seqrnn.data.locate import locate
     from seqrnn.data.tables import read_records
 
-    path = locate(data.data)
+    path = locate(data.data, datasets=(CMUDICT,))  # read_pairs takes cmudict before
     named = data.source_column is not None or data.target_column is not None
     columns, rows = read_records(path, data.format, data.encoding,
                                  headerless=() if named else ("source", "target"))

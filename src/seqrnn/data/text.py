@@ -78,6 +78,7 @@ PREPARATIONS: dict[str, Callable[[str], str]] = {
     "hamlet": prepare_hamlet,
     "tinyshakespeare": _as_is,
 }
+TEXT_DATASETS = tuple(PREPARATIONS)  # the named datasets that are a text (imdb is reviews)
 
 
 def load_text(name_or_path: str | os.PathLike, encoding: str = "utf-8") -> str:
@@ -89,7 +90,7 @@ def load_text(name_or_path: str | os.PathLike, encoding: str = "utf-8") -> str:
     """
     from seqrnn.data.locate import locate  # may download: import only when text is wanted
 
-    path = locate(name_or_path)
+    path = locate(name_or_path, datasets=TEXT_DATASETS)
     text = read_text(path, encoding)
     is_name = not Path(name_or_path).expanduser().exists()
     prepare = PREPARATIONS.get(str(name_or_path), _as_is) if is_name else _as_is
