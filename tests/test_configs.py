@@ -163,6 +163,8 @@ def test_a_value_of_another_type_is_a_user_error_naming_the_field(value):
         TrainConfig(lr=True)
     with pytest.raises(UserError, match="^amp must be true or false, got 1$"):
         TrainConfig(amp=1)
+    with pytest.raises(UserError, match="^lr must be a finite number, got inf$"):
+        TrainConfig(lr=10**400)  # no float holds it
     with pytest.raises(UserError, match="^seed must be a whole number, got '1'$"):
         require_seed("1")
 

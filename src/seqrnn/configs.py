@@ -77,7 +77,12 @@ def _as_type(value: Any, hint: Any) -> Any:
     if hint is int:
         return int(value) if isinstance(value, numbers.Integral) else _WRONG
     if hint is float:
-        return float(value) if isinstance(value, numbers.Real) else _WRONG
+        if not isinstance(value, numbers.Real):
+            return _WRONG
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond any float: the finiteness checks name it
+            return math.inf
     if typing.get_origin(hint) is tuple and not isinstance(value, str | dict):
         try:
             items = tuple(_as_type(item, typing.get_args(hint)[0]) for item in value)
