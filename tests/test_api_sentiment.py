@@ -150,6 +150,10 @@ def test_numpy_parameters_any_iterable_and_fit_inputs_checked_like_predicts(fitt
             SentimentClassifier(epochs=1).fit(bad, labels)
         with pytest.raises(UserError, match="^predict_proba takes a list"):
             fitted.predict(bad)
+    with pytest.raises(UserError, match="^the list of texts given to score has nothing to "):
+        fitted.score([], [])  # an accuracy of no texts is no number
+    with pytest.raises(UserError, match="^2 texts but 1 labels"):
+        fitted.score(["superb", "awful"], ["pos"])
     numbers = SentimentClassifier(hidden_size=4, embedding_dim=4, epochs=1)
     assert len(numbers.fit(list(range(40)), labels).predict([1, None])) == 2  # as predict reads
 

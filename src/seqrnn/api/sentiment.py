@@ -207,7 +207,10 @@ class SentimentClassifier:
               label_map: str | dict[str, str] | None = None) -> float:
         """Accuracy. With `label_map` (each label value mapped to one of the model's classes,
         or "0=neg,1=pos"), `labels` may spell the classes in the data's own words."""
-        labels = list(labels)
+        texts, labels = as_texts(texts, "score"), list(labels)
+        if len(texts) != len(labels):
+            raise UserError(f"{len(texts)} texts but {len(labels)} labels: give one label each")
+        require_items(len(texts), "the list of texts given to score", "give at least one text")
         if label_map is None:  # a loaded model knows its classes as strings: compare as such
             predicted = [str(label) for label in self.predict(texts)]
             return float(np.mean([p == str(t) for p, t in zip(predicted, labels, strict=True)]))
