@@ -22,3 +22,11 @@ def test_a_text_without_words_is_refused_as_the_command_line_refuses_it(lm, text
                                         "at least one word$"):
         lm.evaluate(text)
     assert lm.evaluate("the cat")["words"] == 3  # two words and the end
+
+
+def test_a_vocabulary_without_the_end_of_document_word_is_refused(lm):
+    from seqrnn.data.vocab import WordVocab
+
+    words = WordVocab(tuple(w for w in lm.vocab.words if w != "<eos>"))
+    with pytest.raises(UserError, match="^the vocabulary has no end-of-document word <eos>"):
+        WordLanguageModel(lm.model, words)

@@ -20,7 +20,7 @@ from seqrnn.configs import Sampling, require_seed
 from seqrnn.data.documents import EOS, encode_documents
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
-from seqrnn.errors import field_error
+from seqrnn.errors import UserError, field_error
 from seqrnn.inference.beam import beam_search
 from seqrnn.inference.generation import StopAt
 from seqrnn.metrics import require_items
@@ -46,6 +46,9 @@ class WordLanguageModel:
     """A trained word model with its vocabulary: sample words, score texts."""
 
     def __init__(self, model: WordLM, vocab: WordVocab):
+        if EOS not in vocab:  # id_of would answer the unknown word's id: documents never end
+            raise UserError(f"the vocabulary has no end-of-document word {EOS}: it is not a word "
+                            "language model's; restore its vocab.json, or retrain")
         self.model = model.eval()
         self.vocab = vocab
 
