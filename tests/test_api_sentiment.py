@@ -137,6 +137,28 @@ def write_csv(path, texts, labels, columns=("review", "sentiment")):
         writer.writerows(zip(texts, labels, strict=True))
 
 
+def test_numpy_parameters_any_iterable_and_fit_inputs_checked_like_predicts(fitted):
+    texts, labels = reviews(40)
+    clf = SentimentClassifier(hidden_size=np.int64(4), embedding_dim=np.int64(4),
+                              epochs=np.int64(1), lr=np.float32(1e-2), seed=np.int64(1))
+    clf.fit((t for t in texts), iter(labels))  # generators, as a pipeline may give them
+    assert clf.model_.config.hidden_size == 4
+    assert list(fitted.predict(t for t in ["it was superb", "boring and awful"])) == ["pos", "neg"]
+    assert fitted.predict_proba(np.array(["superb", None], dtype=object)).shape == (2, 2)
+    for bad in (None, 5, "one text"):
+        with pytest.raises(UserError, match="^fit takes a list \\(or any iterable\\) of texts, "
+                                            f"not {type(bad).__name__}"):
+            SentimentClassifier(epochs=1).fit(bad, labels)
+        with pytest.raises(UserError, match="^predict_proba takes a list"):
+            fitted.predict(bad)
+    with pytest.raises(UserError, match="^the list of texts given to score has nothing to "):
+        fitted.score([], [])  # an accuracy of no texts is no number
+    with pytest.raises(UserError, match="^2 texts but 1 labels"):
+        fitted.score(["superb", "awful"], ["pos"])
+    numbers = SentimentClassifier(hidden_size=4, embedding_dim=4, epochs=1)
+    assert len(numbers.fit(list(range(40)), labels).predict([1, None])) == 2  # as predict reads
+
+
 def test_train_resume_and_evaluate_a_csv(tmp_path):
     texts, labels = reviews(300)
     write_csv(tmp_path / "r.csv", texts, [1 if y == "pos" else 0 for y in labels])
@@ -158,6 +180,27 @@ def test_train_resume_and_evaluate_a_csv(tmp_path):
     lines = (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()
     records = [json.loads(line) for line in lines]
     assert [r["val_accuracy"] for r in records if r["kind"] == "eval"][-1] > 0.9
+
+
+def test_evaluating_an_empty_split_is_refused_and_one_class_gives_a_null_roc_auc(tmp_path,
+                                                                                capsys):
+    from seqrnn.cli import main
+
+    texts, labels = reviews(40)
+    write_csv(tmp_path / "r.csv", texts, labels)
+    sentiment.train(SentimentData(data=str(tmp_path / "r.csv"), batch_size=20, test_fraction=0.0),
+                    {"hidden_size": 4, "embedding_dim": 4},
+                    TrainConfig(max_steps=1, progress=False), tmp_path / "run")
+    with pytest.raises(UserError, match="the test split of .*r.csv has nothing to evaluate; "
+                                        "evaluate another split"):
+        evaluate(tmp_path / "run")
+    assert main(["sentiment", "evaluate", "--model", str(tmp_path / "run")]) == 2
+    assert capsys.readouterr().err.count("\n") == 1
+    write_csv(tmp_path / "pos.csv", texts[1::2], labels[1::2])  # one class: no ROC curve
+    assert main(["sentiment", "evaluate", "--model", str(tmp_path / "run"),
+                 "--data", str(tmp_path / "pos.csv"), "--labels", "neg=neg,pos=pos"]) == 0
+    report = json.loads(capsys.readouterr().out, parse_constant=pytest.fail)
+    assert report["roc_auc"] is None and report["rows"] == 20
 
 
 def test_early_stopping(tmp_path):

@@ -34,6 +34,15 @@ def test_other_data_with_symbols_never_seen_is_scored_without_them(trained, tmp_
     assert whole["words"] + whole["skipped_unknown_symbols"] == 36
 
 
+def test_a_split_with_no_scorable_words_is_refused(trained, tmp_path):
+    model = Transducer.load(trained / "run")
+    other = tmp_path / "other.tsv"
+    other.write_text("source\ttarget\n" + "".join(f"x{i}\ty\n" for i in range(30)))
+    with pytest.raises(UserError, match=r"the test split of .*other.tsv \(3 pairs with symbols "
+                                        r"the model never saw\) has nothing to evaluate"):
+        model.evaluate("test", data=str(other))
+
+
 def test_attention_rows_match_the_tokens_written_whether_or_not_an_end_was_written():
     torch.manual_seed(0)
     vocab = SymbolVocab.build(["abcd"])

@@ -6,7 +6,7 @@ import io
 import pytest
 
 from seqrnn.cli import main
-from seqrnn.cli.options import input_lines
+from seqrnn.cli.options import input_lines, training_status
 from seqrnn.configs import CharLMData, SentimentData, Seq2SeqData, WordLMData
 from seqrnn.data.locate import locate
 from seqrnn.errors import UserError
@@ -85,3 +85,13 @@ def test_an_empty_path_is_refused_by_the_library_too():
                  lambda: locate(""), lambda: RunFolder("")):
         with pytest.raises(UserError, match="is empty"):
             make()
+
+
+@pytest.mark.parametrize(("stopped", "tail"), [("max_steps", " --max-steps N (N above 7)"),
+                                               ("time", "")])
+def test_the_continue_hint_is_a_command_line_that_pastes_whole(capsys, stopped, tail):
+    from types import SimpleNamespace
+
+    training_status(SimpleNamespace(stopped=stopped, step=7), "runs/my run", "charlm")
+    assert capsys.readouterr().err == (
+        f"continue with: seqrnn charlm train --resume 'runs/my run'{tail}\n")

@@ -10,11 +10,14 @@ from seqrnn.configs import (
     RESUMABLE,
     CharLMConfig,
     GradientStudyConfig,
+    Sampling,
     SentimentConfig,
     SentimentData,
     ServeLimits,
     TrainConfig,
+    WordLMConfig,
     require_choice,
+    require_seed,
     resumed_loop,
 )
 from seqrnn.errors import UserError, flag
@@ -135,3 +138,37 @@ def test_a_table_cannot_train_on_its_own_labels():
                                         "model would read its own labels") as error:
         SentimentData(text_column="label", label_column="label")
     assert error.value.fields == ("text_column", "label_column")
+
+
+def test_numpy_scalars_become_the_python_numbers_the_fields_declare():
+    np = pytest.importorskip("numpy")
+    loop = TrainConfig(epochs=np.int64(3), lr=np.float32(0.5), minutes=np.int32(2),
+                       amp=np.bool_(True), seed=np.uint8(7))
+    assert asdict(loop)["epochs"] == 3 and type(loop.epochs) is int
+    assert type(loop.lr) is float and type(loop.minutes) is float and loop.minutes == 2.0
+    assert loop.amp is True and type(loop.seed) is int
+    lm = WordLMConfig(np.int64(100), cutoffs=np.array([10, 50]))
+    assert lm.cutoffs == (10, 50) and all(type(c) is int for c in lm.cutoffs)
+    assert GradientStudyConfig(radii=[np.float64(0.5)]).radii == (0.5,)
+    assert require_seed(np.int64(1)) == 1 and type(require_seed(np.int64(1))) is int
+
+
+@pytest.mark.parametrize("value", [True, "8", 8.5, None, [8]])
+def test_a_value_of_another_type_is_a_user_error_naming_the_field(value):
+    with pytest.raises(UserError) as error:
+        CharLMConfig(vocab_size=5, hidden_size=value)
+    assert error.value.field == "hidden_size"
+    assert error.value.render(flag).startswith("--hidden-size must be a whole number, got ")
+    with pytest.raises(UserError, match="^lr must be a number, got True$"):
+        TrainConfig(lr=True)
+    with pytest.raises(UserError, match="^amp must be true or false, got 1$"):
+        TrainConfig(amp=1)
+    with pytest.raises(UserError, match="^lr must be a finite number, got inf$"):
+        TrainConfig(lr=10**400)  # no float holds it
+    with pytest.raises(UserError, match="^seed must be a whole number, got '1'$"):
+        require_seed("1")
+
+
+def test_one_stop_string_is_one_stop_not_a_set_of_characters():
+    assert Sampling(stop="ee").stop == ("ee",)
+    assert Sampling(stop=["ee", "x"]).stop == ("ee", "x")

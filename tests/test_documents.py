@@ -95,6 +95,16 @@ def test_table_rows_split_at_random_with_the_seed(tmp_path):
         tuple(docs.val)}
 
 
+def test_a_table_needs_only_its_text_column(tmp_path):
+    path = tmp_path / "table.csv"
+    path.write_text("id,body\n" + "".join(f"{i},doc {i}\n" for i in range(10)) + "10,  \n")
+    docs = load_documents(path, val_fraction=0.2, seed=1, text_column="body")
+    assert sorted(docs.train + docs.val) == sorted(f"doc {i}" for i in range(10))
+    with raises_as_cli(r"no column 'text' \(columns found: id, body\); name the text column "
+                       r"with --text-column$"):
+        load_documents(path, val_fraction=0.2)
+
+
 @pytest.mark.parametrize("files, source, pattern", [
     ({}, "missing.txt", r"^--data: no such file or dataset: .*missing\.txt"),
     ({}, ".", r"has no \.txt files; pass --data a folder"),

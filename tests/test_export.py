@@ -70,7 +70,9 @@ def right_padded(clf, texts):
 
 @pytest.mark.parametrize("options", [{}, {"bidirectional": True, "head": "max"},
                                      {"cell": "gru", "head": "mean", "num_layers": 2},
-                                     {"cell": "rnn", "impl": "explicit"}])
+                                     {"cell": "rnn", "impl": "explicit"},
+                                     {"batching": "fixed", "seq_len": 6},
+                                     {"batching": "fixed", "seq_len": 20, "head": "mean"}])
 def test_a_runtime_classifies_as_torch_does(tmp_path, options):
     texts, labels = reviews()
     clf = SentimentClassifier(**{**SMALL, "epochs": 1, **options}).fit(texts, labels)
@@ -78,9 +80,10 @@ def test_a_runtime_classifies_as_torch_does(tmp_path, options):
     meta = export(tmp_path / "run", tmp_path / "clf.onnx")
     assert meta["labels"] == {"negative": "neg", "positive": "pos"}
     session = ort.InferenceSession(str(tmp_path / "clf.onnx"))
-    ids, lengths = right_padded(clf, texts[:9])
+    chosen = [*texts[:9], "great", ""]  # long and short reviews, one word and none
+    ids, lengths = right_padded(clf, chosen)
     p_positive, _ = session.run(None, {"ids": ids, "lengths": lengths})
-    np.testing.assert_allclose(p_positive, clf.predict_proba(texts[:9])[:, 1], atol=1e-5)
+    np.testing.assert_allclose(p_positive, clf.predict_proba(chosen)[:, 1], atol=1e-5)
 
 
 def test_a_fine_tuned_classifier_exports_too(tmp_path):

@@ -101,3 +101,10 @@ def test_real_data_dir_has_the_named_datasets(real_data_dir, monkeypatch):
     monkeypatch.setenv("SEQRNN_DATA", str(real_data_dir))
     for name, spec in loc.DATASETS.items():
         assert loc.locate(name, download=False).name == spec.filename
+
+
+def test_a_task_names_only_the_datasets_it_accepts(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no file named hamlet here
+    with pytest.raises(UserError, match=r"^no such file or dataset: hamlet \(give a path, or one "
+                                        r"of: cmudict\)$"):
+        loc.locate("hamlet", datasets=("cmudict",))  # never looked up, never downloaded

@@ -1,6 +1,7 @@
 """The shared training loop, driven by a scripted task."""
 
 import json
+import re
 
 import pytest
 import torch
@@ -85,6 +86,26 @@ def test_training_state_of_another_version_is_a_user_error(tmp_path):
     state["progress"]["best_val_loss"] = 0.5  # a field this version does not have
     torch.save(state, RunFolder(tmp_path).file(TRAIN_STATE))
     with pytest.raises(UserError, match="another version of seqrnn"):
+        Trainer(nn.Linear(1, 1), task, config, tmp_path).fit(resume=True)
+
+
+@pytest.mark.parametrize(("name", "value", "said"), [
+    ("exp_avg", torch.zeros(3), "exp_avg of parameter 0 is torch.float32 [3], the parameter "
+                                "[1, 1]"),
+    ("exp_avg_sq", torch.zeros(1, 1, dtype=torch.int32), "exp_avg_sq of parameter 0 is "
+                                                         "torch.int32 [1, 1]"),
+    ("step", torch.tensor([1.0, 2.0]), "step of parameter 0 is torch.float32 [2]"),
+])
+def test_optimizer_moments_that_do_not_fit_the_parameters_are_one_line(tmp_path, name, value,
+                                                                        said):
+    task = ScriptedTask(Selection("loss"))
+    config = TrainConfig(epochs=1, progress=False, device="cpu")
+    Trainer(nn.Linear(1, 1), task, config, tmp_path).fit()
+    state = RunFolder(tmp_path).load_train_state()
+    state["optimizers"][0]["state"][0][name] = value
+    torch.save(state, RunFolder(tmp_path).file(TRAIN_STATE))
+    with pytest.raises(UserError, match=r"its optimizer state does not fit the model \(its "
+                                        + re.escape(said)):
         Trainer(nn.Linear(1, 1), task, config, tmp_path).fit(resume=True)
 
 

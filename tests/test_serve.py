@@ -263,6 +263,27 @@ def test_generation_refuses_bad_requests_with_422(client, payload, fragments):
     assert_error(client.post("/api/generate", json=payload), 422, *fragments)
 
 
+@pytest.mark.parametrize(("path", "payload", "name"), [
+    ("/api/generate", {"prime": "the ", "length": True}, "length"),
+    ("/api/generate", {"prime": "the ", "length": "5"}, "length"),
+    ("/api/generate", {"prime": "the ", "length": 5.0}, "length"),
+    ("/api/generate", {"prime": "the ", "top_k": True}, "top_k"),
+    ("/api/generate", {"prime": "the ", "temperature": "0.5"}, "temperature"),
+    ("/api/generate", {"prime": "the ", "seed": False}, "seed"),
+    ("/api/inspect", {"text": "the cat", "cells": "2"}, "cells"),
+    ("/api/seq2seq", {"sources": ["ab"], "attention": "yes"}, "attention"),
+    ("/api/seq2seq", {"sources": ["ab"], "beam": True}, "beam"),
+])
+def test_a_mistyped_field_is_a_422_never_coerced(client, path, payload, name):
+    assert_error(client.post(path, json=payload), 422, name)
+
+
+def test_an_integer_is_still_a_number(client):
+    response = client.post("/api/generate", json={"prime": "the ", "length": 3, "temperature": 1,
+                                                   "top_p": 1, "time_limit": 5, "seed": 1})
+    assert response.status_code == 200, response.text
+
+
 def test_a_temperature_of_nan_is_refused(client):
     response = client.post("/api/generate", content=b'{"prime": "the ", "temperature": NaN}',
                            headers={"content-type": "application/json"})

@@ -21,3 +21,10 @@ def test_a_symbol_never_seen_is_refused_by_name():
     for damaged in ({}, {"symbols": "abc"}, {"symbols": ["a", "a"]}, {"symbols": [""]}):
         with pytest.raises(UserError, match="damaged"):
             SymbolVocab.from_dict(damaged)
+
+
+def test_a_reordered_saved_vocabulary_is_refused():
+    vocab = SymbolVocab.build(["cab"])
+    assert SymbolVocab.from_dict(vocab.to_dict()) == vocab
+    with pytest.raises(UserError, match=r"damaged \(the symbols are not in sorted order\)"):
+        SymbolVocab.from_dict({**vocab.to_dict(), "symbols": ["b", "a", "c"]})

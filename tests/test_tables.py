@@ -89,6 +89,24 @@ def test_missing_columns_name_the_columns_found(tmp_path):
         read_table(path, text_column="body")
 
 
+def test_missing_columns_message_names_both_flags(tmp_path):
+    path = tmp_path / "data.csv"
+    path.write_text("body,stars\nx,1\ny,0\n")
+    with raises_as_cli(r"name the text and label columns with --text-column and --label-column$"):
+        read_table(path)
+
+
+@pytest.mark.parametrize("extension, header", [("csv", "review,review,sentiment"),
+                                                ("tsv", "text\tlabel\tlabel")])
+def test_a_header_naming_a_column_twice_is_refused(tmp_path, extension, header):
+    path = tmp_path / f"data.{extension}"
+    sep = "," if extension == "csv" else "\t"
+    path.write_text(header + "\n" + sep.join(["a", "b", "1"]) + "\n" + sep.join(["c", "d", "0"]))
+    with pytest.raises(UserError, match=r"line 1: the header names '(review|label)' more than "
+                       "once; give each column its own name"):
+        read_table(path)
+
+
 def test_json_record_without_the_fields(tmp_path):
     path = tmp_path / "data.jsonl"
     path.write_text('{"text": "a", "label": 1}\n{"body": "b", "label": 0}\n')

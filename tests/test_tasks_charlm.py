@@ -6,7 +6,7 @@ import torch
 
 from seqrnn.api.charlm import LanguageModel
 from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
-from seqrnn.errors import UserError
+from seqrnn.errors import UserError, flag
 from seqrnn.models.charlm import CharLM
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
 from seqrnn.tasks import charlm
@@ -135,6 +135,16 @@ def test_prime_with_unseen_characters(text_file, tmp_path):
     lm = LanguageModel.load(tmp_path / "run")
     with pytest.raises(UserError, match=r"never saw: \['Q', 'Z'\]"):
         lm.sample("ZQ the", 5)
+
+
+def test_a_training_part_too_short_is_blamed_on_the_validation_fraction(text_file, tmp_path):
+    with pytest.raises(UserError) as info:
+        charlm.train(small_data(text_file, val_fraction=0.999), MODEL, small_loop(),
+                     tmp_path / "run")
+    message = info.value.render(flag)
+    assert message.startswith(f"the training part of the text is too short: "
+                              f"{round(len(TEXT) * 0.001)} characters, but --batch-size 4")
+    assert "a smaller --val-fraction (0.999 of the text is held out of training)" in message
 
 
 @pytest.mark.parametrize("bad", [{"hidden_size": 0}, {"num_layers": -1}, {"dropout": 1.0},

@@ -298,3 +298,10 @@ def test_a_fine_tuned_run_resumes_without_its_language_model(pretrained, tmp_pat
                  "reviews.csv", "--pretrained", "lm", "--batch-size", "16", "--max-steps", "6",
                  "--device", "cpu", "--quiet"]) == 0
     assert RunFolder(tmp_path / "clf").latest_step() == 6
+
+
+@pytest.mark.parametrize("cutoffs", [(-5,), (0,), (5, 3)])
+def test_bad_cutoffs_are_named_before_any_data_is_read(cutoffs):
+    with pytest.raises(UserError, match=r"^cutoffs must increase from above 0, got ") as error:
+        wordlm.SPEC.check_model_options({"cutoffs": cutoffs})
+    assert error.value.field == "cutoffs"

@@ -7,8 +7,14 @@ its parser, defaults and help text without importing torch.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import numbers
+import types
+import typing
 from dataclasses import asdict, dataclass, replace
+from functools import cache
+from typing import Any
 
 from seqrnn.errors import UserError, field_error
 
@@ -19,6 +25,76 @@ IMPLS = ("fused", "explicit")
 INITS = ("cells", "torch")  # seqrnn.nn.make_recurrent: the cells' initialisation, or torch's
 HEADS = ("last", "max", "mean")
 BATCHINGS = ("bucket", "fixed")
+
+
+def normalise_fields(config: Any) -> None:
+    """Give each number field of the dataclass `config` its declared type: numpy's scalars (a
+    grid search over np.arange) become Python's int, float and bool, a sequence of numbers a
+    tuple; a value of another type (True for a count, "8" for a size) is a UserError naming the
+    field."""
+    for name, hint in _field_types(type(config)).items():
+        value = getattr(config, name)
+        optional = type(None) in typing.get_args(hint)
+        fitted = _WRONG if value is None and not optional else _as_type(value, _plain(hint))
+        if fitted is _WRONG:
+            raise UserError(f"{_named(name)} must be {_type_words(_plain(hint))}, got {value!r}",
+                            fields=(name,))
+        if fitted is not value:
+            object.__setattr__(config, name, fitted)
+
+
+_WRONG = object()  # what _as_type returns for a value that is not of the declared type
+
+
+@cache
+def _field_types(cls: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(cls)
+    return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
+
+
+def _plain(hint: Any) -> Any:
+    """`hint` without its None: int | None -> int."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return args[0] if len(args) == 1 else hint
+    return hint
+
+
+def _is_bool(value: Any) -> bool:
+    """Python's bool or numpy's (numpy's is no numbers.Integral, yet counts as one in math)."""
+    return isinstance(value, bool) or (type(value).__module__ == "numpy"
+                                       and type(value).__name__ in ("bool", "bool_"))
+
+
+def _as_type(value: Any, hint: Any) -> Any:
+    """`value` as the number type `hint` declares, or _WRONG; values of other types as given."""
+    if value is None:
+        return value
+    if hint is bool:
+        return bool(value) if _is_bool(value) else _WRONG
+    if hint in (int, float) and _is_bool(value):
+        return _WRONG
+    if hint is int:
+        return int(value) if isinstance(value, numbers.Integral) else _WRONG
+    if hint is float:
+        if not isinstance(value, numbers.Real):
+            return _WRONG
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond any float: the finiteness checks name it
+            return math.inf
+    if typing.get_origin(hint) is tuple and not isinstance(value, str | dict):
+        try:
+            items = tuple(_as_type(item, typing.get_args(hint)[0]) for item in value)
+        except TypeError:  # not a sequence
+            return _WRONG
+        return _WRONG if any(item is _WRONG for item in items) else items
+    return value
+
+
+def _type_words(hint: Any) -> str:
+    words = {int: "a whole number", float: "a number", bool: "true or false", str: "a string"}
+    return words.get(hint, "a list of numbers" if typing.get_origin(hint) is tuple else str(hint))
 
 
 SEED_LIMIT = 2**32  # seeds are 0 .. 2**32 - 1, what every generator seqrnn uses accepts
@@ -40,9 +116,14 @@ def require_positive(**values: float) -> None:
             raise UserError(f"{_named(name)} must be positive, got {value}", fields=(name,))
 
 
-def require_seed(seed: int) -> None:
-    if not 0 <= seed < SEED_LIMIT:
-        raise field_error("seed", f"{{}} must be between 0 and {SEED_LIMIT - 1}, got {seed}")
+def require_seed(seed: int) -> int:
+    """`seed` as a Python int (numpy's integers too); UserError if it is no seed."""
+    number = _as_type(seed, int)
+    if number is _WRONG:
+        raise field_error("seed", f"{{}} must be a whole number, got {seed!r}")
+    if not 0 <= number < SEED_LIMIT:
+        raise field_error("seed", f"{{}} must be between 0 and {SEED_LIMIT - 1}, got {number}")
+    return number
 
 
 def require_path(**values: object) -> None:
@@ -114,6 +195,7 @@ class TrainConfig:
     unfreeze_epochs: int = 0
 
     def __post_init__(self) -> None:
+        normalise_fields(self)
         require_positive(epochs=self.epochs, lr=self.lr, clip=self.clip,
                          log_every=self.log_every, layer_lr_decay=self.layer_lr_decay)
         require_finite(weight_decay=self.weight_decay)
@@ -167,6 +249,7 @@ class CharLMData:
     eval_rows: int = 32
 
     def __post_init__(self) -> None:
+        normalise_fields(self)
         require_path(text=self.text)
         require_fractions(self.val_fraction, self.test_fraction)
         require_positive(batch_size=self.batch_size, num_steps=self.num_steps,
@@ -190,6 +273,7 @@ class CharLMConfig:
     impl: str = "fused"
 
     def __post_init__(self) -> None:
+        normalise_fields(self)
         require_positive(vocab_size=self.vocab_size, hidden_size=self.hidden_size,
                          num_layers=self.num_layers, embedding_dim=self.embedding_dim)
         require_dropout(self.dropout)
@@ -218,6 +302,7 @@ class SentimentData:
     pretrained: str | None = None  # a word language model's run folder: its encoder and vocab
 
     def __post_init__(self) -> None:
+        normalise_fields(self)
         require_path(data=self.data, pretrained=self.pretrained)
         require_choice("batching", self.batching, BATCHINGS)
         require_positive(seq_len=self.seq_len, batch_size=self.batch_size)
@@ -253,6 +338,7 @@ class SentimentConfig:
     head_hidden: int = 50  # units of the head's hidden layer on a pretrained encoder
 
     def __post_init__(self) -> None:
+        normalise_fields(self)
         require_positive(vocab_size=self.vocab_size, embedding_dim=self.embedding_dim,
                          hidden_size=self.hidden_size, num_layers=self.num_layers)
         require_dropout(self.dropout)
@@ -284,6 +370,7 @@ class GradientStudyConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
+        normalise_fields(self)
         if self.steps < 1:
             raise UserError(f"steps must be at least 1, got {self.steps}", fields=("steps",))
         if self.hidden_size < 1:
@@ -335,6 +422,9 @@ class Sampling:
     time_limit: float | None = None  # seconds; generation ends (whole tokens) after it
 
     def __post_init__(self) -> None:
+        if isinstance(self.stop, str):  # one string is one stop, not a set of characters
+            object.__setattr__(self, "stop", (self.stop,))
+        normalise_fields(self)
         if self.top_k < 0:
             raise field_error("top_k", f"{{}} must be 0 (all) or positive, got {self.top_k}")
         require_positive(temperature=self.temperature, top_p=self.top_p)
@@ -371,6 +461,7 @@ class ServeLimits:
     max_generation_work: int = MAX_BEAM
 
     def __post_init__(self) -> None:
+        normalise_fields(self)
         for name, value in asdict(self).items():
             if value < 1:
                 raise field_error(name, f"{{}} must be at least 1, got {value}")
@@ -401,6 +492,7 @@ class WordLMData:
     eval_rows: int = 32
 
     def __post_init__(self) -> None:
+        normalise_fields(self)
         require_path(data=self.data)
         require_positive(batch_size=self.batch_size, num_steps=self.num_steps,
                          eval_rows=self.eval_rows, min_freq=self.min_freq)
@@ -435,6 +527,7 @@ class WordLMConfig:
     cutoffs: tuple[int, ...] = ()  # adaptive softmax: where each tail cluster starts; () full
 
     def __post_init__(self) -> None:
+        normalise_fields(self)
         require_positive(vocab_size=self.vocab_size, embedding_dim=self.embedding_dim,
                          hidden_size=self.hidden_size, num_layers=self.num_layers)
         for name in ("embedding_dropout", "input_dropout", "hidden_dropout", "output_dropout",
@@ -477,6 +570,7 @@ class Seq2SeqData:
     max_length: int = 50  # tokens per side; longer pairs are refused when read
 
     def __post_init__(self) -> None:
+        normalise_fields(self)
         require_path(data=self.data)
         require_fractions(self.val_fraction, self.test_fraction)
         if self.val_fraction == 0:
@@ -502,6 +596,7 @@ class Seq2SeqConfig:
     dropout: float = 0.2
 
     def __post_init__(self) -> None:
+        normalise_fields(self)
         require_positive(source_vocab_size=self.source_vocab_size,
                          target_vocab_size=self.target_vocab_size,
                          embedding_dim=self.embedding_dim, hidden_size=self.hidden_size,

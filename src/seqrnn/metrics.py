@@ -7,6 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from seqrnn.errors import UserError
+
 # P(positive) at or above this is a positive prediction: the one rule every caller decides by.
 DECISION_THRESHOLD = 0.5
 NO_EVIDENCE = 0.5  # P(positive) before a word is read: where a curve of prefixes starts
@@ -34,11 +36,21 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(u / (n_pos * n_neg))
 
 
+def require_items(count: int, what: str, fix: str, fields: tuple[str, ...] = ()) -> None:
+    """UserError when `what` holds nothing to score: a metric of no items is not a number.
+
+    `fix` may name `fields` as placeholders, `{split}`, for each front end to spell."""
+    if count < 1:
+        raise UserError(f"{what} has nothing to evaluate; {fix}", fields=fields)
+
+
 def binary_metrics(labels: np.ndarray, probabilities: np.ndarray,
                    threshold: float = DECISION_THRESHOLD) -> dict:
     """Accuracy, precision, recall, F1 and ROC AUC of P(positive) against 0/1 labels."""
     labels = np.asarray(labels, dtype=np.int64)
     probabilities = np.asarray(probabilities, dtype=np.float64)
+    if len(labels) == 0:
+        raise ValueError("binary_metrics needs at least one example")
     predicted = (probabilities >= threshold).astype(np.int64)
     tp = int(((predicted == 1) & (labels == 1)).sum())
     tn = int(((predicted == 0) & (labels == 0)).sum())
@@ -48,7 +60,7 @@ def binary_metrics(labels: np.ndarray, probabilities: np.ndarray,
     recall = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
-        "accuracy": (tp + tn) / max(len(labels), 1),
+        "accuracy": (tp + tn) / len(labels),
         "precision": precision,
         "recall": recall,
         "f1": f1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 
@@ -14,12 +15,23 @@ FORMATS = ("png", "svg", "pdf")  # what a picture's suffix may name
 # Metrics drawn as a dashed reference on another metric's panel: chance under accuracy.
 REFERENCES = {"val_majority": ("val_accuracy", "chance (most common class)")}
 
+# What a record of each kind needs to be drawn; any other line (no "kind", a field missing,
+# a record of another kind) is left out: a damaged line costs its point, not the curve.
+_DRAWN = {"train": ("step", "loss"), "eval": ("step", "val_loss")}
+
 
 def read_metrics(path: Path) -> list[dict]:
+    """The records of a metrics.jsonl that a curve can draw, in file order; ValueError if the
+    file has lines but none of them is such a record (it is not a seqrnn metrics file)."""
     from seqrnn.data.files import read_input
 
     text = read_input(path).decode("utf-8")
-    return [json.loads(line) for line in text.split("\n") if line.strip()]
+    records = [json.loads(line) for line in text.split("\n") if line.strip()]
+    drawn = [r for r in records if isinstance(r, dict) and r.get("kind") in _DRAWN
+             and all(isinstance(r.get(key), int | float) for key in _DRAWN[r["kind"]])]
+    if records and not drawn:
+        raise ValueError("no training or evaluation record")
+    return drawn
 
 
 def picture_format(path: str | os.PathLike, field: str = "out") -> str:
@@ -82,7 +94,7 @@ def plot_metrics(metrics_path: Path, out_path: Path, title: str = "") -> None:
     ax.legend()
     ax.grid(alpha=0.3)
     for ax, key in zip(axes[0, 1:], extra, strict=True):
-        ax.plot([r["step"] for r in evals], [r[key] for r in evals], "o-")
+        ax.plot([r["step"] for r in evals], [r.get(key, math.nan) for r in evals], "o-")
         ax.set_xlabel("step")
         ax.set_ylabel(key.removeprefix("val_").replace("_", " "))
         ax.grid(alpha=0.3)

@@ -36,7 +36,7 @@ import math
 import os
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -322,6 +322,11 @@ class RunFolder:
         except (SafetensorError, OSError, ValueError) as exc:
             raise UserError(f"{path} is corrupt or truncated ({exc}): retrain, or restore it") \
                 from exc
+        not_float = next((k for k, v in weights.items() if not v.is_floating_point()), None)
+        if not_float is not None:  # an integer or boolean tensor would load as nonsense
+            raise UserError(f"{path} holds {str(weights[not_float].dtype).removeprefix('torch.')}"
+                            f" weights ({not_float}), where seqrnn writes floating point: "
+                            "retrain, or restore the file")
         broken = [k for k, v in weights.items() if v.is_floating_point() and not v.isfinite().all()]
         if broken:
             raise UserError(f"{path} holds NaN or infinite weights ({broken[0]}): the training "
@@ -348,8 +353,46 @@ class RunFolder:
         self.check_strict_load(module, weights)
         return step
 
+    def check_fits(self, build: Callable[[], torch.nn.Module], name: str = BEST_WEIGHTS) -> None:
+        """Refuse weights file `name` if `build()`'s model cannot take it, before anything is
+        allocated: the model is built on the meta device (shapes only) and compared with the
+        file's header, so a config.json naming a size too large to allocate is one line."""
+        try:
+            with torch.device("meta"):
+                expected = {k: list(v.shape) for k, v in build().state_dict().items()}
+            with safe_open(str(self._existing(name)), framework="pt") as f:
+                found = {k: list(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118
+        except UserError:
+            raise
+        except RuntimeError as exc:
+            if "overflow" in str(exc):  # a tensor of more bytes than an int64 counts
+                raise UserError(f"{self.file(CONFIG_FILE)} names a model far too large for any "
+                                "machine (a weight tensor's size overflows): the folder is "
+                                "mixed up; restore config.json from a copy") from None
+            return  # an initialisation the meta device cannot run: loading then checks
+        except Exception:  # a damaged file: loading the weights then says what is wrong
+            return
+        names = sorted(set(expected) ^ set(found))
+        wrong = names[0] if names else next((k for k in expected if expected[k] != found[k]),
+                                            None)
+        if wrong is None:
+            return
+        if wrong not in found:
+            where = "missing from the weights"
+        elif wrong not in expected:
+            where = "in the weights but not in the model"
+        else:
+            where = f"{found[wrong]} in the weights, {expected[wrong]} in the model"
+        raise UserError(f"weights in {self.path} do not match its config.json ({wrong}: "
+                        f"{where}): the folder is mixed up")
+
     def check_strict_load(self, module: torch.nn.Module, state_dict: dict) -> None:
         """Load `state_dict` into `module`, turning a mismatch into a clear error."""
+        expected = module.state_dict()
+        for name, tensor in state_dict.items():
+            if name in expected and tensor.dtype != expected[name].dtype:
+                raise UserError(f"weights in {self.path} are {tensor.dtype} ({name}) where the "
+                                f"model keeps {expected[name].dtype}: the folder is mixed up")
         try:
             module.load_state_dict(state_dict)
         except RuntimeError as exc:
@@ -500,6 +543,9 @@ def _metrics_step(line: str) -> float:
     return step if isinstance(step, int) and not isinstance(step, bool) else math.inf
 
 
+_RNG_SHAPE = torch.get_rng_state().shape  # the CPU generator's state, as torch saves it
+
+
 def check_train_state(path: Path, state: Any) -> None:
     """One line naming what is wrong with a loaded train_state.pt's structure."""
     def wrong(what: str) -> UserError:
@@ -514,7 +560,7 @@ def check_train_state(path: Path, state: Any) -> None:
     step = state["progress"].get("step")
     if not isinstance(step, int) or isinstance(step, bool) or step < 0:
         raise wrong("its step is not a count")
-    if state["rng_cpu"].dtype != torch.uint8:
+    if state["rng_cpu"].dtype != torch.uint8 or state["rng_cpu"].shape != _RNG_SHAPE:
         raise wrong("'rng_cpu' is not a random generator state")
     if not all(isinstance(o, dict) and isinstance(o.get("param_groups"), list)
                for o in state["optimizers"]):

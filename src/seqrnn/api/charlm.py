@@ -104,9 +104,7 @@ class LanguageModel:
         self.check_prime(prime)
         if length < 0:
             raise field_error("length", f"{{}} must be zero or positive, got {length}")
-        for seed in seeds:
-            if seed is not None:
-                require_seed(seed)
+        seeds = [None if seed is None else require_seed(seed) for seed in seeds]
         if sampling.beam > 1 and len(seeds) > 1:
             raise UserError("beam search finds one text, always the same: with {beam} above 1, "
                             "ask for {num_samples} 1", fields=("beam", "num_samples"))

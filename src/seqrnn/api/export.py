@@ -54,16 +54,34 @@ class CharLMStep(nn.Module):
 
 
 class ClassifierGraph(nn.Module):
-    """The classifier as a graph: right-padded ids and lengths in, P(positive) and logits out."""
+    """The classifier as a graph: right-padded ids and lengths in, P(positive) and logits out.
 
-    def __init__(self, model: nn.Module):
+    With `fixed_len` (a model trained with --batching fixed), the graph lays the rows out as
+    seqrnn reads them: each review's last `fixed_len` words at the right of a row of that
+    width, padding on the left, which the model reads through as it did in training.
+    """
+
+    def __init__(self, model: nn.Module, fixed_len: int | None = None):
         super().__init__()
         self.model = model
+        self.fixed_len = fixed_len
 
     def forward(self, ids: Tensor, lengths: Tensor):
+        if self.fixed_len is not None:
+            return self._scores(_left_padded(ids, lengths, self.fixed_len))
         real = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0) < lengths.unsqueeze(1)
-        logits = self.model(ids.masked_fill(~real, 0))  # 0 is padding
+        return self._scores(ids.masked_fill(~real, 0))  # 0 is padding
+
+    def _scores(self, ids: Tensor):
+        logits = self.model(ids)
         return torch.sigmoid(logits), logits
+
+
+def _left_padded(ids: Tensor, lengths: Tensor, width: int) -> Tensor:
+    """(B, width): each row's last `width` real ids, right-aligned after 0s (fixed_length's)."""
+    source = lengths.unsqueeze(1) - width + torch.arange(width, device=ids.device).unsqueeze(0)
+    taken = ids.gather(1, source.clamp(min=0))  # (B, width); a source below 0 is padding
+    return taken.masked_fill(source < 0, 0)
 
 
 def fused_copy(model: nn.Module) -> nn.Module:
@@ -156,11 +174,14 @@ def _sentiment(run_dir, weights):
     meta = {"config": asdict(clf.model_.config), "vocab": clf.vocab_.to_dict(),
             "labels": clf.label_map_.to_dict(), "tokenizer": "seqrnn.data.tokenize.tokenize",
             "max_words": clf.seq_len,
+            "batching": clf.batching,
             "inputs": {"ids": "(batch, time) int64 word ids, right-padded with 0; a review "
                        f"longer than {clf.seq_len} words is cut to its last {clf.seq_len}, as "
-                       "seqrnn reads it",
+                       "seqrnn reads it" + (" (the graph does so itself)"
+                                            if clf.batching == "fixed" else ""),
                        "lengths": "(batch,) int64: the real words of each row, at least 1"},
             "outputs": {"p_positive": "(batch,) float32: P(labels.positive)",
                         "logits": "(batch,) float32"}}
-    graph = ClassifierGraph(fused_copy(clf.model_))
+    graph = ClassifierGraph(fused_copy(clf.model_),
+                            clf.seq_len if clf.batching == "fixed" else None)
     return graph, example, (["ids", "lengths"], ["p_positive", "logits"], dynamic), meta

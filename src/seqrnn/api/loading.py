@@ -30,6 +30,7 @@ def load_trained(run_dir: str | Path, spec: TaskSpec, vocab_class: type | None, 
     if vocab is not None and model_config.vocab_size != len(vocab):
         raise UserError(f"{run.path}: config.json says {model_config.vocab_size} vocabulary "
                         f"entries but vocab.json has {len(vocab)}; the folder is mixed up")
+    run.check_fits(lambda: spec.model_from_config(model_config), WEIGHTS[weights])
     model = spec.model_from_config(model_config)
     run.load_into(model, WEIGHTS[weights])
     return model.to(resolve_device(device)).eval(), vocab, config

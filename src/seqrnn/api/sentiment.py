@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -36,7 +36,7 @@ from seqrnn.data.sequences import EncodedTexts, encode_texts
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
 from seqrnn.errors import UserError, field_error
-from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE, binary_metrics
+from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE, binary_metrics, require_items
 from seqrnn.outputs import check_model_folder
 from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, SAVED_STEP, VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
@@ -59,6 +59,16 @@ _DEFAULTS = {f.name: _ESTIMATOR_DEFAULTS.get(f.name, f.default)
 
 
 PREFIX_BUDGET = 64  # prefixes scored one by one at most, where one pass cannot score them
+
+
+def as_texts(texts: Iterable, method: str) -> list[str]:
+    """The texts of any iterable (a list, an array, a generator, a pandas column) as strings:
+    None as the empty text, anything else as its str. One string is refused: it would read as
+    one text per character."""
+    if isinstance(texts, str) or not isinstance(texts, Iterable):
+        raise UserError(f"{method} takes a list (or any iterable) of texts, not "
+                        f"{type(texts).__name__}: wrap one text in a list")
+    return ["" if t is None else str(t) for t in texts]
 
 
 @dataclass(frozen=True, eq=False)  # arrays have no single truth value
@@ -127,13 +137,13 @@ class SentimentClassifier:
         loop = TrainConfig(**{k: v for k, v in params.items() if PARAMS[k] is TrainConfig})
         return model, data, loop
 
-    def fit(self, texts: Sequence[str], labels: Sequence, *, out: str | Path | None = None):
+    def fit(self, texts: Iterable[str], labels: Iterable, *, out: str | Path | None = None):
         """Train on `texts` with two distinct `labels`; validation is carved from them.
 
         With `out`, the run folder (checkpoints, metrics, curve) is kept there.
         The best weights (by validation accuracy) are kept either way.
         """
-        texts = list(texts)
+        texts = as_texts(texts, "fit")
         originals = list(labels)
         if len(texts) != len(originals):
             raise UserError(f"{len(texts)} texts but {len(originals)} labels")
@@ -193,29 +203,30 @@ class SentimentClassifier:
         _, data, loop = self._configs()
         return ReviewBatches(encoded, data, shuffle=False, seed=loop.seed)
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
         """(N, 2): the probability of each class, negative first (scikit-learn's layout)."""
         self._check_fitted()
-        if isinstance(texts, str):
-            raise UserError("predict_proba takes a list of texts, not one string")
+        texts = as_texts(texts, "predict_proba")
         if len(texts) == 0:
             return np.zeros((0, 2))
-        texts = ["" if t is None else str(t) for t in texts]
         positive = predict_probabilities(self.model_, self._batches(encode_texts(texts,
                                                                                  self.vocab_)))
         return np.stack([1 - positive, positive], axis=1)
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
+    def predict(self, texts: Iterable[str]) -> np.ndarray:
         """The predicted label of each text, as given to fit (or as named in the data)."""
         self._check_fitted()
         positive = self.predict_proba(texts)[:, 1] >= DECISION_THRESHOLD
         return self.classes_[positive.astype(int)]
 
-    def score(self, texts: Sequence[str], labels: Sequence, *,
+    def score(self, texts: Iterable[str], labels: Iterable, *,
               label_map: str | dict[str, str] | None = None) -> float:
         """Accuracy. With `label_map` (each label value mapped to one of the model's classes,
         or "0=neg,1=pos"), `labels` may spell the classes in the data's own words."""
-        labels = list(labels)
+        texts, labels = as_texts(texts, "score"), list(labels)
+        if len(texts) != len(labels):
+            raise UserError(f"{len(texts)} texts but {len(labels)} labels: give one label each")
+        require_items(len(texts), "the list of texts given to score", "give at least one text")
         if label_map is None:  # a loaded model knows its classes as strings: compare as such
             predicted = [str(label) for label in self.predict(texts)]
             return float(np.mean([p == str(t) for p, t in zip(predicted, labels, strict=True)]))
@@ -295,10 +306,11 @@ class SentimentEnsemble:
     def load(cls, paths: Sequence[str | Path], *, device: str = "cpu") -> SentimentEnsemble:
         return cls([SentimentClassifier.load(path, device=device) for path in paths])
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
+        texts = as_texts(texts, "predict_proba")  # read once: a generator serves one member
         return np.mean([m.predict_proba(texts) for m in self.members], axis=0)
 
-    def predict(self, texts: Sequence[str]) -> np.ndarray:
+    def predict(self, texts: Iterable[str]) -> np.ndarray:
         positive = self.predict_proba(texts)[:, 1] >= DECISION_THRESHOLD
         return self.classes_[positive.astype(int)]
 
@@ -391,6 +403,8 @@ def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None =
         raise UserError(f"the labels of {data.data} ({', '.join(file_labels)}) are not the "
                         f"model's ({', '.join(classes)}): say which is which with {{labels}}, "
                         f"for example {{labels}} {guess}", fields=("labels",))
+    require_items(len(chosen), f"the {split} split of {data.data}",
+                  "evaluate another {split}, or data with rows in it", ("split",))
     probs = clf.predict_proba(chosen.texts)[:, 1]
     return {"split": split, "data": str(data.data), "rows": len(chosen),
             **binary_metrics(chosen.labels, probs)}

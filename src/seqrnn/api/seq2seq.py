@@ -23,7 +23,7 @@ from seqrnn.data.pairs import join_tokens, load_pairs, split_tokens
 from seqrnn.data.symbols import BOS_ID, SymbolVocab
 from seqrnn.errors import UserError, field_error
 from seqrnn.inference.transduce import beam_search, greedy
-from seqrnn.metrics import transduction_errors
+from seqrnn.metrics import require_items, transduction_errors
 from seqrnn.models.seq2seq import Ensemble, Seq2Seq
 from seqrnn.run import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE, RunFolder
 from seqrnn.tasks.seq2seq import SPEC, known_pairs, padded
@@ -167,6 +167,10 @@ class Transducer:
             **{**vars(self.data), "data": data})
         everything = getattr(load_pairs(config, self.seed), split)
         pairs = known_pairs(everything, self.source_vocab, self.target_vocab)
+        unknown = len(everything) - len(pairs)
+        require_items(len(pairs), f"the {split} split of {config.data}"
+                      + (f" ({unknown} pairs with symbols the model never saw)" if unknown else ""),
+                      "evaluate another {split}, or data in the model's symbols", ("split",))
         sources = [join_tokens(s, config.source_tokens) for s in pairs.sources]
         start = time.perf_counter()
         outputs = [self.target_vocab.decode(ids) for ids in self.predict_ids(sources, beam)]
@@ -174,4 +178,4 @@ class Transducer:
         errors = transduction_errors(outputs, pairs.targets)
         del errors["reference_tokens"]
         return {"split": split, "beam": beam, **errors, "seconds": round(seconds, 2),
-                "skipped_unknown_symbols": len(everything) - len(pairs)}
+                "skipped_unknown_symbols": unknown}

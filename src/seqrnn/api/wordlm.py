@@ -21,9 +21,10 @@ from seqrnn.configs import Sampling, require_seed
 from seqrnn.data.documents import EOS, encode_documents
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
-from seqrnn.errors import field_error
+from seqrnn.errors import UserError, field_error
 from seqrnn.inference.beam import beam_search
 from seqrnn.inference.generation import StopAt
+from seqrnn.metrics import require_items
 from seqrnn.models.wordlm import WordLM
 from seqrnn.tasks.stream import stream_loss
 from seqrnn.tasks.wordlm import SPEC, word_loss_sum, word_metrics
@@ -46,6 +47,9 @@ class WordLanguageModel:
     """A trained word model with its vocabulary: sample words, score texts."""
 
     def __init__(self, model: WordLM, vocab: WordVocab):
+        if EOS not in vocab:  # id_of would answer the unknown word's id: documents never end
+            raise UserError(f"the vocabulary has no end-of-document word {EOS}: it is not a word "
+                            "language model's; restore its vocab.json, or retrain")
         self.model = model.eval()
         self.vocab = vocab
 
@@ -72,7 +76,7 @@ class WordLanguageModel:
         if length < 0:
             raise field_error("length", f"{{}} must be zero or positive, got {length}")
         if seed is not None:
-            require_seed(seed)
+            seed = require_seed(seed)
         deadline = None if sampling.time_limit is None else time.monotonic() + sampling.time_limit
         eos = self.vocab.id_of(EOS)
         prime_words = tokenize(prime)
@@ -118,6 +122,7 @@ class WordLanguageModel:
         """
         eos = [self.vocab.id_of(EOS)]  # as in training, a document follows an EOS
         ids = torch.as_tensor([*eos, *encode_documents([text], self.vocab)], dtype=torch.int64)
+        require_items(len(ids) - 2, "the text", "give a text with at least one word")
         total, count = stream_loss(self.model, word_loss_sum, ids, num_steps, rows)
         return {**word_metrics(total, count), "words": count,
                 "unknown_words": int((ids == UNK_ID).sum())}

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+from seqrnn import jsontext
 from seqrnn.cli import options
 from seqrnn.errors import UserError
 
@@ -154,5 +154,5 @@ def _evaluate(args: argparse.Namespace) -> int:
     lm = LanguageModel.load(args.model, weights=args.weights, device=args.device)
     metrics = lm.evaluate(load_text(args.text, args.encoding), num_steps=args.num_steps,
                           rows=args.rows)
-    print(json.dumps(metrics))
+    print(jsontext.dumps(metrics))
     return 0

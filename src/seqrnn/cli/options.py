@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import os
+import shlex
 import sys
 from typing import Any
 
@@ -34,6 +35,11 @@ def default_of(cls: type, name: str) -> Any:
     raise KeyError(name)
 
 
+def literal(text: str) -> str:
+    """`text` as argparse help shows it: argparse formats help with %, so a % must be doubled."""
+    return str(text).replace("%", "%%")
+
+
 def add(group, cls: type, name: str, help: str, **kwargs: Any) -> None:
     """Add --NAME for dataclass field `name`, showing the dataclass default in the help."""
     default = default_of(cls, name)
@@ -45,7 +51,7 @@ def add(group, cls: type, name: str, help: str, **kwargs: Any) -> None:
         kwargs["type"] = type(default)
     if isinstance(default, tuple):  # shown as argparse shows the list a nargs flag gives
         default = list(default)
-    shown = "" if default is None or default is False else f" (default: {default})"
+    shown = "" if default is None or default is False else f" (default: {literal(default)})"
     group.add_argument(flag(name), dest=name, help=help + shown, **kwargs)
 
 
@@ -100,7 +106,7 @@ def add_run_flags(parser: argparse.ArgumentParser, kind: str) -> None:
 
     parser.add_argument("--preset", choices=presets.names(kind), metavar="NAME",
                         help="start from a named configuration; the flags you give override "
-                        f"it. {presets.describe(kind)}")
+                        f"it. {literal(presets.describe(kind))}")
     parser.add_argument("--out", type=path_arg, help="run folder for checkpoints, metrics and "
                         f"plots (default: runs/{kind})")
     parser.add_argument("--allow-changed-data", action="store_true",
@@ -274,6 +280,7 @@ def _as_json(value: Any) -> Any:
 
 def training_status(result, run_dir, kind: str) -> int:
     """Say how to continue a run that stopped early; 130 (as for SIGINT) if Ctrl-C stopped it."""
+    run_dir = shlex.quote(str(run_dir))  # a command line to paste: a space must not split it
     if result.stopped == "max_steps":  # the run keeps its limit: a resume must raise it
         print(f"continue with: seqrnn {kind} train --resume {run_dir} --max-steps N (N above "
               f"{result.step})", file=sys.stderr)

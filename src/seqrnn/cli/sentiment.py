@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+from seqrnn import jsontext
 from seqrnn.cli import options
 
 
@@ -163,10 +163,10 @@ def _train(args: argparse.Namespace) -> int:
 def _evaluate(args: argparse.Namespace) -> int:
     from seqrnn.api.sentiment import evaluate
 
-    print(json.dumps(evaluate(args.model, args.data, args.split, device=args.device,
-                              labels=args.labels, text_column=args.text_column,
-                              label_column=args.label_column,
-                              allow_changed_data=args.allow_changed_data)))
+    print(jsontext.dumps(evaluate(args.model, args.data, args.split, device=args.device,
+                                  labels=args.labels, text_column=args.text_column,
+                                  label_column=args.label_column,
+                                  allow_changed_data=args.allow_changed_data)))
     return 0
 
 
@@ -185,8 +185,8 @@ def _predict(args: argparse.Namespace) -> int:
         label = spelled.get(str(label), label)
         probability = p if is_positive else 1 - p
         if args.json:
-            print(json.dumps({"text": text, "label": str(label), "probability": float(probability),
-                              "p_positive": float(p)}))
+            print(jsontext.dumps({"text": text, "label": str(label),
+                                  "probability": float(probability), "p_positive": float(p)}))
         else:
             shown = text if len(text) <= 60 else text[:57] + "..."
             print(f"{label}\t{probability:.3f}\t{shown}")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+from seqrnn import jsontext
 from seqrnn.cli import options
 
 
@@ -143,8 +143,8 @@ def _load(args: argparse.Namespace):
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    print(json.dumps(_load(args).evaluate(args.split, args.beam, data=args.data,
-                                          allow_changed_data=args.allow_changed_data)))
+    print(jsontext.dumps(_load(args).evaluate(args.split, args.beam, data=args.data,
+                                              allow_changed_data=args.allow_changed_data)))
     return 0
 
 
@@ -152,7 +152,7 @@ def _predict(args: argparse.Namespace) -> int:
     model = _load(args)
     sources = options.input_lines(args.sources, args.file, "sources", skip_blank=True)
     for source, output in zip(sources, model.predict(sources, args.beam), strict=True):
-        print(json.dumps({"source": source, "output": output}) if args.json
+        print(jsontext.dumps({"source": source, "output": output}) if args.json
               else f"{source}\t{output}")
     return 0
 

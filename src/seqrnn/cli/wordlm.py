@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
+from seqrnn import jsontext
 from seqrnn.cli import options
 
 
@@ -138,5 +138,5 @@ def _evaluate(args: argparse.Namespace) -> int:
     from seqrnn.data.text import read_text
 
     lm = WordLanguageModel.load(args.model, weights=args.weights, device=args.device)
-    print(json.dumps(lm.evaluate(read_text(args.text, args.encoding))))
+    print(jsontext.dumps(lm.evaluate(read_text(args.text, args.encoding))))
     return 0

@@ -15,9 +15,8 @@
   files are validation.
 - a ``.txt`` file: one document; its end is validation, cut at whitespace so
   that no word is split.
-- any other file, a table as the classifier reads it (`read_table`, so it
-  needs its label column too): each row one document, validation drawn at
-  random with the seed.
+- any other file, a table's text column (`read_table_texts`; no label column
+  needed): each row one document, validation drawn at random with the seed.
 
 `build_word_vocab` and `encode_documents` then turn documents into one id
 stream for `StreamBatches`, each document followed by `EOS`.
@@ -34,7 +33,7 @@ import numpy as np
 
 from seqrnn.data.imdb import UNSUP, is_imdb, is_imdb_folder, read_imdb
 from seqrnn.data.labels import split_balanced
-from seqrnn.data.tables import read_table
+from seqrnn.data.tables import read_table_texts
 from seqrnn.data.text import read_text
 from seqrnn.data.tokenize import iter_tokenized
 from seqrnn.data.vocab import WordVocab
@@ -170,7 +169,7 @@ def _text_documents(text: str, val_fraction: float, path: Path) -> DocumentSplit
 
 def _table_documents(path: Path, val_fraction: float, seed: int, text_column: str | None,
                      encoding: str) -> DocumentSplits:
-    docs = read_table(path, text_column=text_column, encoding=encoding).texts
+    docs = read_table_texts(path, text_column=text_column, encoding=encoding)
     n_val = _held_out_count(len(docs), val_fraction, "rows")
     in_val = np.zeros(len(docs), dtype=bool)
     in_val[np.random.default_rng(seed).permutation(len(docs))[:n_val]] = True

@@ -16,6 +16,7 @@ import hashlib
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,17 +71,23 @@ def search_dirs() -> list[Path]:
     return [*dirs, cache_dir()]
 
 
-def locate(name_or_path: str | os.PathLike, *, download: bool = True) -> Path:
-    """Return the path of a file or dataset, downloading a named dataset if needed."""
+def locate(name_or_path: str | os.PathLike, *, datasets: Sequence[str] | None = None,
+           download: bool = True) -> Path:
+    """Return the path of a file or dataset, downloading a named dataset if needed.
+
+    `datasets` are the names the caller's task accepts (default: all of DATASETS); only they
+    are looked up, and a missing file's message lists them.
+    """
     if not str(name_or_path).strip():  # Path("") is the current folder, which always exists
         raise UserError("the data's path is empty: name a file or dataset (is a shell "
                         "variable unset?)")
     path = Path(name_or_path).expanduser()
     if path.exists():
         return path
-    spec = DATASETS.get(str(name_or_path))
+    accepted = sorted(DATASETS) if datasets is None else list(datasets)
+    spec = DATASETS.get(str(name_or_path)) if str(name_or_path) in accepted else None
     if spec is None:
-        known = ", ".join(sorted(DATASETS))
+        known = ", ".join(accepted)
         raise UserError(
             f"no such file or dataset: {name_or_path} (give a path, or one of: {known})"
         )

@@ -11,7 +11,9 @@ Two sources:
   Stress digits are removed (AH0 -> AH, the 39 phonemes of the published results) unless asked
   to keep them.
 - a TSV, CSV or JSON-lines file with a source and a target column, each side characters or
-  space-separated tokens; a source given twice collects its targets as alternatives.
+  space-separated tokens; a source given twice collects its targets as alternatives. A TSV or
+  CSV needs no header: unless columns are named, a first line with neither `source` nor
+  `target` among two or more fields is the first pair (source first, target second).
 
 The split is by source (seeded), so no test source is ever seen in training with any of its
 targets; each (source, target) alternative is a training example of its own.
@@ -124,12 +126,14 @@ def parse_cmudict(text: str, *, stress: bool = False) -> Pairs:
 
 
 def read_pair_file(data: Seq2SeqData) -> Pairs:
-    """Pairs from a TSV, CSV or JSON-lines file (a TSV may have no header: two columns)."""
+    """Pairs from a TSV, CSV or JSON-lines file (a TSV or CSV may have no header: see above)."""
     from seqrnn.data.locate import locate
     from seqrnn.data.tables import read_records
 
-    path = locate(data.data)
-    columns, rows = read_records(path, data.format, data.encoding)
+    path = locate(data.data, datasets=(CMUDICT,))  # read_pairs takes cmudict before
+    named = data.source_column is not None or data.target_column is not None
+    columns, rows = read_records(path, data.format, data.encoding,
+                                 headerless=() if named else ("source", "target"))
     source_col = _column(columns, data.source_column, "source", 0, "source_column", path)
     target_col = _column(columns, data.target_column, "target", 1, "target_column", path)
     entries = []

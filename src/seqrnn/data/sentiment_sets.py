@@ -40,7 +40,7 @@ def load_sentiment(
     """
     from seqrnn.data.locate import locate  # may download: import only when data is wanted
 
-    path = locate(source)
+    path = locate(source, datasets=("imdb",))
     if is_imdb(path, file_format):
         splits = read_imdb(path, encoding=encoding, on_empty=on_empty, progress=progress)
         train_all, test = splits["train"], splits["test"]
@@ -79,7 +79,7 @@ def load_all_rows(
     """
     from seqrnn.data.locate import locate
 
-    path = locate(source)
+    path = locate(source, datasets=("imdb",))
     if not is_imdb(path, file_format):
         return read_table(path, text_column=text_column, label_column=label_column,
                           file_format=file_format, encoding=encoding, label_map=label_map,

@@ -53,7 +53,13 @@ class StreamBatches:
         ids: np.ndarray | torch.Tensor | Sequence[int],
         batch_size: int,
         num_steps: int,
+        *,
+        what: str = "the text",
+        unit: str = "characters",
+        other_fix: tuple[str, tuple[str, ...]] = ("", ()),
     ) -> None:
+        """`what` and `unit` name the stream in the message of one too short; `other_fix` is
+        another way out, as (text, fields it names), such as a smaller validation fraction."""
         if batch_size < 1:
             raise field_error("batch_size", f"{{}} must be at least 1, got {batch_size}")
         if num_steps < 1:
@@ -67,11 +73,13 @@ class StreamBatches:
         # One more id than the inputs use: the target of the last input.
         num_windows = (len(stream) - 1) // (batch_size * num_steps)
         if num_windows < 1:
+            fix, fields = other_fix
             raise UserError(
-                f"the text is too short: {len(stream)} characters, but {{batch_size}} "
+                f"{what} is too short: {len(stream)} {unit}, but {{batch_size}} "
                 f"{batch_size} and {{num_steps}} {num_steps} need at least "
-                f"{batch_size * num_steps + 1}; pass a smaller {{batch_size}} or {{num_steps}}, "
-                "or a longer text", fields=("batch_size", "num_steps"),
+                f"{batch_size * num_steps + 1}; pass a smaller {{batch_size}} or {{num_steps}}"
+                f"{', ' + fix if fix else ''}, or a longer text",
+                fields=("batch_size", "num_steps", *fields),
             )
         used = num_windows * batch_size * num_steps
         # (rows, windows, steps) -> (windows, rows, steps): window i is then one

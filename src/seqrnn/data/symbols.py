@@ -73,6 +73,8 @@ class SymbolVocab:
             raise UserError("the saved symbol vocabulary is damaged (it needs a list of "
                             "non-empty strings under \"symbols\"): restore it or retrain")
         try:
+            if symbols != sorted(symbols):  # as build makes it: reordered, every id would shift
+                raise ValueError("the symbols are not in sorted order")
             return cls(tuple(symbols))
         except ValueError as exc:
             raise UserError(f"the saved symbol vocabulary is damaged ({exc}): restore it or "

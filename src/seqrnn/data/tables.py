@@ -53,23 +53,12 @@ def read_table(
     path = Path(path)
     columns, rows = read_records(path, file_format, encoding)
     text_col, label_col = _choose_columns(columns, text_column, label_column, path)
-    texts, raw_labels, skipped = [], [], 0
-    for where, row in rows:
-        if not isinstance(row, dict) or text_col not in row or label_col not in row:
-            found = ", ".join(map(str, row)) if isinstance(row, dict) else type(row).__name__
-            raise UserError(
-                f"{path} {where}: no {text_col!r} and {label_col!r} fields (found: {found}); "
-                "give every record both, or name them with --text-column and --label-column"
-            )
-        value = row[text_col]
-        body = "" if value is None else str(value)
-        if not body.strip():
-            if on_empty == "error":
-                raise empty_text_error(f"{path} {where}")
-            skipped += 1
-            continue
+    texts, raw_labels = [], []
+    records = _TextRecords(rows, path, text_col, (text_col, label_col), on_empty)
+    for body, row in records:
         texts.append(body)
         raw_labels.append(_label_text(row[label_col]))
+    skipped = records.skipped
     if not texts:
         raise UserError(f"{path} has no rows with text; pass a file with labeled texts")
     where = f"{path} column {label_col!r}"
@@ -86,12 +75,73 @@ def read_table(
     return LabeledTexts(texts=texts, labels=labels, label_map=label_map, skipped_empty=skipped)
 
 
+def read_table_texts(
+    path: Path,
+    *,
+    text_column: str | None = None,
+    file_format: str | None = None,
+    encoding: str = "utf-8",
+) -> list[str]:
+    """The non-blank texts of a table's text column, in file order: no label column needed.
+
+    The column defaults to ``text``, or the lecture's ``review`` when the file has that instead.
+    """
+    path = Path(path)
+    columns, rows = read_records(path, file_format, encoding)
+    if text_column is None:
+        text_column = next((name for name in (DEFAULT_COLUMNS[0], LECTURE_COLUMNS[0])
+                            if name in columns), DEFAULT_COLUMNS[0])
+    if text_column not in columns:
+        raise UserError(f"{path} has no column {text_column!r} (columns found: "
+                        f"{', '.join(columns)}); name the text column with {{text_column}}",
+                        fields=("text_column",))
+    texts = [body for body, _ in _TextRecords(rows, path, text_column, (text_column,), "skip")]
+    if not texts:
+        raise UserError(f"{path} has no rows with text in column {text_column!r}; pass a file "
+                        "with texts")
+    return texts
+
+
+class _TextRecords:
+    """The (text, record) of each record with a non-blank text; counts the blank ones skipped.
+
+    `needed` is the text column, then the label column if any: a record without one of them
+    is a UserError naming the flags that choose them.
+    """
+
+    def __init__(self, rows: Rows, path: Path, text_col: str, needed: tuple[str, ...],
+                 on_empty: str):
+        self.rows, self.path, self.text_col = rows, path, text_col
+        self.needed, self.on_empty, self.skipped = needed, on_empty, 0
+
+    def __iter__(self) -> Iterator[tuple[str, dict]]:
+        fields = ("text_column", "label_column")[:len(self.needed)]
+        for where, row in self.rows:
+            if not isinstance(row, dict) or not all(name in row for name in self.needed):
+                found = (", ".join(map(str, row)) if isinstance(row, dict)
+                         else type(row).__name__)
+                raise UserError(
+                    f"{self.path} {where}: no {' and '.join(map(repr, self.needed))} fields "
+                    f"(found: {found}); give every record "
+                    f"{'both' if len(fields) > 1 else 'one'}, or name "
+                    f"{'them' if len(fields) > 1 else 'it'} with "
+                    f"{' and '.join('{' + name + '}' for name in fields)}", fields=fields)
+            value = row[self.text_col]
+            body = "" if value is None else str(value)
+            if not body.strip():
+                if self.on_empty == "error":
+                    raise empty_text_error(f"{self.path} {where}")
+                self.skipped += 1
+                continue
+            yield body, row
+
+
 Rows = Iterator[tuple[str, object]]  # (where in the file, for messages; the record)
 TableReader = Callable[[str, Path], tuple[list[str], Rows]]  # (text, path) -> (columns, rows)
 
 
 def _delimited(delimiter: str) -> TableReader:
-    def read(text: str, path: Path) -> tuple[list[str], Rows]:
+    def read(text: str, path: Path, headerless: tuple[str, ...] = ()) -> tuple[list[str], Rows]:
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
             columns = reader.fieldnames
@@ -99,6 +149,15 @@ def _delimited(delimiter: str) -> TableReader:
             raise _malformed(path, "line 1", exc) from None
         if not columns:
             raise UserError(f"{path} is empty; pass a file with a header row and labeled rows")
+        if headerless and len(columns) >= len(headerless) and not set(headerless) & set(columns):
+            # no header: the first line is a record, its fields named by position
+            reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=list(headerless),
+                                    delimiter=delimiter)
+            columns = list(headerless)
+        repeated = sorted({name for name in columns if columns.count(name) > 1})
+        if repeated:  # a record would keep only the last column of each such name
+            raise UserError(f"{path} line 1: the header names {', '.join(map(repr, repeated))} "
+                            "more than once; give each column its own name")
 
         def rows() -> Rows:
             try:
@@ -155,6 +214,7 @@ def _json_columns(records: list[tuple[str, object]], path: Path) -> list[str]:
     return list(first)
 
 
+_DELIMITED = ("csv", "tsv")
 TABLE_FORMATS: dict[str, TableReader] = {
     "csv": _delimited(","),
     "tsv": _delimited("\t"),
@@ -171,12 +231,18 @@ _EXTENSIONS = {
 }
 
 
-def read_records(path: Path, file_format: str | None,
-                 encoding: str) -> tuple[list[str], Iterator[tuple[str, object]]]:
-    """The column names of a table file and its records, each with where it is (for errors)."""
+def read_records(path: Path, file_format: str | None, encoding: str, *,
+                 headerless: tuple[str, ...] = ()) -> tuple[list[str], Rows]:
+    """The column names of a table file and its records, each with where it is (for errors).
+
+    With `headerless` names, a CSV or TSV whose first line names none of them and has at least
+    as many fields has no header: every line is a record, its fields named `headerless`.
+    """
     check_readable(path)
     fmt = _table_format(path, file_format)
     text = decode_bytes(read_input(path), encoding, str(path)).removeprefix("\ufeff")
+    if fmt in _DELIMITED:
+        return TABLE_FORMATS[fmt](text, path, headerless)
     return TABLE_FORMATS[fmt](text, path)
 
 
@@ -209,7 +275,7 @@ def _choose_columns(
     if missing:
         raise UserError(
             f"{path} has no column {' or '.join(map(repr, missing))} (columns found: "
-            f"{', '.join(columns)}); name the text and label columns with {text_column} "
+            f"{', '.join(columns)}); name the text and label columns with {{text_column}} "
             "and {label_column}", fields=("text_column", "label_column"),
         )
     return chosen

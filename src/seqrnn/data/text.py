@@ -79,6 +79,7 @@ PREPARATIONS: dict[str, Callable[[str], str]] = {
     "hamlet": prepare_hamlet,
     "tinyshakespeare": _as_is,
 }
+TEXT_DATASETS = tuple(PREPARATIONS)  # the named datasets that are a text (imdb is reviews)
 
 
 def load_text(name_or_path: str | os.PathLike, encoding: str = "utf-8") -> str:
@@ -90,7 +91,7 @@ def load_text(name_or_path: str | os.PathLike, encoding: str = "utf-8") -> str:
     """
     from seqrnn.data.locate import locate  # may download: import only when text is wanted
 
-    path = locate(name_or_path)
+    path = locate(name_or_path, datasets=TEXT_DATASETS)
     text = read_text(path, encoding)
     is_name = not Path(name_or_path).expanduser().exists()
     prepare = PREPARATIONS.get(str(name_or_path), _as_is) if is_name else _as_is
@@ -165,7 +166,10 @@ class CharVocab:
         """The vocabulary `to_dict` stored, in its stored order; UserError if it is damaged."""
         chars = data.get("chars") if isinstance(data, dict) else None
         try:
-            return cls(tuple(chars) if isinstance(chars, list) else ())
+            vocab = cls(tuple(chars) if isinstance(chars, list) else ())
+            if list(vocab.chars) != sorted(vocab.chars):  # as from_text builds it: reordered,
+                raise ValueError("the characters are not in sorted order")  # ids would shift
+            return vocab
         except ValueError as exc:
             raise UserError(
                 f"invalid character vocabulary ({exc}); the vocab.json is damaged: "

@@ -157,8 +157,14 @@ def _unicode_text(text: str) -> str:
 UnicodeText = Annotated[str, AfterValidator(_unicode_text)]
 
 
-class SentimentRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class StrictRequest(BaseModel):
+    """A request body: unknown fields refused, and no value coerced to a field's type (no true
+    for a number, no "5" for 5, no "yes" for true), as the README's 422 promises."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SentimentRequest(StrictRequest):
     text: UnicodeText = Field(description="The review to classify (at most the server's "
                       "max_review_chars characters, see /api/health).",
                       examples=["A wonderful film, with a clumsy ending."])
@@ -186,8 +192,7 @@ class SentimentResponse(BaseModel):
         "largest first.")
 
 
-class GenerateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class GenerateRequest(StrictRequest):
     prime: UnicodeText = Field(
         description="Text the generation starts from; every character must be in the model's "
         "vocabulary. It is not repeated in the answer.", examples=["The "])
@@ -221,8 +226,7 @@ class GenerateRequest(BaseModel):
         return stops
 
 
-class InspectRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class InspectRequest(StrictRequest):
     text: UnicodeText = Field(description="Text for the language model to read (at most the "
                               "server's max_inspect_chars characters).")
     cells: int = Field(4, ge=1, le=MAX_INSPECT_CELLS, description="How many cells to pick.")
@@ -249,8 +253,7 @@ class InspectResponse(BaseModel):
     cells: list[InspectedCell]
 
 
-class Seq2SeqRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Seq2SeqRequest(StrictRequest):
     sources: list[UnicodeText] = Field(
         min_length=1, max_length=MAX_SEQ2SEQ_SOURCES,
         description=f"Up to {MAX_SEQ2SEQ_SOURCES} sources (words, for a G2P model), each "

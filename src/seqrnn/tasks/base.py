@@ -22,7 +22,7 @@ from seqrnn.budget import check_training
 from seqrnn.configs import TrainConfig, resumed_loop
 from seqrnn.data.identity import IN_MEMORY, absolute, check_unchanged, fingerprint
 from seqrnn.errors import UserError
-from seqrnn.run import UNRECORDED, RunFolder
+from seqrnn.run import LATEST_WEIGHTS, UNRECORDED, RunFolder
 from seqrnn.train import Task, Trainer, TrainResult
 from seqrnn.train.callbacks import Callback
 from seqrnn.train.distributed import Group, join
@@ -218,7 +218,9 @@ def _resume(spec: TaskSpec, run: RunFolder, saved: Any, data: Any, loop: TrainCo
             group: Group, source: dict | None) -> TrainResult:
     raw = spec.read(data, loop.seed, loop.progress and group.is_main)
     prepared = spec.prepare(raw, data, False, saved=run)
-    model = spec.model_from_config(run.build_config(spec.model_config, saved.model))
+    model_config = run.build_config(spec.model_config, saved.model)
+    run.check_fits(lambda: spec.model_from_config(model_config), LATEST_WEIGHTS)
+    model = spec.model_from_config(model_config)
     task = spec.make_task(prepared, data, loop, group)
     group.barrier()  # every rank has read config.json before rank 0 rewrites it
     if group.is_main:

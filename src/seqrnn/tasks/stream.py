@@ -105,7 +105,12 @@ class StreamTask:
         """`data`: a data config with batch_size, num_steps and eval_rows (CharLMData, ...)."""
         self.group = group or Group()
         self.rows = self.group.split(data.batch_size, "batch_size")
-        self.windows = StreamBatches(train_ids, data.batch_size, data.num_steps)
+        held_out = data.val_fraction + getattr(data, "test_fraction", 0.0)
+        self.windows = StreamBatches(
+            train_ids, data.batch_size, data.num_steps, what="the training part of the text",
+            unit="characters" if self.items == "chars" else self.items,
+            other_fix=(f"a smaller {{val_fraction}} ({held_out:g} of the text is held out of "
+                       "training)", ("val_fraction",)))
         self.val_ids = torch.as_tensor(val_ids, dtype=torch.int64)
         if len(self.val_ids) < 2:
             raise UserError("the validation text is shorter than 2 tokens: raise "

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from pathlib import Path
 
 import torch
@@ -61,8 +62,12 @@ class WordLMSpec(StreamSpec):
         return data.batch_size, data.num_steps, "num_steps"
 
     def check_model_options(self, model_options: dict) -> WordLMConfig:
-        cutoffs = model_options.get("cutoffs", ())  # the data decides the vocabulary's size
-        return self.model_config(**{"vocab_size": max(cutoffs, default=0) + 1, **model_options})
+        # The data decides the vocabulary's size: take one just large enough for the cutoffs,
+        # and at least 1, so that a bad cutoff is named as such and not as a vocabulary size.
+        cutoffs = model_options.get("cutoffs", ())
+        given = [c for c in cutoffs if isinstance(c, numbers.Real) and not isinstance(c, bool)]
+        vocab_size = int(max([0, *given])) + 1
+        return self.model_config(**{"vocab_size": vocab_size, **model_options})
 
     def read(self, data: WordLMData, seed: int, progress: bool) -> DocumentSplits:
         return load_documents(data.data, val_fraction=data.val_fraction, seed=seed,

@@ -36,6 +36,7 @@ from seqrnn.train.callbacks import Callback, LogWindow, default_callbacks
 from seqrnn.train.distributed import Group
 from seqrnn.train.optim import (
     build_optimizers,
+    check_optimizer_state,
     clip_gradients,
     dense_gradients_for_nccl,
     scheduled_lr,
@@ -366,10 +367,11 @@ class Trainer:
             )
         for optimizer, saved in zip(self.optimizers, state["optimizers"], strict=True):
             try:
+                check_optimizer_state(optimizer, saved)
                 optimizer.load_state_dict(saved)  # moves the moments onto the parameters' device
             except (ValueError, KeyError, TypeError, RuntimeError) as exc:
                 raise UserError(f"{run.path}: its optimizer state does not fit the model "
-                                f"({str(exc).splitlines()[0] if str(exc) else exc!r}): restore "
+                                f"({(str(exc).splitlines() or [repr(exc)])[0]}): restore "
                                 "train_state.pt from a copy, or start anew") from None
         torch.set_rng_state(state["rng_cpu"])
         if "rng_cuda" in state and torch.cuda.is_available():

@@ -114,3 +114,26 @@ def dense_gradients_for_nccl(model: nn.Module) -> None:
     for module in model.modules():
         if isinstance(module, nn.Embedding) and module.sparse:
             module.sparse = False
+
+
+def check_optimizer_state(optimizer: torch.optim.Optimizer, saved: dict) -> None:
+    """ValueError naming the first saved moment that does not fit its parameter.
+
+    `optimizer.load_state_dict` pairs the saved state with the parameters by position and
+    takes any tensor; a moment of another shape fails only at the next step, in torch.
+    """
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    ids = [i for group in saved["param_groups"] for i in group.get("params", ())]
+    if len(ids) != len(params):
+        raise ValueError(f"{len(ids)} parameters saved, {len(params)} in the model")
+    for position, (saved_id, param) in enumerate(zip(ids, params, strict=True)):
+        for name, value in saved.get("state", {}).get(saved_id, {}).items():
+            if not isinstance(value, torch.Tensor):
+                continue
+            if name == "step":
+                fits = value.numel() == 1
+            else:
+                fits = value.is_floating_point() and value.shape == param.shape
+            if not fits:
+                raise ValueError(f"its {name} of parameter {position} is {value.dtype} "
+                                 f"{list(value.shape)}, the parameter {list(param.shape)}")

@@ -1,0 +1,32 @@
+"""The word language model's Python API on a small untrained model."""
+
+import pytest
+
+from seqrnn.api.wordlm import WordLanguageModel
+from seqrnn.configs import WordLMConfig
+from seqrnn.data.documents import build_word_vocab
+from seqrnn.errors import UserError
+from seqrnn.models.wordlm import WordLM
+
+
+@pytest.fixture
+def lm():
+    vocab = build_word_vocab(["the cat sat on the mat"], min_freq=1, max_vocab=None)
+    model = WordLM(WordLMConfig(len(vocab), embedding_dim=8, hidden_size=8, num_layers=1))
+    return WordLanguageModel(model, vocab)
+
+
+@pytest.mark.parametrize("text", ["", "  \n "])
+def test_a_text_without_words_is_refused_as_the_command_line_refuses_it(lm, text):
+    with pytest.raises(UserError, match="^the text has nothing to evaluate; give a text with "
+                                        "at least one word$"):
+        lm.evaluate(text)
+    assert lm.evaluate("the cat")["words"] == 3  # two words and the end
+
+
+def test_a_vocabulary_without_the_end_of_document_word_is_refused(lm):
+    from seqrnn.data.vocab import WordVocab
+
+    words = WordVocab(tuple(w for w in lm.vocab.words if w != "<eos>"))
+    with pytest.raises(UserError, match="^the vocabulary has no end-of-document word <eos>"):
+        WordLanguageModel(lm.model, words)
