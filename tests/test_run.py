@@ -238,6 +238,18 @@ def test_one_process_at_a_time_holds_a_folder(tmp_path):
         pass
 
 
+def test_a_refused_lock_leaves_the_holders_folder_alone(tmp_path, monkeypatch):
+    run = RunFolder(tmp_path / "run")
+    with run.lock():
+        # A second trainer that also found no folder, then lost the race for the lock.
+        monkeypatch.setattr(type(run.path), "exists", lambda self: False)
+        with pytest.raises(UserError, match="another process"), RunFolder(run.path).lock():
+            pass
+        monkeypatch.undo()
+        assert run.path.is_dir()
+    assert not run.path.exists()  # the holder wrote nothing: its folder goes with its lock
+
+
 def test_a_dead_processs_lock_is_gone_with_it(tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c", "import sys, time; from seqrnn.run import RunFolder\n"

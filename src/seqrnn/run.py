@@ -211,11 +211,13 @@ class RunFolder:
                     raise
                 raise UserError(f"another process is training in {self.path}: wait for it to "
                                 "finish, or choose another folder") from None
-            yield
+            try:
+                yield
+            finally:
+                if created:  # still locked: a run refused before it wrote anything leaves no
+                    with contextlib.suppress(OSError):  # empty folder (rmdir spares a full one)
+                        self.path.rmdir()
         finally:
-            if created:  # a run refused before it wrote anything leaves no empty folder
-                with contextlib.suppress(OSError):
-                    self.path.rmdir()
             os.close(fd)  # releases the lock
 
     # -- config.json ----------------------------------------------------------
