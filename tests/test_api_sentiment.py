@@ -59,7 +59,8 @@ def test_empty_and_unknown_texts_get_an_answer(fitted):
 def test_estimator_protocol():
     clf = SentimentClassifier(hidden_size=7)
     params = clf.get_params()
-    assert params["hidden_size"] == 7 and params["epochs"] == 5
+    assert params["hidden_size"] == 7 and params["epochs"] is None  # the default: 5 ...
+    assert clf._configs()[2].epochs == 5  # ... or the fine-tuning recipe's with `pretrained`
     assert clf.set_params(epochs=2) is clf and clf.epochs == 2
     assert not any(name.endswith("_") for name in vars(clf))  # nothing learned before fit
     with pytest.raises(ValueError, match="unknown parameters"):
@@ -229,7 +230,12 @@ def test_imdb_archive_integration(real_data_dir, monkeypatch, tmp_path):
 def test_every_config_field_is_an_estimator_parameter_with_its_default():
     from dataclasses import fields
 
-    params = SentimentClassifier().get_params()
+    from seqrnn.presets import FINETUNE_RECIPE
+
+    clf = SentimentClassifier()
+    params = clf.get_params()
+    model, data, loop = clf._configs()
+    resolved = {**model, **vars(data), **vars(loop)}
     reading = {"data", "text_column", "label_column", "format", "encoding", "test_fraction",
                "on_empty"}  # fit() is given texts, not a file to read
     for cls, left_out in ((SentimentConfig, {"vocab_size"}), (SentimentData, reading),
@@ -237,9 +243,13 @@ def test_every_config_field_is_an_estimator_parameter_with_its_default():
         for field in fields(cls):
             if field.name in left_out:
                 assert field.name not in params
-            elif field.name not in ("epochs", "progress"):  # the estimator's own defaults
+            elif field.name in FINETUNE_RECIPE:  # None: the default, which `pretrained` sets
+                assert params[field.name] is None, field.name
+                if field.name != "epochs":
+                    assert resolved[field.name] == field.default, field.name
+            elif field.name != "progress":  # the estimator's own default
                 assert params[field.name] == field.default, field.name
-    assert (params["epochs"], params["progress"]) == (5, False)
+    assert (resolved["epochs"], params["progress"]) == (5, False)
     assert {"max_steps", "warmup_steps", "min_lr_fraction", "amp", "log_every"} <= set(params)
     clone = type(SentimentClassifier(max_steps=3))(**SentimentClassifier(max_steps=3).get_params())
     assert clone.get_params() == SentimentClassifier(max_steps=3).get_params()

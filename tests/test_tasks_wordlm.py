@@ -267,7 +267,10 @@ def test_the_estimator_takes_the_recipe_for_what_it_leaves_at_default(pretrained
         0.005, "slanted", 2.6, 400)
     assert model["dropout"] == 0.3
     _, _, scratch = SentimentClassifier()._configs()
-    assert (scratch.lr, scratch.lr_schedule) == (1e-3, "constant")
+    assert (scratch.lr, scratch.lr_schedule, scratch.epochs) == (1e-3, "constant", 5)
+    # A value given is the caller's, even where it equals the lecture's default.
+    _, _, given = SentimentClassifier(pretrained=str(pretrained[0]), lr=1e-3)._configs()
+    assert (given.lr, given.lr_schedule) == (1e-3, "slanted")
 
 
 def test_near_chance_is_judged_against_the_most_common_class():

@@ -54,8 +54,15 @@ _SOURCES = ((SentimentConfig, frozenset({"vocab_size"})), (SentimentData, _READI
             (TrainConfig, frozenset()))
 # Parameter name -> the config class it belongs to, in signature order.
 PARAMS = {f.name: cls for cls, skipped in _SOURCES for f in fields(cls) if f.name not in skipped}
-_DEFAULTS = {f.name: _ESTIMATOR_DEFAULTS.get(f.name, f.default)
-             for cls, skipped in _SOURCES for f in fields(cls) if f.name not in skipped}
+_BASE_DEFAULTS = {f.name: _ESTIMATOR_DEFAULTS.get(f.name, f.default)
+                  for cls, skipped in _SOURCES for f in fields(cls) if f.name not in skipped}
+# Parameters whose default another implies (presets.IMPLIED: a pretrained encoder brings the
+# fine-tuning recipe) default to None, "not chosen", so a value given equal to the lecture's
+# default stays the caller's choice.
+_DEPENDENT = frozenset(name for _, implied in presets.IMPLIED.get(SPEC.kind, [])
+                       for name in implied)
+_DEFAULTS = {name: None if name in _DEPENDENT else default
+             for name, default in _BASE_DEFAULTS.items()}
 
 
 PREFIX_BUDGET = 64  # prefixes scored one by one at most, where one pass cannot score them
@@ -87,6 +94,8 @@ class SentimentClassifier:
     defaults, but for two: `epochs=5` (an estimator is fitted many times, in
     cross-validation and grid searches) and `progress=False` (a library is
     quiet). The data fields about reading files are left out: `fit` takes texts.
+    The parameters of the fine-tuning recipe (`lr`, `lr_schedule`, `epochs`, ...) default to
+    None: the lecture's values, or with `pretrained` the recipe's (presets.FINETUNE_RECIPE).
 
     `__init__` only stores hyperparameters; `fit` learns `vocab_`,
     `label_map_`, `classes_` and `model_`. Works with scikit-learn's tools
@@ -128,8 +137,9 @@ class SentimentClassifier:
     def _configs(self) -> tuple[dict, SentimentData, TrainConfig]:
         """The model options, the data config and the loop config these parameters make."""
         params = self.get_params()
-        implied = presets.implied_defaults(SPEC.kind, params)  # those left at their defaults
-        params.update((k, v) for k, v in implied.items() if params[k] == _DEFAULTS[k])
+        implied = presets.implied_defaults(SPEC.kind, params)
+        params.update((k, implied.get(k, _BASE_DEFAULTS[k])) for k in _DEPENDENT
+                      if params[k] is None)
         model = {k: v for k, v in params.items() if PARAMS[k] is SentimentConfig}
         if params["pretrained"] is not None:  # the encoder decides the fields left at default
             model = {k: v for k, v in model.items() if v != _DEFAULTS[k]}
@@ -266,8 +276,9 @@ class SentimentClassifier:
         ids = self.vocab_.encode(tokens) or [UNK_ID]
         total = len(ids)
         one_pass = 0
-        if self.batching == "bucket" and self.model_.reads_prefixes_in_one_pass:
-            one_pass = min(total, self.seq_len)
+        data = self._configs()[1]
+        if data.batching == "bucket" and self.model_.reads_prefixes_in_one_pass:
+            one_pass = min(total, data.seq_len)
         probs = np.full(total, np.nan)
         if one_pass:
             x = torch.tensor([ids[:one_pass]], device=next(self.model_.parameters()).device)
