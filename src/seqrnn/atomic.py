@@ -21,6 +21,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from safetensors import SafetensorError
+
 
 def _current_umask() -> int:
     mask = os.umask(0)
@@ -39,18 +41,21 @@ def as_os_error(exc: BaseException) -> OSError | None:
 
     torch.save writing to a Python file raises a RuntimeError whose context is the
     file's OSError; safetensors raises a SafetensorError that ends "(os error 28)".
+    Only those two carry an errno in their text; a context raised `from None` is the
+    writer's business, not the cause (a failed read turned into a UserError stays one).
     """
     seen = set()
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         if isinstance(cause, OSError):
             return cause
-        match = _OS_ERROR_CODE.search(str(cause))
+        match = (_OS_ERROR_CODE.search(str(cause))
+                 if isinstance(cause, (SafetensorError, RuntimeError)) else None)
         if match:
             code = int(match.group(1))
             return OSError(code, os.strerror(code))
         seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
+        cause = cause.__cause__ or (None if cause.__suppress_context__ else cause.__context__)
     return None
 
 
