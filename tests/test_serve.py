@@ -536,3 +536,27 @@ def test_a_transduction_costing_more_than_the_budget_is_admitted_alone(models):
                                   ServeLimits(max_generation_work=3)))
     answer = client.post("/api/seq2seq", json={"sources": ["ab", "ba"], "beam": 2})  # 4 units
     assert answer.status_code == 200 and len(answer.json()["results"]) == 2
+
+
+def test_a_stream_whose_close_fails_still_gives_its_units_back():
+    import anyio
+
+    from seqrnn.serve.app import WorkAdmission
+
+    def pieces():
+        try:
+            yield "b"
+            yield "c"
+        finally:
+            raise RuntimeError("the sampler failed to stop")
+
+    admission = WorkAdmission(2)
+
+    async def leave_after_two_pieces():
+        stream = admission.stream("a", pieces(), admission.admit(2))
+        assert [await anext(stream), await anext(stream)] == ["a", "b"]
+        await stream.aclose()  # the client left mid-stream: the pieces are closed
+
+    with pytest.raises(RuntimeError, match="the sampler failed to stop"):
+        anyio.run(leave_after_two_pieces)
+    admission.release(admission.admit(2))  # not a 503 forever: the units were given back
