@@ -16,6 +16,14 @@ def test_write_json_is_complete_and_leaves_no_temporary(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
 
 
+def test_write_json_writes_null_for_nan_and_infinity(tmp_path):
+    """Strict parsers (JavaScript's, jq) refuse NaN and Infinity: cells.json, X.onnx.json."""
+    write_json(tmp_path / "a.json", {"auc": float("nan"), "ppl": [float("inf"), 1.5]})
+    text = (tmp_path / "a.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"auc": None, "ppl": [None, 1.5]}
+
+
 def test_failed_write_keeps_the_old_file(tmp_path):
     target = tmp_path / "a.txt"
     target.write_text("old")

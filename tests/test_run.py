@@ -264,6 +264,13 @@ def test_truncating_metrics_drops_what_a_crash_left(tmp_path):
     assert run.file(METRICS_FILE).read_text().splitlines() == lines[:2]
 
 
+def test_metrics_lines_hold_null_for_nan_and_infinity(tmp_path):
+    run = RunFolder(tmp_path)
+    run.append_metrics({"kind": "train", "step": 1, "loss": math.nan, "perplexity": math.inf})
+    line = run.file(METRICS_FILE).read_text()
+    assert line == '{"kind": "train", "step": 1, "loss": null, "perplexity": null}\n'
+
+
 def test_mismatched_weights(tmp_path):
     module = torch.nn.Linear(3, 2)
     with pytest.raises(UserError, match="do not match"):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import re
 import shutil
@@ -22,6 +21,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from safetensors import SafetensorError
+
+from seqrnn import jsontext
 
 
 def _current_umask() -> int:
@@ -147,5 +148,4 @@ def atomic_open(target: str | os.PathLike, mode: str = "w", **kwargs: Any) -> It
 
 def write_json(target: str | os.PathLike, obj: Any) -> None:
     with atomic_open(target, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
-        f.write("\n")
+        f.write(jsontext.dumps(obj, indent=2, sort_keys=True) + "\n")  # NaN is null

@@ -45,6 +45,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from seqrnn import jsontext
 from seqrnn.atomic import NO_ROOM, atomic_open, atomic_path, staged_folder, write_json
 from seqrnn.errors import UserError, field_error
 
@@ -487,7 +488,7 @@ class RunFolder:
 
     def append_metrics(self, record: dict) -> None:
         with open(self.metrics_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
+            f.write(jsontext.dumps(record) + "\n")  # NaN is null: every parser reads it
 
     def clear_metrics(self) -> None:
         self.metrics_path.unlink(missing_ok=True)
