@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from typing import Any
 
 from seqrnn.errors import UserError
 
@@ -137,14 +139,24 @@ def input_limit() -> int | None:
     return None if limit is None else limit // INPUT_EXPANSION
 
 
-# Stacks deeper than this take minutes just to build, and train no better than 4 layers.
-MAX_LAYERS = 100
+def on_meta_device(build: Callable[[], Any]) -> Any:
+    """`build()`'s model on torch's meta device: shapes without memory, so sizes too large to
+    allocate are checked before anything is. None where an initialisation cannot run there;
+    OverflowError where a weight has more bytes than torch counts (a size no machine has). A
+    UserError of `build` (a size seqrnn does not build) passes."""
+    import torch
 
-
-def check_layers(num_layers: int) -> None:
-    if num_layers > MAX_LAYERS:
-        raise UserError(f"{{num_layers}} {num_layers} is more than the {MAX_LAYERS} layers "
-                        "seqrnn builds: choose a smaller {num_layers}", fields=("num_layers",))
+    try:
+        with torch.device("meta"):
+            return build()
+    except UserError:
+        raise
+    except RuntimeError as exc:
+        if "overflow" in str(exc):
+            raise OverflowError(str(exc)) from None
+        return None
+    except Exception:
+        return None
 
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
@@ -170,8 +182,10 @@ def check_training(config, batch: tuple[int, int, str] | None, device=None) -> N
     fit: checked before the data is read or a weight is built. `batch` is (rows, steps, the
     field that sets the steps) of the largest training batch; None counts the recurrent
     weights alone."""
+    from seqrnn.nn.layers import check_layers
+
     layers = getattr(config, "num_layers", 1)
-    check_layers(layers)
+    check_layers(layers)  # before the data is read: a deep stack is refused at once
     if not hasattr(config, "hidden_size"):
         return
     rows, steps, steps_field = batch or (0, 0, None)

@@ -47,6 +47,7 @@ from safetensors.torch import load_file, save_file
 
 from seqrnn import jsontext
 from seqrnn.atomic import NO_ROOM, atomic_open, atomic_path, staged_folder, write_json
+from seqrnn.budget import on_meta_device
 from seqrnn.errors import UserError, field_error
 
 FORMAT_VERSION = 1
@@ -359,18 +360,22 @@ class RunFolder:
         allocated: the model is built on the meta device (shapes only) and compared with the
         file's header, so a config.json naming a size too large to allocate is one line."""
         try:
-            with torch.device("meta"):
-                expected = {k: list(v.shape) for k, v in build().state_dict().items()}
+            model = on_meta_device(build)
+        except UserError as exc:  # a size seqrnn does not build (num_layers 100000)
+            raise UserError(f"{self.file(CONFIG_FILE)}: {exc}; restore the file from a copy, "
+                            "or retrain") from None
+        except OverflowError:
+            raise UserError(f"{self.file(CONFIG_FILE)} names a model far too large for any "
+                            "machine (a weight tensor's size overflows): the folder is "
+                            "mixed up; restore config.json from a copy") from None
+        if model is None:
+            return  # an initialisation the meta device cannot run: loading then checks
+        expected = {k: list(v.shape) for k, v in model.state_dict().items()}
+        try:
             with safe_open(str(self._existing(name)), framework="pt") as f:
                 found = {k: list(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118
         except UserError:
             raise
-        except RuntimeError as exc:
-            if "overflow" in str(exc):  # a tensor of more bytes than an int64 counts
-                raise UserError(f"{self.file(CONFIG_FILE)} names a model far too large for any "
-                                "machine (a weight tensor's size overflows): the folder is "
-                                "mixed up; restore config.json from a copy") from None
-            return  # an initialisation the meta device cannot run: loading then checks
         except Exception:  # a damaged file: loading the weights then says what is wrong
             return
         names = sorted(set(expected) ^ set(found))
