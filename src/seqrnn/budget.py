@@ -203,7 +203,6 @@ def check_training(config, batch: tuple[int, int, str] | None, device=None) -> N
     check_memory(need, what, f"{fix} or {{{fields[-1]}}}", fields=fields, device=device)
 
 
-CHUNK_STEPS = 512  # the most steps sampling draws noise for at once (inference.generation)
 TEXT_BYTES = 16  # per generated token: its id in a Python list, its character, the copies
 
 
@@ -213,6 +212,8 @@ def check_generation_memory(config, prime_length: int, length: int, streams: int
     prime of `prime_length`, when it cannot fit: the prime's scores, each chunk's random
     draws (streams x steps x vocabulary) or the beam's scores, every row's recurrent state,
     and the texts themselves."""
+    from seqrnn.inference.generation import LAST_CHUNK  # the most steps drawn for at once
+
     rows = streams * beam
     vocab, hidden = config.vocab_size, config.hidden_size
     state = getattr(config, "num_layers", 1) * 2 * hidden
@@ -223,7 +224,7 @@ def check_generation_memory(config, prime_length: int, length: int, streams: int
         what = f"a beam of {beam} hypotheses of {length:,} tokens"
         fix, fields = "lower {beam} or {length}", ("beam", "length")
     else:
-        need += float(streams) * FLOAT_BYTES * min(length, CHUNK_STEPS) * vocab
+        need += float(streams) * FLOAT_BYTES * min(length, LAST_CHUNK) * vocab
         what = f"generating {streams:,} texts of {length:,} tokens"
         fix, fields = "lower {length}", ("length",)
         if streams > 1:
