@@ -52,12 +52,12 @@ def test_training_counts_weights_activations_and_depth(monkeypatch):
         budget.check_training(config, (100, 100_000_000, "seq_len"))
     with raises_as_cli("--num-layers 101 is more than the 100 layers seqrnn builds"):
         budget.check_training(CharLMConfig(vocab_size=65, num_layers=101), None)
-    bidirectional = Seq2SeqConfig(source_vocab_size=30, target_vocab_size=40)
+    translator = Seq2SeqConfig(source_vocab_size=30, target_vocab_size=40)
     with raises_as_cli(r"model of 1,000,000 units would .*choose a smaller --hidden-size or "
                        r"--num-layers \("):
         budget.check_training(CharLMConfig(vocab_size=65, hidden_size=10**6), None)  # weights
     with raises_as_cli("--max-length"):
-        budget.check_training(bidirectional, (64, 2 * 10**7, "max_length"))
+        budget.check_training(translator, (64, 2 * 10**7, "max_length"))
 
 
 def test_once_the_data_is_read_the_built_models_weights_are_counted(monkeypatch):
