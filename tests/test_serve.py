@@ -593,3 +593,17 @@ def test_a_stream_whose_close_fails_still_gives_its_units_back():
     with pytest.raises(RuntimeError, match="the sampler failed to stop"):
         anyio.run(leave_after_two_pieces)
     admission.release(admission.admit(2))  # not a 503 forever: the units were given back
+
+
+def test_a_stream_never_sent_still_gives_its_units_back():
+    """A client that leaves before the response starts: the body is never iterated, so no
+    finally of it runs; its units come back when it is collected."""
+    import gc
+
+    from seqrnn.serve.app import WorkAdmission
+
+    admission = WorkAdmission(2)
+    body = admission.stream("a", iter(["b"]), admission.admit(2))
+    del body
+    gc.collect()
+    admission.release(admission.admit(2))  # not a 503 forever

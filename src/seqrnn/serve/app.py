@@ -18,7 +18,8 @@ health, the classifier and inspection never wait behind them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -137,9 +138,17 @@ class WorkAdmission:
         """`function()` in one of this admission's threads."""
         return await to_thread.run_sync(function, limiter=self.threads)
 
-    async def stream(self, first: str, pieces: Iterator[str], reservation: Reservation):
-        """Yield `first`, then `pieces`, each computed in this admission's threads; release
-        `reservation` at the end, whether the stream ended, failed or its client left."""
+    def stream(self, first: str, pieces: Iterator[str],
+               reservation: Reservation) -> AsyncIterator[str]:
+        """`first`, then `pieces`, each computed in this admission's threads; `reservation` is
+        released at the end, whether the stream ended, failed or its client left, and also
+        when the body is dropped unread (a client gone before the response started: then no
+        finally of it runs)."""
+        body = self._stream(first, pieces, reservation)
+        weakref.finalize(body, self.release, reservation)
+        return body
+
+    async def _stream(self, first: str, pieces: Iterator[str], reservation: Reservation):
         try:
             yield first
             while (piece := await self.run(lambda: next(pieces, None))) is not None:
