@@ -7,12 +7,21 @@ import pytest
 from safetensors import SafetensorError
 
 from seqrnn.atomic import as_os_error, atomic_open, atomic_path, staged_folder, write_json
+from seqrnn.errors import UserError
 
 
 def test_write_json_is_complete_and_leaves_no_temporary(tmp_path):
     write_json(tmp_path / "a.json", {"b": 1})
     assert json.loads((tmp_path / "a.json").read_text()) == {"b": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_write_json_writes_null_for_nan_and_infinity(tmp_path):
+    """Strict parsers (JavaScript's, jq) refuse NaN and Infinity: cells.json, X.onnx.json."""
+    write_json(tmp_path / "a.json", {"auc": float("nan"), "ppl": [float("inf"), 1.5]})
+    text = (tmp_path / "a.json").read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"auc": None, "ppl": [None, 1.5]}
 
 
 def test_failed_write_keeps_the_old_file(tmp_path):
@@ -82,6 +91,30 @@ def test_errors_that_are_not_about_writing_pass_unchanged(tmp_path):
     assert caught.value is other  # about the file it read: its own name says where
     assert as_os_error(RuntimeError("unexpected pos 5")) is None
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_error_raised_from_none_is_not_followed_to_its_suppressed_context(tmp_path):
+    """A writer that turns a failed read into its own error (`from None`) keeps that error:
+    the read's FileNotFoundError is not reported as a failure to write the output."""
+    refused = UserError("the input is missing: give --text an existing file")
+
+    def write(path):
+        path.write_bytes(b"half")
+        try:
+            open(tmp_path / "missing.txt").close()
+        except FileNotFoundError:
+            raise refused from None
+
+    with pytest.raises(UserError) as caught, atomic_path(tmp_path / "out.json") as tmp:
+        write(tmp)
+    assert caught.value is refused
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_only_safetensors_and_torch_errors_are_read_for_an_os_error_code():
+    assert as_os_error(ValueError("bad value (os error 28)")) is None
+    assert as_os_error(UserError("a file named '(os error 28)'")) is None
+    assert as_os_error(RuntimeError("unexpected EOF (os error 5)")).errno == errno.EIO
 
 
 def test_a_read_only_folder_names_the_target(tmp_path, monkeypatch):

@@ -197,6 +197,8 @@ def edit_model(run, **changes):
         (lambda run: edit_model(run, cell=None), "cell is None, not a string"),
         (lambda run: edit_model(run, hidden_size=0), "its model: hidden_size must be positive"),
         (lambda run: edit_model(run, colour="blue"), "its model does not fit this seqrnn"),
+        (lambda run: edit_model(run, num_layers=100_000),  # took minutes to build, then refused
+         "config.json: num_layers 100000 is more than the 100 layers seqrnn builds"),
         (lambda run: (run / "config.json").write_text("[" * 100_000), "nested too deeply"),
     ],
 )

@@ -40,6 +40,9 @@ def test_read_input_refuses_a_file_over_the_limit_by_its_size(tmp_path, monkeypa
     with pytest.raises(UserError, match=r"big\.txt holds more than 1\.0 KiB, the most an input "
                        r"may have \(a tenth of the memory budget\).*SEQRNN_MEMORY_LIMIT"):
         read_input(path)
+    assert read_input(path, limit=None) == b"x" * 2000  # a caller's own limit, asked once
+    with pytest.raises(UserError, match=r"big\.txt holds more than 1\.0 KiB"):
+        read_input(path, limit=1024)
     with pytest.raises(FileNotFoundError):  # worded by each caller, with its own field
         read_input(tmp_path / "missing.txt")
 

@@ -173,6 +173,17 @@ def test_bad_lengths_seeds_and_counts_are_refused():
         assert caught.value.field == field
 
 
+def test_samples_check_their_memory_once_before_the_seeds_are_listed(monkeypatch):
+    import seqrnn.api.charlm
+
+    checked = []
+    monkeypatch.setattr(seqrnn.api.charlm, "check_generation_memory",
+                        lambda *args, **kwargs: checked.append(args))
+    lm = LanguageModel(model("lstm"), VOCAB)
+    assert len(lm.samples("THE ", 5, 3, seed=1)) == 3
+    assert [streams for *_, streams, beam in checked] == [3]
+
+
 def test_a_failing_compiler_means_torch_not_an_error(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no build cached there
     monkeypatch.setenv("CC", "false")

@@ -89,6 +89,18 @@ def test_progress_bar_while_reading(tmp_path, capsys):
     assert capsys.readouterr().err == ""
 
 
+def test_a_folder_asks_for_the_memory_budget_once_not_once_per_review(tmp_path, monkeypatch):
+    """The budget reads /proc/meminfo and cgroup files: once per review was ~100k reads of them
+    for the real folder."""
+    from seqrnn import budget
+
+    asked = []
+    monkeypatch.setattr(budget, "memory_limit", lambda device=None: asked.append(1) or 2**30)
+    data = read_imdb(make_imdb_folder(tmp_path))
+    assert len(data["train"].texts) + len(data["test"].texts) == 8
+    assert len(asked) == 1
+
+
 def test_folder_itself_or_its_parent_equals_the_archive(tmp_path):
     from_archive = read_imdb(make_imdb_archive(tmp_path / "a"))
     root = make_imdb_folder(tmp_path / "b")

@@ -194,3 +194,24 @@ def test_output_softmax_gives_distributions_and_unknown_activation_fails():
         UserError, match="unknown output activation 'relu'; choose one of: identity"
     ):
         OutputLayer(4, 3, "relu")
+
+
+def test_a_stack_deeper_than_seqrnn_builds_is_refused_before_a_layer_is_made():
+    """Every model's stack is refused alike: also the word model's (one module per layer) and
+    the translator's (torch's encoder), so a config.json naming 100000 layers is one line."""
+    from seqrnn.configs import Seq2SeqConfig, WordLMConfig
+    from seqrnn.models.seq2seq import Seq2Seq
+    from seqrnn.models.wordlm import WordLM
+    from seqrnn.nn import make_recurrent
+    from tests.wording import raises_as_cli
+
+    refused = (r"^--num-layers 100000 is more than the 100 layers seqrnn builds: choose a "
+               r"smaller --num-layers$")
+    for build in (lambda: RecurrentStack("lstm", 4, 4, num_layers=100_000),
+                  lambda: make_recurrent("gru", 4, 4, num_layers=100_000, init="torch"),
+                  lambda: WordLM(WordLMConfig(vocab_size=10, num_layers=100_000)),
+                  lambda: Seq2Seq(Seq2SeqConfig(source_vocab_size=5, target_vocab_size=5,
+                                                num_layers=100_000))):
+        with raises_as_cli(refused), torch.device("meta"):
+            build()
+    assert RecurrentStack("lstm", 4, 4, num_layers=100).num_layers == 100

@@ -276,6 +276,13 @@ def test_truncating_metrics_drops_what_a_crash_left(tmp_path):
     assert run.file(METRICS_FILE).read_text().splitlines() == lines[:2]
 
 
+def test_metrics_lines_hold_null_for_nan_and_infinity(tmp_path):
+    run = RunFolder(tmp_path)
+    run.append_metrics({"kind": "train", "step": 1, "loss": math.nan, "perplexity": math.inf})
+    line = run.file(METRICS_FILE).read_text()
+    assert line == '{"kind": "train", "step": 1, "loss": null, "perplexity": null}\n'
+
+
 def test_mismatched_weights(tmp_path):
     module = torch.nn.Linear(3, 2)
     with pytest.raises(UserError, match="do not match"):
@@ -308,9 +315,9 @@ def test_a_config_too_large_for_its_weights_is_refused_before_anything_is_alloca
         run.check_fits(lambda: torch.nn.Linear(3, 10**10))  # 120 GB, were it allocated
     with pytest.raises(UserError, match="config.json names a model far too large for any machine"):
         run.check_fits(lambda: torch.nn.Linear(10**12, 10**12))
+    run.save_weights("model.safetensors", {**torch.nn.Linear(3, 2).state_dict(),
+                                           "extra": torch.zeros(1)}, 1)
     with pytest.raises(UserError, match=r"\(extra: in the weights but not in the model\)"):
-        run.save_weights("model.safetensors", {**torch.nn.Linear(3, 2).state_dict(),
-                                               "extra": torch.zeros(1)}, 1)
         run.check_fits(lambda: torch.nn.Linear(3, 2))
 
 

@@ -531,8 +531,79 @@ def test_generation_beyond_its_budget_is_a_503_and_never_delays_the_classifier(m
         assert (again.status_code, again.text) == (200, "xxx")
 
 
+class _HeldTransducer:
+    """A transducer whose predictions wait until the test lets them go."""
+
+    def __init__(self, model):
+        import threading
+
+        self.model = model
+        self.started = threading.Semaphore(0)
+        self.go = threading.Event()
+
+    def predict(self, sources, beam):
+        self.started.release()
+        self.go.wait()
+        return self.model.predict(sources, beam)
+
+
 def test_a_transduction_costing_more_than_the_budget_is_admitted_alone(models):
-    client = TestClient(build_app(Models(seq2seq=models.seq2seq),
-                                  ServeLimits(max_generation_work=3)))
-    answer = client.post("/api/seq2seq", json={"sources": ["ab", "ba"], "beam": 2})  # 4 units
-    assert answer.status_code == 200 and len(answer.json()["results"]) == 2
+    import threading
+
+    model = _HeldTransducer(models.seq2seq)
+    big = {"sources": ["ab", "ba"], "beam": 2}  # 4 units, over the capacity of 3
+    small = {"sources": ["ab"]}  # 1 unit
+    with TestClient(build_app(Models(seq2seq=model), ServeLimits(max_generation_work=3))) \
+            as client:
+        answers = []
+        held = threading.Thread(target=lambda: answers.append(
+            client.post("/api/seq2seq", json=big)), daemon=True)
+        held.start()
+        try:
+            assert model.started.acquire(timeout=60), "the big transduction was not admitted"
+            busy = _answered(lambda: client.post("/api/seq2seq", json=small))
+            assert_error(busy, 503, "the server is busy with 3 of its 3 units")  # all of them
+        finally:
+            model.go.set()
+        held.join()
+        assert answers[0].status_code == 200 and len(answers[0].json()["results"]) == 2
+        again = client.post("/api/seq2seq", json=small)  # the units were given back
+        assert again.status_code == 200 and len(again.json()["results"]) == 1
+
+
+def test_a_stream_whose_close_fails_still_gives_its_units_back():
+    import anyio
+
+    from seqrnn.serve.app import WorkAdmission
+
+    def pieces():
+        try:
+            yield "b"
+            yield "c"
+        finally:
+            raise RuntimeError("the sampler failed to stop")
+
+    admission = WorkAdmission(2)
+
+    async def leave_after_two_pieces():
+        stream = admission.stream("a", pieces(), admission.admit(2))
+        assert [await anext(stream), await anext(stream)] == ["a", "b"]
+        await stream.aclose()  # the client left mid-stream: the pieces are closed
+
+    with pytest.raises(RuntimeError, match="the sampler failed to stop"):
+        anyio.run(leave_after_two_pieces)
+    admission.release(admission.admit(2))  # not a 503 forever: the units were given back
+
+
+def test_a_stream_never_sent_still_gives_its_units_back():
+    """A client that leaves before the response starts: the body is never iterated, so no
+    finally of it runs; its units come back when it is collected."""
+    import gc
+
+    from seqrnn.serve.app import WorkAdmission
+
+    admission = WorkAdmission(2)
+    body = admission.stream("a", iter(["b"]), admission.admit(2))
+    del body
+    gc.collect()
+    admission.release(admission.admit(2))  # not a 503 forever

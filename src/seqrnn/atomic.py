@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import json
 import os
 import re
 import shutil
@@ -20,6 +19,10 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
+
+from safetensors import SafetensorError
+
+from seqrnn import jsontext
 
 
 def _current_umask() -> int:
@@ -39,18 +42,21 @@ def as_os_error(exc: BaseException) -> OSError | None:
 
     torch.save writing to a Python file raises a RuntimeError whose context is the
     file's OSError; safetensors raises a SafetensorError that ends "(os error 28)".
+    Only those two carry an errno in their text; a context raised `from None` is the
+    writer's business, not the cause (a failed read turned into a UserError stays one).
     """
     seen = set()
     cause: BaseException | None = exc
     while cause is not None and id(cause) not in seen:
         if isinstance(cause, OSError):
             return cause
-        match = _OS_ERROR_CODE.search(str(cause))
+        match = (_OS_ERROR_CODE.search(str(cause))
+                 if isinstance(cause, (SafetensorError, RuntimeError)) else None)
         if match:
             code = int(match.group(1))
             return OSError(code, os.strerror(code))
         seen.add(id(cause))
-        cause = cause.__cause__ or cause.__context__
+        cause = cause.__cause__ or (None if cause.__suppress_context__ else cause.__context__)
     return None
 
 
@@ -142,5 +148,4 @@ def atomic_open(target: str | os.PathLike, mode: str = "w", **kwargs: Any) -> It
 
 def write_json(target: str | os.PathLike, obj: Any) -> None:
     with atomic_open(target, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=2, sort_keys=True)
-        f.write("\n")
+        f.write(jsontext.dumps(obj, indent=2, sort_keys=True) + "\n")  # NaN is null

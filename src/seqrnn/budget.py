@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from typing import Any
 
 from seqrnn.errors import UserError
 
@@ -137,50 +139,99 @@ def input_limit() -> int | None:
     return None if limit is None else limit // INPUT_EXPANSION
 
 
-# Stacks deeper than this take minutes just to build, and train no better than 4 layers.
-MAX_LAYERS = 100
+def on_meta_device(build: Callable[[], Any]) -> Any:
+    """`build()`'s model on torch's meta device: shapes without memory, so sizes too large to
+    allocate are checked before anything is. None where an initialisation cannot run there;
+    OverflowError where a weight has more bytes than torch counts (a size no machine has). A
+    UserError of `build` (a size seqrnn does not build) passes."""
+    import torch
 
-
-def check_layers(num_layers: int) -> None:
-    if num_layers > MAX_LAYERS:
-        raise UserError(f"{{num_layers}} {num_layers} is more than the {MAX_LAYERS} layers "
-                        "seqrnn builds: choose a smaller {num_layers}", fields=("num_layers",))
+    try:
+        with torch.device("meta"):
+            return build()
+    except UserError:
+        raise
+    except RuntimeError as exc:
+        if "overflow" in str(exc):
+            raise OverflowError(str(exc)) from None
+        return None
+    except Exception:
+        return None
 
 
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 TRAINING_COPIES = 4  # float32 weights, their gradients and Adam's two moments
+VOCABULARY_FIELDS = ("vocab_size", "source_vocab_size", "target_vocab_size")
 
 
-def recurrent_training_bytes(*, rows: int, steps: int, hidden: int, layers: int, cell: str,
-                             directions: int = 1, outputs: int = 0) -> float:
-    """A lower bound on the memory to train a recurrent stack on (rows, steps) batches.
-
-    The recurrent weights alone, in float32 with their gradients and Adam's two moments
-    (TRAINING_COPIES), plus what backpropagation keeps: each step's gate activations and state, and
-    `outputs` scores per step (the softmax's logits and their gradient).
-    """
-    gates = GATES.get(cell, 1)
-    weights = layers * directions * gates * hidden * hidden
-    kept_per_step = layers * directions * (gates + 2) * hidden + 2 * outputs
-    return FLOAT_BYTES * (TRAINING_COPIES * float(weights) + float(rows) * steps * kept_per_step)
+def estimated_weights(config) -> float:
+    """The largest weights a model config names, counted from its sizes alone: the recurrent
+    layers' hidden-to-hidden matrices and the embedding tables (vocabulary x embedding_dim;
+    before the data is read, the vocabularies' sizes are placeholders)."""
+    recurrent = _stacked_layers(config) * _gates(config) * float(config.hidden_size) ** 2
+    vocabulary = sum(getattr(config, name, 0) for name in VOCABULARY_FIELDS)
+    return recurrent + float(vocabulary) * _embedding_dim(config)
 
 
-def check_training(config, batch: tuple[int, int, str] | None, device=None) -> None:
-    """Refuse a model config (any task's) whose training on `device` (None: the host) cannot
-    fit: checked before the data is read or a weight is built. `batch` is (rows, steps, the
-    field that sets the steps) of the largest training batch; None counts the recurrent
-    weights alone."""
+def kept_per_step(config) -> float:
+    """Floats backpropagation keeps for each step of each row: every layer's gate activations
+    and state, and the step's embedded input with its gradient."""
+    layers = _stacked_layers(config) * (_gates(config) + 2) * config.hidden_size
+    return float(layers + 2 * _embedding_dim(config))
+
+
+def training_bytes(weights: float, rows: int, steps: int, per_step: float) -> float:
+    """A lower bound on the memory to train `weights` parameters on (rows, steps) batches: the
+    weights in float32 with their gradients and Adam's two moments (TRAINING_COPIES), and what
+    backpropagation keeps, `per_step` floats for each step of each row."""
+    return FLOAT_BYTES * (TRAINING_COPIES * weights + float(rows) * steps * per_step)
+
+
+def _gates(config) -> int:
+    return GATES.get(getattr(config, "cell", "lstm"), 1)
+
+
+def _stacked_layers(config) -> int:
+    return getattr(config, "num_layers", 1) * (2 if getattr(config, "bidirectional", False) else 1)
+
+
+def _embedding_dim(config) -> int:
+    """The width of the model's embedding; 0 for a character model reading one-hot rows."""
+    embedded = getattr(config, "input", "embedding") == "embedding"
+    return getattr(config, "embedding_dim", 0) if embedded else 0
+
+
+def check_training(config, batch: tuple[int, int, str] | None, device=None, *,
+                   build: Callable[[], Any] | None = None) -> None:
+    """Refuse training a model config (any task's) on `device` (None: the host) when it cannot
+    fit: its weights with their gradients and Adam's moments, and what backpropagation keeps
+    of the largest batch, `batch` (rows, steps, the field that sets the steps; None: the
+    weights alone). Checked before the data is read, the weights estimated from the config;
+    and once the data has decided the rest, with `build` (a function making the model): its
+    weights are then counted exactly, on the meta device, before one is allocated."""
+    from seqrnn.nn.layers import check_layers
+
     layers = getattr(config, "num_layers", 1)
-    check_layers(layers)
-    if not hasattr(config, "hidden_size"):
+    check_layers(layers)  # a deep stack is refused before anything is estimated or built
+    hidden = getattr(config, "hidden_size", None)
+    weights = None if hidden is None else estimated_weights(config)
+    if build is not None:
+        try:
+            model = on_meta_device(build)
+        except OverflowError:
+            raise UserError("the model is far too large for any machine (a weight tensor's size "
+                            "overflows): choose smaller sizes") from None
+        if model is not None:
+            weights = float(sum(p.numel() for p in model.parameters()))
+    if weights is None:
+        return
+    if hidden is None:  # a model of the user's own task: its weights alone
+        check_memory(training_bytes(weights, 0, 0, 0), f"training a model of {weights:,.0f} "
+                     "weights", "choose smaller sizes", device=device)
         return
     rows, steps, steps_field = batch or (0, 0, None)
-    need = recurrent_training_bytes(
-        rows=rows, steps=steps, hidden=config.hidden_size, layers=layers,
-        cell=getattr(config, "cell", "lstm"),
-        directions=2 if getattr(config, "bidirectional", False) else 1,
-        outputs=getattr(config, "embedding_dim", 0))
-    what = f"training a {layers}-layer model of {config.hidden_size:,} units"
+    need = training_bytes(weights, rows, steps, kept_per_step(config))
+    what = f"training a {layers}-layer model of {hidden:,} units"
     fields = ("hidden_size", "num_layers")
     if batch is not None:
         what += f" on batches of {rows:,} x {steps:,} steps"
@@ -189,7 +240,6 @@ def check_training(config, batch: tuple[int, int, str] | None, device=None) -> N
     check_memory(need, what, f"{fix} or {{{fields[-1]}}}", fields=fields, device=device)
 
 
-CHUNK_STEPS = 512  # the most steps sampling draws noise for at once (inference.generation)
 TEXT_BYTES = 16  # per generated token: its id in a Python list, its character, the copies
 
 
@@ -199,6 +249,8 @@ def check_generation_memory(config, prime_length: int, length: int, streams: int
     prime of `prime_length`, when it cannot fit: the prime's scores, each chunk's random
     draws (streams x steps x vocabulary) or the beam's scores, every row's recurrent state,
     and the texts themselves."""
+    from seqrnn.inference.generation import LAST_CHUNK  # the most steps drawn for at once
+
     rows = streams * beam
     vocab, hidden = config.vocab_size, config.hidden_size
     state = getattr(config, "num_layers", 1) * 2 * hidden
@@ -209,7 +261,7 @@ def check_generation_memory(config, prime_length: int, length: int, streams: int
         what = f"a beam of {beam} hypotheses of {length:,} tokens"
         fix, fields = "lower {beam} or {length}", ("beam", "length")
     else:
-        need += float(streams) * FLOAT_BYTES * min(length, CHUNK_STEPS) * vocab
+        need += float(streams) * FLOAT_BYTES * min(length, LAST_CHUNK) * vocab
         what = f"generating {streams:,} texts of {length:,} tokens"
         fix, fields = "lower {length}", ("length",)
         if streams > 1:

@@ -1,7 +1,8 @@
 """JSON that every parser reads: NaN and infinities, which JSON has no words for, become null.
 
 A metric that is undefined (ROC AUC of one class) or overflowed (the perplexity of a diverged
-model) is null in what seqrnn prints, never the `NaN` or `Infinity` that strict parsers refuse.
+model) is null in what seqrnn prints and writes (atomic.write_json, metrics.jsonl), never the
+`NaN` or `Infinity` that strict parsers refuse.
 """
 
 from __future__ import annotations

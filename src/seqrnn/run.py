@@ -45,7 +45,9 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
+from seqrnn import jsontext
 from seqrnn.atomic import NO_ROOM, atomic_open, atomic_path, staged_folder, write_json
+from seqrnn.budget import on_meta_device
 from seqrnn.errors import UserError, field_error
 
 FORMAT_VERSION = 1
@@ -360,18 +362,22 @@ class RunFolder:
         allocated: the model is built on the meta device (shapes only) and compared with the
         file's header, so a config.json naming a size too large to allocate is one line."""
         try:
-            with torch.device("meta"):
-                expected = {k: list(v.shape) for k, v in build().state_dict().items()}
+            model = on_meta_device(build)
+        except UserError as exc:  # a size seqrnn does not build (num_layers 100000)
+            raise UserError(f"{self.file(CONFIG_FILE)}: {exc}; restore the file from a copy, "
+                            "or retrain") from None
+        except OverflowError:
+            raise UserError(f"{self.file(CONFIG_FILE)} names a model far too large for any "
+                            "machine (a weight tensor's size overflows): the folder is "
+                            "mixed up; restore config.json from a copy") from None
+        if model is None:
+            return  # an initialisation the meta device cannot run: loading then checks
+        expected = {k: list(v.shape) for k, v in model.state_dict().items()}
+        try:
             with safe_open(str(self._existing(name)), framework="pt") as f:
                 found = {k: list(f.get_slice(k).get_shape()) for k in f.keys()}  # noqa: SIM118
         except UserError:
             raise
-        except RuntimeError as exc:
-            if "overflow" in str(exc):  # a tensor of more bytes than an int64 counts
-                raise UserError(f"{self.file(CONFIG_FILE)} names a model far too large for any "
-                                "machine (a weight tensor's size overflows): the folder is "
-                                "mixed up; restore config.json from a copy") from None
-            return  # an initialisation the meta device cannot run: loading then checks
         except Exception:  # a damaged file: loading the weights then says what is wrong
             return
         names = sorted(set(expected) ^ set(found))
@@ -489,7 +495,7 @@ class RunFolder:
 
     def append_metrics(self, record: dict) -> None:
         with open(self.metrics_path, "a", encoding="utf-8") as f:
-            f.write(json.dumps(record) + "\n")
+            f.write(jsontext.dumps(record) + "\n")  # NaN is null: every parser reads it
 
     def clear_metrics(self) -> None:
         self.metrics_path.unlink(missing_ok=True)

@@ -87,10 +87,11 @@ class LanguageModel:
         """`num_samples` samples generated as one batch; sample i is sample(seed=seed + i)'s."""
         if num_samples < 1:
             raise field_error("num_samples", f"{{}} must be at least 1, got {num_samples}")
-        check_generation_memory(self.model.config, len(prime), length, num_samples)  # seeds too
+        sampling = Sampling(**options)
+        self._check_generation(prime, length, sampling, num_samples)  # before the seeds' list
         seeds = [None if seed is None else seed + i for i in range(num_samples)]
         texts = [prime] * num_samples
-        for pieces in self.pieces(prime, length, Sampling(**options), seeds):
+        for pieces in self._pieces(prime, length, sampling, seeds):
             texts = [text + piece for text, piece in zip(texts, pieces, strict=True)]
         return texts
 
@@ -99,16 +100,25 @@ class LanguageModel:
         """Per chunk, the new text of each of len(seeds) streams ("" once it has stopped).
 
         `source(prime_ids, length, sampling, generators)` yields the chunks of ids (B, n);
-        by default this model's own sampler (a SharedSampler passes its shared one).
+        by default this model's own sampler (a SharedSampler passes its shared one). The
+        request is checked at once, the memory it needs included.
         """
+        self._check_generation(prime, length, sampling, len(seeds))
+        return self._pieces(prime, length, sampling, seeds, source)
+
+    def _check_generation(self, prime: str, length: int, sampling: Sampling,
+                          streams: int) -> None:
         self.check_prime(prime)
         if length < 0:
             raise field_error("length", f"{{}} must be zero or positive, got {length}")
-        seeds = [None if seed is None else require_seed(seed) for seed in seeds]
-        if sampling.beam > 1 and len(seeds) > 1:
+        if sampling.beam > 1 and streams > 1:
             raise UserError("beam search finds one text, always the same: with {beam} above 1, "
                             "ask for {num_samples} 1", fields=("beam", "num_samples"))
-        check_generation_memory(self.model.config, len(prime), length, len(seeds), sampling.beam)
+        check_generation_memory(self.model.config, len(prime), length, streams, sampling.beam)
+
+    def _pieces(self, prime: str, length: int, sampling: Sampling, seeds: list[int | None],
+                source: IdSource | None = None) -> Iterator[list[str]]:
+        seeds = [None if seed is None else require_seed(seed) for seed in seeds]
         deadline = None if sampling.time_limit is None else time.monotonic() + sampling.time_limit
         prime_ids = torch.as_tensor(self.vocab.encode(prime), dtype=torch.int64, device=self.device)
         stops = [StopAt(sampling.stop, prime) for _ in seeds]

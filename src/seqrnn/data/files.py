@@ -14,19 +14,26 @@ from seqrnn.errors import UserError
 READ_CHUNK = 2**20
 
 
-def read_input(path: str | os.PathLike) -> bytes:
+# read_input's default limit: the budget's, asked for when the file is opened.
+BUDGET_LIMIT: Any = object()
+
+
+def read_input(path: str | os.PathLike, *, limit: int | None = BUDGET_LIMIT) -> bytes:
     """The bytes of an input file a user names, read only where they fit the budget.
 
     A device (/dev/zero, /dev/urandom) never ends: it is refused before a byte is read; a
-    regular file over seqrnn.budget.input_limit() is refused by its size; a pipe or a FIFO
-    is read up to the limit. OSError (not found, no permission) is the caller's to word.
+    regular file over `limit` bytes (by default seqrnn.budget.input_limit(); None: no bound)
+    is refused by its size; a pipe or a FIFO is read up to the limit. A caller reading many
+    files asks input_limit() once and passes it: the budget reads /proc and cgroup files.
+    OSError (not found, no permission) is the caller's to word.
     """
     with open(path, "rb") as f:
         mode = os.fstat(f.fileno()).st_mode
         if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
             raise UserError(f"{path} is a device, not a file: its data may never end; pass a "
                             "file, or pipe the data in")
-        limit = input_limit()
+        if limit is BUDGET_LIMIT:
+            limit = input_limit()
         size = os.fstat(f.fileno()).st_size
         if stat.S_ISREG(mode) and limit is not None and size > limit:
             raise too_large(str(path), limit)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from seqrnn.budget import input_limit
 from seqrnn.data.files import decode_bytes, read_input
 from seqrnn.data.labels import (
     LabeledTexts,
@@ -220,11 +221,12 @@ def _imdb_folder_files(root: Path, folders: list[tuple[str, str]],
     files += [(split, label, root / split / f"urls_{label}.txt", None)
               for split, label in folders
               if (root / split / f"urls_{label}.txt").is_file()]
+    limit = input_limit()  # once: ~100k reviews
     for split, label, file, stem in tqdm(
         files, desc=f"reading {root}", unit=" files", disable=not progress, leave=False
     ):
         try:
-            raw = read_input(file)
+            raw = read_input(file, limit=limit)
         except OSError as exc:
             raise UserError(f"cannot read {file} ({exc.strerror}); check its permissions") from None
         yield split, label, stem, raw

@@ -29,6 +29,7 @@ from seqrnn.configs import Seq2SeqConfig
 from seqrnn.data.symbols import PAD_ID
 from seqrnn.errors import UserError
 from seqrnn.nn import make_recurrent
+from seqrnn.nn.layers import check_layers
 
 State = Tensor | tuple[Tensor, Tensor]
 
@@ -61,6 +62,7 @@ class Seq2Seq(nn.Module):
         super().__init__()
         self.config = config
         c = config
+        check_layers(c.num_layers)  # the encoder is torch's: refuse a deep stack before it
         directions = 2 if c.bidirectional else 1
         self.source_embedding = nn.Embedding(c.source_vocab_size, c.embedding_dim,
                                              padding_idx=PAD_ID)

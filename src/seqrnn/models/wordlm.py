@@ -29,6 +29,7 @@ from torch.func import functional_call
 from seqrnn.configs import WordLMConfig
 from seqrnn.models.charlm import choose_next
 from seqrnn.nn import make_recurrent
+from seqrnn.nn.layers import check_layers
 
 INIT_RANGE = 0.1  # AWD-LSTM's uniform initialisation of the cluster and untied output vectors
 # The word vectors start wider than AWD-LSTM's uniform(-0.1, 0.1): trained with Adam, such small
@@ -123,6 +124,7 @@ class AWDEncoder(nn.Module):
         weight_dropout: float = 0.0,
     ):
         super().__init__()
+        check_layers(num_layers)  # one module per layer, not a RecurrentStack: refuse here
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
         nn.init.normal_(self.embedding.weight, 0.0, EMBEDDING_STD)
         sizes = [embedding_dim] + [hidden_size] * (num_layers - 1) + [output_size]

@@ -68,10 +68,18 @@ def _same_layout(state: object, template: State) -> bool:
     )
 
 
-def check_layers(num_layers: int, dropout: float) -> None:
-    """UserError for a stack no implementation can build: no layers, or dropout outside [0, 1)."""
+# Stacks deeper than this take minutes just to build, and train no better than 4 layers.
+MAX_LAYERS = 100
+
+
+def check_layers(num_layers: int, dropout: float = 0.0) -> None:
+    """UserError for a stack seqrnn does not build: no layers, more than MAX_LAYERS (checked
+    before a layer is made, also for a run folder's config.json), or dropout outside [0, 1)."""
     if num_layers < 1:
         raise UserError(f"num_layers must be at least 1, got {num_layers}")
+    if num_layers > MAX_LAYERS:
+        raise UserError(f"{{num_layers}} {num_layers} is more than the {MAX_LAYERS} layers "
+                        "seqrnn builds: choose a smaller {num_layers}", fields=("num_layers",))
     if not 0.0 <= dropout < 1.0:
         raise UserError(f"dropout must be in [0, 1), got {dropout}")
 

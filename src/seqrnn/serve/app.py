@@ -17,9 +17,9 @@ health, the classifier and inspection never wait behind them.
 
 from __future__ import annotations
 
-import functools
 import threading
-from collections.abc import Callable, Iterator
+import weakref
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import asdict, dataclass
 from importlib import resources
 from pathlib import Path
@@ -91,6 +91,14 @@ class ApiError(Exception):
 RETRY_AFTER_SECONDS = 5
 
 
+@dataclass
+class Reservation:
+    """Units of work admitted for one request, held until `WorkAdmission.release`."""
+
+    cost: int
+    released: bool = False
+
+
 class WorkAdmission:
     """Admits generation and transduction up to `capacity` units of work at once.
 
@@ -107,8 +115,8 @@ class WorkAdmission:
         self._used = 0
         self._lock = threading.Lock()
 
-    def admit(self, cost: int) -> Callable[[], None]:
-        """Reserve `cost` units; the function returned gives them back (once)."""
+    def admit(self, cost: int) -> Reservation:
+        """Reserve `cost` units (at most the capacity), or answer 503."""
         cost = min(cost, self.capacity)
         with self._lock:
             if self._used + cost > self.capacity:
@@ -117,26 +125,39 @@ class WorkAdmission:
                                f"--max-generation-work): retry in {RETRY_AFTER_SECONDS} s",
                                headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
             self._used += cost
-        return functools.cache(lambda: self._give_back(cost))
+        return Reservation(cost)
 
-    def _give_back(self, cost: int) -> None:
+    def release(self, reservation: Reservation) -> None:
+        """Give `reservation`'s units back; a second release of it does nothing."""
         with self._lock:
-            self._used -= cost
+            if not reservation.released:
+                reservation.released = True
+                self._used -= reservation.cost
 
     async def run(self, function: Callable[[], Any]) -> Any:
         """`function()` in one of this admission's threads."""
         return await to_thread.run_sync(function, limiter=self.threads)
 
-    async def stream(self, first: str, pieces: Iterator[str], release: Callable[[], None]):
-        """Yield `first`, then `pieces`, each computed in this admission's threads; `release`
-        at the end, whether the stream ended, failed or its client left."""
+    def stream(self, first: str, pieces: Iterator[str],
+               reservation: Reservation) -> AsyncIterator[str]:
+        """`first`, then `pieces`, each computed in this admission's threads; `reservation` is
+        released at the end, whether the stream ended, failed or its client left, and also
+        when the body is dropped unread (a client gone before the response started: then no
+        finally of it runs)."""
+        body = self._stream(first, pieces, reservation)
+        weakref.finalize(body, self.release, reservation)
+        return body
+
+    async def _stream(self, first: str, pieces: Iterator[str], reservation: Reservation):
         try:
             yield first
             while (piece := await self.run(lambda: next(pieces, None))) is not None:
                 yield piece
         finally:
-            pieces.close()
-            release()
+            try:
+                pieces.close()
+            finally:  # a close that fails must not keep the units: 503 for ever after
+                self.release(reservation)
 
 
 class ErrorResponse(BaseModel):
@@ -478,7 +499,7 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
                                 f"{limits.max_generate_length} (seqrnn serve "
                                 "--max-generate-length)")
         lm.check_prime(request.prime)  # the model's own rule, worded for the web by user_error
-        release = admission.admit(request.beam)
+        reservation = admission.admit(request.beam)
         chars = sampler.stream(request.prime, length, top_k=request.top_k, top_p=request.top_p,
                           temperature=request.temperature, beam=request.beam,
                           stop=tuple(request.stop), time_limit=request.time_limit,
@@ -486,11 +507,11 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
         try:  # reads the prime now, so any UserError is still a 4xx answer
             first = await admission.run(lambda: next(chars, ""))
         except BaseException:
-            release()
+            admission.release(reservation)
             raise
 
         return StreamingResponse(
-            admission.stream(first, chars, release), media_type="text/plain; charset=utf-8",
+            admission.stream(first, chars, reservation), media_type="text/plain; charset=utf-8",
             headers={"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"},
         )
 
@@ -511,11 +532,11 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
         model = _require(models.seq2seq, "sequence-to-sequence", "--seq2seq")
         for source in request.sources:
             _check_length("source", len(source), limits.max_source_chars, "--max-source-chars")
-        release = admission.admit(len(request.sources) * request.beam)
+        reservation = admission.admit(len(request.sources) * request.beam)
         try:
             return await admission.run(lambda: _transduce(model, request))
         finally:
-            release()
+            admission.release(reservation)
 
     return app
 

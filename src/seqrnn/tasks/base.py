@@ -26,7 +26,7 @@ from seqrnn.run import LATEST_WEIGHTS, UNRECORDED, RunFolder
 from seqrnn.train import Task, Trainer, TrainResult
 from seqrnn.train.callbacks import Callback
 from seqrnn.train.distributed import Group, join
-from seqrnn.train.process import check_fits_in_memory, configure, resolve_device
+from seqrnn.train.process import configure, resolve_device
 
 
 @dataclass
@@ -159,9 +159,9 @@ def _start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
         source = fingerprint(location) if recorded else None
     prepared = spec.prepare(raw, data, progress, saved=None)
     task = spec.make_task(prepared, data, loop, group)
-    if group.device.type == "cpu":
-        check_fits_in_memory(lambda: spec.model_from_config(
-            spec.model_config(**prepared.model_fields, **model_options)))
+    config = spec.model_config(**prepared.model_fields, **model_options)
+    check_training(config, spec.batch_shape(data), group.device,  # its weights, exactly
+                   build=lambda: spec.model_from_config(config))
     torch.manual_seed(loop.seed)  # the initial weights depend on it
     model = spec.build_model(prepared, model_options)
     group.barrier()  # every rank has checked --out before rank 0 fills it

@@ -6,11 +6,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
-from collections.abc import Callable
 
 import torch
 
-from seqrnn.budget import FLOAT_BYTES, TRAINING_COPIES, check_memory
 from seqrnn.errors import UserError, field_error
 
 
@@ -74,24 +72,3 @@ def resolve_device(name: str) -> torch.device:
         raise UserError("{device} cuda asked for, but torch sees no CUDA GPU: use {device} cpu",
                         fields=("device",))
     return torch.device(name)
-
-
-def check_fits_in_memory(build: Callable[[], torch.nn.Module]) -> None:
-    """Refuse a model whose training state cannot fit in the memory budget (seqrnn.budget).
-
-    The model is built on the meta device first: shapes only, no memory, so a
-    mistyped size gets this one line instead of an allocation failure or swapping.
-    """
-    try:
-        with torch.device("meta"):
-            parameters = sum(p.numel() for p in build().parameters())
-    except RuntimeError as exc:
-        if "overflow" in str(exc):  # a tensor of more bytes than an int64 counts
-            raise UserError("the model is far too large for any machine (a weight tensor's "
-                            "size overflows): choose smaller sizes") from None
-        return  # an initialisation the meta device cannot run: nothing to check
-    except Exception:
-        return
-    check_memory(parameters * FLOAT_BYTES * TRAINING_COPIES,
-                 f"training a model of {parameters:,} parameters (weights, gradients and "
-                 "Adam's moments in float32)", "choose smaller sizes")
