@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from seqrnn.errors import UserError, field_error
+from seqrnn.paths import given_path
 
 CELL_TYPES = ("rnn", "lstm", "gru")  # seqrnn.nn.CELL_TYPES maps each to its cell class
 LR_SCHEDULES = ("constant", "cosine", "slanted")
@@ -138,13 +139,11 @@ def require_seed(seed: int) -> int:
     return number
 
 
-def require_path(**values: object) -> None:
-    """UserError about the first field that is an empty path (an unset shell variable): it
-    would name the current folder, or nothing."""
+def require_path(**values: str | None) -> None:
+    """UserError about the first field that is an empty path (seqrnn.paths.given_path)."""
     for name, value in values.items():
-        if isinstance(value, str) and not value.strip():
-            raise UserError(f"{_named(name)} is empty: name a file or folder (is a shell "
-                            "variable unset?)", fields=(name,))
+        if value is not None:
+            given_path(value, name)
 
 
 def require_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
