@@ -76,6 +76,18 @@ def test_an_empty_path_is_one_line_and_starts_nothing(args, tmp_path, capsys, mo
     assert not any(tmp_path.iterdir())  # no run started in runs/
 
 
+@pytest.mark.parametrize("task", ["charlm", "sentiment", "wordlm", "seq2seq"])
+def test_allow_changed_data_without_resume_is_refused_before_anything_starts(
+        task, tmp_path, capsys, monkeypatch):
+    """A fresh `train --allow-changed-data` was accepted and the flag silently ignored."""
+    monkeypatch.chdir(tmp_path)
+    assert main([task, "train", "--allow-changed-data", "--out", "run", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("seqrnn: error: --allow-changed-data accepts changed data on --resume: drop "
+                   "it, or resume a run with --resume RUN_DIR\n")
+    assert not any(tmp_path.iterdir())
+
+
 ONE_WORDING = "name a file or folder (is a shell variable unset?)"
 
 

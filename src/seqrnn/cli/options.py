@@ -184,6 +184,9 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
     from seqrnn.run import RunFolder
     from seqrnn.tasks import base
 
+    if args.allow_changed_data and not args.resume:  # a fresh run reads its data as it is
+        raise UserError("--allow-changed-data accepts changed data on --resume: drop it, or "
+                        "resume a run with --resume RUN_DIR")
     apply_preset(args, spec.kind)
     loop = chosen(args, TrainConfig)
     if args.quiet:
