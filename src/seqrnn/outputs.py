@@ -44,7 +44,8 @@ def check_file(path: str | os.PathLike, *, overwrite: bool = False,
 
 def check_folder_files(folder: str | os.PathLike, names: Iterable[str], *,
                        overwrite: bool = False, field: str = "out") -> Path:
-    """`folder` as one a writer may put the files `names` in (made if missing)."""
+    """`folder` as one a writer may put the files `names` in: a folder, or none yet (the
+    writer makes it; this only checks)."""
     folder = Path(given_path(folder, field))
     if os.path.lexists(folder) and not folder.is_dir():
         raise field_error(field, f"{{}} {folder} is a file: give a folder")
