@@ -28,9 +28,11 @@ def test_other_data_with_symbols_never_seen_is_scored_without_them(trained, tmp_
     other = tmp_path / "other.tsv"
     other.write_text("source\ttarget\n" + "".join(f"{w}\t{' '.join(reversed(w))}\n"
                                                   for w in [*WORDS[:40], "xyz", "abx"]))
-    report = model.evaluate("test", data=str(other))
+    with pytest.raises(UserError, match="other.tsv is not the data the run in .* read"):
+        model.evaluate("test", data=str(other))  # split by the run's seed: knowingly only
+    report = model.evaluate("test", data=str(other), allow_changed_data=True)
     assert report["skipped_unknown_symbols"] + report["words"] == 4  # a tenth of 42
-    whole = model.evaluate("train", data=str(other))
+    whole = model.evaluate("train", data=str(other), allow_changed_data=True)
     assert whole["words"] + whole["skipped_unknown_symbols"] == 36
 
 
@@ -40,7 +42,7 @@ def test_a_split_with_no_scorable_words_is_refused(trained, tmp_path):
     other.write_text("source\ttarget\n" + "".join(f"x{i}\ty\n" for i in range(30)))
     with pytest.raises(UserError, match=r"the test split of .*other.tsv \(3 pairs with symbols "
                                         r"the model never saw\) has nothing to evaluate"):
-        model.evaluate("test", data=str(other))
+        model.evaluate("test", data=str(other), allow_changed_data=True)
 
 
 def test_attention_rows_match_the_tokens_written_whether_or_not_an_end_was_written():

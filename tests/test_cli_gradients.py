@@ -104,7 +104,8 @@ def test_an_empty_out_is_refused(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["gradients", "--out", ""]) == 2
     err = capsys.readouterr().err
-    assert "argument --out: an empty path" in err and err.count("\n") == 1
+    assert "argument --out: the path is empty: name a file or folder" in err
+    assert err.count("\n") == 1
     assert list(tmp_path.iterdir()) == []
 
 

@@ -10,6 +10,7 @@ from seqrnn.cli.options import input_lines, training_status
 from seqrnn.configs import CharLMData, SentimentData, Seq2SeqData, WordLMData
 from seqrnn.data.locate import locate
 from seqrnn.errors import UserError
+from seqrnn.outputs import check_file
 from seqrnn.run import RunFolder
 
 
@@ -70,9 +71,24 @@ def test_an_empty_path_is_one_line_and_starts_nothing(args, tmp_path, capsys, mo
     monkeypatch.chdir(tmp_path)
     assert main(args) == 2
     err = capsys.readouterr().err
-    assert "an empty path: name a file or folder (is a shell variable unset?)" in err
+    assert "the path is empty: name a file or folder (is a shell variable unset?)" in err
     assert err.count("\n") == 1 and "Traceback" not in err
     assert not any(tmp_path.iterdir())  # no run started in runs/
+
+
+@pytest.mark.parametrize("task", ["charlm", "sentiment", "wordlm", "seq2seq"])
+def test_allow_changed_data_without_resume_is_refused_before_anything_starts(
+        task, tmp_path, capsys, monkeypatch):
+    """A fresh `train --allow-changed-data` was accepted and the flag silently ignored."""
+    monkeypatch.chdir(tmp_path)
+    assert main([task, "train", "--allow-changed-data", "--out", "run", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("seqrnn: error: --allow-changed-data accepts changed data on --resume: drop "
+                   "it, or resume a run with --resume RUN_DIR\n")
+    assert not any(tmp_path.iterdir())
+
+
+ONE_WORDING = "name a file or folder (is a shell variable unset?)"
 
 
 def test_an_empty_path_is_refused_by_the_library_too():
@@ -81,10 +97,14 @@ def test_an_empty_path_is_refused_by_the_library_too():
     assert error.value.field == "text"
     with pytest.raises(UserError, match="pretrained is empty"):
         SentimentData(pretrained=" ")
-    for make in (lambda: WordLMData(data=""), lambda: Seq2SeqData(data=""),
-                 lambda: locate(""), lambda: RunFolder("")):
-        with pytest.raises(UserError, match="is empty"):
+    for make, subject in ((lambda: WordLMData(data=""), "data"),
+                          (lambda: Seq2SeqData(data=""), "data"),
+                          (lambda: check_file("", field="out"), "out"),
+                          (lambda: locate(""), "the data's path"),
+                          (lambda: RunFolder(""), "the run folder's path")):
+        with pytest.raises(UserError) as error:
             make()
+        assert str(error.value) == f"{subject} is empty: {ONE_WORDING}"
 
 
 @pytest.mark.parametrize(("stopped", "tail"), [("max_steps", " --max-steps N (N above 7)"),

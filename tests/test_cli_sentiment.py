@@ -83,7 +83,10 @@ def test_other_data_is_scored_whole_with_its_labels_mapped(trained, tmp_path, ca
     assert main([*base, "--labels", "1=neg,0=pos"]) == 0  # the other way round: the opposite
     assert json.loads(capsys.readouterr().out)["accuracy"] == pytest.approx(
         1 - metrics["accuracy"])
-    assert main([*base, "--labels", "0=neg,1=pos", "--split", "test"]) == 0
+    assert main([*base, "--labels", "0=neg,1=pos", "--split", "test"]) == 2  # the run's seed
+    assert "other.csv is not the data the run in" in error_line(capsys)
+    assert main([*base, "--labels", "0=neg,1=pos", "--split", "test",
+                 "--allow-changed-data"]) == 0
     assert json.loads(capsys.readouterr().out)["rows"] == 10  # a fifth, drawn as in training
     assert main(["sentiment", "evaluate", "--model", str(run), "--data", str(archive)]) == 0
     assert json.loads(capsys.readouterr().out)["split"] == "test"  # its own data: the test split

@@ -119,6 +119,37 @@ def test_evaluate_refuses_pairs_that_changed_since_training(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["split"] == "test"
 
 
+def test_evaluate_refuses_a_moved_and_edited_copy_of_the_pairs(run, trained_once, tmp_path,
+                                                             capsys):
+    """--data naming another file skipped the fingerprint check, yet the splits were drawn
+    from it with the run's seed: training pairs moved into the "test" split."""
+    pairs = (trained_once / "pairs.tsv").read_text()
+    (tmp_path / "moved.tsv").write_text(pairs)
+    assert main(["seq2seq", "evaluate", "--model", str(run), "--data",
+                 str(tmp_path / "moved.tsv")]) == 0  # moved, unchanged: the run's splits
+    capsys.readouterr()
+    (tmp_path / "edited.tsv").write_text(pairs + "zzz\tz z z\n")
+    assert main(["seq2seq", "evaluate", "--model", str(run), "--data",
+                 str(tmp_path / "edited.tsv")]) == 2
+    line = error_line(capsys)
+    assert f"{tmp_path / 'edited.tsv'} is not the data the run in {run} read" in line
+    assert "--allow-changed-data" in line
+    assert main(["seq2seq", "evaluate", "--model", str(run), "--data",
+                 str(tmp_path / "edited.tsv"), "--allow-changed-data"]) == 0
+
+
+def test_training_on_a_file_without_a_header_says_its_first_line_is_a_pair(tmp_path, capsys):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("".join(f"{w}\t{' '.join(reversed(w))}\n" for w in WORDS))
+    base = ["seq2seq", "train", "--data", str(pairs), "--max-steps", "1",
+            *[arg for arg in SMALL if arg != "--quiet"]]
+    assert main([*base, "--out", str(tmp_path / "run")]) == 0
+    notes = [line for line in capsys.readouterr().err.splitlines() if "header" in line]
+    assert notes == [f"note: {pairs} has no header line (its first line names neither source "
+                     "nor target): its first line is a pair; name the columns with "
+                     "--source-column and --target-column if it is a header"]
+
+
 def test_what_cannot_fit_is_refused_before_it_is_allocated(trained_once, tmp_path):
     """`predict --file /dev/zero` hung; `train --max-length 100000000` hung in validation
     decoding."""

@@ -169,6 +169,20 @@ def test_a_value_of_another_type_is_a_user_error_naming_the_field(value):
         require_seed("1")
 
 
+@pytest.mark.parametrize(("make", "field", "message"), [
+    (lambda: SentimentData(data=5), "data", "data must be a string, got 5"),
+    (lambda: SentimentData(pretrained=3), "pretrained", "pretrained must be a string, got 3"),
+    (lambda: Sampling(stop=[5]), "stop", "stop must be a list of strings, got [5]"),
+    (lambda: Sampling(stop=5), "stop", "stop must be a list of strings, got 5"),
+    (lambda: WordLMConfig(100, cutoffs="ab"), "cutoffs", "cutoffs must be a list of whole numbers"
+     ", got 'ab'"),
+])
+def test_a_string_field_takes_only_strings_and_a_list_names_its_items(make, field, message):
+    with pytest.raises(UserError) as error:
+        make()
+    assert error.value.field == field and error.value.render(str) == message
+
+
 def test_one_stop_string_is_one_stop_not_a_set_of_characters():
     assert Sampling(stop="ee").stop == ("ee",)
     assert Sampling(stop=["ee", "x"]).stop == ("ee", "x")

@@ -3,7 +3,7 @@ import os
 import pytest
 
 from seqrnn.data import identity
-from seqrnn.data.identity import IN_MEMORY, absolute, check_unchanged, fingerprint
+from seqrnn.data.identity import IN_MEMORY, absolute, check_unchanged, fingerprint, same_data
 from seqrnn.errors import UserError
 
 
@@ -96,3 +96,18 @@ def test_data_fitted_in_memory_must_be_given(tmp_path):
     (tmp_path / "r.csv").write_text("x")
     assert check_unchanged(IN_MEMORY, str(tmp_path / "r.csv"), "imdb", run=tmp_path,
                            field="data")["size"] == 1
+
+
+def test_same_data_is_the_run_s_path_or_where_it_recorded_one_its_content(tmp_path, monkeypatch):
+    (tmp_path / "a.csv").write_text("one")
+    monkeypatch.chdir(tmp_path)
+    recorded = fingerprint("a.csv")
+    assert same_data(None, "a.csv", recorded) and same_data("a.csv", "a.csv", recorded)
+    assert same_data(str(tmp_path / "a.csv"), "a.csv", None)  # the same file, resolved
+    (tmp_path / "a.csv").write_text("changed")  # still the run's data: check_unchanged refuses
+    assert same_data(str(tmp_path / "a.csv"), "elsewhere/a.csv", recorded)
+    (tmp_path / "copy.csv").write_text("one")  # moved or copied, unchanged: the same data
+    assert same_data("copy.csv", "a.csv", recorded)
+    (tmp_path / "edited.csv").write_text("One")  # a moved, edited copy: other data
+    assert not same_data("edited.csv", "a.csv", recorded)
+    assert not same_data("copy.csv", "a.csv", None)  # no fingerprint: only its path is known

@@ -73,6 +73,23 @@ def test_a_pair_file_without_a_header_keeps_its_first_pair(tmp_path, name, sep):
     assert read_pairs(Seq2SeqData(data=named, source_column="word")).sources == [tuple("cat")]
 
 
+def test_a_first_line_taken_as_a_pair_is_recorded_for_the_user_to_hear_of(tmp_path):
+    """`word<TAB>phonemes`, a header of other names, silently trained as a pair."""
+    path = write(tmp_path / "p.tsv", "word\tphonemes\ncat\tK AE T\n")
+    read = read_pairs(Seq2SeqData(data=path))
+    assert read.sources == [tuple("word"), tuple("cat")]  # the documented rule stands
+    assert read.notes == (f"{path} has no header line (its first line names neither source nor "
+                          "target): its first line is a pair; name the columns with "
+                          "--source-column and --target-column if it is a header",)
+    many = write(tmp_path / "m.tsv", "".join(f"w{i}\tW {i}\n" for i in range(20)))
+    assert load_pairs(Seq2SeqData(data=many), seed=1).notes == read_pairs(
+        Seq2SeqData(data=many)).notes != ()
+    for headed in ("source\ttarget\ncat\tK AE T\n", "target\tx\nK AE T\tcat\n"):
+        assert read_pairs(Seq2SeqData(data=write(tmp_path / "h.tsv", headed))).notes == ()
+    named = Seq2SeqData(data=path, source_column="word", target_column="phonemes")
+    assert read_pairs(named).notes == () and read_pairs(named).sources == [tuple("cat")]
+
+
 @pytest.mark.parametrize(("content", "options", "message"), [
     ("source\ttarget\ncat\t\n", {}, "the target is empty; every pair needs both sides"),
     ("source\ttarget\n\tK AE T\n", {}, "the source is empty"),

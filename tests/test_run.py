@@ -217,7 +217,8 @@ def test_a_fresh_run_never_overwrites_a_run_or_other_files(tmp_path):
     assert error.value.field == "out"
     (tmp_path / "a-file").write_text("x")
     for path, message in ((tmp_path / "a-file", "is a file: give a folder"),
-                          ("", "path is empty: name the folder"), (".", "must name a folder")):
+                          ("", "the run folder's path is empty: name a file or folder"),
+                          (".", "must name a folder")):
         with pytest.raises(UserError, match=message):
             RunFolder(path).check_new()
     (tmp_path / "empty").mkdir()

@@ -145,6 +145,11 @@ def test_a_training_part_too_short_is_blamed_on_the_validation_fraction(text_fil
     assert message.startswith(f"the training part of the text is too short: "
                               f"{round(len(TEXT) * 0.001)} characters, but --batch-size 4")
     assert "a smaller --val-fraction (0.999 of the text is held out of training)" in message
+    with pytest.raises(UserError) as info:  # the test split holds out its share too
+        charlm.train(small_data(text_file, val_fraction=0.5, test_fraction=0.499), MODEL,
+                     small_loop(), tmp_path / "run")
+    assert ("a smaller --val-fraction or --test-fraction (0.999 of the text is held out of "
+            "training)") in info.value.render(flag)
 
 
 @pytest.mark.parametrize("bad", [{"hidden_size": 0}, {"num_layers": -1}, {"dropout": 1.0},

@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any
 
 from seqrnn.errors import UserError, field_error
+from seqrnn.paths import given_path
 
 CELL_TYPES = ("rnn", "lstm", "gru")  # seqrnn.nn.CELL_TYPES maps each to its cell class
 LR_SCHEDULES = ("constant", "cosine", "slanted")
@@ -28,9 +29,9 @@ BATCHINGS = ("bucket", "fixed")
 
 
 def normalise_fields(config: Any) -> None:
-    """Give each number field of the dataclass `config` its declared type: numpy's scalars (a
-    grid search over np.arange) become Python's int, float and bool, a sequence of numbers a
-    tuple; a value of another type (True for a count, "8" for a size) is a UserError naming the
+    """Give each field of the dataclass `config` its declared type: numpy's scalars (a grid
+    search over np.arange) become Python's int, float and bool, a sequence a tuple; a value of
+    another type (True for a count, "8" for a size, 5 for a path) is a UserError naming the
     field."""
     for name, hint in _field_types(type(config)).items():
         value = getattr(config, name)
@@ -67,9 +68,12 @@ def _is_bool(value: Any) -> bool:
 
 
 def _as_type(value: Any, hint: Any) -> Any:
-    """`value` as the number type `hint` declares, or _WRONG; values of other types as given."""
+    """`value` as the type `hint` declares (bool, int, float, str or a tuple of one of them), or
+    _WRONG; fields of other types as given."""
     if value is None:
         return value
+    if hint is str:
+        return value if isinstance(value, str) else _WRONG
     if hint is bool:
         return bool(value) if _is_bool(value) else _WRONG
     if hint in (int, float) and _is_bool(value):
@@ -83,7 +87,9 @@ def _as_type(value: Any, hint: Any) -> Any:
             return float(value)
         except OverflowError:  # an int beyond any float: the finiteness checks name it
             return math.inf
-    if typing.get_origin(hint) is tuple and not isinstance(value, str | dict):
+    if typing.get_origin(hint) is tuple:
+        if isinstance(value, str | dict):  # iterable, but no list
+            return _WRONG
         try:
             items = tuple(_as_type(item, typing.get_args(hint)[0]) for item in value)
         except TypeError:  # not a sequence
@@ -92,9 +98,16 @@ def _as_type(value: Any, hint: Any) -> Any:
     return value
 
 
+_TYPE_WORDS = {int: ("a whole number", "whole numbers"), float: ("a number", "numbers"),
+               bool: ("true or false", "true or false values"), str: ("a string", "strings")}
+
+
 def _type_words(hint: Any) -> str:
-    words = {int: "a whole number", float: "a number", bool: "true or false", str: "a string"}
-    return words.get(hint, "a list of numbers" if typing.get_origin(hint) is tuple else str(hint))
+    """How a message names type `hint`: "a whole number", "a list of strings"."""
+    if typing.get_origin(hint) is tuple:
+        item = typing.get_args(hint)[0]
+        return f"a list of {_TYPE_WORDS[item][1] if item in _TYPE_WORDS else item}"
+    return _TYPE_WORDS[hint][0] if hint in _TYPE_WORDS else str(hint)
 
 
 SEED_LIMIT = 2**32  # seeds are 0 .. 2**32 - 1, what every generator seqrnn uses accepts
@@ -126,13 +139,11 @@ def require_seed(seed: int) -> int:
     return number
 
 
-def require_path(**values: object) -> None:
-    """UserError about the first field that is an empty path (an unset shell variable): it
-    would name the current folder, or nothing."""
+def require_path(**values: str | None) -> None:
+    """UserError about the first field that is an empty path (seqrnn.paths.given_path)."""
     for name, value in values.items():
-        if isinstance(value, str) and not value.strip():
-            raise UserError(f"{_named(name)} is empty: name a file or folder (is a shell "
-                            "variable unset?)", fields=(name,))
+        if value is not None:
+            given_path(value, name)
 
 
 def require_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:

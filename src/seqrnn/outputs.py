@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from seqrnn.errors import UserError, field_error
+from seqrnn.paths import given_path
 
 OVERWRITE = "overwrite"  # the field (flag --overwrite) that allows replacing
 
@@ -30,7 +31,7 @@ def check_file(path: str | os.PathLike, *, overwrite: bool = False,
     """`path` as a file a writer may create, or replace where `overwrite` allows it."""
     from seqrnn.run import CONFIG_FILE, RUN_FILES  # torch: imported on use, not with the CLI
 
-    path = _given(path, field)
+    path = Path(given_path(path, field))
     if path.is_dir():
         raise field_error(field, f"{{}} {path} is a folder: give the path of a file")
     if path.name in RUN_FILES and (path.parent / CONFIG_FILE).is_file():
@@ -43,8 +44,9 @@ def check_file(path: str | os.PathLike, *, overwrite: bool = False,
 
 def check_folder_files(folder: str | os.PathLike, names: Iterable[str], *,
                        overwrite: bool = False, field: str = "out") -> Path:
-    """`folder` as one a writer may put the files `names` in (made if missing)."""
-    folder = _given(folder, field)
+    """`folder` as one a writer may put the files `names` in: a folder, or none yet (the
+    writer makes it; this only checks)."""
+    folder = Path(given_path(folder, field))
     if os.path.lexists(folder) and not folder.is_dir():
         raise field_error(field, f"{{}} {folder} is a file: give a folder")
     for name in names:
@@ -57,19 +59,13 @@ def check_model_folder(path: str | os.PathLike, *, overwrite: bool = False,
     """`path` as a folder to save a whole model in: new or empty, or replaced with overwrite."""
     from seqrnn.run import RunFolder
 
-    path = _given(path, field)
+    path = Path(given_path(path, field))
     if os.path.lexists(path) and not path.is_dir():
         raise field_error(field, f"{{}} {path} is a file: give a folder")
     held = RunFolder(path).holding() if path.is_dir() else None
     if held and not overwrite:
         raise _taken(f"{path} {held}", field)
     return path
-
-
-def _given(path: str | os.PathLike, field: str) -> Path:
-    if not str(path).strip():
-        raise field_error(field, "{} is empty: give a path")
-    return Path(path)
 
 
 def _taken(what: str, field: str) -> UserError:

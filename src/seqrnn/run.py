@@ -49,6 +49,7 @@ from seqrnn import jsontext
 from seqrnn.atomic import NO_ROOM, atomic_open, atomic_path, staged_folder, write_json
 from seqrnn.budget import on_meta_device
 from seqrnn.errors import UserError, field_error
+from seqrnn.paths import given_path
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -87,10 +88,7 @@ class RunFolder:
     """One run folder; every read and write of its files goes through here."""
 
     def __init__(self, path: str | Path):
-        if isinstance(path, str) and not path.strip():  # Path("") would be the current folder
-            raise UserError("a run folder's path is empty: name the folder (is a shell "
-                            "variable unset?)")
-        self.path = Path(path)
+        self.path = Path(given_path(path, what="the run folder's path"))
 
     def __repr__(self) -> str:
         return f"RunFolder({str(self.path)!r})"

@@ -23,7 +23,7 @@ from seqrnn import presets
 from seqrnn.api.loading import load_trained
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.data.batches import ReviewBatches
-from seqrnn.data.identity import IN_MEMORY, check_unchanged
+from seqrnn.data.identity import IN_MEMORY, check_unchanged, same_data
 from seqrnn.data.labels import (
     LabeledTexts,
     LabelMap,
@@ -370,8 +370,9 @@ def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None =
     `labels` says which of the file's label values is which of the model's classes, as a
     mapping or as "0=neg,1=pos". Several run folders are scored as an ensemble (the mean of
     their probabilities); they must share their data and seed, hence their splits.
-    Splits are drawn again only from the data the run read: a file whose content changed
-    since (its fingerprint) is refused, unless `allow_changed_data`.
+    Splits are drawn as in training only from the data the run read: a file whose content
+    changed since (its fingerprint), a moved and edited copy, or other data split by the
+    run's seed is refused, unless `allow_changed_data`.
     """
     if split is not None and split not in SPLITS:
         raise field_error("split", f"unknown {{}} {split!r}: use one of {', '.join(SPLITS)}")
@@ -385,15 +386,17 @@ def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None =
                             "seed differ, so one may have trained on the other's validation "
                             "reviews; ensemble runs of the same data and seed")
     data = SentimentData(**saved.data) if saved.data else SentimentData()
-    if data_path is not None and not _same_source(data_path, data.data):
+    recorded = [(RunFolder(path).read_config(SPEC.kind).sources or {}).get("data")
+                for path in run_dirs]
+    own = same_data(data_path, data.data, recorded[0])
+    if not own:
         data = replace(data, data=data_path, text_column=None, label_column=None, format=None)
         split = split or "all"
-    else:  # the run's own data, its splits drawn again: only from the very data it read
-        for path in run_dirs:
-            recorded = (RunFolder(path).read_config(SPEC.kind).sources or {}).get("data")
-            check_unchanged(recorded, data_path, data.data, run=Path(path), field="data",
-                            allow_changed=allow_changed_data)
     split = split or "test"
+    if own or split != "all":  # splits drawn as in training: only from the very data it read
+        for path, record in zip(run_dirs, recorded, strict=True):
+            check_unchanged(record, data_path, data.data, run=Path(path), field="data",
+                            allow_changed=allow_changed_data)
     if text_column is not None or label_column is not None:
         data = replace(data, text_column=text_column or data.text_column,
                        label_column=label_column or data.label_column)
@@ -429,12 +432,3 @@ def _split_settings(config) -> tuple:
                                               "test_fraction")),
             (config.loop or {}).get("seed", 1))
 
-
-def _same_source(given: str, trained_on: str) -> bool:
-    """Whether two data arguments name the same data set (a name, or paths to one file)."""
-    if given == trained_on:
-        return True
-    try:
-        return Path(given).resolve() == Path(trained_on).resolve() and Path(given).exists()
-    except OSError:
-        return False

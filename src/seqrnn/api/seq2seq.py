@@ -18,7 +18,7 @@ import torch
 
 from seqrnn.api.loading import load_trained
 from seqrnn.configs import MAX_BEAM, Seq2SeqData
-from seqrnn.data.identity import absolute, check_unchanged
+from seqrnn.data.identity import check_unchanged
 from seqrnn.data.pairs import join_tokens, load_pairs, split_tokens
 from seqrnn.data.symbols import BOS_ID, SymbolVocab
 from seqrnn.errors import UserError, field_error
@@ -87,11 +87,6 @@ class Transducer:
         return cls(model, source_vocab, target_vocab, data, (config.loop or {}).get("seed", 1),
                    run=run.path, source=(config.sources or {}).get(SPEC.data_field))
 
-    def _own_data(self, data: str | None) -> bool:
-        """Whether `data` names the data the run read: none given, its name or its file."""
-        return data is None or data == self.data.data or \
-            absolute(data) == (self.source or {}).get("path")
-
     @property
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
@@ -154,13 +149,14 @@ class Transducer:
                  allow_changed_data: bool = False) -> dict:
         """WER and PER on a split of the data, drawn as in training (same seed and fractions).
 
-        "test" is never a source the model was trained or selected on. `data` scores other
-        data, or the run's where it moved; the run's own data (its path, or none given) whose
-        content changed since the run read it is refused, unless `allow_changed_data`.
+        "test" is never a source the model was trained or selected on. `data` is the run's
+        data where it moved; every split is drawn with the run's seed and fractions, so data
+        other than the run read (its content changed, an edited copy, another file) is refused
+        unless `allow_changed_data`.
         """
         if split not in SPLITS:
             raise field_error("split", f"unknown {{}} {split!r}: use one of {', '.join(SPLITS)}")
-        if self.run is not None and self._own_data(data):  # its splits, drawn again
+        if self.run is not None:  # the run's splits, drawn again: only from the data it read
             check_unchanged(self.source, data, self.data.data, run=self.run, field="data",
                             allow_changed=allow_changed_data)
         config = self.data if data is None else Seq2SeqData(

@@ -16,16 +16,17 @@ import sys
 from typing import Any
 
 from seqrnn.errors import UserError, flag
+from seqrnn.paths import given_path
 
 PATH_FIELDS = frozenset({"data", "text", "pretrained"})  # config fields that name a file
 
 
 def path_arg(value: str) -> str:
-    """An argparse type for a path: an empty one (an unset shell variable) names nothing."""
-    if not value.strip():
-        raise argparse.ArgumentTypeError("an empty path: name a file or folder (is a shell "
-                                         "variable unset?)")
-    return value
+    """An argparse type for a path: an empty one is a usage error before anything starts."""
+    try:
+        return given_path(value)
+    except UserError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def default_of(cls: type, name: str) -> Any:
@@ -183,6 +184,9 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
     from seqrnn.run import RunFolder
     from seqrnn.tasks import base
 
+    if args.allow_changed_data and not args.resume:  # a fresh run reads its data as it is
+        raise UserError("--allow-changed-data accepts changed data on --resume: drop it, or "
+                        "resume a run with --resume RUN_DIR")
     apply_preset(args, spec.kind)
     loop = chosen(args, TrainConfig)
     if args.quiet:

@@ -117,8 +117,9 @@ def _register_evaluate(commands) -> None:
     p.add_argument("--label-column", help="the label column of another table (default: label, "
                    "or sentiment)")
     p.add_argument("--allow-changed-data", action="store_true",
-                   help="draw the splits from the training data although its content changed "
-                   "since the run read it (refused by default: rows would move between splits)")
+                   help="draw the splits from the data although it is not what the run read "
+                   "(its content changed, or other data with --split; refused by default: rows "
+                   "would move between splits)")
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
                    help="where to run (default: cpu)")
     p.set_defaults(run=_evaluate)

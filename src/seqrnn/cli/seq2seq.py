@@ -94,8 +94,9 @@ def _register_evaluate(commands) -> None:
     p.add_argument("--data", type=options.path_arg,
                    help="the data, if it moved (default: the run's)")
     p.add_argument("--allow-changed-data", action="store_true",
-                   help="draw the splits from the data although its content changed since the "
-                   "run read it (refused by default: pairs would move between splits)")
+                   help="draw the splits from the data although it is not what the run read "
+                   "(its content changed, or other pairs; refused by default: pairs would "
+                   "move between splits)")
     p.set_defaults(run=_evaluate)
 
 

@@ -5,10 +5,11 @@ file (or folder) it read, resolved from a path or a dataset name, its size in by
 hash of its content (a folder: of each file's relative name and content). Texts given to
 `fit` in Python leave ``{"in_memory": true}``: nothing on disk to read again.
 
-Resuming, and evaluating on splits drawn again from the training data, compare the data
-found now with the record: a changed file would silently move rows between training,
-validation and test. A run written before fingerprints were recorded has none to compare:
-its data is taken as it is (and resuming records it from then on).
+Resuming, and evaluating on splits drawn again as in training (the run's seed and
+fractions), compare the data found now with the record: a changed file, or a moved and
+edited copy, would silently move rows between training, validation and test. A run
+written before fingerprints were recorded has none to compare: its data is taken as it is
+(and resuming records it from then on).
 """
 
 from __future__ import annotations
@@ -58,6 +59,34 @@ def fingerprint(location: str) -> dict[str, Any]:
     return {"path": str(path), "size": size, "blake2b": digest.hexdigest()}
 
 
+def same_data(given: str | None, saved: str, recorded: Any) -> bool:
+    """Whether data argument `given` names the data a run read: none given, the run's own
+    argument (`saved`) or a path to the same file, or, where the run recorded a fingerprint
+    (`recorded`), the file it read or one of the same content elsewhere (moved or copied).
+
+    A file whose content changed is still the run's data when its path is: `check_unchanged`
+    then refuses it, rather than scoring it as other data."""
+    if given is None or given == saved:
+        return True
+    path = absolute(given)
+    if isinstance(recorded, dict) and path == recorded.get("path"):
+        return True
+    try:
+        if Path(given).exists() and Path(given).resolve() == Path(saved).resolve():
+            return True
+    except OSError:  # a path the system cannot resolve: compared by content below, if at all
+        pass
+    return _same_content(recorded, fingerprint(given)) if _hashed(recorded) else False
+
+
+def _hashed(recorded: Any) -> bool:
+    return isinstance(recorded, dict) and bool(recorded.get("blake2b"))
+
+
+def _same_content(recorded: Any, now: dict[str, Any]) -> bool:
+    return _hashed(recorded) and now["blake2b"] == recorded["blake2b"]
+
+
 def check_unchanged(recorded: Any, given: str | None, saved: str, *, run: Path, field: str,
                     allow_changed: bool = False) -> dict[str, Any]:
     """The fingerprint of the data read now, refused if it differs from the run's record.
@@ -72,9 +101,8 @@ def check_unchanged(recorded: Any, given: str | None, saved: str, *, run: Path, 
         raise UserError(f"the model in {run} was fitted on texts in memory, which it does not "
                         f"keep: give the data with {{{field}}}", fields=(field,))
     now = fingerprint(saved if given is None else given)
-    if (allow_changed or in_memory or not isinstance(recorded, dict)
-            or not recorded.get("blake2b") or not now["blake2b"]
-            or now["blake2b"] == recorded["blake2b"]):
+    if (allow_changed or in_memory or not _hashed(recorded) or not now["blake2b"]
+            or _same_content(recorded, now)):
         return now
     sizes = (f"{recorded.get('size')} bytes then, {now['size']} now"
              if recorded.get("size") != now["size"] else "same size, other content")
@@ -82,6 +110,6 @@ def check_unchanged(recorded: Any, given: str | None, saved: str, *, run: Path, 
             if recorded.get("path") == now["path"] else
             f"{now['path']} is not the data the run in {run} read ({recorded.get('path')}; "
             f"{sizes})")
-    raise UserError(f"{what}: its splits would differ; give the data it read with "
-                    f"{{{field}}}, or {{allow_changed_data}} to use it as it is now",
+    raise UserError(f"{what}: splits drawn from it are not the run's; give the data it read "
+                    f"with {{{field}}}, or {{allow_changed_data}} to draw them from it anyway",
                     fields=(field, "allow_changed_data"))

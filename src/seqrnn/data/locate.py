@@ -24,6 +24,7 @@ from tqdm import tqdm
 
 from seqrnn.atomic import atomic_path
 from seqrnn.errors import UserError
+from seqrnn.paths import given_path
 
 
 @dataclass(frozen=True)
@@ -78,10 +79,7 @@ def locate(name_or_path: str | os.PathLike, *, datasets: Sequence[str] | None = 
     `datasets` are the names the caller's task accepts (default: all of DATASETS); only they
     are looked up, and a missing file's message lists them.
     """
-    if not str(name_or_path).strip():  # Path("") is the current folder, which always exists
-        raise UserError("the data's path is empty: name a file or dataset (is a shell "
-                        "variable unset?)")
-    path = Path(name_or_path).expanduser()
+    path = Path(given_path(name_or_path, what="the data's path")).expanduser()
     if path.exists():
         return path
     accepted = sorted(DATASETS) if datasets is None else list(datasets)

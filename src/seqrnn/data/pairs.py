@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from seqrnn.configs import Seq2SeqData
@@ -43,6 +43,7 @@ class Pairs:
     sources: list[Sequence_]
     targets: list[list[Sequence_]]  # targets[i]: every accepted output for sources[i]
     skipped: int = 0  # entries left out while reading (cmudict's punctuation names)
+    notes: tuple[str, ...] = ()  # what reading decided that the user should hear of
 
     def __len__(self) -> int:
         return len(self.sources)
@@ -66,6 +67,7 @@ class PairSplits:
     val: Pairs
     test: Pairs
     skipped: int
+    notes: tuple[str, ...] = ()
 
 
 def split_tokens(text: str, tokens: str) -> Sequence_:
@@ -132,8 +134,8 @@ def read_pair_file(data: Seq2SeqData) -> Pairs:
 
     path = locate(data.data, datasets=(CMUDICT,))  # read_pairs takes cmudict before
     named = data.source_column is not None or data.target_column is not None
-    columns, rows = read_records(path, data.format, data.encoding,
-                                 headerless=() if named else ("source", "target"))
+    columns, rows, headerless = read_records(path, data.format, data.encoding,
+                                             headerless=() if named else ("source", "target"))
     source_col = _column(columns, data.source_column, "source", 0, "source_column", path)
     target_col = _column(columns, data.target_column, "target", 1, "target_column", path)
     entries = []
@@ -149,7 +151,13 @@ def read_pair_file(data: Seq2SeqData) -> Pairs:
         entries.append((source, target))
     if not entries:
         raise UserError(f"{path} holds no pairs")
-    return _grouped(entries, 0)
+    pairs = _grouped(entries, 0)
+    if not headerless:
+        return pairs
+    return replace(pairs, notes=(  # a header of other names would silently train as a pair
+        f"{path} has no header line (its first line names neither source nor target): "
+        "its first line is a pair; name the columns with --source-column and "
+        "--target-column if it is a header",))
 
 
 def _column(columns: list[str], chosen: str | None, default: str, position: int, name: str,
@@ -192,7 +200,7 @@ def split_pairs(pairs: Pairs, val_fraction: float, test_fraction: float,
     test, val, train = (sorted(order[:n_test]), sorted(order[n_test:n_test + n_val]),
                         sorted(order[n_test + n_val:]))
     return PairSplits(pairs.subset(train), pairs.subset(val), pairs.subset(test),
-                      pairs.skipped)
+                      pairs.skipped, pairs.notes)
 
 
 def load_pairs(data: Seq2SeqData, seed: int) -> PairSplits:

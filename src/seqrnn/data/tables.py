@@ -13,6 +13,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -51,7 +52,7 @@ def read_table(
     """
     check_on_empty(on_empty)
     path = Path(path)
-    columns, rows = read_records(path, file_format, encoding)
+    columns, rows, _ = read_records(path, file_format, encoding)
     text_col, label_col = _choose_columns(columns, text_column, label_column, path)
     texts, raw_labels = [], []
     records = _TextRecords(rows, path, text_col, (text_col, label_col), on_empty)
@@ -87,7 +88,7 @@ def read_table_texts(
     The column defaults to ``text``, or the lecture's ``review`` when the file has that instead.
     """
     path = Path(path)
-    columns, rows = read_records(path, file_format, encoding)
+    columns, rows, _ = read_records(path, file_format, encoding)
     if text_column is None:
         text_column = next((name for name in (DEFAULT_COLUMNS[0], LECTURE_COLUMNS[0])
                             if name in columns), DEFAULT_COLUMNS[0])
@@ -137,11 +138,19 @@ class _TextRecords:
 
 
 Rows = Iterator[tuple[str, object]]  # (where in the file, for messages; the record)
-TableReader = Callable[[str, Path], tuple[list[str], Rows]]  # (text, path) -> (columns, rows)
+
+
+class Table(NamedTuple):
+    columns: list[str]
+    rows: Rows
+    headerless: bool = False  # the first line was no header but a record (read_records)
+
+
+TableReader = Callable[[str, Path], Table]  # (text, path) -> the table
 
 
 def _delimited(delimiter: str) -> TableReader:
-    def read(text: str, path: Path, headerless: tuple[str, ...] = ()) -> tuple[list[str], Rows]:
+    def read(text: str, path: Path, headerless: tuple[str, ...] = ()) -> Table:
         reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
         try:
             columns = reader.fieldnames
@@ -149,8 +158,9 @@ def _delimited(delimiter: str) -> TableReader:
             raise _malformed(path, "line 1", exc) from None
         if not columns:
             raise UserError(f"{path} is empty; pass a file with a header row and labeled rows")
-        if headerless and len(columns) >= len(headerless) and not set(headerless) & set(columns):
-            # no header: the first line is a record, its fields named by position
+        first_is_record = (bool(headerless) and len(columns) >= len(headerless)
+                           and not set(headerless) & set(columns))
+        if first_is_record:  # no header: the first line is a record, its fields named by position
             reader = csv.DictReader(io.StringIO(text, newline=""), fieldnames=list(headerless),
                                     delimiter=delimiter)
             columns = list(headerless)
@@ -166,7 +176,7 @@ def _delimited(delimiter: str) -> TableReader:
             except csv.Error as exc:
                 raise _malformed(path, f"line {reader.line_num}", exc) from None
 
-        return list(columns), rows()
+        return Table(list(columns), rows(), first_is_record)
 
     return read
 
@@ -174,7 +184,7 @@ def _delimited(delimiter: str) -> TableReader:
 TOO_DEEP = "arrays or objects nested too deeply to be a record"
 
 
-def _json_lines(text: str, path: Path) -> tuple[list[str], Rows]:
+def _json_lines(text: str, path: Path) -> Table:
     records = []
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
@@ -184,10 +194,10 @@ def _json_lines(text: str, path: Path) -> tuple[list[str], Rows]:
                 raise _malformed(path, f"line {number}", exc.msg) from None
             except RecursionError:
                 raise _malformed(path, f"line {number}", TOO_DEEP) from None
-    return _json_columns(records, path), iter(records)
+    return Table(_json_columns(records, path), iter(records))
 
 
-def _json_document(text: str, path: Path) -> tuple[list[str], Rows]:
+def _json_document(text: str, path: Path) -> Table:
     """A .json file: an array of objects, or JSON lines under the .json name."""
     if not text.lstrip().startswith("["):
         return _json_lines(text, path)
@@ -198,7 +208,7 @@ def _json_document(text: str, path: Path) -> tuple[list[str], Rows]:
     except RecursionError:
         raise _malformed(path, "its start", TOO_DEEP) from None
     records = [(f"item {number}", item) for number, item in enumerate(items, start=1)]
-    return _json_columns(records, path), iter(records)
+    return Table(_json_columns(records, path), iter(records))
 
 
 def _json_columns(records: list[tuple[str, object]], path: Path) -> list[str]:
@@ -232,11 +242,12 @@ _EXTENSIONS = {
 
 
 def read_records(path: Path, file_format: str | None, encoding: str, *,
-                 headerless: tuple[str, ...] = ()) -> tuple[list[str], Rows]:
+                 headerless: tuple[str, ...] = ()) -> Table:
     """The column names of a table file and its records, each with where it is (for errors).
 
     With `headerless` names, a CSV or TSV whose first line names none of them and has at least
-    as many fields has no header: every line is a record, its fields named `headerless`.
+    as many fields has no header: every line is a record, its fields named `headerless`, and
+    the table says so (`Table.headerless`), for the caller to tell the user.
     """
     check_readable(path)
     fmt = _table_format(path, file_format)

@@ -11,6 +11,7 @@ validation word error rate of greedy decoding; the test sources are never read h
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -157,6 +158,9 @@ class Seq2SeqSpec(base.TaskSpec):
 
     def read(self, data: Seq2SeqData, seed: int, progress: bool) -> tuple[Pairs, Pairs]:
         splits = load_pairs(data, seed)
+        if progress:
+            for note in splits.notes:
+                print(f"note: {note}", file=sys.stderr)
         return splits.train, splits.val
 
     def prepare(self, raw: tuple[Pairs, Pairs], data: Seq2SeqData, progress: bool,

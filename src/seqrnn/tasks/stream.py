@@ -105,12 +105,14 @@ class StreamTask:
         """`data`: a data config with batch_size, num_steps and eval_rows (CharLMData, ...)."""
         self.group = group or Group()
         self.rows = self.group.split(data.batch_size, "batch_size")
-        held_out = data.val_fraction + getattr(data, "test_fraction", 0.0)
+        test_fraction = getattr(data, "test_fraction", 0.0)  # the word model holds out none
+        held_out = data.val_fraction + test_fraction
+        fractions = ("val_fraction", "test_fraction") if test_fraction else ("val_fraction",)
         self.windows = StreamBatches(
             train_ids, data.batch_size, data.num_steps, what="the training part of the text",
             unit="characters" if self.items == "chars" else self.items,
-            other_fix=(f"a smaller {{val_fraction}} ({held_out:g} of the text is held out of "
-                       "training)", ("val_fraction",)))
+            other_fix=(f"a smaller {' or '.join('{' + name + '}' for name in fractions)} "
+                       f"({held_out:g} of the text is held out of training)", fractions))
         self.val_ids = torch.as_tensor(val_ids, dtype=torch.int64)
         if len(self.val_ids) < 2:
             raise UserError("the validation text is shorter than 2 tokens: raise "
