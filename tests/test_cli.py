@@ -18,3 +18,18 @@ def test_fields_are_spelled_as_the_chosen_command_takes_them():
     assert spell("bidirectional") == "--bidirectional"  # no such flag here: spelled as one
     train = chosen_parser(parser, parser.parse_args(["seq2seq", "train"]))
     assert field_spelling(train)("bidirectional") == "--unidirectional"
+
+
+def test_a_progress_bar_an_error_interrupts_is_erased_before_the_error(tmp_path, capsys):
+    from tests.test_imdb import make_imdb_folder
+
+    make_imdb_folder(tmp_path)  # UTF-8 reviews, read as UTF-16: the first one fails
+    assert main(["sentiment", "train", "--data", str(tmp_path / "aclImdb"), "--encoding",
+                 "utf-16", "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "reading" in err  # a bar was drawn
+    # what a terminal shows: each line from its last carriage return, blank lines dropped
+    shown = [line.rsplit("\r", 1)[-1] for line in err.split("\n")]
+    shown = [line for line in shown if line.strip()]
+    # the bar is erased before the message, not after it with the message on the bar's line
+    assert shown[-1].startswith("seqrnn: error: ") and "utf-16" in shown[-1]

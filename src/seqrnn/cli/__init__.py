@@ -10,6 +10,7 @@ import argparse
 import errno
 import os
 import sys
+import traceback
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
@@ -60,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         spell = field_spelling(chosen_parser(parser, args))
         return int(args.run(args) or 0)
     except UserError as exc:  # its fields spelled as the flags that set them
+        _let_go(exc)
         print(f"seqrnn: error: {exc.render(spell)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -69,8 +71,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         _discard_stdout()
         return SIGPIPE_STATUS
     except OSError as exc:  # writing an output failed: a full disk, no permission, no folder
+        _let_go(exc)
         print(f"seqrnn: error: {describe_os_error(exc)}", file=sys.stderr)
         return 2
+
+
+def _let_go(exc: BaseException) -> None:
+    """Drop what the error interrupted before it is said: a generator that was drawing a
+    progress bar erases the bar when it is released, which would otherwise come after (and
+    on the line of) the message."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        traceback.clear_frames(exc.__traceback__)
+        exc = exc.__cause__ or exc.__context__
 
 
 def chosen_parser(parser: argparse.ArgumentParser,
