@@ -240,3 +240,10 @@ def test_a_language_model_of_other_words_is_refused(tmp_path):
     with pytest.raises(UserError, match="knows only 0% of the words") as error:
         sentiment.train(data, {}, TrainConfig(max_steps=1, progress=False), tmp_path / "clf")
     assert error.value.field == "pretrained"
+
+
+def test_a_diverged_loss_has_an_infinite_perplexity():
+    from seqrnn.tasks.wordlm import word_metrics
+
+    # a finite loss of 1000 nats (a learning rate of 1e5 gets there) overflowed math.exp
+    assert word_metrics(2000.0, 2)["perplexity"] == float("inf")
