@@ -42,7 +42,7 @@ from seqrnn.cli import build_parser, main
 from tests.test_api_sentiment import reviews
 from tests.test_tasks_seq2seq import WORDS
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux (pidfd)")
+forks = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux (fork, pidfd)")
 
 EXAMPLES = int(os.environ.get("SEQRNN_FUZZ_EXAMPLES", "5"))
 TIME_LIMIT_S = 60  # CPU and wall-clock seconds of one command; the fixtures' commands take ~1 s
@@ -559,6 +559,7 @@ def test_help_renders(path, capsys):
     assert out.startswith("usage: seqrnn") and "options:" in out
 
 
+@forks
 @pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
 def test_any_command_line_succeeds_or_fails_in_one_line(path, fixtures):
     plainest = run_in_copy(plainest_command_line(path), fixtures)
@@ -578,6 +579,7 @@ def test_any_command_line_succeeds_or_fails_in_one_line(path, fixtures):
     fuzz()
 
 
+@forks
 def test_a_child_that_runs_too_long_is_killed_and_reported(tmp_path):
     def spin() -> int:
         while True:
