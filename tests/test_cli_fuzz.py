@@ -94,8 +94,12 @@ KNOWN_BAD_COMMAND_LINES: list[tuple[str, Callable[[list[str]], bool]]] = [
      lambda argv: any(_value(argv, o) == "/dev/zero" for o in ("--text", "--file", "--data"))),
     ("24.5: --num-layers 10^5 and more hangs in building the model",
      lambda argv: any(_huge(argv, (kind, "train"), "--num-layers") for kind in RUN_OF)),
-    ("24.5: a word model's embedding is not in the memory estimate (allocator traceback)",
-     lambda argv: _huge(argv, ("wordlm", "train"), "--embedding-dim")),
+    ("24.5: the memory estimate leaves out embeddings and activations (allocator traceback)",
+     lambda argv: any(_huge(argv, (kind, "train"), "--embedding-dim") for kind in RUN_OF)),
+    ("24.5: seq2seq has no memory estimate of its weights (TypeError from torch.empty)",
+     lambda argv: _huge(argv, ("seq2seq", "train"), "--hidden-size")),
+    ("24.5: seq2seq train --max-length 10^5 hangs in validation decoding",
+     lambda argv: _huge(argv, ("seq2seq", "train"), "--max-length")),
     ("24.5: the gradient study's arrays are not budgeted (ArrayMemoryError, ValueError)",
      lambda argv: _huge(argv, ("gradients",), "--hidden-size", "--steps")),
     ("24.12: seq2seq evaluate on data with nothing to score (ValueError)",
@@ -417,7 +421,8 @@ PRIMES = pool(["The ", "the cat", "e"], ["", "ee", "é中\u200b", "x" * 5000])
 TEXT_INPUTS = pool(["text.txt", "hamlet", "tinyshakespeare"], ["table.csv", *NOT_A_FILE])
 
 INTS = pool(["1", "2", "3", "8"], ["-1", "0", "100000", "1000000000000", str(2**64)])
-FLOATS = pool(["0", "0.1", "0.5"], ["-1", "1", "2", "1e-12", "1e+300", "nan", "inf", "-inf"])
+FLOATS = pool(["0", "0.1", "0.5"], ["-1", "1", "2", "1e-12", "1e+30", "1e+300", "nan", "inf",
+                                      "-inf"])
 STEPS = pool(["1", "2", "3"], ["-1", "0"])  # amounts of work: a large one is slow by request
 
 POOLS: dict[str, Pool] = {
