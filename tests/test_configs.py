@@ -124,6 +124,11 @@ def test_adaptive_softmax_cutoffs_must_increase_and_stay_below_the_vocabulary():
     ({"clip": float("nan")}, "clip must be a finite number, got nan"),
     ({"minutes": float("inf")}, "minutes must be a finite number, got inf"),
     ({"weight_decay": float("nan")}, "weight_decay must be a finite number, got nan"),
+    # finite, but not in float32: the optimizer's step overflowed with a traceback
+    ({"lr": 1e300}, "lr must be at most 3.4e+38 in size (the models compute in float32), got "
+                    "1e+300"),
+    ({"weight_decay": -1e39}, "weight_decay must be at most 3.4e+38 in size (the models "
+                              "compute in float32), got -1e+39"),
     ({"seed": -1}, "seed must be between 0 and 4294967295, got -1"),
     ({"seed": 2**32}, "seed must be between 0 and 4294967295, got 4294967296"),
 ])

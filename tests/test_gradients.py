@@ -4,11 +4,13 @@ import numpy as np
 import pytest
 
 from seqrnn.analysis.gradients import (
+    NormCurve,
     chained_norms,
     elman_jacobians,
     lstm_state_jacobian,
     norms_table,
     run_study,
+    write_plot,
 )
 from seqrnn.configs import GradientStudyConfig
 from seqrnn.reference import elman_step, init_elman, init_lstm, lstm_step
@@ -141,3 +143,11 @@ def test_a_study_too_large_for_memory_is_refused_before_any_array(monkeypatch):
     monkeypatch.setenv("SEQRNN_MEMORY_LIMIT", "100M")
     with pytest.raises(UserError, match="a gradient study of 10,000 units over 100 steps"):
         run_study(GradientStudyConfig(hidden_size=10_000))  # 100M+ floats per matrix
+
+
+def test_a_study_whose_norms_overflow_is_still_drawn(tmp_path):
+    # --lstm-radius 1e30: LSTM norms up to 1e307 and inf, which overflowed matplotlib's ticks
+    curves = run_study(GradientStudyConfig(lstm_radius=1e30, lstm_input_scale=0.0))
+    assert np.isinf(curves[-1].norms).any()
+    write_plot([*curves, NormCurve("elman", "radius=0", np.zeros(100))], tmp_path / "g.png")
+    assert (tmp_path / "g.png").read_bytes().startswith(b"\x89PNG")

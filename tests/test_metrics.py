@@ -1,7 +1,9 @@
+import math
+
 import numpy as np
 import pytest
 
-from seqrnn.metrics import DECISION_THRESHOLD, binary_metrics, roc_auc
+from seqrnn.metrics import DECISION_THRESHOLD, binary_metrics, perplexity, roc_auc
 
 
 def test_roc_auc_by_pair_counting():
@@ -57,3 +59,8 @@ def test_word_and_phoneme_error_rates_against_several_references():
     assert errors["words"] == 3 and errors["reference_tokens"] == 9
     with pytest.raises(ValueError):
         transduction_errors([], [])
+
+
+def test_perplexity_of_a_diverged_model_is_infinite_not_an_overflow():
+    assert perplexity(math.log(5.0)) == pytest.approx(5.0)
+    assert perplexity(710.0) == math.inf  # math.exp raised OverflowError: a traceback in training

@@ -170,3 +170,10 @@ def test_hamlet_integration(real_data_dir, monkeypatch, tmp_path):
     lm = LanguageModel.load(tmp_path / "run")
     assert len(lm.vocab) in (64, 65)
     assert lm.sample("The ", 50, seed=0).startswith("The ")
+
+
+def test_a_diverged_loss_has_an_infinite_perplexity():
+    from seqrnn.tasks.charlm import loss_metrics
+
+    # a finite loss of 1000 nats (a learning rate of 1e5 gets there) overflowed math.exp
+    assert loss_metrics(2000.0, 2)["perplexity"] == float("inf")

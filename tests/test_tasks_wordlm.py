@@ -308,3 +308,10 @@ def test_bad_cutoffs_are_named_before_any_data_is_read(cutoffs):
     with pytest.raises(UserError, match=r"^cutoffs must increase from above 0, got ") as error:
         wordlm.SPEC.check_model_options({"cutoffs": cutoffs})
     assert error.value.field == "cutoffs"
+
+
+def test_a_diverged_loss_has_an_infinite_perplexity():
+    from seqrnn.tasks.wordlm import word_metrics
+
+    # a finite loss of 1000 nats (a learning rate of 1e5 gets there) overflowed math.exp
+    assert word_metrics(2000.0, 2)["perplexity"] == float("inf")

@@ -113,12 +113,18 @@ def _type_words(hint: Any) -> str:
 SEED_LIMIT = 2**32  # seeds are 0 .. 2**32 - 1, what every generator seqrnn uses accepts
 
 
+FLOAT32_MAX = 3.4028234663852886e38  # the models compute in float32: a larger number overflows
+
+
 def require_finite(**values: float) -> None:
-    """UserError about the first field that is NaN or infinite."""
+    """UserError about the first field that is NaN, infinite, or too large for float32."""
     for name, value in values.items():
         if isinstance(value, float) and not math.isfinite(value):
             raise UserError(f"{_named(name)} must be a finite number, got {value}",
                             fields=(name,))
+        if isinstance(value, float) and abs(value) > FLOAT32_MAX:
+            raise UserError(f"{_named(name)} must be at most {FLOAT32_MAX:.1e} in size (the "
+                            f"models compute in float32), got {value}", fields=(name,))
 
 
 def require_positive(**values: float) -> None:

@@ -3,6 +3,7 @@ sequence transduction (WER, PER)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,6 +13,15 @@ from seqrnn.errors import UserError
 # P(positive) at or above this is a positive prediction: the one rule every caller decides by.
 DECISION_THRESHOLD = 0.5
 NO_EVIDENCE = 0.5  # P(positive) before a word is read: where a curve of prefixes starts
+
+
+def perplexity(loss: float) -> float:
+    """exp(loss) of a mean cross-entropy in nats; inf where that is beyond a float (a loss
+    above about 709, a diverged model) instead of an OverflowError."""
+    try:
+        return math.exp(loss)
+    except OverflowError:
+        return math.inf
 
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -2,7 +2,8 @@
 create, unless the user says so (`--overwrite` on the command line, `overwrite=True` in Python).
 
 - An output file (a plot, an ONNX graph and its JSON, a study's table, an inspection's page)
-  that exists is replaced only with overwrite. A folder is never taken for a file, and a run
+  that exists is replaced only with overwrite. A folder, a device or a pipe is never taken for
+  a file (a rename would replace the device itself), and a run
   folder's own files (config.json, the weights, ...) are never another writer's output, not
   even with overwrite.
 - A folder of outputs may exist already; the files the writer puts in it follow the file rule.
@@ -34,6 +35,11 @@ def check_file(path: str | os.PathLike, *, overwrite: bool = False,
     path = Path(given_path(path, field))
     if path.is_dir():
         raise field_error(field, f"{{}} {path} is a folder: give the path of a file")
+    if os.path.lexists(path) and not (path.is_file() or path.is_symlink()):
+        # A write renames a new file into place: over /dev/full or a pipe, as root, that
+        # would replace the device itself.
+        raise field_error(field, f"{{}} {path} is not a regular file (a device or a pipe): "
+                          "give the path of a file")
     if path.name in RUN_FILES and (path.parent / CONFIG_FILE).is_file():
         raise field_error(field, f"{{}} {path} is a file of the run folder {path.parent}: "
                           "choose another {}")

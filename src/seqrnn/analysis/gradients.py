@@ -191,6 +191,9 @@ def write_csv(curves: list[NormCurve], path: Path) -> None:
                 writer.writerow([curve.model, curve.setting, distance, repr(float(norm))])
 
 
+PLOTTABLE = (1e-100, 1e100)  # norms drawn: a log axis spanning more decades overflows
+
+
 def write_plot(curves: list[NormCurve], path: Path) -> None:
     """All curves on one log-scale axis: solid lines Elman ‖∂h/∂h‖, dashed lines LSTM ‖∂C/∂C‖."""
     from matplotlib.figure import Figure  # no pyplot: no global state, no display needed
@@ -203,7 +206,11 @@ def write_plot(curves: list[NormCurve], path: Path) -> None:
             label, style = f"Elman {curve.setting}: ‖∂h(t)/∂h(k)‖", "-"
         else:
             label, style = f"LSTM {curve.setting}: ‖∂C(t)/∂C(k)‖", "--"
-        ax.plot(distances, curve.norms, style, label=label)
+        # an extreme radius drives norms to 1e300 and inf: the picture leaves them out (the
+        # CSV keeps them), since a log axis over hundreds of decades overflows in its ticks
+        shown = np.where((curve.norms >= PLOTTABLE[0]) & (curve.norms <= PLOTTABLE[1]),
+                         curve.norms, np.nan)
+        ax.plot(distances, shown, style, label=label)
     ax.set_yscale("log")
     ax.set_xlabel("distance t − k (steps)")
     ax.set_ylabel("spectral norm of the chained Jacobian")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from seqrnn import __version__
@@ -47,6 +48,7 @@ SIGPIPE_STATUS = 141  # what a shell reports for a process that a closed pipe en
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with `argv` (default: sys.argv[1:]) and return the exit status."""
+    spell = flag
     try:
         parser = build_parser()
         try:
@@ -56,9 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not hasattr(args, "run"):
             parser.print_help()
             return 2
+        spell = field_spelling(chosen_parser(parser, args))
         return int(args.run(args) or 0)
     except UserError as exc:  # its fields spelled as the flags that set them
-        print(f"seqrnn: error: {exc.render(flag)}", file=sys.stderr)
+        _let_go(exc)
+        print(f"seqrnn: error: {exc.render(spell)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("seqrnn: interrupted", file=sys.stderr)
@@ -67,8 +71,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         _discard_stdout()
         return SIGPIPE_STATUS
     except OSError as exc:  # writing an output failed: a full disk, no permission, no folder
+        _let_go(exc)
         print(f"seqrnn: error: {describe_os_error(exc)}", file=sys.stderr)
         return 2
+
+
+def _let_go(exc: BaseException) -> None:
+    """Drop what the error interrupted before it is said: a generator that was drawing a
+    progress bar erases the bar when it is released, which would otherwise come after (and
+    on the line of) the message."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        traceback.clear_frames(exc.__traceback__)
+        exc = exc.__cause__ or exc.__context__
+
+
+def chosen_parser(parser: argparse.ArgumentParser,
+                  args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The parser of the subcommand that `args` chose (`seqrnn charlm train`'s, say)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            name = getattr(args, action.dest, None)
+            if name in action.choices:
+                return chosen_parser(action.choices[name], args)
+    return parser
+
+
+def field_spelling(parser: argparse.ArgumentParser) -> Callable[[str], str]:
+    """A field as this command takes it: the flag that sets it (`--untied` for tie_weights,
+    not a `--tie-weights` it does not have), or the name of the argument (SOURCE); a field
+    the command has no flag for is spelled as the flag it would have."""
+    spelled = {action.dest: action.option_strings[-1] if action.option_strings
+               else action.metavar or action.dest
+               for action in parser._actions if action.dest != argparse.SUPPRESS}
+    return lambda name: spelled.get(name, flag(name))
 
 
 def describe_os_error(exc: OSError) -> str:

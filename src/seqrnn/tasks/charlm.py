@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
 from seqrnn.data.text import CharVocab, drop_unknown, load_text, split_text
 from seqrnn.errors import UserError
+from seqrnn.metrics import perplexity
 from seqrnn.models.charlm import CharLM
 from seqrnn.run import VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
@@ -26,7 +27,7 @@ from seqrnn.train import TrainResult
 
 def loss_metrics(total_nats: float, count: int) -> dict[str, float]:
     loss = total_nats / count
-    return {"loss": loss, "bits_per_char": loss / math.log(2), "perplexity": math.exp(loss)}
+    return {"loss": loss, "bits_per_char": loss / math.log(2), "perplexity": perplexity(loss)}
 
 
 def char_loss_mean(model: CharLM, logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import math
 import numbers
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from seqrnn.configs import TrainConfig, WordLMConfig, WordLMData
 from seqrnn.data.documents import DocumentSplits, build_word_vocab, encode_documents, load_documents
 from seqrnn.data.vocab import WordVocab
 from seqrnn.errors import UserError
+from seqrnn.metrics import perplexity
 from seqrnn.models.wordlm import WordLM
 from seqrnn.run import VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
@@ -38,7 +38,7 @@ def word_loss_sum(model: nn.Module, hidden: torch.Tensor, targets: torch.Tensor)
 
 def word_metrics(total_nats: float, count: int) -> dict[str, float]:
     loss = total_nats / count
-    return {"loss": loss, "perplexity": math.exp(loss)}
+    return {"loss": loss, "perplexity": perplexity(loss)}
 
 
 class WordLMTask(StreamTask):
