@@ -48,6 +48,9 @@ def main() -> None:
     parser.add_argument("--lm-minutes", type=float, default=8.0)
     parser.add_argument("--minutes", type=float, default=8.0, help="each classifier's budget")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--scratch-from", metavar="RUN_DIR", help="reuse the from-scratch "
+                        "classifier of an earlier call with the same --data and --minutes (it "
+                        "does not depend on the language model)")
     args = parser.parse_args()
 
     common = ["--threads", str(args.threads), "--quiet"]
@@ -63,14 +66,18 @@ def main() -> None:
         "scratch": ["sentiment", "train", *classifier, "--minutes", str(args.minutes),
                     "--out", f"{args.out}/scratch"],
     }
+    runs = {name: f"{args.out}/{name}" for name in commands}
+    if args.scratch_from:
+        del commands["scratch"]
+        runs["scratch"] = args.scratch_from
     record = {"machine": describe(args.threads), "commands": {}, "wall_seconds": {}}
     for name, argv in commands.items():
         record["commands"][name] = "seqrnn " + " ".join(argv)
         record["wall_seconds"][name] = round(seqrnn(*argv)[1], 1)
-        record[f"{name}_validation"] = evaluations(f"{args.out}/{name}")
+    for name, run in runs.items():
+        record[f"{name}_validation"] = evaluations(run)
     for name in ("pretrained", "scratch"):
-        out, seconds = seqrnn("sentiment", "evaluate", "--model", f"{args.out}/{name}",
-                              "--split", "test")
+        out, seconds = seqrnn("sentiment", "evaluate", "--model", runs[name], "--split", "test")
         record[f"{name}_test"] = json.loads(out)
         record["wall_seconds"][f"{name}_test"] = round(seconds, 1)
     record["pretrained_beats_scratch"] = (record["pretrained_test"]["accuracy"]
