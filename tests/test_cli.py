@@ -1,22 +1,24 @@
 """seqrnn.cli: what every command shares (its parser, its help, how an error is printed)."""
 
 import argparse
+from collections.abc import Iterator
 
 import pytest
 
 from seqrnn.cli import build_parser, chosen_parser, field_spelling, main
 
 
-def _command_lines(parser: argparse.ArgumentParser, prefix: tuple[str, ...] = ()):
-    """Every command line that names a parser, found from the parser itself."""
-    yield prefix
+def walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
+         ) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
+    """Every parser under `parser`, itself first, with the words that reach it."""
+    yield path, parser
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
             for name, sub in action.choices.items():
-                yield from _command_lines(sub, (*prefix, name))
+                yield from walk(sub, (*path, name))
 
 
-COMMAND_LINES = list(_command_lines(build_parser()))
+COMMAND_LINES = [path for path, _ in walk(build_parser())]
 
 
 def test_the_parser_has_every_command():

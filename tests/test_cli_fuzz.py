@@ -30,7 +30,7 @@ import sys
 import tarfile
 import tempfile
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +40,7 @@ from hypothesis import strategies as st
 
 from seqrnn.cli import build_parser, main
 from tests.test_api_sentiment import reviews
+from tests.test_cli import walk
 from tests.test_tasks_seq2seq import WORDS
 
 forks = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux (fork, pidfd)")
@@ -50,16 +51,6 @@ MEMORY_HEADROOM = 2 << 30  # address space a command may add to what the test pr
 
 
 # -- the parser, walked ---------------------------------------------------------------------
-
-def walk(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()
-         ) -> Iterator[tuple[tuple[str, ...], argparse.ArgumentParser]]:
-    """Every parser under `parser`, itself first, with the words that reach it."""
-    yield path, parser
-    for action in parser._actions:
-        if isinstance(action, argparse._SubParsersAction):
-            for name, sub in action.choices.items():
-                yield from walk(sub, (*path, name))
-
 
 def is_command(parser: argparse.ArgumentParser) -> bool:
     return not any(isinstance(a, argparse._SubParsersAction) for a in parser._actions)
