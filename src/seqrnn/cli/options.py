@@ -188,9 +188,7 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
         raise UserError("--allow-changed-data accepts changed data on --resume: drop it, or "
                         "resume a run with --resume RUN_DIR")
     apply_preset(args, spec.kind)
-    loop = chosen(args, TrainConfig)
-    if args.quiet:
-        loop["progress"] = False
+    loop = _loop_options(args)
     out = f"runs/{spec.kind}" if args.out is None else args.out
     if args.resume == AUTO:
         if not RunFolder(out).has_checkpoint():
@@ -212,11 +210,21 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
         return base.resume(spec, args.resume, location,
                            allow_changed_data=args.allow_changed_data, **loop), args.resume
     apply_implied_defaults(args, spec)
-    loop = {**chosen(args, TrainConfig), **loop}
+    loop = _loop_options(args)
     data = spec.data_config(**chosen(args, spec.data_config))
     started = base.start(spec, data, chosen(args, spec.model_config), TrainConfig(**loop), out,
                          preset=args.preset)
     return started.result, out
+
+
+def _loop_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The TrainConfig fields the command line chose; --quiet turns the progress bar off."""
+    from seqrnn.configs import TrainConfig
+
+    loop = chosen(args, TrainConfig)
+    if args.quiet:
+        loop["progress"] = False
+    return loop
 
 
 def apply_preset(args: argparse.Namespace, kind: str) -> None:
