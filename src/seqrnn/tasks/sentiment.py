@@ -59,6 +59,9 @@ class SentimentTask:
         self.train = ReviewBatches(train, data, shuffle=True, seed=seed)
         self.val = ReviewBatches(val, data, shuffle=False, seed=seed)
         self.labels = torch.from_numpy(train.labels).float()
+        # Chance: the accuracy of always answering validation's most common class.
+        positive = float(np.mean(val.labels)) if len(val.labels) else 0.5
+        self.majority = max(positive, 1 - positive)
         self._epoch, self._batches = -1, []
 
     def batches(self, epoch: int) -> list[np.ndarray]:
@@ -102,12 +105,6 @@ class SentimentTask:
         nats, correct, count = self.group.sum(
             [float(-log_likelihood.sum()), float(correct), len(rows)])
         return {"loss": nats / count, "accuracy": correct / count, "majority": self.majority}
-
-    @property
-    def majority(self) -> float:
-        """The accuracy of always answering validation's most common class: chance."""
-        positive = float(np.mean(self.val.encoded.labels)) if len(self.val.encoded) else 0.5
-        return max(positive, 1 - positive)
 
     def carried_state(self) -> dict[str, torch.Tensor]:
         return {}  # reviews are independent: nothing carries from one batch to the next
