@@ -394,7 +394,11 @@ def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None =
         split = split or "all"
     split = split or "test"
     if own or split != "all":  # splits drawn as in training: only from the very data it read
+        checked: list = []  # an ensemble's members read one file: hash it once per record
         for path, record in zip(run_dirs, recorded, strict=True):
+            if record is not None and record in checked:
+                continue
+            checked.append(record)
             check_unchanged(record, data_path, data.data, run=Path(path), field="data",
                             allow_changed=allow_changed_data)
     if text_column is not None or label_column is not None:
