@@ -50,7 +50,7 @@ def epoch_seconds(metrics_file: Path) -> list[float]:
 
 def run(args: argparse.Namespace, out: Path) -> dict:
     config = TrainConfig(epochs=args.epochs, threads=args.threads, seed=args.seed,
-                         device="cpu", progress=False)
+                         device="cpu", amp="off", progress=False)  # the lecture's float32
     machine: dict = {}
     start = time.perf_counter()
     with conditions(machine):

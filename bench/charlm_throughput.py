@@ -79,6 +79,7 @@ class Setup:
 
 CONFIGS = {
     "lecture": Setup("lecture"),  # LSTM 1 x 128, one-hot, batch 64, 100 steps
+    "lectureamp": Setup("lectureamp", amp=True),  # the same under --amp on (--amp auto's test)
     "h256": Setup("h256", {"hidden_size": 256}),
     "e512": Setup("e512", {"hidden_size": 512, "input": "embedding"}),
     "l2h256": Setup("l2h256", {"hidden_size": 256, "num_layers": 2}),

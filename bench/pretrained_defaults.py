@@ -3,12 +3,12 @@
     python bench/pretrained_defaults.py --out runs/defaults --lm-minutes 8 --minutes 8
     python bench/pretrained_defaults.py --out runs/defaults-imdb --lm-preset imdb
 
-Runs the commands a user would, each flag left at its default but the budget (and `--amp`,
-given to all three where the CPU has bfloat16 units): a word language model pretrained on
-IMDb for `--lm-minutes`, then two classifiers with the same budget of `--minutes`, one
-fine-tuned from it (its defaults are the fine-tuning recipe) and one from scratch (the
-lecture's). `--lm-preset` names a `wordlm train --preset` for the language model (its
-budget still `--lm-minutes`). Each classifier is scored once on the official test set.
+Runs the commands a user would, each flag left at its default but the budget: a word
+language model pretrained on IMDb for `--lm-minutes`, then two classifiers with the same
+budget of `--minutes`, one fine-tuned from it (its defaults are the fine-tuning recipe) and
+one from scratch (the lecture's). `--lm-preset` names a `wordlm train --preset` for the
+language model (its budget still `--lm-minutes`). Each classifier is scored once on the
+official test set.
 Prints one JSON object.
 """
 
@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from machine import cpu_flags, describe
+from machine import describe
 
 
 def seqrnn(*argv: str) -> tuple[str, float]:
@@ -54,8 +54,6 @@ def main() -> None:
     args = parser.parse_args()
 
     common = ["--threads", str(args.threads), "--quiet"]
-    if "avx512_bf16" in cpu_flags() or "amx_bf16" in cpu_flags():
-        common.append("--amp")
     lm_preset = ["--preset", args.lm_preset] if args.lm_preset else []
     classifier = [*common, "--data", args.data]
     commands = {

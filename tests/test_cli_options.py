@@ -112,6 +112,6 @@ def test_an_empty_path_is_refused_by_the_library_too():
 def test_the_continue_hint_is_a_command_line_that_pastes_whole(capsys, stopped, tail):
     from types import SimpleNamespace
 
-    training_status(SimpleNamespace(stopped=stopped, step=7), "runs/my run", "charlm")
+    training_status(SimpleNamespace(stopped=stopped, step=7, best_eval={}), "runs/my run", "charlm")
     assert capsys.readouterr().err == (
         f"continue with: seqrnn charlm train --resume 'runs/my run'{tail}\n")

@@ -151,7 +151,7 @@ def test_numpy_scalars_become_the_python_numbers_the_fields_declare():
                        amp=np.bool_(True), seed=np.uint8(7))
     assert asdict(loop)["epochs"] == 3 and type(loop.epochs) is int
     assert type(loop.lr) is float and type(loop.minutes) is float and loop.minutes == 2.0
-    assert loop.amp is True and type(loop.seed) is int
+    assert loop.amp == "on" and type(loop.seed) is int
     lm = WordLMConfig(np.int64(100), cutoffs=np.array([10, 50]))
     assert lm.cutoffs == (10, 50) and all(type(c) is int for c in lm.cutoffs)
     assert GradientStudyConfig(radii=[np.float64(0.5)]).radii == (0.5,)
@@ -166,7 +166,7 @@ def test_a_value_of_another_type_is_a_user_error_naming_the_field(value):
     assert error.value.render(flag).startswith("--hidden-size must be a whole number, got ")
     with pytest.raises(UserError, match="^lr must be a number, got True$"):
         TrainConfig(lr=True)
-    with pytest.raises(UserError, match="^amp must be true or false, got 1$"):
+    with pytest.raises(UserError, match="^amp must be a string, got 1$"):
         TrainConfig(amp=1)
     with pytest.raises(UserError, match="^lr must be a finite number, got inf$"):
         TrainConfig(lr=10**400)  # no float holds it
@@ -191,3 +191,20 @@ def test_a_string_field_takes_only_strings_and_a_list_names_its_items(make, fiel
 def test_one_stop_string_is_one_stop_not_a_set_of_characters():
     assert Sampling(stop="ee").stop == ("ee",)
     assert Sampling(stop=["ee", "x"]).stop == ("ee", "x")
+
+
+def test_amp_is_auto_by_default_and_a_saved_true_or_false_reads_as_on_or_off():
+    assert TrainConfig().amp == "auto"
+    assert (TrainConfig(amp=True).amp, TrainConfig(amp=False).amp) == ("on", "off")  # old runs
+    with pytest.raises(UserError, match="^unknown amp 'fast': use one of auto, on, off$"):
+        TrainConfig(amp="fast")
+
+
+@pytest.mark.parametrize(("vocab_size", "cutoffs"), [(100, ()), (2000, ()), (2001, (2000,)),
+                                                     (30000, (2000, 10000))])
+def test_the_default_adaptive_softmax_takes_the_cutoffs_below_the_vocabulary(vocab_size,
+                                                                            cutoffs):
+    config = WordLMConfig(vocab_size)
+    assert config.cutoffs == cutoffs
+    assert WordLMConfig(**asdict(config)) == config  # saved resolved, read back the same
+    assert WordLMConfig(30000, cutoffs=()).cutoffs == ()  # a full softmax, asked for

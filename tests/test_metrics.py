@@ -3,7 +3,13 @@ import math
 import numpy as np
 import pytest
 
-from seqrnn.metrics import DECISION_THRESHOLD, binary_metrics, perplexity, roc_auc
+from seqrnn.metrics import (
+    DECISION_THRESHOLD,
+    binary_metrics,
+    perplexity,
+    roc_auc,
+    unigram_loss,
+)
 
 
 def test_roc_auc_by_pair_counting():
@@ -64,3 +70,10 @@ def test_word_and_phoneme_error_rates_against_several_references():
 def test_perplexity_of_a_diverged_model_is_infinite_not_an_overflow():
     assert perplexity(math.log(5.0)) == pytest.approx(5.0)
     assert perplexity(710.0) == math.inf  # math.exp raised OverflowError: a traceback in training
+
+
+def test_the_unigram_loss_is_the_cross_entropy_of_add_one_smoothed_frequencies():
+    # Counts 3, 1, 0 become 4, 2, 1 of 7: targets 0 and 2 cost -log(4/7) and -log(1/7).
+    assert unigram_loss(np.array([0, 0, 0, 1]), np.array([0, 2])) == pytest.approx(
+        -(math.log(4 / 7) + math.log(1 / 7)) / 2)
+    assert math.isnan(unigram_loss(np.array([0, 1]), np.array([], dtype=np.int64)))

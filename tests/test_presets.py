@@ -10,6 +10,7 @@ from seqrnn.tasks.charlm import SPEC as CHARLM
 from seqrnn.tasks.sentiment import SPEC as SENTIMENT
 from seqrnn.tasks.seq2seq import SPEC as SEQ2SEQ
 from seqrnn.tasks.wordlm import SPEC as WORDLM
+from tests.test_tasks_seq2seq import WORDS
 
 SPECS = {spec.kind: spec for spec in (CHARLM, SENTIMENT, WORDLM, SEQ2SEQ)}
 
@@ -74,3 +75,54 @@ def test_a_preset_that_needs_a_flag_says_so(tmp_path, capsys):
     assert not (tmp_path / "r").exists()
     assert main(["charlm", "train", "--preset", "nope"]) == 2
     assert "argument --preset: invalid choice: 'nope'" in capsys.readouterr().err
+
+
+def test_the_kinds_the_lecture_never_configured_default_to_their_best_preset():
+    assert presets.defaults("wordlm") == presets.get("wordlm", "imdb").values
+    assert presets.defaults("seq2seq") == presets.get("seq2seq", "g2p").values
+    assert presets.defaults("charlm") == presets.defaults("sentiment") == {}
+    assert presets.defaults_source("seq2seq") == "the g2p preset's"
+    assert presets.defaults_source("charlm") == "the lecture's"
+    # The model fields of the word model's preset are its config's own defaults too, so
+    # Python's WordLMConfig(vocab_size) is the model the command line trains.
+    from seqrnn.configs import WordLMConfig
+
+    model = WordLMConfig(30000)
+    assert all(getattr(model, k) == v for k, v in presets.defaults("wordlm").items()
+               if k in fields(WordLMConfig))
+
+
+def help_text(capsys, *argv) -> str:
+    assert main([*argv, "--help"]) == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_help_says_where_each_default_comes_from(capsys):
+    seq2seq = help_text(capsys, "seq2seq", "train")
+    assert "Defaults are the g2p preset's, the README's best recipe measured" in seq2seq
+    assert "--lr LR Adam learning rate (default: 0.003, the g2p preset's)" in seq2seq
+    assert "--clip CLIP clip the global gradient norm to this value (default: 5.0)" in seq2seq
+    wordlm = help_text(capsys, "wordlm", "train")
+    assert "(default: 110.0, the imdb preset's)" in wordlm
+    assert "Defaults are the lecture's configuration" in help_text(capsys, "charlm", "train")
+    sentiment = help_text(capsys, "sentiment", "train")
+    assert "the flags left out take the fine-tuning recipe" in sentiment
+    assert "--lr LR Adam learning rate (default: 0.001)" in sentiment
+
+
+def test_a_run_takes_its_kinds_defaults_and_a_flag_overrides_them(tmp_path, monkeypatch):
+    from seqrnn.run import RunFolder
+    from seqrnn.train import process
+
+    monkeypatch.setattr(process, "has_bfloat16_units", lambda device: False)
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("source\ttarget\n" + "".join(f"{w}\t{' '.join(w)}\n" for w in WORDS))
+    small = ["seq2seq", "train", "--data", str(pairs), "--hidden-size", "8", "--embedding-dim",
+             "4", "--max-steps", "1", "--quiet", "--threads", "1"]
+    assert main([*small, "--out", str(tmp_path / "a")]) == 0
+    loop = RunFolder(tmp_path / "a").read_config("seq2seq").loop
+    assert (loop["lr"], loop["lr_schedule"], loop["minutes"]) == (3e-3, "cosine", 15.0)
+    assert loop["amp"] == "off"  # auto, recorded as what it was on this (patched) machine
+    assert main([*small, "--lr", "0.01", "--amp", "--out", str(tmp_path / "b")]) == 0
+    loop = RunFolder(tmp_path / "b").read_config("seq2seq").loop
+    assert (loop["lr"], loop["lr_schedule"], loop["amp"]) == (0.01, "cosine", "on")

@@ -273,16 +273,6 @@ def test_the_estimator_takes_the_recipe_for_what_it_leaves_at_default(pretrained
     assert (given.lr, given.lr_schedule) == (1e-3, "slanted")
 
 
-def test_near_chance_is_judged_against_the_most_common_class():
-    from seqrnn.tasks.sentiment import near_chance
-
-    assert "never left chance (best 0.547" in near_chance({"accuracy": 0.547, "majority": 0.5})
-    assert near_chance({"accuracy": 0.56, "majority": 0.5}) is None
-    # 0.86 is no achievement where 85% of the reviews are of one class.
-    assert near_chance({"accuracy": 0.86, "majority": 0.85}) is not None
-    assert near_chance({"accuracy": 0.5}) is None  # a record from before "majority" was kept
-
-
 def test_a_fine_tuned_run_resumes_without_its_language_model(pretrained, tmp_path,
                                                              monkeypatch):
     shutil.copytree(pretrained[0], tmp_path / "lm")

@@ -1,5 +1,5 @@
-"""Binary classification metrics, in numpy (no scikit-learn needed), and the error rates of
-sequence transduction (WER, PER)."""
+"""Binary classification metrics, in numpy (no scikit-learn needed), the error rates of
+sequence transduction (WER, PER), and the losses a model must beat to have learned anything."""
 
 from __future__ import annotations
 
@@ -22,6 +22,16 @@ def perplexity(loss: float) -> float:
         return math.exp(loss)
     except OverflowError:
         return math.inf
+
+
+def unigram_loss(train_ids: np.ndarray, targets: np.ndarray) -> float:
+    """Mean cross-entropy, in nats, of `targets` under the training ids' frequencies (add-one
+    smoothed): what a model that ignores all context scores. A language model whose loss
+    never falls below it has learned no more than how common each token is."""
+    train_ids, targets = np.asarray(train_ids, np.int64), np.asarray(targets, np.int64)
+    size = int(max(train_ids.max(initial=0), targets.max(initial=0))) + 1
+    counts = np.bincount(train_ids, minlength=size) + 1.0
+    return float(-np.mean(np.log(counts[targets] / counts.sum()))) if len(targets) else math.nan
 
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -40,7 +40,8 @@ from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE, binary_metrics, requ
 from seqrnn.outputs import check_model_folder
 from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, SAVED_STEP, VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
-from seqrnn.tasks.sentiment import SPEC, near_chance, predict_probabilities, read_splits
+from seqrnn.tasks.chance import near_chance
+from seqrnn.tasks.sentiment import SPEC, predict_probabilities, read_splits
 from seqrnn.train.process import resolve_device
 
 SPLITS = ("train", "val", "test", "all")

@@ -28,8 +28,8 @@ def _register_train(commands) -> None:
     from seqrnn.configs import CharLMConfig, CharLMData
 
     p = commands.add_parser("train", help="train a model into a run folder",
-                            description="Train a character language model. Defaults are the "
-                            "lecture's configuration.")
+                            description="Train a character language model. "
+                            + options.defaults_sentence("charlm"))
     options.add_run_flags(p, "charlm")
     p.add_argument("--sample-length", type=int, default=300,
                    help="print a sample of this many characters from the best model at the end "
@@ -58,7 +58,7 @@ def _register_train(commands) -> None:
     options.add(m, CharLMConfig, "impl", "torch's fused layers (fast) or seqrnn's explicit cells "
                 "(for teaching)", choices=["fused", "explicit"])
 
-    options.add_train_loop_flags(p)
+    options.add_train_loop_flags(p, "charlm")
     p.set_defaults(run=_train)
 
 

@@ -41,8 +41,12 @@ def literal(text: str) -> str:
     return str(text).replace("%", "%%")
 
 
-def add(group, cls: type, name: str, help: str, **kwargs: Any) -> None:
-    """Add --NAME for dataclass field `name`, showing the dataclass default in the help."""
+def add(group, cls: type, name: str, help: str, *, kind: str | None = None,
+        **kwargs: Any) -> None:
+    """Add --NAME for dataclass field `name`, showing its default in the help: task `kind`'s
+    own (presets.defaults), said to be so, or the dataclass's."""
+    from seqrnn import presets
+
     default = default_of(cls, name)
     if name in PATH_FIELDS:
         kwargs.setdefault("type", path_arg)
@@ -50,10 +54,26 @@ def add(group, cls: type, name: str, help: str, **kwargs: Any) -> None:
         kwargs["default"] = None
     elif "type" not in kwargs and default is not None and not isinstance(default, str):
         kwargs["type"] = type(default)
+    source = ""
+    kind_defaults = presets.defaults(kind) if kind else {}
+    if name in kind_defaults and kind_defaults[name] != default:
+        default, source = kind_defaults[name], f", {presets.defaults_source(kind)}"
     if isinstance(default, tuple):  # shown as argparse shows the list a nargs flag gives
         default = list(default)
-    shown = "" if default is None or default is False else f" (default: {literal(default)})"
+    shown = ("" if default is None or default is False
+             else f" (default: {literal(default)}{literal(source)})")
     group.add_argument(flag(name), dest=name, help=help + shown, **kwargs)
+
+
+def defaults_sentence(kind: str) -> str:
+    """The train command's description of where its defaults come from."""
+    from seqrnn import presets
+
+    name = presets.DEFAULT_PRESETS.get(kind)
+    if name is None:
+        return "Defaults are the lecture's configuration; any flag overrides them."
+    return (f"Defaults are the {name} preset's, the README's best recipe measured for this "
+            f"task; any flag overrides them. --preset {name}: {presets.get(kind, name).summary}.")
 
 
 def chosen(args: argparse.Namespace, cls: type) -> dict[str, Any]:
@@ -135,43 +155,49 @@ def refuse_changes_on_resume(args: argparse.Namespace, loop: dict[str, Any], *cl
     refuse_on_resume(changed - {data_flag})
 
 
-def add_train_loop_flags(parser: argparse.ArgumentParser) -> None:
-    """Flags of the shared training loop (TrainConfig), for every trainer."""
-    from seqrnn.configs import TrainConfig
+def add_train_loop_flags(parser: argparse.ArgumentParser, kind: str) -> None:
+    """Flags of the shared training loop (TrainConfig), for every trainer; defaults are task
+    `kind`'s."""
+    from functools import partial
 
+    from seqrnn.configs import AMP_CHOICES, TrainConfig
+
+    loop_flag = partial(add, kind=kind)
     g = parser.add_argument_group("training loop")
-    add(g, TrainConfig, "epochs", "passes over the training data")
-    add(g, TrainConfig, "minutes", "wall-clock budget in minutes; stops at whichever of "
+    loop_flag(g, TrainConfig, "epochs", "passes over the training data")
+    loop_flag(g, TrainConfig, "minutes", "wall-clock budget in minutes; stops at whichever of "
         "--epochs and --minutes comes first", type=float)
-    add(g, TrainConfig, "max_steps", "stop after this many optimizer steps in all (a smoke "
+    loop_flag(g, TrainConfig, "max_steps", "stop after this many optimizer steps in all (a smoke "
         "run); the run can be resumed", type=int)
-    add(g, TrainConfig, "lr", "Adam learning rate")
-    add(g, TrainConfig, "lr_schedule", "learning-rate schedule: constant, cosine decay to "
+    loop_flag(g, TrainConfig, "lr", "Adam learning rate")
+    loop_flag(g, TrainConfig, "lr_schedule", "learning-rate schedule: constant, cosine decay to "
         "--min-lr-fraction, or slanted (ULMFiT: a linear climb for 10%%, then a linear decay "
         "to --min-lr-fraction), over the planned steps or the --minutes budget")
-    add(g, TrainConfig, "min_lr_fraction", "floor of the cosine and slanted schedules, as a "
+    loop_flag(g, TrainConfig, "min_lr_fraction", "floor of the cosine and slanted schedules, as a "
         "fraction of --lr")
-    add(g, TrainConfig, "warmup_steps", "linear learning-rate warm-up steps")
-    add(g, TrainConfig, "ema_decay", "evaluate and save an exponential moving average of the "
+    loop_flag(g, TrainConfig, "warmup_steps", "linear learning-rate warm-up steps")
+    loop_flag(g, TrainConfig, "ema_decay", "evaluate and save an exponential moving average of the "
         "weights, with this decay per step (0.995 remembers about 200 steps; step t uses at "
         "most (1+t)/(10+t), a shorter memory early on); off by default", type=float)
-    add(g, TrainConfig, "clip", "clip the global gradient norm to this value")
-    add(g, TrainConfig, "weight_decay", "decoupled weight decay (AdamW) on dense parameters")
-    add(g, TrainConfig, "layer_lr_decay", "fine-tuning: divide each lower layer group's "
+    loop_flag(g, TrainConfig, "clip", "clip the global gradient norm to this value")
+    loop_flag(g, TrainConfig, "weight_decay", "decoupled weight decay (AdamW) on dense parameters")
+    loop_flag(g, TrainConfig, "layer_lr_decay", "fine-tuning: divide each lower layer group's "
         "learning rate by this (ULMFiT: 2.6)")
-    add(g, TrainConfig, "unfreeze_epochs", "fine-tuning: train the top layer group alone at "
+    loop_flag(g, TrainConfig, "unfreeze_epochs", "fine-tuning: train the top layer group alone at "
         "first and unfreeze one more every N epochs (ULMFiT: 1; 0: all from the start)")
-    add(g, TrainConfig, "eval_every", "evaluate on validation every N steps (0: each epoch)")
-    add(g, TrainConfig, "patience", "stop early after N evaluations without a better "
+    loop_flag(g, TrainConfig, "eval_every", "evaluate on validation every N steps (0: each epoch)")
+    loop_flag(g, TrainConfig, "patience", "stop early after N evaluations without a better "
         "validation loss", type=int)
-    add(g, TrainConfig, "log_every", "write a training-loss record every N steps")
-    add(g, TrainConfig, "seed", "random seed; a fixed seed gives identical runs on the CPU")
-    add(g, TrainConfig, "device", "auto (CUDA if available), cpu or cuda",
+    loop_flag(g, TrainConfig, "log_every", "write a training-loss record every N steps")
+    loop_flag(g, TrainConfig, "seed", "random seed; a fixed seed gives identical runs on the CPU")
+    loop_flag(g, TrainConfig, "device", "auto (CUDA if available), cpu or cuda",
         choices=["auto", "cpu", "cuda"])
-    add(g, TrainConfig, "threads", "torch CPU threads per process (default: torch's choice, "
+    loop_flag(g, TrainConfig, "threads", "torch CPU threads per process (default: torch's choice, "
         "or 1 per process under torchrun)", type=int)
-    add(g, TrainConfig, "amp", "bfloat16 autocast (mixed precision): for GPUs with bfloat16, "
-        "or CPUs with bfloat16 instructions", action="store_true")
+    loop_flag(g, TrainConfig, "amp", "bfloat16 autocast (mixed precision): auto turns it on where "
+        "the GPU or CPU has bfloat16 units (about 2x faster there, as accurate; the run's "
+        "config.json records on or off); --amp alone is on", nargs="?", const="on",
+        choices=AMP_CHOICES)
     g.add_argument("--quiet", action="store_true", help="no progress bar or evaluation lines")
 
 
@@ -210,6 +236,7 @@ def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
         return base.resume(spec, args.resume, location,
                            allow_changed_data=args.allow_changed_data, **loop), args.resume
     apply_implied_defaults(args, spec)
+    apply_kind_defaults(args, spec.kind)
     loop = _loop_options(args)
     data = spec.data_config(**chosen(args, spec.data_config))
     started = base.start(spec, data, chosen(args, spec.model_config), TrainConfig(**loop), out,
@@ -256,6 +283,15 @@ def apply_implied_defaults(args: argparse.Namespace, spec) -> None:
             setattr(args, name, value)
 
 
+def apply_kind_defaults(args: argparse.Namespace, kind: str) -> None:
+    """Fill the flags still left out with task `kind`'s own defaults (presets.defaults)."""
+    from seqrnn import presets
+
+    for name, value in presets.defaults(kind).items():
+        if getattr(args, name, None) is None:
+            setattr(args, name, value)
+
+
 def refuse_other_preset(preset: str | None, saved: Any, out: str) -> None:
     """--resume auto with --preset continues only a run of that preset (the preset's values
     may all be ones a resume ignores, such as the data's location or the budget)."""
@@ -291,7 +327,13 @@ def _as_json(value: Any) -> Any:
 
 
 def training_status(result, run_dir, kind: str) -> int:
-    """Say how to continue a run that stopped early; 130 (as for SIGINT) if Ctrl-C stopped it."""
+    """Warn of a run that learned nothing (seqrnn.tasks.chance) and say how to continue one
+    that stopped early; 130 (as for SIGINT) if Ctrl-C stopped it."""
+    from seqrnn.tasks.chance import learned_nothing
+
+    warning = learned_nothing(result.best_eval) if result.best_eval else None
+    if warning:
+        print(f"seqrnn: warning: {warning}", file=sys.stderr)
     run_dir = shlex.quote(str(run_dir))  # a command line to paste: a space must not split it
     if result.stopped == "max_steps":  # the run keeps its limit: a resume must raise it
         print(f"continue with: seqrnn {kind} train --resume {run_dir} --max-steps N (N above "

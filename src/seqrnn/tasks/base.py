@@ -26,7 +26,7 @@ from seqrnn.run import LATEST_WEIGHTS, UNRECORDED, RunFolder
 from seqrnn.train import Task, Trainer, TrainResult
 from seqrnn.train.callbacks import Callback
 from seqrnn.train.distributed import Group, join
-from seqrnn.train.process import configure, resolve_device
+from seqrnn.train.process import configure, resolve_amp, resolve_device
 
 
 @dataclass
@@ -150,6 +150,7 @@ def _start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
            run: RunFolder | None, group: Group, raw: Any,
            callbacks: list[Callback] | None, preset: str | None) -> Started:
     progress = loop.progress and group.is_main
+    loop = replace(loop, amp=resolve_amp(loop.amp, group.device))  # the run records which
     source = IN_MEMORY
     if raw is None:
         spec.check_start(data, loop.seed)

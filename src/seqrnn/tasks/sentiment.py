@@ -152,21 +152,6 @@ def build_vocab(texts: Sequence[str], data: SentimentData, progress: bool) -> Wo
                            min_freq=data.min_freq, max_vocab=data.max_vocab)
 
 
-# A classifier whose best validation accuracy is not this far on the way from chance to
-# perfect learned (almost) nothing: 0.55 when the classes are balanced.
-LEARNED_MARGIN = 0.1
-
-
-def near_chance(best_eval: dict) -> str | None:
-    """A warning when the best validation accuracy stayed at chance, else None."""
-    majority = best_eval.get("majority")
-    if majority is None or best_eval["accuracy"] >= majority + LEARNED_MARGIN * (1 - majority):
-        return None
-    return (f"validation accuracy never left chance (best {best_eval['accuracy']:.3f}; always "
-            f"answering the most common class scores {majority:.3f}): the model learned almost "
-            "nothing; try another learning rate, more epochs, or a preset")
-
-
 # SentimentConfig fields a pretrained encoder decides, and the value each must then have.
 ENCODER_FIELDS = {"embedding_dim": None, "hidden_size": None, "num_layers": None,
                   "cell": "lstm", "bidirectional": False, "impl": "fused", "init": "torch",

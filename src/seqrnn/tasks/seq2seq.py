@@ -23,7 +23,7 @@ from seqrnn.data.pairs import Pairs, load_pairs
 from seqrnn.data.symbols import BOS_ID, EOS_ID, PAD_ID, SymbolVocab
 from seqrnn.errors import UserError
 from seqrnn.inference.transduce import greedy
-from seqrnn.metrics import transduction_errors
+from seqrnn.metrics import transduction_errors, unigram_loss
 from seqrnn.models.seq2seq import Seq2Seq
 from seqrnn.run import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE, RunFolder
 from seqrnn.tasks import base
@@ -52,6 +52,11 @@ class Encoded:
         self.references = pairs.targets
 
 
+def _with_ends(targets: list[list[int]]) -> np.ndarray:
+    """Every target token and each target's end token, as the loss counts them."""
+    return np.fromiter((t for target in targets for t in (*target, EOS_ID)), dtype=np.int64)
+
+
 class Seq2SeqTask:
     """Training-loop task: batches of similar source length, shuffled each epoch, and teacher-
     forced cross-entropy per target token. Under torchrun every rank takes its slice of each
@@ -69,6 +74,7 @@ class Seq2SeqTask:
         order = np.argsort([len(s) for s in train.sources], kind="stable")
         self.chunks = [order[i : i + data.batch_size]
                        for i in range(0, len(order), data.batch_size)]
+        self.unigram = unigram_loss(_with_ends(train.targets), _with_ends(val.targets))
 
     def order(self, epoch: int) -> np.ndarray:
         """The epoch's chunks, shuffled; under torchrun without those too small to give every
@@ -140,7 +146,7 @@ class Seq2SeqTask:
         nats, tokens, wrong, edits, length = self.group.sum([nats, tokens, wrong, edits, length])
         model.train(was_training)
         return {"loss": nats / tokens, "wer": wrong / len(self.val.words),
-                "per": edits / max(length, 1.0)}
+                "per": edits / max(length, 1.0), "unigram": self.unigram}
 
     def carried_state(self) -> dict[str, torch.Tensor]:
         return {}  # pairs are independent

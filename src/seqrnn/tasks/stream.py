@@ -16,6 +16,7 @@ from torch import nn
 from seqrnn.configs import TrainConfig
 from seqrnn.data.stream import StreamBatches
 from seqrnn.errors import UserError
+from seqrnn.metrics import unigram_loss
 from seqrnn.tasks import base
 from seqrnn.train import Selection
 from seqrnn.train.distributed import Group
@@ -119,6 +120,7 @@ class StreamTask:
                             "{val_fraction} or use a longer text", fields=("val_fraction",))
         self.num_steps, self.eval_rows = data.num_steps, data.eval_rows
         self.state = None
+        self.unigram = unigram_loss(train_ids, val_ids[1:])  # the loss to beat (tasks.chance)
 
     @staticmethod
     def train_loss_mean(model: nn.Module, outputs: torch.Tensor,
@@ -156,7 +158,7 @@ class StreamTask:
         """Validation loss: the nats summed over all ranks' rows over the ids they scored."""
         total, count = stream_loss(model, self.loss_sum, self.val_ids, self.num_steps,
                                    self.eval_rows, self.group)
-        return self.metrics(*self.group.sum([total, count]))
+        return {**self.metrics(*self.group.sum([total, count])), "unigram": self.unigram}
 
     def carried_state(self) -> dict[str, torch.Tensor]:
         """The state of all batch_size rows: each (layers, batch_size, hidden), ranks in order."""

@@ -3,7 +3,7 @@
     from seqrnn.configs import TrainConfig, WordLMData
     from seqrnn.tasks import wordlm
     result = wordlm.train(WordLMData(data="imdb"), {"hidden_size": 1152},
-                          TrainConfig(epochs=1, amp=True), out="runs/imdb-lm")
+                          TrainConfig(epochs=1), out="runs/imdb-lm")
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ class WordLMSpec(StreamSpec):
     def check_model_options(self, model_options: dict) -> WordLMConfig:
         # The data decides the vocabulary's size: take one just large enough for the cutoffs,
         # and at least 1, so that a bad cutoff is named as such and not as a vocabulary size.
-        cutoffs = model_options.get("cutoffs", ())
+        cutoffs = model_options.get("cutoffs") or ()
         given = [c for c in cutoffs if isinstance(c, numbers.Real) and not isinstance(c, bool)]
         vocab_size = int(max([0, *given])) + 1
         return self.model_config(**{"vocab_size": vocab_size, **model_options})

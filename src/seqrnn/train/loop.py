@@ -21,7 +21,7 @@ import signal
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import torch
@@ -42,7 +42,7 @@ from seqrnn.train.optim import (
     scheduled_lr,
     unfreeze_top,
 )
-from seqrnn.train.process import resolve_device
+from seqrnn.train.process import resolve_amp, resolve_device
 from seqrnn.train.task import Progress, Task, TrainingDiverged, TrainResult
 
 EXPLODE_FACTOR = 4.0  # char-rnn stops at 3x the initial loss; smoothing buys some slack
@@ -60,10 +60,10 @@ class Trainer:
                  callbacks: Sequence[Callback] | None = None):
         self.model = model
         self.task = task
-        self.config = config
         self.run = RunFolder(run) if isinstance(run, str | Path) else run
         self.group = group or Group(device=resolve_device(config.device))
         self.device = self.group.device
+        self.config = replace(config, amp=resolve_amp(config.amp, self.device))
         if callbacks is None:
             callbacks = default_callbacks(self.run, config.progress) if self.group.is_main else []
         self.callbacks = list(callbacks)
@@ -236,7 +236,7 @@ class Trainer:
 
     def _autocast(self) -> AbstractContextManager:
         """bfloat16 autocast with --amp; bfloat16 keeps float32's range, so no loss scaling."""
-        if not self.config.amp:
+        if self.config.amp == "off":
             return nullcontext()
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 

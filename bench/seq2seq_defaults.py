@@ -1,0 +1,51 @@
+"""Does `seqrnn seq2seq train` reach the README's figure with no flag but the data and budget?
+
+    python bench/seq2seq_defaults.py --out runs/g2p-defaults [--minutes 15] [--beam 4]
+
+Runs the commands a user would: `seqrnn seq2seq train --data cmudict --minutes 15` (every
+other setting its default, which are the g2p preset's), then `seqrnn seq2seq evaluate` on the
+held-out test words, greedy and with a beam. The issue's target: test WER at most 27%.
+Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+from machine import describe
+
+
+def seqrnn(*argv: str) -> tuple[str, float]:
+    """Run `seqrnn ARGV` as a user would; its standard output and wall seconds."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "seqrnn", *argv], check=True,
+                          stdout=subprocess.PIPE, text=True)
+    return done.stdout, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="the run folder")
+    parser.add_argument("--minutes", type=float, default=15.0)
+    parser.add_argument("--beam", type=int, default=4, help="the beam of the second scoring")
+    args = parser.parse_args()
+
+    train = ["seq2seq", "train", "--data", "cmudict", "--minutes", str(args.minutes),
+             "--out", args.out, "--quiet"]
+    record = {"machine": describe(os.cpu_count()), "command": "seqrnn " + " ".join(train)}
+    record["train_seconds"] = round(seqrnn(*train)[1], 1)
+    with open(f"{args.out}/config.json", encoding="utf-8") as f:
+        record["loop"] = json.load(f)["loop"]  # what the defaults were, amp resolved
+    for beam in (1, args.beam):
+        out, seconds = seqrnn("seq2seq", "evaluate", "--model", args.out, "--beam", str(beam))
+        record[f"test_beam{beam}"] = {**json.loads(out), "seconds": round(seconds, 1)}
+    print(json.dumps(record, indent=1))
+
+
+if __name__ == "__main__":
+    main()
