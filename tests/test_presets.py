@@ -126,3 +126,21 @@ def test_a_run_takes_its_kinds_defaults_and_a_flag_overrides_them(tmp_path, monk
     assert main([*small, "--lr", "0.01", "--amp", "--out", str(tmp_path / "b")]) == 0
     loop = RunFolder(tmp_path / "b").read_config("seq2seq").loop
     assert (loop["lr"], loop["lr_schedule"], loop["amp"]) == (0.01, "cosine", "on")
+
+
+@pytest.mark.parametrize("kind", ["wordlm", "seq2seq"])
+def test_python_trains_with_the_command_lines_defaults(kind):
+    """The data and model fields of a kind's defaults are its configs' own defaults, so
+    `loop_defaults` is all Python needs to train as the command line does."""
+    spec = SPECS[kind]
+    values = presets.defaults(kind)
+    sizes = ({"source_vocab_size": 30, "target_vocab_size": 40} if kind == "seq2seq"
+             else {"vocab_size": 30_000})
+    data, model = spec.data_config(), spec.model_config(**sizes)
+    for name, value in values.items():
+        if name in fields(spec.data_config):
+            assert getattr(data, name) == value, name
+        elif name in fields(spec.model_config):
+            assert getattr(model, name) == value, name
+    loop = presets.loop_defaults(kind)
+    assert set(loop) == set(values) & fields(TrainConfig) and loop["lr"] == 3e-3

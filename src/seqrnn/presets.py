@@ -110,6 +110,18 @@ def defaults(kind: str) -> dict[str, Any]:
     return dict(PRESETS[kind][name].values) if name else {}
 
 
+def loop_defaults(kind: str) -> dict[str, Any]:
+    """The training-loop fields of `defaults(kind)`: `TrainConfig(**loop_defaults("seq2seq"))`
+    trains from Python as `seqrnn seq2seq train` does (the data and model fields of those
+    defaults are their configs' own defaults already)."""
+    from dataclasses import fields
+
+    from seqrnn.configs import TrainConfig
+
+    names = {f.name for f in fields(TrainConfig)}
+    return {k: v for k, v in defaults(kind).items() if k in names}
+
+
 def defaults_source(kind: str) -> str:
     """Where the defaults of task `kind` come from, for --help."""
     name = DEFAULT_PRESETS.get(kind)
