@@ -1,5 +1,4 @@
 import itertools
-import time
 
 import pytest
 import torch
@@ -140,13 +139,39 @@ def test_generation_ends_after_a_stop_string():
         "THE ", 300, seed=4, stop=(stop,))
 
 
-def test_a_time_limit_ends_a_long_generation_with_a_prefix_of_the_full_text():
+def ticking_clock(monkeypatch) -> list[float]:
+    """A generation clock that moves one second each time it is read; the readings' list."""
+    from seqrnn.inference import deadline
+
+    readings = []
+
+    def clock() -> float:
+        readings.append(float(len(readings)))
+        return readings[-1]
+
+    monkeypatch.setattr(deadline, "clock", clock)
+    return readings
+
+
+def test_a_time_limit_ends_a_long_generation_with_a_prefix_of_the_full_text(monkeypatch):
     lm = LanguageModel(model("lstm"), VOCAB)
-    start = time.monotonic()
-    text = lm.sample("THE ", 10_000_000, seed=2, time_limit=0.2)
-    assert time.monotonic() - start < 30
-    assert 4 < len(text) < 10_000_000
+    readings = ticking_clock(monkeypatch)
+    # Read at the start (0 s) and after each chunk (1, 2, 3 s): 2.5 s allow three chunks.
+    text = lm.sample("THE ", 10_000_000, seed=2, time_limit=2.5)
+    assert readings == [0.0, 1.0, 2.0, 3.0]
+    assert len(text) == len("THE ") + 16 + 32 + 64
     assert lm.sample("THE ", len(text) - 4, seed=2) == text
+    assert lm.samples("THE ", 10_000_000, 2, seed=2, time_limit=2.5)[0] == text
+
+
+def test_a_beam_search_out_of_time_answers_with_the_hypotheses_it_holds(monkeypatch):
+    lm = LanguageModel(model("lstm"), VOCAB)
+    ticking_clock(monkeypatch)
+    # Read at the start, then once per candidate of each step: 3 candidates a step, so the
+    # limit of 3.5 s has passed for all of the second step's; they end the search.
+    text = lm.sample("THE ", 1000, beam=3, time_limit=3.5)
+    assert len(text) == len("THE ") + 2
+    assert lm.sample("THE ", 2, beam=3) == text
 
 
 @pytest.mark.parametrize("options,field", [
