@@ -6,7 +6,6 @@ import torch
 from seqrnn.api.charlm import LanguageModel
 from seqrnn.configs import CharLMConfig, Sampling
 from seqrnn.data.text import CharVocab
-from seqrnn.errors import UserError
 from seqrnn.inference import native
 from seqrnn.inference.generation import StopAt, chunk_sizes, sample_ids, stepper_for
 from seqrnn.models.charlm import CharLM
@@ -172,38 +171,3 @@ def test_a_beam_search_out_of_time_answers_with_the_hypotheses_it_holds(monkeypa
     text = lm.sample("THE ", 1000, beam=3, time_limit=3.5)
     assert len(text) == len("THE ") + 2
     assert lm.sample("THE ", 2, beam=3) == text
-
-
-@pytest.mark.parametrize("options,field", [
-    ({"top_p": 0.0}, "top_p"), ({"top_p": 1.5}, "top_p"), ({"top_p": float("nan")}, "top_p"),
-    ({"top_k": -1}, "top_k"), ({"temperature": 0}, "temperature"), ({"beam": 0}, "beam"),
-    ({"beam": 65}, "beam"), ({"stop": ("",)}, "stop"), ({"stop": ("a",) * 17}, "stop"),
-    ({"time_limit": -1.0}, "time_limit"), ({"time_limit": float("inf")}, "time_limit"),
-])
-def test_bad_options_name_their_field(options, field):
-    lm = LanguageModel(model("lstm"), VOCAB)
-    with pytest.raises(UserError) as caught:
-        lm.sample("THE ", 10, **options)
-    assert caught.value.field == field
-
-
-def test_bad_lengths_seeds_and_counts_are_refused():
-    lm = LanguageModel(model("lstm"), VOCAB)
-    for call, field in [(lambda: lm.sample("THE ", -1), "length"),
-                        (lambda: lm.sample("THE ", 5, seed=-1), "seed"),
-                        (lambda: lm.samples("THE ", 5, 0), "num_samples"),
-                        (lambda: lm.samples("THE ", 5, 2, beam=3), "beam")]:
-        with pytest.raises(UserError) as caught:
-            call()
-        assert caught.value.field == field
-
-
-def test_samples_check_their_memory_once_before_the_seeds_are_listed(monkeypatch):
-    import seqrnn.api.charlm
-
-    checked = []
-    monkeypatch.setattr(seqrnn.api.charlm, "check_generation_memory",
-                        lambda *args, **kwargs: checked.append(args))
-    lm = LanguageModel(model("lstm"), VOCAB)
-    assert len(lm.samples("THE ", 5, 3, seed=1)) == 3
-    assert [streams for *_, streams, beam in checked] == [3]
