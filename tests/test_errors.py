@@ -32,3 +32,11 @@ def test_field_error_puts_the_field_where_the_braces_are():
 
 def test_flag_spells_a_field_as_the_command_line_does():
     assert flag("top_k") == "--top-k" and flag("seed") == "--seed"
+
+
+def test_a_message_quoting_a_line_break_stays_one_line():
+    breaks = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+    err = UserError(f"columns found: a{breaks}b; name {{text_column}}", fields=("text_column",))
+    assert err.render(flag) == (r"columns found: a\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029b; "
+                                "name --text-column")
+    assert len(str(err).splitlines()) == 1

@@ -1,25 +1,29 @@
-"""Fault injection: a training process killed at seeded moments, again and again.
+"""Fault injection: training processes failed or killed at named points of a checkpoint's
+commit, and at unplanned moments.
 
-Each kill lands somewhere in a short run that evaluates and checkpoints every
-other step, so many land inside a checkpoint's writes. After every kill the run
-folder must either resume or start afresh, and the run finished that way must
-end with the weights, latest and best, of a run never interrupted.
+Each run evaluates and checkpoints every other step. A test replaces
+seqrnn.run.commit_reached (a no-op called at the commit's named points) to raise or to
+SIGKILL the process there; one test sends real SIGKILLs and SIGTERMs from outside, at
+moments it does not choose. After every failure the run folder must either resume or start
+afresh, and the run finished that way must end with the weights, latest and best, of a run
+never interrupted.
 """
 
+import errno
 import os
 import random
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
 
+import seqrnn.run
 from seqrnn.cli import main
-from seqrnn.run import BEST_WEIGHTS, LATEST_WEIGHTS, RunFolder
+from seqrnn.run import BEST_WEIGHTS, LATEST_WEIGHTS, PREVIOUS_STATE, RunFolder
 
 TEXT = "".join(f"{w} the cat sat on the mat.\n" for w in ["one", "two", "three"] * 60)
 STEPS = 80
@@ -27,7 +31,26 @@ STEPS = 80
 TRAIN = ["--batch-size", "4", "--num-steps", "16", "--hidden-size", "24", "--lr", "0.01",
          "--eval-rows", "4", "--eval-every", "2", "--epochs", "100", "--seed", "5",
          "--sample-length", "0", "--quiet", "--threads", "1", "--log-every", "1"]
-KILLS = 8  # bounded: a few steps of training each, plus the interpreter's start
+# A training process whose commit_reached kills it (argv[1] "kill") at the argv[3]-th time it
+# reaches point argv[2], or reports each point reached on stdout (argv[1] "report").
+CHILD = """
+import os, signal, sys
+import seqrnn.run
+action, point, nth = sys.argv[1], sys.argv[2], int(sys.argv[3])
+reached = []
+
+def commit_reached(name):
+    if action == "report":
+        print(name, flush=True)
+    elif name == point:
+        reached.append(name)
+        if len(reached) == nth:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+seqrnn.run.commit_reached = commit_reached
+from seqrnn.cli import main
+sys.exit(main(sys.argv[4:]))
+"""
 
 
 def start_or_resume(text: Path, run: Path) -> list[str]:
@@ -39,18 +62,24 @@ def start_or_resume(text: Path, run: Path) -> list[str]:
             str(STEPS), *TRAIN]
 
 
-def wait_for_step(metrics: Path, step: int, process: subprocess.Popen) -> None:
-    """Until the run has logged `step` (or has ended: a resumed run past it)."""
-    deadline = time.monotonic() + 60
-    while process.poll() is None and time.monotonic() < deadline:
-        lines = metrics.read_text().splitlines() if metrics.exists() else []
-        if any(f'"step": {step},' in line for line in lines):
-            return
-        time.sleep(0.01)
+def child(action: str, point: str, nth: int, argv: list[str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", CHILD, action, point, str(nth), *argv],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def weights(run: Path, name: str) -> dict[str, torch.Tensor]:
     return RunFolder(run).load_weights(name)[0]
+
+
+def saved_step(run: Path) -> int:
+    return RunFolder(run).load_checkpoint()[1]["progress"]["step"]
+
+
+def assert_same_weights(run: Path, straight: Path) -> None:
+    assert saved_step(run) == STEPS
+    for name in (LATEST_WEIGHTS, BEST_WEIGHTS):
+        ours, theirs = weights(run, name), weights(straight, name)
+        assert all(torch.equal(ours[k], theirs[k]) for k in theirs), name
 
 
 @pytest.fixture(scope="module")
@@ -60,34 +89,93 @@ def text(tmp_path_factory) -> Path:
     return path
 
 
-def test_killed_runs_resume_to_the_uninterrupted_weights(text, tmp_path):
-    straight = tmp_path / "straight"
-    assert main(start_or_resume(text, straight)) == 0
+@pytest.fixture(scope="module")
+def straight(text, tmp_path_factory) -> Path:
+    """The run never interrupted."""
+    run = tmp_path_factory.mktemp("straight") / "run"
+    assert main(start_or_resume(text, run)) == 0
+    return run
+
+
+def test_killed_at_each_point_of_a_commit_the_run_resumes_to_the_same_weights(
+        text, straight, tmp_path):
+    run = tmp_path / "killed"
+    # (point, which commit of the process): the first commit dies before any checkpoint
+    for point, nth in [("written", 1), ("state renamed", 3), ("weights renamed", 2),
+                       ("written", 4)]:
+        before = saved_step(run) if RunFolder(run).has_checkpoint() else 0
+        process = child("kill", point, nth, start_or_resume(text, run))
+        _, err = process.communicate(timeout=120)
+        assert process.returncode == -signal.SIGKILL, err
+        if point != "weights renamed":
+            assert list(run.glob(".*.tmp"))  # the kill left its temporary files behind
+        if point == "written" and nth == 1:
+            assert not RunFolder(run).has_checkpoint()  # so the same command starts afresh
+            continue
+        latest = RunFolder(run).latest_step()
+        state = RunFolder(run).load_train_state()["progress"]["step"]
+        expected = before + 2 * nth  # a checkpoint every other step
+        if point == "written":  # nothing renamed: the previous pair
+            assert latest == state == expected - 2
+        elif point == "state renamed":  # the new state, the previous weights and state
+            assert (latest, state) == (expected - 2, expected)
+            assert RunFolder(run).load_train_state(PREVIOUS_STATE)["progress"]["step"] == latest
+        else:
+            assert latest == state == expected and (run / PREVIOUS_STATE).exists()
+        assert saved_step(run) == latest  # the pair that agrees is the one resumed
+    assert main(start_or_resume(text, run)) == 0
+    assert not list(run.glob(".*.tmp"))  # the resumed run cleared the leftovers
+    assert not (run / PREVIOUS_STATE).exists()
+    assert_same_weights(run, straight)
+
+
+@pytest.mark.parametrize("point", ["written", "state renamed"])
+def test_a_write_failing_inside_a_commit_keeps_the_previous_checkpoint(
+        text, straight, tmp_path, capsys, monkeypatch, point):
+    run = tmp_path / "run"
+    commits = []
+
+    def fail_at_the_third(name):
+        commits.append(name)
+        if commits.count(point) == 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(seqrnn.run, "commit_reached", fail_at_the_third)
+    assert main(start_or_resume(text, run)) == 2
+    assert capsys.readouterr().err == (
+        f"seqrnn: error: no space left on the device of {run} while saving a checkpoint (the "
+        "previous checkpoint is intact): free some space and resume\n")
+    assert saved_step(run) == RunFolder(run).latest_step() == 4
+    assert not list(run.glob(".*.tmp"))
+    monkeypatch.undo()
+    assert main(start_or_resume(text, run)) == 0
+    assert_same_weights(run, straight)
+
+
+def test_a_real_kill_at_an_unplanned_moment_resumes_to_the_uninterrupted_weights(
+        text, straight, tmp_path):
+    """A real SIGKILL, then a real SIGTERM, from outside, each sent as soon as the process reports
+    that it has committed a seeded number of checkpoints: where it has got to by then is
+    the machine's business."""
     rng = random.Random(12)
     run = tmp_path / "killed"
     outcomes = []
-    for kill in range(KILLS):
-        sig = signal.SIGKILL if kill % 2 == 0 else signal.SIGTERM
-        saved = RunFolder(run).load_checkpoint()[1]["progress"]["step"] \
-            if RunFolder(run).has_checkpoint() else 0
-        target = saved + rng.randint(1, 8)  # a step to pass, then a moment after it
-        process = subprocess.Popen([sys.executable, "-m", "seqrnn", *start_or_resume(text, run)],
-                                   stderr=subprocess.PIPE, text=True)
-        wait_for_step(run / "metrics.jsonl", target, process)
-        time.sleep(rng.uniform(0.0, 0.02))
-        process.send_signal(sig)
+    for sig in (signal.SIGKILL, signal.SIGTERM):
+        process = child("report", "", 0, start_or_resume(text, run))
+        commits = rng.randint(1, 4)
+        for line in process.stdout:
+            commits -= line.strip() == "weights renamed"
+            if commits == 0:
+                process.send_signal(sig)
+                break
         _, err = process.communicate(timeout=120)
         assert "Traceback" not in err, err
         outcomes.append((sig, process.returncode))
     assert main(start_or_resume(text, run)) == 0  # whatever the kills left, it finishes
-    assert RunFolder(run).load_checkpoint()[1]["progress"]["step"] == STEPS
-    for name in (LATEST_WEIGHTS, BEST_WEIGHTS):
-        ours, theirs = weights(run, name), weights(straight, name)
-        assert all(torch.equal(ours[k], theirs[k]) for k in theirs), name
-    # Killed mid-run, or (SIGTERM) saved and stopped; now and then the run finished first.
-    assert {code for sig, code in outcomes if sig == signal.SIGKILL} <= {-signal.SIGKILL, 0}
-    assert {code for sig, code in outcomes if sig == signal.SIGTERM} <= {130, -signal.SIGTERM, 0}
-    assert (signal.SIGTERM, 130) in outcomes and (signal.SIGKILL, -signal.SIGKILL) in outcomes
+    assert_same_weights(run, straight)
+    # Killed mid-run, or (SIGTERM) saved and stopped: the run cannot have finished first, it
+    # had dozens of steps left when the signal was sent.
+    assert outcomes == [(signal.SIGKILL, -signal.SIGKILL), (signal.SIGTERM, 130)]
 
 
 # Full disks. A file-size limit (RLIMIT_FSIZE, with SIGXFSZ ignored) makes every write past it

@@ -1,4 +1,3 @@
-import json
 from dataclasses import asdict
 
 import numpy as np
@@ -14,9 +13,7 @@ from seqrnn.analysis.inspect_cells import (
     inspect,
     text_features,
 )
-from seqrnn.analysis.inspect_page import DATA_FILE, PAGE_FILE, coloured_text, write_page
 from seqrnn.api.charlm import LanguageModel
-from seqrnn.cli import main
 from seqrnn.configs import CharLMConfig
 from seqrnn.data.text import CharVocab
 from seqrnn.errors import UserError, flag
@@ -170,69 +167,3 @@ def test_inspect_leaves_out_unknown_characters_and_needs_two_known_ones():
     assert len(inspection.to_dict()["cells"][0]["activations"]) == len(inspection.text)
     with pytest.raises(UserError, match="at least 2 characters"):
         inspect(planted_model(), "T@@", cells=2)
-
-
-# -- the page and the command -----------------------------------------------------------------
-
-
-def test_coloured_text_escapes_and_groups_runs_of_one_shade():
-    html = coloured_text("a<b&c", np.array([1.0, 1.0, 0.0, 0.0, -1.0]))
-    assert html == ('<span class="s20">a&lt;</span><span class="s10">b&amp;</span>'
-                    '<span class="s0">c</span>')
-
-
-def test_write_page_writes_the_page_and_its_data(tmp_path):
-    inspection = inspect(planted_model(), TEXT, cells=2)
-    page = write_page(inspection, tmp_path / "out", title="Cells <of> a test")
-    assert page == tmp_path / "out" / PAGE_FILE
-    text = page.read_text(encoding="utf-8")
-    assert "Cells &lt;of&gt; a test" in text and "inside_brackets (r = +" in text
-    data = json.loads((tmp_path / "out" / DATA_FILE).read_text())
-    assert data["cells"][0]["unit"] == PLANTED_UNIT
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [DATA_FILE, PAGE_FILE]
-    with pytest.raises(UserError, match="is a file"):
-        write_page(inspection, page, title="again")
-    with pytest.raises(UserError, match=f"{page} already exists: choose another out, or pass "
-                                        "overwrite to replace it"):
-        write_page(inspection, tmp_path / "out", title="again")
-    assert "Cells &lt;of&gt; a test" in page.read_text(encoding="utf-8")
-    write_page(inspection, tmp_path / "out", title="again", overwrite=True)
-    assert "again" in page.read_text(encoding="utf-8")
-
-
-def test_cli_inspect_reports_each_chosen_cell(tmp_path, capsys):
-    save_run(planted_model(), tmp_path / "run")
-    (tmp_path / "text.txt").write_text(TEXT * 2, encoding="utf-8")
-    status = main(["charlm", "inspect", "--model", str(tmp_path / "run"), "--text",
-                   str(tmp_path / "text.txt"), "--out", str(tmp_path / "page"), "--cells", "2",
-                   "--max-chars", "100"])
-    out, err = capsys.readouterr()
-    assert status == 0, err
-    lines = out.splitlines()
-    assert len(lines) == 2
-    assert lines[0].split()[:4] == ["layer", "1", "cell", str(PLANTED_UNIT)]
-    assert "inside_brackets" in lines[0] and "r = +" in lines[0]
-    data = json.loads((tmp_path / "page" / DATA_FILE).read_text())
-    assert len(data["text"]) == 100 and (tmp_path / "page" / PAGE_FILE).is_file()
-    (tmp_path / "page" / DATA_FILE).write_text("mine")
-    assert main(["charlm", "inspect", "--model", str(tmp_path / "run"), "--text",
-                 str(tmp_path / "text.txt"), "--out", str(tmp_path / "page")]) == 2
-    assert capsys.readouterr() == ("", f"seqrnn: error: {tmp_path / 'page' / PAGE_FILE} already "
-                                   "exists: choose another --out, or pass --overwrite to "
-                                   "replace it\n")
-    assert (tmp_path / "page" / DATA_FILE).read_text() == "mine"
-
-
-def test_cli_inspect_errors_are_one_line_and_status_2(tmp_path, capsys):
-    (tmp_path / "text.txt").write_text(TEXT, encoding="utf-8")
-    common = ["--text", str(tmp_path / "text.txt"), "--out", str(tmp_path / "page")]
-    assert main(["charlm", "inspect", "--model", str(tmp_path / "missing"), *common]) == 2
-    assert "not found" in capsys.readouterr().err
-    save_run(planted_model(), tmp_path / "run")
-    assert main(["charlm", "inspect", "--model", str(tmp_path / "run"), *common,
-                 "--max-chars", "1"]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("seqrnn: error: --start") and err.count("\n") == 1
-    assert main(["charlm", "inspect", "--model", str(tmp_path / "run"), *common,
-                 "--threads", "0"]) == 2
-    assert "--threads must be at least 1" in capsys.readouterr().err

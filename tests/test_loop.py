@@ -11,7 +11,6 @@ from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError, flag
 from seqrnn.run import BEST_WEIGHTS, LATEST_WEIGHTS, METRICS_FILE, TRAIN_STATE, RunFolder
 from seqrnn.train import Selection, Trainer
-from seqrnn.train.averaging import WeightAverage
 from seqrnn.train.optim import clip_gradients
 
 # Validation metrics of successive epochs: loss is lowest at epoch 2, accuracy highest at 3.
@@ -118,36 +117,6 @@ def test_clip_gradients_handles_sparse_and_dense_alike():
     assert norm == pytest.approx(5.0)
     assert dense.grad.tolist() == pytest.approx([0.6, 0.0], abs=1e-6)
     assert sparse.grad.to_dense()[1, 0].item() == pytest.approx(0.8, abs=1e-6)
-
-
-def test_weight_average_starts_fast_then_keeps_its_decay():
-    model = nn.Linear(1, 1, bias=False)
-    nn.init.zeros_(model.weight)
-    average = WeightAverage(model, decay=0.5)
-    with torch.no_grad():
-        model.weight.fill_(1.0)
-    average.update(model)  # warm-up decay min(0.5, 2/11)
-    assert average.average[0].item() == pytest.approx(9 / 11)
-    for _ in range(20):
-        average.update(model)
-    with torch.no_grad():
-        model.weight.fill_(3.0)
-    before = average.average[0].item()
-    average.update(model)  # past the warm-up: decay 0.5
-    assert average.average[0].item() == pytest.approx(0.5 * before + 0.5 * 3.0)
-
-
-def test_swapped_in_restores_the_trained_weights_even_after_an_error():
-    model = nn.Linear(2, 1)
-    average = WeightAverage(model, decay=0.9)
-    trained = {k: v.clone() for k, v in model.state_dict().items()}
-    with torch.no_grad():
-        average.average[0].fill_(7.0)
-    with pytest.raises(RuntimeError), average.swapped_in(model):
-        assert torch.all(model.weight == 7.0)
-        raise RuntimeError
-    for name, value in model.state_dict().items():
-        assert torch.equal(value, trained[name])
 
 
 class WeightRecordingTask(ScriptedTask):

@@ -2,7 +2,6 @@
 
 import errno
 import math
-import os
 import re
 import signal
 import subprocess
@@ -84,17 +83,19 @@ def test_checkpoint_round_trip(tmp_path):
 def test_a_kill_between_the_pairs_renames_leaves_a_pair_that_agrees(tmp_path, monkeypatch):
     run = RunFolder(tmp_path)
     run.save_checkpoint({"w": torch.ones(2)}, state_of(3), step=3)
-    real_replace = os.replace
+    reached = []
 
-    def killed_before_the_weights(src, dst):  # the state is renamed, then the process dies
-        if str(dst).endswith(LATEST_WEIGHTS):
+    def killed_before_the_weights(point):  # the state is renamed, then the process dies
+        reached.append(point)
+        if point == "state renamed":
             raise SystemExit("killed")
-        real_replace(src, dst)
 
-    monkeypatch.setattr(os, "replace", killed_before_the_weights)
+    monkeypatch.setattr(seqrnn.run, "commit_reached", killed_before_the_weights)
     with pytest.raises(SystemExit):
         run.save_checkpoint({"w": torch.zeros(2)}, state_of(4), step=4)
-    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.undo()
+    assert reached == ["written", "state renamed"]
+    assert run.latest_step() == 3
     assert torch.load(run.file(TRAIN_STATE), weights_only=True)["progress"]["step"] == 4
     assert torch.load(run.file(PREVIOUS_STATE), weights_only=True)["progress"]["step"] == 3
     weights, state = run.load_checkpoint()  # the weights of step 3 and the state kept beside

@@ -118,14 +118,13 @@ def test_sampling_takes_the_character_models_options(pretrained):
 
 def test_a_beam_search_that_used_the_time_limit_is_not_cut_after_its_first_word(
         pretrained, monkeypatch):
-    import time
-
     import seqrnn.api.wordlm as api
+    from seqrnn.inference import deadline
 
     lm = WordLanguageModel.load(pretrained[0])
     found = ["plot", "was", "great"]
     clock = [0.0]
-    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(deadline, "clock", lambda: clock[0])
 
     def search_until_the_deadline(model, prime, length, beam, finished, deadline):
         clock[0] = deadline + 1.0  # the search kept to the limit and used all of it

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+# Every character str.splitlines breaks at, escaped: a message quoting the user's input (a
+# column name, a file's text) stays one line.
+_ONE_LINE = str.maketrans({c: repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"})
+
 
 class UserError(Exception):
     """Bad input: the message names the problem and the fix."""
@@ -25,8 +29,8 @@ class UserError(Exception):
         return self.fields[0] if self.fields else None
 
     def render(self, spell: Callable[[str], str]) -> str:
-        """The message with each field placeholder replaced by `spell(field)`."""
-        text = self.template
+        """The message, on one line, with each field placeholder replaced by `spell(field)`."""
+        text = self.template.translate(_ONE_LINE)
         for name in self.fields:
             text = text.replace("{" + name + "}", spell(name))
         return text

@@ -415,13 +415,16 @@ class RunFolder:
         train_state.prev.pt, so a kill between the renames leaves a pair that agrees.
         """
         try:
-            with atomic_path(self.file(LATEST_WEIGHTS)) as weights_tmp, \
-                    atomic_path(self.file(TRAIN_STATE)) as state_tmp:
-                _write_weights(weights_tmp, weights, step)
-                _write_state(state_tmp, state)
-                self._keep_previous_state()
+            with atomic_path(self.file(LATEST_WEIGHTS)) as weights_tmp:
+                with atomic_path(self.file(TRAIN_STATE)) as state_tmp:
+                    _write_weights(weights_tmp, weights, step)
+                    _write_state(state_tmp, state)
+                    self._keep_previous_state()
+                    commit_reached("written")
+                commit_reached("state renamed")
         except OSError as exc:
             raise self._save_error(exc) from exc
+        commit_reached("weights renamed")
         self.file(PREVIOUS_STATE).unlink(missing_ok=True)  # the new pair agrees
 
     def _keep_previous_state(self) -> None:
@@ -519,6 +522,13 @@ class RunFolder:
             raise UserError(f"{path} is missing: {self.path} is not a complete seqrnn model "
                             "folder")
         return path
+
+
+def commit_reached(point: str) -> None:
+    """The named points of save_checkpoint's commit, in order: "written" (the new pair at
+    temporary names, the previous state kept), "state renamed" (the new state in place, the
+    latest weights not yet), "weights renamed" (both in place, the previous state not yet
+    removed). Does nothing: fault tests replace it to fail or die at one of them."""
 
 
 def _write_weights(path: Path, state_dict: dict[str, torch.Tensor], step: int) -> None:

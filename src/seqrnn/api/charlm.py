@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from seqrnn.configs import Sampling, require_seed
 from seqrnn.data.text import CharVocab, drop_unknown
 from seqrnn.errors import UserError, field_error
 from seqrnn.inference.beam import beam_search
+from seqrnn.inference.deadline import deadline_after, passed
 from seqrnn.inference.generation import StopAt, sample_ids, stepper_for
 from seqrnn.inference.stepper import CompiledStepper
 from seqrnn.models.charlm import CharLM
@@ -119,7 +119,7 @@ class LanguageModel:
     def _pieces(self, prime: str, length: int, sampling: Sampling, seeds: list[int | None],
                 source: IdSource | None = None) -> Iterator[list[str]]:
         seeds = [None if seed is None else require_seed(seed) for seed in seeds]
-        deadline = None if sampling.time_limit is None else time.monotonic() + sampling.time_limit
+        deadline = deadline_after(sampling.time_limit)
         prime_ids = torch.as_tensor(self.vocab.encode(prime), dtype=torch.int64, device=self.device)
         stops = [StopAt(sampling.stop, prime) for _ in seeds]
         if sampling.beam > 1:
@@ -137,7 +137,7 @@ class LanguageModel:
             yield pieces
             if all(stop.done for stop in stops):
                 return
-            if deadline is not None and time.monotonic() >= deadline:
+            if passed(deadline):
                 return
 
     def _sample_ids(self, prime_ids: torch.Tensor, length: int, sampling: Sampling,

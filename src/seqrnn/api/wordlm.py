@@ -8,7 +8,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
 from seqrnn.errors import UserError, field_error
 from seqrnn.inference.beam import beam_search
+from seqrnn.inference.deadline import deadline_after, passed
 from seqrnn.inference.generation import StopAt
 from seqrnn.metrics import require_items
 from seqrnn.models.wordlm import WordLM
@@ -77,7 +77,7 @@ class WordLanguageModel:
             raise field_error("length", f"{{}} must be zero or positive, got {length}")
         if seed is not None:
             seed = require_seed(seed)
-        deadline = None if sampling.time_limit is None else time.monotonic() + sampling.time_limit
+        deadline = deadline_after(sampling.time_limit)
         eos = self.vocab.id_of(EOS)
         prime_words = tokenize(prime)
         ids = [eos] + self.vocab.encode(prime_words)  # a document starts after an EOS
@@ -106,7 +106,7 @@ class WordLanguageModel:
             yield word
             if stop.feed(separator + word)[1]:
                 return
-            if deadline is not None and time.monotonic() >= deadline:
+            if passed(deadline):
                 return
             separator = " "
 

@@ -4,4 +4,5 @@
 - `stepper`: a character model's weights laid out for the compiled sampler.
 - `native`: builds `sampler.c` with the machine's C compiler and loads it (or says it cannot).
 - `beam`: beam search with length normalisation.
+- `deadline`: generation time limits, on a clock tests can replace.
 """

@@ -9,11 +9,12 @@ greedy decoding.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 import torch
 from torch import Tensor, nn
+
+from seqrnn.inference.deadline import passed
 
 
 def _select(state, parents: Tensor):
@@ -30,7 +31,7 @@ def beam_search(model: nn.Module, prime: Tensor, length: int, beam: int,
                 deadline: float | None = None) -> list[int]:
     """The best continuation (ids) of `prime` (T0,), at most `length` tokens long.
 
-    After `deadline` (time.monotonic()), the hypotheses of that step are the candidates.
+    After `deadline` (seqrnn.inference.deadline), the hypotheses of that step are the candidates.
     """
     logits, state = model(prime.view(1, -1))
     log_probs = torch.log_softmax(logits[:, -1].float(), dim=-1)  # (alive, V)
@@ -45,7 +46,7 @@ def beam_search(model: nn.Module, prime: Tensor, length: int, beam: int,
         for index in ranked.indices.tolist():
             parent, token = divmod(index, vocab)
             ids = alive[parent] + [token]
-            out_of_time = deadline is not None and time.monotonic() >= deadline
+            out_of_time = passed(deadline)
             if is_finished(ids) or produced == length or out_of_time:
                 done.append((float(totals[index]) / len(ids), ids))
             else:
