@@ -35,9 +35,10 @@ from charlm_throughput import conditions
 
 from seqrnn import presets
 from seqrnn.api.charlm import LanguageModel
-from seqrnn.configs import CharLMData, TrainConfig
+from seqrnn.configs import AMP_CHOICES, CharLMData, TrainConfig
 from seqrnn.run import RunFolder
 from seqrnn.tasks.charlm import SPEC, train
+from seqrnn.train.process import resolve_amp
 
 NEVER = 10**9  # an --eval-every no run reaches: the only evaluation is the final one
 
@@ -70,8 +71,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                            "end)")
     loop.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: 2)")
     loop.add_argument("--seed", type=int, default=1, help="seed (default: 1)")
-    loop.add_argument("--amp", action="store_true",
-                      help="bfloat16 autocast (the loop's --amp); the final loss is then also "
+    loop.add_argument("--amp", nargs="?", const="on", default="off", choices=AMP_CHOICES,
+                      help="bfloat16 autocast, the loop's --amp: auto, on or off (default: off, "
+                           "float32; --amp alone: on); under it the final loss is also "
                            "evaluated again in float32")
     p.add_argument("--out", help="run folder to keep (default: a temporary folder)")
     p.add_argument("--preset", choices=presets.names("charlm"),
@@ -95,7 +97,8 @@ def race(args: argparse.Namespace, out: Path) -> dict:
                          lr_schedule=args.lr_schedule, min_lr_fraction=args.min_lr_fraction,
                          warmup_steps=args.warmup_steps, clip=args.clip,
                          eval_every=args.eval_every or NEVER, seed=args.seed, device="cpu",
-                         threads=args.threads, amp=args.amp, progress=False)
+                         threads=args.threads, amp=resolve_amp(args.amp, torch.device("cpu")),
+                         progress=False)
     machine: dict = {}
     start = time.perf_counter()
     with conditions(machine):
@@ -106,7 +109,7 @@ def race(args: argparse.Namespace, out: Path) -> dict:
     n_params = sum(t.numel() for t in run.load_weights()[0].values())
     chars = result.step * args.batch_size * args.num_steps
     text = SPEC.read(data, config.seed, progress=False)  # split as the training split it
-    if args.amp:  # --amp evaluates in bfloat16 too: score the same weights in float32
+    if config.amp == "on":  # which evaluates in bfloat16 too: score the weights in float32
         fp32 = LanguageModel.load(out, weights="latest").evaluate(
             text.val, num_steps=data.num_steps, rows=data.eval_rows)
         extra = {"val_loss_fp32_eval": round(fp32["loss"], 4)}

@@ -33,14 +33,21 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="the run folder")
     parser.add_argument("--minutes", type=float, default=15.0)
     parser.add_argument("--beam", type=int, default=4, help="the beam of the second scoring")
+    parser.add_argument("--score-only", action="store_true",
+                        help="score the run already in --out (trained by this script)")
     args = parser.parse_args()
 
     train = ["seq2seq", "train", "--data", "cmudict", "--minutes", str(args.minutes),
              "--out", args.out, "--quiet"]
     record = {"machine": describe(os.cpu_count()), "command": "seqrnn " + " ".join(train)}
-    record["train_seconds"] = round(seqrnn(*train)[1], 1)
+    if not args.score_only:
+        record["train_seconds"] = round(seqrnn(*train)[1], 1)
     with open(f"{args.out}/config.json", encoding="utf-8") as f:
-        record["loop"] = json.load(f)["loop"]  # what the defaults were, amp resolved
+        record["loop"] = json.load(f)["train"]["loop"]  # the defaults, amp resolved
+    with open(f"{args.out}/metrics.jsonl", encoding="utf-8") as f:
+        record["validation"] = [
+            {k: r[k] for k in ("step", "epoch", "val_wer", "val_per", "val_loss")}
+            for r in map(json.loads, f) if r["kind"] == "eval"]
     for beam in (1, args.beam):
         out, seconds = seqrnn("seq2seq", "evaluate", "--model", args.out, "--beam", str(beam))
         record[f"test_beam{beam}"] = {**json.loads(out), "seconds": round(seconds, 1)}

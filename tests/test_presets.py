@@ -144,3 +144,28 @@ def test_python_trains_with_the_command_lines_defaults(kind):
             assert getattr(model, name) == value, name
     loop = presets.loop_defaults(kind)
     assert set(loop) == set(values) & fields(TrainConfig) and loop["lr"] == 3e-3
+
+
+@pytest.mark.parametrize("kind", ["seq2seq", "wordlm"])
+def test_a_run_of_the_defaults_is_a_run_of_the_preset_they_come_from(kind, tmp_path):
+    """`seqrnn seq2seq train --data D` is `--preset g2p --data D`: the README says so."""
+    from seqrnn.run import RunFolder
+
+    if kind == "seq2seq":
+        data = tmp_path / "pairs.tsv"
+        data.write_text("source\ttarget\n" + "".join(f"{w}\t{' '.join(w)}\n" for w in WORDS))
+    else:
+        data = tmp_path / "corpus.txt"
+        data.write_text(" ".join(WORDS * 20))
+    small = [kind, "train", "--data", str(data), "--hidden-size", "8", "--embedding-dim", "8",
+             "--max-steps", "1", "--quiet", "--threads", "1"]
+    if kind == "wordlm":
+        small += ["--batch-size", "4", "--num-steps", "5", "--sample-length", "0"]
+    assert main([*small, "--out", str(tmp_path / "defaults")]) == 0
+    name = presets.DEFAULT_PRESETS[kind]
+    assert main([*small, "--preset", name, "--out", str(tmp_path / "preset")]) == 0
+    by_default = RunFolder(tmp_path / "defaults").read_config(kind)
+    by_preset = RunFolder(tmp_path / "preset").read_config(kind)
+    assert (by_default.model, by_default.data, by_default.loop) == (
+        by_preset.model, by_preset.data, by_preset.loop)
+    assert (by_default.preset, by_preset.preset) == (None, name)
