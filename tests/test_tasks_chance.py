@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from seqrnn.cli import main
 from seqrnn.tasks.chance import above_unigram, learned_nothing, near_chance
 
@@ -38,3 +40,14 @@ def test_a_character_model_that_learned_nothing_says_so_at_its_end(tmp_path, cap
     assert unigram and 2.0 < unigram[0] < 3.5  # about log of the ~12 common characters
     assert main([*common, "--lr", "0.02", "--epochs", "10", "--out", str(tmp_path / "b")]) == 0
     assert "warning" not in capsys.readouterr().err  # a repeated phrase is learned
+
+
+@pytest.mark.parametrize(("accuracy", "majority", "warned"), [
+    (0.54, 0.5, True), (0.55, 0.5, False), (0.9, 0.9, True), (0.91, 0.9, False),
+    (0.5, None, False)])
+def test_a_classifier_that_stayed_at_chance_is_warned_about(accuracy, majority, warned):
+    best = {"accuracy": accuracy, **({} if majority is None else {"majority": majority})}
+    message = near_chance(best)
+    assert (message is not None) == warned
+    if warned:
+        assert message.startswith(f"validation accuracy never left chance (best {accuracy:.3f}")

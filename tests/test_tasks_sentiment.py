@@ -14,7 +14,6 @@ from seqrnn.errors import UserError, flag
 from seqrnn.tasks.sentiment import (
     SentimentTask,
     check_coverage,
-    near_chance,
     predict_probabilities,
     refuse_contradictions,
 )
@@ -77,17 +76,6 @@ def test_probabilities_come_in_the_sets_order_and_leave_the_training_mode_alone(
     assert probs.tolist() == [0.5] * 5 and model.training
     some = predict_probabilities(model, batches, [np.array([1, 3])])
     assert some[[1, 3]].tolist() == [0.5, 0.5] and np.isnan(some[[0, 2, 4]]).all()
-
-
-@pytest.mark.parametrize(("accuracy", "majority", "warned"), [
-    (0.54, 0.5, True), (0.55, 0.5, False), (0.9, 0.9, True), (0.91, 0.9, False),
-    (0.5, None, False)])
-def test_a_classifier_that_stayed_at_chance_is_warned_about(accuracy, majority, warned):
-    best = {"accuracy": accuracy, **({} if majority is None else {"majority": majority})}
-    message = near_chance(best)
-    assert (message is not None) == warned
-    if warned:
-        assert message.startswith(f"validation accuracy never left chance (best {accuracy:.3f}")
 
 
 def test_a_pretrained_vocabulary_must_know_half_the_training_words():
