@@ -35,7 +35,7 @@ def started(monkeypatch):
 @contextlib.contextmanager
 def running_server(runs: dict):
     """The app with every model under uvicorn, in a thread, on a free loopback port."""
-    app = create_app(runs["sentiment"], runs["charlm"], runs["seq2seq"])
+    app = create_app(runs["sentiment"], runs["charlm"], runs["seq2seq"], wordlm_dir=runs["wordlm"])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
