@@ -265,3 +265,19 @@ def test_export_replaces_existing_files_only_when_asked(tmp_path, capsys, existi
     assert json.loads((tmp_path / "m.onnx.json").read_text())["onnx"] == "m.onnx"
     with pytest.raises(UserError, match="pass overwrite to replace it"):
         export(tmp_path / "run", tmp_path / "m.onnx")
+
+
+def test_the_decoder_graph_of_an_encoder_decoder_is_never_replaced_unasked(tmp_path, pairs):
+    from seqrnn.configs import Seq2SeqData, TrainConfig
+    from seqrnn.tasks import seq2seq
+
+    seq2seq.train(Seq2SeqData(data=str(pairs), batch_size=8),
+                  {"hidden_size": 8, "embedding_dim": 4, "dropout": 0.0},
+                  TrainConfig(max_steps=1, progress=False, threads=1), tmp_path / "run")
+    (tmp_path / "g2p.decoder.onnx").write_text("mine")
+    with pytest.raises(UserError, match="g2p.decoder.onnx already exists"):
+        export(tmp_path / "run", tmp_path / "g2p.onnx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g2p.decoder.onnx", "run"]
+    meta = export(tmp_path / "run", tmp_path / "g2p.onnx", overwrite=True)
+    assert (tmp_path / "g2p.decoder.onnx").read_bytes()[:4] != b"mine"
+    assert json.loads((tmp_path / "g2p.onnx.json").read_text()) == meta
