@@ -292,6 +292,13 @@ def test_an_ensemble_answers_with_its_members_mean_and_keeps_to_one_split(tmp_pa
     mean = (members[0] + members[1]) / 2
     np.testing.assert_allclose(both.predict_proba(probe), mean)
     assert list(both.predict(probe)) == ["1" if p >= 0.5 else "0" for p in mean[:, 1]]
+    curves = [SentimentClassifier.load(run).prefix_curve("a great movie, boring plot")
+              for run in runs]
+    curve = both.prefix_curve("a great movie, boring plot")  # what the server shows
+    assert curve.tokens == curves[0].tokens
+    np.testing.assert_allclose(curve.probabilities,
+                               (curves[0].probabilities + curves[1].probabilities) / 2)
+    assert curve.scored.tolist() == np.intersect1d(curves[0].scored, curves[1].scored).tolist()
     report = evaluate(runs)
     assert report["examples"] == 60 and report["accuracy"] > 0.9
     config = json.loads((tmp_path / "b" / "config.json").read_text())

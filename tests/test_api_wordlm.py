@@ -8,6 +8,28 @@ from seqrnn.data.documents import build_word_vocab
 from seqrnn.errors import UserError
 from seqrnn.models.wordlm import WordLM
 
+WORDS = "the cat sat on the mat and a dog ran to the park with the cat"
+
+
+def save_wordlm(path, **options) -> WordLanguageModel:
+    """A small untrained word model saved as a run folder (for serving and export tests)."""
+    from dataclasses import asdict
+
+    import torch
+
+    from seqrnn.run import BEST_WEIGHTS, VOCAB_FILE, RunFolder
+
+    torch.manual_seed(3)
+    vocab = build_word_vocab([WORDS], min_freq=1, max_vocab=None)
+    model = WordLM(WordLMConfig(len(vocab), **{"embedding_dim": 8, "hidden_size": 12,
+                                               "num_layers": 2, **options})).eval()
+    run = RunFolder(path)
+    run.create()
+    run.write_json(VOCAB_FILE, vocab.to_dict())
+    run.save_weights(BEST_WEIGHTS, model.state_dict(), step=-1)
+    run.write_config("wordlm", asdict(model.config))
+    return WordLanguageModel(model, vocab)
+
 
 @pytest.fixture
 def lm():

@@ -37,8 +37,12 @@ from tests.test_serve import tiny_runs  # noqa: E402
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory):
-    runs = tiny_runs(tmp_path_factory)
+def runs(tmp_path_factory):
+    return tiny_runs(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def server_url(runs):
     with running_server(runs) as url:
         yield url
 
@@ -106,3 +110,15 @@ def test_words_are_transduced_with_their_attention_shown(page):
     page.fill("#s2s-sources", "abz")
     page.click("#s2s-button")
     expect(page.locator("#s2s-error")).to_contain_text("never saw")
+
+
+def test_the_word_model_writes_after_its_prime(page, runs):
+    from seqrnn.api.wordlm import WordLanguageModel
+
+    expected = WordLanguageModel.load(runs["wordlm"]).sample("the cat", 6, seed=1)
+    page.fill("#wordlm-prime", "the cat")
+    page.fill("#wordlm-length", "6")
+    page.fill("#wordlm-seed", "1")
+    page.click("#wordlm-button")
+    expect(page.locator("#wordlm-output")).to_have_text(expected)
+    assert page.locator("#wordlm-error").inner_text() == ""

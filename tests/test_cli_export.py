@@ -27,10 +27,11 @@ def test_export_from_the_command_line_and_its_mistakes(tmp_path, capsys):
         err = capsys.readouterr().err.strip()
         assert message in err and "Traceback" not in err and len(err.splitlines()) == 1
     (tmp_path / "lm").mkdir()
-    (tmp_path / "lm" / "config.json").write_text('{"format_version": 1, "kind": "wordlm", '
+    (tmp_path / "lm" / "config.json").write_text('{"format_version": 1, "kind": "tagger", '
                                                  '"model": {}}')
     assert main(["export", "--model", str(tmp_path / "lm"), "--out", str(tmp_path / "w.onnx")]) == 2
-    assert "holds a wordlm model; export takes" in capsys.readouterr().err
+    assert ("holds a tagger model; export takes charlm, wordlm, sentiment or seq2seq"
+            in capsys.readouterr().err)
     assert not (tmp_path / "w.onnx").exists() and not (tmp_path / "x.onnx").exists()
 
 

@@ -35,7 +35,7 @@ def started(monkeypatch):
 @contextlib.contextmanager
 def running_server(runs: dict):
     """The app with every model under uvicorn, in a thread, on a free loopback port."""
-    app = create_app(runs["sentiment"], runs["charlm"], runs["seq2seq"])
+    app = create_app(runs["sentiment"], runs["charlm"], runs["seq2seq"], wordlm_dir=runs["wordlm"])
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -59,9 +59,22 @@ def test_serve_loads_both_models_and_binds_to_loopback_by_default(runs, started)
     assert torch.get_num_threads() == 1
     assert options["host"] == "127.0.0.1" and options["port"] == 8000
     health = TestClient(app).get("/api/health").json()
-    assert health["models"] == {"sentiment": True, "charlm": True, "seq2seq": False}
+    assert health["models"] == {"sentiment": True, "charlm": True, "wordlm": False,
+                                "seq2seq": False}
     assert health["limits"]["max_review_chars"] == 10
     assert health["limits"]["max_generate_length"] == 2000  # the default
+
+
+def test_serve_mounts_run_folders_of_any_kind_and_ensembles(runs, started):
+    assert main(["serve", "--model", str(runs["wordlm"]), "--model", str(runs["seq2seq"]),
+                 "--seq2seq", str(runs["seq2seq"])]) == 0
+    (app, _), = started
+    client = TestClient(app)
+    assert client.get("/api/health").json()["models"] == {
+        "sentiment": False, "charlm": False, "wordlm": True, "seq2seq": True}
+    assert client.post("/api/wordlm", json={"prime": "the", "length": 3}).status_code == 200
+    shown = client.post("/api/seq2seq", json={"sources": ["ab"], "attention": True})
+    assert shown.status_code == 422 and "ensemble" in shown.json()["error"]
 
 
 def test_serve_with_one_model_warns_when_reachable_from_elsewhere(runs, started, capsys):
@@ -87,6 +100,8 @@ def corrupt_copy(run_dir, tmp_path):
     (["--sentiment", "{charlm}"], "not a sentiment model"),
     (["--charlm", "{corrupt}"], "corrupt or truncated"),
     (["--charlm", "{charlm}", "--port", "70000"], "--port"),
+    (["--model", "{charlm}", "--charlm", "{charlm}"], "served alone (no ensemble)"),
+    (["--model", "{tmp}"], "config.json"),
     (["--charlm", "{charlm}", "--max-generate-length", "0"], "--max-generate-length"),
     (["--charlm", "{charlm}", "--threads", "0"], "--threads"),
 ])

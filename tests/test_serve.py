@@ -45,7 +45,11 @@ def tiny_runs(tmp_path_factory) -> dict:
 
     root = tmp_path_factory.getbasetemp() / "tiny-serve-models"
     runs = {"charlm": root / "charlm", "sentiment": root / "sentiment",
-            "seq2seq": root / "seq2seq"}
+            "seq2seq": root / "seq2seq", "wordlm": root / "wordlm"}
+    if not (runs["wordlm"] / "config.json").exists():
+        from tests.test_api_wordlm import save_wordlm
+
+        save_wordlm(runs["wordlm"])
     if not (runs["seq2seq"] / "config.json").exists():
         root.mkdir(parents=True, exist_ok=True)
         (root / "text.txt").write_text(CHAR_TEXT, encoding="utf-8")
@@ -73,13 +77,14 @@ def runs(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def models(runs):
-    return load_models(runs["sentiment"], runs["charlm"], runs["seq2seq"])
+    return load_models(runs["sentiment"], runs["charlm"], runs["seq2seq"],
+                       wordlm_dir=runs["wordlm"])
 
 
 @pytest.fixture(scope="module")
 def client(runs):
     return TestClient(create_app(runs["sentiment"], runs["charlm"], runs["seq2seq"],
-                                 limits=LIMITS))
+                                 wordlm_dir=runs["wordlm"], limits=LIMITS))
 
 
 def assert_error(response, status: int, *fragments: str, field: str | None = None) -> str:
@@ -101,7 +106,8 @@ def assert_error(response, status: int, *fragments: str, field: str | None = Non
 def test_health_says_which_models_are_loaded_and_the_limits(client, models):
     body = client.get("/api/health").json()
     assert body["status"] == "ok"
-    assert body["models"] == {"sentiment": True, "charlm": True, "seq2seq": True}
+    assert body["models"] == {"sentiment": True, "charlm": True, "wordlm": True,
+                              "seq2seq": True}
     assert body["limits"]["max_review_chars"] == 300
     assert body["limits"]["max_generate_length"] == 50
     assert body["limits"]["max_source_chars"] == 30
@@ -334,7 +340,9 @@ def test_a_model_that_was_not_loaded_is_a_404_naming_the_flag(models):
     only_sentiment = TestClient(build_app(Models(sentiment=models.sentiment), LIMITS))
     assert only_charlm.get("/api/health").json()["models"] == {"sentiment": False,
                                                                 "charlm": True,
+                                                                "wordlm": False,
                                                                 "seq2seq": False}
+    assert_error(only_charlm.post("/api/wordlm", json={"prime": "the"}), 404, "--wordlm")
     assert_error(only_charlm.post("/api/seq2seq", json={"sources": ["ab"]}), 404,
                  "--seq2seq")
     assert_error(only_charlm.post("/api/sentiment", json={"text": "good"}), 404, "--sentiment")
@@ -414,7 +422,7 @@ RAW_BODIES = st.sampled_from([
 
 @settings(max_examples=200, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.sampled_from(["/api/sentiment", "/api/generate", "/api/inspect"]),
+@given(st.sampled_from(["/api/sentiment", "/api/generate", "/api/inspect", "/api/wordlm"]),
        BODIES | RAW_BODIES)
 def test_no_request_body_gets_a_5xx(client, path, body):
     raw = body if isinstance(body, bytes) else json.dumps(body, allow_nan=True).encode()
@@ -422,6 +430,72 @@ def test_no_request_body_gets_a_5xx(client, path, body):
     assert response.status_code < 500, (raw[:200], response.text[:300])
     if response.status_code >= 400:
         assert set(response.json()) <= {"error", "field"}
+
+
+# -- the word model ---------------------------------------------------------------------------
+
+
+def test_word_generation_streams_what_the_word_model_samples(client, models):
+    lm = models.wordlm
+    request = {"prime": "the cat", "length": 12, "top_k": 0, "seed": 4}
+    with client.stream("POST", "/api/wordlm", json=request) as response:
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "text/plain; charset=utf-8"
+        text = "".join(response.iter_text())
+    expected = lm.sample("the cat", 12, top_k=0, seed=4)
+    assert "the cat" + text == expected and text.startswith(" ")
+    fresh = client.post("/api/wordlm", json={"length": 5, "seed": 1}).text  # a new document
+    assert fresh == lm.sample("", 5, seed=1) and not fresh.startswith(" ")
+    beam = client.post("/api/wordlm", json={"prime": "the", "length": 4, "beam": 2}).text
+    assert "the" + beam == lm.sample("the", 4, beam=2)
+    assert len(client.post("/api/wordlm", json={"prime": "a"}).text.split()) <= 50
+
+
+@pytest.mark.parametrize(("payload", "fragments"), [
+    ({"prime": "the", "length": 51}, ["length 51", "limit of 50", "--max-generate-length"]),
+    ({"prime": "the " * 6}, ["prime is 24 characters", "--max-prime-chars"]),
+    ({"prime": "the", "beam": 0}, ["beam"]),
+    ({"prime": "the", "text": "x"}, ["text"]),
+])
+def test_word_generation_refuses_bad_requests_with_422(client, payload, fragments):
+    assert_error(client.post("/api/wordlm", json=payload), 422, *fragments)
+
+
+# -- ensembles, and run folders of any kind ---------------------------------------------------
+
+
+def test_models_of_any_kind_load_from_their_run_folders(runs, models):
+    loaded = load_models(runs=[runs["wordlm"], runs["seq2seq"], runs["charlm"]])
+    assert sorted(loaded) == ["charlm", "seq2seq", "wordlm"] and loaded.sentiment is None
+    both = load_models(charlm_dir=runs["charlm"], runs=[runs["sentiment"]])
+    assert sorted(both) == ["charlm", "sentiment"]
+    with pytest.raises(UserError, match=r"served alone \(no ensemble\): give one --charlm"):
+        load_models(runs=[runs["charlm"], runs["charlm"]])
+
+
+def test_a_folder_of_no_servable_kind_is_named(tmp_path):
+    (tmp_path / "config.json").write_text('{"format_version": 1, "kind": "tagger", "model": {}}')
+    with pytest.raises(UserError, match="holds a tagger model; seqrnn serve takes sentiment, "
+                                        "charlm, wordlm or seq2seq"):
+        load_models(runs=[tmp_path])
+
+
+def test_several_runs_of_a_kind_serve_as_its_ensemble(runs, client):
+    twice = TestClient(build_app(load_models(runs=[runs["seq2seq"], runs["sentiment"]],
+                                             seq2seq_dir=runs["seq2seq"],
+                                             sentiment_dir=[runs["sentiment"]]), LIMITS))
+    request = {"sources": ["abc", "dda"], "beam": 2}
+    assert twice.post("/api/seq2seq", json=request).json() == client.post(
+        "/api/seq2seq", json=request).json()  # the mean of one model twice is that model
+    assert_error(twice.post("/api/seq2seq", json={"sources": ["abc"], "attention": True}), 422,
+                 "an ensemble has no one attention")
+    review = {"text": "a wonderful film, great acting"}
+    mean, one = twice.post("/api/sentiment", json=review).json(), client.post(
+        "/api/sentiment", json=review).json()
+    assert mean["curve"].startswith("the mean of 2 models' curves")
+    assert mean["scored_prefixes"] == one["scored_prefixes"] and mean["label"] == one["label"]
+    np.testing.assert_allclose(mean["prefix_probabilities"], one["prefix_probabilities"])
+    np.testing.assert_allclose(mean["probability"], one["probability"])
 
 
 # -- sequence to sequence ---------------------------------------------------------------------

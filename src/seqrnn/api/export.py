@@ -1,108 +1,82 @@
-"""A trained model as an ONNX graph, for runtimes outside Python (onnxruntime, say).
+"""A trained model as ONNX graphs, for runtimes outside Python (onnxruntime, say).
 
     from seqrnn.api.export import export
     export("runs/hamlet", "hamlet.onnx")      # and hamlet.onnx.json beside it
 
-The language model is exported as one step of any length, with its state as input and output,
-so a runtime can read a prime and then feed characters back one at a time:
+The character language model is exported as one step of any length, with its state as input
+and output, so a runtime can read a prime and then feed characters back one at a time:
 
     ids (B, T) int64, h (L, B, H) [, c (L, B, H) for an LSTM]
         -> logits (B, T, V), h_out [, c_out]
+
+The word language model likewise, with each layer's state (their widths differ) and the
+next word's log-probabilities (an adaptive softmax laid out over every word):
+
+    ids (B, T) int64, h0, c0, h1, c1, ... (1, B, H_k) -> log_probs (B, T, V), h0_out, ...
 
 The classifier reads a batch of right-padded token ids with their lengths:
 
     ids (B, T) int64, lengths (B,) int64 -> p_positive (B,), logits (B,)
 
+The encoder-decoder is two graphs, X.onnx the encoder and X.decoder.onnx one decoder step:
+
+    source (B, S) int64 -> memory (B, S, M), mask (B, S) bool, h (L, B, H) [, c]
+    previous (B, T) int64, memory, mask, h [, c] -> logits (B, T, V), h_out [, c_out]
+        [, attention (B, T, S)]
+
 The JSON beside the graph (the graph's name with .json added, so that it cannot be a run
-folder's own config.json) holds what a runtime needs around it: the vocabulary, the labels,
+folder's own config.json) holds what a runtime needs around it: the vocabularies, the labels,
 the model's configuration and the names and shapes of the inputs and outputs.
 """
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import warnings
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from torch import Tensor, nn
+from torch import nn
 
+from seqrnn.api.loading import run_kind
+from seqrnn.api.onnx_graphs import (
+    CharLMStep,
+    ClassifierGraph,
+    Seq2SeqDecoderStep,
+    Seq2SeqEncoder,
+    WordLMStep,
+    fused_copy,
+)
 from seqrnn.atomic import atomic_path, write_json
 from seqrnn.errors import UserError, field_error
-from seqrnn.nn.convert import to_torch
-from seqrnn.nn.layers import RecurrentStack
 from seqrnn.outputs import check_file
-from seqrnn.run import CONFIG_FILE, RunFolder
 
 FORMAT = "seqrnn-onnx"
 FORMAT_VERSION = 1
 OPSET = 17
-KINDS = ("charlm", "sentiment")
 
 
-class CharLMStep(nn.Module):
-    """The language model as a graph: tokens and a state in, logits and the state out."""
+@dataclass(frozen=True)
+class Graph:
+    """One graph to write: the module, an example input to trace it with, and its inputs' and
+    outputs' names (in order) with their descriptions for the JSON."""
 
-    def __init__(self, model: nn.Module):
-        super().__init__()
-        self.model = model
-
-    def forward(self, ids: Tensor, h: Tensor, c: Tensor | None = None):
-        logits, state = self.model(ids, h if c is None else (h, c))
-        return (logits, *state) if isinstance(state, tuple) else (logits, state)
-
-
-class ClassifierGraph(nn.Module):
-    """The classifier as a graph: right-padded ids and lengths in, P(positive) and logits out.
-
-    With `fixed_len` (a model trained with --batching fixed), the graph lays the rows out as
-    seqrnn reads them: each review's last `fixed_len` words at the right of a row of that
-    width, padding on the left, which the model reads through as it did in training.
-    """
-
-    def __init__(self, model: nn.Module, fixed_len: int | None = None):
-        super().__init__()
-        self.model = model
-        self.fixed_len = fixed_len
-
-    def forward(self, ids: Tensor, lengths: Tensor):
-        if self.fixed_len is not None:
-            return self._scores(_left_padded(ids, lengths, self.fixed_len))
-        real = torch.arange(ids.shape[1], device=ids.device).unsqueeze(0) < lengths.unsqueeze(1)
-        return self._scores(ids.masked_fill(~real, 0))  # 0 is padding
-
-    def _scores(self, ids: Tensor):
-        logits = self.model(ids)
-        return torch.sigmoid(logits), logits
+    module: nn.Module
+    example: tuple
+    inputs: dict[str, str]
+    outputs: dict[str, str]
+    dynamic: dict[str, dict[int, str]]
 
 
-def _left_padded(ids: Tensor, lengths: Tensor, width: int) -> Tensor:
-    """(B, width): each row's last `width` real ids, right-aligned after 0s (fixed_length's)."""
-    source = lengths.unsqueeze(1) - width + torch.arange(width, device=ids.device).unsqueeze(0)
-    taken = ids.gather(1, source.clamp(min=0))  # (B, width); a source below 0 is padding
-    return taken.masked_fill(source < 0, 0)
+@dataclass(frozen=True)
+class Exported:
+    """A kind's graphs, by suffix of the file name ("": X.onnx; ".decoder": X.decoder.onnx),
+    the first the main one, and the JSON fields that describe the model."""
 
-
-def fused_copy(model: nn.Module) -> nn.Module:
-    """A copy of `model` with every explicit cell stack replaced by torch's fused equivalent:
-    a traced Python loop over time would fix the graph to one length."""
-    model = copy.deepcopy(model)
-    for parent in list(model.modules()):
-        for name, child in list(parent.named_children()):
-            if isinstance(child, RecurrentStack):
-                setattr(parent, name, to_torch(child))
-    return model.eval()
-
-
-def run_kind(run_dir: str | Path) -> str:
-    """What a run folder holds, among the kinds that can be exported."""
-    config = RunFolder(run_dir).read_json(CONFIG_FILE)
-    kind = config.get("kind") if isinstance(config, dict) else None
-    if kind not in KINDS:
-        raise UserError(f"{run_dir} holds a {kind or 'unknown'} model; export takes a character "
-                        "language model (charlm) or a sentiment classifier (sentiment)")
-    return kind
+    graphs: dict[str, Graph]
+    meta: dict
 
 
 def sidecar(out: str | Path) -> Path:
@@ -111,58 +85,144 @@ def sidecar(out: str | Path) -> Path:
     return out.with_name(out.name + ".json")
 
 
+def graph_path(out: Path, suffix: str) -> Path:
+    """Where the graph of `suffix` goes: X.onnx itself, or X<suffix>.onnx beside it."""
+    return out.with_name(out.stem + suffix + out.suffix)
+
+
 def export(run_dir: str | Path, out: str | Path, *, weights: str = "best",
            overwrite: bool = False) -> dict:
-    """Write `out` (.onnx) and its JSON beside it (`sidecar(out)`); return that JSON.
+    """Write `out` (.onnx), the kind's other graphs beside it, and the JSON beside it
+    (`sidecar(out)`); return that JSON.
 
     Existing files are replaced only with `overwrite`; a run folder's own files never.
     """
     if Path(out).suffix != ".onnx":
         raise field_error("out", f"{{}} {out} should end in .onnx; the JSON goes beside it")
     out = check_file(out, overwrite=overwrite)
-    check_file(sidecar(out), overwrite=overwrite)
-    kind = run_kind(run_dir)
-    if kind == "charlm":
-        graph, example, names, meta = _charlm(run_dir, weights)
-    else:
-        graph, example, names, meta = _sentiment(run_dir, weights)
-    inputs, outputs, dynamic = names
-    with atomic_path(out) as tmp, warnings.catch_warnings():
+    kind = run_kind(run_dir, EXPORTERS, "export")
+    exported = EXPORTERS[kind](run_dir, weights)
+    paths = {suffix: graph_path(out, suffix) for suffix in exported.graphs}
+    for path in [*paths.values(), sidecar(out)]:
+        check_file(path, overwrite=overwrite)
+    with contextlib.ExitStack() as stack, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation notes
-        torch.onnx.export(graph.eval(), example, str(tmp), input_names=inputs,
-                          output_names=outputs, dynamic_axes=dynamic, opset_version=OPSET,
-                          dynamo=False)
+        for suffix, graph in exported.graphs.items():  # each renamed into place at the end
+            tmp = stack.enter_context(atomic_path(paths[suffix]))
+            torch.onnx.export(graph.module.eval(), graph.example, str(tmp),
+                              input_names=list(graph.inputs), output_names=list(graph.outputs),
+                              dynamic_axes=graph.dynamic, opset_version=OPSET, dynamo=False)
+    main, *others = exported.graphs.items()
     meta = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": kind,
-            "onnx": out.name, **meta}
+            "onnx": out.name, **exported.meta, "inputs": main[1].inputs,
+            "outputs": main[1].outputs,
+            **{suffix.lstrip("."): {"onnx": paths[suffix].name, "inputs": graph.inputs,
+                                    "outputs": graph.outputs} for suffix, graph in others}}
     write_json(sidecar(out), meta)
     return meta
 
 
-def _charlm(run_dir, weights):
+def _state_names(lstm: bool) -> list[str]:
+    return ["h", "c"] if lstm else ["h"]
+
+
+def _charlm(run_dir, weights) -> Exported:
     from seqrnn.api.charlm import LanguageModel
 
     lm = LanguageModel.load(run_dir, weights=weights)
     config = lm.model.config
-    lstm = config.cell == "lstm"
+    state = _state_names(config.cell == "lstm")
     batch, steps = 2, 3
     h = torch.zeros(config.num_layers, batch, config.hidden_size)
-    example = (torch.zeros(batch, steps, dtype=torch.int64), h, *((h.clone(),) if lstm else ()))
-    state = ["h", "c"] if lstm else ["h"]
-    inputs, outputs = ["ids", *state], ["logits", *(f"{name}_out" for name in state)]
+    example = (torch.zeros(batch, steps, dtype=torch.int64), *(h.clone() for _ in state))
+    outputs = ["logits", *(f"{name}_out" for name in state)]
     dynamic = {"ids": {0: "batch", 1: "time"}, "logits": {0: "batch", 1: "time"},
                **{name: {1: "batch"} for name in (*state, *outputs[1:])}}
-    shapes = {"ids": "(batch, time) int64 character ids",
+    inputs = {"ids": "(batch, time) int64 character ids",
               **{name: f"({config.num_layers}, batch, {config.hidden_size}) float32, zeros "
                  "to start" for name in state}}
-    meta = {"config": asdict(config), "vocab": lm.vocab.to_dict(), "inputs": shapes,
-            "outputs": {"logits": f"(batch, time, {config.vocab_size}) float32: the next "
-                        "character's scores after each position",
-                        **{f"{name}_out": "the state after the last position"
-                           for name in state}}}
-    return CharLMStep(fused_copy(lm.model)), example, (inputs, outputs, dynamic), meta
+    graph = Graph(CharLMStep(fused_copy(lm.model)), example, inputs, {
+        "logits": f"(batch, time, {config.vocab_size}) float32: the next character's scores "
+        "after each position", **{f"{name}_out": "the state after the last position"
+                                   for name in state}}, dynamic)
+    return Exported({"": graph}, {"config": asdict(config), "vocab": lm.vocab.to_dict()})
 
 
-def _sentiment(run_dir, weights):
+def _wordlm(run_dir, weights) -> Exported:
+    from seqrnn.api.wordlm import WordLanguageModel
+    from seqrnn.data.documents import EOS
+
+    lm = WordLanguageModel.load(run_dir, weights=weights)
+    model = fused_copy(lm.model)
+    widths = [layer.lstm.hidden_size for layer in model.encoder.layers]
+    batch, steps = 2, 3
+    state = [f"{part}{k}" for k in range(len(widths)) for part in ("h", "c")]
+    example = (torch.zeros(batch, steps, dtype=torch.int64),
+               *(torch.zeros(1, batch, widths[k // 2]) for k in range(len(state))))
+    outputs = {"log_probs": f"(batch, time, {model.config.vocab_size}) float32: the next "
+               "word's log-probabilities after each position",
+               **{f"{name}_out": "the state after the last position" for name in state}}
+    dynamic = {"ids": {0: "batch", 1: "time"}, "log_probs": {0: "batch", 1: "time"},
+               **{name: {1: "batch"} for name in (*state, *list(outputs)[1:])}}
+    inputs = {"ids": f"(batch, time) int64 word ids; a document starts after {EOS}, the "
+              "lowercased words of seqrnn.data.tokenize.tokenize follow",
+              **{name: f"(1, batch, {widths[int(name[1:])]}) float32: layer {name[1:]}'s "
+                 f"{'hidden' if name[0] == 'h' else 'cell'} state, zeros to start"
+                 for name in state}}
+    return Exported({"": Graph(WordLMStep(model), example, inputs, outputs, dynamic)},
+                    {"config": {**asdict(model.config), "cutoffs": list(model.config.cutoffs)},
+                     "vocab": lm.vocab.to_dict(),
+                     "tokenizer": "seqrnn.data.tokenize.tokenize", "end_of_document": EOS})
+
+
+def _seq2seq(run_dir, weights) -> Exported:
+    from seqrnn.api.seq2seq import Transducer
+    from seqrnn.data.symbols import BOS_ID, EOS_ID, PAD_ID
+
+    transducer = Transducer.load(run_dir, weights=weights)
+    model = fused_copy(transducer.model)
+    config = model.config
+    memory_size = config.hidden_size * (2 if config.bidirectional else 1)
+    state = _state_names(config.cell == "lstm")
+    source = torch.tensor([[4, 5, 6], [5, 4, PAD_ID]])
+    with torch.no_grad():
+        memory, mask, start = model.encode(source)
+    start = start if isinstance(start, tuple) else (start,)
+    state_shape = f"({config.num_layers}, batch, {config.hidden_size}) float32"
+    encoder = Graph(Seq2SeqEncoder(model), (source,), {
+        "source": f"(batch, source) int64 source ids, right-padded with {PAD_ID}"}, {
+        "memory": f"(batch, source, {memory_size}) float32: what the decoder attends to",
+        "mask": "(batch, source) bool: true on real source tokens",
+        **{name: f"{state_shape}: the decoder's starting state" for name in state}},
+        {"source": {0: "batch", 1: "source"}, "memory": {0: "batch", 1: "source"},
+         "mask": {0: "batch", 1: "source"}, **{name: {1: "batch"} for name in state}})
+    outputs = {"logits": f"(batch, time, {config.target_vocab_size}) float32: the next target "
+               "token's scores after each position",
+               **{f"{name}_out": "the state after the last position" for name in state}}
+    if config.attention != "none":  # else the decoder never reads the memory
+        outputs["attention"] = "(batch, time, source) float32: where the decoder looked"
+    attends = config.attention != "none"
+    sources = {"memory": "the encoder's", "mask": "the encoder's"} if attends else {}
+    decoder = Graph(Seq2SeqDecoderStep(model), (torch.tensor([[BOS_ID], [BOS_ID]]),
+                                                 *((memory, mask) if attends else ()), *start),
+                    {"previous": f"(batch, time) int64 target ids: {BOS_ID} (<s>) first, then "
+                     "each token written", **sources,
+                     **{name: f"{state_shape}: the encoder's at first, then the step's"
+                        for name in state}}, outputs,
+                    {"previous": {0: "batch", 1: "time"}, "logits": {0: "batch", 1: "time"},
+                     **{name: {0: "batch", 1: "source"} for name in sources},
+                     **{name: {1: "batch"} for name in (*state, *(f"{s}_out" for s in state))},
+                     **({"attention": {0: "batch", 1: "time", 2: "source"}} if attends else {})})
+    data = transducer.data
+    return Exported({"": encoder, ".decoder": decoder}, {
+        "config": asdict(config), "source_vocab": transducer.source_vocab.to_dict(),
+        "target_vocab": transducer.target_vocab.to_dict(),
+        "tokens": {"source": data.source_tokens, "target": data.target_tokens,
+                   "lowercase_source": data.data == "cmudict", "max_length": data.max_length},
+        "special_ids": {"padding": PAD_ID, "start": BOS_ID, "end": EOS_ID}})
+
+
+def _sentiment(run_dir, weights) -> Exported:
     from seqrnn.api.sentiment import SentimentClassifier
 
     if weights != "best":
@@ -171,17 +231,21 @@ def _sentiment(run_dir, weights):
     example = (torch.ones(2, 3, dtype=torch.int64), torch.tensor([3, 2]))
     dynamic = {"ids": {0: "batch", 1: "time"}, "lengths": {0: "batch"},
                "p_positive": {0: "batch"}, "logits": {0: "batch"}}
-    meta = {"config": asdict(clf.model_.config), "vocab": clf.vocab_.to_dict(),
-            "labels": clf.label_map_.to_dict(), "tokenizer": "seqrnn.data.tokenize.tokenize",
-            "max_words": clf.seq_len,
-            "batching": clf.batching,
-            "inputs": {"ids": "(batch, time) int64 word ids, right-padded with 0; a review "
-                       f"longer than {clf.seq_len} words is cut to its last {clf.seq_len}, as "
-                       "seqrnn reads it" + (" (the graph does so itself)"
-                                            if clf.batching == "fixed" else ""),
-                       "lengths": "(batch,) int64: the real words of each row, at least 1"},
-            "outputs": {"p_positive": "(batch,) float32: P(labels.positive)",
-                        "logits": "(batch,) float32"}}
+    inputs = {"ids": "(batch, time) int64 word ids, right-padded with 0; a review longer than "
+              f"{clf.seq_len} words is cut to its last {clf.seq_len}, as seqrnn reads it"
+              + (" (the graph does so itself)" if clf.batching == "fixed" else ""),
+              "lengths": "(batch,) int64: the real words of each row, at least 1"}
+    outputs = {"p_positive": "(batch,) float32: P(labels.positive)",
+               "logits": "(batch,) float32"}
     graph = ClassifierGraph(fused_copy(clf.model_),
                             clf.seq_len if clf.batching == "fixed" else None)
-    return graph, example, (["ids", "lengths"], ["p_positive", "logits"], dynamic), meta
+    return Exported({"": Graph(graph, example, inputs, outputs, dynamic)}, {
+        "config": asdict(clf.model_.config), "vocab": clf.vocab_.to_dict(),
+        "labels": clf.label_map_.to_dict(), "tokenizer": "seqrnn.data.tokenize.tokenize",
+        "max_words": clf.seq_len, "batching": clf.batching})
+
+
+# The kinds that export, and how: kind -> (run folder, weights) -> its graphs.
+EXPORTERS: dict[str, Callable[[str | Path, str], Exported]] = {
+    "charlm": _charlm, "wordlm": _wordlm, "sentiment": _sentiment, "seq2seq": _seq2seq}
+KINDS = tuple(EXPORTERS)

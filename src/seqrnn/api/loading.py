@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
 from seqrnn.errors import UserError, field_error
-from seqrnn.run import VOCAB_FILE, WEIGHTS, RunConfig, RunFolder
+from seqrnn.run import CONFIG_FILE, VOCAB_FILE, WEIGHTS, RunConfig, RunFolder
 from seqrnn.tasks.base import TaskSpec
 from seqrnn.train.process import flush_denormals, resolve_device
 
@@ -34,3 +35,15 @@ def load_trained(run_dir: str | Path, spec: TaskSpec, vocab_class: type | None, 
     model = spec.model_from_config(model_config)
     run.load_into(model, WEIGHTS[weights])
     return model.to(resolve_device(device)).eval(), vocab, config
+
+
+def run_kind(run_dir: str | Path, kinds: Iterable[str], use: str) -> str:
+    """The kind of model a run folder holds (its config.json's), one of `kinds`; else a
+    UserError naming the kinds that `use` (a command, say) takes."""
+    config = RunFolder(run_dir).read_json(CONFIG_FILE)
+    kind = config.get("kind") if isinstance(config, dict) else None
+    kinds = tuple(kinds)
+    if kind not in kinds:
+        raise UserError(f"{run_dir} holds a {kind or 'unknown'} model; {use} takes "
+                        f"{', '.join(kinds[:-1])} or {kinds[-1]}")
+    return kind

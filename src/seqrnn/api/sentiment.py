@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import warnings
 from collections.abc import Iterable, Sequence
@@ -328,6 +329,16 @@ class SentimentEnsemble:
 
     def label_mapping(self, label_map: str | dict[str, str]) -> dict[str, str]:
         return self.members[0].label_mapping(label_map)
+
+    def prefix_curve(self, text: str, *, budget: int = PREFIX_BUDGET) -> PrefixCurve:
+        """The mean of the members' curves (SentimentClassifier.prefix_curve): exact at the
+        prefixes every member scored exactly."""
+        curves = [m.prefix_curve(text, budget=budget) for m in self.members]
+        scored = functools.reduce(np.intersect1d, [curve.scored for curve in curves])
+        return PrefixCurve(tokens=curves[0].tokens,
+                           probabilities=np.mean([c.probabilities for c in curves], axis=0),
+                           scored=scored, method=f"the mean of {len(curves)} models' curves; "
+                           f"the first's: {curves[0].method}")
 
 
 def load_classifier(paths: str | Path | Sequence[str | Path], *,

@@ -12,17 +12,18 @@ from seqrnn.errors import UserError
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "export", help="write a trained model as ONNX, for runtimes outside Python",
-        description="Write a character language model (one step of any length, its state in "
-        "and out) or a sentiment classifier (right-padded ids and lengths in, P(positive) out) "
-        "as an ONNX graph, and a JSON file beside it with the vocabulary, the labels, the "
-        "configuration and the inputs and outputs. Needs the export extra: pip install "
-        "'seqrnn[export]'.")
+        description="Write a trained model as ONNX: a character or word language model (one "
+        "step of any length, its state in and out), a sentiment classifier (right-padded ids "
+        "and lengths in, P(positive) out) or an encoder-decoder (FILE.onnx the encoder, "
+        "FILE.decoder.onnx one decoder step), and a JSON file beside it with the "
+        "vocabularies, the labels, the configuration and the inputs and outputs. Needs the "
+        "export extra: pip install 'seqrnn[export]'.")
     p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
                    help="a trained run folder")
     p.add_argument("--out", type=options.path_arg, required=True, metavar="FILE.onnx",
                    help="the graph to write; FILE.onnx.json goes beside it")
     p.add_argument("--weights", choices=["best", "latest"], default="best",
-                   help="which checkpoint of a language model (default: best)")
+                   help="which checkpoint (default: best; a classifier keeps only its best)")
     options.add_overwrite_flag(p, "FILE.onnx and FILE.onnx.json")
     p.set_defaults(run=_export)
 
@@ -36,7 +37,8 @@ def _export(args: argparse.Namespace) -> int:
     from seqrnn.api.export import export, sidecar
 
     meta = export(args.model, args.out, weights=args.weights, overwrite=args.overwrite)
-    print(f"wrote {args.out} and {sidecar(args.out)} ({meta['kind']}; "
+    others = "".join(f", {meta[name]['onnx']}" for name in ("decoder",) if name in meta)
+    print(f"wrote {args.out}{others} and {sidecar(args.out)} ({meta['kind']}; "
           f"inputs {', '.join(meta['inputs'])}; outputs {', '.join(meta['outputs'])})",
           file=sys.stderr)
     return 0

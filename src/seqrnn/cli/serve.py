@@ -17,18 +17,27 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "serve", help="a web page and JSON API for trained models",
         description="Serve a page (review classification with the prediction after every word, "
-        "streamed text generation, a look inside the language model) and its JSON API. Models "
+        "streamed text generation, a look inside the language model, transduction) and its "
+        "JSON API, for every kind of model: a word model's words are streamed at POST "
+        "/api/wordlm. Models "
         "are loaded once, before the server starts. Needs the serve extra: "
         "pip install 'seqrnn[serve]'.",
     )
     m = p.add_argument_group("models (at least one)")
-    m.add_argument("--sentiment", type=options.path_arg, metavar="RUN_DIR",
-                   help="a sentiment classifier's run folder")
-    m.add_argument("--charlm", type=options.path_arg, metavar="RUN_DIR",
+    m.add_argument("--model", type=options.path_arg, action="append", default=[],
+                   metavar="RUN_DIR", help="a trained run folder of any kind, read from its "
+                   "config.json; repeat it for several kinds, or for an ensemble of a kind that "
+                   "has one")
+    m.add_argument("--sentiment", type=options.path_arg, action="append", metavar="RUN_DIR",
+                   help="a sentiment classifier's run folder; repeat it for an ensemble (the "
+                   "mean of their probabilities)")
+    m.add_argument("--charlm", type=options.path_arg, action="append", metavar="RUN_DIR",
                    help="a character language model's run folder")
-    m.add_argument("--seq2seq", type=options.path_arg, metavar="RUN_DIR",
-                   help="a sequence-to-sequence model's run "
-                   "folder (seqrnn seq2seq train)")
+    m.add_argument("--wordlm", type=options.path_arg, action="append", metavar="RUN_DIR",
+                   help="a word language model's run folder (seqrnn wordlm train)")
+    m.add_argument("--seq2seq", type=options.path_arg, action="append", metavar="RUN_DIR",
+                   help="a sequence-to-sequence model's run folder (seqrnn seq2seq train); "
+                   "repeat it to decode several as an ensemble (runs of the same data and seed)")
     s = p.add_argument_group("server")
     s.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only; the "
@@ -39,8 +48,8 @@ def register(subparsers) -> None:
                    "already run in parallel, and small models gain nothing from more)")
     limits = p.add_argument_group("limits per request")
     options.add(limits, ServeLimits, "max_review_chars", "longest review, in characters")
-    options.add(limits, ServeLimits, "max_generate_length", "most characters one generation "
-                "may ask for")
+    options.add(limits, ServeLimits, "max_generate_length", "most characters (or words, from a "
+                "word model) one generation may ask for")
     options.add(limits, ServeLimits, "max_prime_chars", "longest prime, in characters")
     options.add(limits, ServeLimits, "max_inspect_chars", "longest text to inspect, in "
                 "characters")
@@ -81,7 +90,8 @@ def _serve(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     limits = ServeLimits(**options.chosen(args, ServeLimits))
     app = create_app(sentiment_dir=args.sentiment, charlm_dir=args.charlm,
-                     seq2seq_dir=args.seq2seq, limits=limits)
+                     seq2seq_dir=args.seq2seq, wordlm_dir=args.wordlm, runs=args.model,
+                     limits=limits)
     listening = _bind(args.host, args.port)
     if not _is_loopback(args.host):
         print(f"seqrnn: warning: listening on {args.host}, reachable from other machines; "
