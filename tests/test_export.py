@@ -10,6 +10,7 @@ from seqrnn.api.sentiment import SentimentClassifier
 from seqrnn.configs import CharLMConfig, SentimentConfig, WordLMConfig
 from seqrnn.data.text import CharVocab
 from seqrnn.data.tokenize import tokenize
+from seqrnn.errors import UserError
 from seqrnn.models.charlm import CharLM
 from seqrnn.models.finetuned import LMClassifier
 from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, VOCAB_FILE, RunFolder
@@ -211,3 +212,19 @@ def test_a_fine_tuned_classifier_exports_too(tmp_path):
     out = ort.InferenceSession(str(tmp_path / "ft.onnx")).run(
         None, {"ids": ids.numpy(), "lengths": np.array([4, 3])})[0]
     np.testing.assert_allclose(out, expected, atol=1e-5)
+
+
+def test_the_decoder_graph_of_an_encoder_decoder_is_never_replaced_unasked(tmp_path, pairs):
+    from seqrnn.configs import Seq2SeqData, TrainConfig
+    from seqrnn.tasks import seq2seq
+
+    seq2seq.train(Seq2SeqData(data=str(pairs), batch_size=8),
+                  {"hidden_size": 8, "embedding_dim": 4, "dropout": 0.0},
+                  TrainConfig(max_steps=1, progress=False, threads=1), tmp_path / "run")
+    (tmp_path / "g2p.decoder.onnx").write_text("mine")
+    with pytest.raises(UserError, match="g2p.decoder.onnx already exists"):
+        export(tmp_path / "run", tmp_path / "g2p.onnx")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g2p.decoder.onnx", "run"]
+    meta = export(tmp_path / "run", tmp_path / "g2p.onnx", overwrite=True)
+    assert (tmp_path / "g2p.decoder.onnx").read_bytes()[:4] != b"mine"
+    assert json.loads((tmp_path / "g2p.onnx.json").read_text()) == meta
