@@ -19,8 +19,8 @@ def fields(cls) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
 
 
-@pytest.mark.parametrize(("kind", "name"), [(kind, name) for kind, named in
-                                            presets.PRESETS.items() for name in named])
+@pytest.mark.parametrize(("kind", "name"), [(kind, name) for kind in SPECS
+                                            for name in presets.names(kind)])
 def test_every_preset_builds_valid_configurations(kind, name):
     spec = SPECS[kind]
     preset = presets.get(kind, name)
