@@ -20,6 +20,8 @@ from seqrnn.cli import options
 
 def register(subparsers, kind: Any) -> None:
     """Add `seqrnn KIND train` for `kind` (a registry.Kind)."""
+    from seqrnn.configs import TrainConfig
+
     spec = kind.task_spec()
     parser = subparsers.add_parser(kind.name, help=f"{kind.name}: train",
                                    description=f"The {kind.name} task.")
@@ -29,10 +31,12 @@ def register(subparsers, kind: Any) -> None:
                             description=f"Train a {kind.name} model. "
                             + options.defaults_sentence(kind.name))
     options.add_run_flags(p, kind.name)
+    loop_fields = {field.name for field in dataclasses.fields(TrainConfig)}
     for title, cls in (("data", spec.data_config), ("model", spec.model_config)):
         group = p.add_argument_group(title)
         for field in dataclasses.fields(cls):
-            if field.default is not dataclasses.MISSING:  # the others the data decides
+            # Fields without a default the data decides; a loop flag's name sets both.
+            if field.default is not dataclasses.MISSING and field.name not in loop_fields:
                 _add_field(group, cls, field, kind.name)
     options.add_train_loop_flags(p, kind.name)
     p.set_defaults(run=lambda args: _train(args, kind.name))
