@@ -57,8 +57,9 @@ from torch.autograd.profiler import record_function
 from seqrnn.api.charlm import LanguageModel
 from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
 from seqrnn.data.text import CharVocab
+from seqrnn.kinds import VOCAB_FILE
 from seqrnn.models.charlm import CharLM
-from seqrnn.run import VOCAB_FILE, RunFolder
+from seqrnn.run import RunFolder
 from seqrnn.tasks.base import Prepared
 from seqrnn.tasks.charlm import SPEC, CharLMTask
 from seqrnn.train import Trainer

@@ -16,7 +16,6 @@ Prints one JSON object.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import time
 
@@ -24,11 +23,9 @@ import torch
 from imdb_train import parse_value
 from machine import describe
 
-from seqrnn import presets
-from seqrnn.api.seq2seq import Transducer
-from seqrnn.configs import Seq2SeqConfig, Seq2SeqData, TrainConfig
+import seqrnn
+from seqrnn.errors import UserError
 from seqrnn.run import RunFolder
-from seqrnn.tasks.seq2seq import train
 
 
 def main() -> None:
@@ -42,24 +39,18 @@ def main() -> None:
                         help="any data, model or training field")
     args = parser.parse_args()
 
-    chosen = dict(presets.get("seq2seq", "g2p").values)
-    chosen.update({"minutes": args.minutes, "attention": args.attention})
-    chosen.update((k, parse_value(v)) for k, v in (item.split("=", 1) for item in args.set))
-    fields = {cls: {f.name for f in dataclasses.fields(cls)}
-              for cls in (Seq2SeqData, Seq2SeqConfig, TrainConfig)}
-    unknown = set(chosen) - set().union(*fields.values())
-    if unknown:
-        parser.error(f"unknown fields {sorted(unknown)}")
-    data = Seq2SeqData(**{k: v for k, v in chosen.items() if k in fields[Seq2SeqData]})
-    model = {k: v for k, v in chosen.items() if k in fields[Seq2SeqConfig]}
-    loop = TrainConfig(**{k: v for k, v in chosen.items() if k in fields[TrainConfig]},
-                       threads=args.threads, progress=False)
-
+    settings = {"minutes": args.minutes, "attention": args.attention,
+                "threads": args.threads, "progress": False}
+    settings.update((k, parse_value(v)) for k, v in (item.split("=", 1) for item in args.set))
     started = time.perf_counter()
-    result = train(data, model, loop, args.out)
+    try:
+        trained = seqrnn.train("seq2seq", args.out, preset="g2p", **settings)
+    except UserError as exc:  # an unknown field, a bad value, a folder in use
+        parser.error(str(exc))
     wall = time.perf_counter() - started
+    result, config = trained.result, RunFolder(args.out).read_config("seq2seq")
     state = RunFolder(args.out).load_train_state()
-    transducer = Transducer.load(args.out)
+    transducer = trained.model
     test = [transducer.evaluate("test", beam=1), transducer.evaluate("test", beam=args.beam)]
     print(json.dumps({
         "command": "python bench/g2p.py " + " ".join(
@@ -67,8 +58,7 @@ def main() -> None:
              f"--beam {args.beam}", *(["--set", *args.set] if args.set else [])]),
         "machine": describe(args.threads),
         "torch": torch.__version__,
-        "data": dataclasses.asdict(data), "model": model,
-        "loop": dataclasses.asdict(loop),
+        "data": config.data, "model": config.model, "loop": config.loop,
         "steps": result.step, "epochs": result.epoch, "stopped": result.stopped,
         "train_s": round(state["progress"]["elapsed"], 1), "wall_s": round(wall, 1),
         "best_validation": result.best_eval, "last_validation": result.last_eval,

@@ -18,18 +18,16 @@ checkpoint (selected on validation accuracy, never on test).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import time
 
 from machine import describe
 
+import seqrnn
 from seqrnn import presets
 from seqrnn.api.sentiment import evaluate
-from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
+from seqrnn.errors import UserError
 from seqrnn.run import RunFolder
-from seqrnn.tasks.sentiment import train
-from seqrnn.tasks.wordlm import SPEC as WORDLM
 
 
 def parse_value(text: str):
@@ -64,32 +62,29 @@ def main() -> None:
                         help="the ablation: pretrained=RUN's shape, randomly initialised")
     args = parser.parse_args()
 
-    chosen = dict(presets.get("sentiment", args.preset).values) if args.preset else {}
-    chosen.pop("data", None)  # --data says which
-    chosen.update((k, parse_value(v)) for k, v in (item.split("=", 1) for item in args.set))
-    epochs = args.epochs or chosen.pop("epochs", 10)
-    minutes = args.minutes or chosen.pop("minutes", None)
-    chosen.pop("epochs", None)
-    chosen.pop("minutes", None)
-    names = {cls: {f.name for f in dataclasses.fields(cls)}
-             for cls in (SentimentData, SentimentConfig, TrainConfig)}
-    unknown = set(chosen) - set().union(*names.values())
-    if unknown:
-        parser.error(f"unknown fields {sorted(unknown)}")
-    model = {k: v for k, v in chosen.items() if k in names[SentimentConfig]}
+    settings = {k: parse_value(v) for k, v in (item.split("=", 1) for item in args.set)}
+    settings.update((k, v) for k, v in (("data", args.data), ("epochs", args.epochs),
+                                        ("minutes", args.minutes)) if v is not None)
+    preset = args.preset
+    if "epochs" not in settings and not (preset and "epochs" in presets.get("sentiment",
+                                                                             preset).values):
+        settings["epochs"] = 10  # this script's default, not the lecture's 100
     if args.random_encoder:
-        if "pretrained" not in chosen:
+        if "pretrained" not in settings:
             parser.error("--random-encoder needs --set pretrained=RUN (the shape to copy)")
-        model["lm"] = RunFolder(chosen.pop("pretrained")).read_config(WORDLM.kind).model
-    data = SentimentData(data=args.data,
-                         **{k: v for k, v in chosen.items() if k in names[SentimentData]})
-    loop_fields = {k: v for k, v in chosen.items() if k in names[TrainConfig]}
-    loop = TrainConfig(epochs=epochs, minutes=minutes, threads=args.threads,
-                       progress=False, **loop_fields)
+        if preset:  # the recipe without the run it needs: the encoder is made here
+            settings = {**presets.get("sentiment", preset).values, **settings}
+            preset = None
+        settings["lm"] = RunFolder(settings.pop("pretrained")).read_config("wordlm").model
 
     started = time.perf_counter()
-    result = train(data, model, loop, args.out)
+    try:
+        trained = seqrnn.train("sentiment", args.out, preset=preset, **{
+            "threads": args.threads, "progress": False, **settings})
+    except UserError as exc:  # an unknown field, a bad value, a folder in use
+        parser.error(str(exc))
     wall = time.perf_counter() - started
+    result, config = trained.result, RunFolder(args.out).read_config("sentiment")
     state = RunFolder(args.out).load_train_state()
     train_seconds = state["progress"]["elapsed"]
     progress = state["progress"]
@@ -105,9 +100,9 @@ def main() -> None:
         + (" --random-encoder" if args.random_encoder else "")
         + (" --set " + " ".join(args.set) if args.set else ""),
         "machine": describe(args.threads),
-        "data": dataclasses.asdict(data),
-        "model": model,
-        "loop": dataclasses.asdict(loop),
+        "data": config.data,
+        "model": config.model,
+        "loop": config.loop,
         "stopped": result.stopped,
         "steps": result.step,
         "epochs_completed": result.epoch,

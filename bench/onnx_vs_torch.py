@@ -37,9 +37,10 @@ from seqrnn.configs import CharLMConfig, SentimentConfig
 from seqrnn.data.text import CharVocab, load_text
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import WordVocab
+from seqrnn.kinds import LABELS_FILE, VOCAB_FILE
 from seqrnn.models.charlm import CharLM
 from seqrnn.models.sentiment import SentimentRNN
-from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, VOCAB_FILE, RunFolder
+from seqrnn.run import BEST_WEIGHTS, RunFolder
 
 
 def lecture_runs(root: Path, reviews: list[str]) -> tuple[Path, Path]:

@@ -230,7 +230,7 @@ def test_imdb_archive_integration(real_data_dir, monkeypatch, tmp_path):
 def test_every_config_field_is_an_estimator_parameter_with_its_default():
     from dataclasses import fields
 
-    from seqrnn.presets import FINETUNE_RECIPE
+    from seqrnn.kinds import FINETUNE_RECIPE
 
     clf = SentimentClassifier()
     params = clf.get_params()

@@ -17,7 +17,8 @@ def save_wordlm(path, **options) -> WordLanguageModel:
 
     import torch
 
-    from seqrnn.run import BEST_WEIGHTS, VOCAB_FILE, RunFolder
+    from seqrnn.kinds import VOCAB_FILE
+    from seqrnn.run import BEST_WEIGHTS, RunFolder
 
     torch.manual_seed(3)
     vocab = build_word_vocab([WORDS], min_freq=1, max_vocab=None)

@@ -11,9 +11,10 @@ from seqrnn.configs import CharLMConfig, SentimentConfig, WordLMConfig
 from seqrnn.data.text import CharVocab
 from seqrnn.data.tokenize import tokenize
 from seqrnn.errors import UserError
+from seqrnn.kinds import LABELS_FILE, VOCAB_FILE
 from seqrnn.models.charlm import CharLM
 from seqrnn.models.finetuned import LMClassifier
-from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, VOCAB_FILE, RunFolder
+from seqrnn.run import BEST_WEIGHTS, RunFolder
 from tests.test_api_sentiment import SMALL, reviews
 from tests.test_api_wordlm import save_wordlm
 

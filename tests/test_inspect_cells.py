@@ -17,8 +17,9 @@ from seqrnn.api.charlm import LanguageModel
 from seqrnn.configs import CharLMConfig
 from seqrnn.data.text import CharVocab
 from seqrnn.errors import UserError, flag
+from seqrnn.kinds import VOCAB_FILE
 from seqrnn.models.charlm import CharLM
-from seqrnn.run import BEST_WEIGHTS, VOCAB_FILE, RunFolder
+from seqrnn.run import BEST_WEIGHTS, RunFolder
 from seqrnn.tasks.charlm import SPEC
 
 TEXT = '  Ham. To be (or not) to be.\n  Hor. My lord (a cat) sat "so".\n' * 4

@@ -2,7 +2,7 @@ import dataclasses
 
 import pytest
 
-from seqrnn import presets
+from seqrnn import presets, registry
 from seqrnn.cli import main
 from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError
@@ -19,8 +19,8 @@ def fields(cls) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
 
 
-@pytest.mark.parametrize(("kind", "name"), [(kind, name) for kind, named in
-                                            presets.PRESETS.items() for name in named])
+@pytest.mark.parametrize(("kind", "name"), [(kind, name) for kind in SPECS
+                                            for name in presets.names(kind)])
 def test_every_preset_builds_valid_configurations(kind, name):
     spec = SPECS[kind]
     preset = presets.get(kind, name)
@@ -162,7 +162,7 @@ def test_a_run_of_the_defaults_is_a_run_of_the_preset_they_come_from(kind, tmp_p
     if kind == "wordlm":
         small += ["--batch-size", "4", "--num-steps", "5", "--sample-length", "0"]
     assert main([*small, "--out", str(tmp_path / "defaults")]) == 0
-    name = presets.DEFAULT_PRESETS[kind]
+    name = registry.get(kind).default_preset
     assert main([*small, "--preset", name, "--out", str(tmp_path / "preset")]) == 0
     by_default = RunFolder(tmp_path / "defaults").read_config(kind)
     by_preset = RunFolder(tmp_path / "preset").read_config(kind)

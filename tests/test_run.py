@@ -13,6 +13,7 @@ import torch
 
 import seqrnn.run
 from seqrnn.errors import UserError
+from seqrnn.kinds import VOCAB_FILE
 from seqrnn.run import (
     BEST_WEIGHTS,
     CONFIG_FILE,
@@ -22,7 +23,6 @@ from seqrnn.run import (
     SAVED_STEP,
     TRAIN_STATE,
     UNRECORDED,
-    VOCAB_FILE,
     RunFolder,
 )
 

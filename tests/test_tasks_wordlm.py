@@ -14,7 +14,7 @@ from seqrnn.api.wordlm import WordLanguageModel
 from seqrnn.cli import main
 from seqrnn.configs import SentimentData, TrainConfig, WordLMData
 from seqrnn.errors import UserError
-from seqrnn.presets import FINETUNE_RECIPE
+from seqrnn.kinds import FINETUNE_RECIPE
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
 from seqrnn.tasks import sentiment, wordlm
 

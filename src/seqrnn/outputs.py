@@ -30,7 +30,7 @@ OVERWRITE = "overwrite"  # the field (flag --overwrite) that allows replacing
 def check_file(path: str | os.PathLike, *, overwrite: bool = False,
                field: str = "out") -> Path:
     """`path` as a file a writer may create, or replace where `overwrite` allows it."""
-    from seqrnn.run import CONFIG_FILE, RUN_FILES  # torch: imported on use, not with the CLI
+    from seqrnn.run import CONFIG_FILE, run_files  # torch: imported on use, not with the CLI
 
     path = Path(given_path(path, field))
     if path.is_dir():
@@ -40,7 +40,7 @@ def check_file(path: str | os.PathLike, *, overwrite: bool = False,
         # would replace the device itself.
         raise field_error(field, f"{{}} {path} is not a regular file (a device or a pipe): "
                           "give the path of a file")
-    if path.name in RUN_FILES and (path.parent / CONFIG_FILE).is_file():
+    if path.name in run_files() and (path.parent / CONFIG_FILE).is_file():
         raise field_error(field, f"{{}} {path} is a file of the run folder {path.parent}: "
                           "choose another {}")
     if os.path.lexists(path) and not overwrite:

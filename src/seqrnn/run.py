@@ -3,8 +3,8 @@
 A run folder holds::
 
     config.json          format version, kind, model config, training config
-    vocab.json           the vocabulary (characters or words)
-    labels.json          the label names (classifiers)
+    (the kind's files)   what its Kind declares (seqrnn.kinds): vocab.json, labels.json,
+                         source_vocab.json and target_vocab.json for seqrnn's own
     model.safetensors    the best weights so far (by the task's validation metric)
     latest.safetensors   the latest weights, for resuming
     train_state.pt       optimizer, counters, RNG and carried state; tensors and
@@ -45,7 +45,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from seqrnn import jsontext
+from seqrnn import jsontext, registry
 from seqrnn.atomic import NO_ROOM, atomic_open, atomic_path, staged_folder, write_json
 from seqrnn.budget import on_meta_device
 from seqrnn.errors import UserError, field_error
@@ -53,10 +53,6 @@ from seqrnn.paths import given_path
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
-VOCAB_FILE = "vocab.json"
-LABELS_FILE = "labels.json"
-SOURCE_VOCAB_FILE = "source_vocab.json"  # a sequence-to-sequence model has one per side
-TARGET_VOCAB_FILE = "target_vocab.json"
 BEST_WEIGHTS = "model.safetensors"
 LATEST_WEIGHTS = "latest.safetensors"
 TRAIN_STATE = "train_state.pt"
@@ -66,9 +62,14 @@ CURVE_FILE = "loss.png"
 WEIGHTS = {"best": BEST_WEIGHTS, "latest": LATEST_WEIGHTS}
 UNRECORDED = "<unrecorded>"  # write_config: keep a run's preset unknown (written before)
 SAVED_STEP = -1  # the step in the metadata of weights saved outside training
-# What a training run writes: a run that never reached its first checkpoint leaves only these.
-RUN_FILES = (CONFIG_FILE, VOCAB_FILE, LABELS_FILE, SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE,
-             BEST_WEIGHTS, LATEST_WEIGHTS, TRAIN_STATE, PREVIOUS_STATE, METRICS_FILE, CURVE_FILE)
+SHARED_FILES = (CONFIG_FILE, BEST_WEIGHTS, LATEST_WEIGHTS, TRAIN_STATE, PREVIOUS_STATE,
+                METRICS_FILE, CURVE_FILE)
+
+
+def run_files() -> tuple[str, ...]:
+    """What a training run writes, of any kind (registry.Kind.files): a run that never reached
+    its first checkpoint leaves only these."""
+    return SHARED_FILES + registry.run_files()
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ class RunFolder:
         except (OSError, ValueError):
             return False
         names = {p.name for p in self.path.iterdir() if not _leftover(p.name)}
-        return isinstance(config, dict) and bool(config.get("train")) and names <= set(RUN_FILES)
+        return isinstance(config, dict) and bool(config.get("train")) and names <= set(run_files())
 
     def create(self) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -171,7 +172,7 @@ class RunFolder:
         """Make the folder, clearing what a run that never reached a checkpoint left in it."""
         self.create()
         if self._is_stub():
-            for name in RUN_FILES:
+            for name in run_files():
                 self.file(name).unlink(missing_ok=True)
         self.remove_leftovers()
 
@@ -180,7 +181,7 @@ class RunFolder:
         """A folder to write a whole model into, beside this one; on success its files replace
         this folder's, and the run files they leave stale (a checkpoint, metrics, curves) go.
         A failure while writing leaves this folder as it was."""
-        with staged_folder(self.path, stale=RUN_FILES, last=(CONFIG_FILE,)) as stage:
+        with staged_folder(self.path, stale=run_files(), last=(CONFIG_FILE,)) as stage:
             yield RunFolder(stage)
 
     def remove_leftovers(self) -> None:

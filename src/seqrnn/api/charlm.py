@@ -23,6 +23,7 @@ from seqrnn.inference.beam import beam_search
 from seqrnn.inference.deadline import deadline_after, passed
 from seqrnn.inference.generation import StopAt, sample_ids, stepper_for
 from seqrnn.inference.stepper import CompiledStepper
+from seqrnn.kinds import VOCAB_FILE
 from seqrnn.models.charlm import CharLM
 from seqrnn.tasks.charlm import SPEC, char_loss_sum, loss_metrics
 from seqrnn.tasks.stream import stream_loss
@@ -41,8 +42,8 @@ class LanguageModel:
     def load(cls, run_dir: str | Path, *, weights: str = "best",
              device: str = "cpu") -> LanguageModel:
         """The model of a run folder: its "best" (default) or "latest" weights."""
-        model, vocab, _ = load_trained(run_dir, SPEC, CharVocab, weights=weights, device=device)
-        return cls(model, vocab)
+        loaded = load_trained(run_dir, SPEC, weights=weights, device=device)
+        return cls(loaded.model, loaded.vocabularies[VOCAB_FILE])
 
     @property
     def device(self) -> torch.device:

@@ -3,38 +3,69 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from torch import nn
 
+from seqrnn import registry
 from seqrnn.errors import UserError, field_error
-from seqrnn.run import CONFIG_FILE, VOCAB_FILE, WEIGHTS, RunConfig, RunFolder
+from seqrnn.run import CONFIG_FILE, WEIGHTS, RunConfig, RunFolder
 from seqrnn.tasks.base import TaskSpec
 from seqrnn.train.process import flush_denormals, resolve_device
 
 
-def load_trained(run_dir: str | Path, spec: TaskSpec, vocab_class: type | None, *,
-                 weights: str = "best", device: str = "cpu") -> tuple[nn.Module, Any, RunConfig]:
-    """The model of a `spec.kind` run in eval mode, its vocabulary and its config.json.
+@dataclass
+class Loaded:
+    """A trained model as its run folder holds it: the module in eval mode, its vocabularies
+    (run-folder file name -> the object of the spec's `vocabularies` class) and config.json."""
 
-    `weights` is "best" (model.safetensors) or "latest" (latest.safetensors). A model with
-    vocabularies of its own (vocab_class None) gets None for the vocabulary.
-    """
+    model: nn.Module
+    vocabularies: dict[str, Any]
+    config: RunConfig
+
+
+def load_trained(run_dir: str | Path, spec: TaskSpec, *, weights: str = "best",
+                 device: str = "cpu") -> Loaded:
+    """The model of a `spec.kind` run, with its vocabularies, each checked against the size
+    its model config gives it. `weights` is "best" (model.safetensors) or "latest"
+    (latest.safetensors)."""
     if weights not in WEIGHTS:
         raise field_error("weights", f"unknown {{}} {weights!r}: use one of best, latest")
     flush_denormals()
     run = RunFolder(run_dir)
     config = run.read_config(spec.kind)
     model_config = run.build_config(spec.model_config, config.model)
-    vocab = None if vocab_class is None else vocab_class.from_dict(run.read_json(VOCAB_FILE))
-    if vocab is not None and model_config.vocab_size != len(vocab):
-        raise UserError(f"{run.path}: config.json says {model_config.vocab_size} vocabulary "
-                        f"entries but vocab.json has {len(vocab)}; the folder is mixed up")
+    vocabularies = {}
+    for name, (cls, size_field) in spec.vocabularies.items():
+        vocabularies[name] = vocab = cls.from_dict(run.read_json(name))
+        size = getattr(model_config, size_field)
+        if size != len(vocab):
+            raise UserError(f"{run.path}: config.json says {size} vocabulary entries but "
+                            f"{name} has {len(vocab)}; the folder is mixed up")
     run.check_fits(lambda: spec.model_from_config(model_config), WEIGHTS[weights])
     model = spec.model_from_config(model_config)
     run.load_into(model, WEIGHTS[weights])
-    return model.to(resolve_device(device)).eval(), vocab, config
+    return Loaded(model.to(resolve_device(device)).eval(), vocabularies, config)
+
+
+def load(run_dir: str | Path, *, weights: str = "best", device: str = "cpu") -> Any:
+    """The model of any run folder, as its kind's class loads it (registry.Kind.model: a
+    LanguageModel, a SentimentClassifier, ...), or a Loaded for a kind that has none."""
+    found = RunFolder(run_dir).read_json(CONFIG_FILE)
+    name = found.get("kind") if isinstance(found, dict) else None
+    if not isinstance(name, str):
+        raise UserError(f"{RunFolder(run_dir).file(CONFIG_FILE)} is damaged ('kind' is missing "
+                        "or not a string): restore it from a copy, or retrain")
+    if name not in {kind.name for kind in registry.kinds()}:
+        raise UserError(f"{run_dir} holds a {name} model, a kind this seqrnn does not know: "
+                        "upgrade, or load it with the code that registers its kind")
+    kind = registry.get(name)
+    cls = kind.model_class()
+    if cls is None:
+        return load_trained(run_dir, kind.task_spec(), weights=weights, device=device)
+    return cls.load(run_dir, weights=weights, device=device)
 
 
 def run_kind(run_dir: str | Path, kinds: Iterable[str], use: str) -> str:

@@ -35,11 +35,12 @@ from seqrnn.data.labels import (
 from seqrnn.data.sentiment_sets import load_all_rows
 from seqrnn.data.sequences import EncodedTexts, encode_texts
 from seqrnn.data.tokenize import tokenize
-from seqrnn.data.vocab import UNK_ID, WordVocab
+from seqrnn.data.vocab import UNK_ID
 from seqrnn.errors import UserError, field_error
+from seqrnn.kinds import LABELS_FILE, VOCAB_FILE
 from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE, binary_metrics, require_items
 from seqrnn.outputs import check_model_folder
-from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, SAVED_STEP, VOCAB_FILE, RunFolder
+from seqrnn.run import BEST_WEIGHTS, SAVED_STEP, RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.chance import near_chance
 from seqrnn.tasks.sentiment import SPEC, predict_probabilities, read_splits
@@ -58,11 +59,10 @@ _SOURCES = ((SentimentConfig, frozenset({"vocab_size"})), (SentimentData, _READI
 PARAMS = {f.name: cls for cls, skipped in _SOURCES for f in fields(cls) if f.name not in skipped}
 _BASE_DEFAULTS = {f.name: _ESTIMATOR_DEFAULTS.get(f.name, f.default)
                   for cls, skipped in _SOURCES for f in fields(cls) if f.name not in skipped}
-# Parameters whose default another implies (presets.IMPLIED: a pretrained encoder brings the
-# fine-tuning recipe) default to None, "not chosen", so a value given equal to the lecture's
+# Parameters whose default another implies (presets.implied_fields: a pretrained encoder brings
+# the fine-tuning recipe) default to None, "not chosen", so a value given equal to the lecture's
 # default stays the caller's choice.
-_DEPENDENT = frozenset(name for _, implied in presets.IMPLIED.get(SPEC.kind, [])
-                       for name in implied)
+_DEPENDENT = frozenset(presets.implied_fields(SPEC.kind))
 _DEFAULTS = {name: None if name in _DEPENDENT else default
              for name, default in _BASE_DEFAULTS.items()}
 
@@ -97,7 +97,7 @@ class SentimentClassifier:
     cross-validation and grid searches) and `progress=False` (a library is
     quiet). The data fields about reading files are left out: `fit` takes texts.
     The parameters of the fine-tuning recipe (`lr`, `lr_schedule`, `epochs`, ...) default to
-    None: the lecture's values, or with `pretrained` the recipe's (presets.FINETUNE_RECIPE).
+    None: the lecture's values, or with `pretrained` the recipe's (seqrnn.kinds.FINETUNE_RECIPE).
 
     `__init__` only stores hyperparameters; `fit` learns `vocab_`,
     `label_map_`, `classes_` and `model_`. Works with scikit-learn's tools
@@ -179,9 +179,12 @@ class SentimentClassifier:
         return self
 
     @classmethod
-    def load(cls, path: str | Path, *, device: str = "cpu") -> SentimentClassifier:
-        """A classifier from a run folder (written by `save`, `fit(out=...)` or the CLI)."""
-        model, vocab, config = load_trained(path, SPEC, WordVocab, device=device)
+    def load(cls, path: str | Path, *, weights: str = "best",
+             device: str = "cpu") -> SentimentClassifier:
+        """A classifier from a run folder (written by `save`, `fit(out=...)` or the CLI): its
+        "best" (default) or "latest" weights."""
+        loaded = load_trained(path, SPEC, weights=weights, device=device)
+        model, vocab, config = loaded.model, loaded.vocabularies[VOCAB_FILE], loaded.config
         params = {**config.model, **(config.data or {}), **(config.loop or {})}
         clf = cls(**{k: v for k, v in params.items() if k in PARAMS})
         clf.device = device

@@ -23,9 +23,10 @@ from seqrnn.data.pairs import join_tokens, load_pairs, split_tokens
 from seqrnn.data.symbols import BOS_ID, SymbolVocab
 from seqrnn.errors import UserError, field_error
 from seqrnn.inference.transduce import beam_search, greedy
+from seqrnn.kinds import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE
 from seqrnn.metrics import require_items, transduction_errors
 from seqrnn.models.seq2seq import Ensemble, Seq2Seq
-from seqrnn.run import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE, RunFolder
+from seqrnn.run import RunFolder
 from seqrnn.tasks.seq2seq import SPEC, known_pairs, padded
 
 SPLITS = ("train", "val", "test")
@@ -75,13 +76,10 @@ class Transducer:
     def _load_one(cls, run_dir: str | Path, weights: str, device: str) -> Transducer:
         run = RunFolder(run_dir)
         # The model first: it checks the folder's kind, so another task's run is named as such.
-        model, _, config = load_trained(run_dir, SPEC, None, weights=weights, device=device)
-        source_vocab = SymbolVocab.from_dict(run.read_json(SOURCE_VOCAB_FILE))
-        target_vocab = SymbolVocab.from_dict(run.read_json(TARGET_VOCAB_FILE))
-        if (model.config.source_vocab_size, model.config.target_vocab_size) != (
-                len(source_vocab), len(target_vocab)):
-            raise UserError(f"{run.path}: config.json and the vocabulary files disagree on "
-                            "their sizes; the folder is mixed up")
+        loaded = load_trained(run_dir, SPEC, weights=weights, device=device)
+        model, config = loaded.model, loaded.config
+        source_vocab = loaded.vocabularies[SOURCE_VOCAB_FILE]
+        target_vocab = loaded.vocabularies[TARGET_VOCAB_FILE]
         data = run.build_config(Seq2SeqData, config.data, "data") if config.data else \
             Seq2SeqData()
         return cls(model, source_vocab, target_vocab, data, (config.loop or {}).get("seed", 1),

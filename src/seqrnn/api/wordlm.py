@@ -24,6 +24,7 @@ from seqrnn.errors import UserError, field_error
 from seqrnn.inference.beam import beam_search
 from seqrnn.inference.deadline import deadline_after, passed
 from seqrnn.inference.generation import StopAt
+from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import require_items
 from seqrnn.models.wordlm import WordLM
 from seqrnn.tasks.stream import stream_loss
@@ -57,8 +58,8 @@ class WordLanguageModel:
     def load(cls, run_dir: str | Path, *, weights: str = "best",
              device: str = "cpu") -> WordLanguageModel:
         """The model of a run folder: its "best" (default) or "latest" weights."""
-        model, vocab, _ = load_trained(run_dir, SPEC, WordVocab, weights=weights, device=device)
-        return cls(model, vocab)
+        loaded = load_trained(run_dir, SPEC, weights=weights, device=device)
+        return cls(loaded.model, loaded.vocabularies[VOCAB_FILE])
 
     @property
     def device(self) -> torch.device:

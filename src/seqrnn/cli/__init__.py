@@ -17,9 +17,9 @@ from seqrnn import __version__
 from seqrnn.atomic import NO_ROOM
 from seqrnn.errors import UserError, flag
 
-# Modules named here are imported lazily, so `seqrnn --help` stays fast.
-COMMAND_MODULES = ("charlm", "wordlm", "sentiment", "seq2seq", "gradients", "serve", "plot",
-                   "export")
+# The commands that are no kind of task, after each kind's own (seqrnn.registry). Modules
+# are imported when the parser is built, not with this one, so `seqrnn --help` stays fast.
+TOOL_MODULES = ("gradients", "serve", "plot", "export")
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -38,7 +38,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"seqrnn {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    from seqrnn import registry
+    from seqrnn.cli import generic
+
+    for kind in registry.kinds():
+        if kind.cli is None:
+            generic.register(subparsers, kind)
+        else:
+            importlib.import_module(kind.cli).register(subparsers)
+    for name in TOOL_MODULES:
         importlib.import_module(f"seqrnn.cli.{name}").register(subparsers)
     return parser
 

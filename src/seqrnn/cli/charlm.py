@@ -103,9 +103,8 @@ def _register_evaluate(commands) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from seqrnn.api.charlm import LanguageModel
-    from seqrnn.tasks.charlm import SPEC
 
-    result, run_dir = options.train_or_resume(args, SPEC)
+    result, run_dir = options.train_or_resume(args, "charlm")
     if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
         return 130 if result.stopped == "interrupted" else 0
     print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; "

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
-import os
 import shlex
 import sys
 from typing import Any
@@ -67,9 +65,9 @@ def add(group, cls: type, name: str, help: str, *, kind: str | None = None,
 
 def defaults_sentence(kind: str) -> str:
     """The train command's description of where its defaults come from."""
-    from seqrnn import presets
+    from seqrnn import presets, registry
 
-    name = presets.DEFAULT_PRESETS.get(kind)
+    name = registry.get(kind).default_preset
     if name is None:
         return "Defaults are the lecture's configuration; any flag overrides them."
     return (f"Defaults are the {name} preset's, the README's best recipe measured for this "
@@ -118,9 +116,6 @@ def add_overwrite_flag(parser: argparse.ArgumentParser, what: str) -> None:
                         help=f"replace {what} already there (otherwise refused)")
 
 
-AUTO = "auto"  # --resume auto: continue --out if it holds a checkpoint, start it otherwise
-
-
 def add_run_flags(parser: argparse.ArgumentParser, kind: str) -> None:
     """--out, --resume and --preset, the same for every trainer."""
     from seqrnn import presets
@@ -138,21 +133,6 @@ def add_run_flags(parser: argparse.ArgumentParser, kind: str) -> None:
                         "wins; --epochs, --minutes and --max-steps may extend it); 'auto' "
                         "continues --out if it holds a checkpoint and starts it otherwise, so "
                         "one command line serves every restart (torchrun --max-restarts)")
-
-
-def refuse_changes_on_resume(args: argparse.Namespace, loop: dict[str, Any], *classes: type,
-                             data_flag: str) -> None:
-    """--resume takes the run's configuration: any flag given that would change it is an error.
-
-    Allowed are the budget and cosmetics of the loop (configs.RESUMABLE) and
-    `data_flag`, where the data may have moved since.
-    """
-    from seqrnn.configs import RESUMABLE, refuse_on_resume
-
-    changed = set(loop) - RESUMABLE
-    for cls in classes:
-        changed |= set(chosen(args, cls))
-    refuse_on_resume(changed - {data_flag})
 
 
 def add_train_loop_flags(parser: argparse.ArgumentParser, kind: str) -> None:
@@ -201,129 +181,23 @@ def add_train_loop_flags(parser: argparse.ArgumentParser, kind: str) -> None:
     g.add_argument("--quiet", action="store_true", help="no progress bar or evaluation lines")
 
 
-def train_or_resume(args: argparse.Namespace, spec) -> tuple[Any, str]:
-    """Start a run into --out, or continue --resume, for the task `spec` (a tasks.base.TaskSpec).
+def train_or_resume(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
+    """Start a run into --out, or continue --resume, of task `kind` (seqrnn.train does it).
 
     Returns the training result and the run folder.
     """
-    from seqrnn.configs import RESUMABLE, TrainConfig
-    from seqrnn.run import RunFolder
-    from seqrnn.tasks import base
-
-    if args.allow_changed_data and not args.resume:  # a fresh run reads its data as it is
-        raise UserError("--allow-changed-data accepts changed data on --resume: drop it, or "
-                        "resume a run with --resume RUN_DIR")
-    apply_preset(args, spec.kind)
-    loop = _loop_options(args)
-    out = f"runs/{spec.kind}" if args.out is None else args.out
-    if args.resume == AUTO:
-        if not RunFolder(out).has_checkpoint():
-            args.resume = None  # nothing to continue yet: start it
-        else:
-            saved = RunFolder(out).read_config(spec.kind)
-            refuse_other_preset(args.preset, saved, out)
-            refuse_differences(args, loop, spec, saved)
-            location = getattr(args, spec.data_field)
-            budget = {k: v for k, v in loop.items() if k in RESUMABLE}
-            return base.resume(spec, out, location, finished_ok=True,
-                               allow_changed_data=args.allow_changed_data, **budget), out
-    if args.resume:
-        if args.out is not None:
-            raise UserError(f"--resume continues {args.resume} in place: drop --out {args.out}")
-        refuse_changes_on_resume(args, loop, spec.model_config, spec.data_config,
-                                 data_flag=spec.data_field)
-        location = getattr(args, spec.data_field)
-        return base.resume(spec, args.resume, location,
-                           allow_changed_data=args.allow_changed_data, **loop), args.resume
-    apply_implied_defaults(args, spec)
-    apply_kind_defaults(args, spec.kind)
-    loop = _loop_options(args)
-    data = spec.data_config(**chosen(args, spec.data_config))
-    started = base.start(spec, data, chosen(args, spec.model_config), TrainConfig(**loop), out,
-                         preset=args.preset)
-    return started.result, out
-
-
-def _loop_options(args: argparse.Namespace) -> dict[str, Any]:
-    """The TrainConfig fields the command line chose; --quiet turns the progress bar off."""
+    from seqrnn import registry
     from seqrnn.configs import TrainConfig
+    from seqrnn.training import train
 
-    loop = chosen(args, TrainConfig)
+    spec = registry.get(kind).task_spec()
+    settings = {**chosen(args, spec.data_config), **chosen(args, spec.model_config),
+                **chosen(args, TrainConfig)}
     if args.quiet:
-        loop["progress"] = False
-    return loop
-
-
-def apply_preset(args: argparse.Namespace, kind: str) -> None:
-    """Fill the flags the user left out from --preset, if one was named."""
-    from seqrnn import presets
-
-    if args.preset is None:
-        return
-    if args.resume not in (None, AUTO):
-        raise UserError(f"--resume continues a run with its own configuration: drop --preset "
-                        f"{args.preset}")
-    preset = presets.get(kind, args.preset)
-    for name, value in preset.values.items():
-        if getattr(args, name, None) is None:
-            setattr(args, name, value)
-    for name in preset.needs:
-        if getattr(args, name, None) is None:
-            raise UserError(f"--preset {args.preset} needs {flag(name)}")
-
-
-def apply_implied_defaults(args: argparse.Namespace, spec) -> None:
-    """Fill the flags still left out with the defaults the given ones imply (presets.IMPLIED):
-    `--pretrained` brings the fine-tuning recipe."""
-    from seqrnn import presets
-
-    given = chosen(args, spec.data_config)
-    for name, value in presets.implied_defaults(spec.kind, given).items():
-        if getattr(args, name, None) is None:
-            setattr(args, name, value)
-
-
-def apply_kind_defaults(args: argparse.Namespace, kind: str) -> None:
-    """Fill the flags still left out with task `kind`'s own defaults (presets.defaults)."""
-    from seqrnn import presets
-
-    for name, value in presets.defaults(kind).items():
-        if getattr(args, name, None) is None:
-            setattr(args, name, value)
-
-
-def refuse_other_preset(preset: str | None, saved: Any, out: str) -> None:
-    """--resume auto with --preset continues only a run of that preset (the preset's values
-    may all be ones a resume ignores, such as the data's location or the budget)."""
-    if preset is None or not saved.preset_recorded or saved.preset == preset:
-        return
-    started = f"--preset {saved.preset}" if saved.preset else "no preset"
-    raise UserError(f"{out} holds a run started with {started}, not --preset {preset}: give "
-                    f"its preset, or another {{out}} for a new run", fields=("out",))
-
-
-def refuse_differences(args: argparse.Namespace, loop: dict[str, Any], spec,
-                       saved: Any) -> None:
-    """--resume auto runs the same command line again: refuse only flags that differ from the
-    saved run's configuration (the budget may change, the data may have moved)."""
-    from seqrnn.configs import RESUMABLE, refuse_on_resume
-
-    def differs(given: dict[str, Any], stored: dict | None) -> set[str]:
-        stored = stored or {}
-        return {k for k, v in given.items() if k not in stored or _as_json(v) != stored[k]}
-
-    data = chosen(args, spec.data_config)
-    for name in set(spec.other_paths) & set(data):  # a run stores them absolute
-        if os.path.isabs(str((saved.data or {}).get(name))):
-            data[name] = os.path.abspath(os.path.expanduser(data[name]))
-    changed = differs(chosen(args, spec.model_config), saved.model)
-    changed |= differs(data, saved.data) - {spec.data_field}
-    changed |= differs({k: v for k, v in loop.items() if k not in RESUMABLE}, saved.loop)
-    refuse_on_resume(changed)
-
-
-def _as_json(value: Any) -> Any:
-    return json.loads(json.dumps(value))
+        settings["progress"] = False
+    trained = train(kind, args.out, preset=args.preset, resume=args.resume,
+                    allow_changed_data=args.allow_changed_data, **settings)
+    return trained.result, trained.run_dir
 
 
 def training_status(result, run_dir, kind: str) -> int:

@@ -92,7 +92,7 @@ def _register_train(commands) -> None:
 
 def _recipe() -> str:
     from seqrnn.errors import flag
-    from seqrnn.presets import FINETUNE_RECIPE
+    from seqrnn.kinds import FINETUNE_RECIPE
 
     return ", ".join(f"{flag(k)} {v}" for k, v in FINETUNE_RECIPE.items())
 
@@ -147,9 +147,8 @@ def _register_predict(commands) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from seqrnn.tasks.sentiment import SPEC
 
-    result, run_dir = options.train_or_resume(args, SPEC)
+    result, run_dir = options.train_or_resume(args, "sentiment")
     if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
         return 130 if result.stopped == "interrupted" else 0
     best = result.best_eval

@@ -129,9 +129,8 @@ def _register_inspect(commands) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from seqrnn.tasks.seq2seq import SPEC
 
-    result, run_dir = options.train_or_resume(args, SPEC)
+    result, run_dir = options.train_or_resume(args, "seq2seq")
     if not result.is_main:
         return 130 if result.stopped == "interrupted" else 0
     best = result.best_eval

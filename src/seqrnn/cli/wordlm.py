@@ -105,11 +105,8 @@ def _register_evaluate(commands) -> None:
 
 def _train(args: argparse.Namespace) -> int:
     from seqrnn.api.wordlm import WordLanguageModel
-    from seqrnn.tasks.wordlm import SPEC
 
-    if args.cutoffs is not None:
-        args.cutoffs = tuple(args.cutoffs)
-    result, run_dir = options.train_or_resume(args, SPEC)
+    result, run_dir = options.train_or_resume(args, "wordlm")
     if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
         return 130 if result.stopped == "interrupted" else 0
     best = result.best_eval

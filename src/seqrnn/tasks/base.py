@@ -57,6 +57,9 @@ class TaskSpec(ABC):
     model_class: type[nn.Module]
     data_field: str  # the data config field that says where the data is (may change on resume)
     other_paths: tuple[str, ...] = ()  # data config fields naming other files or folders
+    # Run-folder file -> (the class whose from_dict reads it, the model-config field that is
+    # its size): what loading reads beside the weights, and checks against the config.
+    vocabularies: dict[str, tuple[type, str]] = {}
 
     def absolute_paths(self, data: Any) -> Any:
         """`data` with each path it names made absolute: the same files from any folder."""

@@ -17,9 +17,10 @@ import torch.nn.functional as F
 from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
 from seqrnn.data.text import CharVocab, drop_unknown, load_text, split_text
 from seqrnn.errors import UserError
+from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import perplexity
 from seqrnn.models.charlm import CharLM
-from seqrnn.run import VOCAB_FILE, RunFolder
+from seqrnn.run import RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.stream import StreamSpec, StreamTask
 from seqrnn.train import TrainResult
@@ -56,6 +57,7 @@ class CharLMSpec(StreamSpec):
     model_config = CharLMConfig
     model_class = CharLM
     data_field = "text"
+    vocabularies = {VOCAB_FILE: (CharVocab, "vocab_size")}
 
     def batch_shape(self, data: CharLMData) -> tuple[int, int, str]:
         return data.batch_size, data.num_steps, "num_steps"

@@ -27,10 +27,11 @@ from seqrnn.data.sequences import EncodedTexts, encode_texts
 from seqrnn.data.tokenize import iter_tokenized
 from seqrnn.data.vocab import UNK_ID, WordVocab
 from seqrnn.errors import UserError, field_error
+from seqrnn.kinds import LABELS_FILE, VOCAB_FILE
 from seqrnn.metrics import DECISION_THRESHOLD
 from seqrnn.models.finetuned import build_classifier
 from seqrnn.models.sentiment import SentimentRNN
-from seqrnn.run import BEST_WEIGHTS, LABELS_FILE, VOCAB_FILE, RunFolder
+from seqrnn.run import BEST_WEIGHTS, RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.wordlm import SPEC as WORDLM
 from seqrnn.train import Selection, TrainResult
@@ -221,6 +222,7 @@ class SentimentSpec(base.TaskSpec):
     model_class = SentimentRNN
     data_field = "data"
     other_paths = ("pretrained",)
+    vocabularies = {VOCAB_FILE: (WordVocab, "vocab_size")}
 
     def model_from_config(self, config: SentimentConfig) -> torch.nn.Module:
         return build_classifier(config)

@@ -23,9 +23,10 @@ from seqrnn.data.pairs import Pairs, load_pairs
 from seqrnn.data.symbols import BOS_ID, EOS_ID, PAD_ID, SymbolVocab
 from seqrnn.errors import UserError
 from seqrnn.inference.transduce import greedy
+from seqrnn.kinds import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE
 from seqrnn.metrics import transduction_errors, unigram_loss
 from seqrnn.models.seq2seq import Seq2Seq
-from seqrnn.run import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE, RunFolder
+from seqrnn.run import RunFolder
 from seqrnn.tasks import base
 from seqrnn.train import Selection, TrainResult
 from seqrnn.train.distributed import Group
@@ -161,6 +162,8 @@ class Seq2SeqSpec(base.TaskSpec):
     model_config = Seq2SeqConfig
     model_class = Seq2Seq
     data_field = "data"
+    vocabularies = {SOURCE_VOCAB_FILE: (SymbolVocab, "source_vocab_size"),
+                    TARGET_VOCAB_FILE: (SymbolVocab, "target_vocab_size")}
 
     def read(self, data: Seq2SeqData, seed: int, progress: bool) -> tuple[Pairs, Pairs]:
         splits = load_pairs(data, seed)

@@ -18,9 +18,10 @@ from seqrnn.configs import TrainConfig, WordLMConfig, WordLMData
 from seqrnn.data.documents import DocumentSplits, build_word_vocab, encode_documents, load_documents
 from seqrnn.data.vocab import WordVocab
 from seqrnn.errors import UserError
+from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import perplexity
 from seqrnn.models.wordlm import WordLM
-from seqrnn.run import VOCAB_FILE, RunFolder
+from seqrnn.run import RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.stream import StreamSpec, StreamTask
 from seqrnn.train import TrainResult
@@ -57,6 +58,7 @@ class WordLMSpec(StreamSpec):
     model_config = WordLMConfig
     model_class = WordLM
     data_field = "data"
+    vocabularies = {VOCAB_FILE: (WordVocab, "vocab_size")}
 
     def batch_shape(self, data: WordLMData) -> tuple[int, int, str]:
         return data.batch_size, data.num_steps, "num_steps"
