@@ -224,8 +224,10 @@ REQUIRED = {"vocab_size": 12, "source_vocab_size": 9, "target_vocab_size": 7}
 # Every string choice seqrnn.configs names (cells, heads, schedules, ...), and any text.
 CHOICES = sorted({item for value in vars(seqrnn.configs).values() if isinstance(value, tuple)
                   for item in value if isinstance(item, str)})
-NUMBERS = (st.integers(-2, 300) | st.integers() | st.floats(-2.0, 2.0)
-           | st.floats(allow_nan=True, allow_infinity=True))
+# No subnormal floats: training flushes them to zero process-wide (train.process), and
+# hypothesis refuses to draw them once an earlier test in the session has.
+NUMBERS = (st.integers(-2, 300) | st.integers() | st.floats(-2.0, 2.0, allow_subnormal=False)
+           | st.floats(allow_nan=True, allow_infinity=True, allow_subnormal=False))
 
 
 def default_of(cls: type):
