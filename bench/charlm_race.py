@@ -38,7 +38,7 @@ from seqrnn.api.charlm import LanguageModel
 from seqrnn.configs import AMP_CHOICES, CharLMData, TrainConfig
 from seqrnn.run import RunFolder
 from seqrnn.tasks.charlm import SPEC, train
-from seqrnn.train.process import resolve_amp
+from seqrnn.trainer.process import resolve_amp
 
 NEVER = 10**9  # an --eval-every no run reaches: the only evaluation is the final one
 

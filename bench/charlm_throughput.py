@@ -62,8 +62,8 @@ from seqrnn.models.charlm import CharLM
 from seqrnn.run import RunFolder
 from seqrnn.tasks.base import Prepared
 from seqrnn.tasks.charlm import SPEC, CharLMTask
-from seqrnn.train import Trainer
-from seqrnn.train.process import configure
+from seqrnn.trainer import Trainer
+from seqrnn.trainer.process import configure
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from seqrnn.train.averaging import WeightAverage
+from seqrnn.trainer.averaging import WeightAverage
 
 
 def warm_decay(decay: float, updates: int) -> float:

@@ -5,8 +5,8 @@ from torch import nn
 
 from seqrnn.configs import TrainConfig
 from seqrnn.run import BEST_WEIGHTS, CURVE_FILE, LATEST_WEIGHTS, METRICS_FILE, RunFolder
-from seqrnn.train import Selection, Trainer
-from seqrnn.train.callbacks import Callback, LossCurve, MetricsLog, ProgressBar, default_callbacks
+from seqrnn.trainer import Selection, Trainer
+from seqrnn.trainer.callbacks import Callback, LossCurve, MetricsLog, ProgressBar, default_callbacks
 from tests.test_loop import ScriptedTask
 
 

@@ -39,9 +39,9 @@ from seqrnn.tasks import charlm, sentiment, seq2seq, wordlm
 from seqrnn.tasks.charlm import CharLMTask, char_loss_sum
 from seqrnn.tasks.sentiment import SentimentTask
 from seqrnn.tasks.stream import stream_loss
-from seqrnn.train import Trainer
-from seqrnn.train.distributed import Group, join
-from seqrnn.train.optim import build_optimizers, dense_gradients_for_nccl
+from seqrnn.trainer import Trainer
+from seqrnn.trainer.distributed import Group, join
+from seqrnn.trainer.optim import build_optimizers, dense_gradients_for_nccl
 
 TEXT = "".join(f"{w} the cat sat on the mat.\n" for w in ["one", "two", "three", "four"] * 40)
 LM_FLAGS = ["--batch-size", "4", "--num-steps", "16", "--eval-rows", "4", "--hidden-size", "32",

@@ -10,8 +10,8 @@ from torch import nn
 from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError, flag
 from seqrnn.run import BEST_WEIGHTS, LATEST_WEIGHTS, METRICS_FILE, TRAIN_STATE, RunFolder
-from seqrnn.train import Selection, Trainer
-from seqrnn.train.optim import clip_gradients
+from seqrnn.trainer import Selection, Trainer
+from seqrnn.trainer.optim import clip_gradients
 
 # Validation metrics of successive epochs: loss is lowest at epoch 2, accuracy highest at 3.
 SCRIPT = [{"loss": 0.50, "accuracy": 0.80}, {"loss": 0.40, "accuracy": 0.84},

@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from seqrnn.configs import TrainConfig
-from seqrnn.train.optim import build_optimizers, scheduled_lr, unfreeze_top
+from seqrnn.trainer.optim import build_optimizers, scheduled_lr, unfreeze_top
 
 
 class Stack(nn.Module):
@@ -73,7 +73,7 @@ def test_fine_tuning_controls_are_checked():
 
 
 def test_the_loop_unfreezes_by_epoch_and_resume_keeps_the_schedule(tmp_path):
-    from seqrnn.train import Selection, Trainer
+    from seqrnn.trainer import Selection, Trainer
     from tests.test_loop import ScriptedTask
 
     def run(run_dir, **budget):

@@ -112,7 +112,7 @@ def test_help_says_where_each_default_comes_from(capsys):
 
 def test_a_run_takes_its_kinds_defaults_and_a_flag_overrides_them(tmp_path, monkeypatch):
     from seqrnn.run import RunFolder
-    from seqrnn.train import process
+    from seqrnn.trainer import process
 
     monkeypatch.setattr(process, "has_bfloat16_units", lambda device: False)
     pairs = tmp_path / "pairs.tsv"

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from seqrnn.errors import UserError, flag
-from seqrnn.train import process
-from seqrnn.train.process import has_bfloat16_units, resolve_amp
+from seqrnn.trainer import process
+from seqrnn.trainer.process import has_bfloat16_units, resolve_amp
 
 
 def test_denormals_are_flushed_to_zero():

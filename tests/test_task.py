@@ -6,7 +6,7 @@ from dataclasses import asdict
 import pytest
 
 from seqrnn.errors import UserError
-from seqrnn.train.task import Progress, Selection, TrainingDiverged
+from seqrnn.trainer.task import Progress, Selection, TrainingDiverged
 
 
 def test_a_lower_loss_improves_and_a_higher_accuracy_when_it_is_selected():

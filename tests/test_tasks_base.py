@@ -13,7 +13,7 @@ from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
 from seqrnn.tasks import base
-from seqrnn.train import Selection
+from seqrnn.trainer import Selection
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ def test_every_rank_gets_rows_of_every_batch_and_validation_must_be_readable(tmp
     from seqrnn.data.symbols import SymbolVocab
     from seqrnn.errors import UserError
     from seqrnn.tasks.seq2seq import Encoded, Seq2SeqTask
-    from seqrnn.train.distributed import Group
+    from seqrnn.trainer.distributed import Group
 
     sources = [tuple(w) for w in WORDS[:17]]  # 17 = 2 batches of 8 and one of a single row
     pairs = Pairs(sources, [[tuple(reversed(s))] for s in sources])

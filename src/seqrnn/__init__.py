@@ -11,8 +11,8 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    if name == "train":  # the package seqrnn.train, which calls seqrnn.training.train
-        return importlib.import_module("seqrnn.train")
+    if name == "train":
+        return importlib.import_module("seqrnn.training").train
     if name == "load":
         return importlib.import_module("seqrnn.api.loading").load
     raise AttributeError(f"module 'seqrnn' has no attribute {name!r}")

@@ -203,7 +203,7 @@ class TrainConfig:
     seed: int = 1
     device: str = "auto"
     threads: int | None = None  # None: torch's choice, or 1 per process under torchrun
-    amp: str = "auto"  # bfloat16 autocast: auto, on or off (seqrnn.train.process.resolve_amp)
+    amp: str = "auto"  # bfloat16 autocast: auto, on or off (seqrnn.trainer.process.resolve_amp)
     progress: bool = True
     weight_decay: float = 0.0  # decoupled (AdamW-style) weight decay on dense parameters
     # Fine-tuning (ULMFiT) on models with layer groups: each lower group's lr is divided by

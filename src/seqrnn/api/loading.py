@@ -13,7 +13,7 @@ from seqrnn import registry
 from seqrnn.errors import UserError, field_error
 from seqrnn.run import CONFIG_FILE, WEIGHTS, RunConfig, RunFolder
 from seqrnn.tasks.base import TaskSpec
-from seqrnn.train.process import flush_denormals, resolve_device
+from seqrnn.trainer.process import flush_denormals, resolve_device
 
 
 @dataclass

@@ -44,7 +44,7 @@ from seqrnn.run import BEST_WEIGHTS, SAVED_STEP, RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.chance import near_chance
 from seqrnn.tasks.sentiment import SPEC, predict_probabilities, read_splits
-from seqrnn.train.process import resolve_device
+from seqrnn.trainer.process import resolve_device
 
 SPLITS = ("train", "val", "test", "all")
 

@@ -53,7 +53,7 @@ def _inspect(args: argparse.Namespace) -> int:
         raise UserError(f"--threads must be at least 1, got {args.threads}")
     import torch
 
-    from seqrnn.train.process import check_threads
+    from seqrnn.trainer.process import check_threads
 
     check_threads(args.threads)
     check_folder_files(args.out, OUTPUT_FILES, overwrite=args.overwrite)  # before the work

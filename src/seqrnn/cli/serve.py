@@ -84,7 +84,7 @@ def _serve(args: argparse.Namespace) -> int:
         raise UserError(f"--threads must be at least 1, got {args.threads}")
     import torch
 
-    from seqrnn.train.process import check_threads
+    from seqrnn.trainer.process import check_threads
 
     check_threads(args.threads)
     torch.set_num_threads(args.threads)

@@ -23,10 +23,10 @@ from seqrnn.configs import TrainConfig, resumed_loop
 from seqrnn.data.identity import IN_MEMORY, absolute, check_unchanged, fingerprint
 from seqrnn.errors import UserError
 from seqrnn.run import LATEST_WEIGHTS, UNRECORDED, RunFolder
-from seqrnn.train import Task, Trainer, TrainResult
-from seqrnn.train.callbacks import Callback
-from seqrnn.train.distributed import Group, join
-from seqrnn.train.process import configure, resolve_amp, resolve_device
+from seqrnn.trainer import Task, Trainer, TrainResult
+from seqrnn.trainer.callbacks import Callback
+from seqrnn.trainer.distributed import Group, join
+from seqrnn.trainer.process import configure, resolve_amp, resolve_device
 
 
 @dataclass

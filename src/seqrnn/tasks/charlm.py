@@ -23,7 +23,7 @@ from seqrnn.models.charlm import CharLM
 from seqrnn.run import RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.stream import StreamSpec, StreamTask
-from seqrnn.train import TrainResult
+from seqrnn.trainer import TrainResult
 
 
 def loss_metrics(total_nats: float, count: int) -> dict[str, float]:

@@ -34,8 +34,8 @@ from seqrnn.models.sentiment import SentimentRNN
 from seqrnn.run import BEST_WEIGHTS, RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.wordlm import SPEC as WORDLM
-from seqrnn.train import Selection, TrainResult
-from seqrnn.train.distributed import Group
+from seqrnn.trainer import Selection, TrainResult
+from seqrnn.trainer.distributed import Group
 
 
 class SentimentTask:

@@ -28,8 +28,8 @@ from seqrnn.metrics import transduction_errors, unigram_loss
 from seqrnn.models.seq2seq import Seq2Seq
 from seqrnn.run import RunFolder
 from seqrnn.tasks import base
-from seqrnn.train import Selection, TrainResult
-from seqrnn.train.distributed import Group
+from seqrnn.trainer import Selection, TrainResult
+from seqrnn.trainer.distributed import Group
 
 EVAL_BATCH = 256  # sources decoded at once for the validation error rates
 

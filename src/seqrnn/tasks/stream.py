@@ -18,8 +18,8 @@ from seqrnn.data.stream import StreamBatches
 from seqrnn.errors import UserError
 from seqrnn.metrics import unigram_loss
 from seqrnn.tasks import base
-from seqrnn.train import Selection
-from seqrnn.train.distributed import Group
+from seqrnn.trainer import Selection
+from seqrnn.trainer.distributed import Group
 
 
 def detach_state(state):

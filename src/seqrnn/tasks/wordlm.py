@@ -24,7 +24,7 @@ from seqrnn.models.wordlm import WordLM
 from seqrnn.run import RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.stream import StreamSpec, StreamTask
-from seqrnn.train import TrainResult
+from seqrnn.trainer import TrainResult
 
 
 def word_loss_mean(model: nn.Module, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

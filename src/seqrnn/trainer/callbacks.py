@@ -16,7 +16,7 @@ from tqdm import tqdm
 from seqrnn.run import RunFolder
 
 if TYPE_CHECKING:
-    from seqrnn.train.loop import Trainer, TrainResult
+    from seqrnn.trainer.loop import Trainer, TrainResult
 
 
 class Callback:

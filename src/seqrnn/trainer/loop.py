@@ -6,9 +6,9 @@ evaluation, best and latest checkpoints, exact resume, Ctrl-C and divergence
 checks. A `Task` supplies the rest: its batches, its loss, its evaluation, and
 any state it carries between batches (the language model's hidden state).
 What is reported (progress, the metrics log, the loss curve) is up to the
-callbacks (seqrnn.train.callbacks).
+callbacks (seqrnn.trainer.callbacks).
 
-Under torchrun (see seqrnn.train.distributed) every rank runs this loop on its
+Under torchrun (see seqrnn.trainer.distributed) every rank runs this loop on its
 slice of each batch through DistributedDataParallel; the clock, a stop request
 and the logged loss are agreed on every step, so the ranks always step, stop
 and evaluate together, and only rank 0 writes files and shows progress.
@@ -31,10 +31,10 @@ from torch.nn.parallel import DistributedDataParallel
 from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError
 from seqrnn.run import BEST_WEIGHTS, RunFolder
-from seqrnn.train.averaging import WeightAverage
-from seqrnn.train.callbacks import Callback, LogWindow, default_callbacks
-from seqrnn.train.distributed import Group
-from seqrnn.train.optim import (
+from seqrnn.trainer.averaging import WeightAverage
+from seqrnn.trainer.callbacks import Callback, LogWindow, default_callbacks
+from seqrnn.trainer.distributed import Group
+from seqrnn.trainer.optim import (
     build_optimizers,
     check_optimizer_state,
     clip_gradients,
@@ -42,8 +42,8 @@ from seqrnn.train.optim import (
     scheduled_lr,
     unfreeze_top,
 )
-from seqrnn.train.process import resolve_amp, resolve_device
-from seqrnn.train.task import Progress, Task, TrainingDiverged, TrainResult
+from seqrnn.trainer.process import resolve_amp, resolve_device
+from seqrnn.trainer.task import Progress, Task, TrainingDiverged, TrainResult
 
 EXPLODE_FACTOR = 4.0  # char-rnn stops at 3x the initial loss; smoothing buys some slack
 
