@@ -59,7 +59,7 @@ def page(server_url):
 
 
 def test_typing_a_review_shows_label_probability_and_its_course(page):
-    expect(page.locator("#status")).to_contain_text("loaded: sentiment, charlm")
+    expect(page.locator("#status")).to_contain_text("loaded: charlm, wordlm, sentiment")
     page.fill("#review", "a wonderful film, great acting and a superb cast")
     page.click("#classify")
     expect(page.locator("#label")).to_have_text("pos")

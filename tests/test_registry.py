@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -128,3 +129,69 @@ def test_the_command_line_lists_every_kind_without_importing_torch():
     code = ("import sys; from seqrnn.cli import build_parser; build_parser(); "
             "assert 'torch' not in sys.modules, 'torch imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def majority_routes(served):
+    """The toy kind's one route: the probability that a sequence is mostly ones."""
+    from fastapi import APIRouter
+
+    router = APIRouter()
+
+    @router.post("/api/majority")
+    def mostly_ones(ids: list[int]) -> dict:
+        with torch.no_grad():
+            logit = served.model.model(torch.tensor([ids]))
+        return {"p_ones": float(torch.sigmoid(logit)[0])}
+
+    return router
+
+
+def majority_graphs(run_dir, weights):
+    """The toy kind's ONNX export: its model reads token ids and gives one logit each."""
+    from seqrnn.api.export import Exported, Graph
+
+    loaded = seqrnn.load(run_dir, weights=weights)
+    graph = Graph(loaded.model, (torch.zeros(2, 6, dtype=torch.long),),
+                  {"ids": "(B, T) int64 tokens"}, {"logit": "(B,) of 'mostly ones'"},
+                  {"ids": {0: "batch", 1: "time"}, "logit": {0: "batch"}})
+    return Exported({"": graph}, {"config": loaded.config.model})
+
+
+@pytest.fixture
+def served_majority():
+    """The toy kind with a server hook and an export, still one `register` call."""
+    pytest.importorskip("fastapi")
+    from seqrnn.serve.hooks import ServeHook
+
+    kind = registry.register(Kind(
+        "majority", MajoritySpec(), files=("alphabet.json",), export=majority_graphs,
+        serve=ServeHook("majority", lambda dirs: seqrnn.load(dirs[0]), majority_routes)))
+    yield kind
+    registry.unregister("majority")
+
+
+def test_a_registered_kind_is_served_and_exported_without_touching_another_file(
+        served_majority, tmp_path, capsys):
+    from fastapi.testclient import TestClient
+
+    from seqrnn.cli import build_parser
+    from seqrnn.serve.app import build_app, load_runs
+
+    run = seqrnn.train("majority", tmp_path / "run", hidden_size=3, **LOOP)
+    args = build_parser().parse_args(["serve", "--majority", str(run.run_dir)])
+    assert args.majority == [str(run.run_dir)]  # `seqrnn serve --majority RUN_DIR`
+    client = TestClient(build_app(load_runs(runs=[run.run_dir])))  # --model finds its kind
+    assert client.get("/api/health").json()["models"]["majority"] is True
+    ones = client.post("/api/majority", json=[1, 1, 1, 1, 1, 0]).json()["p_ones"]
+    zeros = client.post("/api/majority", json=[0, 0, 0, 0, 1, 0]).json()["p_ones"]
+    assert ones > 0.5 > zeros  # the trained toy tells them apart
+
+    ort = pytest.importorskip("onnxruntime")
+    assert main(["export", "--model", str(run.run_dir), "--out", str(tmp_path / "m.onnx")]) == 0
+    meta = json.loads((tmp_path / "m.onnx.json").read_text())
+    assert meta["kind"] == "majority" and meta["config"]["hidden_size"] == 3
+    ids = np.array([[1, 1, 1, 1, 1, 0], [0, 0, 0, 0, 1, 0], [1, 0, 1, 0, 1, 0]])
+    got = ort.InferenceSession(str(tmp_path / "m.onnx")).run(None, {"ids": ids})[0]
+    with torch.no_grad():
+        expected = run.model.model(torch.from_numpy(ids)).numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-6)

@@ -25,6 +25,7 @@ _RACE = {"text": "tinyshakespeare", "val_fraction": 0.1, "batch_size": 32, "num_
 register(Kind(
     "charlm", "seqrnn.tasks.charlm:SPEC", files=(VOCAB_FILE,),
     model="seqrnn.api.charlm:LanguageModel", cli="seqrnn.cli.charlm",
+    serve="seqrnn.serve.routers.charlm:HOOK", export="seqrnn.api.export:charlm_graphs",
     presets={
         "lecture": Preset("the lecture's model on Hamlet: LSTM 1x128 on one-hot characters, "
                           "batch 64 x 100 steps, Adam 1e-3, clip 5, dropout 0.5, 100 epochs, "
@@ -47,6 +48,7 @@ register(Kind(
 register(Kind(
     "wordlm", "seqrnn.tasks.wordlm:SPEC", files=(VOCAB_FILE,),
     model="seqrnn.api.wordlm:WordLanguageModel", cli="seqrnn.cli.wordlm",
+    serve="seqrnn.serve.routers.wordlm:HOOK", export="seqrnn.api.export:wordlm_graphs",
     presets={
         "imdb": Preset("the language model pretrained on IMDb's training and unlabelled "
                        "reviews for the classifier: AWD-LSTM 2x512 on 256-wide embeddings, "
@@ -72,6 +74,7 @@ FINETUNE_RECIPE = {"epochs": 6, "lr": 0.01, "lr_schedule": "slanted", "min_lr_fr
 register(Kind(
     "sentiment", "seqrnn.tasks.sentiment:SPEC", files=(VOCAB_FILE, LABELS_FILE),
     model="seqrnn.api.sentiment:SentimentClassifier", cli="seqrnn.cli.sentiment",
+    serve="seqrnn.serve.routers.sentiment:HOOK", export="seqrnn.api.export:sentiment_graphs",
     presets={
         "lecture": Preset("the lecture's classifier on IMDb: embedding 256, LSTM 128, last "
                           "state, batch 100, Adam 1e-3, dropout 0.5, 200 words, 10 epochs, "
@@ -98,6 +101,7 @@ register(Kind(
 register(Kind(
     "seq2seq", "seqrnn.tasks.seq2seq:SPEC", files=(SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE),
     model="seqrnn.api.seq2seq:Transducer", cli="seqrnn.cli.seq2seq",
+    serve="seqrnn.serve.routers.seq2seq:HOOK", export="seqrnn.api.export:seq2seq_graphs",
     presets={
         "g2p": Preset("grapheme to phoneme on cmudict: a bidirectional LSTM encoder of 256 "
                       "units, additive attention, dropout 0.2, batch 64, Adam 3e-3 with cosine "

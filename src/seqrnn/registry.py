@@ -2,9 +2,10 @@
 
 A kind declares in one `Kind` what the rest of seqrnn needs of it: its training recipe
 (a tasks.base.TaskSpec), the files its runs write beside the shared ones, the loaded-model
-class users call, its presets and defaults, and its command-line module. The command line's
-subcommands, the run folder's file list, the presets, `seqrnn.train` and `seqrnn.load` read
-them from here, so a new kind is its own files and one `register(Kind(...))` line.
+class users call, its presets and defaults, its command-line module, and how it is served and
+exported. The command line's subcommands, the run folder's file list, the presets,
+`seqrnn.train`, `seqrnn.load`, `seqrnn serve` and `seqrnn export` read them from here, so a new
+kind is its own files and one `register(Kind(...))` line.
 
 Torch-free, so `seqrnn --help` stays fast: what would import torch is named as
 "module:attribute" and imported on first use (an object may be given instead).
@@ -41,8 +42,10 @@ class Kind:
     # Module with `register(subparsers)` for `seqrnn <name> ...`; None: a generic
     # `seqrnn <name> train` built from the spec's config dataclasses (seqrnn.cli.generic).
     cli: str | None = None
-    serve: str | Callable | None = None  # the server's hook (seqrnn.serve), to be filled
-    export: str | Callable | None = None  # `seqrnn export`'s hook (api.export), to be filled
+    # The server's seqrnn.serve.hooks.ServeHook (loading, routes, health); None: not served.
+    serve: str | Any | None = None
+    # `seqrnn export`'s (run_dir, weights) -> api.export.Exported; None: not exported.
+    export: str | Callable | None = None
 
     def task_spec(self) -> TaskSpec:
         return resolve(self.spec)

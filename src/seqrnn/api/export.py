@@ -40,6 +40,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from seqrnn import registry
 from seqrnn.api.loading import run_kind
 from seqrnn.api.onnx_graphs import (
     CharLMStep,
@@ -100,8 +101,9 @@ def export(run_dir: str | Path, out: str | Path, *, weights: str = "best",
     if Path(out).suffix != ".onnx":
         raise field_error("out", f"{{}} {out} should end in .onnx; the JSON goes beside it")
     out = check_file(out, overwrite=overwrite)
-    kind = run_kind(run_dir, EXPORTERS, "export")
-    exported = EXPORTERS[kind](run_dir, weights)
+    exporting = exporters()
+    kind = run_kind(run_dir, exporting, "export")
+    exported = exporting[kind](run_dir, weights)
     paths = {suffix: graph_path(out, suffix) for suffix in exported.graphs}
     for path in [*paths.values(), sidecar(out)]:
         check_file(path, overwrite=overwrite)
@@ -126,7 +128,7 @@ def _state_names(lstm: bool) -> list[str]:
     return ["h", "c"] if lstm else ["h"]
 
 
-def _charlm(run_dir, weights) -> Exported:
+def charlm_graphs(run_dir, weights) -> Exported:
     from seqrnn.api.charlm import LanguageModel
 
     lm = LanguageModel.load(run_dir, weights=weights)
@@ -148,7 +150,7 @@ def _charlm(run_dir, weights) -> Exported:
     return Exported({"": graph}, {"config": asdict(config), "vocab": lm.vocab.to_dict()})
 
 
-def _wordlm(run_dir, weights) -> Exported:
+def wordlm_graphs(run_dir, weights) -> Exported:
     from seqrnn.api.wordlm import WordLanguageModel
     from seqrnn.data.documents import EOS
 
@@ -175,7 +177,7 @@ def _wordlm(run_dir, weights) -> Exported:
                      "tokenizer": "seqrnn.data.tokenize.tokenize", "end_of_document": EOS})
 
 
-def _seq2seq(run_dir, weights) -> Exported:
+def seq2seq_graphs(run_dir, weights) -> Exported:
     from seqrnn.api.seq2seq import Transducer
     from seqrnn.data.symbols import BOS_ID, EOS_ID, PAD_ID
 
@@ -222,7 +224,7 @@ def _seq2seq(run_dir, weights) -> Exported:
         "special_ids": {"padding": PAD_ID, "start": BOS_ID, "end": EOS_ID}})
 
 
-def _sentiment(run_dir, weights) -> Exported:
+def sentiment_graphs(run_dir, weights) -> Exported:
     from seqrnn.api.sentiment import SentimentClassifier
 
     if weights != "best":
@@ -245,7 +247,8 @@ def _sentiment(run_dir, weights) -> Exported:
         "max_words": clf.seq_len, "batching": clf.batching})
 
 
-# The kinds that export, and how: kind -> (run folder, weights) -> its graphs.
-EXPORTERS: dict[str, Callable[[str | Path, str], Exported]] = {
-    "charlm": _charlm, "wordlm": _wordlm, "sentiment": _sentiment, "seq2seq": _seq2seq}
-KINDS = tuple(EXPORTERS)
+def exporters() -> dict[str, Callable[[str | Path, str], Exported]]:
+    """The kinds that export, and how (each registry.Kind's `export`): kind -> (run folder,
+    weights) -> its graphs."""
+    return {kind.name: registry.resolve(kind.export) for kind in registry.kinds()
+            if kind.export is not None}

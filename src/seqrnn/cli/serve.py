@@ -8,6 +8,7 @@ import ipaddress
 import socket
 import sys
 
+from seqrnn import registry
 from seqrnn.cli import options
 from seqrnn.configs import ServeLimits
 from seqrnn.errors import UserError
@@ -28,16 +29,10 @@ def register(subparsers) -> None:
                    metavar="RUN_DIR", help="a trained run folder of any kind, read from its "
                    "config.json; repeat it for several kinds, or for an ensemble of a kind that "
                    "has one")
-    m.add_argument("--sentiment", type=options.path_arg, action="append", metavar="RUN_DIR",
-                   help="a sentiment classifier's run folder; repeat it for an ensemble (the "
-                   "mean of their probabilities)")
-    m.add_argument("--charlm", type=options.path_arg, action="append", metavar="RUN_DIR",
-                   help="a character language model's run folder")
-    m.add_argument("--wordlm", type=options.path_arg, action="append", metavar="RUN_DIR",
-                   help="a word language model's run folder (seqrnn wordlm train)")
-    m.add_argument("--seq2seq", type=options.path_arg, action="append", metavar="RUN_DIR",
-                   help="a sequence-to-sequence model's run folder (seqrnn seq2seq train); "
-                   "repeat it to decode several as an ensemble (runs of the same data and seed)")
+    for kind in servable():
+        m.add_argument(f"--{kind}", type=options.path_arg, action="append", metavar="RUN_DIR",
+                       help=f"a `seqrnn {kind} train` run folder; repeat it for an ensemble, "
+                       "where the kind has one (runs of the same data and seed)")
     s = p.add_argument_group("server")
     s.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only; the "
@@ -63,6 +58,11 @@ def register(subparsers) -> None:
     p.set_defaults(run=_serve)
 
 
+def servable() -> list[str]:
+    """The kinds the server can load, each a --KIND flag (registry.Kind.serve)."""
+    return [kind.name for kind in registry.kinds() if kind.serve is not None]
+
+
 def _is_loopback(host: str) -> bool:
     try:
         return ipaddress.ip_address(host).is_loopback
@@ -74,7 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
 
-        from seqrnn.serve.app import create_app
+        from seqrnn.serve.app import build_app, load_runs
     except ImportError as exc:
         raise UserError(f"seqrnn serve needs FastAPI and uvicorn ({exc}): "
                         "pip install 'seqrnn[serve]'") from None
@@ -89,9 +89,8 @@ def _serve(args: argparse.Namespace) -> int:
     check_threads(args.threads)
     torch.set_num_threads(args.threads)
     limits = ServeLimits(**options.chosen(args, ServeLimits))
-    app = create_app(sentiment_dir=args.sentiment, charlm_dir=args.charlm,
-                     seq2seq_dir=args.seq2seq, wordlm_dir=args.wordlm, runs=args.model,
-                     limits=limits)
+    app = build_app(load_runs({kind: getattr(args, kind) for kind in servable()},
+                              runs=args.model), limits)
     listening = _bind(args.host, args.port)
     if not _is_loopback(args.host):
         print(f"seqrnn: warning: listening on {args.host}, reachable from other machines; "

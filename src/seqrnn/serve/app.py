@@ -9,7 +9,7 @@
     POST /api/seq2seq      {"sources": [...], "beam": N} -> each output, and its attention
 
 Models are loaded once, when the app is built; each kind's routes come from its router
-(`seqrnn.serve.routers.SERVE_HOOKS`). Every client mistake is a 4xx answer with the JSON body
+(`seqrnn.serve.routers.serve_hooks`). Every client mistake is a 4xx answer with the JSON body
 {"error": "..."}, plus "field": "..." when it is about one field of the request; no request
 names a file on the server. Endpoints are plain `def` functions, so FastAPI runs them in its
 thread pool and the event loop never waits on torch; generation and transduction, whose cost
@@ -35,7 +35,7 @@ from seqrnn.errors import UserError
 from seqrnn.serve import middleware
 from seqrnn.serve.admission import WorkAdmission
 from seqrnn.serve.hooks import Served
-from seqrnn.serve.routers import SERVE_HOOKS
+from seqrnn.serve.routers import serve_hooks
 from seqrnn.serve.schemas import MAX_INSPECT_CELLS, HealthResponse
 
 __all__ = ["Models", "WorkAdmission", "build_app", "create_app", "load_models"]
@@ -47,14 +47,14 @@ class Models(Mapping[str, Any]):
     not all. Several runs of a kind that has ensembles are one model, their ensemble."""
 
     def __init__(self, **by_kind: Any):
-        unknown = set(by_kind) - set(SERVE_HOOKS)
+        unknown = set(by_kind) - set(serve_hooks())
         if unknown:
             raise UserError(f"no kind of model is called {', '.join(sorted(unknown))}: the "
-                            f"server serves {', '.join(SERVE_HOOKS)}")
+                            f"server serves {', '.join(serve_hooks())}")
         self._by_kind = {kind: model for kind, model in by_kind.items() if model is not None}
 
     def __getattr__(self, kind: str) -> Any:
-        if kind.startswith("_") or kind not in SERVE_HOOKS:
+        if kind.startswith("_") or kind not in serve_hooks():
             raise AttributeError(kind)
         return self._by_kind.get(kind)
 
@@ -83,17 +83,17 @@ def load_runs(by_kind: Mapping[str, RunDirs] | None = None, runs: RunDirs = None
     """
     grouped: dict[str, list[Path]] = {}
     for kind, run_dirs in (by_kind or {}).items():
-        if kind not in SERVE_HOOKS:
+        if kind not in serve_hooks():
             raise UserError(f"no kind of model is called {kind}: the server serves "
-                            f"{', '.join(SERVE_HOOKS)}")
+                            f"{', '.join(serve_hooks())}")
         grouped.setdefault(kind, []).extend(_paths(run_dirs))
     for path in _paths(runs):
-        grouped.setdefault(run_kind(path, SERVE_HOOKS, "seqrnn serve"), []).append(path)
+        grouped.setdefault(run_kind(path, serve_hooks(), "seqrnn serve"), []).append(path)
     grouped = {kind: paths for kind, paths in grouped.items() if paths}
     if not grouped:
         raise UserError("give at least one model: --model RUN_DIR, or "
-                        + ", ".join(f"--{kind} RUN_DIR" for kind in SERVE_HOOKS))
-    return Models(**{kind: SERVE_HOOKS[kind].load_runs(kind, paths)
+                        + ", ".join(f"--{kind} RUN_DIR" for kind in serve_hooks()))
+    return Models(**{kind: serve_hooks()[kind].load_runs(kind, paths)
                      for kind, paths in grouped.items()})
 
 
@@ -129,13 +129,13 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
     def health() -> HealthResponse:
         fields: dict[str, Any] = {"classes": None, "default_prime": None}
         for kind, model in models.items():
-            fields.update(SERVE_HOOKS[kind].health(model))
+            fields.update(serve_hooks()[kind].health(model))
         return HealthResponse(
             status="ok", version=__version__,
-            models={kind: kind in models for kind in SERVE_HOOKS},
+            models={kind: kind in models for kind in serve_hooks()},
             limits={**asdict(limits), "max_inspect_cells": MAX_INSPECT_CELLS}, **fields)
 
-    for kind, hook in SERVE_HOOKS.items():
+    for kind, hook in serve_hooks().items():
         app.include_router(hook.routes(Served(kind, models.get(kind), limits, admission)))
     return app
 

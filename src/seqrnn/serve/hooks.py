@@ -1,7 +1,7 @@
 """What the server needs of a kind of model: how to load it, its routes, its health fields.
 
-`seqrnn.serve.routers.SERVE_HOOKS` maps each servable kind to its `ServeHook`; the app loads,
-mounts and reports every kind in it and names none itself.
+Each servable kind's registry entry names its `ServeHook` (seqrnn.serve.routers.serve_hooks);
+the app loads, mounts and reports every kind that has one and names none itself.
 """
 
 from __future__ import annotations

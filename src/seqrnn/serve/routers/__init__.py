@@ -1,17 +1,16 @@
-"""One router per kind of model, and the table the app mounts: kind -> `ServeHook`.
+"""One router per kind of model; each servable kind's registry entry names its `ServeHook`.
 
-A kind the table names is loaded by `--<kind> RUN_DIR` (or `--model RUN_DIR`), mounted, and
+A kind with a hook is loaded by `--<kind> RUN_DIR` (or `--model RUN_DIR`), mounted, and
 listed by GET /api/health; its routes answer 404 naming its flag when it was not loaded.
 """
 
 from __future__ import annotations
 
+from seqrnn import registry
 from seqrnn.serve.hooks import ServeHook
-from seqrnn.serve.routers import charlm, sentiment, seq2seq, wordlm
 
-SERVE_HOOKS: dict[str, ServeHook] = {
-    "sentiment": sentiment.HOOK,
-    "charlm": charlm.HOOK,
-    "wordlm": wordlm.HOOK,
-    "seq2seq": seq2seq.HOOK,
-}
+
+def serve_hooks() -> dict[str, ServeHook]:
+    """kind -> its ServeHook, for every registered kind that is served (registry.Kind.serve)."""
+    return {kind.name: registry.resolve(kind.serve) for kind in registry.kinds()
+            if kind.serve is not None}
