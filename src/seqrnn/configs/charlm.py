@@ -1,0 +1,64 @@
+"""The character language model's data and architecture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seqrnn.configs.checks import (
+    CELL_TYPES,
+    CHARLM_INPUTS,
+    IMPLS,
+    normalise_fields,
+    require_choice,
+    require_dropout,
+    require_fractions,
+    require_path,
+    require_positive,
+)
+from seqrnn.errors import field_error
+
+
+@dataclass(frozen=True)
+class CharLMData:
+    """Which text, how it is split, and the truncated-BPTT layout. Defaults are the lecture's."""
+
+    text: str = "hamlet"
+    encoding: str = "utf-8"
+    val_fraction: float = 0.1
+    test_fraction: float = 0.0
+    batch_size: int = 64
+    num_steps: int = 100
+    eval_rows: int = 32
+
+    def __post_init__(self) -> None:
+        normalise_fields(self)
+        require_path(text=self.text)
+        require_fractions(self.val_fraction, self.test_fraction)
+        require_positive(batch_size=self.batch_size, num_steps=self.num_steps,
+                         eval_rows=self.eval_rows)
+        if self.val_fraction == 0:
+            raise field_error("val_fraction",
+                              "{} must be above 0: training selects on validation loss")
+
+
+@dataclass(frozen=True)
+class CharLMConfig:
+    """Architecture; saved as JSON beside the weights. Defaults are the lecture's."""
+
+    vocab_size: int
+    cell: str = "lstm"
+    hidden_size: int = 128
+    num_layers: int = 1
+    dropout: float = 0.5  # the lecture's keep probability 0.5
+    input: str = "onehot"
+    embedding_dim: int = 64
+    impl: str = "fused"
+
+    def __post_init__(self) -> None:
+        normalise_fields(self)
+        require_positive(vocab_size=self.vocab_size, hidden_size=self.hidden_size,
+                         num_layers=self.num_layers, embedding_dim=self.embedding_dim)
+        require_dropout(self.dropout)
+        require_choice("cell", self.cell, CELL_TYPES)
+        require_choice("input", self.input, CHARLM_INPUTS)
+        require_choice("impl", self.impl, IMPLS)
