@@ -25,7 +25,7 @@ from machine import describe
 
 import seqrnn
 from seqrnn import presets
-from seqrnn.api.sentiment import evaluate
+from seqrnn.api.sentiment_evaluation import evaluate
 from seqrnn.errors import UserError
 from seqrnn.run import RunFolder
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from seqrnn.api.sentiment import SentimentClassifier, evaluate, load_classifier
+from seqrnn.api.sentiment import SentimentClassifier, load_classifier
+from seqrnn.api.sentiment_evaluation import evaluate
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.errors import UserError
 from seqrnn.run import LATEST_WEIGHTS, RunFolder

@@ -1,11 +1,11 @@
-"""A trained sentiment classifier, with scikit-learn's estimator API, and its evaluation.
+"""A trained sentiment classifier, with scikit-learn's estimator API, and ensembles of them.
 
-    from seqrnn.api.sentiment import SentimentClassifier, evaluate
+    from seqrnn.api.sentiment import SentimentClassifier
     clf = SentimentClassifier(hidden_size=128, epochs=3).fit(texts, labels)
     clf.predict(["A wonderful film."])
     clf = SentimentClassifier.load("runs/imdb")      # or a run folder from the CLI
-    evaluate("runs/imdb", split="test")
-    evaluate(["runs/imdb-ft", "runs/imdb-ft4"])      # an ensemble: the mean probability
+
+Scoring a run on a split is seqrnn.api.sentiment_evaluation.evaluate.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import functools
 import inspect
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +24,7 @@ from seqrnn import presets
 from seqrnn.api.loading import load_trained
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.data.batches import ReviewBatches
-from seqrnn.data.identity import IN_MEMORY, check_unchanged, same_data
+from seqrnn.data.identity import IN_MEMORY
 from seqrnn.data.labels import (
     LabeledTexts,
     LabelMap,
@@ -32,21 +32,18 @@ from seqrnn.data.labels import (
     parse_label_mapping,
     split_balanced,
 )
-from seqrnn.data.sentiment_sets import load_all_rows
 from seqrnn.data.sequences import EncodedTexts, encode_texts
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID
 from seqrnn.errors import UserError, field_error
 from seqrnn.kinds import LABELS_FILE, VOCAB_FILE
-from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE, binary_metrics, require_items
+from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE, require_items
 from seqrnn.outputs import check_model_folder
 from seqrnn.run import BEST_WEIGHTS, SAVED_STEP, RunFolder
 from seqrnn.tasks import base
 from seqrnn.tasks.chance import near_chance
-from seqrnn.tasks.sentiment import SPEC, predict_probabilities, read_splits
+from seqrnn.tasks.sentiment import SPEC, predict_probabilities
 from seqrnn.trainer.process import resolve_device
-
-SPLITS = ("train", "val", "test", "all")
 
 # SentimentData fields about reading a data set from disk: fit() is given texts instead.
 _READING = frozenset({"data", "text_column", "label_column", "format", "encoding",
@@ -370,84 +367,3 @@ def _ragged(sequences: list[list[int]]) -> EncodedTexts:
     offsets = np.zeros(len(sequences) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     return EncodedTexts(ids=np.concatenate(sequences).astype(np.int64), offsets=offsets)
-
-
-def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None = None,
-             split: str | None = None,
-             device: str = "cpu", *, labels: str | dict[str, str] | None = None,
-             text_column: str | None = None, label_column: str | None = None,
-             allow_changed_data: bool = False) -> dict:
-    """Accuracy, precision, recall, F1, ROC AUC and confusion matrix of a trained classifier.
-
-    On the data the model trained on (the default), `split` is one of its splits, drawn as in
-    training (same seed and fractions), "test" by default: never a review the model was trained
-    or selected on. On other data, every row is scored ("all") unless `split` says otherwise.
-    `labels` says which of the file's label values is which of the model's classes, as a
-    mapping or as "0=neg,1=pos". Several run folders are scored as an ensemble (the mean of
-    their probabilities); they must share their data and seed, hence their splits.
-    Splits are drawn as in training only from the data the run read: a file whose content
-    changed since (its fingerprint), a moved and edited copy, or other data split by the
-    run's seed is refused, unless `allow_changed_data`.
-    """
-    if split is not None and split not in SPLITS:
-        raise field_error("split", f"unknown {{}} {split!r}: use one of {', '.join(SPLITS)}")
-    run_dirs = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
-    clf = load_classifier(run_dirs, device=device)
-    saved = RunFolder(run_dirs[0]).read_config(SPEC.kind)
-    for other in run_dirs[1:]:
-        theirs = RunFolder(other).read_config(SPEC.kind)
-        if _split_settings(theirs) != _split_settings(saved):
-            raise UserError(f"{other} cannot join an ensemble with {run_dirs[0]}: their data or "
-                            "seed differ, so one may have trained on the other's validation "
-                            "reviews; ensemble runs of the same data and seed")
-    data = SentimentData(**saved.data) if saved.data else SentimentData()
-    recorded = [(RunFolder(path).read_config(SPEC.kind).sources or {}).get("data")
-                for path in run_dirs]
-    own = same_data(data_path, data.data, recorded[0])
-    if not own:
-        data = replace(data, data=data_path, text_column=None, label_column=None, format=None)
-        split = split or "all"
-    split = split or "test"
-    if own or split != "all":  # splits drawn as in training: only from the very data it read
-        checked: list = []  # an ensemble's members read one file: hash it once per record
-        for path, record in zip(run_dirs, recorded, strict=True):
-            if record is not None and record in checked:
-                continue
-            checked.append(record)
-            check_unchanged(record, data_path, data.data, run=Path(path), field="data",
-                            allow_changed=allow_changed_data)
-    if text_column is not None or label_column is not None:
-        data = replace(data, text_column=text_column or data.text_column,
-                       label_column=label_column or data.label_column)
-    label_map = None if labels is None else mapped_labels(clf.label_mapping(labels),
-                                                          clf.label_map_)
-    if split == "all":
-        chosen = load_all_rows(data.data, text_column=data.text_column,
-                               label_column=data.label_column, file_format=data.format,
-                               encoding=data.encoding, label_map=label_map,
-                               on_empty=data.on_empty)
-    else:
-        seed = saved.loop["seed"] if saved.loop else 1
-        chosen = getattr(read_splits(data, seed, False, label_map), split)
-    if label_map is None and chosen.label_map.names != clf.label_map_.names:
-        file_labels, classes = chosen.label_map.names, clf.label_map_.names
-        guess = ",".join(f"{value}={name}" for value, name in zip(file_labels, classes,
-                                                                   strict=True))
-        raise UserError(f"the labels of {data.data} ({', '.join(file_labels)}) are not the "
-                        f"model's ({', '.join(classes)}): say which is which with {{labels}}, "
-                        f"for example {{labels}} {guess}", fields=("labels",))
-    require_items(len(chosen), f"the {split} split of {data.data}",
-                  "evaluate another {split}, or data with rows in it", ("split",))
-    probs = clf.predict_proba(chosen.texts)[:, 1]
-    return {"split": split, "data": str(data.data), "rows": len(chosen),
-            **binary_metrics(chosen.labels, probs)}
-
-
-def _split_settings(config) -> tuple:
-    """What draws a run's splits: where its data is, how it is cut, and the seed."""
-    data = config.data or {}
-    return (tuple(data.get(name) for name in ("data", "text_column", "label_column", "format",
-                                              "encoding", "on_empty", "val_fraction",
-                                              "test_fraction")),
-            (config.loop or {}).get("seed", 1))
-

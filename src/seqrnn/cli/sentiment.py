@@ -159,7 +159,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from seqrnn.api.sentiment import evaluate
+    from seqrnn.api.sentiment_evaluation import evaluate
 
     print(jsontext.dumps(evaluate(args.model, args.data, args.split, device=args.device,
                                   labels=args.labels, text_column=args.text_column,
