@@ -47,14 +47,15 @@ class Models(Mapping[str, Any]):
     not all. Several runs of a kind that has ensembles are one model, their ensemble."""
 
     def __init__(self, **by_kind: Any):
-        unknown = set(by_kind) - set(serve_hooks())
+        self._servable = tuple(serve_hooks())
+        unknown = set(by_kind) - set(self._servable)
         if unknown:
             raise UserError(f"no kind of model is called {', '.join(sorted(unknown))}: the "
-                            f"server serves {', '.join(serve_hooks())}")
+                            f"server serves {', '.join(self._servable)}")
         self._by_kind = {kind: model for kind, model in by_kind.items() if model is not None}
 
     def __getattr__(self, kind: str) -> Any:
-        if kind.startswith("_") or kind not in serve_hooks():
+        if kind.startswith("_") or kind not in self._servable:
             raise AttributeError(kind)
         return self._by_kind.get(kind)
 
@@ -81,19 +82,20 @@ def load_runs(by_kind: Mapping[str, RunDirs] | None = None, runs: RunDirs = None
     `runs` are read for theirs (--model). A kind's several folders are one ensemble, where the
     kind has one. UserError if none is given, or a folder is missing, damaged or not servable.
     """
+    hooks = serve_hooks()
     grouped: dict[str, list[Path]] = {}
     for kind, run_dirs in (by_kind or {}).items():
-        if kind not in serve_hooks():
+        if kind not in hooks:
             raise UserError(f"no kind of model is called {kind}: the server serves "
-                            f"{', '.join(serve_hooks())}")
+                            f"{', '.join(hooks)}")
         grouped.setdefault(kind, []).extend(_paths(run_dirs))
     for path in _paths(runs):
-        grouped.setdefault(run_kind(path, serve_hooks(), "seqrnn serve"), []).append(path)
+        grouped.setdefault(run_kind(path, hooks, "seqrnn serve"), []).append(path)
     grouped = {kind: paths for kind, paths in grouped.items() if paths}
     if not grouped:
         raise UserError("give at least one model: --model RUN_DIR, or "
-                        + ", ".join(f"--{kind} RUN_DIR" for kind in serve_hooks()))
-    return Models(**{kind: serve_hooks()[kind].load_runs(kind, paths)
+                        + ", ".join(f"--{kind} RUN_DIR" for kind in hooks))
+    return Models(**{kind: hooks[kind].load_runs(kind, paths)
                      for kind, paths in grouped.items()})
 
 
@@ -109,6 +111,7 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
     """The FastAPI application over already loaded models: every kind's routes are mounted,
     answering 404 naming their flag where the kind was not loaded."""
     limits = limits or ServeLimits()
+    hooks = serve_hooks()  # the kinds served, fixed when the app is built
     admission = WorkAdmission(limits.max_generation_work)
     page = resources.files("seqrnn.serve").joinpath("page.html").read_text(encoding="utf-8")
     app = FastAPI(
@@ -129,13 +132,13 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
     def health() -> HealthResponse:
         fields: dict[str, Any] = {"classes": None, "default_prime": None}
         for kind, model in models.items():
-            fields.update(serve_hooks()[kind].health(model))
+            fields.update(hooks[kind].health(model))
         return HealthResponse(
             status="ok", version=__version__,
-            models={kind: kind in models for kind in serve_hooks()},
+            models={kind: kind in models for kind in hooks},
             limits={**asdict(limits), "max_inspect_cells": MAX_INSPECT_CELLS}, **fields)
 
-    for kind, hook in serve_hooks().items():
+    for kind, hook in hooks.items():
         app.include_router(hook.routes(Served(kind, models.get(kind), limits, admission)))
     return app
 
