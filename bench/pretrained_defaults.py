@@ -16,19 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import time
 
 from machine import describe
-
-
-def seqrnn(*argv: str) -> tuple[str, float]:
-    """Run `seqrnn ARGV` as a user would; its standard output and wall seconds."""
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "seqrnn", *argv], check=True,
-                          stdout=subprocess.PIPE, text=True)
-    return done.stdout, time.perf_counter() - started
+from user_commands import seqrnn
 
 
 def evaluations(run: str) -> list[dict]:
