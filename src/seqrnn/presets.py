@@ -9,10 +9,11 @@ like seqrnn.configs, so the command line can list them cheaply.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from seqrnn import registry
+from seqrnn.configs import TrainConfig
 from seqrnn.errors import field_error
 
 
@@ -33,10 +34,6 @@ def loop_defaults(kind: str) -> dict[str, Any]:
     """The training-loop fields of `defaults(kind)`: `TrainConfig(**loop_defaults("seq2seq"))`
     trains from Python as `seqrnn seq2seq train` does (the data and model fields of those
     defaults are their configs' own defaults already)."""
-    from dataclasses import fields
-
-    from seqrnn.configs import TrainConfig
-
     names = {f.name for f in fields(TrainConfig)}
     return {k: v for k, v in defaults(kind).items() if k in names}
 
