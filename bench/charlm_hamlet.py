@@ -3,7 +3,7 @@
     SEQRNN_DATA=/work/shared/data python bench/charlm_hamlet.py [--epochs 100] [--threads 2]
         [--out DIR] [--sample-length 500]
 
-Runs `seqrnn.tasks.charlm.train` with every default (LSTM 1 x 128, one-hot input, batch 64,
+Runs `seqrnn.recipes.charlm.train` with every default (LSTM 1 x 128, one-hot input, batch 64,
 100 steps, Adam 1e-3, clip 5, dropout 0.5, an evaluation after each epoch) for `--epochs`
 epochs, then prints one JSON object: the seconds per epoch (the loop's own clock, evaluation
 included, from metrics.jsonl), the validation loss and bits per character after the last
@@ -26,8 +26,8 @@ from charlm_throughput import conditions
 
 from seqrnn.api.charlm import LanguageModel
 from seqrnn.configs import CharLMData, TrainConfig
+from seqrnn.recipes.charlm import train
 from seqrnn.run import RunFolder
-from seqrnn.tasks.charlm import train
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -8,7 +8,7 @@ The reference: nanoGPT's published CPU configuration reaches validation loss 1.8
 (2.25 minutes) on this 2-core machine. The text is split as `seqrnn charlm train` splits it:
 the first 90% trains, the last 10% validates (`--val-fraction 0.1`).
 
-The script runs `seqrnn.tasks.charlm.train` with `TrainConfig(minutes=..., lr_schedule="cosine")`:
+The script runs `seqrnn.recipes.charlm.train` with `TrainConfig(minutes=..., lr_schedule="cosine")`:
 the budget counts the training loop (and any evaluation inside it), the cosine schedule decays
 the learning rate over the budget, and the final evaluation, on the whole validation text,
 comes after the budget. `--eval-every 0` (the default here) evaluates only at the end; a
@@ -36,8 +36,8 @@ from charlm_throughput import conditions
 from seqrnn import presets
 from seqrnn.api.charlm import LanguageModel
 from seqrnn.configs import AMP_CHOICES, CharLMData, TrainConfig
+from seqrnn.recipes.charlm import RECIPE, train
 from seqrnn.run import RunFolder
-from seqrnn.tasks.charlm import SPEC, train
 from seqrnn.trainer.process import resolve_amp
 
 NEVER = 10**9  # an --eval-every no run reaches: the only evaluation is the final one
@@ -108,7 +108,7 @@ def race(args: argparse.Namespace, out: Path) -> dict:
     trained_s = run.load_train_state()["progress"]["elapsed"]
     n_params = sum(t.numel() for t in run.load_weights()[0].values())
     chars = result.step * args.batch_size * args.num_steps
-    text = SPEC.read(data, config.seed, progress=False)  # split as the training split it
+    text = RECIPE.read(data, config.seed, progress=False)  # split as the training split it
     if config.amp == "on":  # which evaluates in bfloat16 too: score the weights in float32
         fp32 = LanguageModel.load(out, weights="latest").evaluate(
             text.val, num_steps=data.num_steps, rows=data.eval_rows)

@@ -59,9 +59,9 @@ from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
 from seqrnn.data.text import CharVocab
 from seqrnn.kinds import VOCAB_FILE
 from seqrnn.models.charlm import CharLM
+from seqrnn.recipes.base import Prepared
+from seqrnn.recipes.charlm import RECIPE, CharLMObjective
 from seqrnn.run import RunFolder
-from seqrnn.tasks.base import Prepared
-from seqrnn.tasks.charlm import SPEC, CharLMTask
 from seqrnn.trainer import Trainer
 from seqrnn.trainer.process import configure
 
@@ -161,7 +161,7 @@ def step_flops(config: CharLMConfig, batch_size: int, num_steps: int) -> dict[st
 def prepare(text: str) -> Prepared:
     """The text split and encoded as `seqrnn charlm train` does it (last 10% validation)."""
     data = CharLMData(text=text)
-    return SPEC.prepare(SPEC.read(data, seed=1, progress=False), data, False, saved=None)
+    return RECIPE.prepare(RECIPE.read(data, seed=1, progress=False), data, False, saved=None)
 
 
 def vocab_of(prep: Prepared) -> CharVocab:
@@ -179,9 +179,9 @@ def build_trainer(prep: Prepared, setup: Setup, threads: int, max_steps: int,
     loop = TrainConfig(max_steps=max_steps, eval_every=10**9, log_every=1, progress=False,
                        device="cpu", threads=setup.threads or threads, amp=setup.amp)
     configure(loop.threads)  # what the task recipe does before training: threads, denormals
-    task = CharLMTask(*prep.sets, data)
+    task = CharLMObjective(*prep.sets, data)
     torch.manual_seed(1)
-    model = SPEC.build_model(prep, setup.model)
+    model = RECIPE.build_model(prep, setup.model)
     return Trainer(model, task, loop, run)
 
 

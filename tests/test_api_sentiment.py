@@ -11,8 +11,8 @@ from seqrnn.api.sentiment import SentimentClassifier, load_classifier
 from seqrnn.api.sentiment_evaluation import evaluate
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.errors import UserError
+from seqrnn.recipes import sentiment
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
-from seqrnn.tasks import sentiment
 
 POSITIVE = ["great", "wonderful", "loved", "superb"]
 NEGATIVE = ["awful", "boring", "hated", "terrible"]

@@ -9,8 +9,8 @@ from seqrnn.configs import Seq2SeqConfig, Seq2SeqData, TrainConfig
 from seqrnn.data.symbols import SymbolVocab
 from seqrnn.errors import UserError
 from seqrnn.models.seq2seq import Seq2Seq
-from seqrnn.tasks import seq2seq
-from tests.test_tasks_seq2seq import SMALL, WORDS
+from seqrnn.recipes import seq2seq
+from tests.test_recipes_seq2seq import SMALL, WORDS
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 from seqrnn.cli import build_parser, main
 from tests.test_api_sentiment import reviews
 from tests.test_cli import walk
-from tests.test_tasks_seq2seq import WORDS
+from tests.test_recipes_seq2seq import WORDS
 
 forks = pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs Linux (fork, pidfd)")
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from seqrnn.cli import main
-from tests.test_tasks_seq2seq import WORDS
+from tests.test_recipes_seq2seq import WORDS
 
 SMALL = ["--hidden-size", "32", "--embedding-dim", "8", "--dropout", "0", "--batch-size", "16",
          "--lr", "0.01", "--val-fraction", "0.1", "--test-fraction", "0.1", "--quiet",

@@ -34,11 +34,11 @@ from seqrnn.configs import (
 from seqrnn.errors import UserError, flag
 from seqrnn.models.charlm import CharLM
 from seqrnn.models.sentiment import SentimentRNN
+from seqrnn.recipes import charlm, sentiment, seq2seq, wordlm
+from seqrnn.recipes.charlm import CharLMObjective, char_loss_sum
+from seqrnn.recipes.sentiment import SentimentObjective
+from seqrnn.recipes.stream import stream_loss
 from seqrnn.run import LATEST_WEIGHTS, TRAIN_STATE, RunFolder
-from seqrnn.tasks import charlm, sentiment, seq2seq, wordlm
-from seqrnn.tasks.charlm import CharLMTask, char_loss_sum
-from seqrnn.tasks.sentiment import SentimentTask
-from seqrnn.tasks.stream import stream_loss
 from seqrnn.trainer import Trainer
 from seqrnn.trainer.distributed import Group, join
 from seqrnn.trainer.optim import build_optimizers, dense_gradients_for_nccl
@@ -272,8 +272,8 @@ def test_gradual_unfreezing_under_ddp_equals_one_process(ddp_runs, tmp_path):
 def test_lm_ranks_read_their_rows_of_the_single_process_batch():
     ids, val = np.arange(1000) % 7, np.arange(100) % 7
     data = CharLMData(batch_size=4, num_steps=5)
-    one = CharLMTask(ids, val, data)
-    ranks = [CharLMTask(ids, val, data, Group(rank=r, world_size=2)) for r in (0, 1)]
+    one = CharLMObjective(ids, val, data)
+    ranks = [CharLMObjective(ids, val, data, Group(rank=r, world_size=2)) for r in (0, 1)]
     assert one.num_batches(0) == ranks[0].num_batches(0) == ranks[1].num_batches(0) == 49
     for index in (0, 48):
         x, y = one.batch(0, index)
@@ -285,7 +285,8 @@ def test_lm_ranks_read_their_rows_of_the_single_process_batch():
 
 def test_lm_carried_state_is_split_by_rows_on_resume():
     ids, val = np.arange(1000) % 7, np.arange(100) % 7
-    task = CharLMTask(ids, val, CharLMData(batch_size=4, num_steps=5), Group(rank=1, world_size=2))
+    data = CharLMData(batch_size=4, num_steps=5)
+    task = CharLMObjective(ids, val, data, Group(rank=1, world_size=2))
     h = torch.arange(24.0).view(1, 4, 6)  # (layers, batch_size, hidden)
     task.load_carried_state({"h": h, "c": -h})
     assert torch.equal(task.state[0], h[:, 2:]) and torch.equal(task.state[1], -h[:, 2:])
@@ -294,13 +295,13 @@ def test_lm_carried_state_is_split_by_rows_on_resume():
 def test_batch_size_must_split_over_the_processes():
     with pytest.raises(UserError, match="batch_size 4 does not split evenly over 3 processes") \
             as error:
-        CharLMTask(np.arange(1000) % 7, np.arange(100) % 7, CharLMData(batch_size=4),
+        CharLMObjective(np.arange(1000) % 7, np.arange(100) % 7, CharLMData(batch_size=4),
                    Group(rank=0, world_size=3))
     assert error.value.field == "batch_size"
     assert error.value.render(flag).startswith("--batch-size 4 does not split evenly")
     encoded = sentiment_encoded(30)
     with pytest.raises(UserError, match="batch_size 10 does not split evenly over 4"):
-        SentimentTask(encoded, encoded, SentimentData(batch_size=10), 1, Group(0, 4))
+        SentimentObjective(encoded, encoded, SentimentData(batch_size=10), 1, Group(0, 4))
 
 
 def test_validation_shares_add_up_to_the_whole():
@@ -328,8 +329,8 @@ def sentiment_encoded(n: int):
 def test_sentiment_ranks_split_every_global_batch(batching):
     encoded = sentiment_encoded(47)  # batches of 10: the last has 7, cut to 6 for 2 ranks
     data = SentimentData(batch_size=10, batching=batching, seq_len=6)
-    one = SentimentTask(encoded, encoded, data, seed=5)
-    ranks = [SentimentTask(encoded, encoded, data, 5, Group(r, 2)) for r in (0, 1)]
+    one = SentimentObjective(encoded, encoded, data, seed=5)
+    ranks = [SentimentObjective(encoded, encoded, data, 5, Group(r, 2)) for r in (0, 1)]
     for epoch in (0, 1):
         assert ranks[0].num_batches(epoch) == ranks[1].num_batches(epoch) == 5
         for index in range(5):
@@ -400,7 +401,7 @@ def test_bfloat16_autocast_trains(tmp_path):
 
 def test_one_process_keeps_its_own_results(tmp_path):
     """A Trainer given no group is the single-process trainer it always was."""
-    task = CharLMTask(np.arange(500) % 7, np.arange(100) % 7, CharLMData(batch_size=4))
+    task = CharLMObjective(np.arange(500) % 7, np.arange(100) % 7, CharLMData(batch_size=4))
     trainer = Trainer(CharLM(CharLMConfig(vocab_size=7, hidden_size=8)), task,
                       lm_loop(max_steps=1, epochs=1), tmp_path / "r")
     assert trainer.group == Group() and trainer.device == torch.device("cpu")

@@ -125,7 +125,7 @@ def test_a_runtime_transduces_with_the_exported_encoder_and_decoder_step(tmp_pat
                                                                         options):
     from seqrnn.api.seq2seq import Transducer
     from seqrnn.configs import Seq2SeqData, TrainConfig
-    from seqrnn.tasks import seq2seq
+    from seqrnn.recipes import seq2seq
 
     seq2seq.train(Seq2SeqData(data=str(pairs), batch_size=8),
                   {"hidden_size": 12, "embedding_dim": 6, "dropout": 0.0, **options},
@@ -217,7 +217,7 @@ def test_a_fine_tuned_classifier_exports_too(tmp_path):
 
 def test_the_decoder_graph_of_an_encoder_decoder_is_never_replaced_unasked(tmp_path, pairs):
     from seqrnn.configs import Seq2SeqData, TrainConfig
-    from seqrnn.tasks import seq2seq
+    from seqrnn.recipes import seq2seq
 
     seq2seq.train(Seq2SeqData(data=str(pairs), batch_size=8),
                   {"hidden_size": 8, "embedding_dim": 4, "dropout": 0.0},

@@ -19,8 +19,8 @@ from seqrnn.data.text import CharVocab
 from seqrnn.errors import UserError, flag
 from seqrnn.kinds import VOCAB_FILE
 from seqrnn.models.charlm import CharLM
+from seqrnn.recipes.charlm import RECIPE
 from seqrnn.run import BEST_WEIGHTS, RunFolder
-from seqrnn.tasks.charlm import SPEC
 
 TEXT = '  Ham. To be (or not) to be.\n  Hor. My lord (a cat) sat "so".\n' * 4
 PLANTED_UNIT = 5
@@ -49,7 +49,7 @@ def save_run(lm: LanguageModel, run_dir) -> None:
     run = RunFolder(run_dir)
     run.create()
     run.write_json(VOCAB_FILE, lm.vocab.to_dict())
-    run.write_config(SPEC.kind, asdict(lm.model.config))
+    run.write_config(RECIPE.kind, asdict(lm.model.config))
     run.save_weights(BEST_WEIGHTS, lm.model.state_dict(), step=0)
 
 

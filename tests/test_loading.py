@@ -11,8 +11,8 @@ from seqrnn.data.text import CharVocab
 from seqrnn.errors import UserError
 from seqrnn.kinds import VOCAB_FILE
 from seqrnn.models.charlm import CharLM
+from seqrnn.recipes.charlm import RECIPE
 from seqrnn.run import BEST_WEIGHTS, LATEST_WEIGHTS, RunFolder
-from seqrnn.tasks.charlm import SPEC
 
 VOCAB = CharVocab.from_text("abc ")
 
@@ -32,7 +32,7 @@ def saved_run(path, *, vocab: CharVocab = VOCAB) -> tuple[RunFolder, dict, dict]
 def test_the_best_or_latest_weights_load_in_evaluation_mode_with_the_vocabulary(tmp_path):
     _, best, latest = saved_run(tmp_path)
     for weights, expected in (("best", best), ("latest", latest)):
-        loaded = load_trained(tmp_path, SPEC, weights=weights)
+        loaded = load_trained(tmp_path, RECIPE, weights=weights)
         model, config = loaded.model, loaded.config
         assert isinstance(model, CharLM) and not model.training
         assert loaded.vocabularies == {VOCAB_FILE: VOCAB}
@@ -46,14 +46,14 @@ def test_unknown_weights_name_the_field(tmp_path):
     saved_run(tmp_path)
     with pytest.raises(UserError, match="unknown weights 'middle': use one of best, latest") \
             as caught:
-        load_trained(tmp_path, SPEC, weights="middle")
+        load_trained(tmp_path, RECIPE, weights="middle")
     assert caught.value.field == "weights"
 
 
 def test_a_vocabulary_of_another_size_is_a_mixed_up_folder(tmp_path):
     saved_run(tmp_path, vocab=CharVocab.from_text("abcd "))
     with pytest.raises(UserError) as caught:
-        load_trained(tmp_path, SPEC)
+        load_trained(tmp_path, RECIPE)
     assert str(caught.value) == (f"{tmp_path}: config.json says 4 vocabulary entries but "
                                  "vocab.json has 5; the folder is mixed up")
 
@@ -62,4 +62,4 @@ def test_a_folder_of_another_kind_is_refused(tmp_path):
     run, _, _ = saved_run(tmp_path)
     run.write_config("wordlm", {"vocab_size": 4})
     with pytest.raises(UserError, match="holds a wordlm model, not a charlm model"):
-        load_trained(tmp_path, SPEC)
+        load_trained(tmp_path, RECIPE)

@@ -6,13 +6,13 @@ from seqrnn import presets, registry
 from seqrnn.cli import main
 from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError
-from seqrnn.tasks.charlm import SPEC as CHARLM
-from seqrnn.tasks.sentiment import SPEC as SENTIMENT
-from seqrnn.tasks.seq2seq import SPEC as SEQ2SEQ
-from seqrnn.tasks.wordlm import SPEC as WORDLM
-from tests.test_tasks_seq2seq import WORDS
+from seqrnn.recipes.charlm import RECIPE as CHARLM
+from seqrnn.recipes.sentiment import RECIPE as SENTIMENT
+from seqrnn.recipes.seq2seq import RECIPE as SEQ2SEQ
+from seqrnn.recipes.wordlm import RECIPE as WORDLM
+from tests.test_recipes_seq2seq import WORDS
 
-SPECS = {spec.kind: spec for spec in (CHARLM, SENTIMENT, WORDLM, SEQ2SEQ)}
+SPECS = {recipe.kind: recipe for recipe in (CHARLM, SENTIMENT, WORDLM, SEQ2SEQ)}
 
 
 def fields(cls) -> set[str]:
@@ -22,18 +22,18 @@ def fields(cls) -> set[str]:
 @pytest.mark.parametrize(("kind", "name"), [(kind, name) for kind in SPECS
                                             for name in presets.names(kind)])
 def test_every_preset_builds_valid_configurations(kind, name):
-    spec = SPECS[kind]
+    recipe = SPECS[kind]
     preset = presets.get(kind, name)
-    data = {k: v for k, v in preset.values.items() if k in fields(spec.data_config)}
-    model = {k: v for k, v in preset.values.items() if k in fields(spec.model_config)}
+    data = {k: v for k, v in preset.values.items() if k in fields(recipe.data_config)}
+    model = {k: v for k, v in preset.values.items() if k in fields(recipe.model_config)}
     loop = {k: v for k, v in preset.values.items() if k in fields(TrainConfig)}
     assert set(preset.values) == set(data) | set(model) | set(loop)  # no field unheard of
-    spec.data_config(**data)
+    recipe.data_config(**data)
     TrainConfig(**loop)
     sizes = ({"source_vocab_size": 30, "target_vocab_size": 40} if kind == "seq2seq"
              else {"vocab_size": 50_000})
-    spec.model_config(**sizes, **model)
-    assert set(preset.needs) <= fields(spec.data_config) | fields(spec.model_config)
+    recipe.model_config(**sizes, **model)
+    assert set(preset.needs) <= fields(recipe.data_config) | fields(recipe.model_config)
 
 
 def test_the_lecture_is_a_preset_of_both_lecture_tasks():
@@ -132,15 +132,15 @@ def test_a_run_takes_its_kinds_defaults_and_a_flag_overrides_them(tmp_path, monk
 def test_python_trains_with_the_command_lines_defaults(kind):
     """The data and model fields of a kind's defaults are its configs' own defaults, so
     `loop_defaults` is all Python needs to train as the command line does."""
-    spec = SPECS[kind]
+    recipe = SPECS[kind]
     values = presets.defaults(kind)
     sizes = ({"source_vocab_size": 30, "target_vocab_size": 40} if kind == "seq2seq"
              else {"vocab_size": 30_000})
-    data, model = spec.data_config(), spec.model_config(**sizes)
+    data, model = recipe.data_config(), recipe.model_config(**sizes)
     for name, value in values.items():
-        if name in fields(spec.data_config):
+        if name in fields(recipe.data_config):
             assert getattr(data, name) == value, name
-        elif name in fields(spec.model_config):
+        elif name in fields(recipe.model_config):
             assert getattr(model, name) == value, name
     loop = presets.loop_defaults(kind)
     assert set(loop) == set(values) & fields(TrainConfig) and loop["lr"] == 3e-3

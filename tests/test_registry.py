@@ -16,14 +16,14 @@ from seqrnn.errors import UserError
 from seqrnn.presets import Preset
 from seqrnn.registry import Kind
 from seqrnn.run import LATEST_WEIGHTS, RunFolder, run_files
-from tests.test_tasks_base import MajoritySpec, MajorityTask
+from tests.test_recipes_base import MajoritySpec, MajorityTask
 
 LOOP = {"epochs": 6, "lr": 0.05, "progress": False, "device": "cpu", "seed": 2}
 
 
 @pytest.fixture
 def majority():
-    """The toy task of test_tasks_base (it writes alphabet.json), registered in one line."""
+    """The toy task of test_recipes_base (it writes alphabet.json), registered in one line."""
     kind = registry.register(Kind("majority", MajoritySpec(), files=("alphabet.json",),
                                   presets={"tiny": Preset("two units", {"hidden_size": 2})}))
     yield kind
@@ -34,9 +34,9 @@ def test_seqrnns_own_kinds_are_declared_once_and_agree_with_their_specs():
     kinds = {kind.name: kind for kind in registry.kinds()}
     assert list(kinds)[:4] == ["charlm", "wordlm", "sentiment", "seq2seq"]
     for name, kind in kinds.items():
-        spec = kind.task_spec()
-        assert spec.kind == name
-        assert set(spec.vocabularies) <= set(kind.files) <= set(run_files())
+        recipe = kind.training_recipe()
+        assert recipe.kind == name
+        assert set(recipe.vocabularies) <= set(kind.files) <= set(run_files())
         assert kind.model_class().load  # the class users call
     assert presets.defaults("seq2seq") == presets.get("seq2seq", "g2p").values
     with pytest.raises(UserError, match="unknown kind of task 'forecast': use one of charlm, "):

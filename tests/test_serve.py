@@ -40,8 +40,8 @@ def tiny_runs(tmp_path_factory) -> dict:
     many times slower (each waits for the other to be scheduled).
     """
     from seqrnn.api.sentiment import SentimentClassifier
-    from seqrnn.tasks import seq2seq
-    from seqrnn.tasks.charlm import train
+    from seqrnn.recipes import seq2seq
+    from seqrnn.recipes.charlm import train
 
     root = tmp_path_factory.getbasetemp() / "tiny-serve-models"
     runs = {"charlm": root / "charlm", "sentiment": root / "sentiment",

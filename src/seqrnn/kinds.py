@@ -23,7 +23,7 @@ _RACE = {"text": "tinyshakespeare", "val_fraction": 0.1, "batch_size": 32, "num_
          "min_lr_fraction": 0.1, "seed": 1, "amp": "off"}
 
 register(Kind(
-    "charlm", "seqrnn.tasks.charlm:SPEC", files=(VOCAB_FILE,),
+    "charlm", "seqrnn.recipes.charlm:RECIPE", files=(VOCAB_FILE,),
     model="seqrnn.api.charlm:LanguageModel", cli="seqrnn.cli.charlm",
     serve="seqrnn.serve.routers.charlm:HOOK", export="seqrnn.api.export:charlm_graphs",
     presets={
@@ -46,7 +46,7 @@ register(Kind(
 # recipe for their usual budget (issue 31); the others' defaults are the lecture's, which are
 # the config dataclasses' own.
 register(Kind(
-    "wordlm", "seqrnn.tasks.wordlm:SPEC", files=(VOCAB_FILE,),
+    "wordlm", "seqrnn.recipes.wordlm:RECIPE", files=(VOCAB_FILE,),
     model="seqrnn.api.wordlm:WordLanguageModel", cli="seqrnn.cli.wordlm",
     serve="seqrnn.serve.routers.wordlm:HOOK", export="seqrnn.api.export:wordlm_graphs",
     presets={
@@ -72,7 +72,7 @@ FINETUNE_RECIPE = {"epochs": 6, "lr": 0.01, "lr_schedule": "slanted", "min_lr_fr
                    "seq_len": 400, "dropout": 0.3}
 
 register(Kind(
-    "sentiment", "seqrnn.tasks.sentiment:SPEC", files=(VOCAB_FILE, LABELS_FILE),
+    "sentiment", "seqrnn.recipes.sentiment:RECIPE", files=(VOCAB_FILE, LABELS_FILE),
     model="seqrnn.api.sentiment:SentimentClassifier", cli="seqrnn.cli.sentiment",
     serve="seqrnn.serve.routers.sentiment:HOOK", export="seqrnn.api.export:sentiment_graphs",
     presets={
@@ -99,7 +99,7 @@ register(Kind(
     implied=(("pretrained", FINETUNE_RECIPE),)))
 
 register(Kind(
-    "seq2seq", "seqrnn.tasks.seq2seq:SPEC", files=(SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE),
+    "seq2seq", "seqrnn.recipes.seq2seq:RECIPE", files=(SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE),
     model="seqrnn.api.seq2seq:Transducer", cli="seqrnn.cli.seq2seq",
     serve="seqrnn.serve.routers.seq2seq:HOOK", export="seqrnn.api.export:seq2seq_graphs",
     presets={

@@ -1,7 +1,7 @@
 """The registry of task kinds: everything that names a kind iterates over it.
 
 A kind declares in one `Kind` what the rest of seqrnn needs of it: its training recipe
-(a tasks.base.TaskSpec), the files its runs write beside the shared ones, the loaded-model
+(a recipes.base.Recipe), the files its runs write beside the shared ones, the loaded-model
 class users call, its presets and defaults, its command-line module, and how it is served and
 exported. The command line's subcommands, the run folder's file list, the presets,
 `seqrnn.train`, `seqrnn.load`, `seqrnn serve` and `seqrnn export` read them from here, so a new
@@ -22,7 +22,7 @@ from seqrnn.errors import UserError
 
 if TYPE_CHECKING:
     from seqrnn.presets import Preset
-    from seqrnn.tasks.base import TaskSpec
+    from seqrnn.recipes.base import Recipe
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Kind:
     """One kind of task, as config.json's "kind" and `seqrnn <name> train` name it."""
 
     name: str
-    spec: str | TaskSpec  # its training recipe, tasks.base.TaskSpec
+    recipe: str | Recipe  # its training recipe, recipes.base.Recipe
     files: tuple[str, ...] = ()  # run-folder files its training writes beside the shared ones
     # The class users call, whose `load(run_dir, weights=, device=)` returns a loaded model;
     # None: seqrnn.load gives the generic api.loading.Loaded.
@@ -40,15 +40,15 @@ class Kind:
     # Defaults that follow from another field being given: [(field, defaults)].
     implied: tuple[tuple[str, Mapping[str, Any]], ...] = ()
     # Module with `register(subparsers)` for `seqrnn <name> ...`; None: a generic
-    # `seqrnn <name> train` built from the spec's config dataclasses (seqrnn.cli.generic).
+    # `seqrnn <name> train` built from the recipe's config dataclasses (seqrnn.cli.generic).
     cli: str | None = None
     # The server's seqrnn.serve.hooks.ServeHook (loading, routes, health); None: not served.
     serve: str | Any | None = None
     # `seqrnn export`'s (run_dir, weights) -> api.export.Exported; None: not exported.
     export: str | Callable | None = None
 
-    def task_spec(self) -> TaskSpec:
-        return resolve(self.spec)
+    def training_recipe(self) -> Recipe:
+        return resolve(self.recipe)
 
     def model_class(self) -> type | None:
         return None if self.model is None else resolve(self.model)

@@ -49,15 +49,15 @@ class Settings:
     loop: dict[str, Any]
 
     @classmethod
-    def split(cls, spec: Any, settings: dict[str, Any]) -> Settings:
-        """`settings` of task `spec` by config; a name no config has is refused."""
+    def split(cls, recipe: Any, settings: dict[str, Any]) -> Settings:
+        """`settings` of task `recipe` by config; a name no config has is refused."""
         given = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()
                  if v is not None}
-        parts = [_names(c) for c in (spec.data_config, spec.model_config, TrainConfig)]
+        parts = [_names(c) for c in (recipe.data_config, recipe.model_config, TrainConfig)]
         unknown = sorted(set(given) - set().union(*parts))
         if unknown:
-            raise UserError(f"{spec.kind} has no setting {unknown[0]!r}: give fields of "
-                            f"{spec.data_config.__name__}, {spec.model_config.__name__} or "
+            raise UserError(f"{recipe.kind} has no setting {unknown[0]!r}: give fields of "
+                            f"{recipe.data_config.__name__}, {recipe.model_config.__name__} or "
                             "TrainConfig")
         return cls(*({k: v for k, v in given.items() if k in names} for names in parts))
 
@@ -80,24 +80,24 @@ def train(kind: str, out: str | Path | None = None, *, preset: str | None = None
     `allow_changed_data`. Returns a Trained: `.result` and `.model` (loaded on first use).
     """
     entry = registry.get(kind)
-    spec = entry.task_spec()
-    given = Settings.split(spec, settings)
+    recipe = entry.training_recipe()
+    given = Settings.split(recipe, settings)
     if allow_changed_data and not resume:  # a fresh run reads its data as it is
         raise UserError("{allow_changed_data} accepts changed data on {resume}: drop it, or "
                         "resume a run with {resume} RUN_DIR",
                         fields=("allow_changed_data", "resume"))
     if preset is not None:
-        given = _with_preset(spec, given, preset, resume)
+        given = _with_preset(recipe, given, preset, resume)
     folder = f"runs/{kind}" if out is None else out
-    location = given.data.get(spec.data_field)
+    location = given.data.get(recipe.data_field)
     if resume == AUTO:
         run = _checkpointed(folder)
         if run is not None:
             saved = run.read_config(kind)
             refuse_other_preset(preset, saved, folder)
-            refuse_differences(spec, given, saved)
+            refuse_differences(recipe, given, saved)
             budget = {k: v for k, v in given.loop.items() if k in RESUMABLE}
-            return Trained(kind, folder, _resume(spec, folder, location, finished_ok=True,
+            return Trained(kind, folder, _resume(recipe, folder, location, finished_ok=True,
                                                  allow_changed_data=allow_changed_data,
                                                  **budget))
         resume = None  # nothing to continue yet: start it
@@ -105,14 +105,14 @@ def train(kind: str, out: str | Path | None = None, *, preset: str | None = None
         if out is not None:
             raise UserError(f"{{resume}} continues {resume} in place: drop {{out}} {out}",
                             fields=("resume", "out"))
-        refuse_on_resume(set(given.all()) - RESUMABLE - {spec.data_field})
-        return Trained(kind, resume, _resume(spec, resume, location,
+        refuse_on_resume(set(given.all()) - RESUMABLE - {recipe.data_field})
+        return Trained(kind, resume, _resume(recipe, resume, location,
                                              allow_changed_data=allow_changed_data,
                                              **given.loop))
     given = _with_defaults(kind, given)
-    from seqrnn.tasks import base
+    from seqrnn.recipes import base
 
-    started = base.start(spec, spec.data_config(**given.data), given.model,
+    started = base.start(recipe, recipe.data_config(**given.data), given.model,
                          TrainConfig(**given.loop), folder, preset=preset)
     return Trained(kind, folder, started.result)
 
@@ -121,18 +121,18 @@ def _names(cls: type) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
 
 
-def _fill(given: Settings, spec: Any, values: dict[str, Any]) -> Settings:
+def _fill(given: Settings, recipe: Any, values: dict[str, Any]) -> Settings:
     """`given` with the fields of `values` it leaves out filled from them."""
-    return Settings.split(spec, {**values, **given.all()})
+    return Settings.split(recipe, {**values, **given.all()})
 
 
-def _with_preset(spec: Any, given: Settings, name: str, resume: Any) -> Settings:
+def _with_preset(recipe: Any, given: Settings, name: str, resume: Any) -> Settings:
     """The settings left out taken from preset `name`; a preset needs a new run (or "auto")."""
     if resume not in (None, AUTO):
         raise UserError(f"{{resume}} continues a run with its own configuration: drop "
                         f"{{preset}} {name}", fields=("preset", "resume"))
-    preset = presets.get(spec.kind, name)
-    given = _fill(given, spec, preset.values)
+    preset = presets.get(recipe.kind, name)
+    given = _fill(given, recipe, preset.values)
     for needed in preset.needs:
         if needed not in given.all():
             raise UserError(f"{{preset}} {name} needs {{{needed}}}", fields=("preset", needed))
@@ -142,9 +142,9 @@ def _with_preset(spec: Any, given: Settings, name: str, resume: Any) -> Settings
 def _with_defaults(kind: str, given: Settings) -> Settings:
     """A new run's settings: those given, then the defaults they imply (presets.implied_defaults:
     a pretrained encoder brings the fine-tuning recipe), then the kind's own."""
-    spec = registry.get(kind).task_spec()
-    given = _fill(given, spec, presets.implied_defaults(kind, given.data))
-    return _fill(given, spec, presets.defaults(kind))
+    recipe = registry.get(kind).training_recipe()
+    given = _fill(given, recipe, presets.implied_defaults(kind, given.data))
+    return _fill(given, recipe, presets.defaults(kind))
 
 
 def _checkpointed(out: str | Path) -> Any:
@@ -154,10 +154,10 @@ def _checkpointed(out: str | Path) -> Any:
     return run if run.has_checkpoint() else None
 
 
-def _resume(spec: Any, run_dir: str | Path, location: str | None, **options: Any) -> Any:
-    from seqrnn.tasks import base
+def _resume(recipe: Any, run_dir: str | Path, location: str | None, **options: Any) -> Any:
+    from seqrnn.recipes import base
 
-    return base.resume(spec, run_dir, location, **options)
+    return base.resume(recipe, run_dir, location, **options)
 
 
 def refuse_other_preset(preset: str | None, saved: Any, out: str | Path) -> None:
@@ -170,7 +170,7 @@ def refuse_other_preset(preset: str | None, saved: Any, out: str | Path) -> None
                     f"its preset, or another {{out}} for a new run", fields=("out", "preset"))
 
 
-def refuse_differences(spec: Any, given: Settings, saved: Any) -> None:
+def refuse_differences(recipe: Any, given: Settings, saved: Any) -> None:
     """resume="auto" runs the same command again: refuse only settings that differ from the
     saved run's configuration (the budget may change, the data may have moved)."""
     def differs(values: dict[str, Any], stored: dict | None) -> set[str]:
@@ -178,11 +178,11 @@ def refuse_differences(spec: Any, given: Settings, saved: Any) -> None:
         return {k for k, v in values.items() if k not in stored or _as_json(v) != stored[k]}
 
     data = dict(given.data)
-    for name in set(spec.other_paths) & set(data):  # a run stores them absolute
+    for name in set(recipe.other_paths) & set(data):  # a run stores them absolute
         if os.path.isabs(str((saved.data or {}).get(name))):
             data[name] = os.path.abspath(os.path.expanduser(data[name]))
     changed = differs(given.model, saved.model)
-    changed |= differs(data, saved.data) - {spec.data_field}
+    changed |= differs(data, saved.data) - {recipe.data_field}
     changed |= differs({k: v for k, v in given.loop.items() if k not in RESUMABLE}, saved.loop)
     refuse_on_resume(changed)
 

@@ -25,8 +25,8 @@ from seqrnn.inference.generation import StopAt, sample_ids, stepper_for
 from seqrnn.inference.stepper import CompiledStepper
 from seqrnn.kinds import VOCAB_FILE
 from seqrnn.models.charlm import CharLM
-from seqrnn.tasks.charlm import SPEC, char_loss_sum, loss_metrics
-from seqrnn.tasks.stream import stream_loss
+from seqrnn.recipes.charlm import RECIPE, char_loss_sum, loss_metrics
+from seqrnn.recipes.stream import stream_loss
 
 IdSource = Callable[[torch.Tensor, int, Sampling, list], Iterator[torch.Tensor]]
 
@@ -42,7 +42,7 @@ class LanguageModel:
     def load(cls, run_dir: str | Path, *, weights: str = "best",
              device: str = "cpu") -> LanguageModel:
         """The model of a run folder: its "best" (default) or "latest" weights."""
-        loaded = load_trained(run_dir, SPEC, weights=weights, device=device)
+        loaded = load_trained(run_dir, RECIPE, weights=weights, device=device)
         return cls(loaded.model, loaded.vocabularies[VOCAB_FILE])
 
     @property

@@ -11,41 +11,41 @@ from torch import nn
 
 from seqrnn import registry
 from seqrnn.errors import UserError, field_error
+from seqrnn.recipes.base import Recipe
 from seqrnn.run import CONFIG_FILE, WEIGHTS, RunConfig, RunFolder
-from seqrnn.tasks.base import TaskSpec
 from seqrnn.trainer.process import flush_denormals, resolve_device
 
 
 @dataclass
 class Loaded:
     """A trained model as its run folder holds it: the module in eval mode, its vocabularies
-    (run-folder file name -> the object of the spec's `vocabularies` class) and config.json."""
+    (run-folder file name -> the object of the recipe's `vocabularies` class) and config.json."""
 
     model: nn.Module
     vocabularies: dict[str, Any]
     config: RunConfig
 
 
-def load_trained(run_dir: str | Path, spec: TaskSpec, *, weights: str = "best",
+def load_trained(run_dir: str | Path, recipe: Recipe, *, weights: str = "best",
                  device: str = "cpu") -> Loaded:
-    """The model of a `spec.kind` run, with its vocabularies, each checked against the size
+    """The model of a `recipe.kind` run, with its vocabularies, each checked against the size
     its model config gives it. `weights` is "best" (model.safetensors) or "latest"
     (latest.safetensors)."""
     if weights not in WEIGHTS:
         raise field_error("weights", f"unknown {{}} {weights!r}: use one of best, latest")
     flush_denormals()
     run = RunFolder(run_dir)
-    config = run.read_config(spec.kind)
-    model_config = run.build_config(spec.model_config, config.model)
+    config = run.read_config(recipe.kind)
+    model_config = run.build_config(recipe.model_config, config.model)
     vocabularies = {}
-    for name, (cls, size_field) in spec.vocabularies.items():
+    for name, (cls, size_field) in recipe.vocabularies.items():
         vocabularies[name] = vocab = cls.from_dict(run.read_json(name))
         size = getattr(model_config, size_field)
         if size != len(vocab):
             raise UserError(f"{run.path}: config.json says {size} vocabulary entries but "
                             f"{name} has {len(vocab)}; the folder is mixed up")
-    run.check_fits(lambda: spec.model_from_config(model_config), WEIGHTS[weights])
-    model = spec.model_from_config(model_config)
+    run.check_fits(lambda: recipe.model_from_config(model_config), WEIGHTS[weights])
+    model = recipe.model_from_config(model_config)
     run.load_into(model, WEIGHTS[weights])
     return Loaded(model.to(resolve_device(device)).eval(), vocabularies, config)
 
@@ -64,7 +64,7 @@ def load(run_dir: str | Path, *, weights: str = "best", device: str = "cpu") -> 
     kind = registry.get(name)
     cls = kind.model_class()
     if cls is None:
-        return load_trained(run_dir, kind.task_spec(), weights=weights, device=device)
+        return load_trained(run_dir, kind.training_recipe(), weights=weights, device=device)
     return cls.load(run_dir, weights=weights, device=device)
 
 

@@ -39,10 +39,10 @@ from seqrnn.errors import UserError, field_error
 from seqrnn.kinds import LABELS_FILE, VOCAB_FILE
 from seqrnn.metrics import DECISION_THRESHOLD, NO_EVIDENCE, require_items
 from seqrnn.outputs import check_model_folder
+from seqrnn.recipes import base
+from seqrnn.recipes.chance import near_chance
+from seqrnn.recipes.sentiment import RECIPE, predict_probabilities
 from seqrnn.run import BEST_WEIGHTS, SAVED_STEP, RunFolder
-from seqrnn.tasks import base
-from seqrnn.tasks.chance import near_chance
-from seqrnn.tasks.sentiment import SPEC, predict_probabilities
 from seqrnn.trainer.process import resolve_device
 
 # SentimentData fields about reading a data set from disk: fit() is given texts instead.
@@ -59,7 +59,7 @@ _BASE_DEFAULTS = {f.name: _ESTIMATOR_DEFAULTS.get(f.name, f.default)
 # Parameters whose default another implies (presets.implied_fields: a pretrained encoder brings
 # the fine-tuning recipe) default to None, "not chosen", so a value given equal to the lecture's
 # default stays the caller's choice.
-_DEPENDENT = frozenset(presets.implied_fields(SPEC.kind))
+_DEPENDENT = frozenset(presets.implied_fields(RECIPE.kind))
 _DEFAULTS = {name: None if name in _DEPENDENT else default
              for name, default in _BASE_DEFAULTS.items()}
 
@@ -89,7 +89,7 @@ class SentimentClassifier:
     """A recurrent sentiment classifier with scikit-learn's estimator API.
 
     Its parameters are the fields of SentimentConfig (the model), SentimentData
-    (the vocabulary and batching) and TrainConfig (the loop), with their
+    (the vocabulary and batching) and TrainConfig (the training loop), with their
     defaults, but for two: `epochs=5` (an estimator is fitted many times, in
     cross-validation and grid searches) and `progress=False` (a library is
     quiet). The data fields about reading files are left out: `fit` takes texts.
@@ -136,15 +136,15 @@ class SentimentClassifier:
     def _configs(self) -> tuple[dict, SentimentData, TrainConfig]:
         """The model options, the data config and the loop config these parameters make."""
         params = self.get_params()
-        implied = presets.implied_defaults(SPEC.kind, params)
+        implied = presets.implied_defaults(RECIPE.kind, params)
         params.update((k, implied.get(k, _BASE_DEFAULTS[k])) for k in _DEPENDENT
                       if params[k] is None)
         model = {k: v for k, v in params.items() if PARAMS[k] is SentimentConfig}
         if params["pretrained"] is not None:  # the encoder decides the fields left at default
             model = {k: v for k, v in model.items() if v != _DEFAULTS[k]}
         data = SentimentData(**{k: v for k, v in params.items() if PARAMS[k] is SentimentData})
-        loop = TrainConfig(**{k: v for k, v in params.items() if PARAMS[k] is TrainConfig})
-        return model, data, loop
+        train_config = TrainConfig(**{k: v for k, v in params.items() if PARAMS[k] is TrainConfig})
+        return model, data, train_config
 
     def fit(self, texts: Iterable[str], labels: Iterable, *, out: str | Path | None = None):
         """Train on `texts` with two distinct `labels`; validation is carved from them.
@@ -160,16 +160,16 @@ class SentimentClassifier:
         label_map = LabelMap.infer(by_name, where="the labels given to fit")
         encoded = np.array([label_map.encode(str(v)) for v in originals], dtype=np.int64)
         data_all = LabeledTexts(texts=texts, labels=encoded, label_map=label_map)
-        model_options, data, loop = self._configs()
-        raw = split_balanced(data_all, data.val_fraction, seed=loop.seed)
-        started = base.start(SPEC, data, model_options, loop, out, raw=raw)
+        model_options, data, train_config = self._configs()
+        raw = split_balanced(data_all, data.val_fraction, seed=train_config.seed)
+        started = base.start(RECIPE, data, model_options, train_config, out, raw=raw)
         stuck = near_chance(started.result.best_eval)
         if stuck:
             warnings.warn(stuck, stacklevel=2)
         model = started.trainer.model
         model.load_state_dict(started.trainer.best_weights)
         self.vocab_ = started.prepared.files[VOCAB_FILE]
-        self.sources_ = {SPEC.data_field: IN_MEMORY}  # `evaluate` has no data to draw from
+        self.sources_ = {RECIPE.data_field: IN_MEMORY}  # `evaluate` has no data to draw from
         self.label_map_ = label_map
         self.model_ = model.to(resolve_device(self.device)).eval()
         self.classes_ = np.array([by_name[name] for name in label_map.names], dtype=object)
@@ -180,7 +180,7 @@ class SentimentClassifier:
              device: str = "cpu") -> SentimentClassifier:
         """A classifier from a run folder (written by `save`, `fit(out=...)` or the CLI): its
         "best" (default) or "latest" weights."""
-        loaded = load_trained(path, SPEC, weights=weights, device=device)
+        loaded = load_trained(path, RECIPE, weights=weights, device=device)
         model, vocab, config = loaded.model, loaded.vocabularies[VOCAB_FILE], loaded.config
         params = {**config.model, **(config.data or {}), **(config.loop or {})}
         clf = cls(**{k: v for k, v in params.items() if k in PARAMS})
@@ -199,21 +199,21 @@ class SentimentClassifier:
         """
         self._check_fitted()
         check_model_folder(path, overwrite=overwrite)
-        _, data, loop = self._configs()
+        _, data, train_config = self._configs()
         with RunFolder(path).replacing() as run:
             run.write_json(VOCAB_FILE, self.vocab_.to_dict())
             run.write_json(LABELS_FILE, self.label_map_.to_dict())
             run.save_weights(BEST_WEIGHTS, self.model_.state_dict(), step=SAVED_STEP)
-            run.write_config(SPEC.kind, asdict(self.model_.config), asdict(data), asdict(loop),
-                             sources=getattr(self, "sources_", None))
+            run.write_config(RECIPE.kind, asdict(self.model_.config), asdict(data),
+                             asdict(train_config), sources=getattr(self, "sources_", None))
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "model_"):
             raise UserError("this SentimentClassifier is not fitted yet: call fit() or load()")
 
     def _batches(self, encoded: EncodedTexts) -> ReviewBatches:
-        _, data, loop = self._configs()
-        return ReviewBatches(encoded, data, shuffle=False, seed=loop.seed)
+        _, data, train_config = self._configs()
+        return ReviewBatches(encoded, data, shuffle=False, seed=train_config.seed)
 
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
         """(N, 2): the probability of each class, negative first (scikit-learn's layout)."""

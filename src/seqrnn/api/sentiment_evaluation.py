@@ -18,8 +18,8 @@ from seqrnn.data.labels import mapped_labels
 from seqrnn.data.sentiment_sets import load_all_rows
 from seqrnn.errors import UserError, field_error
 from seqrnn.metrics import binary_metrics, require_items
+from seqrnn.recipes.sentiment import RECIPE, read_splits
 from seqrnn.run import RunFolder
-from seqrnn.tasks.sentiment import SPEC, read_splits
 
 SPLITS = ("train", "val", "test", "all")
 
@@ -45,15 +45,15 @@ def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None =
         raise field_error("split", f"unknown {{}} {split!r}: use one of {', '.join(SPLITS)}")
     run_dirs = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
     clf = load_classifier(run_dirs, device=device)
-    saved = RunFolder(run_dirs[0]).read_config(SPEC.kind)
+    saved = RunFolder(run_dirs[0]).read_config(RECIPE.kind)
     for other in run_dirs[1:]:
-        theirs = RunFolder(other).read_config(SPEC.kind)
+        theirs = RunFolder(other).read_config(RECIPE.kind)
         if _split_settings(theirs) != _split_settings(saved):
             raise UserError(f"{other} cannot join an ensemble with {run_dirs[0]}: their data or "
                             "seed differ, so one may have trained on the other's validation "
                             "reviews; ensemble runs of the same data and seed")
     data = SentimentData(**saved.data) if saved.data else SentimentData()
-    recorded = [(RunFolder(path).read_config(SPEC.kind).sources or {}).get("data")
+    recorded = [(RunFolder(path).read_config(RECIPE.kind).sources or {}).get("data")
                 for path in run_dirs]
     own = same_data(data_path, data.data, recorded[0])
     if not own:

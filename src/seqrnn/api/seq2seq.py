@@ -26,8 +26,8 @@ from seqrnn.inference.transduce import beam_search, greedy
 from seqrnn.kinds import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE
 from seqrnn.metrics import require_items, transduction_errors
 from seqrnn.models.seq2seq import Ensemble, Seq2Seq
+from seqrnn.recipes.seq2seq import RECIPE, known_pairs, padded
 from seqrnn.run import RunFolder
-from seqrnn.tasks.seq2seq import SPEC, known_pairs, padded
 
 SPLITS = ("train", "val", "test")
 BATCH = 256  # sources decoded at once
@@ -76,14 +76,14 @@ class Transducer:
     def _load_one(cls, run_dir: str | Path, weights: str, device: str) -> Transducer:
         run = RunFolder(run_dir)
         # The model first: it checks the folder's kind, so another task's run is named as such.
-        loaded = load_trained(run_dir, SPEC, weights=weights, device=device)
+        loaded = load_trained(run_dir, RECIPE, weights=weights, device=device)
         model, config = loaded.model, loaded.config
         source_vocab = loaded.vocabularies[SOURCE_VOCAB_FILE]
         target_vocab = loaded.vocabularies[TARGET_VOCAB_FILE]
         data = run.build_config(Seq2SeqData, config.data, "data") if config.data else \
             Seq2SeqData()
         return cls(model, source_vocab, target_vocab, data, (config.loop or {}).get("seed", 1),
-                   run=run.path, source=(config.sources or {}).get(SPEC.data_field))
+                   run=run.path, source=(config.sources or {}).get(RECIPE.data_field))
 
     @property
     def device(self) -> torch.device:

@@ -27,8 +27,8 @@ from seqrnn.inference.generation import StopAt
 from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import require_items
 from seqrnn.models.wordlm import WordLM
-from seqrnn.tasks.stream import stream_loss
-from seqrnn.tasks.wordlm import SPEC, word_loss_sum, word_metrics
+from seqrnn.recipes.stream import stream_loss
+from seqrnn.recipes.wordlm import RECIPE, word_loss_sum, word_metrics
 
 
 class _NextWordScores(nn.Module):
@@ -58,7 +58,7 @@ class WordLanguageModel:
     def load(cls, run_dir: str | Path, *, weights: str = "best",
              device: str = "cpu") -> WordLanguageModel:
         """The model of a run folder: its "best" (default) or "latest" weights."""
-        loaded = load_trained(run_dir, SPEC, weights=weights, device=device)
+        loaded = load_trained(run_dir, RECIPE, weights=weights, device=device)
         return cls(loaded.model, loaded.vocabularies[VOCAB_FILE])
 
     @property

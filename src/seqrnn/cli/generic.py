@@ -2,7 +2,7 @@
 
 Its flags are the fields of the kind's data and model configs (those the data does not
 decide), with the shared run and loop flags; seqrnn.train does the rest. Building them
-imports the kind's spec, so a kind whose spec imports torch and that should keep
+imports the kind's recipe, so a kind whose recipe imports torch and that should keep
 `seqrnn --help` fast declares a `cli` module instead.
 """
 
@@ -22,7 +22,7 @@ def register(subparsers, kind: Any) -> None:
     """Add `seqrnn KIND train` for `kind` (a registry.Kind)."""
     from seqrnn.configs import TrainConfig
 
-    spec = kind.task_spec()
+    recipe = kind.training_recipe()
     parser = subparsers.add_parser(kind.name, help=f"{kind.name}: train",
                                    description=f"The {kind.name} task.")
     commands = parser.add_subparsers(dest=f"{kind.name}_command", metavar="COMMAND",
@@ -32,7 +32,7 @@ def register(subparsers, kind: Any) -> None:
                             + options.defaults_sentence(kind.name))
     options.add_run_flags(p, kind.name)
     loop_fields = {field.name for field in dataclasses.fields(TrainConfig)}
-    for title, cls in (("data", spec.data_config), ("model", spec.model_config)):
+    for title, cls in (("data", recipe.data_config), ("model", recipe.model_config)):
         group = p.add_argument_group(title)
         for field in dataclasses.fields(cls):
             # Fields without a default the data decides; a loop flag's name sets both.

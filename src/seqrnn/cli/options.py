@@ -190,8 +190,8 @@ def train_or_resume(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
     from seqrnn.configs import TrainConfig
     from seqrnn.training import train
 
-    spec = registry.get(kind).task_spec()
-    settings = {**chosen(args, spec.data_config), **chosen(args, spec.model_config),
+    recipe = registry.get(kind).training_recipe()
+    settings = {**chosen(args, recipe.data_config), **chosen(args, recipe.model_config),
                 **chosen(args, TrainConfig)}
     if args.quiet:
         settings["progress"] = False
@@ -201,9 +201,9 @@ def train_or_resume(args: argparse.Namespace, kind: str) -> tuple[Any, str]:
 
 
 def training_status(result, run_dir, kind: str) -> int:
-    """Warn of a run that learned nothing (seqrnn.tasks.chance) and say how to continue one
+    """Warn of a run that learned nothing (seqrnn.recipes.chance) and say how to continue one
     that stopped early; 130 (as for SIGINT) if Ctrl-C stopped it."""
-    from seqrnn.tasks.chance import learned_nothing
+    from seqrnn.recipes.chance import learned_nothing
 
     warning = learned_nothing(result.best_eval) if result.best_eval else None
     if warning:

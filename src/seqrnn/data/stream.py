@@ -28,7 +28,7 @@ evaluation pass). A run resumed mid-epoch indexes its saved window
 (`batches[i]`).
 
 Distributed training cuts the stream exactly as for one process; each rank
-then reads its own rows of every window (`seqrnn.tasks.stream.StreamTask`).
+then reads its own rows of every window (`seqrnn.recipes.stream.StreamObjective`).
 """
 
 from __future__ import annotations

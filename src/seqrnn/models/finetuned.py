@@ -4,7 +4,7 @@ The AWD-LSTM encoder of a word language model reads the review; its top
 layer's states over the real words are pooled three ways, the last state, the
 maximum and the mean, concatenated (ULMFiT's concat pooling), and a small head
 turns them into one logit. The encoder's weights come from the language model
-(seqrnn.tasks.sentiment loads them); its layer groups, embedding to head, let
+(seqrnn.recipes.sentiment loads them); its layer groups, embedding to head, let
 the loop give each its own learning rate and unfreeze them one by one.
 """
 

@@ -1,6 +1,6 @@
 """The shared training loop: steps, schedule, selection, checkpoints, resume, distributed."""
 
 from seqrnn.trainer.loop import Trainer
-from seqrnn.trainer.task import Selection, Task, TrainingDiverged, TrainResult
+from seqrnn.trainer.objective import Objective, Selection, TrainingDiverged, TrainResult
 
-__all__ = ["Selection", "Task", "Trainer", "TrainingDiverged", "TrainResult"]
+__all__ = ["Selection", "Objective", "Trainer", "TrainingDiverged", "TrainResult"]

@@ -53,7 +53,7 @@ class ProgressBar(Callback):
         self.bar.update(1)
 
     def on_train_log(self, trainer: Trainer, record: dict) -> None:
-        items = trainer.task.items
+        items = trainer.objective.items
         self.bar.set_postfix({"loss": f"{record['loss']:.4f}",
                               f"{items}/s": f"{record[f'{items}_per_s']:,.0f}"})
 

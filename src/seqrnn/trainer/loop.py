@@ -3,7 +3,7 @@
 The loop owns what all tasks share: the device, the optimizer, gradient
 clipping, the learning-rate schedule, the step/epoch/time budget, periodic
 evaluation, best and latest checkpoints, exact resume, Ctrl-C and divergence
-checks. A `Task` supplies the rest: its batches, its loss, its evaluation, and
+checks. A `Objective` supplies the rest: its batches, its loss, its evaluation, and
 any state it carries between batches (the language model's hidden state).
 What is reported (progress, the metrics log, the loss curve) is up to the
 callbacks (seqrnn.trainer.callbacks).
@@ -34,6 +34,7 @@ from seqrnn.run import BEST_WEIGHTS, RunFolder
 from seqrnn.trainer.averaging import WeightAverage
 from seqrnn.trainer.callbacks import Callback, LogWindow, default_callbacks
 from seqrnn.trainer.distributed import Group
+from seqrnn.trainer.objective import Objective, Progress, TrainingDiverged, TrainResult
 from seqrnn.trainer.optim import (
     build_optimizers,
     check_optimizer_state,
@@ -43,23 +44,22 @@ from seqrnn.trainer.optim import (
     unfreeze_top,
 )
 from seqrnn.trainer.process import resolve_amp, resolve_device
-from seqrnn.trainer.task import Progress, Task, TrainingDiverged, TrainResult
 
 EXPLODE_FACTOR = 4.0  # char-rnn stops at 3x the initial loss; smoothing buys some slack
 
 
 class Trainer:
-    """Trains `model` on `task`; checkpoints go to `run` (a RunFolder or a path), if any.
+    """Trains `model` on `objective`; checkpoints go to `run` (a RunFolder or a path), if any.
 
     Without a run folder nothing is written and nothing can be resumed; the
     best weights are kept in memory either way (`best_weights`).
     """
 
-    def __init__(self, model: nn.Module, task: Task, config: TrainConfig,
+    def __init__(self, model: nn.Module, objective: Objective, config: TrainConfig,
                  run: RunFolder | str | Path | None = None, group: Group | None = None,
                  callbacks: Sequence[Callback] | None = None):
         self.model = model
-        self.task = task
+        self.objective = objective
         self.run = RunFolder(run) if isinstance(run, str | Path) else run
         self.group = group or Group(device=resolve_device(config.device))
         self.device = self.group.device
@@ -100,7 +100,7 @@ class Trainer:
             if self._saved_average is not None:
                 self.average.load_state_dict(self._saved_average)
         self._wrap_for_ranks()
-        total = sum(self.task.num_batches(e) for e in range(cfg.epochs))
+        total = sum(self.objective.num_batches(e) for e in range(cfg.epochs))
         self._notify("on_fit_start", total, resume)
         with self._stop_on_sigint():
             stopped = self._run(total)
@@ -130,7 +130,7 @@ class Trainer:
         first = True  # a resumed run may start inside an epoch
         try:
             while p.epoch < cfg.epochs:
-                n = self.task.num_batches(p.epoch)
+                n = self.objective.num_batches(p.epoch)
                 while p.index < n:
                     p.elapsed = elapsed_before + time.monotonic() - started
                     self._agree_on_clock_and_stop(p)
@@ -166,14 +166,14 @@ class Trainer:
                 self.model, device_ids=[self.device.index] if cuda else None)
 
     def _start_epoch(self, p: Progress) -> None:
-        """Unfreeze the epoch's layer groups; at an epoch's first batch, tell the task."""
+        """Unfreeze the epoch's layer groups; at an epoch's first batch, tell the objective."""
         if self.config.unfreeze_epochs:
             trainable = [q.requires_grad for q in self.model.parameters()]
             unfreeze_top(self.model, p.epoch, self.config.unfreeze_epochs)
             if trainable != [q.requires_grad for q in self.model.parameters()]:
                 self._wrap_for_ranks()  # DDP would leave the newly trainable ones unsynchronised
         if p.index == 0:
-            self.task.start_epoch(p.epoch)
+            self.objective.start_epoch(p.epoch)
 
     def _agree_on_clock_and_stop(self, p: Progress) -> None:
         """Under DDP: one clock (the ranks' mean) and a stop when any rank was asked to stop.
@@ -205,7 +205,7 @@ class Trainer:
         if not self.optimizers:
             self.optimizers = build_optimizers(self.model, self.config)
         p = self.progress
-        if p.index >= self.task.num_batches(p.epoch):
+        if p.index >= self.objective.num_batches(p.epoch):
             p.epoch, p.index = p.epoch + 1, 0
         self._start_epoch(p)
         return self._step(p, 10**6)
@@ -217,9 +217,9 @@ class Trainer:
             for group in optimizer.param_groups:
                 group["lr"] = lr * group.get("lr_scale", 1.0)
         self.model.train()
-        batch = self.task.batch(p.epoch, p.index)
+        batch = self.objective.batch(p.epoch, p.index)
         with self._autocast():
-            loss, items = self.task.train_loss(self.train_model, batch)
+            loss, items = self.objective.train_loss(self.train_model, batch)
         for optimizer in self.optimizers:
             optimizer.zero_grad(set_to_none=True)
         loss.backward()  # under DDP this also averages the gradients over the ranks
@@ -274,12 +274,12 @@ class Trainer:
         self.model.eval()
         with self._evaluated_weights():
             with torch.no_grad(), self._autocast():
-                metrics = self.task.evaluate(self.model)  # under DDP: all-reduced by the task
+                metrics = self.objective.evaluate(self.model)  # under DDP: all-reduced
             val_loss = metrics["loss"]
             if not math.isfinite(val_loss):
                 raise TrainingDiverged(f"validation loss is {val_loss} at step {p.step}: lower "
                                        f"{{lr}}; {self._where_saved()}", fields=("lr",))
-            improved = self.task.selection.improves(metrics, p.best_eval)
+            improved = self.objective.selection.improves(metrics, p.best_eval)
             if improved and not scheduled and self._best_before_stop is None:
                 # An uninterrupted run would not evaluate here: a resumed one undoes this.
                 self._best_before_stop = {"eval": dict(p.best_eval),
@@ -317,7 +317,7 @@ class Trainer:
             return
         p, group = self.progress, self.group
         # Both are collectives under DDP: every rank takes part before rank 0 writes.
-        carried = {k: v.detach().cpu() for k, v in self.task.carried_state().items()}
+        carried = {k: v.detach().cpu() for k, v in self.objective.carried_state().items()}
         rank_rngs = group.gather_objects(self._rank_rng()) if group.distributed else None
         if not group.is_main:
             return
@@ -379,7 +379,8 @@ class Trainer:
                 torch.cuda.set_rng_state(rng, index)
         if self.group.distributed:
             self._restore_rank_rng(state.get("rng_ranks"))
-        self.task.load_carried_state({k: v.to(self.device) for k, v in state["carried"].items()})
+        carried = {k: v.to(self.device) for k, v in state["carried"].items()}
+        self.objective.load_carried_state(carried)
         self._saved_average = state.get("weight_average")
 
     def _undo_stop_evaluation(self, before: dict) -> None:
@@ -414,7 +415,7 @@ class Trainer:
         p = self.progress
         self._notify("on_train_log", {"kind": "train", "step": p.step, "epoch": p.epoch,
                                       "loss": loss, "lr": lr, "grad_norm": grad_norm,
-                                      f"{self.task.items}_per_s": round(rate, 1)})
+                                      f"{self.objective.items}_per_s": round(rate, 1)})
 
     @contextmanager
     def _stop_on_sigint(self) -> Iterator[None]:

@@ -1,4 +1,4 @@
-"""The shared start/resume recipe, driven by a toy task that supplies only its TaskSpec."""
+"""The shared start/resume recipe, driven by a toy task that supplies only its Recipe."""
 
 import json
 from dataclasses import dataclass
@@ -11,8 +11,8 @@ from torch import nn
 
 from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError
+from seqrnn.recipes import base
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
-from seqrnn.tasks import base
 from seqrnn.trainer import Selection
 
 
@@ -88,7 +88,7 @@ class MajorityTask:
         pass
 
 
-class MajoritySpec(base.TaskSpec):
+class MajoritySpec(base.Recipe):
     kind = "majority"
     data_config = MajorityData
     model_config = MajorityConfig
@@ -108,7 +108,7 @@ class MajoritySpec(base.TaskSpec):
                              model_fields={"vocab_size": data.vocab_size},
                              sets=(torch.from_numpy(raw), torch.from_numpy(y)))
 
-    def make_task(self, prepared, data, loop, group):
+    def make_objective(self, prepared, data, loop, group):
         return MajorityTask(*prepared.sets)
 
 
@@ -116,15 +116,15 @@ LOOP = {"epochs": 6, "lr": 0.05, "progress": False, "device": "cpu", "seed": 2}
 
 
 def test_a_new_task_trains_and_resumes_exactly_with_only_its_spec(tmp_path):
-    spec = MajoritySpec()
-    straight = base.start(spec, MajorityData(), {"hidden_size": 3}, TrainConfig(**LOOP),
+    recipe = MajoritySpec()
+    straight = base.start(recipe, MajorityData(), {"hidden_size": 3}, TrainConfig(**LOOP),
                           tmp_path / "straight")
     assert straight.result.stopped == "finished" and straight.result.step == 24
     assert straight.result.best_eval["loss"] < 0.69  # better than a coin
-    cut = base.start(spec, MajorityData(), {"hidden_size": 3},
+    cut = base.start(recipe, MajorityData(), {"hidden_size": 3},
                      TrainConfig(**LOOP, max_steps=10), tmp_path / "cut")
     assert cut.result.stopped == "max_steps"
-    resumed = base.resume(spec, tmp_path / "cut", max_steps=None)
+    resumed = base.resume(recipe, tmp_path / "cut", max_steps=None)
     assert resumed.step == 24
     a, _ = RunFolder(tmp_path / "straight").load_weights(LATEST_WEIGHTS)
     b, _ = RunFolder(tmp_path / "cut").load_weights(LATEST_WEIGHTS)
@@ -135,19 +135,19 @@ def test_a_new_task_trains_and_resumes_exactly_with_only_its_spec(tmp_path):
 
 
 def test_the_recipe_refuses_bad_options_and_other_data_before_training(tmp_path):
-    spec = MajoritySpec()
+    recipe = MajoritySpec()
     with pytest.raises(UserError, match="hidden_size must be positive") as error:
-        base.start(spec, MajorityData(), {"hidden_size": 0}, TrainConfig(**LOOP), tmp_path / "r")
+        base.start(recipe, MajorityData(), {"hidden_size": 0}, TrainConfig(**LOOP), tmp_path / "r")
     assert error.value.field == "hidden_size" and not (tmp_path / "r").exists()
-    base.start(spec, MajorityData(), {}, TrainConfig(**LOOP, max_steps=1), tmp_path / "r")
+    base.start(recipe, MajorityData(), {}, TrainConfig(**LOOP, max_steps=1), tmp_path / "r")
     with pytest.raises(UserError, match="already holds a run"):
-        base.start(spec, MajorityData(), {}, TrainConfig(**LOOP), tmp_path / "r")
+        base.start(recipe, MajorityData(), {}, TrainConfig(**LOOP), tmp_path / "r")
     with pytest.raises(UserError, match="--resume keeps the run's configuration; drop lr"):
-        base.resume(spec, tmp_path / "r", lr=0.1)
+        base.resume(recipe, tmp_path / "r", lr=0.1)
     (tmp_path / "r" / "alphabet.json").write_text('{"size": 3}')
     with pytest.raises(UserError, match="already stopped at step 1, its max_steps 1: give a "
                                         "larger max_steps") as error:
-        base.resume(spec, tmp_path / "r")
+        base.resume(recipe, tmp_path / "r")
     assert error.value.field == "max_steps"
     with pytest.raises(UserError, match="another alphabet"):
-        base.resume(spec, tmp_path / "r", max_steps=2)
+        base.resume(recipe, tmp_path / "r", max_steps=2)

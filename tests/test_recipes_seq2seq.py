@@ -5,8 +5,8 @@ import torch
 
 from seqrnn.api.seq2seq import Transducer
 from seqrnn.configs import Seq2SeqData, TrainConfig
+from seqrnn.recipes import seq2seq
 from seqrnn.run import RunFolder
-from seqrnn.tasks import seq2seq
 
 WORDS = ["".join(p) for n in (2, 3, 4) for p in itertools.product("abcde", repeat=n)]
 SMALL = {"hidden_size": 64, "embedding_dim": 16, "dropout": 0.0}
@@ -51,7 +51,7 @@ def test_every_rank_gets_rows_of_every_batch_and_validation_must_be_readable(tmp
     from seqrnn.data.pairs import Pairs
     from seqrnn.data.symbols import SymbolVocab
     from seqrnn.errors import UserError
-    from seqrnn.tasks.seq2seq import Encoded, Seq2SeqTask
+    from seqrnn.recipes.seq2seq import Encoded, Seq2SeqObjective
     from seqrnn.trainer.distributed import Group
 
     sources = [tuple(w) for w in WORDS[:17]]  # 17 = 2 batches of 8 and one of a single row
@@ -60,13 +60,13 @@ def test_every_rank_gets_rows_of_every_batch_and_validation_must_be_readable(tmp
     encoded = Encoded(pairs, vocab, vocab)
     data = Seq2SeqData(data="x", batch_size=8)
     for rank in (0, 1):
-        task = Seq2SeqTask(encoded, encoded, vocab, data, seed=1, group=Group(rank, 2))
+        task = Seq2SeqObjective(encoded, encoded, vocab, data, seed=1, group=Group(rank, 2))
         assert task.num_batches(0) == 2  # the one-row batch would leave a rank nothing
         for index in range(2):
             (source, _, _), tokens = task.batch(0, index)
             assert len(source) == 4 and tokens > 0
-    assert Seq2SeqTask(encoded, encoded, vocab, data, seed=1).num_batches(0) == 3
+    assert Seq2SeqObjective(encoded, encoded, vocab, data, seed=1).num_batches(0) == 3
     unseen = Pairs([tuple("xyz")], [[tuple("zyx")]])  # letters training never saw
     with pytest.raises(UserError, match="every validation source of x has symbols training "
                                         "never saw"):
-        seq2seq.SPEC.prepare((pairs, unseen), data, False, saved=None)
+        seq2seq.RECIPE.prepare((pairs, unseen), data, False, saved=None)

@@ -1,7 +1,8 @@
-"""Training the character language model: its data, its model and its loop Task.
+"""Training the character language model: its data, its model and the objective the training loop
+optimises.
 
     from seqrnn.configs import CharLMData, TrainConfig
-    from seqrnn.tasks import charlm
+    from seqrnn.recipes import charlm
     result = charlm.train(CharLMData(text="hamlet"), {"hidden_size": 128},
                           TrainConfig(epochs=5), out="runs/hamlet")
 """
@@ -20,9 +21,9 @@ from seqrnn.errors import UserError
 from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import perplexity
 from seqrnn.models.charlm import CharLM
+from seqrnn.recipes import base
+from seqrnn.recipes.stream import StreamObjective, StreamRecipe
 from seqrnn.run import RunFolder
-from seqrnn.tasks import base
-from seqrnn.tasks.stream import StreamSpec, StreamTask
 from seqrnn.trainer import TrainResult
 
 
@@ -41,8 +42,8 @@ def char_loss_sum(model: CharLM, logits: torch.Tensor, targets: torch.Tensor) ->
     return F.cross_entropy(logits.flatten(0, 1).float(), targets.flatten(), reduction="sum")
 
 
-class CharLMTask(StreamTask):
-    """The character model's stream task: cross-entropy per character, bits per character."""
+class CharLMObjective(StreamObjective):
+    """The character model's stream objective: cross-entropy per character, bits per character."""
 
     items = "chars"
     train_loss_mean = staticmethod(char_loss_mean)
@@ -50,8 +51,8 @@ class CharLMTask(StreamTask):
     metrics = staticmethod(loss_metrics)
 
 
-class CharLMSpec(StreamSpec):
-    task_class = CharLMTask
+class CharLMRecipe(StreamRecipe):
+    task_class = CharLMObjective
     kind = "charlm"
     data_config = CharLMData
     model_config = CharLMConfig
@@ -80,13 +81,13 @@ class CharLMSpec(StreamSpec):
                              sets=(vocab.encode(raw.train), vocab.encode(val)))
 
 
-SPEC = CharLMSpec()
+RECIPE = CharLMRecipe()
 
 
 def train(data: CharLMData, model_options: dict, config: TrainConfig,
           out: str | Path) -> TrainResult:
     """Train a new model into the run folder `out` (which must not hold a run yet)."""
-    return base.start(SPEC, data, model_options, config, out).result
+    return base.start(RECIPE, data, model_options, config, out).result
 
 
 def resume(run_dir: str | Path, text: str | None = None, *, allow_changed_data: bool = False,
@@ -99,5 +100,5 @@ def resume(run_dir: str | Path, text: str | None = None, *, allow_changed_data: 
     `allow_changed_data`. Under torchrun the number of processes may differ from the
     run's: it goes on from the saved step with the saved state split over the new ranks.
     """
-    return base.resume(SPEC, run_dir, text, allow_changed_data=allow_changed_data,
+    return base.resume(RECIPE, run_dir, text, allow_changed_data=allow_changed_data,
                        **loop_overrides)

@@ -15,8 +15,8 @@ from seqrnn.cli import main
 from seqrnn.configs import SentimentData, TrainConfig, WordLMData
 from seqrnn.errors import UserError
 from seqrnn.kinds import FINETUNE_RECIPE
+from seqrnn.recipes import sentiment, wordlm
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
-from seqrnn.tasks import sentiment, wordlm
 
 POSITIVE = ["great", "wonderful", "loved", "superb"]
 NEGATIVE = ["awful", "boring", "hated", "terrible"]
@@ -295,12 +295,12 @@ def test_a_fine_tuned_run_resumes_without_its_language_model(pretrained, tmp_pat
 @pytest.mark.parametrize("cutoffs", [(-5,), (0,), (5, 3)])
 def test_bad_cutoffs_are_named_before_any_data_is_read(cutoffs):
     with pytest.raises(UserError, match=r"^cutoffs must increase from above 0, got ") as error:
-        wordlm.SPEC.check_model_options({"cutoffs": cutoffs})
+        wordlm.RECIPE.check_model_options({"cutoffs": cutoffs})
     assert error.value.field == "cutoffs"
 
 
 def test_a_diverged_loss_has_an_infinite_perplexity():
-    from seqrnn.tasks.wordlm import word_metrics
+    from seqrnn.recipes.wordlm import word_metrics
 
     # a finite loss of 1000 nats (a learning rate of 1e5 gets there) overflowed math.exp
     assert word_metrics(2000.0, 2)["perplexity"] == float("inf")

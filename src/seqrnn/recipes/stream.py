@@ -17,7 +17,7 @@ from seqrnn.configs import TrainConfig
 from seqrnn.data.stream import StreamBatches
 from seqrnn.errors import UserError
 from seqrnn.metrics import unigram_loss
-from seqrnn.tasks import base
+from seqrnn.recipes import base
 from seqrnn.trainer import Selection
 from seqrnn.trainer.distributed import Group
 
@@ -85,8 +85,8 @@ def stream_loss(model: nn.Module, loss_sum, ids: torch.Tensor, num_steps: int, r
     return total, len(x) * per_row
 
 
-class StreamTask:
-    """Training-loop task: stream windows, carried state, a loss per predicted id.
+class StreamObjective:
+    """The loop's objective: stream windows, carried state, a loss per predicted id.
 
     Under torchrun the stream is cut into batch_size rows exactly as for one
     process, and rank r reads rows [r * b, (r + 1) * b) of every window, with
@@ -168,12 +168,12 @@ class StreamTask:
         self.state = _state_from_dict({k: v[..., self.rows, :] for k, v in state.items()})
 
 
-class StreamSpec(base.TaskSpec):
-    """A TaskSpec whose prepared sets are (train ids, validation ids) for `task_class`."""
+class StreamRecipe(base.Recipe):
+    """A Recipe whose prepared sets are (train ids, validation ids) for `task_class`."""
 
-    task_class: type[StreamTask]
+    task_class: type[StreamObjective]
 
-    def make_task(self, prepared: base.Prepared, data, loop: TrainConfig,
-                  group: Group) -> StreamTask:
+    def make_objective(self, prepared: base.Prepared, data,
+                       train_config: TrainConfig, group: Group) -> StreamObjective:
         train_ids, val_ids = prepared.sets
         return self.task_class(train_ids, val_ids, data, group)

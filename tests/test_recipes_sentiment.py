@@ -11,8 +11,8 @@ from seqrnn.configs import SentimentData, WordLMConfig
 from seqrnn.data.sequences import EncodedTexts
 from seqrnn.data.vocab import UNK_ID
 from seqrnn.errors import UserError, flag
-from seqrnn.tasks.sentiment import (
-    SentimentTask,
+from seqrnn.recipes.sentiment import (
+    SentimentObjective,
     check_coverage,
     predict_probabilities,
     refuse_contradictions,
@@ -41,7 +41,7 @@ class Constant(nn.Module):
 
 def test_evaluation_is_the_log_loss_and_accuracy_of_the_validation_reviews():
     val_labels = [1, 1, 1, 0, 1, 0]  # 4 of 6 positive: chance is 2/3
-    task = SentimentTask(encoded([0, 1] * 5), encoded(val_labels), DATA, seed=1)
+    task = SentimentObjective(encoded([0, 1] * 5), encoded(val_labels), DATA, seed=1)
     p = 1 / (1 + math.exp(-0.5))  # every review gets P(positive) = sigmoid(0.5) > 0.5
     metrics = task.evaluate(Constant(0.5))
     expected_loss = -(4 * math.log(p) + 2 * math.log(1 - p)) / 6
@@ -52,7 +52,7 @@ def test_evaluation_is_the_log_loss_and_accuracy_of_the_validation_reviews():
 
 def test_training_batches_cover_the_reviews_once_per_epoch_with_their_labels():
     labels = [0, 1, 1, 0, 1, 0, 0, 1, 1, 1]
-    task = SentimentTask(encoded(labels), encoded([0, 1]), DATA, seed=1)
+    task = SentimentObjective(encoded(labels), encoded([0, 1]), DATA, seed=1)
     assert task.num_batches(0) == 3  # batches of 4, 4 and 2
     seen = []
     for index in range(task.num_batches(0)):

@@ -8,8 +8,8 @@ from seqrnn.api.charlm import LanguageModel
 from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
 from seqrnn.errors import UserError, flag
 from seqrnn.models.charlm import CharLM
+from seqrnn.recipes import charlm
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
-from seqrnn.tasks import charlm
 
 # A few kilobytes of text with a learnable pattern.
 TEXT = "".join(f"{w} the cat sat on the mat.\n" for w in ["one", "two", "three", "four"] * 40)
@@ -99,7 +99,7 @@ def test_divergence_stops_with_a_clear_message(text_file, tmp_path):
 
 def test_truncated_bptt_state_is_carried_and_detached():
     config = CharLMConfig(vocab_size=5, hidden_size=8, dropout=0.0)
-    task = charlm.CharLMTask(torch.arange(200) % 5, torch.arange(50) % 5,
+    task = charlm.CharLMObjective(torch.arange(200) % 5, torch.arange(50) % 5,
                              CharLMData(batch_size=2, num_steps=4))
     model = CharLM(config)
     task.start_epoch(0)
@@ -173,7 +173,7 @@ def test_hamlet_integration(real_data_dir, monkeypatch, tmp_path):
 
 
 def test_a_diverged_loss_has_an_infinite_perplexity():
-    from seqrnn.tasks.charlm import loss_metrics
+    from seqrnn.recipes.charlm import loss_metrics
 
     # a finite loss of 1000 nats (a learning rate of 1e5 gets there) overflowed math.exp
     assert loss_metrics(2000.0, 2)["perplexity"] == float("inf")

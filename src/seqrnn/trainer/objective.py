@@ -1,4 +1,4 @@
-"""What the training loop asks of a task, and what it gives back."""
+"""What the training loop asks of an objective (batches, loss, evaluation) and gives back."""
 
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ class Selection:
         return new > old or (new == old and metrics["loss"] < best["loss"])
 
 
-class Task(Protocol):
-    """What the loop needs to know about a task."""
+class Objective(Protocol):
+    """What the loop optimises: its batches, its loss, its evaluation and carried state."""
 
     items: str  # what throughput counts, e.g. "chars" or "reviews"
     selection: Selection  # e.g. validation loss for a language model, accuracy for a classifier

@@ -1,7 +1,8 @@
-"""Training the sentiment classifier: its data, its model and its loop Task.
+"""Training the sentiment classifier: its data, its model and the objective the training loop
+optimises.
 
     from seqrnn.configs import SentimentData, TrainConfig
-    from seqrnn.tasks import sentiment
+    from seqrnn.recipes import sentiment
     result = sentiment.train(SentimentData(data="imdb"), {"hidden_size": 128},
                              TrainConfig(epochs=5), out="runs/imdb")
 
@@ -31,15 +32,15 @@ from seqrnn.kinds import LABELS_FILE, VOCAB_FILE
 from seqrnn.metrics import DECISION_THRESHOLD
 from seqrnn.models.finetuned import build_classifier
 from seqrnn.models.sentiment import SentimentRNN
+from seqrnn.recipes import base
+from seqrnn.recipes.wordlm import RECIPE as WORDLM
 from seqrnn.run import BEST_WEIGHTS, RunFolder
-from seqrnn.tasks import base
-from seqrnn.tasks.wordlm import SPEC as WORDLM
 from seqrnn.trainer import Selection, TrainResult
 from seqrnn.trainer.distributed import Group
 
 
-class SentimentTask:
-    """Training-loop task: shuffled review batches, binary cross-entropy, no carried state.
+class SentimentObjective:
+    """The loop's objective: shuffled review batches, binary cross-entropy, no carried state.
 
     Under torchrun the epoch's batches are those of a single process (seeded by
     seed and epoch, whatever the number of ranks), and every rank takes its own
@@ -215,7 +216,7 @@ def refuse_contradictions(model_options: dict, lm: WordLMConfig) -> None:
                           f"({wanted}): drop it, the encoder decides")
 
 
-class SentimentSpec(base.TaskSpec):
+class SentimentRecipe(base.Recipe):
     kind = "sentiment"
     data_config = SentimentData
     model_config = SentimentConfig
@@ -276,19 +277,19 @@ class SentimentSpec(base.TaskSpec):
         model.encoder.load_state_dict(prepared.init_weights)
         return model
 
-    def make_task(self, prepared: base.Prepared, data: SentimentData, loop: TrainConfig,
-                  group: Group) -> SentimentTask:
+    def make_objective(self, prepared: base.Prepared, data: SentimentData,
+                       train_config: TrainConfig, group: Group) -> SentimentObjective:
         train_enc, val_enc = prepared.sets
-        return SentimentTask(train_enc, val_enc, data, loop.seed, group)
+        return SentimentObjective(train_enc, val_enc, data, train_config.seed, group)
 
 
-SPEC = SentimentSpec()
+RECIPE = SentimentRecipe()
 
 
-def train(data: SentimentData, model_options: dict, loop: TrainConfig,
+def train(data: SentimentData, model_options: dict, train_config: TrainConfig,
           out: str | Path) -> TrainResult:
     """Read `data.data`, train on its training split, select on validation."""
-    return base.start(SPEC, data, model_options, loop, out).result
+    return base.start(RECIPE, data, model_options, train_config, out).result
 
 
 def resume(run_dir: str | Path, data_path: str | None = None, *, allow_changed_data: bool = False,
@@ -298,5 +299,5 @@ def resume(run_dir: str | Path, data_path: str | None = None, *, allow_changed_d
     Under torchrun the number of processes may differ from the run's: it goes on
     from the saved step, with the same batches.
     """
-    return base.resume(SPEC, run_dir, data_path, allow_changed_data=allow_changed_data,
+    return base.resume(RECIPE, run_dir, data_path, allow_changed_data=allow_changed_data,
                        **loop_overrides)

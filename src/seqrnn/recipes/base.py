@@ -1,7 +1,7 @@
 """The one start/resume recipe every training task follows.
 
-A task supplies a `TaskSpec`: how to read and prepare its data, which model
-to build, and the loop `Task` that trains it. The recipe does the rest, the
+A task supplies a `Recipe`: how to read and prepare its data, which model
+to build, and the `Objective` the training loop optimises. The recipe does the rest, the
 same for every task: check the run folder, join the process group, set the
 process up, seed, build the model, write the run folder's JSON, train.
 """
@@ -23,7 +23,7 @@ from seqrnn.configs import TrainConfig, resumed_loop
 from seqrnn.data.identity import IN_MEMORY, absolute, check_unchanged, fingerprint
 from seqrnn.errors import UserError
 from seqrnn.run import LATEST_WEIGHTS, UNRECORDED, RunFolder
-from seqrnn.trainer import Task, Trainer, TrainResult
+from seqrnn.trainer import Objective, Trainer, TrainResult
 from seqrnn.trainer.callbacks import Callback
 from seqrnn.trainer.distributed import Group, join
 from seqrnn.trainer.process import configure, resolve_amp, resolve_device
@@ -40,15 +40,15 @@ class Started:
 
 @dataclass
 class Prepared:
-    """Data ready to train on: what is saved beside the weights and what the Task reads."""
+    """Data ready to train on: what is saved beside the weights and what the Objective reads."""
 
     files: dict[str, Any]  # run-folder file name -> the object whose to_dict() it holds
     model_fields: dict[str, Any]  # model-config fields the data decides, e.g. vocab_size
-    sets: Any  # the encoded training and validation sets, for make_task
+    sets: Any  # the encoded training and validation sets, for make_objective
     init_weights: dict[str, torch.Tensor] | None = None  # pretrained weights for build_model
 
 
-class TaskSpec(ABC):
+class Recipe(ABC):
     """What one kind of training supplies to the recipe."""
 
     kind: str  # config.json's "kind", and the command: `seqrnn <kind> train`
@@ -80,8 +80,9 @@ class TaskSpec(ABC):
         """Vocabularies counted on training data, or with `saved` the run's, checked to match."""
 
     @abstractmethod
-    def make_task(self, prepared: Prepared, data: Any, loop: TrainConfig, group: Group) -> Task:
-        """The training loop's Task over the prepared sets."""
+    def make_objective(self, prepared: Prepared, data: Any, train_config: TrainConfig,
+                       group: Group) -> Objective:
+        """The objective the training loop optimises over the prepared sets."""
 
     def model_from_config(self, config: Any) -> nn.Module:
         return self.model_class(config)
@@ -101,9 +102,10 @@ class TaskSpec(ABC):
         return None
 
 
-def _process(loop: TrainConfig) -> Group:
-    group = join(resolve_device(loop.device))
-    configure(loop.threads, distributed_cpu=group.distributed and group.device.type == "cpu")
+def _process(train_config: TrainConfig) -> Group:
+    group = join(resolve_device(train_config.device))
+    cpu = group.device.type == "cpu"
+    configure(train_config.threads, distributed_cpu=group.distributed and cpu)
     return group
 
 
@@ -127,59 +129,60 @@ def _holding(run: RunFolder | None, group: Group) -> Iterator[None]:
         yield
 
 
-def start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
+def start(recipe: Recipe, data: Any, model_options: dict, train_config: TrainConfig,
           out: str | Path | None, *, raw: Any = None,
           callbacks: list[Callback] | None = None, preset: str | None = None) -> Started:
     """Train a new model into the run folder `out` (which must not hold a run yet).
 
-    `raw` skips `spec.read` (data already in memory); without `out` nothing is
+    `raw` skips `recipe.read` (data already in memory); without `out` nothing is
     written and the best weights stay in `Trainer.best_weights`. The run records
     the data's absolute path and fingerprint, and `preset`, the name it started from.
     """
     run = None if out is None else RunFolder(out)
-    data = spec.absolute_paths(data)
+    data = recipe.absolute_paths(data)
     if run is not None:
         run.check_new()
-    check_training(spec.check_model_options(model_options), spec.batch_shape(data),
-                   resolve_device(loop.device))
-    group = _process(loop)
+    check_training(recipe.check_model_options(model_options), recipe.batch_shape(data),
+                   resolve_device(train_config.device))
+    group = _process(train_config)
     with _holding(run, group):
         if run is not None:
             run.check_new()  # again: another process may have started a run here meanwhile
-        return _start(spec, data, model_options, loop, run, group, raw, callbacks, preset)
+        return _start(recipe, data, model_options, train_config, run, group, raw, callbacks, preset)
 
 
-def _start(spec: TaskSpec, data: Any, model_options: dict, loop: TrainConfig,
+def _start(recipe: Recipe, data: Any, model_options: dict, train_config: TrainConfig,
            run: RunFolder | None, group: Group, raw: Any,
            callbacks: list[Callback] | None, preset: str | None) -> Started:
-    progress = loop.progress and group.is_main
-    loop = replace(loop, amp=resolve_amp(loop.amp, group.device))  # the run records which
+    progress = train_config.progress and group.is_main
+    # The run records which precision it trained in.
+    train_config = replace(train_config, amp=resolve_amp(train_config.amp, group.device))
     source = IN_MEMORY
     if raw is None:
-        spec.check_start(data, loop.seed)
-        raw = spec.read(data, loop.seed, progress)
-        location = getattr(data, spec.data_field)  # a file, or (a synthetic task's) not
+        recipe.check_start(data, train_config.seed)
+        raw = recipe.read(data, train_config.seed, progress)
+        location = getattr(data, recipe.data_field)  # a file, or (a synthetic task's) not
         recorded = isinstance(location, str) and run is not None and group.is_main
         source = fingerprint(location) if recorded else None
-    prepared = spec.prepare(raw, data, progress, saved=None)
-    task = spec.make_task(prepared, data, loop, group)
-    config = spec.model_config(**prepared.model_fields, **model_options)
-    check_training(config, spec.batch_shape(data), group.device,  # its weights, exactly
-                   build=lambda: spec.model_from_config(config))
-    torch.manual_seed(loop.seed)  # the initial weights depend on it
-    model = spec.build_model(prepared, model_options)
+    prepared = recipe.prepare(raw, data, progress, saved=None)
+    objective = recipe.make_objective(prepared, data, train_config, group)
+    config = recipe.model_config(**prepared.model_fields, **model_options)
+    check_training(config, recipe.batch_shape(data), group.device,  # its weights, exactly
+                   build=lambda: recipe.model_from_config(config))
+    torch.manual_seed(train_config.seed)  # the initial weights depend on it
+    model = recipe.build_model(prepared, model_options)
     group.barrier()  # every rank has checked --out before rank 0 fills it
     if run is not None and group.is_main:
         run.start_fresh()
         for name, obj in prepared.files.items():
             run.write_json(name, obj.to_dict())
-        run.write_config(spec.kind, asdict(model.config), asdict(data), asdict(loop),
-                         sources={spec.data_field: source}, preset=preset)
-    trainer = Trainer(model, task, loop, run, group, callbacks)
+        run.write_config(recipe.kind, asdict(model.config), asdict(data), asdict(train_config),
+                         sources={recipe.data_field: source}, preset=preset)
+    trainer = Trainer(model, objective, train_config, run, group, callbacks)
     return Started(trainer, trainer.fit(), prepared)
 
 
-def resume(spec: TaskSpec, run_dir: str | Path, data_location: str | None = None, *,
+def resume(recipe: Recipe, run_dir: str | Path, data_location: str | None = None, *,
            finished_ok: bool = False, allow_changed_data: bool = False,
            **loop_overrides) -> TrainResult:
     """Continue the run in `run_dir` where it stopped; the saved configuration wins.
@@ -191,44 +194,44 @@ def resume(spec: TaskSpec, run_dir: str | Path, data_location: str | None = None
     refused, unless `finished_ok` (a restart that finds the work done): it then returns at once.
     """
     run = RunFolder(run_dir)
-    saved = run.read_config(spec.kind)
+    saved = run.read_config(recipe.kind)
     run.check_resumable()
     if saved.data is None or saved.loop is None:
         raise UserError(f"{run.path} holds a saved model, not a training run: there is nothing "
                         "to resume; train a new one with --out")
-    data = run.build_config(spec.data_config, saved.data, "data")
+    data = run.build_config(recipe.data_config, saved.data, "data")
     source = None  # data that is not a file (a synthetic task's) has no fingerprint
-    if isinstance(getattr(data, spec.data_field), str):
-        source = check_unchanged((saved.sources or {}).get(spec.data_field), data_location,
-                                 getattr(data, spec.data_field), run=run.path,
-                                 field=spec.data_field, allow_changed=allow_changed_data)
+    if isinstance(getattr(data, recipe.data_field), str):
+        source = check_unchanged((saved.sources or {}).get(recipe.data_field), data_location,
+                                 getattr(data, recipe.data_field), run=run.path,
+                                 field=recipe.data_field, allow_changed=allow_changed_data)
     if data_location is not None:
-        data = replace(data, **{spec.data_field: data_location})
-    data = spec.absolute_paths(data)
-    loop = resumed_loop(run.build_config(TrainConfig, saved.loop, "loop"), **loop_overrides)
+        data = replace(data, **{recipe.data_field: data_location})
+    data = recipe.absolute_paths(data)
+    train_config = resumed_loop(run.build_config(TrainConfig, saved.loop, "loop"), **loop_overrides)
     step = run.latest_step()
-    if loop.max_steps is not None and step >= loop.max_steps and not finished_ok:
+    if train_config.max_steps is not None and step >= train_config.max_steps and not finished_ok:
         raise UserError(f"{run.path} already stopped at step {step}, its {{max_steps}} "
-                        f"{loop.max_steps}: give a larger {{max_steps}} to continue it",
+                        f"{train_config.max_steps}: give a larger {{max_steps}} to continue it",
                         fields=("max_steps",))
-    group = _process(loop)
+    group = _process(train_config)
     with _holding(run, group):
         if group.is_main:
             run.remove_leftovers()
-        return _resume(spec, run, saved, data, loop, group, source)
+        return _resume(recipe, run, saved, data, train_config, group, source)
 
 
-def _resume(spec: TaskSpec, run: RunFolder, saved: Any, data: Any, loop: TrainConfig,
+def _resume(recipe: Recipe, run: RunFolder, saved: Any, data: Any, train_config: TrainConfig,
             group: Group, source: dict | None) -> TrainResult:
-    raw = spec.read(data, loop.seed, loop.progress and group.is_main)
-    prepared = spec.prepare(raw, data, False, saved=run)
-    model_config = run.build_config(spec.model_config, saved.model)
-    run.check_fits(lambda: spec.model_from_config(model_config), LATEST_WEIGHTS)
-    model = spec.model_from_config(model_config)
-    task = spec.make_task(prepared, data, loop, group)
+    raw = recipe.read(data, train_config.seed, train_config.progress and group.is_main)
+    prepared = recipe.prepare(raw, data, False, saved=run)
+    model_config = run.build_config(recipe.model_config, saved.model)
+    run.check_fits(lambda: recipe.model_from_config(model_config), LATEST_WEIGHTS)
+    model = recipe.model_from_config(model_config)
+    objective = recipe.make_objective(prepared, data, train_config, group)
     group.barrier()  # every rank has read config.json before rank 0 rewrites it
     if group.is_main:
-        run.write_config(spec.kind, saved.model, asdict(data), asdict(loop),
-                         sources={**(saved.sources or {}), spec.data_field: source},
+        run.write_config(recipe.kind, saved.model, asdict(data), asdict(train_config),
+                         sources={**(saved.sources or {}), recipe.data_field: source},
                          preset=saved.preset if saved.preset_recorded else UNRECORDED)
-    return Trainer(model, task, loop, run, group).fit(resume=True)
+    return Trainer(model, objective, train_config, run, group).fit(resume=True)

@@ -7,8 +7,8 @@ import torch.nn.functional as F
 from seqrnn.configs import CharLMConfig
 from seqrnn.errors import UserError
 from seqrnn.models.charlm import CharLM
-from seqrnn.tasks.charlm import char_loss_sum
-from seqrnn.tasks.stream import _state_from_dict, _state_to_dict, detach_state, stream_loss
+from seqrnn.recipes.charlm import char_loss_sum
+from seqrnn.recipes.stream import _state_from_dict, _state_to_dict, detach_state, stream_loss
 
 
 def test_detaching_keeps_the_values_and_the_nesting_and_cuts_the_graph():

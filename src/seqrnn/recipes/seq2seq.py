@@ -1,7 +1,7 @@
-"""Training the encoder-decoder: its pairs, its model and its loop Task.
+"""Training the encoder-decoder: its pairs, its model and the objective the training loop optimises.
 
     from seqrnn.configs import Seq2SeqData, TrainConfig
-    from seqrnn.tasks import seq2seq
+    from seqrnn.recipes import seq2seq
     seq2seq.train(Seq2SeqData(data="cmudict"), {"attention": "additive"},
                   TrainConfig(minutes=15, lr=3e-3), out="runs/g2p")
 
@@ -26,8 +26,8 @@ from seqrnn.inference.transduce import greedy
 from seqrnn.kinds import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE
 from seqrnn.metrics import transduction_errors, unigram_loss
 from seqrnn.models.seq2seq import Seq2Seq
+from seqrnn.recipes import base
 from seqrnn.run import RunFolder
-from seqrnn.tasks import base
 from seqrnn.trainer import Selection, TrainResult
 from seqrnn.trainer.distributed import Group
 
@@ -58,8 +58,8 @@ def _with_ends(targets: list[list[int]]) -> np.ndarray:
     return np.fromiter((t for target in targets for t in (*target, EOS_ID)), dtype=np.int64)
 
 
-class Seq2SeqTask:
-    """Training-loop task: batches of similar source length, shuffled each epoch, and teacher-
+class Seq2SeqObjective:
+    """The loop's objective: batches of similar source length, shuffled each epoch, and teacher-
     forced cross-entropy per target token. Under torchrun every rank takes its slice of each
     global batch (the distributed sampler)."""
 
@@ -156,7 +156,7 @@ class Seq2SeqTask:
         pass
 
 
-class Seq2SeqSpec(base.TaskSpec):
+class Seq2SeqRecipe(base.Recipe):
     kind = "seq2seq"
     data_config = Seq2SeqData
     model_config = Seq2SeqConfig
@@ -203,10 +203,10 @@ class Seq2SeqSpec(base.TaskSpec):
     def batch_shape(self, data: Seq2SeqData) -> tuple[int, int, str]:
         return data.batch_size, 2 * data.max_length, "max_length"  # source and target
 
-    def make_task(self, prepared: base.Prepared, data: Seq2SeqData, loop: TrainConfig,
-                  group: Group) -> Seq2SeqTask:
+    def make_objective(self, prepared: base.Prepared, data: Seq2SeqData,
+                       train_config: TrainConfig, group: Group) -> Seq2SeqObjective:
         train, val, target_vocab = prepared.sets
-        return Seq2SeqTask(train, val, target_vocab, data, loop.seed, group)
+        return Seq2SeqObjective(train, val, target_vocab, data, train_config.seed, group)
 
 
 def known_pairs(pairs: Pairs, source_vocab: SymbolVocab, target_vocab: SymbolVocab) -> Pairs:
@@ -219,16 +219,16 @@ def known_pairs(pairs: Pairs, source_vocab: SymbolVocab, target_vocab: SymbolVoc
     return pairs.subset(keep)
 
 
-SPEC = Seq2SeqSpec()
+RECIPE = Seq2SeqRecipe()
 
 
-def train(data: Seq2SeqData, model_options: dict, loop: TrainConfig,
+def train(data: Seq2SeqData, model_options: dict, train_config: TrainConfig,
           out: str | Path) -> TrainResult:
     """Read `data.data`, train on its training sources, select on validation WER."""
-    return base.start(SPEC, data, model_options, loop, out).result
+    return base.start(RECIPE, data, model_options, train_config, out).result
 
 
 def resume(run_dir: str | Path, data_path: str | None = None, *, allow_changed_data: bool = False,
            **loop_overrides) -> TrainResult:
-    return base.resume(SPEC, run_dir, data_path, allow_changed_data=allow_changed_data,
+    return base.resume(RECIPE, run_dir, data_path, allow_changed_data=allow_changed_data,
                        **loop_overrides)

@@ -1,4 +1,4 @@
-"""What the training loop asks of a task and gives back (train/task.py)."""
+"""What the training loop asks of a task and gives back (trainer/objective.py)."""
 
 import math
 from dataclasses import asdict
@@ -6,7 +6,7 @@ from dataclasses import asdict
 import pytest
 
 from seqrnn.errors import UserError
-from seqrnn.trainer.task import Progress, Selection, TrainingDiverged
+from seqrnn.trainer.objective import Progress, Selection, TrainingDiverged
 
 
 def test_a_lower_loss_improves_and_a_higher_accuracy_when_it_is_selected():

@@ -1,7 +1,8 @@
-"""Training the word language model (AWD-LSTM): its data, its model and its loop Task.
+"""Training the word language model (AWD-LSTM): its data, its model and the objective the
+training loop optimises.
 
     from seqrnn.configs import TrainConfig, WordLMData
-    from seqrnn.tasks import wordlm
+    from seqrnn.recipes import wordlm
     result = wordlm.train(WordLMData(data="imdb"), {"hidden_size": 1152},
                           TrainConfig(epochs=1), out="runs/imdb-lm")
 """
@@ -21,9 +22,9 @@ from seqrnn.errors import UserError
 from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import perplexity
 from seqrnn.models.wordlm import WordLM
+from seqrnn.recipes import base
+from seqrnn.recipes.stream import StreamObjective, StreamRecipe
 from seqrnn.run import RunFolder
-from seqrnn.tasks import base
-from seqrnn.tasks.stream import StreamSpec, StreamTask
 from seqrnn.trainer import TrainResult
 
 
@@ -42,8 +43,8 @@ def word_metrics(total_nats: float, count: int) -> dict[str, float]:
     return {"loss": loss, "perplexity": perplexity(loss)}
 
 
-class WordLMTask(StreamTask):
-    """The word model's stream task: cross-entropy per word, perplexity."""
+class WordLMObjective(StreamObjective):
+    """The word model's stream objective: cross-entropy per word, perplexity."""
 
     items = "words"
     train_loss_mean = staticmethod(word_loss_mean)
@@ -51,8 +52,8 @@ class WordLMTask(StreamTask):
     metrics = staticmethod(word_metrics)
 
 
-class WordLMSpec(StreamSpec):
-    task_class = WordLMTask
+class WordLMRecipe(StreamRecipe):
+    task_class = WordLMObjective
     kind = "wordlm"
     data_config = WordLMData
     model_config = WordLMConfig
@@ -90,17 +91,17 @@ class WordLMSpec(StreamSpec):
                              sets=sets)
 
 
-SPEC = WordLMSpec()
+RECIPE = WordLMRecipe()
 
 
 def train(data: WordLMData, model_options: dict, config: TrainConfig,
           out: str | Path) -> TrainResult:
     """Train a new word language model into the run folder `out`."""
-    return base.start(SPEC, data, model_options, config, out).result
+    return base.start(RECIPE, data, model_options, config, out).result
 
 
 def resume(run_dir: str | Path, data_path: str | None = None, *, allow_changed_data: bool = False,
            **loop_overrides) -> TrainResult:
     """Continue the run in `run_dir` where it stopped; the saved configuration wins."""
-    return base.resume(SPEC, run_dir, data_path, allow_changed_data=allow_changed_data,
+    return base.resume(RECIPE, run_dir, data_path, allow_changed_data=allow_changed_data,
                        **loop_overrides)

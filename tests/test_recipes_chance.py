@@ -3,7 +3,7 @@ import json
 import pytest
 
 from seqrnn.cli import main
-from seqrnn.tasks.chance import above_unigram, learned_nothing, near_chance
+from seqrnn.recipes.chance import above_unigram, learned_nothing, near_chance
 
 
 def test_near_chance_is_judged_against_the_most_common_class():
