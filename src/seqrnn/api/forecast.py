@@ -1,0 +1,219 @@
+"""A trained forecaster, ready to forecast series it never saw, with any quantile.
+
+    from seqrnn.api.forecast import Forecaster
+    model = Forecaster.load("runs/m3")
+    fc = model.predict([[112, 118, 132, 129, 121, 135]], horizon=6, frequency="monthly",
+                       quantiles=[0.1, 0.5, 0.9])
+    fc.median            # (1, 6) point forecasts
+    model.evaluate()     # sMAPE, MASE, OWA, ... on the run's own held-out future
+    both = Forecaster.load(["runs/m3", "runs/m3-seed2"])   # an ensemble: the mean quantiles
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seqrnn.api.loading import load_trained
+from seqrnn.configs.forecast import ForecastConfig, ForecastData
+from seqrnn.data.windows import SeriesBank
+from seqrnn.errors import UserError, field_error
+from seqrnn.models.forecast import ForecastRNN
+from seqrnn.recipes.forecast import RECIPE
+from seqrnn.run import RunFolder
+
+BATCH = 4096  # windows forecast at once
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Quantile forecasts of several series: values[i, k, j] is series ids[i]'s quantile
+    quantiles[j] at step k + 1 after its end."""
+
+    ids: list[str]
+    quantiles: tuple[float, ...]
+    values: np.ndarray  # (series, horizon, quantiles)
+
+    @property
+    def median(self) -> np.ndarray:
+        """(series, horizon): the point forecasts (the 0.5 quantile, or the middle one)."""
+        levels = np.asarray(self.quantiles)
+        return self.values[..., int(np.argmin(np.abs(levels - 0.5)))]
+
+    def to_dict(self) -> dict:
+        return {"quantiles": list(self.quantiles),
+                "series": [{"id": series_id,
+                            "forecast": {_level(q): self.values[i, :, j].tolist()
+                                         for j, q in enumerate(self.quantiles)}}
+                           for i, series_id in enumerate(self.ids)]}
+
+    def rows(self) -> list[dict]:
+        """One row per series and step: id, step, then a column per quantile."""
+        return [{"id": series_id, "step": k + 1,
+                 **{_level(q): float(self.values[i, k, j]) for j, q in enumerate(self.quantiles)}}
+                for i, series_id in enumerate(self.ids) for k in range(self.values.shape[1])]
+
+
+def _level(q: float) -> str:
+    return f"q{q:g}"
+
+
+class Forecaster:
+    """One trained forecaster, or an ensemble of runs averaging their quantiles."""
+
+    def __init__(self, models: Sequence[ForecastRNN], data: ForecastData, seed: int = 1, *,
+                 run: Path | None = None):
+        self.models = [m.eval() for m in models]
+        self.data, self.seed, self.run = data, seed, run  # the run's: its series and split
+
+    @classmethod
+    def load(cls, run_dir: str | Path | Sequence[str | Path], *, weights: str = "best",
+             device: str = "cpu") -> Forecaster:
+        """One run folder, or several forecasting as an ensemble (the mean of each quantile):
+        runs of the same data, horizons, frequencies and quantiles; their input lengths,
+        sizes and seeds may differ."""
+        paths = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
+        if not paths:
+            raise UserError("give at least one run folder to load")
+        members = [cls._load_one(path, weights, device) for path in paths]
+        first = members[0]
+        for path, member in zip(paths[1:], members[1:], strict=True):
+            mine, theirs = first.config, member.config
+            for what, a, b in [("data", first.data.data, member.data.data),
+                               ("horizon", mine.horizon, theirs.horizon),
+                               ("frequencies", mine.frequencies, theirs.frequencies),
+                               ("quantiles", mine.quantiles, theirs.quantiles)]:
+                if a != b:
+                    raise UserError(f"{path} cannot join an ensemble with {paths[0]}: its {what} "
+                                    "differ; ensemble runs trained on the same series")
+        return cls([m for member in members for m in member.models], first.data, first.seed,
+                   run=first.run)
+
+    @classmethod
+    def _load_one(cls, run_dir: str | Path, weights: str, device: str) -> Forecaster:
+        run = RunFolder(run_dir)
+        loaded = load_trained(run_dir, RECIPE, weights=weights, device=device)
+        config = loaded.config
+        data = (run.build_config(ForecastData, config.data, "data") if config.data
+                else ForecastData())
+        return cls([loaded.model], data, (config.loop or {}).get("seed", 1), run=run.path)
+
+    @property
+    def config(self) -> ForecastConfig:
+        return self.models[0].config
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.models[0].parameters()).device
+
+    def predict(self, series, horizon: int | None = None, *,
+                quantiles: Sequence[float] | None = None,
+                frequency: str | None = None) -> Forecast:
+        """Forecast each series `horizon` steps (default: the model's longest) past its end.
+
+        `series` is one sequence of numbers, a list of them, or a mapping of id to values;
+        `frequency` is one of the model's (default: its only one); `quantiles` any levels
+        between the model's lowest and highest (interpolated between those it learned)."""
+        ids, values = _as_series(series)
+        horizon = self._horizon(horizon)
+        index = self._frequency(frequency)
+        bank = SeriesBank.of(values, [horizon] * len(values), [index] * len(values))
+        forecast = self.quantiles_at(bank, np.arange(len(bank)), bank.lengths)[:, :horizon]
+        levels = self.config.quantiles if quantiles is None else self._levels(quantiles)
+        return Forecast(ids, tuple(levels), _interpolate(forecast, self.config.quantiles,
+                                                         levels))
+
+    @torch.no_grad()
+    def quantiles_at(self, bank: SeriesBank, rows: np.ndarray,
+                     origins: np.ndarray) -> np.ndarray:
+        """(len(rows), horizon, Q) float64: the ensemble's mean quantiles for series `rows`
+        forecast from `origins` (positions within each series), batched."""
+        out = np.zeros((len(rows), self.config.horizon, len(self.config.quantiles)))
+        for model in self.models:
+            for start in range(0, len(rows), BATCH):
+                part = slice(start, start + BATCH)
+                windows = bank.cut(rows[part], origins[part], model.config.input_length,
+                                   model.config.horizon)
+                tensors = (torch.from_numpy(windows.values), torch.from_numpy(windows.observed),
+                           torch.from_numpy(windows.frequency))
+                out[part] += model(*(t.to(self.device) for t in tensors)).double().cpu().numpy()
+        return out / len(self.models)
+
+    def _horizon(self, horizon: int | None) -> int:
+        if horizon is None:
+            return self.config.horizon
+        if isinstance(horizon, bool) or not isinstance(horizon, int) or not (
+                1 <= horizon <= self.config.horizon):
+            raise field_error("horizon", f"{{}} must be between 1 and {self.config.horizon} (the "
+                              f"longest this model forecasts), got {horizon!r}")
+        return horizon
+
+    def _frequency(self, frequency: str | None) -> int:
+        known = self.config.frequencies
+        if frequency is None:
+            if len(known) > 1:
+                raise field_error("frequency", "this model forecasts several frequencies: "
+                                  f"give {{}} as one of {', '.join(known)}")
+            return 0
+        if frequency not in known:
+            raise field_error("frequency", f"this model never saw {{}} {frequency!r}: use one "
+                              f"of {', '.join(known)}")
+        return known.index(frequency)
+
+    def _levels(self, quantiles: Sequence[float]) -> tuple[float, ...]:
+        learned = self.config.quantiles
+        levels = []
+        for q in quantiles:
+            if isinstance(q, bool) or not isinstance(q, (int, float)) or not (
+                    learned[0] <= q <= learned[-1]):
+                raise field_error("quantiles", f"each of {{}} must be between {learned[0]} and "
+                                  f"{learned[-1]} (the levels this model learned), got {q!r}")
+            levels.append(float(q))
+        if not levels:
+            raise field_error("quantiles", "{} must not be empty")
+        return tuple(levels)
+
+
+def _interpolate(forecast: np.ndarray, learned: Sequence[float],
+                 levels: Sequence[float]) -> np.ndarray:
+    """(N, H, len(levels)): each asked level interpolated linearly between the learned ones
+    around it (the learned quantiles rise, so the interpolated ones never cross)."""
+    learned = np.asarray(learned)
+    above = np.clip(np.searchsorted(learned, levels), 1, len(learned) - 1)
+    below = above - 1
+    weight = (np.asarray(levels) - learned[below]) / (learned[above] - learned[below])
+    return forecast[..., below] * (1 - weight) + forecast[..., above] * weight
+
+
+def _as_series(series) -> tuple[list[str], list[np.ndarray]]:
+    """(ids, float64 arrays) of one series, a list of them, or a mapping id -> values."""
+    if isinstance(series, str | bytes):
+        raise field_error("series", "{} must be numbers, not a string")
+    if isinstance(series, Mapping):
+        ids, raw = [str(k) for k in series], list(series.values())
+    else:
+        raw = list(series)
+        if raw and not isinstance(raw[0], str | bytes) and np.ndim(raw[0]) == 0:
+            raw = [raw]  # one series
+        ids = [str(i) for i in range(len(raw))]
+    if not raw:
+        raise field_error("series", "{} must hold at least one series")
+    values = []
+    for series_id, one in zip(ids, raw, strict=True):
+        try:
+            array = np.asarray(one, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise field_error("series", f"series {series_id} of {{}} holds a value that is not "
+                              "a number") from None
+        if array.ndim != 1 or len(array) == 0:
+            raise field_error("series", f"series {series_id} of {{}} must be a non-empty list "
+                              "of numbers")
+        if not np.isfinite(array).all():
+            raise field_error("series", f"series {series_id} of {{}} holds a missing or "
+                              "infinite value: fill it first")
+        values.append(array)
+    return ids, values

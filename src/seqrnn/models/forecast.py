@@ -1,0 +1,85 @@
+"""A global recurrent forecaster: every quantile of every future step at once. No I/O.
+
+The lecture's many-to-one, with a vector out: the recurrent stack reads a window of past values
+and its last state is mapped to the whole horizon (direct multi-horizon forecasting, as MQ-RNN,
+Wen et al. 2017), so a forecast is one forward pass, not a loop over steps:
+
+    s = mean |x_t| over the window's observed points        each window's own scale
+    h_T = RNN([x_t / s, observed_t, frequency])              read left to right
+    q_{k,j} = s * head(h_T)_{k,j}                            step k of the horizon, quantile j
+
+Dividing by s makes a series of any magnitude look alike (1000·y is forecast as 1000 times the
+forecast of y); multiplying back gives the forecast in the series' units. The quantiles come
+from one median and positive gaps (softplus) above and below it, so they never cross.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from seqrnn.configs.forecast import ForecastConfig
+from seqrnn.nn import make_recurrent
+
+TINY_SCALE = 1e-8  # a window of zeros keeps scale 1: its forecast is its head's output
+
+
+def window_scale(values: Tensor, observed: Tensor) -> Tensor:
+    """(B, 1): the mean absolute observed value of each window (1 where it is zero)."""
+    count = observed.sum(dim=1, keepdim=True).clamp(min=1.0)
+    scale = (values.abs() * observed).sum(dim=1, keepdim=True) / count
+    return torch.where(scale > TINY_SCALE, scale, torch.ones_like(scale))
+
+
+class ForecastRNN(nn.Module):
+    def __init__(self, config: ForecastConfig):
+        super().__init__()
+        self.config = config
+        c = config
+        self.frequencies = len(c.frequencies)
+        self.rnn = make_recurrent(c.cell, 2 + self.frequencies, c.hidden_size, c.num_layers,
+                                  dropout=c.dropout if c.num_layers > 1 else 0.0, init="torch")
+        self.drop = nn.Dropout(c.dropout)
+        quantiles = len(c.quantiles)
+        self.head = nn.Sequential(nn.Linear(c.hidden_size, c.hidden_size), nn.ReLU(),
+                                  nn.Linear(c.hidden_size, c.horizon * quantiles))
+
+    def forward_scaled(self, values: Tensor, observed: Tensor,
+                       frequency: Tensor) -> tuple[Tensor, Tensor]:
+        """Quantiles (B, horizon, Q) in units of each window's scale, and the scale (B, 1).
+
+        values, observed: (B, T) float, the window (padding: observed 0, value 0);
+        frequency: (B,) int64, the index of each series' frequency in config.frequencies.
+        """
+        scale = window_scale(values, observed)
+        onehot = F.one_hot(frequency, self.frequencies).to(values.dtype)
+        steps = values.shape[1]
+        inputs = torch.cat([(values / scale).unsqueeze(-1), observed.unsqueeze(-1),
+                            onehot.unsqueeze(1).expand(-1, steps, -1)], dim=-1)
+        outputs, _ = self.rnn(inputs)
+        raw = self.head(self.drop(outputs[:, -1]))
+        return self._ordered(raw.view(len(values), self.config.horizon, -1)), scale
+
+    def _ordered(self, raw: Tensor) -> Tensor:
+        """Non-crossing quantiles: the median, then softplus gaps outwards from it."""
+        m = self.config.median_index
+        median = raw[..., m : m + 1]
+        above = median + torch.cumsum(F.softplus(raw[..., m + 1 :]), dim=-1)
+        below = median - torch.cumsum(F.softplus(raw[..., :m].flip(-1)), dim=-1).flip(-1)
+        return torch.cat([below, median, above], dim=-1)
+
+    def forward(self, values: Tensor, observed: Tensor, frequency: Tensor) -> Tensor:
+        """Quantiles (B, horizon, Q) in the series' own units."""
+        quantiles, scale = self.forward_scaled(values, observed, frequency)
+        return quantiles * scale.unsqueeze(-1)
+
+
+def pinball_loss(predicted: Tensor, target: Tensor, mask: Tensor,
+                 quantiles: Tensor) -> Tensor:
+    """Mean quantile (pinball) loss over the masked steps: predicted (B, H, Q), target and mask
+    (B, H), quantiles (Q,). Its minimiser is each quantile of the target's distribution."""
+    error = target.unsqueeze(-1) - predicted
+    loss = torch.maximum(quantiles * error, (quantiles - 1) * error)
+    weights = mask.unsqueeze(-1).to(loss.dtype)
+    return (loss * weights).sum() / (weights.sum() * len(quantiles)).clamp(min=1.0)
