@@ -113,3 +113,7 @@ register(Kind(
                        "minutes": 15.0, "epochs": 100, "amp": "auto"}),
     },
     default_preset="g2p"))
+
+register(Kind(
+    "forecast", "seqrnn.recipes.forecast:RECIPE", model="seqrnn.api.forecast:Forecaster",
+    cli="seqrnn.cli.forecast"))

@@ -11,19 +11,25 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from seqrnn.api.loading import load_trained
-from seqrnn.configs.forecast import ForecastConfig, ForecastData
-from seqrnn.data.windows import SeriesBank
+from seqrnn.configs.forecast import MAX_HORIZON, ForecastConfig, ForecastData
+from seqrnn.data.series import SeriesSet
+from seqrnn.data.series_files import read_series_file, series_from_json
+from seqrnn.data.windows import SeriesBank, bank_of
 from seqrnn.errors import UserError, field_error
 from seqrnn.models.forecast import ForecastRNN
-from seqrnn.recipes.forecast import RECIPE
+from seqrnn.recipes.forecast import RECIPE, read_sets, scores, to_tensors
 from seqrnn.run import RunFolder
 
 BATCH = 4096  # windows forecast at once
@@ -51,11 +57,15 @@ class Forecast:
                                          for j, q in enumerate(self.quantiles)}}
                            for i, series_id in enumerate(self.ids)]}
 
-    def rows(self) -> list[dict]:
-        """One row per series and step: id, step, then a column per quantile."""
-        return [{"id": series_id, "step": k + 1,
-                 **{_level(q): float(self.values[i, k, j]) for j, q in enumerate(self.quantiles)}}
-                for i, series_id in enumerate(self.ids) for k in range(self.values.shape[1])]
+    def to_csv(self) -> str:
+        """A header, then one row per series and step: id, step, a column per quantile."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["id", "step", *(_level(q) for q in self.quantiles)])
+        for i, series_id in enumerate(self.ids):
+            for k in range(self.values.shape[1]):
+                writer.writerow([series_id, k + 1, *(repr(float(v)) for v in self.values[i, k])])
+        return out.getvalue()
 
 
 def _level(q: float) -> str:
@@ -118,10 +128,25 @@ class Forecaster:
         `series` is one sequence of numbers, a list of them, or a mapping of id to values;
         `frequency` is one of the model's (default: its only one); `quantiles` any levels
         between the model's lowest and highest (interpolated between those it learned)."""
-        ids, values = _as_series(series)
+        if isinstance(series, SeriesSet):
+            ids, values = series.ids, series.train
+            frequency = series.frequency if frequency is None else frequency
+        else:
+            ids, values = _as_series(series)
         horizon = self._horizon(horizon)
         index = self._frequency(frequency)
-        bank = SeriesBank.of(values, [horizon] * len(values), [index] * len(values))
+        season = self.config.season_lengths[index]
+        if self.config.deseasonalise and season > 1:
+            short = [(i, len(v)) for i, v in zip(ids, values, strict=True) if len(v) <= season]
+            if short:
+                raise field_error("series", f"series {short[0][0]} of {{}} has {short[0][1]} "
+                                  f"values: this model reads {self.config.frequencies[index]} "
+                                  f"series of at least {season + 1} (its season and one more)")
+        one = SeriesSet("series", list(ids), list(values), horizon, season,
+                        self.config.frequencies[index])
+        sets = [replace(one, ids=[], train=[]) for _ in self.config.frequencies]
+        sets[index] = one
+        bank = bank_of(sets, deseasonalise=self.config.deseasonalise)
         forecast = self.quantiles_at(bank, np.arange(len(bank)), bank.lengths)[:, :horizon]
         levels = self.config.quantiles if quantiles is None else self._levels(quantiles)
         return Forecast(ids, tuple(levels), _interpolate(forecast, self.config.quantiles,
@@ -138,10 +163,38 @@ class Forecaster:
                 part = slice(start, start + BATCH)
                 windows = bank.cut(rows[part], origins[part], model.config.input_length,
                                    model.config.horizon)
-                tensors = (torch.from_numpy(windows.values), torch.from_numpy(windows.observed),
-                           torch.from_numpy(windows.frequency))
-                out[part] += model(*(t.to(self.device) for t in tensors)).double().cpu().numpy()
+                out[part] += model(*to_tensors(windows, self.device)).double().cpu().numpy()
         return out / len(self.models)
+
+    def evaluate(self, backtest: int = 0) -> dict:
+        """Competition metrics (recipes.forecast.scores) of the forecasts of the run's series:
+        from the end of each training part against its held-out future (a competition's test
+        set), or with `backtest` N from N rolling origins one horizon apart at the end of each
+        series (the model is not refitted; each origin's seasonal indices read only what
+        precedes it). Every forecast of every origin is one batch."""
+        if isinstance(backtest, bool) or not isinstance(backtest, int) or backtest < 0:
+            raise field_error("backtest", f"{{}} must be a count of origins, 0 or more, got "
+                              f"{backtest!r}")
+        sets = read_sets(self.data)
+        if backtest:
+            sets = [_origins(one, backtest) for one in sets]
+        elif any(one.future is None for one in sets):
+            raise field_error("backtest", f"{self.data.data} holds no held-out future: give "
+                              "{} N to forecast from the last N horizons of each series")
+        self._frequencies_match(sets)
+        bank = bank_of(sets, futures=[one.future for one in sets],
+                       deseasonalise=self.config.deseasonalise)
+        lengths = np.concatenate([[len(p) for p in one.train] for one in sets]).astype(np.int64)
+        forecast = self.quantiles_at(bank, np.arange(len(bank)), lengths)
+        return {"data": self.data.data, "origins": max(backtest, 1), "models": len(self.models),
+                **scores(sets, forecast, bank.frequency, self.config.quantiles)}
+
+    def _frequencies_match(self, sets: list[SeriesSet]) -> None:
+        found = [one.frequency for one in sets]
+        if found != list(self.config.frequencies):
+            raise UserError(f"{self.data.data} now gives the frequencies {found}, the run "
+                            f"trained on {list(self.config.frequencies)}: evaluate on the "
+                            "series it was trained on")
 
     def _horizon(self, horizon: int | None) -> int:
         if horizon is None:
@@ -176,6 +229,43 @@ class Forecaster:
         if not levels:
             raise field_error("quantiles", "{} must not be empty")
         return tuple(levels)
+
+
+def _origins(one: SeriesSet, count: int) -> SeriesSet:
+    """`one` cut at `count` rolling origins: for k = 1..count, each series' part before its
+    last k horizons, with the next horizon as its future (series too short for an origin,
+    one needing more than a season of history before it, are left out of that origin)."""
+    ids, train, future = [], [], []
+    for k in range(1, count + 1):
+        for series_id, values in zip(one.ids, one.train, strict=True):
+            origin = len(values) - k * one.horizon
+            if origin > one.season:
+                ids.append(f"{series_id}@{k}")
+                train.append(values[:origin])
+                future.append(values[origin : origin + one.horizon])
+    if not ids:
+        raise field_error("backtest", f"no series of {one.name} is long enough for {count} "
+                          "origins: give a smaller {}")
+    return replace(one, ids=ids, train=train, future=future)
+
+
+def read_input_series(path: str | Path | None, data: ForecastData,
+                      frequency: str | None = None) -> SeriesSet:
+    """The series to forecast: a file read as training reads files (its columns and layout
+    are the run's), or JSON on standard input."""
+    horizon = MAX_HORIZON  # the forecast's horizon is asked separately; only reading here
+    if path is None:
+        text = sys.stdin.read()
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UserError(f"standard input is not JSON ({exc.msg}, line {exc.lineno}): give "
+                            "a list of {\"id\", \"values\"} or --series FILE") from None
+        return series_from_json(document, horizon=horizon, frequency=frequency,
+                                name="standard input")
+    return read_series_file(path, horizon=horizon, layout=data.layout,
+                            id_column=data.id_column, time_column=data.time_column,
+                            value_column=data.value_column, frequency=frequency)
 
 
 def _interpolate(forecast: np.ndarray, learned: Sequence[float],

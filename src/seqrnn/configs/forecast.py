@@ -18,6 +18,7 @@ from seqrnn.errors import field_error
 DEFAULT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 MAX_HORIZON = 1000  # steps one forecast may ask for; a longer one is refused in one line
 MAX_INPUT_LENGTH = 10_000
+LAYOUTS = ("long", "wide")
 
 
 @dataclass(frozen=True)
@@ -34,9 +35,13 @@ class ForecastData:
     horizon: int | None = None  # a file's; a competition has its own per frequency
     season_length: int | None = None  # a file's; default: from its frequency, else 1
     frequency: str | None = None  # a file's: yearly, quarterly, monthly, weekly, daily, ...
-    id_column: str = "id"  # a long CSV file's columns
-    time_column: str = "time"
-    value_column: str = "value"
+    layout: str = "long"  # a CSV file's: a row per value (long) or per series (wide)
+    id_column: str | None = None  # a long file's columns (default: id, time, value, or
+    time_column: str | None = None  # Nixtla's unique_id, ds, y)
+    value_column: str | None = None
+    # Divide each series by its multiplicative seasonal indices (a classical decomposition, where
+    # the M4 benchmarks' 90% autocorrelation test finds seasonality) before the network reads it.
+    deseasonalise: bool = True
     # Training windows end within the last `history` horizons of each series (N-BEATS' L_H):
     # older points are read as input, never as a target.
     history: float = 10.0
@@ -47,6 +52,7 @@ class ForecastData:
     def __post_init__(self) -> None:
         normalise_fields(self)
         require_path(data=self.data)
+        require_choice("layout", self.layout, LAYOUTS)
         require_positive(history=self.history, input_length=self.input_length,
                          batch_size=self.batch_size,
                          batches_per_epoch=self.batches_per_epoch)
@@ -71,6 +77,7 @@ class ForecastConfig:
     frequencies: tuple[str, ...]  # the data's frequencies, an input the model conditions on
     season_lengths: tuple[int, ...]  # one per frequency
     input_length: int  # points of history the model reads (the data config's)
+    deseasonalise: bool  # whether its inputs and outputs carry seasonal factors (the data's)
     cell: str = "lstm"
     hidden_size: int = 128
     num_layers: int = 2

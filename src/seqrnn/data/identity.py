@@ -36,9 +36,12 @@ def source_path(location: str) -> Path:
     """The file or folder a data argument reads: the path itself, or a named dataset's file."""
     from seqrnn.data.locate import locate
     from seqrnn.data.pairs import CMUDICT, cmudict_path
+    from seqrnn.data.series import COMPETITION_NAMES, competition_file
 
     if location == CMUDICT and not Path(location).exists():
         return cmudict_path()
+    if location in COMPETITION_NAMES and not Path(location).exists():
+        return competition_file(location)
     return Path(os.path.abspath(locate(location)))  # the data is about to be read anyway
 
 

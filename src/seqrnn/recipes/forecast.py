@@ -21,15 +21,22 @@ import torch
 
 from seqrnn.configs import TrainConfig
 from seqrnn.configs.forecast import ForecastConfig, ForecastData
-from seqrnn.data.windows import SeriesBank, Windows
-from seqrnn.errors import UserError
+from seqrnn.data.series import COMPETITION_NAMES, SeriesSet, load_competition, validation_split
+from seqrnn.data.series_files import read_series_file
+from seqrnn.data.windows import SeriesBank, Windows, bank_of
+from seqrnn.errors import UserError, field_error
+from seqrnn.forecast_metrics import (
+    PointScores,
+    interval_coverage,
+    naive2,
+    score_forecasts,
+    weighted_quantile_loss,
+)
 from seqrnn.models.forecast import ForecastRNN, pinball_loss
 from seqrnn.recipes import base
 from seqrnn.run import RunFolder
 from seqrnn.trainer import Selection, TrainResult
 from seqrnn.trainer.distributed import Group
-
-MIN_TRAINING_POINTS = 2  # a window needs a point before its origin and one after it
 
 
 @dataclass(frozen=True)
@@ -38,53 +45,80 @@ class Split:
 
     train: SeriesBank
     val: Windows
-    val_scale: np.ndarray  # (V,) each validation series' in-sample seasonal naive error (MASE)
+    val_sets: list[SeriesSet]  # per frequency: the validated series (train = what preceded)
 
 
-def split(bank: SeriesBank, input_length: int, horizon: int,
-          season_lengths: np.ndarray) -> Split:
-    """Carve each series' last horizon points off as its validation target, where the series
-    keeps at least MIN_TRAINING_POINTS before them."""
-    has_val = bank.lengths >= bank.horizons + MIN_TRAINING_POINTS
-    if not has_val.any():
-        raise UserError("no series is long enough to carve a validation target from its end: "
-                        "give series longer than their horizon", fields=("data",))
-    drop = np.where(has_val, bank.horizons, 0)
-    rows = np.flatnonzero(has_val)
-    val = bank.cut(rows, bank.lengths[rows] - bank.horizons[rows], input_length, horizon)
-    train = bank.head(drop)
-    scales = np.array([naive_error(train.series(i), int(season_lengths[train.frequency[i]]))
-                       for i in rows])
-    return Split(train, val, scales)
+def read_sets(data: ForecastData) -> list[SeriesSet]:
+    """A competition's sets (one per frequency), or a file's one set."""
+    if data.data in COMPETITION_NAMES:
+        return load_competition(data.data)
+    if data.horizon is None:
+        raise field_error("horizon", f"{data.data} is a file of series: give its {{}} (the "
+                          "steps to forecast)")
+    return [read_series_file(data.data, horizon=data.horizon, layout=data.layout,
+                             id_column=data.id_column, time_column=data.time_column,
+                             value_column=data.value_column, frequency=data.frequency,
+                             season=data.season_length)]
 
 
-def naive_error(series: np.ndarray, season: int) -> float:
-    """The in-sample mean absolute error of the seasonal naive forecast (MASE's scale); of
-    the naive one where the series is no longer than a season."""
-    lag = season if len(series) > season else 1
-    if len(series) <= lag:
-        return float("nan")
-    return float(np.mean(np.abs(series[lag:] - series[:-lag])))
+def split(sets: list[SeriesSet], data: ForecastData) -> Split:
+    """Each series' last horizon points become its validation target (series too short to
+    spare them train without one: series_set's validation_split)."""
+    carved = [validation_split(one) for one in sets]
+    train = bank_of(sets, [c.fit.train for c in carved], deseasonalise=data.deseasonalise)
+    val_sets = [c.validation for c in carved]
+    val_bank = bank_of(sets, [v.train for v in val_sets],
+                       futures=[v.future for v in val_sets], deseasonalise=data.deseasonalise)
+    lengths = np.concatenate([[len(p) for p in v.train] for v in val_sets]).astype(np.int64)
+    val = val_bank.cut(np.arange(len(val_bank)), lengths, data.input_length,
+                       int(val_bank.horizons.max()))
+    return Split(train, val, val_sets)
 
 
-def forecast_metrics(median: np.ndarray, windows: Windows, scales: np.ndarray) -> dict:
-    """sMAPE and MASE of median forecasts (B, H) on the windows' masked targets: each series'
-    mean over its horizon, then the mean over series, as the M competitions average."""
-    mask, target = windows.mask, windows.targets
-    steps = mask.sum(axis=1)
-    denominator = np.abs(target) + np.abs(median)
-    ape = np.where(denominator > 0, 200.0 * np.abs(target - median) / np.where(
-        denominator > 0, denominator, 1.0), 0.0)
-    smape = (ape * mask).sum(axis=1) / steps
-    mase = (np.abs(target - median) * mask).sum(axis=1) / steps / scales
-    return {"smape": float(smape.mean()), "mase": float(np.nanmean(mase[np.isfinite(mase)]))
-            if np.isfinite(mase).any() else float("nan")}
+def scores(sets: list[SeriesSet], forecast: np.ndarray, frequency: np.ndarray,
+           quantiles: tuple[float, ...]) -> dict:
+    """Competition metrics of forecasts (N, H, Q), the rows of each set in frequency order,
+    against each set's future: overall (every forecast point weighs the same, as the
+    competitions' figures over frequencies), and per set."""
+    median = quantiles.index(0.5)
+    parts, naive, per = [], [], {}
+    for k, one in enumerate(sets):
+        rows = np.flatnonzero(frequency == k)
+        if not len(rows):
+            continue
+        predicted = forecast[rows, : one.horizon]
+        point = score_forecasts(one.train, one.future, predicted[..., median], one.season)
+        benchmark = score_forecasts(one.train, one.future,
+                                    naive2(one.train, one.horizon, one.season), one.season)
+        parts.append(point)
+        naive.append(benchmark)
+        per[one.name] = {**point.summary(benchmark), **_intervals(one.future, predicted,
+                                                                  quantiles)}
+    overall = PointScores.concat(parts).summary(PointScores.concat(naive))
+    futures = [f for one in sets for f in one.future]
+    everything = np.concatenate([forecast[np.flatnonzero(frequency == k), : one.horizon]
+                                 .reshape(-1, len(quantiles)) for k, one in enumerate(sets)])
+    return {**overall, **_intervals(futures, everything, quantiles), "by_frequency": per}
+
+
+def _intervals(actual, predicted: np.ndarray, quantiles: tuple[float, ...]) -> dict:
+    """The weighted quantile loss, and the coverage of each central interval the levels
+    make (0.1 and 0.9: "coverage_80")."""
+    flat = predicted.reshape(-1, len(quantiles))
+    out = {"quantile_loss": weighted_quantile_loss(actual, flat, quantiles)}
+    for low, q in enumerate(quantiles):
+        high = quantiles.index(round(1 - q, 10)) if round(1 - q, 10) in quantiles else None
+        if q < 0.5 and high is not None:
+            out[f"coverage_{round(100 * (1 - 2 * q)):g}"] = interval_coverage(
+                actual, flat[:, low], flat[:, high])
+    return out
 
 
 def to_tensors(windows: Windows, device: torch.device) -> tuple[torch.Tensor, ...]:
-    return (torch.from_numpy(windows.values).to(device),
-            torch.from_numpy(windows.observed).to(device),
-            torch.from_numpy(windows.frequency).to(device))
+    """The model's inputs: values, observed, frequency, season_in, season_out."""
+    return tuple(torch.from_numpy(x).to(device) for x in (
+        windows.values, windows.observed, windows.frequency, windows.season_in,
+        windows.season_out))
 
 
 class ForecastObjective:
@@ -108,40 +142,41 @@ class ForecastObjective:
         windows = self.sets.train.sample(rng, self.data.batch_size, self.data.input_length,
                                          self.horizon, self.data.history)
         mine = self.group.share(self.data.batch_size)
-        return Windows(*(getattr(windows, f)[mine] for f in
-                         ("values", "observed", "frequency", "targets", "mask")))
+        return windows.rows(mine)
 
     def start_epoch(self, epoch: int) -> None:
         pass  # each batch is drawn from (seed, epoch, index)
 
     def train_loss(self, model: ForecastRNN, batch: Windows) -> tuple[torch.Tensor, int]:
         device = next(model.parameters()).device
-        predicted, scale = model.forward_scaled(*to_tensors(batch, device))
-        targets = torch.from_numpy(batch.targets).to(device, torch.float32) / scale
+        values, observed, frequency, season_in, season_out = to_tensors(batch, device)
+        predicted, scale = model.forward_scaled(values, observed, frequency, season_in)
+        # The loss is on the deseasonalised, scaled target: every window weighs alike.
+        targets = torch.from_numpy(batch.targets).to(device, torch.float32) / (
+            scale * season_out)
         quantiles = torch.tensor(model.config.quantiles, device=device)
         mask = torch.from_numpy(batch.mask).to(device)
         return pinball_loss(predicted.float(), targets, mask, quantiles), len(batch)
 
     @torch.no_grad()
     def evaluate(self, model: ForecastRNN) -> dict[str, float]:
-        """Pinball loss (in each window's scale), sMAPE and MASE of the median, and the
-        coverage of the outermost interval, on every validation series (each rank alike)."""
+        """Pinball loss (deseasonalised, in each window's scale) and the competition metrics
+        of the validation targets (each rank alike: the set is small)."""
         was_training = model.training
         model.eval()
         val = self.sets.val
         device = next(model.parameters()).device
-        predicted, scale = model.forward_scaled(*to_tensors(val, device))
+        values, observed, frequency, season_in, season_out = to_tensors(val, device)
+        predicted, scale = model.forward_scaled(values, observed, frequency, season_in)
         predicted = predicted.float()
-        targets = torch.from_numpy(val.targets).to(device, torch.float32) / scale
+        targets = torch.from_numpy(val.targets).to(device, torch.float32) / (scale * season_out)
         quantiles = torch.tensor(model.config.quantiles, device=device)
-        mask = torch.from_numpy(val.mask).to(device)
-        loss = float(pinball_loss(predicted, targets, mask, quantiles))
-        forecast = (predicted * scale.unsqueeze(-1)).double().cpu().numpy()
-        median = forecast[..., model.config.median_index]
-        inside = (val.targets >= forecast[..., 0]) & (val.targets <= forecast[..., -1])
+        loss = float(pinball_loss(predicted, targets, torch.from_numpy(val.mask).to(device),
+                                  quantiles))
+        forecast = (predicted * (scale * season_out).unsqueeze(-1)).double().cpu().numpy()
         model.train(was_training)
-        return {"loss": loss, **forecast_metrics(median, val, self.sets.val_scale),
-                "coverage": float(inside[val.mask].mean())}
+        found = scores(self.sets.val_sets, forecast, val.frequency, model.config.quantiles)
+        return {"loss": loss, **{k: v for k, v in found.items() if isinstance(v, float)}}
 
     def carried_state(self) -> dict[str, torch.Tensor]:
         return {}  # windows are independent
@@ -158,33 +193,31 @@ class ForecastRecipe(base.Recipe):
     data_field = "data"
 
     def absolute_paths(self, data: ForecastData) -> ForecastData:
-        if SeriesCollection.is_competition(data.data):
+        if data.data in COMPETITION_NAMES:
             return data  # a name, not a path
         return super().absolute_paths(data)
 
-    def read(self, data: ForecastData, seed: int, progress: bool) -> SeriesCollection:
-        return read_series(data)
+    def read(self, data: ForecastData, seed: int, progress: bool) -> list[SeriesSet]:
+        return read_sets(data)
 
-    def prepare(self, raw: SeriesCollection, data: ForecastData, progress: bool,
+    def prepare(self, raw: list[SeriesSet], data: ForecastData, progress: bool,
                 saved: RunFolder | None) -> base.Prepared:
-        bank = raw.bank()
-        season_lengths = np.asarray(raw.season_lengths)
-        sets = split(bank, data.input_length, int(bank.horizons.max()), season_lengths)
-        fields = {"horizon": int(bank.horizons.max()), "frequencies": raw.frequencies,
-                  "season_lengths": raw.season_lengths, "input_length": data.input_length}
-        if saved is not None and saved.config().model is not None:
-            theirs = saved.config().model
-            if any(tuple(theirs.get(k, ())) != tuple(v) if isinstance(v, tuple)
-                   else theirs.get(k) != v for k, v in fields.items()):
+        fields = {"horizon": max(one.horizon for one in raw),
+                  "frequencies": [one.frequency for one in raw],
+                  "season_lengths": [one.season for one in raw],
+                  "input_length": data.input_length, "deseasonalise": data.deseasonalise}
+        if saved is not None:
+            theirs = saved.read_config(self.kind).model
+            if any(theirs.get(k) != v for k, v in fields.items()):
                 raise UserError(f"{data.data} gives other horizons or frequencies than the run "
                                 f"in {saved.path}: resume with the series it was trained on",
                                 fields=("data",))
-        return base.Prepared(files={}, model_fields=fields, sets=sets)
+        return base.Prepared(files={}, model_fields=fields, sets=split(raw, data))
 
     def check_model_options(self, model_options: dict) -> ForecastConfig:
-        return self.model_config(**{"horizon": 1, "frequencies": ("series",),
+        return self.model_config(**{"horizon": 1, "frequencies": ("other",),
                                     "season_lengths": (1,), "input_length": 1,
-                                    **model_options})
+                                    "deseasonalise": False, **model_options})
 
     def batch_shape(self, data: ForecastData) -> tuple[int, int, str]:
         return data.batch_size, data.input_length, "input_length"
