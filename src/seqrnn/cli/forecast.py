@@ -156,7 +156,7 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from seqrnn.plot import forecast_plot
+    from seqrnn.analysis.forecast_plot import forecast_plot
 
     written = forecast_plot(_load(args), args.ids, args.out, overwrite=args.overwrite)
     print(f"wrote {written}", file=sys.stderr)

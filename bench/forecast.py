@@ -1,0 +1,106 @@
+"""The recurrent forecaster on a forecasting competition's test set, against the published anchors.
+
+    python bench/forecast.py --out runs/m3 [--data m3] [--members 4] [--minutes 15]
+        [--set hidden_size=128 input_length=36 ...]
+
+Trains `--members` runs of `seqrnn forecast train` on `--data` one after the other, each for
+`--minutes` (seeds 1, 2, ...; a member's `--set` items may vary by member: `input_length=24,36`
+gives member k the k-th value, cycling), selects each on its validation sMAPE (the last horizon
+of each training series), then scores each member and the ensemble (the mean of their
+quantiles) once on the held-out test set. Needs `pip install -e ".[forecast]"`.
+
+Published anchors (N-BEATS paper, Oreshkin et al. 2020; sMAPE over all forecast points, MAPE
+for Tourism): M3 Theta 13.01 (yearly 16.90, quarterly 8.96, monthly 13.85, other 4.41),
+ForecastPro 13.19, N-BEATS 12.37; Tourism seasonal naive 21.25, ETS 20.88, Theta 20.88, the
+Kaggle winner 19.35, N-BEATS 18.47. Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+from imdb_train import parse_value
+from machine import describe
+
+import seqrnn
+from seqrnn.api.forecast import Forecaster
+from seqrnn.errors import UserError
+
+ANCHORS = {
+    "m3": {"metric": "smape", "theta": 13.01, "forecastpro": 13.19, "n-beats": 12.37,
+           "theta_by_frequency": {"m3-yearly": 16.90, "m3-quarterly": 8.96,
+                                  "m3-monthly": 13.85, "m3-other": 4.41}},
+    "tourism": {"metric": "mape", "seasonal_naive": 21.25, "ets": 20.88, "theta": 20.88,
+                "kaggle_winner": 19.35, "n-beats": 18.47},
+}
+
+
+def member_settings(items: list[str], k: int) -> dict:
+    """The `--set` items for member k: a comma list gives member k its k-th value, cycling."""
+    settings = {}
+    for item in items:
+        field, _, values = item.partition("=")
+        choices = values.split(",")
+        settings[field] = parse_value(choices[k % len(choices)])
+    return settings
+
+
+def brief(scores: dict, metric: str) -> dict:
+    keep = (metric, "smape", "mase", "owa", "coverage_80", "coverage_95", "quantile_loss")
+    return {**{k: round(scores[k], 4) for k in dict.fromkeys(keep) if k in scores},
+            "by_frequency": {name: round(one[metric], 3)
+                             for name, one in scores["by_frequency"].items()}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="folder of the member runs (out/1, ...)")
+    parser.add_argument("--data", default="m3", help="a competition, e.g. m3 or tourism")
+    parser.add_argument("--members", type=int, default=4, help="runs in the ensemble (4)")
+    parser.add_argument("--minutes", type=float, default=15.0, help="training per member (15)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (2)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE[,VALUE...]",
+                        help="any data, model or training field")
+    args = parser.parse_args()
+    metric = ANCHORS.get(args.data.partition("-")[0], {"metric": "smape"})["metric"]
+
+    members, runs = [], []
+    for k in range(args.members):
+        settings = {"data": args.data, "minutes": args.minutes, "threads": args.threads,
+                    "progress": False, "seed": k + 1, **member_settings(args.set, k)}
+        run = f"{args.out}/{k + 1}"
+        started = time.perf_counter()
+        try:
+            trained = seqrnn.train("forecast", run, resume="auto", **settings)
+        except UserError as exc:
+            parser.error(str(exc))
+        wall = time.perf_counter() - started
+        test = trained.model.evaluate()
+        runs.append(run)
+        members.append({"run": run, "settings": {k: v for k, v in settings.items()
+                                                 if k not in ("progress", "threads")},
+                        "steps": trained.result.step, "train_seconds": round(wall, 1),
+                        "best_validation": {k: round(v, 4) for k, v in
+                                            trained.result.best_eval.items()},
+                        "test": brief(test, metric)})
+        print(json.dumps(members[-1]), flush=True)
+    started = time.perf_counter()
+    ensemble = Forecaster.load(runs).evaluate()
+    print(json.dumps({
+        "command": "python bench/forecast.py " + " ".join(
+            [f"--out {args.out}", f"--data {args.data}", f"--members {args.members}",
+             f"--minutes {args.minutes:g}", *(["--set", *args.set] if args.set else [])]),
+        "machine": describe(args.threads),
+        "torch": torch.__version__,
+        "members": members,
+        "ensemble": {**brief(ensemble, metric),
+                     "forecast_seconds": round(time.perf_counter() - started, 2)},
+        "anchors": ANCHORS.get(args.data.partition("-")[0], {}),
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()
