@@ -129,3 +129,10 @@ def test_bad_files_get_one_line_errors(tmp_path, name, text, options, expected):
     with pytest.raises(UserError) as excinfo:
         read_series_file(path, horizon=1, **options)
     assert expected in one_line(excinfo)
+
+
+def test_a_folder_is_refused_as_a_file_of_series(tmp_path):
+    with pytest.raises(UserError) as excinfo:
+        read_series_file(tmp_path, horizon=1)
+    expected = f"{tmp_path} is a folder; pass a file of series (.csv, .tsv or .json)"
+    assert one_line(excinfo) == expected
