@@ -58,6 +58,8 @@ def read_series_file(path: str | Path, *, horizon: int, layout: str = "long",
     path = Path(path)
     if layout not in LAYOUTS:
         raise field_error("layout", f"unknown layout {layout!r}; pass {{}} as long or wide")
+    if path.is_dir():  # check_readable's own message offers IMDb's folder
+        raise UserError(f"{path} is a folder; pass a file of series (.csv, .tsv or .json)")
     check_readable(path)
     fmt = _series_format(path, file_format)
     text = decode_bytes(read_input(path), encoding, str(path)).removeprefix("\ufeff")

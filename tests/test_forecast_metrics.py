@@ -1,0 +1,120 @@
+"""The competitions' metrics and naive benchmarks against hand-computed cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from seqrnn import forecast_metrics as fm
+
+
+def test_smape_per_series_then_over_series():
+    actual = [np.array([100.0, 200.0]), np.array([50.0])]
+    forecast = [np.array([110.0, 180.0]), np.array([50.0])]
+    first = (200 * 10 / 210 + 200 * 20 / 380) / 2  # 10.025
+    np.testing.assert_allclose(fm.smape_per_series(actual, forecast), [first, 0.0])
+    assert fm.smape(actual, forecast) == pytest.approx(first / 2)
+    assert fm.smape([np.zeros(2)], [np.zeros(2)]) == 0.0  # 0 / 0: a perfect forecast
+
+
+def test_mape():
+    assert fm.mape(np.array([[100.0, 200.0]]), np.array([[110.0, 180.0]])) == pytest.approx(10.0)
+
+
+def test_mase_with_a_season():
+    insample = [np.array([1.0, 2, 3, 5, 4, 6])]  # |3-1|, |5-2|, |4-3|, |6-5|: scale 7/4
+    np.testing.assert_allclose(fm.mase_scale(insample, 2), [1.75])
+    value = fm.mase(insample, [np.array([7.0, 8.0])], [np.array([6.0, 10.0])], season=2)
+    assert value == pytest.approx(1.5 / 1.75)
+    assert np.isnan(fm.mase_scale([np.array([1.0, 2.0])], 2)[0])  # no seasonal difference
+
+
+def test_owa_and_the_summary_weighted_by_steps():
+    scores = fm.PointScores(np.array([10.0]), np.array([9.0]), np.array([1.0]), np.array([6]))
+    naive2 = fm.PointScores(np.array([20.0]), np.array([9.0]), np.array([0.5]), np.array([6]))
+    assert fm.owa(scores, naive2) == pytest.approx((10 / 20 + 1 / 0.5) / 2)
+    both = fm.PointScores.concat([scores, fm.PointScores(
+        np.array([4.0]), np.array([4.0]), np.array([1.0]), np.array([18]))])
+    # Over frequencies, the mean over all forecast points: (6 x 10 + 18 x 4) / 24.
+    assert both.summary()["smape"] == pytest.approx((60 + 72) / 24)
+
+
+def test_seasonal_naive_repeats_the_last_season():
+    forecast = fm.seasonal_naive([np.arange(1.0, 7.0), np.arange(1.0, 5.0)], 4, 3)
+    np.testing.assert_array_equal(forecast, [[4, 5, 6, 4], [2, 3, 4, 2]])
+
+
+@pytest.mark.parametrize("pattern, cycles, expected", [
+    ([0.5, 1.0, 1.5], 4, [5, 10, 15, 5]),  # odd season: a moving average over 3
+    ([0.6, 1.2, 1.4, 0.8], 4, [6, 12, 14, 8, 6]),  # even: the 2 x 4 moving average
+])
+def test_naive2_on_a_purely_seasonal_series(pattern, cycles, expected):
+    series = 10 * np.tile(pattern, cycles)
+    season = len(pattern)
+    assert fm.seasonality_test([series], season).tolist() == [True]
+    np.testing.assert_allclose(fm.seasonal_indices([series], season), [pattern])
+    np.testing.assert_allclose(fm.naive2([series], len(expected), season), [expected])
+
+
+def test_naive2_is_naive_where_the_test_finds_no_season():
+    too_short = np.tile([1.0, 3.0], 2)  # fewer than 3 seasons
+    rng = np.random.default_rng(0)
+    noise = 100 + rng.normal(size=40)
+    assert fm.seasonality_test([too_short, noise], 2).tolist() == [False, False]
+    np.testing.assert_allclose(fm.naive2([too_short, noise], 3, 2),
+                               [[3.0] * 3, [noise[-1]] * 3])
+    np.testing.assert_allclose(fm.naive2([noise], 2, 1), [[noise[-1]] * 2])
+
+
+def reference_naive2(x: np.ndarray, horizon: int, m: int) -> np.ndarray:
+    """The M4 benchmarks' R code (SeasonalityTest, decompose, naive), one series by loops."""
+    n = len(x)
+    mean = x.mean()
+    acf = [np.sum((x[k:] - mean) * (x[:n - k] - mean)) / np.sum((x - mean) ** 2)
+           for k in range(1, m + 1)]
+    limit = 1.645 / np.sqrt(n) * np.sqrt(1 + 2 * sum(a * a for a in acf[:-1]))
+    if n < 3 * m or abs(acf[-1]) <= limit:
+        return np.full(horizon, x[-1])
+    weights = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
+    half = len(weights) // 2
+    ratios = [[] for _ in range(m)]
+    for t in range(half, n - half):
+        ratios[t % m].append(x[t] / np.dot(weights, x[t - half:t + half + 1]))
+    figure = np.array([np.mean(r) for r in ratios])
+    figure /= figure.mean()
+    return x[-1] / figure[(n - 1) % m] * figure[(n + np.arange(horizon)) % m]
+
+
+@pytest.mark.parametrize("season", [4, 12, 7])
+def test_naive2_matches_the_m4_code_on_series_of_different_lengths(season):
+    rng = np.random.default_rng(season)
+    series = []
+    for length in (3 * season, 3 * season + 5, 5 * season + 1, 2 * season):
+        t = np.arange(length)
+        series.append((50 + t) * (1 + 0.3 * np.sin(2 * np.pi * t / season))
+                      + rng.normal(scale=2, size=length))
+    expected = [reference_naive2(x, 6, season) for x in series]
+    np.testing.assert_allclose(fm.naive2(series, 6, season), expected, rtol=1e-10)
+
+
+def test_weighted_quantile_loss():
+    actual = np.array([[10.0, 20.0]])
+    forecasts = np.array([[[12.0, 5.0], [20.0, 25.0]]])  # (series, steps, quantiles)
+    # q=0.5: pinball 1 + 0; q=0.9: 0.9 * 5 + 0.1 * 5. Each times 2 / sum |y| (30).
+    expected = ((2 * 1 / 30) + (2 * 5 / 30)) / 2
+    assert fm.weighted_quantile_loss(actual, forecasts, [0.5, 0.9]) == pytest.approx(expected)
+    listed = fm.weighted_quantile_loss([actual[0]], [forecasts[0]], [0.5, 0.9])
+    assert listed == pytest.approx(expected)
+    with pytest.raises(ValueError):
+        fm.weighted_quantile_loss(actual, forecasts, [0.5, 1.0])
+
+
+def test_interval_coverage():
+    coverage = fm.interval_coverage([np.array([1.0, 2, 3, 4])], [np.array([0.0, 2.5, 2, 5])],
+                                    [np.array([2.0, 3, 4, 6])])
+    assert coverage == 0.5
+
+
+def test_mismatched_shapes_are_refused():
+    with pytest.raises(ValueError, match="same length"):
+        fm.smape([np.ones(3)], [np.ones(2)])
