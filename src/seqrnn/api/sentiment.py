@@ -114,10 +114,6 @@ class SentimentClassifier:
         + [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
            for name, default in _DEFAULTS.items()])
 
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return list(PARAMS)
-
     def get_params(self, deep: bool = True) -> dict:
         return {name: getattr(self, name) for name in PARAMS}
 
