@@ -52,7 +52,7 @@ class CharLMObjective(StreamObjective):
 
 
 class CharLMRecipe(StreamRecipe):
-    task_class = CharLMObjective
+    objective_class = CharLMObjective
     kind = "charlm"
     data_config = CharLMData
     model_config = CharLMConfig

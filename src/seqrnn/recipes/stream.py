@@ -120,7 +120,7 @@ class StreamObjective:
                             "{val_fraction} or use a longer text", fields=("val_fraction",))
         self.num_steps, self.eval_rows = data.num_steps, data.eval_rows
         self.state = None
-        self.unigram = unigram_loss(train_ids, val_ids[1:])  # the loss to beat (tasks.chance)
+        self.unigram = unigram_loss(train_ids, val_ids[1:])  # the loss to beat (recipes.chance)
 
     @staticmethod
     def train_loss_mean(model: nn.Module, outputs: torch.Tensor,
@@ -169,11 +169,11 @@ class StreamObjective:
 
 
 class StreamRecipe(base.Recipe):
-    """A Recipe whose prepared sets are (train ids, validation ids) for `task_class`."""
+    """A Recipe whose prepared sets are (train ids, validation ids) for `objective_class`."""
 
-    task_class: type[StreamObjective]
+    objective_class: type[StreamObjective]
 
     def make_objective(self, prepared: base.Prepared, data,
                        train_config: TrainConfig, group: Group) -> StreamObjective:
         train_ids, val_ids = prepared.sets
-        return self.task_class(train_ids, val_ids, data, group)
+        return self.objective_class(train_ids, val_ids, data, group)

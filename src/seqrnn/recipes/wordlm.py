@@ -53,7 +53,7 @@ class WordLMObjective(StreamObjective):
 
 
 class WordLMRecipe(StreamRecipe):
-    task_class = WordLMObjective
+    objective_class = WordLMObjective
     kind = "wordlm"
     data_config = WordLMData
     model_config = WordLMConfig
