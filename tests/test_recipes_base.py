@@ -1,6 +1,7 @@
 """The shared start/resume recipe, driven by a toy task that supplies only its Recipe."""
 
 import json
+import typing
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqrnn import registry
 from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError
 from seqrnn.recipes import base
@@ -88,7 +90,8 @@ class MajorityTask:
         pass
 
 
-class MajoritySpec(base.Recipe):
+class MajoritySpec(base.Recipe[MajorityData, np.ndarray, tuple[torch.Tensor, torch.Tensor],
+                               MajorityConfig]):
     kind = "majority"
     data_config = MajorityData
     model_config = MajorityConfig
@@ -151,3 +154,29 @@ def test_the_recipe_refuses_bad_options_and_other_data_before_training(tmp_path)
     assert error.value.field == "max_steps"
     with pytest.raises(UserError, match="another alphabet"):
         base.resume(recipe, tmp_path / "r", max_steps=2)
+
+
+def recipe_types(cls: type) -> tuple:
+    """The (data, raw, sets, model config) types `cls` gives base.Recipe's parameters,
+    substituted through intermediate generic recipes such as StreamRecipe."""
+    for parent in getattr(cls, "__orig_bases__", ()):
+        origin = typing.get_origin(parent)
+        if origin is base.Recipe:
+            return typing.get_args(parent)
+        if isinstance(origin, type) and issubclass(origin, base.Recipe):
+            named = dict(zip(origin.__parameters__, typing.get_args(parent), strict=True))
+            return tuple(named.get(t, t) for t in recipe_types(origin))
+    return recipe_types(cls.__base__)
+
+
+@pytest.mark.parametrize("kind", [k.name for k in registry.kinds()])
+def test_every_recipe_names_the_types_that_flow_through_it(kind):
+    recipe = registry.get(kind).training_recipe()
+    data, raw, sets, model_config = recipe_types(type(recipe))
+    assert (data, model_config) == (recipe.data_config, recipe.model_config)
+    assert not any(isinstance(t, typing.TypeVar) or t is typing.Any for t in (raw, sets))
+
+
+def test_the_toy_recipe_names_its_types_too():
+    assert recipe_types(MajoritySpec) == (MajorityData, np.ndarray,
+                                          tuple[torch.Tensor, torch.Tensor], MajorityConfig)

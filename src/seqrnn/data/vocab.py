@@ -24,6 +24,7 @@ from itertools import repeat
 
 from seqrnn.atomic import write_json
 from seqrnn.data.files import read_vocabulary_json
+from seqrnn.data.ids import index_tokens
 from seqrnn.errors import UserError, field_error
 from seqrnn.outputs import check_file
 
@@ -46,12 +47,7 @@ class WordVocab:
     _ids: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        words = tuple(self.words)
-        if any(not isinstance(w, str) or not w for w in words):
-            raise ValueError("a word vocabulary must list non-empty strings")
-        ids = {word: FIRST_WORD_ID + i for i, word in enumerate(words)}
-        if len(ids) != len(words):
-            raise ValueError("a word vocabulary must not list a word twice")
+        words, ids = index_tokens(self.words, FIRST_WORD_ID, "word")
         object.__setattr__(self, "words", words)
         object.__setattr__(self, "_ids", ids)
 
