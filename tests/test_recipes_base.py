@@ -59,7 +59,7 @@ class Alphabet:
         return {"size": self.size}
 
 
-class MajorityTask:
+class MajorityObjective:
     items = "sequences"
     selection = Selection("loss")
 
@@ -90,7 +90,7 @@ class MajorityTask:
         pass
 
 
-class MajoritySpec(base.Recipe[MajorityData, np.ndarray, tuple[torch.Tensor, torch.Tensor],
+class MajorityRecipe(base.Recipe[MajorityData, np.ndarray, tuple[torch.Tensor, torch.Tensor],
                                MajorityConfig]):
     kind = "majority"
     data_config = MajorityData
@@ -111,15 +111,15 @@ class MajoritySpec(base.Recipe[MajorityData, np.ndarray, tuple[torch.Tensor, tor
                              model_fields={"vocab_size": data.vocab_size},
                              sets=(torch.from_numpy(raw), torch.from_numpy(y)))
 
-    def make_objective(self, prepared, data, loop, group):
-        return MajorityTask(*prepared.sets)
+    def make_objective(self, prepared, data, train_config, group):
+        return MajorityObjective(*prepared.sets)
 
 
 LOOP = {"epochs": 6, "lr": 0.05, "progress": False, "device": "cpu", "seed": 2}
 
 
 def test_a_new_task_trains_and_resumes_exactly_with_only_its_spec(tmp_path):
-    recipe = MajoritySpec()
+    recipe = MajorityRecipe()
     straight = base.start(recipe, MajorityData(), {"hidden_size": 3}, TrainConfig(**LOOP),
                           tmp_path / "straight")
     assert straight.result.stopped == "finished" and straight.result.step == 24
@@ -138,7 +138,7 @@ def test_a_new_task_trains_and_resumes_exactly_with_only_its_spec(tmp_path):
 
 
 def test_the_recipe_refuses_bad_options_and_other_data_before_training(tmp_path):
-    recipe = MajoritySpec()
+    recipe = MajorityRecipe()
     with pytest.raises(UserError, match="hidden_size must be positive") as error:
         base.start(recipe, MajorityData(), {"hidden_size": 0}, TrainConfig(**LOOP), tmp_path / "r")
     assert error.value.field == "hidden_size" and not (tmp_path / "r").exists()
@@ -178,5 +178,5 @@ def test_every_recipe_names_the_types_that_flow_through_it(kind):
 
 
 def test_the_toy_recipe_names_its_types_too():
-    assert recipe_types(MajoritySpec) == (MajorityData, np.ndarray,
+    assert recipe_types(MajorityRecipe) == (MajorityData, np.ndarray,
                                           tuple[torch.Tensor, torch.Tensor], MajorityConfig)
