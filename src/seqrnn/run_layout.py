@@ -29,7 +29,7 @@ class RunPath:
         self.path = Path(given_path(path, what="the run folder's path"))
 
     def __repr__(self) -> str:
-        return f"RunFolder({str(self.path)!r})"
+        return f"{type(self).__name__}({str(self.path)!r})"
 
     def file(self, name: str) -> Path:
         return self.path / name
