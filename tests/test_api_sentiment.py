@@ -379,7 +379,7 @@ def test_a_failed_save_leaves_the_folder_as_it_was(fitted, tmp_path, monkeypatch
 
     from safetensors import SafetensorError
 
-    import seqrnn.run
+    import seqrnn.run_weights
 
     fitted.save(tmp_path / "clf")
     before = folder_bytes(tmp_path / "clf")
@@ -388,7 +388,7 @@ def test_a_failed_save_leaves_the_folder_as_it_was(fitted, tmp_path, monkeypatch
         raise SafetensorError("Error while serializing: I/O error: No space left on device "
                               "(os error 28)")
 
-    monkeypatch.setattr(seqrnn.run, "save_file", full)
+    monkeypatch.setattr(seqrnn.run_weights, "save_file", full)
     for target in (tmp_path / "clf", tmp_path / "new"):
         with pytest.raises(OSError) as caught:
             fitted.save(target, overwrite=True)
