@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from seqrnn import jsontext
-from seqrnn.cli import options
+from seqrnn.cli import kind_commands, options
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "sentiment", help="sentiment classifier: train, evaluate, predict",
+    kind_commands.kind_group(
+        subparsers, "sentiment", help="sentiment classifier: train, evaluate, predict",
         description="A many-to-one recurrent classifier of reviews (IMDb or your own data).",
-    )
-    commands = parser.add_subparsers(dest="sentiment_command", metavar="COMMAND", required=True)
-    _register_train(commands)
-    _register_evaluate(commands)
-    _register_predict(commands)
+        commands=[_register_train, _register_evaluate, _register_predict])
 
 
 def _register_train(commands) -> None:
-    from seqrnn.configs import SentimentConfig, SentimentData
+    kind_commands.train_command(
+        commands, "sentiment", "Train a sentiment classifier; the test split is never used "
+        "here.", _train_flags, _train, help="train a classifier into a run folder",
+        after=" With --pretrained, the flags left out take the fine-tuning recipe.")
 
-    p = commands.add_parser("train", help="train a classifier into a run folder",
-                            description="Train a sentiment classifier; the test split is never "
-                            "used here. " + options.defaults_sentence("sentiment") + " With "
-                            "--pretrained, the flags left out take the fine-tuning recipe.")
-    options.add_run_flags(p, "sentiment")
+
+def _train_flags(p: argparse.ArgumentParser) -> None:
+    from seqrnn.configs import SentimentConfig, SentimentData
 
     d = p.add_argument_group("data")
     options.add(d, SentimentData, "data", "the IMDb archive or folder, a CSV/TSV/JSON-lines "
@@ -86,9 +82,6 @@ def _register_train(commands) -> None:
                    default=None, help="dense embedding gradients and Adam over every row "
                    "(default: sparse gradients and lazy Adam over the rows a batch uses)")
 
-    options.add_train_loop_flags(p, "sentiment")
-    p.set_defaults(run=_train)
-
 
 def _recipe() -> str:
     from seqrnn.errors import flag
@@ -97,14 +90,14 @@ def _recipe() -> str:
     return ", ".join(f"{flag(k)} {v}" for k, v in FINETUNE_RECIPE.items())
 
 
+ENSEMBLE = "for an ensemble (the mean of the models' probabilities)"
+
+
 def _register_evaluate(commands) -> None:
     p = commands.add_parser("evaluate", help="accuracy, precision, recall, F1, ROC AUC",
                             description="Score a trained classifier on a split of a data set; "
                             "prints one JSON object.")
-    p.add_argument("--model", type=options.path_arg, required=True, action="append",
-                   metavar="RUN_DIR",
-                   help="a trained run folder; repeat it for an ensemble (the mean of the "
-                   "models' probabilities)")
+    kind_commands.add_model_flag(p, ENSEMBLE)
     p.add_argument("--data", type=options.path_arg,
                    help="data set to score (default: the one the model trained on)")
     p.add_argument("--split", choices=["train", "val", "test", "all"],
@@ -121,8 +114,7 @@ def _register_evaluate(commands) -> None:
                    help="draw the splits from the data although it is not what the run read "
                    "(its content changed, or other data with --split; refused by default: rows "
                    "would move between splits)")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
-                   help="where to run (default: cpu)")
+    kind_commands.add_device_flag(p)
     p.set_defaults(run=_evaluate)
 
 
@@ -131,31 +123,21 @@ def _register_predict(commands) -> None:
                             description="Classify texts given as arguments, in --file (one per "
                             "line), or on standard input (one per line).")
     p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
-    p.add_argument("--model", type=options.path_arg, required=True, action="append",
-                   metavar="RUN_DIR",
-                   help="a trained run folder; repeat it for an ensemble (the mean of the "
-                   "models' probabilities)")
+    kind_commands.add_model_flag(p, ENSEMBLE)
     p.add_argument("--file", type=options.path_arg, help="a UTF-8 file with one text per line")
     p.add_argument("--labels", metavar="VALUE=CLASS,VALUE=CLASS",
                    help="print each label as the data spells it: for example 0=neg,1=pos "
                    "prints 0 for neg")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per line: text, label, probability, p_positive")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
-                   help="where to run (default: cpu)")
+    kind_commands.add_device_flag(p)
     p.set_defaults(run=_predict)
 
 
 def _train(args: argparse.Namespace) -> int:
-
-    result, run_dir = options.train_or_resume(args, "sentiment")
-    if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
-        return 130 if result.stopped == "interrupted" else 0
-    best = result.best_eval
-    print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
-          f"validation accuracy {best['accuracy']:.4f} (loss {best['loss']:.4f}); "
-          f"run folder {run_dir}", file=sys.stderr)
-    return options.training_status(result, run_dir, "sentiment")
+    return kind_commands.train_and_report(
+        args, "sentiment",
+        lambda best: f"accuracy {best['accuracy']:.4f} (loss {best['loss']:.4f})")
 
 
 def _evaluate(args: argparse.Namespace) -> int:
