@@ -56,9 +56,9 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _register_sample(commands) -> None:
-    p = commands.add_parser("sample", help="generate text from a trained model",
-                            description="Generate text, streamed as it is produced.")
-    kind_commands.add_model_flag(p)
+    p = kind_commands.model_command(commands, "sample", _sample,
+        help="generate text from a trained model",
+        description="Generate text, streamed as it is produced.")
     p.add_argument("--prime", default="The ", help="text the sample starts from (default: 'The ')")
     p.add_argument("--length", type=int, default=500,
                    help="characters to generate (default: 500)")
@@ -67,25 +67,21 @@ def _register_sample(commands) -> None:
                    help="how many samples, generated as one batch; sample i is the one --seed "
                    "SEED+i gives alone (default: 1)")
     p.add_argument("--quiet", action="store_true", help="print only the generated text")
-    kind_commands.add_weights_flag(p)
-    kind_commands.add_device_flag(p)
-    p.set_defaults(run=_sample)
+    kind_commands.add_checkpoint_flags(p)
 
 
 def _register_evaluate(commands) -> None:
-    p = commands.add_parser("evaluate", help="loss and bits per character of a text",
-                            description="Print one JSON object: loss (nats per character), bits "
-                            "per character, perplexity and the characters scored.")
-    kind_commands.add_model_flag(p)
+    p = kind_commands.model_command(commands, "evaluate", _evaluate,
+        help="loss and bits per character of a text",
+        description="Print one JSON object: loss (nats per character), bits "
+        "per character, perplexity and the characters scored.")
     p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE_OR_NAME",
                    help="a text file or dataset name (hamlet, tinyshakespeare)")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
     p.add_argument("--num-steps", type=int, default=100, help="window length (default: 100)")
     p.add_argument("--rows", type=int, default=32,
                    help="rows the text is cut into, each starting from a zero state (default: 32)")
-    kind_commands.add_weights_flag(p)
-    kind_commands.add_device_flag(p)
-    p.set_defaults(run=_evaluate)
+    kind_commands.add_checkpoint_flags(p)
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -49,14 +49,18 @@ def train_and_report(args: argparse.Namespace, kind: str, best: Callable[[dict],
     return status
 
 
-def add_model_flag(p: argparse.ArgumentParser, ensemble: str | None = None) -> None:
-    """--model RUN_DIR; repeatable, `ensemble` saying how the runs combine, where given."""
+def model_command(commands, name: str, run: Callable[[argparse.Namespace], int],
+                  ensemble: str | None = None, **kwargs: Any) -> argparse.ArgumentParser:
+    """Add subcommand `name` of a trained run: its --model RUN_DIR comes first, repeatable
+    where `ensemble` says how the runs combine (kwargs: add_parser's help and description)."""
+    p = options.command(commands, name, run, **kwargs)
     if ensemble is None:
         p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
                        help="a trained run folder")
     else:
         p.add_argument("--model", type=options.path_arg, required=True, action="append",
                        metavar="RUN_DIR", help=f"a trained run folder; repeat it {ensemble}")
+    return p
 
 
 def add_weights_flag(p: argparse.ArgumentParser,
@@ -67,3 +71,9 @@ def add_weights_flag(p: argparse.ArgumentParser,
 def add_device_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
                    help="where to run (default: cpu)")
+
+
+def add_checkpoint_flags(p: argparse.ArgumentParser) -> None:
+    """--weights and --device: which checkpoint of the run, and where it runs."""
+    add_weights_flag(p)
+    add_device_flag(p)

@@ -217,6 +217,13 @@ def training_status(result, run_dir, kind: str) -> int:
     return 130 if result.stopped == "interrupted" else 0
 
 
+def add_inputs(parser: argparse.ArgumentParser, noun: str, metavar: str, help: str) -> None:
+    """A predict command's inputs, which `input_lines` reads: NOUN arguments, or --file."""
+    parser.add_argument(noun, nargs="*", metavar=metavar, help=help)
+    parser.add_argument("--file", type=path_arg,
+                        help=f"a UTF-8 file with one {metavar.lower()} per line")
+
+
 def input_lines(given: list[str], path: str | None, noun: str, *,
                 skip_blank: bool) -> list[str]:
     """The inputs of a predict command: its arguments, the lines of --file, or standard input.
@@ -248,3 +255,10 @@ def _lines(text: str, skip_blank: bool) -> list[str]:
     if skip_blank:
         return [line.strip() for line in lines if line.strip()]
     return lines
+
+
+def command(parent, name: str, run, **kwargs: Any) -> argparse.ArgumentParser:
+    """Add subcommand `name` (help, description: add_parser's keywords) that calls `run(args)`."""
+    parser = parent.add_parser(name, **kwargs)
+    parser.set_defaults(run=run)
+    return parser

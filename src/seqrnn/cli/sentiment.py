@@ -94,10 +94,10 @@ ENSEMBLE = "for an ensemble (the mean of the models' probabilities)"
 
 
 def _register_evaluate(commands) -> None:
-    p = commands.add_parser("evaluate", help="accuracy, precision, recall, F1, ROC AUC",
-                            description="Score a trained classifier on a split of a data set; "
-                            "prints one JSON object.")
-    kind_commands.add_model_flag(p, ENSEMBLE)
+    p = kind_commands.model_command(commands, "evaluate", _evaluate, ENSEMBLE,
+        help="accuracy, precision, recall, F1, ROC AUC",
+        description="Score a trained classifier on a split of a data set; "
+        "prints one JSON object.")
     p.add_argument("--data", type=options.path_arg,
                    help="data set to score (default: the one the model trained on)")
     p.add_argument("--split", choices=["train", "val", "test", "all"],
@@ -115,23 +115,20 @@ def _register_evaluate(commands) -> None:
                    "(its content changed, or other data with --split; refused by default: rows "
                    "would move between splits)")
     kind_commands.add_device_flag(p)
-    p.set_defaults(run=_evaluate)
 
 
 def _register_predict(commands) -> None:
-    p = commands.add_parser("predict", help="label and probability of texts",
-                            description="Classify texts given as arguments, in --file (one per "
-                            "line), or on standard input (one per line).")
-    p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
-    kind_commands.add_model_flag(p, ENSEMBLE)
-    p.add_argument("--file", type=options.path_arg, help="a UTF-8 file with one text per line")
+    p = kind_commands.model_command(commands, "predict", _predict, ENSEMBLE,
+        help="label and probability of texts",
+        description="Classify texts given as arguments, in --file (one per "
+        "line), or on standard input (one per line).")
+    options.add_inputs(p, "texts", "TEXT", "texts to classify")
     p.add_argument("--labels", metavar="VALUE=CLASS,VALUE=CLASS",
                    help="print each label as the data spells it: for example 0=neg,1=pos "
                    "prints 0 for neg")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per line: text, label, probability, p_positive")
     kind_commands.add_device_flag(p)
-    p.set_defaults(run=_predict)
 
 
 def _train(args: argparse.Namespace) -> int:

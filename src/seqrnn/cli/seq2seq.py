@@ -69,20 +69,23 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                 "the output")
 
 
+ENSEMBLE = ("to decode several as an ensemble (the mean of their next-token probabilities; "
+            "runs of the same data and seed)")
+
+
 def _model_flags(p: argparse.ArgumentParser) -> None:
-    kind_commands.add_model_flag(p, "to decode several as an ensemble (the mean of their "
-                                 "next-token probabilities; runs of the same data and seed)")
     kind_commands.add_weights_flag(p)
     p.add_argument("--beam", type=int, default=1,
                    help="beam search with N hypotheses per source (default: 1, greedy)")
 
 
 def _register_evaluate(commands) -> None:
-    p = commands.add_parser("evaluate", help="word and phoneme error rates on a split",
-                            description="Print one JSON object: the word error rate (an output "
-                            "is right when it equals any reference), the phoneme error rate "
-                            "(edit distance to the closest reference over its length), the "
-                            "words scored and the seconds decoding took.")
+    p = kind_commands.model_command(commands, "evaluate", _evaluate, ENSEMBLE,
+        help="word and phoneme error rates on a split",
+        description="Print one JSON object: the word error rate (an output "
+        "is right when it equals any reference), the phoneme error rate "
+        "(edit distance to the closest reference over its length), the "
+        "words scored and the seconds decoding took.")
     _model_flags(p)
     p.add_argument("--split", default="test", choices=["train", "val", "test"],
                    help="which split, drawn as in training (default: test)")
@@ -92,31 +95,29 @@ def _register_evaluate(commands) -> None:
                    help="draw the splits from the data although it is not what the run read "
                    "(its content changed, or other pairs; refused by default: pairs would "
                    "move between splits)")
-    p.set_defaults(run=_evaluate)
 
 
 def _register_predict(commands) -> None:
-    p = commands.add_parser("predict", help="transduce sources",
-                            description="Print the output of each source: the arguments, "
-                            "--file (one per line) or standard input.")
-    p.add_argument("sources", nargs="*", metavar="SOURCE", help="sources, e.g. words")
+    p = kind_commands.model_command(commands, "predict", _predict, ENSEMBLE,
+        help="transduce sources",
+        description="Print the output of each source: the arguments, "
+        "--file (one per line) or standard input.")
     _model_flags(p)
-    p.add_argument("--file", type=options.path_arg, help="a UTF-8 file with one source per line")
+    options.add_inputs(p, "sources", "SOURCE", "sources, e.g. words")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.set_defaults(run=_predict)
 
 
 def _register_inspect(commands) -> None:
-    p = commands.add_parser("inspect", help="pictures of the attention on a few sources",
-                            description="Draw the attention weights with which the decoder "
-                            "wrote each output token, source against output: a PNG and an HTML "
-                            "page per source.")
+    p = kind_commands.model_command(commands, "inspect", _inspect, ENSEMBLE,
+        help="pictures of the attention on a few sources",
+        description="Draw the attention weights with which the decoder "
+        "wrote each output token, source against output: a PNG and an HTML "
+        "page per source.")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="sources to show")
     _model_flags(p)
     p.add_argument("--out", type=options.path_arg, required=True, metavar="FOLDER",
                    help="folder for the pictures")
     options.add_overwrite_flag(p, "pictures and attention.json")
-    p.set_defaults(run=_inspect)
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -64,34 +64,28 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                    "size)")
 
 
-def _model_flags(p: argparse.ArgumentParser) -> None:
-    kind_commands.add_model_flag(p)
-    kind_commands.add_weights_flag(p)
-    kind_commands.add_device_flag(p)
-
-
 def _register_sample(commands) -> None:
-    p = commands.add_parser("sample", help="generate words from a trained model",
-                            description="Generate words, streamed as they are produced; a "
-                            "sample ends at the end of a document, after --length words, after "
-                            "the word that completes a --stop string, or at --time-limit.")
-    _model_flags(p)
+    p = kind_commands.model_command(commands, "sample", _sample,
+        help="generate words from a trained model",
+        description="Generate words, streamed as they are produced; a "
+        "sample ends at the end of a document, after --length words, after "
+        "the word that completes a --stop string, or at --time-limit.")
+    kind_commands.add_checkpoint_flags(p)
     p.add_argument("--prime", default="", help="words the sample starts from (default: a new "
                    "document)")
     p.add_argument("--length", type=int, default=50, help="words to generate (default: 50)")
     options.add_sampling_flags(p, "word")
-    p.set_defaults(run=_sample)
 
 
 def _register_evaluate(commands) -> None:
-    p = commands.add_parser("evaluate", help="loss and perplexity of a text",
-                            description="Print one JSON object: loss (nats per word), "
-                            "perplexity, the words scored and how many were unknown.")
-    _model_flags(p)
+    p = kind_commands.model_command(commands, "evaluate", _evaluate,
+        help="loss and perplexity of a text",
+        description="Print one JSON object: loss (nats per word), "
+        "perplexity, the words scored and how many were unknown.")
+    kind_commands.add_checkpoint_flags(p)
     p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE",
                    help="a UTF-8 text file, read as one document")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
-    p.set_defaults(run=_evaluate)
 
 
 def _train(args: argparse.Namespace) -> int:
