@@ -43,16 +43,13 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     options.add(d, CharLMData, "eval_rows", "rows the validation text is cut into for evaluation")
 
     m = p.add_argument_group("model")
-    options.add(m, CharLMConfig, "cell", "recurrent cell", choices=["lstm", "gru", "rnn"])
-    options.add(m, CharLMConfig, "hidden_size", "units per recurrent layer")
-    options.add(m, CharLMConfig, "num_layers", "stacked recurrent layers")
+    options.add_recurrent_flags(m, CharLMConfig, "units per recurrent layer")
     options.add(m, CharLMConfig, "dropout", "dropout between layers and before the output layer "
                 "(the lecture's keep probability 0.5 is dropout 0.5)")
     options.add(m, CharLMConfig, "input", "character input: one-hot vectors (the lecture) or a "
                 "learned embedding", choices=["onehot", "embedding"])
     options.add(m, CharLMConfig, "embedding_dim", "embedding size with --input embedding")
-    options.add(m, CharLMConfig, "impl", "torch's fused layers (fast) or seqrnn's explicit cells "
-                "(for teaching)", choices=["fused", "explicit"])
+    options.add_impl_flag(m, CharLMConfig)
 
 
 def _register_sample(commands) -> None:

@@ -63,6 +63,19 @@ def add(group, cls: type, name: str, help: str, *, kind: str | None = None,
     group.add_argument(flag(name), dest=name, help=help + shown, **kwargs)
 
 
+def add_recurrent_flags(group, cls: type, per_layer: str) -> None:
+    """--cell, --hidden-size (`per_layer` says what it counts) and --num-layers of the model
+    config `cls`, a stack of recurrent layers."""
+    add(group, cls, "cell", "recurrent cell", choices=["lstm", "gru", "rnn"])
+    add(group, cls, "hidden_size", per_layer)
+    add(group, cls, "num_layers", "stacked recurrent layers")
+
+
+def add_impl_flag(group, cls: type) -> None:
+    add(group, cls, "impl", "torch's fused layers (fast) or seqrnn's explicit cells (for "
+        "teaching)", choices=["fused", "explicit"])
+
+
 def defaults_sentence(kind: str) -> str:
     """The train command's description of where its defaults come from."""
     from seqrnn import presets, registry

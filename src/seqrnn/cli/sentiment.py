@@ -58,9 +58,7 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
 
     m = p.add_argument_group("model")
     options.add(m, SentimentConfig, "embedding_dim", "word embedding size")
-    options.add(m, SentimentConfig, "cell", "recurrent cell", choices=["lstm", "gru", "rnn"])
-    options.add(m, SentimentConfig, "hidden_size", "units per recurrent layer and direction")
-    options.add(m, SentimentConfig, "num_layers", "stacked recurrent layers")
+    options.add_recurrent_flags(m, SentimentConfig, "units per recurrent layer and direction")
     options.add(m, SentimentConfig, "dropout", "dropout between layers and before the output "
                 "(the lecture's keep probability 0.5 is dropout 0.5)")
     options.add(m, SentimentConfig, "word_dropout", "probability of dropping a whole word's "
@@ -73,8 +71,7 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                 "initialisation", action="store_true")
     options.add(m, SentimentConfig, "head_hidden", "units of the head's hidden layer on a "
                 "--pretrained encoder")
-    options.add(m, SentimentConfig, "impl", "torch's fused layers (fast) or seqrnn's explicit "
-                "cells (for teaching)", choices=["fused", "explicit"])
+    options.add_impl_flag(m, SentimentConfig)
     options.add(m, SentimentConfig, "init", "recurrent weights from torch's default "
                 "initialisation, or the cells' (the language model's: forget-gate bias 1)",
                 choices=["torch", "cells"])
