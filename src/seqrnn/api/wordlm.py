@@ -29,6 +29,7 @@ from seqrnn.metrics import require_items
 from seqrnn.models.wordlm import WordLM
 from seqrnn.recipes.stream import stream_loss
 from seqrnn.recipes.wordlm import RECIPE, word_loss_sum, word_metrics
+from seqrnn.run import RunConfig
 
 
 class _NextWordScores(nn.Module):
@@ -47,19 +48,21 @@ class _NextWordScores(nn.Module):
 class WordLanguageModel:
     """A trained word model with its vocabulary: sample words, score texts."""
 
-    def __init__(self, model: WordLM, vocab: WordVocab):
+    def __init__(self, model: WordLM, vocab: WordVocab,
+                 config: RunConfig | None = None):
         if EOS not in vocab:  # id_of would answer the unknown word's id: documents never end
             raise UserError(f"the vocabulary has no end-of-document word {EOS}: it is not a word "
                             "language model's; restore its vocab.json, or retrain")
         self.model = model.eval()
         self.vocab = vocab
+        self.config = config  # its run's config.json (None: built in memory)
 
     @classmethod
     def load(cls, run_dir: str | Path, *, weights: str = "best",
              device: str = "cpu") -> WordLanguageModel:
         """The model of a run folder: its "best" (default) or "latest" weights."""
         loaded = load_trained(run_dir, RECIPE, weights=weights, device=device)
-        return cls(loaded.model, loaded.vocabularies[VOCAB_FILE])
+        return cls(loaded.model, loaded.vocabularies[VOCAB_FILE], loaded.config)
 
     @property
     def device(self) -> torch.device:
@@ -114,6 +117,10 @@ class WordLanguageModel:
     def sample(self, prime: str = "", length: int = 50, **options) -> str:
         """The prime's words and up to `length` generated ones (fewer at a document's end)."""
         return " ".join([*tokenize(prime), *self.stream(prime, length, **options)])
+
+    def predict(self, prime: str, **options) -> str:
+        """Its answer to raw input (seqrnn.api.protocol.LoadedModel): `sample`'s."""
+        return self.sample(prime, **options)
 
     def evaluate(self, text: str, *, num_steps: int = 70, rows: int = 32) -> dict:
         """Loss (nats per word) and perplexity of `text`, read as one document.
