@@ -305,7 +305,7 @@ def test_an_ensemble_answers_with_its_members_mean_and_keeps_to_one_split(tmp_pa
     config = json.loads((tmp_path / "b" / "config.json").read_text())
     config["train"]["loop"]["seed"] = 3  # another split of the same reviews
     (tmp_path / "b" / "config.json").write_text(json.dumps(config))
-    with pytest.raises(UserError, match="cannot join an ensemble with .*: their data or split differ \\(seed\\)"):
+    with pytest.raises(UserError, match=r"cannot join .*: their data or split differ \(seed\)"):
         evaluate(runs)
 
 
