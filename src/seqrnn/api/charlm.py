@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import torch
 
-from seqrnn.api.loading import load_trained
+from seqrnn.api.language_model import TrainedLanguageModel
 from seqrnn.budget import check_generation_memory
 from seqrnn.configs import Sampling, require_seed
 from seqrnn.data.text import CharVocab, drop_unknown
@@ -23,34 +22,19 @@ from seqrnn.inference.beam import beam_search
 from seqrnn.inference.deadline import deadline_after, passed
 from seqrnn.inference.generation import StopAt, sample_ids, stepper_for
 from seqrnn.inference.stepper import CompiledStepper
-from seqrnn.kinds import VOCAB_FILE
 from seqrnn.models.charlm import CharLM
 from seqrnn.recipes.charlm import RECIPE, char_loss_sum, loss_metrics
 from seqrnn.recipes.stream import stream_loss
-from seqrnn.run import RunConfig
 
 IdSource = Callable[[torch.Tensor, int, Sampling, list], Iterator[torch.Tensor]]
 
 
-class LanguageModel:
+class LanguageModel(TrainedLanguageModel):
     """A trained model with its vocabulary, ready to sample and evaluate."""
 
-    def __init__(self, model: CharLM, vocab: CharVocab,
-                 config: RunConfig | None = None):
-        self.model = model.eval()
-        self.vocab = vocab
-        self.config = config  # its run's config.json (None: built in memory)
-
-    @classmethod
-    def load(cls, run_dir: str | Path, *, weights: str = "best",
-             device: str = "cpu") -> LanguageModel:
-        """The model of a run folder: its "best" (default) or "latest" weights."""
-        loaded = load_trained(run_dir, RECIPE, weights=weights, device=device)
-        return cls(loaded.model, loaded.vocabularies[VOCAB_FILE], loaded.config)
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+    recipe = RECIPE
+    model: CharLM
+    vocab: CharVocab
 
     def check_prime(self, prime: str) -> None:
         """UserError about field `prime` when the model cannot start from it."""
@@ -85,10 +69,6 @@ class LanguageModel:
     def sample(self, prime: str = "The ", length: int = 500, **options) -> str:
         """The prime followed by `length` generated characters (fewer after a stop string)."""
         return prime + "".join(self.stream(prime, length, **options))
-
-    def predict(self, prime: str, **options) -> str:
-        """Its answer to raw input (seqrnn.api.protocol.LoadedModel): `sample`'s."""
-        return self.sample(prime, **options)
 
     def samples(self, prime: str = "The ", length: int = 500, num_samples: int = 1, *,
                 seed: int | None = None, **options) -> list[str]:
