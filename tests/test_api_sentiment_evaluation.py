@@ -65,6 +65,7 @@ def test_an_ensemble_answers_with_its_members_mean_and_keeps_to_one_split(tmp_pa
     assert curve.scored.tolist() == np.intersect1d(curves[0].scored, curves[1].scored).tolist()
     report = evaluate(runs)
     assert report["examples"] == 60 and report["accuracy"] > 0.9
+    assert both.evaluate() == report  # the loaded ensemble, not read again
     config = json.loads((tmp_path / "b" / "config.json").read_text())
     config["train"]["loop"]["seed"] = 3  # another split of the same reviews
     (tmp_path / "b" / "config.json").write_text(json.dumps(config))

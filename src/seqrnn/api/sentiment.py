@@ -199,11 +199,10 @@ class SentimentClassifier:
 
     def evaluate(self, data_path: str | None = None, split: str | None = None,
                  **options) -> dict:
-        """Scores on a split of its run's data, or on other data: see
-        seqrnn.api.sentiment_evaluation.evaluate, which takes the same options."""
-        from seqrnn.api.sentiment_evaluation import evaluate  # it imports this module
+        """Scores on a split of its run's data, or on other data (sentiment_evaluation)."""
+        from seqrnn.api.sentiment_evaluation import evaluate_loaded  # it imports this module
 
-        return evaluate(_run_of(self), data_path, split, self.device, model=self, **options)
+        return evaluate_loaded(self, data_path, split, **options)
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> None:
         """Write the learned model as a run folder (safetensors + JSON).
@@ -323,7 +322,6 @@ class SentimentEnsemble:
     """
 
     def __init__(self, members: Sequence[SentimentClassifier]):
-        """Members of one data and split: `load` (load_members) checks that of run folders."""
         names = [list(m.label_map_.names) for m in members]
         if any(n != names[0] for n in names):
             raise UserError(f"the models of an ensemble must know the same classes: got "
@@ -347,11 +345,10 @@ class SentimentEnsemble:
 
     def evaluate(self, data_path: str | None = None, split: str | None = None,
                  **options) -> dict:
-        """The ensemble's scores (SentimentClassifier.evaluate): its members' mean probability."""
-        from seqrnn.api.sentiment_evaluation import evaluate  # it imports this module
+        """The scores of its members' mean probability (SentimentClassifier.evaluate)."""
+        from seqrnn.api.sentiment_evaluation import evaluate_loaded  # it imports this module
 
-        return evaluate([_run_of(m) for m in self.members], data_path, split, self.device,
-                        model=self, **options)
+        return evaluate_loaded(self, data_path, split, **options)
 
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
         texts = as_texts(texts, "predict_proba")  # read once: a generator serves one member
@@ -382,14 +379,6 @@ def load_classifier(paths: str | Path | Sequence[str | Path], *,
                            lambda path: SentimentClassifier.load(path, device=device),
                            RECIPE.data_field)
     return members[0] if len(members) == 1 else SentimentEnsemble(members)
-
-
-def _run_of(clf: SentimentClassifier) -> Path:
-    """The run folder a classifier was loaded from: the splits `evaluate` draws are its."""
-    if getattr(clf, "run_", None) is None:
-        raise UserError("this classifier has no run folder to evaluate on its splits: save() "
-                        "it and load() it, or score(texts, labels) on data of your own")
-    return clf.run_
 
 
 def _describe_curve(one_pass: int, one_by_one: int, total: int) -> str:

@@ -93,3 +93,12 @@ def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None =
     return {"split": split, "data": str(data.data), "rows": len(chosen),
             **binary_metrics(chosen.labels, probs)}
 
+
+def evaluate_loaded(model: SentimentClassifier | SentimentEnsemble, data_path: str | None = None,
+                    split: str | None = None, **options) -> dict:
+    """`evaluate` of a classifier (or ensemble) loaded from its run folders, not read again."""
+    runs = [getattr(member, "run_", None) for member in getattr(model, "members", [model])]
+    if None in runs:
+        raise UserError("this classifier has no run folder to evaluate on its splits: save() "
+                        "it and load() it, or score(texts, labels) on data of your own")
+    return evaluate(runs, data_path, split, model.device, model=model, **options)
