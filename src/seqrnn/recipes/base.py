@@ -21,6 +21,7 @@ from torch import nn
 from seqrnn.budget import check_training
 from seqrnn.configs import TrainConfig, resumed_loop
 from seqrnn.data.identity import IN_MEMORY, absolute, check_unchanged, fingerprint
+from seqrnn.data.vocabulary import Vocabulary
 from seqrnn.errors import UserError
 from seqrnn.run import LATEST_WEIGHTS, UNRECORDED, RunConfig, RunFolder
 from seqrnn.trainer import Objective, Trainer, TrainResult
@@ -67,7 +68,7 @@ class Recipe(ABC, Generic[DataT, RawT, SetsT, ConfigT]):
     other_paths: tuple[str, ...] = ()  # data config fields naming other files or folders
     # Run-folder file -> (the class whose from_dict reads it, the model-config field that is
     # its size): what loading reads beside the weights, and checks against the config.
-    vocabularies: dict[str, tuple[type, str]] = {}
+    vocabularies: dict[str, tuple[type[Vocabulary], str]] = {}
 
     def absolute_paths(self, data: DataT) -> DataT:
         """`data` with each path it names made absolute: the same files from any folder."""
