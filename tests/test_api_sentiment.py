@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from seqrnn.api.sentiment import SentimentClassifier, load_classifier
+from seqrnn.api.sentiment import SentimentClassifier
 from seqrnn.api.sentiment_evaluation import evaluate
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.errors import UserError
@@ -184,27 +184,6 @@ def test_train_resume_and_evaluate_a_csv(tmp_path):
     assert [r["val_accuracy"] for r in records if r["kind"] == "eval"][-1] > 0.9
 
 
-def test_evaluating_an_empty_split_is_refused_and_one_class_gives_a_null_roc_auc(tmp_path,
-                                                                                capsys):
-    from seqrnn.cli import main
-
-    texts, labels = reviews(40)
-    write_csv(tmp_path / "r.csv", texts, labels)
-    sentiment.train(SentimentData(data=str(tmp_path / "r.csv"), batch_size=20, test_fraction=0.0),
-                    {"hidden_size": 4, "embedding_dim": 4},
-                    TrainConfig(max_steps=1, progress=False), tmp_path / "run")
-    with pytest.raises(UserError, match="the test split of .*r.csv has nothing to evaluate; "
-                                        "evaluate another split"):
-        evaluate(tmp_path / "run")
-    assert main(["sentiment", "evaluate", "--model", str(tmp_path / "run")]) == 2
-    assert capsys.readouterr().err.count("\n") == 1
-    write_csv(tmp_path / "pos.csv", texts[1::2], labels[1::2])  # one class: no ROC curve
-    assert main(["sentiment", "evaluate", "--model", str(tmp_path / "run"),
-                 "--data", str(tmp_path / "pos.csv"), "--labels", "neg=neg,pos=pos"]) == 0
-    report = json.loads(capsys.readouterr().out, parse_constant=pytest.fail)
-    assert report["roc_auc"] is None and report["rows"] == 20
-
-
 def test_early_stopping(tmp_path):
     texts, _ = reviews(200)
     labels = random.Random(1).choices(["pos", "neg"], k=200)  # nothing to learn: it overfits
@@ -279,49 +258,6 @@ def test_a_loaded_model_scores_labels_given_as_numbers(tmp_path):
     assert loaded.score(texts, numbers) > 0.8
 
 
-def test_an_ensemble_answers_with_its_members_mean_and_keeps_to_one_split(tmp_path):
-    texts, labels = reviews(300)
-    write_csv(tmp_path / "r.csv", texts, [1 if y == "pos" else 0 for y in labels])
-    data = SentimentData(data=str(tmp_path / "r.csv"), batch_size=20)
-    for name, hidden in (("a", 12), ("b", 16)):
-        sentiment.train(data, {"hidden_size": hidden, "embedding_dim": 16, "dropout": 0.1},
-                        TrainConfig(epochs=4, lr=1e-2, progress=False, seed=2), tmp_path / name)
-    runs = [tmp_path / "a", tmp_path / "b"]
-    both = load_classifier(runs)
-    probe = ["a great movie", "boring plot", "the actors"]
-    members = [SentimentClassifier.load(run).predict_proba(probe) for run in runs]
-    mean = (members[0] + members[1]) / 2
-    np.testing.assert_allclose(both.predict_proba(probe), mean)
-    assert list(both.predict(probe)) == ["1" if p >= 0.5 else "0" for p in mean[:, 1]]
-    curves = [SentimentClassifier.load(run).prefix_curve("a great movie, boring plot")
-              for run in runs]
-    curve = both.prefix_curve("a great movie, boring plot")  # what the server shows
-    assert curve.tokens == curves[0].tokens
-    np.testing.assert_allclose(curve.probabilities,
-                               (curves[0].probabilities + curves[1].probabilities) / 2)
-    assert curve.scored.tolist() == np.intersect1d(curves[0].scored, curves[1].scored).tolist()
-    report = evaluate(runs)
-    assert report["examples"] == 60 and report["accuracy"] > 0.9
-    config = json.loads((tmp_path / "b" / "config.json").read_text())
-    config["train"]["loop"]["seed"] = 3  # another split of the same reviews
-    (tmp_path / "b" / "config.json").write_text(json.dumps(config))
-    with pytest.raises(UserError, match="cannot join an ensemble with .*: their data or seed"):
-        evaluate(runs)
-
-
-def test_a_model_fitted_in_memory_does_not_score_imdb_by_default(fitted, tmp_path):
-    fitted.save(tmp_path / "clf")
-    with pytest.raises(UserError, match="fitted on texts in memory") as error:
-        evaluate(tmp_path / "clf")
-    assert error.value.field == "data"
-    texts, labels = reviews(40, seed=3)
-    write_csv(tmp_path / "r.csv", texts, labels)
-    assert evaluate(tmp_path / "clf", str(tmp_path / "r.csv"))["examples"] == 40
-    SentimentClassifier.load(tmp_path / "clf").save(tmp_path / "again")  # the record travels
-    with pytest.raises(UserError, match="fitted on texts in memory"):
-        evaluate(tmp_path / "again")
-
-
 def folder_bytes(path):
     return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
 
@@ -379,7 +315,7 @@ def test_a_failed_save_leaves_the_folder_as_it_was(fitted, tmp_path, monkeypatch
 
     from safetensors import SafetensorError
 
-    import seqrnn.run
+    import seqrnn.run_weights
 
     fitted.save(tmp_path / "clf")
     before = folder_bytes(tmp_path / "clf")
@@ -388,7 +324,7 @@ def test_a_failed_save_leaves_the_folder_as_it_was(fitted, tmp_path, monkeypatch
         raise SafetensorError("Error while serializing: I/O error: No space left on device "
                               "(os error 28)")
 
-    monkeypatch.setattr(seqrnn.run, "save_file", full)
+    monkeypatch.setattr(seqrnn.run_weights, "save_file", full)
     for target in (tmp_path / "clf", tmp_path / "new"):
         with pytest.raises(OSError) as caught:
             fitted.save(target, overwrite=True)

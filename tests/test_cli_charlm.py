@@ -230,19 +230,22 @@ def test_resume_with_a_different_vocabulary(trained, tmp_path, capsys):
 @pytest.mark.parametrize("signal_name", ["SIGINT", "SIGTERM"])
 def test_ctrl_c_or_sigterm_saves_and_the_run_resumes(text_file, tmp_path, signal_name):
     """A real SIGINT (Ctrl-C) or SIGTERM to a training process: it saves, exits with 130,
-    and resumes."""
+    and resumes. The signal is sent once the process reports its first checkpoint committed
+    (seqrnn.run.commit_reached), so it lands mid-training however fast the machine is."""
     import signal
     import subprocess
     import sys
-    import time
+
+    from tests.test_faults import CHILD
 
     run = tmp_path / "run"
-    command = [sys.executable, "-m", "seqrnn", "charlm", "train", "--text", str(text_file),
-               "--out", str(run), "--epochs", "100000", "--log-every", "1", *SMALL]
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 60
-    while not (run / "metrics.jsonl").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
+    command = [sys.executable, "-c", CHILD, "report", "-", "0", "charlm", "train", "--text",
+               str(text_file), "--out", str(run), "--epochs", "100000", "--log-every", "1",
+               "--eval-every", "2", *SMALL]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in process.stdout:  # blocks until the child reports, or ends at its exit
+        if line.strip() == "weights renamed":
+            break
     process.send_signal(getattr(signal, signal_name))
     _, err = process.communicate(timeout=60)
     assert process.returncode == 130, err

@@ -1,7 +1,6 @@
 import contextlib
 import shutil
 import threading
-import time
 
 import pytest
 import torch
@@ -32,19 +31,31 @@ def started(monkeypatch):
     return calls
 
 
+class _SignallingServer(uvicorn.Server):
+    """uvicorn's server, setting `ready` once it listens (or once its startup fails)."""
+
+    def __init__(self, config: uvicorn.Config):
+        super().__init__(config)
+        self.ready = threading.Event()
+
+    async def startup(self, sockets=None) -> None:
+        try:
+            await super().startup(sockets)
+        finally:
+            self.ready.set()
+
+
 @contextlib.contextmanager
 def running_server(runs: dict):
     """The app with every model under uvicorn, in a thread, on a free loopback port."""
     app = create_app(runs["sentiment"], runs["charlm"], runs["seq2seq"], wordlm_dir=runs["wordlm"])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    server = _SignallingServer(uvicorn.Config(app, host="127.0.0.1", port=0,
+                                              log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the server did not start")
-            time.sleep(0.05)
+        if not server.ready.wait(timeout=60) or not server.started:
+            raise RuntimeError("the server did not start")
         port = server.servers[0].sockets[0].getsockname()[1]
         yield f"http://127.0.0.1:{port}"
     finally:

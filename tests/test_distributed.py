@@ -8,12 +8,12 @@ must equal those of one process trained on the same global batches.
 import csv
 import json
 import os
+import selectors
 import shutil
 import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ from seqrnn.run import LATEST_WEIGHTS, TRAIN_STATE, RunFolder
 from seqrnn.trainer import Trainer
 from seqrnn.trainer.distributed import Group, join
 from seqrnn.trainer.optim import build_optimizers, dense_gradients_for_nccl
+from tests.test_faults import CHILD
 
 TEXT = "".join(f"{w} the cat sat on the mat.\n" for w in ["one", "two", "three", "four"] * 40)
 LM_FLAGS = ["--batch-size", "4", "--num-steps", "16", "--eval-rows", "4", "--hidden-size", "32",
@@ -418,11 +419,14 @@ ELASTIC_STEPS = 100  # long enough for a kill to land mid-run
 
 
 def elastic_command(work: Path, *torchrun_flags: str) -> list[str]:
-    """torchrun restarting its workers; each start runs the same start-or-continue line."""
+    """torchrun restarting its workers; each start runs the same start-or-continue line, in a
+    script that reports each checkpoint's commit points on stdout (tests/test_faults.py)."""
+    script = work / "report_commits.py"
+    script.write_text(CHILD, encoding="utf-8")
     return [sys.executable, "-m", "torch.distributed.run", *torchrun_flags, "--max-restarts=3",
-            "-m", "seqrnn", "charlm", "train", "--text", str(work / "text.txt"), "--out",
-            str(work / "run"), "--resume", "auto", *LM_FLAGS, "--epochs", "3", "--eval-every", "2",
-            "--max-steps", str(ELASTIC_STEPS), "--log-every", "1"]
+            str(script), "report", "-", "0", "charlm", "train", "--text", str(work / "text.txt"),
+            "--out", str(work / "run"), "--resume", "auto", *LM_FLAGS, "--epochs", "3",
+            "--eval-every", "2", "--max-steps", str(ELASTIC_STEPS), "--log-every", "1"]
 
 
 def children(pid: int) -> list[int]:
@@ -439,13 +443,23 @@ def children(pid: int) -> list[int]:
     return found
 
 
-def kill_a_worker_after(metrics: Path, step: int, agents: list[subprocess.Popen]) -> None:
-    deadline = time.monotonic() + LAUNCH_TIMEOUT_S
-    while time.monotonic() < deadline:
-        lines = metrics.read_text().splitlines() if metrics.exists() else []
-        if any(f'"step": {step},' in line for line in lines):
-            break
-        time.sleep(0.05)
+def kill_a_worker_after(commits: int, agents: list[subprocess.Popen]) -> None:
+    """SIGKILL a worker once `commits` checkpoints are committed, as the agents' output says."""
+    pending = {agent.stdout.fileno(): b"" for agent in agents}  # read raw: select sees it all
+    with selectors.DefaultSelector() as waiting:
+        for fd in pending:
+            waiting.register(fd, selectors.EVENT_READ)
+        committed = 0
+        while committed < commits:
+            ready = waiting.select(timeout=LAUNCH_TIMEOUT_S)
+            assert ready, "no checkpoint committed"
+            for key, _ in ready:
+                chunk = os.read(key.fd, 65536)
+                if not chunk:  # that agent has exited
+                    waiting.unregister(key.fd)
+                *lines, pending[key.fd] = (pending[key.fd] + chunk).split(b"\n")
+                committed += lines.count(b"weights renamed")
+            assert waiting.get_map(), "the agents exited before the kill"
     workers = children(agents[-1].pid)
     assert workers, "no worker to kill"
     os.kill(workers[0], signal.SIGKILL)
@@ -466,10 +480,10 @@ def test_a_killed_worker_is_restarted_and_the_run_continues(tmp_path, nodes):
         launches = [elastic_command(tmp_path, "--nnodes=2", "--nproc_per_node=1",
                                     "--rdzv_backend=c10d", f"--rdzv_endpoint=127.0.0.1:{port}",
                                     "--rdzv_id=seqrnn-test") for _ in range(2)]
-    agents = [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+    agents = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True) for command in launches]
     try:
-        kill_a_worker_after(tmp_path / "run" / "metrics.jsonl", 5, agents)
+        kill_a_worker_after(2, agents)  # the checkpoints of steps 2 and 4: mid-run
         errors = [agent.communicate(timeout=LAUNCH_TIMEOUT_S)[1] for agent in agents]
     finally:
         for agent in agents:

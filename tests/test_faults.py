@@ -2,7 +2,7 @@
 commit, and at unplanned moments.
 
 Each run evaluates and checkpoints every other step. A test replaces
-seqrnn.run.commit_reached (a no-op called at the commit's named points) to raise or to
+seqrnn.run_commit.commit_reached (a no-op called at the commit's named points) to raise or to
 SIGKILL the process there; one test sends real SIGKILLs and SIGTERMs from outside, at
 moments it does not choose. After every failure the run folder must either resume or start
 afresh, and the run finished that way must end with the weights, latest and best, of a run
@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import seqrnn.run
+import seqrnn.run_commit
 from seqrnn.cli import main
 from seqrnn.run import BEST_WEIGHTS, LATEST_WEIGHTS, PREVIOUS_STATE, RunFolder
 
@@ -35,7 +35,7 @@ TRAIN = ["--batch-size", "4", "--num-steps", "16", "--hidden-size", "24", "--lr"
 # reaches point argv[2], or reports each point reached on stdout (argv[1] "report").
 CHILD = """
 import os, signal, sys
-import seqrnn.run
+import seqrnn.run_commit
 action, point, nth = sys.argv[1], sys.argv[2], int(sys.argv[3])
 reached = []
 
@@ -47,7 +47,7 @@ def commit_reached(name):
         if len(reached) == nth:
             os.kill(os.getpid(), signal.SIGKILL)
 
-seqrnn.run.commit_reached = commit_reached
+seqrnn.run_commit.commit_reached = commit_reached
 from seqrnn.cli import main
 sys.exit(main(sys.argv[4:]))
 """
@@ -140,7 +140,7 @@ def test_a_write_failing_inside_a_commit_keeps_the_previous_checkpoint(
         if commits.count(point) == 3:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(seqrnn.run, "commit_reached", fail_at_the_third)
+    monkeypatch.setattr(seqrnn.run_commit, "commit_reached", fail_at_the_third)
     assert main(start_or_resume(text, run)) == 2
     assert capsys.readouterr().err == (
         f"seqrnn: error: no space left on the device of {run} while saving a checkpoint (the "

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from seqrnn.data.files import decode_bytes, read_bounded, read_input, read_vocabulary_json
+from seqrnn.data.files import decode_bytes, read_bounded, read_input
 from seqrnn.errors import UserError
 from tests.wording import raises_as_cli
 
@@ -15,16 +15,6 @@ def test_decode_bytes_names_the_place_and_the_fix():
         decode_bytes("café".encode("latin-1"), "utf-8", "r.txt")
     with raises_as_cli("unknown encoding 'nope'.*--encoding"):
         decode_bytes(b"x", "nope", "r.txt")
-
-
-def test_read_vocabulary_json(tmp_path):
-    (tmp_path / "v.json").write_text('{"chars": ["a"]}')
-    assert read_vocabulary_json(tmp_path / "v.json") == {"chars": ["a"]}
-    with pytest.raises(UserError, match="not found"):
-        read_vocabulary_json(tmp_path / "missing.json")
-    (tmp_path / "bad.json").write_text("{")
-    with pytest.raises(UserError, match="cannot read vocabulary"):
-        read_vocabulary_json(tmp_path / "bad.json")
 
 
 def test_read_input_refuses_a_device_before_reading_it():

@@ -46,8 +46,24 @@ def test_generation_does_not_recompute_the_prefix(monkeypatch):
 
     def spy(ids, state=None):
         lengths.append(ids.shape[1])
+        grad_enabled.append(torch.is_grad_enabled())
         return forward(ids, state)
 
+    grad_enabled = []
     monkeypatch.setattr(model, "forward", spy)
     list(model.generate(torch.tensor([1, 2, 3, 4]), 6, generator=torch.Generator().manual_seed(0)))
     assert lengths == [4, 1, 1, 1, 1, 1]
+    assert grad_enabled == [False] * 6  # every step, not only the first, runs without a graph
+
+
+def test_greedy_generation_is_the_argmax_of_the_whole_prefix_each_step():
+    torch.manual_seed(0)
+    model = CharLM(CharLMConfig(vocab_size=7, hidden_size=8)).eval()
+    ids = list(model.generate(torch.tensor([1, 2]), 5, greedy=True))
+    context = [1, 2]
+    for chosen in ids:
+        with torch.no_grad():
+            logits, _ = model(torch.tensor([context]))
+        assert chosen == int(logits[0, -1].argmax())
+        context.append(chosen)
+    assert len(ids) == 5

@@ -1,6 +1,7 @@
 """The shared start/resume recipe, driven by a toy task that supplies only its Recipe."""
 
 import json
+import typing
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from seqrnn import registry
 from seqrnn.configs import TrainConfig
 from seqrnn.errors import UserError
 from seqrnn.recipes import base
@@ -57,7 +59,7 @@ class Alphabet:
         return {"size": self.size}
 
 
-class MajorityTask:
+class MajorityObjective:
     items = "sequences"
     selection = Selection("loss")
 
@@ -88,7 +90,8 @@ class MajorityTask:
         pass
 
 
-class MajoritySpec(base.Recipe):
+class MajorityRecipe(base.Recipe[MajorityData, np.ndarray, tuple[torch.Tensor, torch.Tensor],
+                               MajorityConfig]):
     kind = "majority"
     data_config = MajorityData
     model_config = MajorityConfig
@@ -108,15 +111,15 @@ class MajoritySpec(base.Recipe):
                              model_fields={"vocab_size": data.vocab_size},
                              sets=(torch.from_numpy(raw), torch.from_numpy(y)))
 
-    def make_objective(self, prepared, data, loop, group):
-        return MajorityTask(*prepared.sets)
+    def make_objective(self, prepared, data, train_config, group):
+        return MajorityObjective(*prepared.sets)
 
 
 LOOP = {"epochs": 6, "lr": 0.05, "progress": False, "device": "cpu", "seed": 2}
 
 
 def test_a_new_task_trains_and_resumes_exactly_with_only_its_spec(tmp_path):
-    recipe = MajoritySpec()
+    recipe = MajorityRecipe()
     straight = base.start(recipe, MajorityData(), {"hidden_size": 3}, TrainConfig(**LOOP),
                           tmp_path / "straight")
     assert straight.result.stopped == "finished" and straight.result.step == 24
@@ -135,7 +138,7 @@ def test_a_new_task_trains_and_resumes_exactly_with_only_its_spec(tmp_path):
 
 
 def test_the_recipe_refuses_bad_options_and_other_data_before_training(tmp_path):
-    recipe = MajoritySpec()
+    recipe = MajorityRecipe()
     with pytest.raises(UserError, match="hidden_size must be positive") as error:
         base.start(recipe, MajorityData(), {"hidden_size": 0}, TrainConfig(**LOOP), tmp_path / "r")
     assert error.value.field == "hidden_size" and not (tmp_path / "r").exists()
@@ -151,3 +154,29 @@ def test_the_recipe_refuses_bad_options_and_other_data_before_training(tmp_path)
     assert error.value.field == "max_steps"
     with pytest.raises(UserError, match="another alphabet"):
         base.resume(recipe, tmp_path / "r", max_steps=2)
+
+
+def recipe_types(cls: type) -> tuple:
+    """The (data, raw, sets, model config) types `cls` gives base.Recipe's parameters,
+    substituted through intermediate generic recipes such as StreamRecipe."""
+    for parent in getattr(cls, "__orig_bases__", ()):
+        origin = typing.get_origin(parent)
+        if origin is base.Recipe:
+            return typing.get_args(parent)
+        if isinstance(origin, type) and issubclass(origin, base.Recipe):
+            named = dict(zip(origin.__parameters__, typing.get_args(parent), strict=True))
+            return tuple(named.get(t, t) for t in recipe_types(origin))
+    return recipe_types(cls.__base__)
+
+
+@pytest.mark.parametrize("kind", [k.name for k in registry.kinds()])
+def test_every_recipe_names_the_types_that_flow_through_it(kind):
+    recipe = registry.get(kind).training_recipe()
+    data, raw, sets, model_config = recipe_types(type(recipe))
+    assert (data, model_config) == (recipe.data_config, recipe.model_config)
+    assert not any(isinstance(t, typing.TypeVar) or t is typing.Any for t in (raw, sets))
+
+
+def test_the_toy_recipe_names_its_types_too():
+    assert recipe_types(MajorityRecipe) == (MajorityData, np.ndarray,
+                                          tuple[torch.Tensor, torch.Tensor], MajorityConfig)

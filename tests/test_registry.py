@@ -16,7 +16,7 @@ from seqrnn.errors import UserError
 from seqrnn.presets import Preset
 from seqrnn.registry import Kind
 from seqrnn.run import LATEST_WEIGHTS, RunFolder, run_files
-from tests.test_recipes_base import MajoritySpec, MajorityTask
+from tests.test_recipes_base import MajorityObjective, MajorityRecipe
 
 LOOP = {"epochs": 6, "lr": 0.05, "progress": False, "device": "cpu", "seed": 2}
 
@@ -24,7 +24,7 @@ LOOP = {"epochs": 6, "lr": 0.05, "progress": False, "device": "cpu", "seed": 2}
 @pytest.fixture
 def majority():
     """The toy task of test_recipes_base (it writes alphabet.json), registered in one line."""
-    kind = registry.register(Kind("majority", MajoritySpec(), files=("alphabet.json",),
+    kind = registry.register(Kind("majority", MajorityRecipe(), files=("alphabet.json",),
                                   presets={"tiny": Preset("two units", {"hidden_size": 2})}))
     yield kind
     registry.unregister("majority")
@@ -88,7 +88,7 @@ def test_a_run_of_a_kind_with_its_own_file_killed_before_its_first_checkpoint_re
         raise SystemExit("killed")
 
     with monkeypatch.context() as patch:
-        patch.setattr(MajorityTask, "train_loss", killed)
+        patch.setattr(MajorityObjective, "train_loss", killed)
         with pytest.raises(SystemExit):
             seqrnn.train("majority", tmp_path / "r", **LOOP)
     assert (tmp_path / "r" / "alphabet.json").is_file()
@@ -164,7 +164,7 @@ def served_majority():
     from seqrnn.serve.hooks import ServeHook
 
     kind = registry.register(Kind(
-        "majority", MajoritySpec(), files=("alphabet.json",), export=majority_graphs,
+        "majority", MajorityRecipe(), files=("alphabet.json",), export=majority_graphs,
         serve=ServeHook("majority", lambda dirs: seqrnn.load(dirs[0]), majority_routes)))
     yield kind
     registry.unregister("majority")

@@ -1,8 +1,7 @@
-"""The run folder: its files, the checkpoint pair, fresh and resumable folders, the lock."""
+"""The run folder: its files, fresh and resumable folders, the lock, metrics and config
+(its weights files in test_run_weights, its checkpoint in test_run_commit)."""
 
-import errno
 import math
-import re
 import signal
 import subprocess
 import sys
@@ -11,37 +10,17 @@ from pathlib import Path
 import pytest
 import torch
 
-import seqrnn.run
 from seqrnn.errors import UserError
 from seqrnn.kinds import VOCAB_FILE
 from seqrnn.run import (
     BEST_WEIGHTS,
     CONFIG_FILE,
-    LATEST_WEIGHTS,
     METRICS_FILE,
-    PREVIOUS_STATE,
     SAVED_STEP,
-    TRAIN_STATE,
     UNRECORDED,
     RunFolder,
 )
-
-
-def test_weights_round_trip_with_step(tmp_path):
-    weights = {"a": torch.randn(3, 4), "b": torch.arange(5.0)}
-    RunFolder(tmp_path).save_weights("model.safetensors", weights, step=42)
-    loaded, step = RunFolder(tmp_path).load_weights()
-    assert step == 42
-    assert torch.equal(loaded["a"], weights["a"]) and torch.equal(loaded["b"], weights["b"])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.safetensors"]
-
-
-def test_truncated_weights_give_a_clear_error(tmp_path):
-    RunFolder(tmp_path).save_weights("model.safetensors", {"a": torch.randn(100)}, step=1)
-    path = tmp_path / "model.safetensors"
-    path.write_bytes(path.read_bytes()[:50])
-    with pytest.raises(UserError, match="corrupt or truncated"):
-        RunFolder(tmp_path).load_weights()
+from tests.test_run_commit import state_of
 
 
 def test_missing_folder_and_file(tmp_path):
@@ -62,116 +41,6 @@ def test_corrupt_json(tmp_path):
     (tmp_path / "config.json").write_text("{not json")
     with pytest.raises(UserError, match="config.json is corrupt"):
         RunFolder(tmp_path).read_config("charlm")
-
-
-def state_of(step: int, **extra) -> dict:
-    return {"progress": {"step": step}, "optimizers": [], "rng_cpu": torch.get_rng_state(),
-            "carried": {}, **extra}
-
-
-def test_checkpoint_round_trip(tmp_path):
-    run = RunFolder(tmp_path)
-    run.save_checkpoint({"w": torch.ones(2)}, state_of(3, x=[torch.ones(2)]), step=3)
-    weights, state = run.load_checkpoint()
-    assert state["progress"] == {"step": 3} and torch.equal(weights["w"], torch.ones(2))
-    assert torch.equal(state["rng_cpu"], torch.get_rng_state())
-    run.save_checkpoint({"w": torch.zeros(2)}, state_of(4), step=4)
-    assert run.load_checkpoint()[1]["progress"]["step"] == 4
-    assert sorted(p.name for p in tmp_path.iterdir()) == [LATEST_WEIGHTS, TRAIN_STATE]
-
-
-def test_a_kill_between_the_pairs_renames_leaves_a_pair_that_agrees(tmp_path, monkeypatch):
-    run = RunFolder(tmp_path)
-    run.save_checkpoint({"w": torch.ones(2)}, state_of(3), step=3)
-    reached = []
-
-    def killed_before_the_weights(point):  # the state is renamed, then the process dies
-        reached.append(point)
-        if point == "state renamed":
-            raise SystemExit("killed")
-
-    monkeypatch.setattr(seqrnn.run, "commit_reached", killed_before_the_weights)
-    with pytest.raises(SystemExit):
-        run.save_checkpoint({"w": torch.zeros(2)}, state_of(4), step=4)
-    monkeypatch.undo()
-    assert reached == ["written", "state renamed"]
-    assert run.latest_step() == 3
-    assert torch.load(run.file(TRAIN_STATE), weights_only=True)["progress"]["step"] == 4
-    assert torch.load(run.file(PREVIOUS_STATE), weights_only=True)["progress"]["step"] == 3
-    weights, state = run.load_checkpoint()  # the weights of step 3 and the state kept beside
-    assert state["progress"]["step"] == 3 and torch.equal(weights["w"], torch.ones(2))
-
-
-def full_disk(*args, **kwargs):
-    raise OSError(errno.ENOSPC, "No space left on device")
-
-
-def safetensors_full_disk(*args, **kwargs):
-    from safetensors import SafetensorError
-
-    raise SafetensorError("Error while serializing: I/O error: No space left on device "
-                          "(os error 28)")
-
-
-@pytest.mark.parametrize(("module", "name", "failure"), [
-    (torch, "save", full_disk), (seqrnn.run, "save_file", safetensors_full_disk)])
-def test_a_full_disk_keeps_the_previous_checkpoint(tmp_path, monkeypatch, module, name, failure):
-    run = RunFolder(tmp_path)
-    run.save_checkpoint({"w": torch.ones(2)}, state_of(3), step=3)
-    monkeypatch.setattr(module, name, failure)
-    with pytest.raises(UserError) as caught:
-        run.save_checkpoint({"w": torch.zeros(2)}, state_of(4), step=4)
-    assert str(caught.value) == (f"no space left on the device of {tmp_path} while saving a "
-                                 "checkpoint (the previous checkpoint is intact): free some space "
-                                 "and resume")
-    if name == "save_file":  # the best weights too
-        with pytest.raises(UserError, match="no space left .* intact"):
-            run.save_best({"w": torch.zeros(2)}, step=4)
-    monkeypatch.undo()
-    weights, state = run.load_checkpoint()
-    assert state["progress"]["step"] == 3 and torch.equal(weights["w"], torch.ones(2))
-    assert sorted(p.name for p in tmp_path.iterdir()) == [LATEST_WEIGHTS, TRAIN_STATE]
-
-
-def test_weights_and_state_of_different_steps_are_refused(tmp_path):
-    run = RunFolder(tmp_path)
-    run.save_checkpoint({"w": torch.ones(2)}, state_of(3), step=3)
-    run.save_weights(LATEST_WEIGHTS, {"w": torch.ones(2)}, step=9)
-    with pytest.raises(UserError, match=r"latest weights \(step 9\) and training state "
-                                        r"\(step 3\) disagree"):
-        run.load_checkpoint()
-
-
-@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
-def test_train_state_refuses_pickled_code_in_one_line(tmp_path):
-    import pickle
-
-    class Evil:
-        def __reduce__(self):
-            return (print, ("executed",))
-
-    (tmp_path / TRAIN_STATE).write_bytes(pickle.dumps(Evil()))
-    with pytest.raises(UserError) as error:
-        RunFolder(tmp_path).load_train_state()
-    message = str(error.value)
-    assert "is not a seqrnn training state" in message and "will not be loaded" in message
-    assert "\n" not in message and "weights_only=False" not in message
-
-
-@pytest.mark.parametrize(("state", "what"), [
-    ({}, "'progress' is missing"),
-    ([1, 2], "a list, not a dict"),
-    (state_of(3, optimizers=None), "'optimizers' is missing or not a list"),
-    (state_of(3, optimizers=[{"state": {}}]), "an optimizer state has no parameter groups"),
-    (state_of(3, rng_cpu=torch.zeros(3)), "'rng_cpu' is not a random generator state"),
-    (state_of(3, rng_cpu=torch.get_rng_state()[:100]), "'rng_cpu' is not a random generator"),
-    ({**state_of(3), "progress": {"step": "3"}}, "its step is not a count"),
-    (state_of(3, best_before_stop=[1]), "'best_before_stop' is not a best evaluation"),
-])
-def test_damaged_train_state_is_named_in_one_line(tmp_path, state, what):
-    torch.save(state, tmp_path / TRAIN_STATE)
-    with pytest.raises(UserError, match=f"train_state.pt is damaged \\({re.escape(what)}"):
-        RunFolder(tmp_path).load_train_state()
 
 
 def write_stub(path: Path) -> RunFolder:
@@ -283,52 +152,6 @@ def test_metrics_lines_hold_null_for_nan_and_infinity(tmp_path):
     run.append_metrics({"kind": "train", "step": 1, "loss": math.nan, "perplexity": math.inf})
     line = run.file(METRICS_FILE).read_text()
     assert line == '{"kind": "train", "step": 1, "loss": null, "perplexity": null}\n'
-
-
-def test_mismatched_weights(tmp_path):
-    module = torch.nn.Linear(3, 2)
-    with pytest.raises(UserError, match="do not match"):
-        RunFolder(tmp_path).check_strict_load(module, {"weight": torch.zeros(5, 5)})
-
-
-@pytest.mark.parametrize("dtype", [torch.int32, torch.bool, torch.uint8])
-def test_weights_that_are_not_floating_point_are_refused(tmp_path, dtype):
-    RunFolder(tmp_path).save_weights("model.safetensors",
-                                     {"a": torch.ones(2), "b": torch.ones(2, dtype=dtype)}, 1)
-    with pytest.raises(UserError, match=rf"holds {str(dtype)[6:]} weights \(b\), where seqrnn "
-                                        "writes floating point"):
-        RunFolder(tmp_path).load_weights()
-
-
-def test_weights_of_another_float_type_than_the_models_are_refused(tmp_path):
-    with pytest.raises(UserError, match=r"are torch.float16 \(weight\) where the model keeps "
-                                        "torch.float32"):
-        RunFolder(tmp_path).check_strict_load(torch.nn.Linear(3, 2),
-                                              {"weight": torch.zeros(2, 3, dtype=torch.float16),
-                                               "bias": torch.zeros(2)})
-
-
-def test_a_config_too_large_for_its_weights_is_refused_before_anything_is_allocated(tmp_path):
-    run = RunFolder(tmp_path)
-    run.save_weights("model.safetensors", torch.nn.Linear(3, 2).state_dict(), 1)
-    run.check_fits(lambda: torch.nn.Linear(3, 2))
-    with pytest.raises(UserError, match=r"do not match its config.json \(weight: \[2, 3\] in "
-                                        r"the weights, \[10000000000, 3\] in the model\)"):
-        run.check_fits(lambda: torch.nn.Linear(3, 10**10))  # 120 GB, were it allocated
-    with pytest.raises(UserError, match="config.json names a model far too large for any machine"):
-        run.check_fits(lambda: torch.nn.Linear(10**12, 10**12))
-    run.save_weights("model.safetensors", {**torch.nn.Linear(3, 2).state_dict(),
-                                           "extra": torch.zeros(1)}, 1)
-    with pytest.raises(UserError, match=r"\(extra: in the weights but not in the model\)"):
-        run.check_fits(lambda: torch.nn.Linear(3, 2))
-
-
-def test_weights_with_nan_are_refused_in_one_line(tmp_path):
-    RunFolder(tmp_path).save_weights("model.safetensors",
-                                     {"a": torch.ones(2), "b": torch.tensor([1.0, math.nan])}, 1)
-    with pytest.raises(UserError, match=r"holds NaN or infinite weights \(b\): the training that "
-                                        "wrote them diverged"):
-        RunFolder(tmp_path).load_weights()
 
 
 def test_every_file_of_a_run_gets_the_usual_permissions(tmp_path):

@@ -8,9 +8,17 @@ from seqrnn.data.sequences import (
     encode_texts,
     fixed_length,
     pad_rows,
-    padding_fraction,
 )
 from seqrnn.data.vocab import PAD_ID, UNK_ID, WordVocab
+
+
+def padding_fraction(batches) -> float:
+    """The share of token slots that are padding, over all `batches`."""
+    real = slots = 0
+    for batch in batches:
+        real += int(batch.lengths.sum())
+        slots += batch.tokens.numel()
+    return 1.0 - real / slots if slots else 0.0
 
 
 def ragged(sequences: list[list[int]], labels=None) -> EncodedTexts:

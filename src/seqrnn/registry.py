@@ -23,6 +23,7 @@ from seqrnn.errors import UserError
 if TYPE_CHECKING:
     from seqrnn.presets import Preset
     from seqrnn.recipes.base import Recipe
+    from seqrnn.serve.hooks import ServeHook
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class Kind:
     # `seqrnn <name> train` built from the recipe's config dataclasses (seqrnn.cli.generic).
     cli: str | None = None
     # The server's seqrnn.serve.hooks.ServeHook (loading, routes, health); None: not served.
-    serve: str | Any | None = None
+    serve: str | ServeHook | None = None
     # `seqrnn export`'s (run_dir, weights) -> api.export.Exported; None: not exported.
     export: str | Callable | None = None
 

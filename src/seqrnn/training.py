@@ -15,11 +15,16 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from seqrnn import presets, registry
 from seqrnn.configs import RESUMABLE, TrainConfig, refuse_on_resume
 from seqrnn.errors import UserError
+
+if TYPE_CHECKING:  # torch: imported where training runs, not with the command line
+    from seqrnn.recipes.base import Recipe
+    from seqrnn.run import RunConfig, RunFolder
+    from seqrnn.trainer import TrainResult
 
 AUTO = "auto"  # resume="auto": continue `out` if it holds a checkpoint, start it otherwise
 
@@ -30,7 +35,7 @@ class Trained:
 
     kind: str
     run_dir: str | Path
-    result: Any  # train.TrainResult
+    result: TrainResult
 
     @functools.cached_property
     def model(self) -> Any:
@@ -49,7 +54,7 @@ class Settings:
     loop: dict[str, Any]
 
     @classmethod
-    def split(cls, recipe: Any, settings: dict[str, Any]) -> Settings:
+    def split(cls, recipe: Recipe, settings: dict[str, Any]) -> Settings:
         """`settings` of task `recipe` by config; a name no config has is refused."""
         given = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()
                  if v is not None}
@@ -121,12 +126,13 @@ def _names(cls: type) -> set[str]:
     return {f.name for f in dataclasses.fields(cls)}
 
 
-def _fill(given: Settings, recipe: Any, values: dict[str, Any]) -> Settings:
+def _fill(given: Settings, recipe: Recipe, values: dict[str, Any]) -> Settings:
     """`given` with the fields of `values` it leaves out filled from them."""
     return Settings.split(recipe, {**values, **given.all()})
 
 
-def _with_preset(recipe: Any, given: Settings, name: str, resume: Any) -> Settings:
+def _with_preset(recipe: Recipe, given: Settings, name: str,
+                 resume: str | Path | None) -> Settings:
     """The settings left out taken from preset `name`; a preset needs a new run (or "auto")."""
     if resume not in (None, AUTO):
         raise UserError(f"{{resume}} continues a run with its own configuration: drop "
@@ -147,20 +153,21 @@ def _with_defaults(kind: str, given: Settings) -> Settings:
     return _fill(given, recipe, presets.defaults(kind))
 
 
-def _checkpointed(out: str | Path) -> Any:
+def _checkpointed(out: str | Path) -> RunFolder | None:
     from seqrnn.run import RunFolder
 
     run = RunFolder(out)
     return run if run.has_checkpoint() else None
 
 
-def _resume(recipe: Any, run_dir: str | Path, location: str | None, **options: Any) -> Any:
+def _resume(recipe: Recipe, run_dir: str | Path, location: str | None,
+            **options: Any) -> TrainResult:
     from seqrnn.recipes import base
 
     return base.resume(recipe, run_dir, location, **options)
 
 
-def refuse_other_preset(preset: str | None, saved: Any, out: str | Path) -> None:
+def refuse_other_preset(preset: str | None, saved: RunConfig, out: str | Path) -> None:
     """resume="auto" with a preset continues only a run of that preset (the preset's values
     may all be ones a resume ignores, such as the data's location or the budget)."""
     if preset is None or not saved.preset_recorded or saved.preset == preset:
@@ -170,7 +177,7 @@ def refuse_other_preset(preset: str | None, saved: Any, out: str | Path) -> None
                     f"its preset, or another {{out}} for a new run", fields=("out", "preset"))
 
 
-def refuse_differences(recipe: Any, given: Settings, saved: Any) -> None:
+def refuse_differences(recipe: Recipe, given: Settings, saved: RunConfig) -> None:
     """resume="auto" runs the same command again: refuse only settings that differ from the
     saved run's configuration (the budget may change, the data may have moved)."""
     def differs(values: dict[str, Any], stored: dict | None) -> set[str]:

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import torch
 
-from seqrnn.api.loading import load_trained
+from seqrnn.api.language_model import TrainedLanguageModel
 from seqrnn.budget import check_generation_memory
 from seqrnn.configs import Sampling, require_seed
 from seqrnn.data.text import CharVocab, drop_unknown
@@ -23,7 +22,6 @@ from seqrnn.inference.beam import beam_search
 from seqrnn.inference.deadline import deadline_after, passed
 from seqrnn.inference.generation import StopAt, sample_ids, stepper_for
 from seqrnn.inference.stepper import CompiledStepper
-from seqrnn.kinds import VOCAB_FILE
 from seqrnn.models.charlm import CharLM
 from seqrnn.recipes.charlm import RECIPE, char_loss_sum, loss_metrics
 from seqrnn.recipes.stream import stream_loss
@@ -31,23 +29,12 @@ from seqrnn.recipes.stream import stream_loss
 IdSource = Callable[[torch.Tensor, int, Sampling, list], Iterator[torch.Tensor]]
 
 
-class LanguageModel:
+class LanguageModel(TrainedLanguageModel):
     """A trained model with its vocabulary, ready to sample and evaluate."""
 
-    def __init__(self, model: CharLM, vocab: CharVocab):
-        self.model = model.eval()
-        self.vocab = vocab
-
-    @classmethod
-    def load(cls, run_dir: str | Path, *, weights: str = "best",
-             device: str = "cpu") -> LanguageModel:
-        """The model of a run folder: its "best" (default) or "latest" weights."""
-        loaded = load_trained(run_dir, RECIPE, weights=weights, device=device)
-        return cls(loaded.model, loaded.vocabularies[VOCAB_FILE])
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+    recipe = RECIPE
+    model: CharLM
+    vocab: CharVocab
 
     def check_prime(self, prime: str) -> None:
         """UserError about field `prime` when the model cannot start from it."""

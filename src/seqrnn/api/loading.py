@@ -10,6 +10,7 @@ from typing import Any
 from torch import nn
 
 from seqrnn import registry
+from seqrnn.data.vocabulary import Vocabulary
 from seqrnn.errors import UserError, field_error
 from seqrnn.recipes.base import Recipe
 from seqrnn.run import CONFIG_FILE, WEIGHTS, RunConfig, RunFolder
@@ -22,7 +23,7 @@ class Loaded:
     (run-folder file name -> the object of the recipe's `vocabularies` class) and config.json."""
 
     model: nn.Module
-    vocabularies: dict[str, Any]
+    vocabularies: dict[str, Vocabulary]
     config: RunConfig
 
 

@@ -22,6 +22,7 @@ import torch
 
 from seqrnn import presets
 from seqrnn.api.loading import load_trained
+from seqrnn.api.protocol import load_members
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.data.batches import ReviewBatches
 from seqrnn.data.identity import IN_MEMORY
@@ -42,7 +43,7 @@ from seqrnn.outputs import check_model_folder
 from seqrnn.recipes import base
 from seqrnn.recipes.chance import near_chance
 from seqrnn.recipes.sentiment import RECIPE, predict_probabilities
-from seqrnn.run import BEST_WEIGHTS, SAVED_STEP, RunFolder
+from seqrnn.run import BEST_WEIGHTS, SAVED_STEP, RunConfig, RunFolder
 from seqrnn.trainer.process import resolve_device
 
 # SentimentData fields about reading a data set from disk: fit() is given texts instead.
@@ -114,10 +115,6 @@ class SentimentClassifier:
         + [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
            for name, default in _DEFAULTS.items()])
 
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        return list(PARAMS)
-
     def get_params(self, deep: bool = True) -> dict:
         return {name: getattr(self, name) for name in PARAMS}
 
@@ -186,9 +183,22 @@ class SentimentClassifier:
         clf = cls(**{k: v for k, v in params.items() if k in PARAMS})
         clf.device = device
         clf.vocab_, clf.model_, clf.sources_ = vocab, model, config.sources
+        clf.config_, clf.run_ = config, Path(path)
         clf.label_map_ = LabelMap.from_dict(RunFolder(path).read_json(LABELS_FILE))
         clf.classes_ = np.array(clf.label_map_.names, dtype=object)
         return clf
+
+    @property
+    def config(self) -> RunConfig | None:
+        """config.json of the run it was loaded from; None when fitted in memory."""
+        return getattr(self, "config_", None)
+
+    def evaluate(self, data_path: str | None = None, split: str | None = None,
+                 **options) -> dict:
+        """Scores on a split of its run's data, or on other data (sentiment_evaluation)."""
+        from seqrnn.api.sentiment_evaluation import evaluate_loaded  # it imports this module
+
+        return evaluate_loaded(self, data_path, split, **options)
 
     def save(self, path: str | Path, *, overwrite: bool = False) -> None:
         """Write the learned model as a run folder (safetensors + JSON).
@@ -316,8 +326,25 @@ class SentimentEnsemble:
         self.label_map_, self.classes_ = members[0].label_map_, members[0].classes_
 
     @classmethod
-    def load(cls, paths: Sequence[str | Path], *, device: str = "cpu") -> SentimentEnsemble:
-        return cls([SentimentClassifier.load(path, device=device) for path in paths])
+    def load(cls, paths: Sequence[str | Path], *, weights: str = "best",
+             device: str = "cpu") -> SentimentEnsemble:
+        return cls(load_members(paths, RECIPE.kind, lambda path: SentimentClassifier.load(
+            path, weights=weights, device=device), RECIPE.data_field))
+
+    @property
+    def config(self) -> RunConfig | None:
+        return self.members[0].config
+
+    @property
+    def device(self) -> str:
+        return self.members[0].device
+
+    def evaluate(self, data_path: str | None = None, split: str | None = None,
+                 **options) -> dict:
+        """The scores of its members' mean probability (SentimentClassifier.evaluate)."""
+        from seqrnn.api.sentiment_evaluation import evaluate_loaded  # it imports this module
+
+        return evaluate_loaded(self, data_path, split, **options)
 
     def predict_proba(self, texts: Iterable[str]) -> np.ndarray:
         texts = as_texts(texts, "predict_proba")  # read once: a generator serves one member
@@ -344,12 +371,10 @@ class SentimentEnsemble:
 def load_classifier(paths: str | Path | Sequence[str | Path], *,
                     device: str = "cpu") -> SentimentClassifier | SentimentEnsemble:
     """One run folder's classifier, or an ensemble of several."""
-    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    if not paths:
-        raise UserError("give at least one run folder to load")
-    if len(paths) == 1:
-        return SentimentClassifier.load(paths[0], device=device)
-    return SentimentEnsemble.load(paths, device=device)
+    members = load_members(paths, RECIPE.kind,
+                           lambda path: SentimentClassifier.load(path, device=device),
+                           RECIPE.data_field)
+    return members[0] if len(members) == 1 else SentimentEnsemble(members)
 
 
 def _describe_curve(one_pass: int, one_by_one: int, total: int) -> str:

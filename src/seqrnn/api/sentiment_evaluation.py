@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from seqrnn.api.sentiment import load_classifier
+from seqrnn.api.protocol import check_same_split
+from seqrnn.api.sentiment import SentimentClassifier, SentimentEnsemble, load_classifier
 from seqrnn.configs import SentimentData
 from seqrnn.data.identity import check_unchanged, same_data
 from seqrnn.data.labels import mapped_labels
@@ -28,7 +29,8 @@ def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None =
              split: str | None = None,
              device: str = "cpu", *, labels: str | dict[str, str] | None = None,
              text_column: str | None = None, label_column: str | None = None,
-             allow_changed_data: bool = False) -> dict:
+             allow_changed_data: bool = False,
+             model: SentimentClassifier | SentimentEnsemble | None = None) -> dict:
     """Accuracy, precision, recall, F1, ROC AUC and confusion matrix of a trained classifier.
 
     On the data the model trained on (the default), `split` is one of its splits, drawn as in
@@ -39,19 +41,16 @@ def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None =
     their probabilities); they must share their data and seed, hence their splits.
     Splits are drawn as in training only from the data the run read: a file whose content
     changed since (its fingerprint), a moved and edited copy, or other data split by the
-    run's seed is refused, unless `allow_changed_data`.
+    run's seed is refused, unless `allow_changed_data`. `model` is the classifier (or
+    ensemble) already loaded from `run_dir`, not read again.
     """
     if split is not None and split not in SPLITS:
         raise field_error("split", f"unknown {{}} {split!r}: use one of {', '.join(SPLITS)}")
     run_dirs = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
-    clf = load_classifier(run_dirs, device=device)
+    if model is not None:  # loaded by the caller: its runs still share one data and split
+        check_same_split(run_dirs, RECIPE.kind, RECIPE.data_field)
+    clf = load_classifier(run_dirs, device=device) if model is None else model
     saved = RunFolder(run_dirs[0]).read_config(RECIPE.kind)
-    for other in run_dirs[1:]:
-        theirs = RunFolder(other).read_config(RECIPE.kind)
-        if _split_settings(theirs) != _split_settings(saved):
-            raise UserError(f"{other} cannot join an ensemble with {run_dirs[0]}: their data or "
-                            "seed differ, so one may have trained on the other's validation "
-                            "reviews; ensemble runs of the same data and seed")
     data = SentimentData(**saved.data) if saved.data else SentimentData()
     recorded = [(RunFolder(path).read_config(RECIPE.kind).sources or {}).get("data")
                 for path in run_dirs]
@@ -95,11 +94,11 @@ def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None =
             **binary_metrics(chosen.labels, probs)}
 
 
-def _split_settings(config) -> tuple:
-    """What draws a run's splits: where its data is, how it is cut, and the seed."""
-    data = config.data or {}
-    return (tuple(data.get(name) for name in ("data", "text_column", "label_column", "format",
-                                              "encoding", "on_empty", "val_fraction",
-                                              "test_fraction")),
-            (config.loop or {}).get("seed", 1))
-
+def evaluate_loaded(model: SentimentClassifier | SentimentEnsemble, data_path: str | None = None,
+                    split: str | None = None, **options) -> dict:
+    """`evaluate` of a classifier (or ensemble) loaded from its run folders, not read again."""
+    runs = [getattr(member, "run_", None) for member in getattr(model, "members", [model])]
+    if None in runs:
+        raise UserError("this classifier has no run folder to evaluate on its splits: save() "
+                        "it and load() it, or score(texts, labels) on data of your own")
+    return evaluate(runs, data_path, split, model.device, model=model, **options)

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from seqrnn.api.loading import load_trained
+from seqrnn.api.protocol import load_members
 from seqrnn.configs import MAX_BEAM, Seq2SeqData
 from seqrnn.data.identity import check_unchanged
 from seqrnn.data.pairs import join_tokens, load_pairs, split_tokens
@@ -27,7 +28,7 @@ from seqrnn.kinds import SOURCE_VOCAB_FILE, TARGET_VOCAB_FILE
 from seqrnn.metrics import require_items, transduction_errors
 from seqrnn.models.seq2seq import Ensemble, Seq2Seq
 from seqrnn.recipes.seq2seq import RECIPE, known_pairs, padded
-from seqrnn.run import RunFolder
+from seqrnn.run import RunConfig, RunFolder
 
 SPLITS = ("train", "val", "test")
 BATCH = 256  # sources decoded at once
@@ -38,11 +39,13 @@ class Transducer:
 
     def __init__(self, model: Seq2Seq | Ensemble, source_vocab: SymbolVocab,
                  target_vocab: SymbolVocab, data: Seq2SeqData, seed: int = 1, *,
-                 run: Path | None = None, source: dict | None = None):
+                 run: Path | None = None, source: dict | None = None,
+                 config: RunConfig | None = None):
         self.model = model.eval()
         self.source_vocab, self.target_vocab, self.data = source_vocab, target_vocab, data
         self.seed = seed  # the run's: it drew the split
         self.run, self.source = run, source  # its folder, and its data's fingerprint
+        self.config = config  # its run's config.json (None: built in memory)
 
     @classmethod
     def load(cls, run_dir: str | Path | Sequence[str | Path], *, weights: str = "best",
@@ -50,27 +53,25 @@ class Transducer:
         """One run folder, or several decoding as an ensemble (the mean of their next-token
         probabilities): runs of the same data, split and vocabularies, e.g. models of another
         size trained with the same seed."""
-        run_dir = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
-        if not run_dir:
-            raise UserError("give at least one run folder to load")
-        if len(run_dir) == 1:
-            return cls._load_one(run_dir[0], weights, device)
-        members = [cls._load_one(path, weights, device) for path in run_dir]
+        members = load_members(run_dir, RECIPE.kind,
+                               lambda path: cls._load_one(path, weights, device),
+                               RECIPE.data_field)
+        if len(members) == 1:
+            return members[0]
         first = members[0]
-        for path, member in zip(run_dir[1:], members[1:], strict=True):
+        for member in members[1:]:
             for what, mine, theirs in [
-                    ("data and split (data settings and seed)", (first.data, first.seed),
-                     (member.data, member.seed)),
                     ("source vocabulary", first.source_vocab.to_dict(),
                      member.source_vocab.to_dict()),
                     ("target vocabulary", first.target_vocab.to_dict(),
                      member.target_vocab.to_dict())]:
                 if mine != theirs:
-                    raise UserError(f"{path} cannot join an ensemble with {run_dir[0]}: its "
-                                    f"{what} differ; ensemble runs trained on the same data "
-                                    "with the same seed")
+                    raise UserError(f"{member.run} cannot join an ensemble with {first.run}: "
+                                    f"its {what} differs; ensemble runs trained on the same "
+                                    "data with the same seed")
         return cls(Ensemble([m.model for m in members]), first.source_vocab, first.target_vocab,
-                   first.data, first.seed, run=first.run, source=first.source)
+                   first.data, first.seed, run=first.run, source=first.source,
+                   config=first.config)
 
     @classmethod
     def _load_one(cls, run_dir: str | Path, weights: str, device: str) -> Transducer:
@@ -83,7 +84,8 @@ class Transducer:
         data = run.build_config(Seq2SeqData, config.data, "data") if config.data else \
             Seq2SeqData()
         return cls(model, source_vocab, target_vocab, data, (config.loop or {}).get("seed", 1),
-                   run=run.path, source=(config.sources or {}).get(RECIPE.data_field))
+                   run=run.path, source=(config.sources or {}).get(RECIPE.data_field),
+                   config=config)
 
     @property
     def device(self) -> torch.device:

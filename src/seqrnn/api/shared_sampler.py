@@ -111,6 +111,7 @@ class SharedSampler:
             with self._changed:
                 self._streams = [s for s in self._streams
                                  if not s.cancelled and s.remaining > 0]
+                self._changed.notify_all()  # for whoever waits on a stream's departure
 
     def _step(self, group: list[_Stream]) -> None:
         """One chunk for every stream of `group`, which share one sampling choice."""

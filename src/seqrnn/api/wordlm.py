@@ -9,12 +9,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from seqrnn.api.loading import load_trained
+from seqrnn.api.language_model import TrainedLanguageModel
 from seqrnn.budget import check_generation_memory
 from seqrnn.configs import Sampling, require_seed
 from seqrnn.data.documents import EOS, encode_documents
@@ -24,11 +23,11 @@ from seqrnn.errors import UserError, field_error
 from seqrnn.inference.beam import beam_search
 from seqrnn.inference.deadline import deadline_after, passed
 from seqrnn.inference.generation import StopAt
-from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import require_items
 from seqrnn.models.wordlm import WordLM
 from seqrnn.recipes.stream import stream_loss
 from seqrnn.recipes.wordlm import RECIPE, word_loss_sum, word_metrics
+from seqrnn.run import RunConfig
 
 
 class _NextWordScores(nn.Module):
@@ -44,26 +43,17 @@ class _NextWordScores(nn.Module):
         return self.model.log_probs(hidden[:, -1]).unsqueeze(1), state
 
 
-class WordLanguageModel:
+class WordLanguageModel(TrainedLanguageModel):
     """A trained word model with its vocabulary: sample words, score texts."""
 
-    def __init__(self, model: WordLM, vocab: WordVocab):
+    recipe = RECIPE
+
+    def __init__(self, model: WordLM, vocab: WordVocab,
+                 config: RunConfig | None = None):
         if EOS not in vocab:  # id_of would answer the unknown word's id: documents never end
             raise UserError(f"the vocabulary has no end-of-document word {EOS}: it is not a word "
                             "language model's; restore its vocab.json, or retrain")
-        self.model = model.eval()
-        self.vocab = vocab
-
-    @classmethod
-    def load(cls, run_dir: str | Path, *, weights: str = "best",
-             device: str = "cpu") -> WordLanguageModel:
-        """The model of a run folder: its "best" (default) or "latest" weights."""
-        loaded = load_trained(run_dir, RECIPE, weights=weights, device=device)
-        return cls(loaded.model, loaded.vocabularies[VOCAB_FILE])
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.model.parameters()).device
+        super().__init__(model, vocab, config)
 
     def stream(self, prime: str = "", length: int = 50, *, seed: int | None = None,
                **options) -> Iterator[str]:

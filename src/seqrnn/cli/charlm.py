@@ -6,31 +6,27 @@ import argparse
 import sys
 
 from seqrnn import jsontext
-from seqrnn.cli import options
+from seqrnn.cli import kind_commands, options
 from seqrnn.errors import UserError
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "charlm", help="character-level language model: train, sample, evaluate",
-        description="A character-level recurrent language model trained with truncated BPTT.",
-    )
-    commands = parser.add_subparsers(dest="charlm_command", metavar="COMMAND", required=True)
-    _register_train(commands)
-    _register_sample(commands)
-    _register_evaluate(commands)
     from seqrnn.cli.charlm_inspect import register_inspect
 
-    register_inspect(commands)
+    kind_commands.kind_group(
+        subparsers, "charlm", help="character-level language model: train, sample, evaluate",
+        description="A character-level recurrent language model trained with truncated BPTT.",
+        commands=[_register_train, _register_sample, _register_evaluate, register_inspect])
 
 
 def _register_train(commands) -> None:
+    kind_commands.train_command(commands, "charlm", "Train a character language model.",
+                                _train_flags, _train)
+
+
+def _train_flags(p: argparse.ArgumentParser) -> None:
     from seqrnn.configs import CharLMConfig, CharLMData
 
-    p = commands.add_parser("train", help="train a model into a run folder",
-                            description="Train a character language model. "
-                            + options.defaults_sentence("charlm"))
-    options.add_run_flags(p, "charlm")
     p.add_argument("--sample-length", type=int, default=300,
                    help="print a sample of this many characters from the best model at the end "
                    "(0: none; default: 300)")
@@ -47,26 +43,19 @@ def _register_train(commands) -> None:
     options.add(d, CharLMData, "eval_rows", "rows the validation text is cut into for evaluation")
 
     m = p.add_argument_group("model")
-    options.add(m, CharLMConfig, "cell", "recurrent cell", choices=["lstm", "gru", "rnn"])
-    options.add(m, CharLMConfig, "hidden_size", "units per recurrent layer")
-    options.add(m, CharLMConfig, "num_layers", "stacked recurrent layers")
+    options.add_recurrent_flags(m, CharLMConfig, "units per recurrent layer")
     options.add(m, CharLMConfig, "dropout", "dropout between layers and before the output layer "
                 "(the lecture's keep probability 0.5 is dropout 0.5)")
     options.add(m, CharLMConfig, "input", "character input: one-hot vectors (the lecture) or a "
                 "learned embedding", choices=["onehot", "embedding"])
     options.add(m, CharLMConfig, "embedding_dim", "embedding size with --input embedding")
-    options.add(m, CharLMConfig, "impl", "torch's fused layers (fast) or seqrnn's explicit cells "
-                "(for teaching)", choices=["fused", "explicit"])
-
-    options.add_train_loop_flags(p, "charlm")
-    p.set_defaults(run=_train)
+    options.add_impl_flag(m, CharLMConfig)
 
 
 def _register_sample(commands) -> None:
-    p = commands.add_parser("sample", help="generate text from a trained model",
-                            description="Generate text, streamed as it is produced.")
-    p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
-                   help="a trained run folder")
+    p = kind_commands.model_command(commands, "sample", _sample,
+        help="generate text from a trained model",
+        description="Generate text, streamed as it is produced.")
     p.add_argument("--prime", default="The ", help="text the sample starts from (default: 'The ')")
     p.add_argument("--length", type=int, default=500,
                    help="characters to generate (default: 500)")
@@ -75,47 +64,34 @@ def _register_sample(commands) -> None:
                    help="how many samples, generated as one batch; sample i is the one --seed "
                    "SEED+i gives alone (default: 1)")
     p.add_argument("--quiet", action="store_true", help="print only the generated text")
-    p.add_argument("--weights", choices=["best", "latest"], default="best",
-                   help="which checkpoint of the run (default: best)")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
-                   help="where to run (default: cpu)")
-    p.set_defaults(run=_sample)
+    kind_commands.add_checkpoint_flags(p)
 
 
 def _register_evaluate(commands) -> None:
-    p = commands.add_parser("evaluate", help="loss and bits per character of a text",
-                            description="Print one JSON object: loss (nats per character), bits "
-                            "per character, perplexity and the characters scored.")
-    p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
-                   help="a trained run folder")
+    p = kind_commands.model_command(commands, "evaluate", _evaluate,
+        help="loss and bits per character of a text",
+        description="Print one JSON object: loss (nats per character), bits "
+        "per character, perplexity and the characters scored.")
     p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE_OR_NAME",
                    help="a text file or dataset name (hamlet, tinyshakespeare)")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
     p.add_argument("--num-steps", type=int, default=100, help="window length (default: 100)")
     p.add_argument("--rows", type=int, default=32,
                    help="rows the text is cut into, each starting from a zero state (default: 32)")
-    p.add_argument("--weights", choices=["best", "latest"], default="best",
-                   help="which checkpoint of the run (default: best)")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
-                   help="where to run (default: cpu)")
-    p.set_defaults(run=_evaluate)
+    kind_commands.add_checkpoint_flags(p)
 
 
 def _train(args: argparse.Namespace) -> int:
-    from seqrnn.api.charlm import LanguageModel
+    def sample(run_dir: str) -> None:
+        from seqrnn.api.charlm import LanguageModel
 
-    result, run_dir = options.train_or_resume(args, "charlm")
-    if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
-        return 130 if result.stopped == "interrupted" else 0
-    print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; "
-          f"best validation loss {result.best_eval['loss']:.4f} nats/char "
-          f"({result.best_eval['bits_per_char']:.4f} bits/char); run folder {run_dir}",
-          file=sys.stderr)
-    status = options.training_status(result, run_dir, "charlm")
-    if args.sample_length > 0 and status == 0:
         lm = LanguageModel.load(run_dir)
         print(lm.sample(lm.default_prime(), args.sample_length, seed=args.seed))
-    return status
+
+    return kind_commands.train_and_report(
+        args, "charlm", lambda best: f"loss {best['loss']:.4f} nats/char "
+        f"({best['bits_per_char']:.4f} bits/char)",
+        then=sample if args.sample_length > 0 else None)
 
 
 def _sample(args: argparse.Namespace) -> int:

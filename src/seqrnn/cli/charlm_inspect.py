@@ -5,21 +5,19 @@ from __future__ import annotations
 import argparse
 import sys
 
-from seqrnn.cli import options
+from seqrnn.cli import kind_commands, options
 from seqrnn.errors import UserError
 
 
 def register_inspect(commands) -> None:
     """Add `inspect` to the subcommands of `seqrnn charlm`."""
-    p = commands.add_parser(
-        "inspect", help="an HTML page of a text coloured by chosen cell activations",
+    p = kind_commands.model_command(commands, "inspect", _inspect,
+        help="an HTML page of a text coloured by chosen cell activations",
         description="Read a text with a trained model, pick the cells that correlate best with "
         "simple features of the text (position in the line, inside brackets or quotes, a "
         "speaker's name, ...) and write DIR/index.html with the text coloured by each of them, "
         "and DIR/cells.json with the same data. Prints one line per chosen cell.",
     )
-    p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
-                   help="a trained run folder")
     p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE_OR_NAME",
                    help="a text file or dataset name (hamlet, tinyshakespeare)")
     p.add_argument("--out", type=options.path_arg, required=True, metavar="DIR",
@@ -37,7 +35,6 @@ def register_inspect(commands) -> None:
     p.add_argument("--threads", type=int, default=1,
                    help="torch CPU threads (default: 1: the model reads one character at a time, "
                    "too little work to share)")
-    p.set_defaults(run=_inspect)
 
 
 def _inspect(args: argparse.Namespace) -> int:

@@ -5,27 +5,24 @@ from __future__ import annotations
 import argparse
 import sys
 
-from seqrnn.cli import options
+from seqrnn.cli import kind_commands, options
 from seqrnn.errors import UserError
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "export", help="write a trained model as ONNX, for runtimes outside Python",
+    p = kind_commands.model_command(subparsers, "export", _export,
+        help="write a trained model as ONNX, for runtimes outside Python",
         description="Write a trained model as ONNX: a character or word language model (one "
         "step of any length, its state in and out), a sentiment classifier (right-padded ids "
         "and lengths in, P(positive) out) or an encoder-decoder (FILE.onnx the encoder, "
         "FILE.decoder.onnx one decoder step), and a JSON file beside it with the "
         "vocabularies, the labels, the configuration and the inputs and outputs. Needs the "
         "export extra: pip install 'seqrnn[export]'.")
-    p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
-                   help="a trained run folder")
     p.add_argument("--out", type=options.path_arg, required=True, metavar="FILE.onnx",
                    help="the graph to write; FILE.onnx.json goes beside it")
-    p.add_argument("--weights", choices=["best", "latest"], default="best",
-                   help="which checkpoint (default: best; a classifier keeps only its best)")
+    kind_commands.add_weights_flag(
+        p, help="which checkpoint (default: best; a classifier keeps only its best)")
     options.add_overwrite_flag(p, "FILE.onnx and FILE.onnx.json")
-    p.set_defaults(run=_export)
 
 
 def _export(args: argparse.Namespace) -> int:

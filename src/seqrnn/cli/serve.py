@@ -15,8 +15,8 @@ from seqrnn.errors import UserError
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "serve", help="a web page and JSON API for trained models",
+    p = options.command(subparsers, "serve", _serve,
+        help="a web page and JSON API for trained models",
         description="Serve a page (review classification with the prediction after every word, "
         "streamed text generation, a look inside the language model, transduction) and its "
         "JSON API, for every kind of model: a word model's words are streamed at POST "
@@ -55,7 +55,6 @@ def register(subparsers) -> None:
                 "at once, all requests together (a sample counts 1, a beam its width, a "
                 "transduction its sources times its beam); more waits for none: it is "
                 "answered 503 with Retry-After, and the classifier never waits behind it")
-    p.set_defaults(run=_serve)
 
 
 def servable() -> list[str]:

@@ -7,30 +7,27 @@ import sys
 from functools import partial
 
 from seqrnn import jsontext
-from seqrnn.cli import options
+from seqrnn.cli import kind_commands, options
 
 add = partial(options.add, kind="wordlm")  # flags whose defaults are wordlm's own
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "wordlm", help="word-level language model (AWD-LSTM): train, sample, evaluate",
+    kind_commands.kind_group(
+        subparsers, "wordlm", help="word-level language model (AWD-LSTM): train, sample, evaluate",
         description="A word-level AWD-LSTM language model trained with truncated BPTT; "
         "`seqrnn sentiment train --pretrained RUN_DIR` fine-tunes it into a classifier.",
-    )
-    commands = parser.add_subparsers(dest="wordlm_command", metavar="COMMAND", required=True)
-    _register_train(commands)
-    _register_sample(commands)
-    _register_evaluate(commands)
+        commands=[_register_train, _register_sample, _register_evaluate])
 
 
 def _register_train(commands) -> None:
+    kind_commands.train_command(commands, "wordlm", "Train a word language model (ULMFiT's "
+                                "AWD-LSTM).", _train_flags, _train)
+
+
+def _train_flags(p: argparse.ArgumentParser) -> None:
     from seqrnn.configs import WordLMConfig, WordLMData
 
-    p = commands.add_parser("train", help="train a model into a run folder",
-                            description="Train a word language model (ULMFiT's AWD-LSTM). "
-                            + options.defaults_sentence("wordlm"))
-    options.add_run_flags(p, "wordlm")
     p.add_argument("--sample-length", type=int, default=40,
                    help="print a sample of this many words from the best model at the end "
                    "(0: none; default: 40)")
@@ -66,57 +63,41 @@ def _register_train(commands) -> None:
                    "alone: a full softmax (default: those of 2000 10000 below the vocabulary's "
                    "size)")
 
-    options.add_train_loop_flags(p, "wordlm")
-    p.set_defaults(run=_train)
-
-
-def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
-                   help="a trained run folder")
-    p.add_argument("--weights", choices=["best", "latest"], default="best",
-                   help="which checkpoint of the run (default: best)")
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
-                   help="where to run (default: cpu)")
-
 
 def _register_sample(commands) -> None:
-    p = commands.add_parser("sample", help="generate words from a trained model",
-                            description="Generate words, streamed as they are produced; a "
-                            "sample ends at the end of a document, after --length words, after "
-                            "the word that completes a --stop string, or at --time-limit.")
-    _model_flags(p)
+    p = kind_commands.model_command(commands, "sample", _sample,
+        help="generate words from a trained model",
+        description="Generate words, streamed as they are produced; a "
+        "sample ends at the end of a document, after --length words, after "
+        "the word that completes a --stop string, or at --time-limit.")
+    kind_commands.add_checkpoint_flags(p)
     p.add_argument("--prime", default="", help="words the sample starts from (default: a new "
                    "document)")
     p.add_argument("--length", type=int, default=50, help="words to generate (default: 50)")
     options.add_sampling_flags(p, "word")
-    p.set_defaults(run=_sample)
 
 
 def _register_evaluate(commands) -> None:
-    p = commands.add_parser("evaluate", help="loss and perplexity of a text",
-                            description="Print one JSON object: loss (nats per word), "
-                            "perplexity, the words scored and how many were unknown.")
-    _model_flags(p)
+    p = kind_commands.model_command(commands, "evaluate", _evaluate,
+        help="loss and perplexity of a text",
+        description="Print one JSON object: loss (nats per word), "
+        "perplexity, the words scored and how many were unknown.")
+    kind_commands.add_checkpoint_flags(p)
     p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE",
                    help="a UTF-8 text file, read as one document")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
-    p.set_defaults(run=_evaluate)
 
 
 def _train(args: argparse.Namespace) -> int:
-    from seqrnn.api.wordlm import WordLanguageModel
+    def sample(run_dir: str) -> None:
+        from seqrnn.api.wordlm import WordLanguageModel
 
-    result, run_dir = options.train_or_resume(args, "wordlm")
-    if not result.is_main:  # another process of a torchrun job: rank 0 reports for all
-        return 130 if result.stopped == "interrupted" else 0
-    best = result.best_eval
-    print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
-          f"validation loss {best['loss']:.4f} nats/word (perplexity {best['perplexity']:.1f});"
-          f" run folder {run_dir}", file=sys.stderr)
-    status = options.training_status(result, run_dir, "wordlm")
-    if args.sample_length > 0 and status == 0:
         print(WordLanguageModel.load(run_dir).sample("", args.sample_length, seed=args.seed))
-    return status
+
+    return kind_commands.train_and_report(
+        args, "wordlm", lambda best: f"loss {best['loss']:.4f} nats/word "
+        f"(perplexity {best['perplexity']:.1f})",
+        then=sample if args.sample_length > 0 else None)
 
 
 def _sample(args: argparse.Namespace) -> int:

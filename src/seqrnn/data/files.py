@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import os
 import stat
-from pathlib import Path
 from typing import IO, Any, AnyStr
 
 from seqrnn.budget import MEMORY_LIMIT_ENV, describe_bytes, input_limit
@@ -73,13 +71,3 @@ def decode_bytes(raw: bytes, encoding: str, where: str) -> str:
             f"{exc.start}); pass its encoding with {{encoding}}, for example {{encoding}} latin-1",
             fields=("encoding",),
         ) from None
-
-
-def read_vocabulary_json(path: str | os.PathLike) -> Any:
-    """The parsed JSON of a saved vocabulary."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"vocabulary file not found: {path}; check the checkpoint") from None
-    except (OSError, ValueError, RecursionError) as exc:
-        raise UserError(f"cannot read vocabulary {path} ({exc}); restore it or retrain") from None

@@ -23,7 +23,7 @@ and prediction never meets an empty sequence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -239,12 +239,3 @@ class LengthBatches:
         if self.drop_last and batches and len(batches[-1]) < self.batch_size:
             batches.pop()
         return batches
-
-
-def padding_fraction(batches: Iterable[Batch]) -> float:
-    """The share of token slots that are padding, over all `batches`."""
-    real = slots = 0
-    for batch in batches:
-        real += int(batch.lengths.sum())
-        slots += batch.tokens.numel()
-    return 1.0 - real / slots if slots else 0.0

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from seqrnn.data.ids import index_tokens
 from seqrnn.errors import UserError
 
 PAD_ID, BOS_ID, EOS_ID = 0, 1, 2
@@ -25,12 +26,9 @@ class SymbolVocab:
     _ids: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        symbols = tuple(self.symbols)
-        if not symbols or any(not isinstance(s, str) or not s for s in symbols):
-            raise ValueError("a symbol vocabulary needs non-empty strings")
-        ids = {symbol: FIRST_SYMBOL_ID + i for i, symbol in enumerate(symbols)}
-        if len(ids) != len(symbols):
-            raise ValueError("a symbol vocabulary must not list a symbol twice")
+        symbols, ids = index_tokens(self.symbols, FIRST_SYMBOL_ID, "symbol")
+        if not symbols:
+            raise ValueError("a symbol vocabulary needs at least one symbol")
         object.__setattr__(self, "symbols", symbols)
         object.__setattr__(self, "_ids", ids)
 

@@ -18,11 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from seqrnn.atomic import write_json
 from seqrnn.configs import require_fractions
-from seqrnn.data.files import decode_bytes, read_input, read_vocabulary_json
+from seqrnn.data.files import decode_bytes, read_input
 from seqrnn.errors import UserError, field_error
-from seqrnn.outputs import check_file
 
 # The play begins at this title line when the next non-blank line opens Act I;
 # the same title also appears in the Gutenberg header, so the title alone is not enough.
@@ -175,14 +173,6 @@ class CharVocab:
                 f"invalid character vocabulary ({exc}); the vocab.json is damaged: "
                 "restore it or retrain"
             ) from None
-
-    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> None:
-        """Write the vocabulary as JSON; an existing file is replaced only with `overwrite`."""
-        write_json(check_file(path, overwrite=overwrite, field="path"), self.to_dict())
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> CharVocab:
-        return cls.from_dict(read_vocabulary_json(path))
 
 
 def drop_unknown(vocab: CharVocab, text: str) -> tuple[str, list[str]]:

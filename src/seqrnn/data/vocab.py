@@ -16,16 +16,13 @@ training split keeps the test set unseen, hence the unknown id.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import repeat
 
-from seqrnn.atomic import write_json
-from seqrnn.data.files import read_vocabulary_json
+from seqrnn.data.ids import index_tokens
 from seqrnn.errors import UserError, field_error
-from seqrnn.outputs import check_file
 
 PAD_ID = 0
 UNK_ID = 1
@@ -46,12 +43,7 @@ class WordVocab:
     _ids: dict[str, int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        words = tuple(self.words)
-        if any(not isinstance(w, str) or not w for w in words):
-            raise ValueError("a word vocabulary must list non-empty strings")
-        ids = {word: FIRST_WORD_ID + i for i, word in enumerate(words)}
-        if len(ids) != len(words):
-            raise ValueError("a word vocabulary must not list a word twice")
+        words, ids = index_tokens(self.words, FIRST_WORD_ID, "word")
         object.__setattr__(self, "words", words)
         object.__setattr__(self, "_ids", ids)
 
@@ -138,11 +130,3 @@ class WordVocab:
                 f"invalid word vocabulary ({exc}); the vocab.json is damaged: "
                 "restore it or retrain"
             ) from None
-
-    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> None:
-        """Write the vocabulary as JSON; an existing file is replaced only with `overwrite`."""
-        write_json(check_file(path, overwrite=overwrite, field="path"), self.to_dict())
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> WordVocab:
-        return cls.from_dict(read_vocabulary_json(path))

@@ -6,7 +6,7 @@ and predicts the next one. No I/O here; the vocabulary lives with the data.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import torch
 import torch.nn.functional as F
@@ -15,7 +15,7 @@ from torch import nn
 from seqrnn.configs import CharLMConfig
 from seqrnn.nn import make_recurrent
 
-__all__ = ["CharLM", "choose_next", "nucleus"]
+__all__ = ["CharLM", "choose_next", "feed_back", "nucleus"]
 
 
 class CharLM(nn.Module):
@@ -56,18 +56,33 @@ class CharLM(nn.Module):
         greedy: bool = False,
         generator: torch.Generator | None = None,
     ) -> Iterator[int]:
-        """Yield `length` character ids following `prime` (T0,), one at a time.
+        """Yield `length` character ids following `prime` (T0,), one at a time (feed_back)."""
+        yield from feed_back(self, lambda logits: logits, prime, length, top_k=top_k,
+                             top_p=top_p, temperature=temperature, greedy=greedy,
+                             generator=generator)
 
-        The prime is read once; each new character is then fed back with the
-        carried state, so the prefix is never recomputed.
-        """
-        logits, state = self(prime.view(1, -1))
-        for produced in range(1, length + 1):
-            next_id = choose_next(logits[0, -1], top_k=top_k, top_p=top_p,
-                                  temperature=temperature, greedy=greedy, generator=generator)
-            yield next_id
-            if produced < length:
-                logits, state = self(torch.tensor([[next_id]], device=prime.device), state)
+
+@torch.no_grad()
+def feed_back(
+    model: nn.Module,
+    next_scores: Callable[[torch.Tensor], torch.Tensor],
+    prime: torch.Tensor,
+    length: int,
+    *,
+    stop_id: int | None = None,
+    **sampling,
+) -> Iterator[int]:
+    """Yield up to `length` ids following `prime` (T0,), each drawn by `choose_next(**sampling)`
+    from `next_scores` of the model's last output (1, O): scores (1, V). Both language models
+    generate so: the prime is read once, then each id is fed back with the carried state, so
+    the prefix is never recomputed. Stops after yielding `stop_id`."""
+    out, state = model(prime.view(1, -1))
+    for produced in range(1, length + 1):
+        next_id = choose_next(next_scores(out[:, -1])[0], **sampling)
+        yield next_id
+        if next_id == stop_id or produced == length:
+            return
+        out, state = model(torch.tensor([[next_id]], device=prime.device), state)
 
 
 def choose_next(

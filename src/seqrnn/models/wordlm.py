@@ -27,7 +27,7 @@ from torch import Tensor, nn
 from torch.func import functional_call
 
 from seqrnn.configs import WordLMConfig
-from seqrnn.models.charlm import choose_next
+from seqrnn.models.charlm import feed_back
 from seqrnn.nn import make_recurrent
 from seqrnn.nn.layers import check_layers
 
@@ -291,12 +291,6 @@ class WordLM(nn.Module):
         As CharLM.generate: the prime is read once, then each word is fed back with the
         carried state. Stops after yielding `stop_id` (an end-of-text id, say).
         """
-        hidden, state = self(prime.view(1, -1))
-        for produced in range(1, length + 1):
-            next_id = choose_next(self.log_probs(hidden[:, -1])[0], top_k=top_k, top_p=top_p,
-                                  temperature=temperature, greedy=greedy, generator=generator)
-            yield next_id
-            if next_id == stop_id:
-                return
-            if produced < length:
-                hidden, state = self(torch.tensor([[next_id]], device=prime.device), state)
+        yield from feed_back(self, self.log_probs, prime, length, stop_id=stop_id, top_k=top_k,
+                             top_p=top_p, temperature=temperature, greedy=greedy,
+                             generator=generator)

@@ -6,7 +6,7 @@
   torch.nn.RNN / LSTM / GRU(batch_first=True); `OutputLayer`, y(t) = φ_y(W_hy h(t) + b_y).
 - `convert`: exact weight conversion to and from torch's fused modules.
 - `factory`: `make_recurrent`, which builds either implementation from either initialisation
-  (`IMPLS`, `INITS`); both models build their recurrent layers with it.
+  (`IMPLS`, `INITS`); every model builds its recurrent layers with it.
 """
 
 from seqrnn.nn.cells import (

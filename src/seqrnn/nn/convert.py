@@ -70,20 +70,15 @@ def load_from_torch(cell: RecurrentCell, weights: TorchWeights) -> None:
     raise TypeError(f"no torch layout for {type(cell).__name__}")
 
 
-@load_from_torch.register
-def _elman_from_torch(cell: ElmanCell, weights: TorchWeights) -> None:
+@load_from_torch.register(ElmanCell)
+@load_from_torch.register(LSTMCell)
+def _one_bias_from_torch(cell: ElmanCell | LSTMCell, weights: TorchWeights) -> None:
+    # cell_to_torch names the cell's own input weights, hidden weights and bias, in that order.
+    W_x, W_h, b, _ = cell_to_torch(cell)
     with torch.no_grad():
-        cell.W_xh.copy_(weights.weight_ih)
-        cell.W_hh.copy_(weights.weight_hh)
-        cell.b_h.copy_(weights.bias_ih + weights.bias_hh)
-
-
-@load_from_torch.register
-def _lstm_from_torch(cell: LSTMCell, weights: TorchWeights) -> None:
-    with torch.no_grad():
-        cell.W_x.copy_(weights.weight_ih)
-        cell.W_h.copy_(weights.weight_hh)
-        cell.b.copy_(weights.bias_ih + weights.bias_hh)
+        W_x.copy_(weights.weight_ih)
+        W_h.copy_(weights.weight_hh)
+        b.copy_(weights.bias_ih + weights.bias_hh)
 
 
 @load_from_torch.register

@@ -1,4 +1,4 @@
-"""The one factory both models build their recurrent layers with.
+"""The one factory every kind's model builds its recurrent layers with.
 
 Two choices, independent of each other:
 

@@ -13,7 +13,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import torch
 from torch import nn
@@ -21,82 +21,92 @@ from torch import nn
 from seqrnn.budget import check_training
 from seqrnn.configs import TrainConfig, resumed_loop
 from seqrnn.data.identity import IN_MEMORY, absolute, check_unchanged, fingerprint
+from seqrnn.data.vocabulary import Vocabulary
 from seqrnn.errors import UserError
-from seqrnn.run import LATEST_WEIGHTS, UNRECORDED, RunFolder
+from seqrnn.run import LATEST_WEIGHTS, UNRECORDED, RunConfig, RunFolder
 from seqrnn.trainer import Objective, Trainer, TrainResult
 from seqrnn.trainer.callbacks import Callback
 from seqrnn.trainer.distributed import Group, join
 from seqrnn.trainer.process import configure, resolve_amp, resolve_device
 
+DataT = TypeVar("DataT")  # the kind's frozen data config, e.g. CharLMData
+RawT = TypeVar("RawT")  # what read() returns: the raw training and validation data
+SetsT = TypeVar("SetsT")  # what prepare() encodes them into, for make_objective
+ConfigT = TypeVar("ConfigT")  # the kind's frozen model config, e.g. CharLMConfig
+
 
 @dataclass
-class Started:
+class Started(Generic[SetsT]):
     """A finished start(): the trainer (its model, best weights), its result, the prepared data."""
 
     trainer: Trainer
     result: TrainResult
-    prepared: Prepared
+    prepared: Prepared[SetsT]
 
 
 @dataclass
-class Prepared:
+class Prepared(Generic[SetsT]):
     """Data ready to train on: what is saved beside the weights and what the Objective reads."""
 
+    # Any: the values are vocabularies, label maps and sizes of each kind's own classes.
     files: dict[str, Any]  # run-folder file name -> the object whose to_dict() it holds
     model_fields: dict[str, Any]  # model-config fields the data decides, e.g. vocab_size
-    sets: Any  # the encoded training and validation sets, for make_objective
+    sets: SetsT  # the encoded training and validation sets, for make_objective
     init_weights: dict[str, torch.Tensor] | None = None  # pretrained weights for build_model
 
 
-class Recipe(ABC):
-    """What one kind of training supplies to the recipe."""
+class Recipe(ABC, Generic[DataT, RawT, SetsT, ConfigT]):
+    """What one kind of training supplies to the recipe: each kind names its data config,
+    raw data, prepared sets and model config, e.g. `Recipe[SentimentData, ..., SentimentConfig]`.
+    """
 
     kind: str  # config.json's "kind", and the command: `seqrnn <kind> train`
-    data_config: type  # the frozen data config dataclass
-    model_config: type  # the frozen model config dataclass
+    data_config: type[DataT]  # the frozen data config dataclass
+    model_config: type[ConfigT]  # the frozen model config dataclass
     model_class: type[nn.Module]
     data_field: str  # the data config field that says where the data is (may change on resume)
     other_paths: tuple[str, ...] = ()  # data config fields naming other files or folders
     # Run-folder file -> (the class whose from_dict reads it, the model-config field that is
     # its size): what loading reads beside the weights, and checks against the config.
-    vocabularies: dict[str, tuple[type, str]] = {}
+    vocabularies: dict[str, tuple[type[Vocabulary], str]] = {}
 
-    def absolute_paths(self, data: Any) -> Any:
+    def absolute_paths(self, data: DataT) -> DataT:
         """`data` with each path it names made absolute: the same files from any folder."""
         names = (self.data_field, *self.other_paths)
         return replace(data, **{name: absolute(getattr(data, name)) for name in names
                                 if isinstance(getattr(data, name), str)})
 
-    def check_start(self, data: Any, seed: int) -> None:
+    def check_start(self, data: DataT, seed: int) -> None:
         """Refuse data settings that only a new run must check (a resumed run has passed)."""
         return None  # most tasks have none
 
     @abstractmethod
-    def read(self, data: Any, seed: int, progress: bool) -> Any:
+    def read(self, data: DataT, seed: int, progress: bool) -> RawT:
         """The raw training and validation data (never test data)."""
 
     @abstractmethod
-    def prepare(self, raw: Any, data: Any, progress: bool, saved: RunFolder | None) -> Prepared:
+    def prepare(self, raw: RawT, data: DataT, progress: bool,
+                saved: RunFolder | None) -> Prepared[SetsT]:
         """Vocabularies counted on training data, or with `saved` the run's, checked to match."""
 
     @abstractmethod
-    def make_objective(self, prepared: Prepared, data: Any, train_config: TrainConfig,
+    def make_objective(self, prepared: Prepared[SetsT], data: DataT, train_config: TrainConfig,
                        group: Group) -> Objective:
         """The objective the training loop optimises over the prepared sets."""
 
-    def model_from_config(self, config: Any) -> nn.Module:
+    def model_from_config(self, config: ConfigT) -> nn.Module:
         return self.model_class(config)
 
-    def build_model(self, prepared: Prepared, model_options: dict) -> nn.Module:
+    def build_model(self, prepared: Prepared[SetsT], model_options: dict) -> nn.Module:
         """A fresh model (the caller seeds it) of the options and the data-decided fields."""
         return self.model_from_config(self.model_config(**prepared.model_fields, **model_options))
 
-    def check_model_options(self, model_options: dict) -> Any:
+    def check_model_options(self, model_options: dict) -> ConfigT:
         """Refuse a bad model option before any data is read (the data decides the rest);
         the config, with placeholder sizes for what the data decides."""
         return self.model_config(**{"vocab_size": 1, **model_options})
 
-    def batch_shape(self, data: Any) -> tuple[int, int, str] | None:
+    def batch_shape(self, data: DataT) -> tuple[int, int, str] | None:
         """The most rows and steps of one training batch, and the field that sets the steps,
         for the memory budget (seqrnn.budget); None: the model's weights alone are counted."""
         return None
@@ -129,9 +139,10 @@ def _holding(run: RunFolder | None, group: Group) -> Iterator[None]:
         yield
 
 
-def start(recipe: Recipe, data: Any, model_options: dict, train_config: TrainConfig,
-          out: str | Path | None, *, raw: Any = None,
-          callbacks: list[Callback] | None = None, preset: str | None = None) -> Started:
+def start(recipe: Recipe[DataT, RawT, SetsT, ConfigT], data: DataT, model_options: dict,
+          train_config: TrainConfig, out: str | Path | None, *, raw: RawT | None = None,
+          callbacks: list[Callback] | None = None,
+          preset: str | None = None) -> Started[SetsT]:
     """Train a new model into the run folder `out` (which must not hold a run yet).
 
     `raw` skips `recipe.read` (data already in memory); without `out` nothing is
@@ -151,9 +162,9 @@ def start(recipe: Recipe, data: Any, model_options: dict, train_config: TrainCon
         return _start(recipe, data, model_options, train_config, run, group, raw, callbacks, preset)
 
 
-def _start(recipe: Recipe, data: Any, model_options: dict, train_config: TrainConfig,
-           run: RunFolder | None, group: Group, raw: Any,
-           callbacks: list[Callback] | None, preset: str | None) -> Started:
+def _start(recipe: Recipe[DataT, RawT, SetsT, ConfigT], data: DataT, model_options: dict,
+           train_config: TrainConfig, run: RunFolder | None, group: Group, raw: RawT | None,
+           callbacks: list[Callback] | None, preset: str | None) -> Started[SetsT]:
     progress = train_config.progress and group.is_main
     # The run records which precision it trained in.
     train_config = replace(train_config, amp=resolve_amp(train_config.amp, group.device))
@@ -221,8 +232,9 @@ def resume(recipe: Recipe, run_dir: str | Path, data_location: str | None = None
         return _resume(recipe, run, saved, data, train_config, group, source)
 
 
-def _resume(recipe: Recipe, run: RunFolder, saved: Any, data: Any, train_config: TrainConfig,
-            group: Group, source: dict | None) -> TrainResult:
+def _resume(recipe: Recipe[DataT, RawT, SetsT, ConfigT], run: RunFolder, saved: RunConfig,
+            data: DataT, train_config: TrainConfig, group: Group,
+            source: dict | None) -> TrainResult:
     raw = recipe.read(data, train_config.seed, train_config.progress and group.is_main)
     prepared = recipe.prepare(raw, data, False, saved=run)
     model_config = run.build_config(recipe.model_config, saved.model)

@@ -16,13 +16,13 @@ import torch
 import torch.nn.functional as F
 
 from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
-from seqrnn.data.text import CharVocab, drop_unknown, load_text, split_text
+from seqrnn.data.text import CharVocab, TextSplits, drop_unknown, load_text, split_text
 from seqrnn.errors import UserError
 from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import perplexity
 from seqrnn.models.charlm import CharLM
 from seqrnn.recipes import base
-from seqrnn.recipes.stream import StreamObjective, StreamRecipe
+from seqrnn.recipes.stream import StreamObjective, StreamRecipe, StreamSets
 from seqrnn.run import RunFolder
 from seqrnn.trainer import TrainResult
 
@@ -51,8 +51,8 @@ class CharLMObjective(StreamObjective):
     metrics = staticmethod(loss_metrics)
 
 
-class CharLMRecipe(StreamRecipe):
-    task_class = CharLMObjective
+class CharLMRecipe(StreamRecipe[CharLMData, TextSplits, CharLMConfig]):
+    objective_class = CharLMObjective
     kind = "charlm"
     data_config = CharLMData
     model_config = CharLMConfig
@@ -60,15 +60,12 @@ class CharLMRecipe(StreamRecipe):
     data_field = "text"
     vocabularies = {VOCAB_FILE: (CharVocab, "vocab_size")}
 
-    def batch_shape(self, data: CharLMData) -> tuple[int, int, str]:
-        return data.batch_size, data.num_steps, "num_steps"
-
-    def read(self, data: CharLMData, seed: int, progress: bool):
+    def read(self, data: CharLMData, seed: int, progress: bool) -> TextSplits:
         return split_text(load_text(data.text, data.encoding), data.val_fraction,
                           data.test_fraction)
 
-    def prepare(self, raw, data: CharLMData, progress: bool,
-                saved: RunFolder | None) -> base.Prepared:
+    def prepare(self, raw: TextSplits, data: CharLMData, progress: bool,
+                saved: RunFolder | None) -> base.Prepared[StreamSets]:
         vocab = CharVocab.from_text(raw.train)
         if saved is not None and vocab != CharVocab.from_dict(saved.read_json(VOCAB_FILE)):
             raise UserError(

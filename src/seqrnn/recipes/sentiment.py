@@ -216,7 +216,11 @@ def refuse_contradictions(model_options: dict, lm: WordLMConfig) -> None:
                           f"({wanted}): drop it, the encoder decides")
 
 
-class SentimentRecipe(base.Recipe):
+TextPair = tuple[LabeledTexts, LabeledTexts]  # the training and validation reviews
+EncodedPair = tuple[EncodedTexts, EncodedTexts]  # the same, encoded
+
+
+class SentimentRecipe(base.Recipe[SentimentData, TextPair, EncodedPair, SentimentConfig]):
     kind = "sentiment"
     data_config = SentimentData
     model_config = SentimentConfig
@@ -236,13 +240,12 @@ class SentimentRecipe(base.Recipe):
         if data.pretrained is not None:
             check_held_out_alike(pretrained_run(data.pretrained), data, seed)
 
-    def read(self, data: SentimentData, seed: int,
-             progress: bool) -> tuple[LabeledTexts, LabeledTexts]:
+    def read(self, data: SentimentData, seed: int, progress: bool) -> TextPair:
         splits = read_splits(data, seed, progress)
         return splits.train, splits.val
 
-    def prepare(self, raw: tuple[LabeledTexts, LabeledTexts], data: SentimentData,
-                progress: bool, saved: RunFolder | None) -> base.Prepared:
+    def prepare(self, raw: TextPair, data: SentimentData, progress: bool,
+                saved: RunFolder | None) -> base.Prepared[EncodedPair]:
         train_set, val_set = raw
         labels = train_set.label_map
         if saved is not None and labels != LabelMap.from_dict(saved.read_json(LABELS_FILE)):
@@ -267,7 +270,8 @@ class SentimentRecipe(base.Recipe):
                              model_fields={"vocab_size": len(vocab), **fields}, sets=sets,
                              init_weights=encoder)
 
-    def build_model(self, prepared: base.Prepared, model_options: dict) -> torch.nn.Module:
+    def build_model(self, prepared: base.Prepared[EncodedPair],
+                    model_options: dict) -> torch.nn.Module:
         if prepared.init_weights is None:
             return super().build_model(prepared, model_options)
         lm = prepared.model_fields["lm"]
@@ -277,7 +281,7 @@ class SentimentRecipe(base.Recipe):
         model.encoder.load_state_dict(prepared.init_weights)
         return model
 
-    def make_objective(self, prepared: base.Prepared, data: SentimentData,
+    def make_objective(self, prepared: base.Prepared[EncodedPair], data: SentimentData,
                        train_config: TrainConfig, group: Group) -> SentimentObjective:
         train_enc, val_enc = prepared.sets
         return SentimentObjective(train_enc, val_enc, data, train_config.seed, group)

@@ -156,7 +156,12 @@ class Seq2SeqObjective:
         pass
 
 
-class Seq2SeqRecipe(base.Recipe):
+PairSplits = tuple[Pairs, Pairs]  # the training and validation pairs
+# The encoded training and validation pairs and the target vocabulary validation decodes with.
+EncodedSets = tuple[Encoded, Encoded, SymbolVocab]
+
+
+class Seq2SeqRecipe(base.Recipe[Seq2SeqData, PairSplits, EncodedSets, Seq2SeqConfig]):
     kind = "seq2seq"
     data_config = Seq2SeqData
     model_config = Seq2SeqConfig
@@ -165,15 +170,15 @@ class Seq2SeqRecipe(base.Recipe):
     vocabularies = {SOURCE_VOCAB_FILE: (SymbolVocab, "source_vocab_size"),
                     TARGET_VOCAB_FILE: (SymbolVocab, "target_vocab_size")}
 
-    def read(self, data: Seq2SeqData, seed: int, progress: bool) -> tuple[Pairs, Pairs]:
+    def read(self, data: Seq2SeqData, seed: int, progress: bool) -> PairSplits:
         splits = load_pairs(data, seed)
         if progress:
             for note in splits.notes:
                 print(f"note: {note}", file=sys.stderr)
         return splits.train, splits.val
 
-    def prepare(self, raw: tuple[Pairs, Pairs], data: Seq2SeqData, progress: bool,
-                saved: RunFolder | None) -> base.Prepared:
+    def prepare(self, raw: PairSplits, data: Seq2SeqData, progress: bool,
+                saved: RunFolder | None) -> base.Prepared[EncodedSets]:
         train, val = raw
         source_vocab = SymbolVocab.build(train.sources)
         target_vocab = SymbolVocab.build(t for targets in train.targets for t in targets)
@@ -203,7 +208,7 @@ class Seq2SeqRecipe(base.Recipe):
     def batch_shape(self, data: Seq2SeqData) -> tuple[int, int, str]:
         return data.batch_size, 2 * data.max_length, "max_length"  # source and target
 
-    def make_objective(self, prepared: base.Prepared, data: Seq2SeqData,
+    def make_objective(self, prepared: base.Prepared[EncodedSets], data: Seq2SeqData,
                        train_config: TrainConfig, group: Group) -> Seq2SeqObjective:
         train, val, target_vocab = prepared.sets
         return Seq2SeqObjective(train, val, target_vocab, data, train_config.seed, group)

@@ -9,6 +9,8 @@ Subclasses say what a model's outputs cost (`train_loss_mean` for the training s
 
 from __future__ import annotations
 
+from typing import Protocol, TypeVar
+
 import numpy as np
 import torch
 from torch import nn
@@ -20,6 +22,23 @@ from seqrnn.metrics import unigram_loss
 from seqrnn.recipes import base
 from seqrnn.trainer import Selection
 from seqrnn.trainer.distributed import Group
+
+
+class StreamData(Protocol):
+    """What the stream objective reads of a data config (CharLMData, WordLMData)."""
+
+    @property
+    def batch_size(self) -> int: ...
+    @property
+    def num_steps(self) -> int: ...
+    @property
+    def eval_rows(self) -> int: ...
+    @property
+    def val_fraction(self) -> float: ...
+
+
+StreamDataT = TypeVar("StreamDataT", bound=StreamData)
+StreamSets = tuple[np.ndarray, np.ndarray]  # the training ids and the validation ids
 
 
 def detach_state(state):
@@ -101,9 +120,8 @@ class StreamObjective:
     selection = Selection("loss")
     items = "tokens"
 
-    def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray, data,
+    def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray, data: StreamData,
                  group: Group | None = None):
-        """`data`: a data config with batch_size, num_steps and eval_rows (CharLMData, ...)."""
         self.group = group or Group()
         self.rows = self.group.split(data.batch_size, "batch_size")
         test_fraction = getattr(data, "test_fraction", 0.0)  # the word model holds out none
@@ -120,7 +138,7 @@ class StreamObjective:
                             "{val_fraction} or use a longer text", fields=("val_fraction",))
         self.num_steps, self.eval_rows = data.num_steps, data.eval_rows
         self.state = None
-        self.unigram = unigram_loss(train_ids, val_ids[1:])  # the loss to beat (tasks.chance)
+        self.unigram = unigram_loss(train_ids, val_ids[1:])  # the loss to beat (recipes.chance)
 
     @staticmethod
     def train_loss_mean(model: nn.Module, outputs: torch.Tensor,
@@ -168,12 +186,15 @@ class StreamObjective:
         self.state = _state_from_dict({k: v[..., self.rows, :] for k, v in state.items()})
 
 
-class StreamRecipe(base.Recipe):
-    """A Recipe whose prepared sets are (train ids, validation ids) for `task_class`."""
+class StreamRecipe(base.Recipe[StreamDataT, base.RawT, StreamSets, base.ConfigT]):
+    """A Recipe whose prepared sets are (train ids, validation ids) for `objective_class`."""
 
-    task_class: type[StreamObjective]
+    objective_class: type[StreamObjective]
 
-    def make_objective(self, prepared: base.Prepared, data,
+    def batch_shape(self, data: StreamDataT) -> tuple[int, int, str]:
+        return data.batch_size, data.num_steps, "num_steps"
+
+    def make_objective(self, prepared: base.Prepared[StreamSets], data: StreamDataT,
                        train_config: TrainConfig, group: Group) -> StreamObjective:
         train_ids, val_ids = prepared.sets
-        return self.task_class(train_ids, val_ids, data, group)
+        return self.objective_class(train_ids, val_ids, data, group)

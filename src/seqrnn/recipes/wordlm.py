@@ -23,7 +23,7 @@ from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import perplexity
 from seqrnn.models.wordlm import WordLM
 from seqrnn.recipes import base
-from seqrnn.recipes.stream import StreamObjective, StreamRecipe
+from seqrnn.recipes.stream import StreamObjective, StreamRecipe, StreamSets
 from seqrnn.run import RunFolder
 from seqrnn.trainer import TrainResult
 
@@ -52,17 +52,14 @@ class WordLMObjective(StreamObjective):
     metrics = staticmethod(word_metrics)
 
 
-class WordLMRecipe(StreamRecipe):
-    task_class = WordLMObjective
+class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits, WordLMConfig]):
+    objective_class = WordLMObjective
     kind = "wordlm"
     data_config = WordLMData
     model_config = WordLMConfig
     model_class = WordLM
     data_field = "data"
     vocabularies = {VOCAB_FILE: (WordVocab, "vocab_size")}
-
-    def batch_shape(self, data: WordLMData) -> tuple[int, int, str]:
-        return data.batch_size, data.num_steps, "num_steps"
 
     def check_model_options(self, model_options: dict) -> WordLMConfig:
         # The data decides the vocabulary's size: take one just large enough for the cutoffs,
@@ -78,7 +75,7 @@ class WordLMRecipe(StreamRecipe):
                               progress=progress)
 
     def prepare(self, raw: DocumentSplits, data: WordLMData, progress: bool,
-                saved: RunFolder | None) -> base.Prepared:
+                saved: RunFolder | None) -> base.Prepared[StreamSets]:
         vocab = build_word_vocab(raw.train, min_freq=data.min_freq, max_vocab=data.max_vocab,
                                  progress=progress)
         if saved is not None and vocab != WordVocab.from_dict(saved.read_json(VOCAB_FILE)):

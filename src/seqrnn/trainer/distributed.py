@@ -112,13 +112,6 @@ class Group:
         return tuple(t.pin_memory() for t in tensors)
 
 
-def launched() -> bool:
-    """Whether this process is one of several (torchrun's WORLD_SIZE, or a live process group)."""
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_world_size() > 1
-    return int(os.environ.get("WORLD_SIZE", "1")) > 1
-
-
 def join(device: torch.device) -> Group:
     """This process's Group, joining the job torchrun started on the first call.
 

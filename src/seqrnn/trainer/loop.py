@@ -2,7 +2,8 @@
 
 The loop owns what all tasks share: the device, the optimizer, gradient
 clipping, the learning-rate schedule, the step/epoch/time budget, periodic
-evaluation, best and latest checkpoints, exact resume, Ctrl-C and divergence
+evaluation, best and latest checkpoints (what they hold and how a resumed run takes
+them back: seqrnn.trainer.checkpointing), exact resume, Ctrl-C and divergence
 checks. A `Objective` supplies the rest: its batches, its loss, its evaluation, and
 any state it carries between batches (the language model's hidden state).
 What is reported (progress, the metrics log, the loss curve) is up to the
@@ -21,7 +22,7 @@ import signal
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -29,15 +30,14 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from seqrnn.configs import TrainConfig
-from seqrnn.errors import UserError
-from seqrnn.run import BEST_WEIGHTS, RunFolder
+from seqrnn.run import RunFolder
 from seqrnn.trainer.averaging import WeightAverage
 from seqrnn.trainer.callbacks import Callback, LogWindow, default_callbacks
+from seqrnn.trainer.checkpointing import restore, save_latest
 from seqrnn.trainer.distributed import Group
 from seqrnn.trainer.objective import Objective, Progress, TrainingDiverged, TrainResult
 from seqrnn.trainer.optim import (
     build_optimizers,
-    check_optimizer_state,
     clip_gradients,
     dense_gradients_for_nccl,
     scheduled_lr,
@@ -89,7 +89,7 @@ class Trainer:
             dense_gradients_for_nccl(self.model)
         self.optimizers = build_optimizers(self.model, cfg)
         if resume:
-            self._restore()
+            restore(self)
         else:
             torch.manual_seed(cfg.seed + group.rank)  # each rank its own dropout masks
             if self.run is not None and group.is_main:
@@ -290,7 +290,7 @@ class Trainer:
         if scheduled:
             p.evals_since_best = 0 if improved else p.evals_since_best + 1
         p.last_eval_step = p.step
-        self._save_latest()
+        save_latest(self)
         record = {"kind": "eval", "step": p.step, "epoch": p.epoch, "elapsed": round(p.elapsed, 3)}
         record.update({f"val_{k}": v for k, v in metrics.items()})
         self._notify("on_evaluate", record, improved)
@@ -311,78 +311,6 @@ class Trainer:
             return nullcontext()
         return self.average.swapped_in(self.model)
 
-    def _save_latest(self) -> None:
-        """Save weights and train_state.pt; every rank calls it, rank 0 writes."""
-        if self.run is None:
-            return
-        p, group = self.progress, self.group
-        # Both are collectives under DDP: every rank takes part before rank 0 writes.
-        carried = {k: v.detach().cpu() for k, v in self.objective.carried_state().items()}
-        rank_rngs = group.gather_objects(self._rank_rng()) if group.distributed else None
-        if not group.is_main:
-            return
-        state = {
-            "progress": asdict(p),
-            "optimizers": [optimizer.state_dict() for optimizer in self.optimizers],
-            "rng_cpu": torch.get_rng_state(),
-            "carried": carried,
-        }
-        if self.average is not None:
-            state["weight_average"] = self.average.state_dict()
-        if torch.cuda.is_available():
-            state["rng_cuda"] = torch.cuda.get_rng_state_all()
-        if rank_rngs is not None:
-            state["rng_ranks"] = rank_rngs
-        if self._best_before_stop is not None:
-            state["best_before_stop"] = self._best_before_stop
-        self.run.save_checkpoint(self.model.state_dict(), state, p.step)
-
-    def _rank_rng(self) -> dict[str, torch.Tensor]:
-        """This rank's random state (its dropout masks), to continue it exactly on resume."""
-        rng = {"cpu": torch.get_rng_state()}
-        if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state(self.device)
-        return rng
-
-    def _restore(self) -> None:
-        run = self.run
-        if run is None:
-            raise ValueError("resuming needs the run folder the training wrote")
-        weights, state = run.load_checkpoint()
-        try:
-            self.progress = Progress(**state["progress"])
-        except TypeError:
-            raise UserError(f"{run.path}: the training state was written by another version "
-                            "of seqrnn and cannot be resumed; start a new run") from None
-        if self.progress.best_eval:
-            self.best_weights, self._best_step = run.load_weights(BEST_WEIGHTS)
-        self._stop_evaluation = state.get("best_before_stop")  # undone once training goes on
-        run.check_strict_load(self.model, weights)
-        self.model.to(self.device)
-        if len(state["optimizers"]) != len(self.optimizers):
-            raise UserError(
-                f"{run.path} was trained with {len(state['optimizers'])} optimizer(s) and this "
-                f"launch builds {len(self.optimizers)}: sparse embedding gradients are made dense "
-                "under NCCL, so resume it the way it was started (CUDA torchrun, or not)"
-            )
-        for optimizer, saved in zip(self.optimizers, state["optimizers"], strict=True):
-            try:
-                check_optimizer_state(optimizer, saved)
-                optimizer.load_state_dict(saved)  # moves the moments onto the parameters' device
-            except (ValueError, KeyError, TypeError, RuntimeError) as exc:
-                raise UserError(f"{run.path}: its optimizer state does not fit the model "
-                                f"({(str(exc).splitlines() or [repr(exc)])[0]}): restore "
-                                "train_state.pt from a copy, or start anew") from None
-        torch.set_rng_state(state["rng_cpu"])
-        if "rng_cuda" in state and torch.cuda.is_available():
-            for index, rng in enumerate(state["rng_cuda"][: torch.cuda.device_count()]):
-                torch.cuda.set_rng_state(rng, index)
-        if self.group.distributed:
-            self._restore_rank_rng(state.get("rng_ranks"))
-        carried = {k: v.to(self.device) for k, v in state["carried"].items()}
-        self.objective.load_carried_state(carried)
-        self._saved_average = state.get("weight_average")
-
     def _undo_stop_evaluation(self, before: dict) -> None:
         """Selection and early stopping as if the run had not stopped: the evaluation made at
         the stop no longer counts, and model.safetensors is the best before it again."""
@@ -392,20 +320,6 @@ class Trainer:
         self.best_weights, self._best_step = before["weights"], before["step"]
         if self.group.is_main:
             self.run.save_best(self.best_weights, self._best_step)
-
-    def _restore_rank_rng(self, saved: list[dict[str, torch.Tensor]] | None) -> None:
-        """Continue this rank's own random stream; with another number of ranks, start a fresh one.
-
-        Rank 0 then keeps the stream of the run's rank 0 (or single process); the
-        others start as a new run's ranks would (seed + rank).
-        """
-        rank = self.group.rank
-        if saved is not None and len(saved) == self.group.world_size:
-            torch.set_rng_state(saved[rank]["cpu"])
-            if "cuda" in saved[rank] and self.device.type == "cuda":
-                torch.cuda.set_rng_state(saved[rank]["cuda"], self.device)
-        elif rank > 0:
-            torch.manual_seed(self.config.seed + rank)
 
     # -- reporting --------------------------------------------------------------
 

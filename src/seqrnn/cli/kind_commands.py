@@ -1,0 +1,79 @@
+"""What every kind's `seqrnn KIND ...` commands share: the command group, the train command
+and its report, and the flags that load a trained run. Each kind's module keeps only its own
+flags and bodies, so a flag or message common to all is written once."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from seqrnn.cli import options
+
+
+def kind_group(subparsers, kind: str, help: str, description: str,
+               commands: Iterable[Callable[[Any], None]]) -> None:
+    """Add `seqrnn KIND` with the subcommands each of `commands` registers."""
+    parser = subparsers.add_parser(kind, help=help, description=description)
+    group = parser.add_subparsers(dest=f"{kind}_command", metavar="COMMAND", required=True)
+    for register in commands:
+        register(group)
+
+
+def train_command(commands, kind: str, lead: str, add_flags: Callable[[Any], None],
+                  run: Callable[[argparse.Namespace], int], *,
+                  help: str = "train a model into a run folder", after: str = "") -> None:
+    """Add `seqrnn KIND train`: the run flags, the kind's own (`add_flags`), the loop's."""
+    p = commands.add_parser("train", help=help, description=f"{lead} "
+                            + options.defaults_sentence(kind) + after)
+    options.add_run_flags(p, kind)
+    add_flags(p)
+    options.add_train_loop_flags(p, kind)
+    p.set_defaults(run=run)
+
+
+def train_and_report(args: argparse.Namespace, kind: str, best: Callable[[dict], str],
+                     then: Callable[[str], None] | None = None) -> int:
+    """Train (or resume) as the flags say, print how it ended (`best` spells the best
+    validation figures) and return the exit status; `then(run_dir)` follows a run that
+    ended well. Rank 0 of a torchrun job reports for all its processes."""
+    result, run_dir = options.train_or_resume(args, kind)
+    if not result.is_main:
+        return 130 if result.stopped == "interrupted" else 0
+    print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
+          f"validation {best(result.best_eval or {})}; run folder {run_dir}", file=sys.stderr)
+    status = options.training_status(result, run_dir, kind)
+    if then is not None and status == 0:
+        then(run_dir)
+    return status
+
+
+def model_command(commands, name: str, run: Callable[[argparse.Namespace], int],
+                  ensemble: str | None = None, **kwargs: Any) -> argparse.ArgumentParser:
+    """Add subcommand `name` of a trained run: its --model RUN_DIR comes first, repeatable
+    where `ensemble` says how the runs combine (kwargs: add_parser's help and description)."""
+    p = options.command(commands, name, run, **kwargs)
+    if ensemble is None:
+        p.add_argument("--model", type=options.path_arg, required=True, metavar="RUN_DIR",
+                       help="a trained run folder")
+    else:
+        p.add_argument("--model", type=options.path_arg, required=True, action="append",
+                       metavar="RUN_DIR", help=f"a trained run folder; repeat it {ensemble}")
+    return p
+
+
+def add_weights_flag(p: argparse.ArgumentParser,
+                     help: str = "which checkpoint of the run (default: best)") -> None:
+    p.add_argument("--weights", choices=["best", "latest"], default="best", help=help)
+
+
+def add_device_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
+                   help="where to run (default: cpu)")
+
+
+def add_checkpoint_flags(p: argparse.ArgumentParser) -> None:
+    """--weights and --device: which checkpoint of the run, and where it runs."""
+    add_weights_flag(p)
+    add_device_flag(p)
