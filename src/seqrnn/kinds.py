@@ -116,4 +116,5 @@ register(Kind(
 
 register(Kind(
     "forecast", "seqrnn.recipes.forecast:RECIPE", model="seqrnn.api.forecast:Forecaster",
-    cli="seqrnn.cli.forecast"))
+    cli="seqrnn.cli.forecast", serve="seqrnn.serve.routers.forecast:HOOK",
+    export="seqrnn.api.export:forecast_graphs"))

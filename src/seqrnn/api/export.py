@@ -247,6 +247,33 @@ def sentiment_graphs(run_dir, weights) -> Exported:
         "max_words": clf.seq_len, "batching": clf.batching})
 
 
+def forecast_graphs(run_dir, weights) -> Exported:
+    from seqrnn.api.forecast import Forecaster
+
+    model = Forecaster.load(run_dir, weights=weights).models[0]
+    c = model.config
+    steps = c.input_length
+    example = (torch.ones(2, steps), torch.ones(2, steps), torch.zeros(2, dtype=torch.int64),
+               torch.ones(2, steps), torch.ones(2, c.horizon))
+    inputs = {"values": f"(batch, time) float32: the last values of each series, oldest first "
+              f"(seqrnn reads {steps}; left-pad a shorter one with 0)",
+              "observed": "(batch, time) float32: 1 where a value is real, 0 where padded",
+              "frequency": "(batch,) int64: the index of each series' frequency in "
+              "config.frequencies",
+              "season_in": "(batch, time) float32: the seasonal index of each value (1 where "
+              "there is none: config.deseasonalise false, or no season found)",
+              "season_out": f"(batch, {c.horizon}) float32: the seasonal index of each step "
+              "forecast"}
+    outputs = {"quantiles": f"(batch, {c.horizon}, {len(c.quantiles)}) float32: each quantile "
+               "(config.quantiles) of each step, in the series' units"}
+    dynamic = {"values": {0: "batch", 1: "time"}, "observed": {0: "batch", 1: "time"},
+               "frequency": {0: "batch"}, "season_in": {0: "batch", 1: "time"},
+               "season_out": {0: "batch"}, "quantiles": {0: "batch"}}
+    return Exported({"": Graph(fused_copy(model), example, inputs, outputs, dynamic)},
+                    {"config": asdict(c),
+                     "seasonal_indices": "seqrnn.forecast_metrics.seasonal_indices"})
+
+
 def exporters() -> dict[str, Callable[[str | Path, str], Exported]]:
     """The kinds that export, and how (each registry.Kind's `export`): kind -> (run folder,
     weights) -> its graphs."""

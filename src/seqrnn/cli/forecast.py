@@ -7,22 +7,19 @@ import sys
 from functools import partial
 
 from seqrnn import jsontext
-from seqrnn.cli import options
+from seqrnn.cli import kind_commands, options
 
 add = partial(options.add, kind="forecast")  # flags whose defaults are the forecaster's own
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "forecast", help="forecast numeric series with quantiles: train, evaluate, predict, plot",
+    kind_commands.kind_group(
+        subparsers, "forecast",
+        help="forecast numeric series with quantiles: train, evaluate, predict, plot",
         description="A global recurrent forecaster: one model over every series of a data set, "
         "each window scaled by its own level, answering every quantile of every step of the "
-        "horizon at once. Default data: the M3 competition (pip install 'seqrnn[forecast]').")
-    commands = parser.add_subparsers(dest="forecast_command", metavar="COMMAND", required=True)
-    _register_train(commands)
-    _register_evaluate(commands)
-    _register_predict(commands)
-    _register_plot(commands)
+        "horizon at once. Default data: the M3 competition (pip install 'seqrnn[forecast]').",
+        commands=[_register_train, _register_evaluate, _register_predict, _register_plot])
 
 
 def _series_flags(group, cls) -> None:
@@ -36,64 +33,63 @@ def _series_flags(group, cls) -> None:
 
 
 def _register_train(commands) -> None:
+    kind_commands.train_command(
+        commands, "forecast", "Train a forecaster; the best checkpoint is the one of lowest "
+        "validation sMAPE (each series' last horizon, carved from its training part).",
+        _train_flags, _train)
+
+
+def _train_flags(p: argparse.ArgumentParser) -> None:
     from seqrnn.configs.forecast import ForecastConfig, ForecastData
 
-    p = commands.add_parser("train", help="train a model into a run folder",
-                            description="Train a forecaster; the best checkpoint is the one of "
-                            "lowest validation sMAPE (each series' last horizon, carved from its "
-                            "training part). " + options.defaults_sentence("forecast"))
-    options.add_run_flags(p, "forecast")
     d = p.add_argument_group("data")
     add(d, ForecastData, "data", "m3, m1 or tourism (or one frequency, e.g. m3-monthly), or a "
         "CSV or JSON file of series")
     _series_flags(d, ForecastData)
+    add(d, ForecastData, "layout", "a CSV file's layout: a row per value (long) or per series "
+        "(wide)", choices=["long", "wide"])
     add(d, ForecastData, "input_length", "points of history each window holds")
     add(d, ForecastData, "history", "training windows end within the last this many horizons "
         "of each series")
+    d.add_argument("--no-deseasonalise", dest="deseasonalise", action="store_false",
+                   default=None, help="feed the series as they are (default: divided by their "
+                   "seasonal indices where a seasonality test finds a season)")
     add(d, ForecastData, "batch_size", "windows per batch")
     add(d, ForecastData, "batches_per_epoch", "batches per epoch (windows are drawn afresh)")
     m = p.add_argument_group("model")
-    add(m, ForecastConfig, "cell", "recurrent cell", choices=["lstm", "gru", "rnn"])
-    add(m, ForecastConfig, "hidden_size", "units per layer")
-    add(m, ForecastConfig, "num_layers", "recurrent layers")
+    options.add_recurrent_flags(m, ForecastConfig, "units per recurrent layer")
     add(m, ForecastConfig, "dropout", "dropout between layers and before the head")
     add(m, ForecastConfig, "quantiles", "the quantile levels it learns (rising, with 0.5)",
         nargs="+", type=float)
-    options.add_train_loop_flags(p, "forecast")
-    p.set_defaults(run=_train)
 
 
-def _model_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", type=options.path_arg, required=True, action="append",
-                   metavar="RUN_DIR",
-                   help="a trained run folder; repeat it to forecast with several as an "
-                   "ensemble (the mean of each quantile; runs of the same series)")
-    p.add_argument("--weights", choices=["best", "latest"], default="best",
-                   help="which checkpoint of the run (default: best)")
+ENSEMBLE = ("to forecast with several as an ensemble (the mean of each quantile; runs of the "
+            "same series)")
 
 
 def _register_evaluate(commands) -> None:
-    p = commands.add_parser("evaluate", help="sMAPE, MAPE, MASE, OWA and interval coverage",
-                            description="Print one JSON object: the point metrics as the M "
+    p = kind_commands.model_command(commands, "evaluate", _evaluate, ENSEMBLE,
+        help="sMAPE, MAPE, MASE, OWA and interval coverage",
+        description="Print one JSON object: the point metrics as the M "
                             "competitions define them (sMAPE, MAPE, MASE, OWA against Naive2), "
                             "the weighted quantile loss and the coverage of the intervals, "
                             "overall and per frequency, on the held-out future of the run's "
                             "data (a competition's test set), or with --backtest on the last "
                             "horizons of each series.")
-    _model_flags(p)
+    kind_commands.add_checkpoint_flags(p)
     p.add_argument("--backtest", type=int, default=0, metavar="N",
                    help="forecast from N rolling origins, one horizon apart, at the end of "
                    "each series (the model is not refitted), all in one batch")
-    p.set_defaults(run=_evaluate)
 
 
 def _register_predict(commands) -> None:
-    p = commands.add_parser("predict", help="forecast series it never saw",
-                            description="Forecast each series of a file (CSV or JSON, as "
+    p = kind_commands.model_command(commands, "predict", _predict, ENSEMBLE,
+        help="forecast series it never saw",
+        description="Forecast each series of a file (CSV or JSON, as "
                             "training reads them) or of standard input (JSON: a list of "
                             "{\"id\", \"values\"} or an object of id to values); print CSV (a "
                             "row per series and step, a column per quantile) or JSON.")
-    _model_flags(p)
+    kind_commands.add_checkpoint_flags(p)
     p.add_argument("--series", type=options.path_arg, metavar="FILE",
                    help="the series (default: JSON on standard input)")
     p.add_argument("--horizon", type=int, help="steps to forecast (default: the model's)")
@@ -103,37 +99,31 @@ def _register_predict(commands) -> None:
                    "its only one)")
     p.add_argument("--format", choices=["csv", "json"], default="csv",
                    help="output format (default: csv)")
-    p.set_defaults(run=_predict)
 
 
 def _register_plot(commands) -> None:
-    p = commands.add_parser("plot", help="history, forecast and intervals as PNG",
-                            description="Draw chosen series of the run's data: their history, "
+    p = kind_commands.model_command(commands, "plot", _plot, ENSEMBLE,
+        help="history, forecast and intervals as PNG",
+        description="Draw chosen series of the run's data: their history, "
                             "the median forecast, the intervals, and the held-out future where "
                             "there is one.")
-    _model_flags(p)
+    kind_commands.add_checkpoint_flags(p)
     p.add_argument("ids", nargs="+", metavar="ID", help="series ids, e.g. N1402")
     p.add_argument("--out", type=options.path_arg, required=True, metavar="PNG",
                    help="the picture to write")
     options.add_overwrite_flag(p, "the picture")
-    p.set_defaults(run=_plot)
 
 
 def _train(args: argparse.Namespace) -> int:
-    result, run_dir = options.train_or_resume(args, "forecast")
-    if not result.is_main:
-        return 130 if result.stopped == "interrupted" else 0
-    best = result.best_eval
-    print(f"stopped ({result.stopped}) at step {result.step}, epoch {result.epoch}; best "
-          f"validation sMAPE {best['smape']:.3f}, MASE {best['mase']:.3f} (loss "
-          f"{best['loss']:.4f}); run folder {run_dir}", file=sys.stderr)
-    return options.training_status(result, run_dir, "forecast")
+    return kind_commands.train_and_report(
+        args, "forecast", lambda best: f"sMAPE {best['smape']:.3f}, MASE {best['mase']:.3f} "
+        f"(loss {best['loss']:.4f})")
 
 
 def _load(args: argparse.Namespace):
     from seqrnn.api.forecast import Forecaster
 
-    return Forecaster.load(args.model, weights=args.weights)
+    return Forecaster.load(args.model, weights=args.weights, device=args.device)
 
 
 def _evaluate(args: argparse.Namespace) -> int:

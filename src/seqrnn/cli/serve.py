@@ -50,6 +50,8 @@ def register(subparsers) -> None:
                 "characters")
     options.add(limits, ServeLimits, "max_source_chars", "longest source to transduce, in "
                 "characters")
+    options.add(limits, ServeLimits, "max_series_points", "longest series to forecast, in "
+                "values")
     load = p.add_argument_group("load")
     options.add(load, ServeLimits, "max_generation_work", "hypotheses generated or transduced "
                 "at once, all requests together (a sample counts 1, a beam its width, a "

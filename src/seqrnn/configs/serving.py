@@ -14,6 +14,7 @@ MAX_SEQ2SEQ_SOURCES = 64  # per request to POST /api/seq2seq
 # per allowed character (plus room for the other fields) are refused before they are parsed.
 _BYTES_PER_CHAR = 12
 _BODY_SLACK = 4096
+_CHARS_PER_NUMBER = 2  # a forecast's series: 24 bytes a value (-1.2345678901234567e+300,)
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class ServeLimits:
     max_prime_chars: int = 500
     max_inspect_chars: int = 2000
     max_source_chars: int = 100  # per source of POST /api/seq2seq
+    max_series_points: int = 5000  # values of the series POST /api/forecast reads
     # Hypotheses generated or transduced at once, all requests together: a sample counts 1,
     # a beam its width, a transduction its sources times its beam. Beyond it: 503.
     max_generation_work: int = MAX_BEAM
@@ -39,5 +41,6 @@ class ServeLimits:
     @property
     def max_body_bytes(self) -> int:
         longest = max(self.max_review_chars, self.max_prime_chars, self.max_inspect_chars,
-                      MAX_SEQ2SEQ_SOURCES * self.max_source_chars)
+                      MAX_SEQ2SEQ_SOURCES * self.max_source_chars,
+                      _CHARS_PER_NUMBER * self.max_series_points)
         return _BYTES_PER_CHAR * longest + _BODY_SLACK

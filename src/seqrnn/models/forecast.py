@@ -66,7 +66,7 @@ class ForecastRNN(nn.Module):
                             onehot.unsqueeze(1).expand(-1, steps, -1)], dim=-1)
         outputs, _ = self.rnn(inputs)
         raw = self.head(self.drop(outputs[:, -1]))
-        return self._ordered(raw.view(len(values), self.config.horizon, -1)), scale
+        return self._ordered(raw.unflatten(-1, (self.config.horizon, -1))), scale
 
     def _ordered(self, raw: Tensor) -> Tensor:
         """Non-crossing quantiles: the median, then softplus gaps outwards from it."""

@@ -130,7 +130,7 @@ def build_app(models: Models, limits: ServeLimits | None = None) -> FastAPI:
 
     @app.get("/api/health", summary="Which models are loaded, and the limits")
     def health() -> HealthResponse:
-        fields: dict[str, Any] = {"classes": None, "default_prime": None}
+        fields: dict[str, Any] = {}  # each loaded kind's own (the others stay null)
         for kind, model in models.items():
             fields.update(hooks[kind].health(model))
         return HealthResponse(

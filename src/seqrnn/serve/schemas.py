@@ -177,10 +177,14 @@ class HealthResponse(BaseModel):
     status: Literal["ok"]
     version: str
     models: dict[str, bool] = Field(description="Which models are loaded, by kind: sentiment, "
-                                    "charlm, wordlm, seq2seq.")
+                                    "charlm, wordlm, seq2seq, forecast.")
     limits: dict[str, int] = Field(description="The server's limits on one request.")
-    classes: list[str] | None = Field(description="The sentiment labels, negative first.")
-    default_prime: str | None = Field(description="A prime the language model can read.")
+    classes: list[str] | None = Field(None, description="The sentiment labels, negative "
+                                      "first.")
+    default_prime: str | None = Field(None, description="A prime the language model can read.")
+    frequencies: list[str] | None = Field(None, description="The frequencies the forecaster "
+                                          "knows.")
+    horizon: int | None = Field(None, description="The longest horizon it forecasts.")
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -192,3 +196,22 @@ BUSY: dict[int | str, dict[str, Any]] = {
 }
 
 
+
+
+class ForecastRequest(StrictRequest):
+    series: list[float] = Field(min_length=1, description="The series' values, oldest first.",
+                                examples=[[112.0, 118.0, 132.0, 129.0, 121.0, 135.0, 148.0]])
+    horizon: int | None = Field(None, ge=1, description="Steps to forecast (default: the "
+                                "longest the model forecasts).")
+    quantiles: list[float] | None = Field(None, min_length=1, max_length=99,
+                                          description="Quantile levels (default: those the "
+                                          "model learned).", examples=[[0.1, 0.5, 0.9]])
+    frequency: str | None = Field(None, description="The series' frequency, one the model "
+                                  "knows (default: its only one).")
+
+
+class ForecastResponse(BaseModel):
+    quantiles: list[float]
+    median: list[float] = Field(description="The point forecast of each step.")
+    forecast: dict[str, list[float]] = Field(description="Each quantile level (q0.1, ...): its "
+                                             "value at each step.")

@@ -1,0 +1,55 @@
+"""POST /api/forecast: a series and a horizon in, its quantile forecasts out; several run
+folders forecast as an ensemble."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter
+
+from seqrnn.serve.hooks import Served, ServeHook
+from seqrnn.serve.middleware import ApiError, require
+from seqrnn.serve.schemas import BUSY, ERRORS, ForecastRequest, ForecastResponse
+
+
+def routes(served: Served) -> APIRouter:
+    router = APIRouter()
+    limits, admission = served.limits, served.admission
+
+    @router.post("/api/forecast", responses={**ERRORS, **BUSY},
+                 summary="Forecast a series: each quantile of each step")
+    async def forecast(request: ForecastRequest) -> ForecastResponse:
+        model = require(served.model, "forecasting", "--forecast")
+        if len(request.series) > limits.max_series_points:
+            raise ApiError(422, f"the series has {len(request.series)} values; this server "
+                           f"accepts at most {limits.max_series_points} (seqrnn serve "
+                           "--max-series-points)")
+        reservation = admission.admit(1)
+        try:
+            return await admission.run(lambda: answer(model, request))
+        finally:
+            admission.release(reservation)
+
+    return router
+
+
+def answer(model: Any, request: ForecastRequest) -> ForecastResponse:
+    found = model.predict([request.series], request.horizon, quantiles=request.quantiles,
+                          frequency=request.frequency)
+    levels = found.to_dict()["series"][0]["forecast"]
+    return ForecastResponse(quantiles=list(found.quantiles), median=found.median[0].tolist(),
+                            forecast=levels)
+
+
+def health(model: Any) -> dict[str, Any]:
+    return {"frequencies": list(model.config.frequencies), "horizon": model.config.horizon}
+
+
+def _load(run_dirs: list[Path]) -> Any:
+    from seqrnn.api.forecast import Forecaster
+
+    return Forecaster.load(run_dirs)
+
+
+HOOK = ServeHook(what="forecasting", load=_load, routes=routes, health=health, ensemble=True)
