@@ -107,7 +107,7 @@ def test_health_says_which_models_are_loaded_and_the_limits(client, models):
     body = client.get("/api/health").json()
     assert body["status"] == "ok"
     assert body["models"] == {"sentiment": True, "charlm": True, "wordlm": True,
-                              "seq2seq": True}
+                              "seq2seq": True, "forecast": False}
     assert body["limits"]["max_review_chars"] == 300
     assert body["limits"]["max_generate_length"] == 50
     assert body["limits"]["max_source_chars"] == 30

@@ -58,7 +58,8 @@ class Settings:
         """`settings` of task `recipe` by config; a name no config has is refused."""
         given = {k: tuple(v) if isinstance(v, list) else v for k, v in settings.items()
                  if v is not None}
-        parts = [_names(c) for c in (recipe.data_config, recipe.model_config, TrainConfig)]
+        parts = [_names(recipe.data_config), _names(recipe.model_config, settable=True),
+                 _names(TrainConfig)]
         unknown = sorted(set(given) - set().union(*parts))
         if unknown:
             raise UserError(f"{recipe.kind} has no setting {unknown[0]!r}: give fields of "
@@ -122,8 +123,12 @@ def train(kind: str, out: str | Path | None = None, *, preset: str | None = None
     return Trained(kind, folder, started.result)
 
 
-def _names(cls: type) -> set[str]:
-    return {f.name for f in dataclasses.fields(cls)}
+def _names(cls: type, settable: bool = False) -> set[str]:
+    """The fields of config `cls`; `settable`: only those with a default (the data decides
+    the others, e.g. a vocabulary's size, a forecaster's horizon)."""
+    return {f.name for f in dataclasses.fields(cls)
+            if not settable or f.default is not dataclasses.MISSING
+            or f.default_factory is not dataclasses.MISSING}
 
 
 def _fill(given: Settings, recipe: Recipe, values: dict[str, Any]) -> Settings:

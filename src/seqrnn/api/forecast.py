@@ -128,9 +128,8 @@ class Forecaster:
         `series` is one sequence of numbers, a list of them, or a mapping of id to values;
         `frequency` is one of the model's (default: its only one); `quantiles` any levels
         between the model's lowest and highest (interpolated between those it learned)."""
-        if isinstance(series, SeriesSet):
+        if isinstance(series, SeriesSet):  # read from a file: its frequency is `frequency`
             ids, values = series.ids, series.train
-            frequency = series.frequency if frequency is None else frequency
         else:
             ids, values = _as_series(series)
         horizon = self._horizon(horizon)

@@ -23,10 +23,11 @@ def register(subparsers) -> None:
 
 
 def _series_flags(group, cls) -> None:
-    add(group, cls, "horizon", "a file's forecast horizon, in steps")
+    add(group, cls, "horizon", "a file's forecast horizon, in steps", type=int)
     add(group, cls, "frequency", "a file's frequency (yearly, quarterly, monthly, weekly, "
         "daily, hourly, other)")
-    add(group, cls, "season_length", "a file's season length (default: its frequency's)")
+    add(group, cls, "season_length", "a file's season length (default: its frequency's)",
+        type=int)
     add(group, cls, "id_column", "a long CSV file's series id column")
     add(group, cls, "time_column", "a long CSV file's time column")
     add(group, cls, "value_column", "a long CSV file's value column")

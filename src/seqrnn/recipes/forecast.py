@@ -52,6 +52,9 @@ def read_sets(data: ForecastData) -> list[SeriesSet]:
     """A competition's sets (one per frequency), or a file's one set."""
     if data.data in COMPETITION_NAMES:
         return load_competition(data.data)
+    if not Path(data.data).expanduser().exists():
+        raise field_error("data", f"no such file or competition: {data.data}; give a file of "
+                          f"series or one of {', '.join(COMPETITION_NAMES)}")
     if data.horizon is None:
         raise field_error("horizon", f"{data.data} is a file of series: give its {{}} (the "
                           "steps to forecast)")

@@ -1,0 +1,115 @@
+"""The loaded forecaster (api/forecast.py): predict on unseen series, any quantile, ensembles,
+evaluation and backtests."""
+
+import json
+
+import numpy as np
+import pytest
+
+import seqrnn
+from seqrnn.api.forecast import Forecast, Forecaster, read_input_series
+from seqrnn.errors import UserError
+from tests.forecast_data import seasonal_series, write_series
+
+SETTINGS = {"horizon": 6, "frequency": "monthly", "input_length": 12, "batch_size": 32,
+            "batches_per_epoch": 4, "epochs": 2, "hidden_size": 16, "num_layers": 1,
+            "progress": False, "device": "cpu"}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    work = tmp_path_factory.mktemp("forecast")
+    path = write_series(work / "s.json", seasonal_series(12, 48))
+    for seed, length in ((1, 12), (2, 18)):
+        seqrnn.train("forecast", work / f"r{seed}", data=str(path), seed=seed,
+                     **{**SETTINGS, "input_length": length})
+    return work
+
+
+def test_predict_gives_every_quantile_of_every_step_in_order(runs):
+    model = Forecaster.load(runs / "r1")
+    found = model.predict({"a": np.arange(1.0, 40.0), "b": np.ones(30)}, 4,
+                          quantiles=[0.1, 0.25, 0.5, 0.9])
+    assert found.ids == ["a", "b"] and found.values.shape == (2, 4, 4)
+    assert (np.diff(found.values, axis=-1) >= 0).all()
+    assert found.median.shape == (2, 4)
+
+
+def test_asked_levels_the_model_learned_are_its_own(runs):
+    model = Forecaster.load(runs / "r1")
+    series = seasonal_series(1, 30)[0]
+    learned = model.predict(series)
+    asked = model.predict(series, quantiles=list(model.config.quantiles))
+    np.testing.assert_allclose(asked.values, learned.values)
+    between = model.predict(series, quantiles=[0.3]).values[..., 0]
+    low, high = learned.values[..., 1], learned.values[..., 2]  # 0.1 and 0.5
+    assert ((between >= low) & (between <= high)).all()
+
+
+def test_a_series_1000_times_larger_gets_a_forecast_1000_times_larger(runs):
+    model = Forecaster.load(runs / "r1")
+    series = seasonal_series(1, 30)[0]
+    np.testing.assert_allclose(model.predict(1000 * series).values,
+                               1000 * model.predict(series).values, rtol=1e-4)
+
+
+def test_an_ensemble_averages_its_members_quantiles(runs):
+    one, two = Forecaster.load(runs / "r1"), Forecaster.load(runs / "r2")
+    both = Forecaster.load([runs / "r1", runs / "r2"])
+    series = seasonal_series(2, 40, seed=5)
+    np.testing.assert_allclose(both.predict(series).values,
+                               (one.predict(series).values + two.predict(series).values) / 2,
+                               rtol=1e-6)
+
+
+def test_evaluate_on_a_file_asks_for_a_backtest_and_backtests_in_one_batch(runs):
+    model = Forecaster.load(runs / "r1")
+    with pytest.raises(UserError, match="backtest"):
+        model.evaluate()
+    found = model.evaluate(backtest=2)
+    assert found["origins"] == 2 and found["series"] == 24
+    assert 0 < found["smape"] < 200 and 0 <= found["coverage_80"] <= 1
+
+
+@pytest.mark.parametrize("call, field", [
+    (lambda m: m.predict([1.0] * 20, 0), "horizon"),
+    (lambda m: m.predict([1.0] * 20, 7), "horizon"),
+    (lambda m: m.predict([1.0] * 20, frequency="weekly"), "frequency"),
+    (lambda m: m.predict([1.0] * 20, quantiles=[0.999]), "quantiles"),
+    (lambda m: m.predict([1.0, 2.0, 3.0]), "series"),  # shorter than a season and one more
+    (lambda m: m.predict([[1.0, "x"]]), "series"),
+    (lambda m: m.predict([1.0, float("nan")] * 10), "series"),
+    (lambda m: m.predict("1 2 3"), "series"),
+    (lambda m: m.evaluate(backtest=-1), "backtest"),
+])
+def test_bad_requests_are_one_line_naming_their_field(runs, call, field):
+    with pytest.raises(UserError) as caught:
+        call(Forecaster.load(runs / "r1"))
+    assert field in caught.value.fields
+    assert "\n" not in str(caught.value)
+
+
+def test_an_ensemble_of_other_series_is_refused(runs, tmp_path):
+    path = write_series(tmp_path / "other.json", seasonal_series(12, 48))
+    seqrnn.train("forecast", tmp_path / "other", data=str(path), **{**SETTINGS, "horizon": 5})
+    with pytest.raises(UserError, match="cannot join an ensemble"):
+        Forecaster.load([runs / "r1", tmp_path / "other"])
+
+
+def test_forecasts_write_as_csv_and_json():
+    found = Forecast(["a"], (0.1, 0.5), np.array([[[1.0, 2.0], [3.0, 4.0]]]))
+    assert found.to_csv().splitlines() == ["id,step,q0.1,q0.5", "a,1,1.0,2.0", "a,2,3.0,4.0"]
+    assert found.to_dict() == {"quantiles": [0.1, 0.5], "series": [
+        {"id": "a", "forecast": {"q0.1": [1.0, 3.0], "q0.5": [2.0, 4.0]}}]}
+
+
+def test_input_series_come_from_standard_input_or_a_file(tmp_path, monkeypatch):
+    from seqrnn.configs.forecast import ForecastData
+
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(json.dumps({"x": [1, 2, 3]})))
+    assert read_input_series(None, ForecastData()).ids == ["x"]
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO("not json"))
+    with pytest.raises(UserError, match="standard input is not JSON"):
+        read_input_series(None, ForecastData())
+    path = write_series(tmp_path / "s.json", seasonal_series(2, 20))
+    assert read_input_series(path, ForecastData()).ids == ["s0", "s1"]

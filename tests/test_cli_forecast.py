@@ -1,0 +1,120 @@
+"""`seqrnn forecast train|evaluate|predict|plot`, `seqrnn export` and `seqrnn serve` of a
+forecaster: what a user types, and one line with status 2 for what is wrong."""
+
+import json
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from seqrnn.cli import main
+from seqrnn.serve.app import create_app
+from tests.forecast_data import seasonal_series, write_series
+
+TRAIN = ["--horizon", "6", "--frequency", "monthly", "--input-length", "12", "--batch-size",
+         "16", "--batches-per-epoch", "3", "--epochs", "2", "--hidden-size", "16",
+         "--num-layers", "1", "--device", "cpu"]
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("cli-forecast")
+    path = write_series(work / "s.json", seasonal_series(8, 40))
+    assert main(["forecast", "train", "--data", str(path), "--out", str(work / "run"),
+                 *TRAIN]) == 0
+    return work
+
+
+def test_predict_writes_csv_and_json(run, capsys):
+    series = write_series(run / "new.json", seasonal_series(2, 30, seed=9))
+    capsys.readouterr()
+    assert main(["forecast", "predict", "--model", str(run / "run"), "--series", str(series),
+                 "--horizon", "3", "--quantiles", "0.1", "0.5", "0.9"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "id,step,q0.1,q0.5,q0.9" and len(lines) == 1 + 2 * 3
+    assert main(["forecast", "predict", "--model", str(run / "run"), "--series", str(series),
+                 "--format", "json"]) == 0
+    body = json.loads(capsys.readouterr().out)
+    assert [s["id"] for s in body["series"]] == ["s0", "s1"]
+    assert len(body["series"][0]["forecast"]["q0.5"]) == 6
+
+
+def test_evaluate_backtests_and_plot_draws(run, capsys):
+    capsys.readouterr()
+    assert main(["forecast", "evaluate", "--model", str(run / "run"), "--backtest", "2"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["origins"] == 2 and found["series"] == 16 and "owa" in found
+    out = run / "fan.png"
+    assert main(["forecast", "plot", "--model", str(run / "run"), "s0", "s3",
+                 "--out", str(out)]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    assert main(["forecast", "plot", "--model", str(run / "run"), "s0", "--out", str(out)]) == 2
+
+
+def test_export_matches_torch_in_onnxruntime(run):
+    ort = pytest.importorskip("onnxruntime")
+    import torch
+
+    from seqrnn.api.forecast import Forecaster
+    from seqrnn.data.windows import SeriesBank
+    from seqrnn.recipes.forecast import to_tensors
+
+    out = run / "f.onnx"
+    assert main(["export", "--model", str(run / "run"), "--out", str(out)]) == 0
+    model = Forecaster.load(run / "run").models[0]
+    bank = SeriesBank.of(seasonal_series(3, 30, seed=4), [6] * 3, [0] * 3)
+    windows = bank.last(16, 6)  # longer than the model's input: any length traces
+    names = ["values", "observed", "frequency", "season_in", "season_out"]
+    arrays = dict(zip(names, (windows.values, windows.observed, windows.frequency,
+                              windows.season_in, windows.season_out), strict=True))
+    got = ort.InferenceSession(str(out)).run(None, arrays)[0]
+    with torch.no_grad():
+        want = model(*to_tensors(windows, torch.device("cpu"))).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+    meta = json.loads((run / "f.onnx.json").read_text())
+    assert meta["kind"] == "forecast" and meta["config"]["horizon"] == 6
+
+
+def test_served_forecast_answers_quantiles_and_refuses_bad_requests(run):
+    client = TestClient(create_app(runs=[run / "run"]))
+    health = client.get("/api/health").json()
+    assert health["models"]["forecast"] and health["horizon"] == 6
+    series = seasonal_series(1, 30)[0].tolist()
+    body = client.post("/api/forecast", json={"series": series, "horizon": 4,
+                                              "quantiles": [0.1, 0.9]}).json()
+    assert body["quantiles"] == [0.1, 0.9] and len(body["median"]) == 4
+    assert all(lo <= hi for lo, hi in zip(body["forecast"]["q0.1"], body["forecast"]["q0.9"],
+                                         strict=True))
+    for payload, field in (({"series": series, "horizon": 60}, "horizon"),
+                           ({"series": series, "frequency": "daily"}, "frequency"),
+                           ({"series": [1.0, 2.0]}, "series")):
+        answer = client.post("/api/forecast", json=payload)
+        assert answer.status_code == 422 and answer.json()["field"] == field
+    assert client.post("/api/forecast", json={"series": [1, "2"]}).status_code == 422
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--horizon", "0"], "horizon"),
+    (["--horizon", "6", "--data", "m9"], "no such file or competition: m9"),
+    (["--horizon", "6", "--layout", "tall"], "invalid choice"),
+    (["--horizon", "6", "--quantiles", "0.2", "0.9"], "quantiles"),
+])
+def test_bad_training_flags_are_one_line(tmp_path, capsys, flags, fragment):
+    path = write_series(tmp_path / "s.json", seasonal_series(3, 30))
+    args = ["forecast", "train", "--data", str(path), "--out", str(tmp_path / "r"), *flags]
+    try:
+        status = main(args)
+    except SystemExit as exc:  # argparse's own refusals
+        status = exc.code
+    err = capsys.readouterr().err.strip()
+    assert status == 2 and fragment in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_file_with_text_values_is_refused_naming_its_line(tmp_path, capsys):
+    path = tmp_path / "s.csv"
+    path.write_text("id,time,value\na,2020-01,1\na,2020-02,x\n")
+    assert main(["forecast", "train", "--data", str(path), "--horizon", "1",
+                 "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "line 3" in err and len(err.splitlines()) == 1, err

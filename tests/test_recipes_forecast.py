@@ -1,0 +1,103 @@
+"""Training the forecaster (recipes/forecast.py): it learns, it never reads the future, it
+resumes, and its metrics are the competitions'."""
+
+import numpy as np
+import pytest
+import torch
+
+import seqrnn
+from seqrnn.configs import TrainConfig
+from seqrnn.configs.forecast import ForecastData
+from seqrnn.data.series import series_set
+from seqrnn.errors import UserError
+from seqrnn.recipes import base
+from seqrnn.recipes.forecast import RECIPE, read_sets, scores
+from seqrnn.run import RunFolder
+from tests.forecast_data import noise_floor_smape, seasonal_series, write_series
+
+SMALL = {"hidden_size": 32, "num_layers": 1, "dropout": 0.0}
+LOOP = {"lr": 5e-3, "progress": False, "device": "cpu", "seed": 3}
+
+
+def test_a_noisy_seasonal_series_is_learned_to_near_its_noise_floor(tmp_path):
+    noise = 0.02
+    path = write_series(tmp_path / "s.json", seasonal_series(40, 72, noise=noise))
+    trained = seqrnn.train("forecast", tmp_path / "run", data=str(path), horizon=12,
+                           frequency="monthly", input_length=24, batch_size=128,
+                           batches_per_epoch=50, epochs=4, eval_every=50, **SMALL, **LOOP)
+    floor = noise_floor_smape(noise)  # ~1.6: the noiseless signal's sMAPE on noisy targets
+    best = trained.result.best_eval
+    assert best["smape"] < 1.5 * floor, (best, floor)
+    # Seasonal naive on the same targets pays the noise twice: the model beats it.
+    assert best["owa"] < 1.0
+
+
+def poisoned(future_value: float) -> list:
+    values = seasonal_series(12, 40, noise=0.05, seed=1)
+    return [series_set(values, horizon=6, frequency="monthly", name="toy",
+                       future=[np.full(6, future_value)] * len(values))]
+
+
+def test_training_scaling_and_validation_never_read_the_held_out_future():
+    data = ForecastData(data="toy", input_length=12, batch_size=32, batches_per_epoch=5)
+    loop = TrainConfig(epochs=2, eval_every=5, **LOOP)
+    runs = []
+    for future in (np.nan, 1e12):
+        torch.manual_seed(0)
+        runs.append(base.start(RECIPE, data, SMALL, loop, None, raw=poisoned(future)))
+    a, b = runs
+    assert a.result.best_eval == b.result.best_eval
+    assert all(np.isfinite(v) for v in a.result.best_eval.values())
+    for (name, x), (_, y) in zip(a.trainer.model.state_dict().items(),
+                                 b.trainer.model.state_dict().items(), strict=True):
+        assert torch.equal(x, y), name
+
+
+def test_an_interrupted_run_resumes_to_the_same_weights(tmp_path):
+    path = write_series(tmp_path / "s.json", seasonal_series(10, 40))
+    settings = dict(data=str(path), horizon=6, frequency="monthly", input_length=12,
+                    batch_size=16, batches_per_epoch=4, epochs=3, eval_every=4, **SMALL, **LOOP)
+    straight = seqrnn.train("forecast", tmp_path / "a", **settings)
+    seqrnn.train("forecast", tmp_path / "b", **{**settings, "max_steps": 5})
+    resumed = seqrnn.train("forecast", tmp_path / "b", resume="auto",
+                           **{**settings, "max_steps": 12})
+    assert resumed.result.step == straight.result.step == 12
+    one, _ = RunFolder(tmp_path / "a").load_weights()
+    two, _ = RunFolder(tmp_path / "b").load_weights()
+    assert all(torch.equal(one[k], two[k]) for k in one)
+
+
+def test_resuming_on_other_series_is_refused(tmp_path):
+    path = write_series(tmp_path / "s.json", seasonal_series(10, 40))
+    seqrnn.train("forecast", tmp_path / "run", data=str(path), horizon=6, frequency="monthly",
+                 input_length=12, batch_size=16, batches_per_epoch=2, epochs=2, **SMALL, **LOOP)
+    with pytest.raises(UserError, match="other horizons or frequencies"):
+        RECIPE.prepare(read_sets(ForecastData(data=str(path), horizon=7, frequency="monthly",
+                                              input_length=12)),
+                       ForecastData(data=str(path), horizon=7, input_length=12), False,
+                       RunFolder(tmp_path / "run"))
+
+
+def test_a_file_needs_its_horizon(tmp_path):
+    path = write_series(tmp_path / "s.json", seasonal_series(3, 30))
+    with pytest.raises(UserError, match="horizon") as caught:
+        read_sets(ForecastData(data=str(path)))
+    assert caught.value.fields == ("horizon",)
+
+
+def test_scores_weigh_every_forecast_point_alike_and_report_the_intervals():
+    a = series_set([np.arange(1.0, 11.0)], horizon=2, frequency="yearly", name="a",
+                   future=[np.array([11.0, 12.0])])
+    b = series_set([np.arange(1.0, 11.0)], horizon=4, frequency="yearly", name="b",
+                   future=[np.array([11.0, 12.0, 13.0, 14.0])])
+    perfect_a = np.stack([np.array([[10, 11, 12], [11, 12, 13]])])  # median exact
+    wrong_b = np.stack([np.array([[20, 22, 24]] * 4)])  # median 22: far off
+    forecast = np.zeros((2, 4, 3))
+    forecast[0, :2] = perfect_a[0]
+    forecast[1] = wrong_b[0]
+    found = scores([a, b], forecast, np.array([0, 1]), (0.1, 0.5, 0.9))
+    smape_b = np.mean([200 * abs(y - 22) / (y + 22) for y in (11, 12, 13, 14)])
+    assert found["by_frequency"]["a"]["smape"] == 0
+    assert found["by_frequency"]["b"]["smape"] == pytest.approx(smape_b)
+    assert found["smape"] == pytest.approx(smape_b * 4 / 6)  # 2 points of a, 4 of b
+    assert found["coverage_80"] == pytest.approx(2 / 6)  # a's points are inside, b's are not
