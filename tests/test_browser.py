@@ -122,3 +122,14 @@ def test_the_word_model_writes_after_its_prime(page, runs):
     page.click("#wordlm-button")
     expect(page.locator("#wordlm-output")).to_have_text(expected)
     assert page.locator("#wordlm-error").inner_text() == ""
+
+
+def test_a_series_is_forecast_and_drawn_with_its_intervals(page):
+    expect(page.locator("#fc-frequency option")).to_have_count(1)  # the run's: monthly
+    page.fill("#fc-horizon", "4")
+    page.click("#fc-button")
+    expect(page.locator("#fc-chart polygon")).to_have_count(2)  # the 95% and 80% bands
+    expect(page.locator("#fc-chart polyline")).to_have_count(2)  # history and median
+    page.fill("#fc-horizon", "99")
+    page.click("#fc-button")
+    expect(page.locator("#fc-error")).to_contain_text("horizon must be between 1 and 6")

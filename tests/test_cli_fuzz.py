@@ -39,6 +39,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from seqrnn.cli import build_parser, main
+from tests.forecast_data import seasonal_series, write_series
 from tests.test_api_sentiment import reviews
 from tests.test_cli import walk
 from tests.test_recipes_seq2seq import WORDS
@@ -63,7 +64,7 @@ COMMANDS = [path for path, parser in PARSERS.items() if path and is_command(pars
 # -- the fixtures every command starts among ------------------------------------------------
 
 RUN_OF = {"charlm": "charlm_run", "wordlm": "wordlm_run", "sentiment": "sentiment_run",
-          "seq2seq": "seq2seq_run"}
+          "seq2seq": "seq2seq_run", "forecast": "forecast_run"}
 FINETUNED = "finetuned_run"  # a classifier fine-tuned from wordlm_run
 
 TEXT = "".join(f"The {w} cat sat on the mat, said {w}: the quick brown fox jumps over the "
@@ -94,6 +95,11 @@ def write_fixtures(root: Path) -> None:
                                          "Actus Primus.\n" + TEXT)
     (datasets / "tinyshakespeare.txt").write_text(TEXT)
     write_imdb(datasets / "aclImdb_v1.tar.gz")
+    series = seasonal_series(8, 40)
+    write_series(root / "series.json", series)
+    (root / "series.csv").write_text("id,time,value\n" + "".join(
+        f"s{i},{2000 + t // 12}-{t % 12 + 1:02d},{v}\n"
+        for i, values in enumerate(series) for t, v in enumerate(values)))
     (datasets / "cmudict.dict").write_text("".join(
         f"{w} {' '.join(c.upper() + '1' for c in w)}\n" for w in PAIR_WORDS))
 
@@ -140,6 +146,9 @@ def train_fixture_runs(root: Path) -> None:
          RUN_OF["wordlm"], "--batch-size", "16"],
         ["seq2seq", "train", "--data", "pairs.tsv", "--out", RUN_OF["seq2seq"],
          "--hidden-size", "16", "--embedding-dim", "8", "--batch-size", "16"],
+        ["forecast", "train", "--data", "series.json", "--out", RUN_OF["forecast"],
+         "--horizon", "6", "--frequency", "monthly", "--input-length", "12",
+         "--hidden-size", "8", "--num-layers", "1", "--batch-size", "16"],
     ]
     for argv in commands:
         outcome = run_cli([*argv, *small], root)
@@ -374,6 +383,8 @@ FLOATS = pool(["0", "0.1", "0.5"], ["-1", "1", "2", "1e-12", "1e+30", "1e+300", 
 STEPS = pool(["1", "2", "3"], ["-1", "0"])  # amounts of work: a large one is slow by request
 
 POOLS: dict[str, Pool] = {
+    "series": pool(["series.json", "series.csv"], ["table.csv", "text.txt", *NOT_A_FILE]),
+    "ids": pool(["s0", "s3"], ["nope", ""]),
     "epochs": STEPS, "max_steps": STEPS, "sample_length": STEPS,
     "length": pool(["1", "2", "50"], ["-1", "0"]),
     "minutes": pool(["0.01", "1"], ["-1", "0", "nan", "inf"]),
@@ -402,6 +413,8 @@ DATA = {  # --data of each kind
     "wordlm": pool(["reviews.txt", "docs", "imdb"], ["table.csv", *NOT_A_FILE]),
     "sentiment": pool(["table.csv", "imdb"], ["pairs.tsv", "text.txt", *NOT_A_FILE]),
     "seq2seq": pool(["pairs.tsv", "cmudict"], ["table.csv", "text.txt", *NOT_A_FILE]),
+    "forecast": pool(["series.json", "series.csv", "m3-other"],
+                     ["table.csv", "text.txt", *NOT_A_FILE]),
 }
 OUTS = {  # --out of the commands that write one file
     "export": pool(["model.onnx", "new/nested/model.onnx"],
@@ -418,6 +431,10 @@ ANCHORS: dict[tuple[str, ...], dict[str, str]] = {
                           "batch_size": "4", "num_steps": "8"},
     ("sentiment", "train"): {"max_steps": "1"},
     ("seq2seq", "train"): {"max_steps": "1"},
+    ("forecast", "train"): {"max_steps": "1", "horizon": "6", "frequency": "monthly",
+                            "hidden_size": "8", "num_layers": "1", "batch_size": "16"},
+    ("forecast", "evaluate"): {"backtest": "1"},  # its series hold no held-out future
+    ("forecast", "predict"): {"series": "series.json"},  # the fuzzer's standard input is empty
     ("serve",): {"charlm": RUN_OF["charlm"]},  # it needs a model to serve
 }
 
@@ -427,7 +444,7 @@ def pool_for(action: argparse.Action, path: tuple[str, ...]) -> Pool:
     kind, command, dest = path[0], path[-1], action.dest
     if action.choices:  # argparse refuses the others before any seqrnn code runs
         return pool(list(map(str, action.choices)))
-    if dest in ("model", "sentiment", "charlm", "seq2seq"):  # a run folder to read
+    if dest == "model" or dest in RUN_OF:  # a run folder to read
         own = RUN_OF.get(kind if dest == "model" else dest, RUN_OF["charlm"])
         others = [run for run in (*RUN_OF.values(), FINETUNED) if run != own]
         return pool([own], [*others, *NOT_A_RUN])

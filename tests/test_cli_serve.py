@@ -48,7 +48,8 @@ class _SignallingServer(uvicorn.Server):
 @contextlib.contextmanager
 def running_server(runs: dict):
     """The app with every model under uvicorn, in a thread, on a free loopback port."""
-    app = create_app(runs["sentiment"], runs["charlm"], runs["seq2seq"], wordlm_dir=runs["wordlm"])
+    app = create_app(runs["sentiment"], runs["charlm"], runs["seq2seq"], wordlm_dir=runs["wordlm"],
+                     runs=[runs["forecast"]])
     server = _SignallingServer(uvicorn.Config(app, host="127.0.0.1", port=0,
                                               log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -71,7 +72,7 @@ def test_serve_loads_both_models_and_binds_to_loopback_by_default(runs, started)
     assert options["host"] == "127.0.0.1" and options["port"] == 8000
     health = TestClient(app).get("/api/health").json()
     assert health["models"] == {"sentiment": True, "charlm": True, "wordlm": False,
-                                "seq2seq": False}
+                                "seq2seq": False, "forecast": False}
     assert health["limits"]["max_review_chars"] == 10
     assert health["limits"]["max_generate_length"] == 2000  # the default
 

@@ -45,7 +45,17 @@ def tiny_runs(tmp_path_factory) -> dict:
 
     root = tmp_path_factory.getbasetemp() / "tiny-serve-models"
     runs = {"charlm": root / "charlm", "sentiment": root / "sentiment",
-            "seq2seq": root / "seq2seq", "wordlm": root / "wordlm"}
+            "seq2seq": root / "seq2seq", "wordlm": root / "wordlm", "forecast": root / "forecast"}
+    if not (runs["forecast"] / "config.json").exists():
+        import seqrnn
+        from tests.forecast_data import seasonal_series, write_series
+
+        root.mkdir(parents=True, exist_ok=True)
+        path = write_series(root / "series.json", seasonal_series(8, 48))
+        seqrnn.train("forecast", runs["forecast"], data=str(path), horizon=6,
+                     frequency="monthly", input_length=12, batch_size=16, batches_per_epoch=3,
+                     epochs=2, hidden_size=16, num_layers=1, progress=False, device="cpu",
+                     threads=1)
     if not (runs["wordlm"] / "config.json").exists():
         from tests.test_api_wordlm import save_wordlm
 
@@ -341,7 +351,8 @@ def test_a_model_that_was_not_loaded_is_a_404_naming_the_flag(models):
     assert only_charlm.get("/api/health").json()["models"] == {"sentiment": False,
                                                                 "charlm": True,
                                                                 "wordlm": False,
-                                                                "seq2seq": False}
+                                                                "seq2seq": False,
+                                                                "forecast": False}
     assert_error(only_charlm.post("/api/wordlm", json={"prime": "the"}), 404, "--wordlm")
     assert_error(only_charlm.post("/api/seq2seq", json={"sources": ["ab"]}), 404,
                  "--seq2seq")
