@@ -42,7 +42,6 @@ from seqrnn.run import LATEST_WEIGHTS, TRAIN_STATE, RunFolder
 from seqrnn.trainer import Trainer
 from seqrnn.trainer.distributed import Group, join
 from seqrnn.trainer.optim import build_optimizers, dense_gradients_for_nccl
-from tests.test_faults import CHILD
 
 TEXT = "".join(f"{w} the cat sat on the mat.\n" for w in ["one", "two", "three", "four"] * 40)
 LM_FLAGS = ["--batch-size", "4", "--num-steps", "16", "--eval-rows", "4", "--hidden-size", "32",
@@ -421,6 +420,8 @@ ELASTIC_STEPS = 100  # long enough for a kill to land mid-run
 def elastic_command(work: Path, *torchrun_flags: str) -> list[str]:
     """torchrun restarting its workers; each start runs the same start-or-continue line, in a
     script that reports each checkpoint's commit points on stdout (tests/test_faults.py)."""
+    from tests.test_faults import CHILD  # here: torchrun runs this file as a script
+
     script = work / "report_commits.py"
     script.write_text(CHILD, encoding="utf-8")
     return [sys.executable, "-m", "torch.distributed.run", *torchrun_flags, "--max-restarts=3",
