@@ -1,10 +1,11 @@
 """Training the sentiment classifier: its data, its model and the objective the training loop
 optimises.
 
-    from seqrnn.configs import SentimentData, TrainConfig
-    from seqrnn.recipes import sentiment
-    result = sentiment.train(SentimentData(data="imdb"), {"hidden_size": 128},
-                             TrainConfig(epochs=5), out="runs/imdb")
+    import seqrnn
+    seqrnn.train("sentiment", data="imdb", hidden_size=128, epochs=5, out="runs/imdb")
+
+or, with every config spelled out, `base.start(sentiment.RECIPE, SentimentData(...), {...},
+TrainConfig(...), out)`.
 
 The vocabulary is counted on the training split only, validation is carved
 from training data, and the test split is never read here.
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -35,7 +35,7 @@ from seqrnn.models.sentiment import SentimentRNN
 from seqrnn.recipes import base
 from seqrnn.recipes.wordlm import RECIPE as WORDLM
 from seqrnn.run import BEST_WEIGHTS, RunFolder
-from seqrnn.trainer import Selection, TrainResult
+from seqrnn.trainer import Selection
 from seqrnn.trainer.distributed import Group
 
 
@@ -289,19 +289,3 @@ class SentimentRecipe(base.Recipe[SentimentData, TextPair, EncodedPair, Sentimen
 
 RECIPE = SentimentRecipe()
 
-
-def train(data: SentimentData, model_options: dict, train_config: TrainConfig,
-          out: str | Path) -> TrainResult:
-    """Read `data.data`, train on its training split, select on validation."""
-    return base.start(RECIPE, data, model_options, train_config, out).result
-
-
-def resume(run_dir: str | Path, data_path: str | None = None, *, allow_changed_data: bool = False,
-           **loop_overrides) -> TrainResult:
-    """Continue a run where it stopped; its saved configuration and vocabulary win.
-
-    Under torchrun the number of processes may differ from the run's: it goes on
-    from the saved step, with the same batches.
-    """
-    return base.resume(RECIPE, run_dir, data_path, allow_changed_data=allow_changed_data,
-                       **loop_overrides)
