@@ -25,6 +25,7 @@ from seqrnn.data.batches import ReviewBatches
 from seqrnn.data.labels import LabeledTexts, LabelMap, SentimentSplits
 from seqrnn.data.sentiment_sets import load_sentiment
 from seqrnn.data.sequences import EncodedTexts, encode_texts
+from seqrnn.data.tables import TableOptions
 from seqrnn.data.tokenize import iter_tokenized
 from seqrnn.data.vocab import UNK_ID, WordVocab
 from seqrnn.errors import UserError, field_error
@@ -135,14 +136,19 @@ def predict_probabilities(model: SentimentRNN, batches: ReviewBatches,
     return out
 
 
+def table_options(data: SentimentData, label_map: LabelMap | None = None) -> TableOptions:
+    """How `data` says its rows are read; `label_map` fixes the label values (None: inferred)."""
+    return TableOptions(text_column=data.text_column, label_column=data.label_column,
+                        file_format=data.format, encoding=data.encoding, label_map=label_map,
+                        on_empty=data.on_empty)
+
+
 def read_splits(data: SentimentData, seed: int, progress: bool,
                 label_map: LabelMap | None = None) -> SentimentSplits:
     """The train, validation and test splits of `data.data`, drawn as in training."""
-    splits = load_sentiment(
-        data.data, val_fraction=data.val_fraction, test_fraction=data.test_fraction, seed=seed,
-        text_column=data.text_column, label_column=data.label_column, file_format=data.format,
-        encoding=data.encoding, label_map=label_map, on_empty=data.on_empty, progress=progress,
-    )
+    splits = load_sentiment(data.data, table_options(data, label_map),
+                            val_fraction=data.val_fraction, test_fraction=data.test_fraction,
+                            seed=seed, progress=progress)
     if splits.skipped_empty and progress:
         print(f"skipped {splits.skipped_empty} rows with empty text", file=sys.stderr)
     return splits
