@@ -231,7 +231,6 @@ class SentimentRecipe(base.Recipe[SentimentData, TextPair, EncodedPair, Sentimen
     data_config = SentimentData
     model_config = SentimentConfig
     model_class = SentimentRNN
-    data_field = "data"
     other_paths = ("pretrained",)
     vocabularies = {VOCAB_FILE: (WordVocab, "vocab_size")}
 

@@ -167,7 +167,6 @@ class Seq2SeqRecipe(base.Recipe[Seq2SeqData, PairSplits, EncodedSets, Seq2SeqCon
     data_config = Seq2SeqData
     model_config = Seq2SeqConfig
     model_class = Seq2Seq
-    data_field = "data"
     vocabularies = {SOURCE_VOCAB_FILE: (SymbolVocab, "source_vocab_size"),
                     TARGET_VOCAB_FILE: (SymbolVocab, "target_vocab_size")}
 

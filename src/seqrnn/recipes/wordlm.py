@@ -57,7 +57,6 @@ class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits, WordLMConfig]):
     data_config = WordLMData
     model_config = WordLMConfig
     model_class = WordLM
-    data_field = "data"
     vocabularies = {VOCAB_FILE: (WordVocab, "vocab_size")}
 
     def check_model_options(self, model_options: dict) -> WordLMConfig:
