@@ -3,7 +3,7 @@
     SEQRNN_DATA=/work/shared/data python bench/charlm_hamlet.py [--epochs 100] [--threads 2]
         [--out DIR] [--sample-length 500]
 
-Runs `seqrnn.recipes.charlm.train` with every default (LSTM 1 x 128, one-hot input, batch 64,
+Runs `base.start(charlm.RECIPE, ...)` with every default (LSTM 1 x 128, one-hot input, batch 64,
 100 steps, Adam 1e-3, clip 5, dropout 0.5, an evaluation after each epoch) for `--epochs`
 epochs, then prints one JSON object: the seconds per epoch (the loop's own clock, evaluation
 included, from metrics.jsonl), the validation loss and bits per character after the last
@@ -26,7 +26,8 @@ from charlm_throughput import conditions
 
 from seqrnn.api.charlm import LanguageModel
 from seqrnn.configs import CharLMData, TrainConfig
-from seqrnn.recipes.charlm import train
+from seqrnn.recipes import base
+from seqrnn.recipes.charlm import RECIPE
 from seqrnn.run import RunFolder
 
 
@@ -54,7 +55,7 @@ def run(args: argparse.Namespace, out: Path) -> dict:
     machine: dict = {}
     start = time.perf_counter()
     with conditions(machine):
-        result = train(CharLMData(text="hamlet"), {}, config, out)
+        result = base.start(RECIPE, CharLMData(text="hamlet"), {}, config, out).result
     wall = time.perf_counter() - start
     metrics = RunFolder(out).metrics_path
     epochs = epoch_seconds(metrics)

@@ -8,7 +8,7 @@ The reference: nanoGPT's published CPU configuration reaches validation loss 1.8
 (2.25 minutes) on this 2-core machine. The text is split as `seqrnn charlm train` splits it:
 the first 90% trains, the last 10% validates (`--val-fraction 0.1`).
 
-The script runs `seqrnn.recipes.charlm.train` with `TrainConfig(minutes=..., lr_schedule="cosine")`:
+The script runs the recipe (`base.start`) with `TrainConfig(minutes=..., lr_schedule="cosine")`:
 the budget counts the training loop (and any evaluation inside it), the cosine schedule decays
 the learning rate over the budget, and the final evaluation, on the whole validation text,
 comes after the budget. `--eval-every 0` (the default here) evaluates only at the end; a
@@ -36,7 +36,8 @@ from charlm_throughput import conditions
 from seqrnn import presets
 from seqrnn.api.charlm import LanguageModel
 from seqrnn.configs import AMP_CHOICES, CharLMData, TrainConfig
-from seqrnn.recipes.charlm import RECIPE, train
+from seqrnn.recipes import base
+from seqrnn.recipes.charlm import RECIPE
 from seqrnn.run import RunFolder
 from seqrnn.trainer.process import resolve_amp
 
@@ -102,7 +103,7 @@ def race(args: argparse.Namespace, out: Path) -> dict:
     machine: dict = {}
     start = time.perf_counter()
     with conditions(machine):
-        result = train(data, model, config, out)
+        result = base.start(RECIPE, data, model, config, out).result
     wall = time.perf_counter() - start
     run = RunFolder(out)
     trained_s = run.load_train_state()["progress"]["elapsed"]

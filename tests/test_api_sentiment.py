@@ -11,7 +11,7 @@ from seqrnn.api.sentiment import SentimentClassifier
 from seqrnn.api.sentiment_evaluation import evaluate
 from seqrnn.configs import SentimentConfig, SentimentData, TrainConfig
 from seqrnn.errors import UserError
-from seqrnn.recipes import sentiment
+from seqrnn.recipes import base, sentiment
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
 
 POSITIVE = ["great", "wonderful", "loved", "superb"]
@@ -167,11 +167,11 @@ def test_train_resume_and_evaluate_a_csv(tmp_path):
     data = SentimentData(data=str(tmp_path / "r.csv"), batch_size=20)
     model = {"hidden_size": 16, "embedding_dim": 16, "dropout": 0.1}
     loop = TrainConfig(epochs=4, lr=1e-2, progress=False, seed=2)
-    sentiment.train(data, model, loop, tmp_path / "full")
-    stopped = sentiment.train(data, model, TrainConfig(**{**vars(loop), "max_steps": 13}),
-                              tmp_path / "cut")
+    base.start(sentiment.RECIPE, data, model, loop, tmp_path / "full")
+    stopped = base.start(sentiment.RECIPE, data, model,
+                         TrainConfig(**{**vars(loop), "max_steps": 13}), tmp_path / "cut").result
     assert stopped.stopped == "max_steps"
-    sentiment.resume(tmp_path / "cut", max_steps=None)
+    base.resume(sentiment.RECIPE, tmp_path / "cut", max_steps=None)
     full = RunFolder(tmp_path / "full").load_weights(LATEST_WEIGHTS)[0]
     cut = RunFolder(tmp_path / "cut").load_weights(LATEST_WEIGHTS)[0]
     assert all(torch.equal(full[k], cut[k]) for k in full)
@@ -189,9 +189,9 @@ def test_early_stopping(tmp_path):
     labels = random.Random(1).choices(["pos", "neg"], k=200)  # nothing to learn: it overfits
     write_csv(tmp_path / "r.csv", texts, labels)
     data = SentimentData(data=str(tmp_path / "r.csv"), batch_size=20)
-    result = sentiment.train(data, {"hidden_size": 8, "embedding_dim": 8},
-                             TrainConfig(epochs=50, lr=3e-2, patience=2, progress=False),
-                             tmp_path / "run")
+    result = base.start(sentiment.RECIPE, data, {"hidden_size": 8, "embedding_dim": 8},
+                        TrainConfig(epochs=50, lr=3e-2, patience=2, progress=False),
+                        tmp_path / "run").result
     assert result.stopped == "early_stopping" and result.epoch < 50
 
 
@@ -199,8 +199,8 @@ def test_imdb_archive_integration(real_data_dir, monkeypatch, tmp_path):
     """The real archive: official split sizes, a few training steps, evaluation on the test set."""
     monkeypatch.setenv("SEQRNN_DATA", str(real_data_dir))
     data = SentimentData(data="imdb", seq_len=50, batch_size=50, max_vocab=5000)
-    result = sentiment.train(data, {"hidden_size": 16, "embedding_dim": 16},
-                             TrainConfig(max_steps=5, progress=False), tmp_path / "run")
+    result = base.start(sentiment.RECIPE, data, {"hidden_size": 16, "embedding_dim": 16},
+                        TrainConfig(max_steps=5, progress=False), tmp_path / "run").result
     assert result.step == 5
     clf = SentimentClassifier.load(tmp_path / "run")
     assert len(clf.vocab_) == 5002 and list(clf.classes_) == ["neg", "pos"]

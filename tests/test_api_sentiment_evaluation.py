@@ -10,7 +10,7 @@ from seqrnn.api.sentiment import SentimentClassifier, load_classifier
 from seqrnn.api.sentiment_evaluation import evaluate
 from seqrnn.configs import SentimentData, TrainConfig
 from seqrnn.errors import UserError
-from seqrnn.recipes import sentiment
+from seqrnn.recipes import base, sentiment
 from tests.test_api_sentiment import SMALL, reviews, write_csv
 
 
@@ -27,9 +27,10 @@ def test_evaluating_an_empty_split_is_refused_and_one_class_gives_a_null_roc_auc
 
     texts, labels = reviews(40)
     write_csv(tmp_path / "r.csv", texts, labels)
-    sentiment.train(SentimentData(data=str(tmp_path / "r.csv"), batch_size=20, test_fraction=0.0),
-                    {"hidden_size": 4, "embedding_dim": 4},
-                    TrainConfig(max_steps=1, progress=False), tmp_path / "run")
+    base.start(sentiment.RECIPE,
+               SentimentData(data=str(tmp_path / "r.csv"), batch_size=20, test_fraction=0.0),
+               {"hidden_size": 4, "embedding_dim": 4}, TrainConfig(max_steps=1, progress=False),
+               tmp_path / "run")
     with pytest.raises(UserError, match="the test split of .*r.csv has nothing to evaluate; "
                                         "evaluate another split"):
         evaluate(tmp_path / "run")
@@ -47,8 +48,9 @@ def test_an_ensemble_answers_with_its_members_mean_and_keeps_to_one_split(tmp_pa
     write_csv(tmp_path / "r.csv", texts, [1 if y == "pos" else 0 for y in labels])
     data = SentimentData(data=str(tmp_path / "r.csv"), batch_size=20)
     for name, hidden in (("a", 12), ("b", 16)):
-        sentiment.train(data, {"hidden_size": hidden, "embedding_dim": 16, "dropout": 0.1},
-                        TrainConfig(epochs=4, lr=1e-2, progress=False, seed=2), tmp_path / name)
+        base.start(sentiment.RECIPE, data,
+                   {"hidden_size": hidden, "embedding_dim": 16, "dropout": 0.1},
+                   TrainConfig(epochs=4, lr=1e-2, progress=False, seed=2), tmp_path / name)
     runs = [tmp_path / "a", tmp_path / "b"]
     both = load_classifier(runs)
     probe = ["a great movie", "boring plot", "the actors"]
@@ -89,9 +91,9 @@ def test_a_model_fitted_in_memory_does_not_score_imdb_by_default(fitted, tmp_pat
 def test_a_loaded_classifier_evaluates_itself_as_its_run_does(tmp_path):
     texts, labels = reviews(100)
     write_csv(tmp_path / "r.csv", texts, labels)
-    sentiment.train(SentimentData(data=str(tmp_path / "r.csv"), batch_size=20),
-                    {"hidden_size": 8, "embedding_dim": 8},
-                    TrainConfig(epochs=2, lr=1e-2, progress=False), tmp_path / "run")
+    base.start(sentiment.RECIPE, SentimentData(data=str(tmp_path / "r.csv"), batch_size=20),
+               {"hidden_size": 8, "embedding_dim": 8},
+               TrainConfig(epochs=2, lr=1e-2, progress=False), tmp_path / "run")
     loaded = SentimentClassifier.load(tmp_path / "run")
     assert loaded.evaluate(split="val") == evaluate(tmp_path / "run", split="val")
     assert loaded.config.kind == "sentiment"

@@ -9,7 +9,7 @@ from seqrnn.configs import Seq2SeqConfig, Seq2SeqData, TrainConfig
 from seqrnn.data.symbols import SymbolVocab
 from seqrnn.errors import UserError
 from seqrnn.models.seq2seq import Seq2Seq
-from seqrnn.recipes import seq2seq
+from seqrnn.recipes import base, seq2seq
 from tests.test_recipes_seq2seq import SMALL, WORDS
 
 
@@ -18,8 +18,8 @@ def trained(tmp_path_factory):
     root = tmp_path_factory.mktemp("api-seq2seq")
     (root / "pairs.tsv").write_text("source\ttarget\n" + "".join(
         f"{w}\t{' '.join(reversed(w))}\n" for w in WORDS))
-    seq2seq.train(Seq2SeqData(data=str(root / "pairs.tsv"), batch_size=16),
-                  SMALL, TrainConfig(epochs=2, lr=1e-2, progress=False, threads=1), root / "run")
+    base.start(seq2seq.RECIPE, Seq2SeqData(data=str(root / "pairs.tsv"), batch_size=16), SMALL,
+               TrainConfig(epochs=2, lr=1e-2, progress=False, threads=1), root / "run")
     return root
 
 

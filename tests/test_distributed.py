@@ -34,7 +34,7 @@ from seqrnn.configs import (
 from seqrnn.errors import UserError, flag
 from seqrnn.models.charlm import CharLM
 from seqrnn.models.sentiment import SentimentRNN
-from seqrnn.recipes import charlm, sentiment, seq2seq, wordlm
+from seqrnn.recipes import base, charlm, sentiment, seq2seq, wordlm
 from seqrnn.recipes.charlm import CharLMObjective, char_loss_sum
 from seqrnn.recipes.sentiment import SentimentObjective
 from seqrnn.recipes.stream import stream_loss
@@ -42,7 +42,6 @@ from seqrnn.run import LATEST_WEIGHTS, TRAIN_STATE, RunFolder
 from seqrnn.trainer import Trainer
 from seqrnn.trainer.distributed import Group, join
 from seqrnn.trainer.optim import build_optimizers, dense_gradients_for_nccl
-from tests.test_faults import CHILD
 
 TEXT = "".join(f"{w} the cat sat on the mat.\n" for w in ["one", "two", "three", "four"] * 40)
 LM_FLAGS = ["--batch-size", "4", "--num-steps", "16", "--eval-rows", "4", "--hidden-size", "32",
@@ -160,15 +159,18 @@ def distributed_job(work: Path) -> None:
     assert main(["charlm", "train", "--resume", str(lm), "--max-steps", "6", "--quiet",
                  "--sample-length", "0"]) == 0
     runs = work / "sentiment"
-    sentiment.train(sentiment_data(work / "reviews.csv"), SENTIMENT_MODEL,
-                    sentiment_loop(max_steps=3), runs)
+    base.start(sentiment.RECIPE, sentiment_data(work / "reviews.csv"), SENTIMENT_MODEL,
+               sentiment_loop(max_steps=3), runs)
     if main_rank:
         shutil.copytree(runs, work / "sentiment_step3")
-    sentiment.resume(runs, max_steps=10)  # across the end of the first epoch (8 batches)
-    wordlm.train(word_data(work / "corpus"), WORD_MODEL, lm_loop(max_steps=3), work / "wordlm")
-    sentiment.train(finetune_data(work), {"dropout": 0.0}, finetune_loop(), work / "finetuned")
-    seq2seq.train(pairs_data(work / "pairs.tsv"), SEQ2SEQ_MODEL, lm_loop(max_steps=4),
-                  work / "seq2seq")
+    # across the end of the first epoch (8 batches):
+    base.resume(sentiment.RECIPE, runs, max_steps=10)
+    base.start(wordlm.RECIPE, word_data(work / "corpus"), WORD_MODEL, lm_loop(max_steps=3),
+               work / "wordlm")
+    base.start(sentiment.RECIPE, finetune_data(work), {"dropout": 0.0}, finetune_loop(),
+               work / "finetuned")
+    base.start(seq2seq.RECIPE, pairs_data(work / "pairs.tsv"), SEQ2SEQ_MODEL, lm_loop(max_steps=4),
+               work / "seq2seq")
 
 
 @pytest.fixture(scope="module")
@@ -194,10 +196,10 @@ def ddp_runs(tmp_path_factory) -> Path:
 
 def test_language_model_ddp_equals_one_process_on_the_global_batch(ddp_runs, tmp_path):
     text = ddp_runs / "text.txt"
-    charlm.train(lm_data(text), {"hidden_size": 32, "dropout": 0.0}, lm_loop(max_steps=3),
-                 tmp_path / "one3")
-    charlm.train(lm_data(text), {"hidden_size": 32, "dropout": 0.0}, lm_loop(max_steps=6),
-                 tmp_path / "one6")
+    base.start(charlm.RECIPE, lm_data(text), {"hidden_size": 32, "dropout": 0.0},
+               lm_loop(max_steps=3), tmp_path / "one3")
+    base.start(charlm.RECIPE, lm_data(text), {"hidden_size": 32, "dropout": 0.0},
+               lm_loop(max_steps=6), tmp_path / "one6")
     assert_same_weights(ddp_runs / "lm_step3", tmp_path / "one3")
     assert_same_weights(ddp_runs / "lm", tmp_path / "one6")  # resumed under DDP
     # Validation: the ranks' summed nats over their summed characters.
@@ -219,9 +221,9 @@ def test_only_rank_zero_wrote_the_run_folder(ddp_runs):
 
 def test_a_ddp_run_resumes_in_one_process_and_samples(ddp_runs, tmp_path):
     shutil.copytree(ddp_runs / "lm_step3", tmp_path / "cut")
-    charlm.resume(tmp_path / "cut", max_steps=6)
-    charlm.train(lm_data(ddp_runs / "text.txt"), {"hidden_size": 32, "dropout": 0.0},
-                 lm_loop(max_steps=6), tmp_path / "one6")
+    base.resume(charlm.RECIPE, tmp_path / "cut", max_steps=6)
+    base.start(charlm.RECIPE, lm_data(ddp_runs / "text.txt"), {"hidden_size": 32, "dropout": 0.0},
+               lm_loop(max_steps=6), tmp_path / "one6")
     assert_same_weights(tmp_path / "cut", tmp_path / "one6")
     lm = LanguageModel.load(ddp_runs / "lm")
     sample = lm.sample("one the ", 30, seed=1)
@@ -230,8 +232,10 @@ def test_a_ddp_run_resumes_in_one_process_and_samples(ddp_runs, tmp_path):
 
 def test_sentiment_ddp_equals_one_process_and_predicts(ddp_runs, tmp_path):
     data = sentiment_data(ddp_runs / "reviews.csv")
-    sentiment.train(data, SENTIMENT_MODEL, sentiment_loop(max_steps=3), tmp_path / "one3")
-    sentiment.train(data, SENTIMENT_MODEL, sentiment_loop(max_steps=10), tmp_path / "one10")
+    base.start(sentiment.RECIPE, data, SENTIMENT_MODEL, sentiment_loop(max_steps=3),
+               tmp_path / "one3")
+    base.start(sentiment.RECIPE, data, SENTIMENT_MODEL, sentiment_loop(max_steps=10),
+               tmp_path / "one10")
     assert_same_weights(ddp_runs / "sentiment_step3", tmp_path / "one3")
     assert_same_weights(ddp_runs / "sentiment", tmp_path / "one10")
     ddp, one = evals(ddp_runs / "sentiment")[-1], evals(tmp_path / "one10")[-1]
@@ -243,15 +247,16 @@ def test_sentiment_ddp_equals_one_process_and_predicts(ddp_runs, tmp_path):
 
 
 def test_word_lm_ddp_equals_one_process(ddp_runs, tmp_path):
-    wordlm.train(word_data(ddp_runs / "corpus"), WORD_MODEL, lm_loop(max_steps=3), tmp_path / "lm")
+    base.start(wordlm.RECIPE, word_data(ddp_runs / "corpus"), WORD_MODEL, lm_loop(max_steps=3),
+               tmp_path / "lm")
     assert_same_weights(ddp_runs / "wordlm", tmp_path / "lm")
     ddp, one = evals(ddp_runs / "wordlm")[-1], evals(tmp_path / "lm")[-1]
     assert ddp["val_loss"] == pytest.approx(one["val_loss"], abs=1e-5)
 
 
 def test_seq2seq_ddp_equals_one_process_on_the_global_batch(ddp_runs, tmp_path):
-    seq2seq.train(pairs_data(ddp_runs / "pairs.tsv"), SEQ2SEQ_MODEL, lm_loop(max_steps=4),
-                  tmp_path / "one")
+    base.start(seq2seq.RECIPE, pairs_data(ddp_runs / "pairs.tsv"), SEQ2SEQ_MODEL,
+               lm_loop(max_steps=4), tmp_path / "one")
     assert_same_weights(ddp_runs / "seq2seq", tmp_path / "one")
     ddp, one = evals(ddp_runs / "seq2seq")[-1], evals(tmp_path / "one")[-1]
     assert ddp["val_loss"] == pytest.approx(one["val_loss"], abs=1e-5)
@@ -259,7 +264,8 @@ def test_seq2seq_ddp_equals_one_process_on_the_global_batch(ddp_runs, tmp_path):
 
 
 def test_gradual_unfreezing_under_ddp_equals_one_process(ddp_runs, tmp_path):
-    sentiment.train(finetune_data(ddp_runs), {"dropout": 0.0}, finetune_loop(), tmp_path / "one")
+    base.start(sentiment.RECIPE, finetune_data(ddp_runs), {"dropout": 0.0}, finetune_loop(),
+               tmp_path / "one")
     assert_same_weights(ddp_runs / "finetuned", tmp_path / "one")
     start = RunFolder(ddp_runs / "wordlm").load_weights(LATEST_WEIGHTS)[0]
     tuned = latest(ddp_runs / "finetuned")
@@ -383,19 +389,20 @@ def test_nccl_trains_sparse_embeddings_densely():
 def test_a_nccl_run_does_not_resume_with_sparse_gradients(tmp_path):
     write_reviews(tmp_path / "r.csv", 60)
     data = sentiment_data(tmp_path / "r.csv")
-    sentiment.train(data, SENTIMENT_MODEL, sentiment_loop(max_steps=1), tmp_path / "run")
+    base.start(sentiment.RECIPE, data, SENTIMENT_MODEL, sentiment_loop(max_steps=1),
+               tmp_path / "run")
     state = RunFolder(tmp_path / "run").load_train_state()
     state["optimizers"] = state["optimizers"][:1]  # what a NCCL run saves: Adam only
     torch.save(state, RunFolder(tmp_path / "run").file(TRAIN_STATE))
     with pytest.raises(UserError, match="sparse embedding gradients are made dense under NCCL"):
-        sentiment.resume(tmp_path / "run", max_steps=2)
+        base.resume(sentiment.RECIPE, tmp_path / "run", max_steps=2)
 
 
 def test_bfloat16_autocast_trains(tmp_path):
     text = tmp_path / "text.txt"
     text.write_text(TEXT, encoding="utf-8")
-    result = charlm.train(lm_data(text), {"hidden_size": 32, "dropout": 0.0},
-                          lm_loop(max_steps=20, amp=True), tmp_path / "run")
+    result = base.start(charlm.RECIPE, lm_data(text), {"hidden_size": 32, "dropout": 0.0},
+                        lm_loop(max_steps=20, amp=True), tmp_path / "run").result
     assert result.step == 20 and result.best_eval["loss"] < np.log(20)  # below uniform guessing
     assert all(w.dtype == torch.float32 for w in latest(tmp_path / "run").values())
 
@@ -421,6 +428,8 @@ ELASTIC_STEPS = 100  # long enough for a kill to land mid-run
 def elastic_command(work: Path, *torchrun_flags: str) -> list[str]:
     """torchrun restarting its workers; each start runs the same start-or-continue line, in a
     script that reports each checkpoint's commit points on stdout (tests/test_faults.py)."""
+    from tests.test_faults import CHILD  # here: torchrun runs this file as a script
+
     script = work / "report_commits.py"
     script.write_text(CHILD, encoding="utf-8")
     return [sys.executable, "-m", "torch.distributed.run", *torchrun_flags, "--max-restarts=3",
@@ -491,6 +500,6 @@ def test_a_killed_worker_is_restarted_and_the_run_continues(tmp_path, nodes):
     assert [agent.returncode for agent in agents] == [0] * len(agents), errors[0][-3000:]
     steps = [r["step"] for r in evals(tmp_path / "run")]
     assert steps[-1] == ELASTIC_STEPS and sorted(set(steps)) == steps  # continued, not redone
-    charlm.train(lm_data(tmp_path / "text.txt"), {"hidden_size": 32, "dropout": 0.0},
-                 lm_loop(max_steps=ELASTIC_STEPS, epochs=3, eval_every=2), tmp_path / "one")
+    base.start(charlm.RECIPE, lm_data(tmp_path / "text.txt"), {"hidden_size": 32, "dropout": 0.0},
+               lm_loop(max_steps=ELASTIC_STEPS, epochs=3, eval_every=2), tmp_path / "one")
     assert_same_weights(tmp_path / "run", tmp_path / "one")

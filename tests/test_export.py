@@ -125,12 +125,12 @@ def test_a_runtime_transduces_with_the_exported_encoder_and_decoder_step(tmp_pat
                                                                         options):
     from seqrnn.api.seq2seq import Transducer
     from seqrnn.configs import Seq2SeqData, TrainConfig
-    from seqrnn.recipes import seq2seq
+    from seqrnn.recipes import base, seq2seq
 
-    seq2seq.train(Seq2SeqData(data=str(pairs), batch_size=8),
-                  {"hidden_size": 12, "embedding_dim": 6, "dropout": 0.0, **options},
-                  TrainConfig(max_steps=3, lr=1e-2, progress=False, seed=3, threads=1),
-                  tmp_path / "run")
+    base.start(seq2seq.RECIPE, Seq2SeqData(data=str(pairs), batch_size=8),
+               {"hidden_size": 12, "embedding_dim": 6, "dropout": 0.0, **options},
+               TrainConfig(max_steps=3, lr=1e-2, progress=False, seed=3, threads=1),
+               tmp_path / "run")
     meta = export(tmp_path / "run", tmp_path / "g2p.onnx")
     assert meta["kind"] == "seq2seq" and meta["decoder"]["onnx"] == "g2p.decoder.onnx"
     assert ("attention" in meta["decoder"]["outputs"]) == (options.get("attention") != "none")
@@ -217,11 +217,11 @@ def test_a_fine_tuned_classifier_exports_too(tmp_path):
 
 def test_the_decoder_graph_of_an_encoder_decoder_is_never_replaced_unasked(tmp_path, pairs):
     from seqrnn.configs import Seq2SeqData, TrainConfig
-    from seqrnn.recipes import seq2seq
+    from seqrnn.recipes import base, seq2seq
 
-    seq2seq.train(Seq2SeqData(data=str(pairs), batch_size=8),
-                  {"hidden_size": 8, "embedding_dim": 4, "dropout": 0.0},
-                  TrainConfig(max_steps=1, progress=False, threads=1), tmp_path / "run")
+    base.start(seq2seq.RECIPE, Seq2SeqData(data=str(pairs), batch_size=8),
+               {"hidden_size": 8, "embedding_dim": 4, "dropout": 0.0},
+               TrainConfig(max_steps=1, progress=False, threads=1), tmp_path / "run")
     (tmp_path / "g2p.decoder.onnx").write_text("mine")
     with pytest.raises(UserError, match="g2p.decoder.onnx already exists"):
         export(tmp_path / "run", tmp_path / "g2p.onnx")

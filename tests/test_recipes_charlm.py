@@ -8,7 +8,7 @@ from seqrnn.api.charlm import LanguageModel
 from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
 from seqrnn.errors import UserError, flag
 from seqrnn.models.charlm import CharLM
-from seqrnn.recipes import charlm
+from seqrnn.recipes import base, charlm
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
 
 # A few kilobytes of text with a learnable pattern.
@@ -40,7 +40,8 @@ def weights(run_dir, name=LATEST_WEIGHTS):
 
 def test_training_learns_and_writes_a_complete_run_folder(text_file, tmp_path):
     out = tmp_path / "run"
-    result = charlm.train(small_data(text_file), MODEL, small_loop(epochs=8), out)
+    result = base.start(charlm.RECIPE, small_data(text_file), MODEL, small_loop(epochs=8),
+                        out).result
     assert result.stopped == "finished"
     assert result.best_eval["loss"] < 1.5  # uniform guessing over the vocabulary is ln(20) = 3.0
     names = {p.name for p in out.iterdir()}
@@ -57,18 +58,19 @@ def test_training_learns_and_writes_a_complete_run_folder(text_file, tmp_path):
 
 def test_same_seed_same_weights(text_file, tmp_path):
     for name in ("a", "b"):
-        charlm.train(small_data(text_file), MODEL, small_loop(epochs=1), tmp_path / name)
+        base.start(charlm.RECIPE, small_data(text_file), MODEL, small_loop(epochs=1),
+                   tmp_path / name)
     a, b = weights(tmp_path / "a"), weights(tmp_path / "b")
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_interrupted_and_resumed_equals_uninterrupted(text_file, tmp_path):
-    charlm.train(small_data(text_file), MODEL, small_loop(), tmp_path / "full")
+    base.start(charlm.RECIPE, small_data(text_file), MODEL, small_loop(), tmp_path / "full")
     # Stop mid-epoch (8 windows per epoch here), then resume to the end.
-    stopped = charlm.train(small_data(text_file), MODEL, small_loop(max_steps=11),
-                           tmp_path / "cut")
+    stopped = base.start(charlm.RECIPE, small_data(text_file), MODEL, small_loop(max_steps=11),
+                         tmp_path / "cut").result
     assert stopped.stopped == "max_steps" and stopped.step == 11
-    resumed = charlm.resume(tmp_path / "cut", max_steps=None)
+    resumed = base.resume(charlm.RECIPE, tmp_path / "cut", max_steps=None)
     assert resumed.stopped == "finished"
     full, cut = weights(tmp_path / "full"), weights(tmp_path / "cut")
     assert all(torch.equal(full[k], cut[k]) for k in full)
@@ -77,24 +79,29 @@ def test_interrupted_and_resumed_equals_uninterrupted(text_file, tmp_path):
 
 
 def test_resume_refuses_a_different_vocabulary(text_file, tmp_path):
-    charlm.train(small_data(text_file), MODEL, small_loop(max_steps=2), tmp_path / "run")
+    base.start(charlm.RECIPE, small_data(text_file), MODEL, small_loop(max_steps=2),
+               tmp_path / "run")
     other = tmp_path / "other.txt"
     other.write_text(TEXT.upper())
     with pytest.raises(UserError, match="is not the data the run in"):  # its fingerprint
-        charlm.resume(tmp_path / "run", text=str(other), max_steps=3)
+        base.resume(charlm.RECIPE, tmp_path / "run", str(other), max_steps=3)
     with pytest.raises(UserError, match="different character vocabulary"):
-        charlm.resume(tmp_path / "run", text=str(other), max_steps=3, allow_changed_data=True)
+        base.resume(charlm.RECIPE, tmp_path / "run", str(other), max_steps=3,
+                    allow_changed_data=True)
 
 
 def test_refuses_to_overwrite_a_run(text_file, tmp_path):
-    charlm.train(small_data(text_file), MODEL, small_loop(max_steps=1), tmp_path / "run")
+    base.start(charlm.RECIPE, small_data(text_file), MODEL, small_loop(max_steps=1),
+               tmp_path / "run")
     with pytest.raises(UserError, match="already holds a run"):
-        charlm.train(small_data(text_file), MODEL, small_loop(max_steps=1), tmp_path / "run")
+        base.start(charlm.RECIPE, small_data(text_file), MODEL, small_loop(max_steps=1),
+                   tmp_path / "run")
 
 
 def test_divergence_stops_with_a_clear_message(text_file, tmp_path):
     with pytest.raises(UserError, match="diverged"):
-        charlm.train(small_data(text_file), MODEL, small_loop(lr=1e6, clip=1e9), tmp_path / "r")
+        base.start(charlm.RECIPE, small_data(text_file), MODEL, small_loop(lr=1e6, clip=1e9),
+                   tmp_path / "r")
 
 
 def test_truncated_bptt_state_is_carried_and_detached():
@@ -114,7 +121,7 @@ def test_truncated_bptt_state_is_carried_and_detached():
 
 
 def test_sampling_and_evaluation_from_a_trained_run(text_file, tmp_path):
-    charlm.train(small_data(text_file), MODEL, small_loop(epochs=8), tmp_path / "run")
+    base.start(charlm.RECIPE, small_data(text_file), MODEL, small_loop(epochs=8), tmp_path / "run")
     lm = LanguageModel.load(tmp_path / "run")
     text = lm.sample("one the ", 40, seed=7)
     assert text.startswith("one the ") and len(text) == 48
@@ -131,7 +138,8 @@ def test_sampling_and_evaluation_from_a_trained_run(text_file, tmp_path):
 
 
 def test_prime_with_unseen_characters(text_file, tmp_path):
-    charlm.train(small_data(text_file), MODEL, small_loop(max_steps=1), tmp_path / "run")
+    base.start(charlm.RECIPE, small_data(text_file), MODEL, small_loop(max_steps=1),
+               tmp_path / "run")
     lm = LanguageModel.load(tmp_path / "run")
     with pytest.raises(UserError, match=r"never saw: \['Q', 'Z'\]"):
         lm.sample("ZQ the", 5)
@@ -139,15 +147,15 @@ def test_prime_with_unseen_characters(text_file, tmp_path):
 
 def test_a_training_part_too_short_is_blamed_on_the_validation_fraction(text_file, tmp_path):
     with pytest.raises(UserError) as info:
-        charlm.train(small_data(text_file, val_fraction=0.999), MODEL, small_loop(),
-                     tmp_path / "run")
+        base.start(charlm.RECIPE, small_data(text_file, val_fraction=0.999), MODEL, small_loop(),
+                   tmp_path / "run")
     message = info.value.render(flag)
     assert message.startswith(f"the training part of the text is too short: "
                               f"{round(len(TEXT) * 0.001)} characters, but --batch-size 4")
     assert "a smaller --val-fraction (0.999 of the text is held out of training)" in message
     with pytest.raises(UserError) as info:  # the test split holds out its share too
-        charlm.train(small_data(text_file, val_fraction=0.5, test_fraction=0.499), MODEL,
-                     small_loop(), tmp_path / "run")
+        base.start(charlm.RECIPE, small_data(text_file, val_fraction=0.5, test_fraction=0.499),
+                   MODEL, small_loop(), tmp_path / "run")
     assert ("a smaller --val-fraction or --test-fraction (0.999 of the text is held out of "
             "training)") in info.value.render(flag)
 
@@ -163,8 +171,8 @@ def test_hamlet_integration(real_data_dir, monkeypatch, tmp_path):
     """The real Hamlet: a few steps of the lecture's layout train and sample."""
     monkeypatch.setenv("SEQRNN_DATA", str(real_data_dir))
     data = CharLMData(text="hamlet", batch_size=16, num_steps=50)
-    result = charlm.train(data, {"hidden_size": 64}, small_loop(epochs=1, max_steps=30,
-                                                              lr=5e-3), tmp_path / "run")
+    result = base.start(charlm.RECIPE, data, {"hidden_size": 64},
+                        small_loop(epochs=1, max_steps=30, lr=5e-3), tmp_path / "run").result
     assert result.step == 30
     assert result.best_eval["loss"] < math.log(65) - 0.5  # learned character frequencies
     lm = LanguageModel.load(tmp_path / "run")

@@ -5,7 +5,7 @@ import torch
 
 from seqrnn.api.seq2seq import Transducer
 from seqrnn.configs import Seq2SeqData, TrainConfig
-from seqrnn.recipes import seq2seq
+from seqrnn.recipes import base, seq2seq
 from seqrnn.run import RunFolder
 
 WORDS = ["".join(p) for n in (2, 3, 4) for p in itertools.product("abcde", repeat=n)]
@@ -24,9 +24,9 @@ def reversal(tmp_path_factory):
 @pytest.mark.parametrize(("attention", "epochs"), [("additive", 8), ("none", 15)])
 def test_a_toy_transduction_is_learned_with_and_without_attention(reversal, tmp_path,
                                                                   attention, epochs):
-    result = seq2seq.train(reversal, {**SMALL, "attention": attention},
-                           TrainConfig(epochs=epochs, lr=1e-2, progress=False, threads=1),
-                           tmp_path / "run")
+    result = base.start(seq2seq.RECIPE, reversal, {**SMALL, "attention": attention},
+                        TrainConfig(epochs=epochs, lr=1e-2, progress=False, threads=1),
+                        tmp_path / "run").result
     assert result.best_eval["wer"] <= 0.03
     model = Transducer.load(tmp_path / "run")
     test = model.evaluate("test", beam=3)
@@ -36,11 +36,12 @@ def test_a_toy_transduction_is_learned_with_and_without_attention(reversal, tmp_
 
 def test_resume_continues_to_the_weights_of_a_run_straight_through(reversal, tmp_path):
     loop = TrainConfig(epochs=2, lr=1e-2, progress=False, threads=1, seed=4)
-    seq2seq.train(reversal, SMALL, loop, tmp_path / "straight")
-    stopped = seq2seq.train(reversal, SMALL, TrainConfig(**{**vars(loop), "max_steps": 50}),
-                            tmp_path / "resumed")
+    base.start(seq2seq.RECIPE, reversal, SMALL, loop, tmp_path / "straight")
+    stopped = base.start(seq2seq.RECIPE, reversal, SMALL,
+                         TrainConfig(**{**vars(loop), "max_steps": 50}),
+                         tmp_path / "resumed").result
     assert stopped.stopped == "max_steps"
-    seq2seq.resume(tmp_path / "resumed", max_steps=10**6)
+    base.resume(seq2seq.RECIPE, tmp_path / "resumed", max_steps=10**6)
     a, _ = RunFolder(tmp_path / "straight").load_weights("latest.safetensors")
     b, _ = RunFolder(tmp_path / "resumed").load_weights("latest.safetensors")
     for name in a:

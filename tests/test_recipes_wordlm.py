@@ -15,7 +15,7 @@ from seqrnn.cli import main
 from seqrnn.configs import SentimentData, TrainConfig, WordLMData
 from seqrnn.errors import UserError
 from seqrnn.kinds import FINETUNE_RECIPE
-from seqrnn.recipes import sentiment, wordlm
+from seqrnn.recipes import base, sentiment, wordlm
 from seqrnn.run import LATEST_WEIGHTS, RunFolder
 
 POSITIVE = ["great", "wonderful", "loved", "superb"]
@@ -60,7 +60,7 @@ def lm_data(corpus, **kw):
 def pretrained(corpus, tmp_path_factory):
     out = tmp_path_factory.mktemp("lm") / "run"
     torch.manual_seed(0)
-    result = wordlm.train(lm_data(corpus), LM, lm_loop(epochs=10), out)
+    result = base.start(wordlm.RECIPE, lm_data(corpus), LM, lm_loop(epochs=10), out).result
     return out, result
 
 
@@ -159,9 +159,10 @@ def test_sample_command_prints_the_words_and_refuses_bad_options(pretrained, cap
 
 
 def test_resume_continues_exactly(corpus, tmp_path):
-    wordlm.train(lm_data(corpus), LM, lm_loop(epochs=2), tmp_path / "full")
-    wordlm.train(lm_data(corpus), LM, lm_loop(epochs=2, max_steps=20), tmp_path / "cut")
-    wordlm.resume(tmp_path / "cut", max_steps=None)
+    base.start(wordlm.RECIPE, lm_data(corpus), LM, lm_loop(epochs=2), tmp_path / "full")
+    base.start(wordlm.RECIPE, lm_data(corpus), LM, lm_loop(epochs=2, max_steps=20),
+               tmp_path / "cut")
+    base.resume(wordlm.RECIPE, tmp_path / "cut", max_steps=None)
     full, _ = RunFolder(tmp_path / "full").load_weights(LATEST_WEIGHTS)
     cut, _ = RunFolder(tmp_path / "cut").load_weights(LATEST_WEIGHTS)
     assert all(torch.equal(full[k], cut[k]) for k in full)
@@ -202,7 +203,8 @@ def test_fine_tuning_beats_the_same_classifier_from_scratch(pretrained, tmp_path
     for name, source in (("pretrained", str(pretrained[0])), ("scratch", None)):
         torch.manual_seed(0)
         fine = SentimentData(**{**vars(data), "pretrained": source})
-        result = sentiment.train(fine, {} if source else {"lm": encoder}, loop, tmp_path / name)
+        result = base.start(sentiment.RECIPE, fine, {} if source else {"lm": encoder}, loop,
+                            tmp_path / name).result
         assert result.best_eval["accuracy"] == 1.0  # both learn the cue words they are shown
         clf = SentimentClassifier.load(tmp_path / name)
         scores[name] = float(np.mean((clf.predict_proba(texts)[:, 1] >= 0.5) == labels))
@@ -236,10 +238,11 @@ def test_a_language_model_of_other_words_is_refused(tmp_path):
     folder.mkdir()
     for i in range(20):
         (folder / f"{i}.txt").write_text("zebra quagga okapi " * 10, encoding="utf-8")
-    wordlm.train(lm_data(folder), LM, lm_loop(epochs=1), tmp_path / "lm")
+    base.start(wordlm.RECIPE, lm_data(folder), LM, lm_loop(epochs=1), tmp_path / "lm")
     data = SentimentData(data=str(reviews_csv(tmp_path / "r.csv")), pretrained=str(tmp_path / "lm"))
     with pytest.raises(UserError, match="knows only 0% of the words") as error:
-        sentiment.train(data, {}, TrainConfig(max_steps=1, progress=False), tmp_path / "clf")
+        base.start(sentiment.RECIPE, data, {}, TrainConfig(max_steps=1, progress=False),
+                   tmp_path / "clf")
     assert error.value.field == "pretrained"
 
 
@@ -278,12 +281,13 @@ def test_a_fine_tuned_run_resumes_without_its_language_model(pretrained, tmp_pat
     reviews_csv(tmp_path / "reviews.csv")
     monkeypatch.chdir(tmp_path)
     data = SentimentData(data="reviews.csv", pretrained="lm", batch_size=16)
-    sentiment.train(data, {}, TrainConfig(max_steps=2, progress=False, device="cpu"), "clf")
+    base.start(sentiment.RECIPE, data, {}, TrainConfig(max_steps=2, progress=False, device="cpu"),
+               "clf")
     saved = RunFolder(tmp_path / "clf").read_config("sentiment")
     assert saved.data["pretrained"] == str(tmp_path / "lm")  # absolute, for the record
     assert saved.data["data"] == str(tmp_path / "reviews.csv")
     shutil.rmtree(tmp_path / "lm")  # the run folder holds every weight it needs
-    assert sentiment.resume(tmp_path / "clf", max_steps=4).step == 4
+    assert base.resume(sentiment.RECIPE, tmp_path / "clf", max_steps=4).step == 4
     # The command line that started it, run again (a restart): its relative --pretrained
     # names the run's absolute one.
     assert main(["sentiment", "train", "--resume", "auto", "--out", "clf", "--data",

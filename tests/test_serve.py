@@ -40,8 +40,7 @@ def tiny_runs(tmp_path_factory) -> dict:
     many times slower (each waits for the other to be scheduled).
     """
     from seqrnn.api.sentiment import SentimentClassifier
-    from seqrnn.recipes import seq2seq
-    from seqrnn.recipes.charlm import train
+    from seqrnn.recipes import base, charlm, seq2seq
 
     root = tmp_path_factory.getbasetemp() / "tiny-serve-models"
     runs = {"charlm": root / "charlm", "sentiment": root / "sentiment",
@@ -64,8 +63,9 @@ def tiny_runs(tmp_path_factory) -> dict:
         root.mkdir(parents=True, exist_ok=True)
         (root / "text.txt").write_text(CHAR_TEXT, encoding="utf-8")
         data = CharLMData(text=str(root / "text.txt"), batch_size=4, num_steps=16, eval_rows=2)
-        train(data, {"hidden_size": 16, "dropout": 0.0},
-              TrainConfig(epochs=2, lr=1e-2, progress=False, seed=3, threads=1), runs["charlm"])
+        base.start(charlm.RECIPE, data, {"hidden_size": 16, "dropout": 0.0},
+                   TrainConfig(epochs=2, lr=1e-2, progress=False, seed=3, threads=1),
+                   runs["charlm"])
         clf = SentimentClassifier(epochs=5, hidden_size=8, embedding_dim=8, batch_size=8,
                                   dropout=0.0, lr=0.05, device="cpu", threads=1)
         clf.fit((POSITIVE + NEGATIVE) * 5, (["pos"] * 4 + ["neg"] * 4) * 5)
@@ -73,10 +73,10 @@ def tiny_runs(tmp_path_factory) -> dict:
         words = [a + b + c for a in "abcd" for b in "abcd" for c in "abcd"]
         (root / "pairs.tsv").write_text("source\ttarget\n" + "".join(
             f"{w}\t{' '.join(reversed(w))}\n" for w in words), encoding="utf-8")
-        seq2seq.train(Seq2SeqData(data=str(root / "pairs.tsv"), batch_size=8),
-                      {"hidden_size": 16, "embedding_dim": 8, "dropout": 0.0},
-                      TrainConfig(epochs=2, lr=1e-2, progress=False, seed=3, threads=1),
-                      runs["seq2seq"])
+        base.start(seq2seq.RECIPE, Seq2SeqData(data=str(root / "pairs.tsv"), batch_size=8),
+                   {"hidden_size": 16, "embedding_dim": 8, "dropout": 0.0},
+                   TrainConfig(epochs=2, lr=1e-2, progress=False, seed=3, threads=1),
+                   runs["seq2seq"])
     return runs
 
 

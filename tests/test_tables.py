@@ -4,7 +4,7 @@ import pytest
 
 from seqrnn.data import labels
 from seqrnn.data.labels import LabelMap
-from seqrnn.data.tables import read_table
+from seqrnn.data.tables import TableOptions, read_table
 from seqrnn.errors import UserError
 from tests.wording import raises_as_cli
 
@@ -47,7 +47,7 @@ def test_lecture_csv(tmp_path):
 def test_csv_with_custom_columns_and_bom(tmp_path):
     path = tmp_path / "data.csv"
     path.write_text("\ufeffid,body,stars\n1,good one,pos\n2,bad one,neg\n", encoding="utf-8")
-    data = read_table(path, text_column="body", label_column="stars")
+    data = read_table(path, TableOptions(text_column="body", label_column="stars"))
     assert data.texts == ["good one", "bad one"]
     assert data.labels.tolist() == [1, 0]
 
@@ -64,7 +64,7 @@ def test_tsv_jsonl_and_json(tmp_path):
     jsonl = read_table(tmp_path / "a.jsonl")
     assert jsonl.texts == ["loved", "hated"] and jsonl.labels.tolist() == [1, 0]
     assert jsonl.label_map == LabelMap("false", "true")
-    array = read_table(tmp_path / "a.json", text_column="t", label_column="y")
+    array = read_table(tmp_path / "a.json", TableOptions(text_column="t", label_column="y"))
     assert array.labels.tolist() == [1, 0] and array.label_map == LabelMap("1", "2")
     assert read_table(tmp_path / "lines.json").labels.tolist() == [0, 1]
 
@@ -74,9 +74,9 @@ def test_explicit_format_for_another_extension(tmp_path):
     path.write_text("text\tlabel\nyes\t1\nno\t0\n")
     with pytest.raises(UserError, match="cannot tell the format.*--format"):
         read_table(path)
-    assert read_table(path, file_format="tsv").labels.tolist() == [1, 0]
+    assert read_table(path, TableOptions(file_format="tsv")).labels.tolist() == [1, 0]
     with pytest.raises(UserError, match="unknown format 'xml'"):
-        read_table(path, file_format="xml")
+        read_table(path, TableOptions(file_format="xml"))
 
 
 def test_missing_columns_name_the_columns_found(tmp_path):
@@ -86,7 +86,7 @@ def test_missing_columns_name_the_columns_found(tmp_path):
     with pytest.raises(UserError, match=found):
         read_table(path)
     with raises_as_cli(r"no column 'label'.*--label-column"):
-        read_table(path, text_column="body")
+        read_table(path, TableOptions(text_column="body"))
 
 
 def test_missing_columns_message_names_both_flags(tmp_path):
@@ -133,9 +133,9 @@ def test_explicit_label_map_overrides_and_checks_values(tmp_path):
     path.write_text("text,label\nyay,happy\nboo,sad\n")
     assert read_table(path).labels.tolist() == [0, 1]  # sorted: happy < sad
     override = LabelMap(negative="sad", positive="happy")
-    assert read_table(path, label_map=override).labels.tolist() == [1, 0]
+    assert read_table(path, TableOptions(label_map=override)).labels.tolist() == [1, 0]
     with pytest.raises(UserError, match=r"label values 'happy' besides 'sad' \(negative\)"):
-        read_table(path, label_map=LabelMap(negative="sad", positive="glad"))
+        read_table(path, TableOptions(label_map=LabelMap(negative="sad", positive="glad")))
     with pytest.raises(UserError, match="both 'x'"):
         LabelMap("x", "x")
 
@@ -147,9 +147,9 @@ def test_empty_text_rows_skipped_and_counted_or_an_error(tmp_path):
     assert data.texts == ["good", "bad"] and data.skipped_empty == 2
     path.write_text('text,label\ngood,1\n"  ",0\nbad,0\n')
     with pytest.raises(UserError, match="line 3: empty text"):
-        read_table(path, on_empty="error")
+        read_table(path, TableOptions(on_empty="error"))
     with pytest.raises(UserError, match="on_empty"):
-        read_table(path, on_empty="ignore")
+        read_table(path, TableOptions(on_empty="ignore"))
 
 
 def test_row_without_label_is_a_third_label_value(tmp_path):
@@ -164,9 +164,9 @@ def test_non_utf8_table_names_encoding_option(tmp_path):
     path.write_bytes("text,label\nTrès bon,1\nmauvais,0\n".encode("latin-1"))
     with raises_as_cli(r"not valid utf-8 text \(byte 0xe8.*--encoding latin-1"):
         read_table(path)
-    assert read_table(path, encoding="latin-1").texts[0] == "Très bon"
+    assert read_table(path, TableOptions(encoding="latin-1")).texts[0] == "Très bon"
     with pytest.raises(UserError, match="unknown encoding 'nope'"):
-        read_table(path, encoding="nope")
+        read_table(path, TableOptions(encoding="nope"))
 
 
 def test_malformed_and_empty_files(tmp_path):

@@ -19,7 +19,7 @@ from seqrnn.data.labels import mapped_labels
 from seqrnn.data.sentiment_sets import load_all_rows
 from seqrnn.errors import UserError, field_error
 from seqrnn.metrics import binary_metrics, require_items
-from seqrnn.recipes.sentiment import RECIPE, read_splits
+from seqrnn.recipes.sentiment import RECIPE, read_splits, table_options
 from seqrnn.run import RunFolder
 
 SPLITS = ("train", "val", "test", "all")
@@ -73,10 +73,7 @@ def evaluate(run_dir: str | Path | Sequence[str | Path], data_path: str | None =
     label_map = None if labels is None else mapped_labels(clf.label_mapping(labels),
                                                           clf.label_map_)
     if split == "all":
-        chosen = load_all_rows(data.data, text_column=data.text_column,
-                               label_column=data.label_column, file_format=data.format,
-                               encoding=data.encoding, label_map=label_map,
-                               on_empty=data.on_empty)
+        chosen = load_all_rows(data.data, table_options(data, label_map))
     else:
         seed = saved.loop["seed"] if saved.loop else 1
         chosen = getattr(read_splits(data, seed, False, label_map), split)

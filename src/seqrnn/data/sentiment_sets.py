@@ -12,22 +12,17 @@ from pathlib import Path
 import numpy as np
 
 from seqrnn.data.imdb import is_imdb, read_imdb
-from seqrnn.data.labels import LabeledTexts, LabelMap, SentimentSplits, split_balanced
-from seqrnn.data.tables import read_table
+from seqrnn.data.labels import LabeledTexts, SentimentSplits, split_balanced
+from seqrnn.data.tables import DEFAULT_TABLE, TableOptions, read_table
 
 
 def load_sentiment(
     source: str | Path,
+    options: TableOptions = DEFAULT_TABLE,
     *,
     val_fraction: float = 0.1,
     test_fraction: float = 0.2,
     seed: int = 0,
-    text_column: str | None = None,
-    label_column: str | None = None,
-    file_format: str | None = None,
-    encoding: str = "utf-8",
-    label_map: LabelMap | None = None,
-    on_empty: str = "skip",
     progress: bool = False,
 ) -> SentimentSplits:
     """Read a named data set ("imdb") or a path, and split it into train/val/test.
@@ -36,25 +31,18 @@ def load_sentiment(
     `val_fraction` of train, whole movies at a time. A table has no test set:
     `test_fraction` of it becomes the test set, then `val_fraction` of the
     rest the validation set. Both splits are class-balanced and drawn with
-    `seed`. The column, format and label options apply to tables only.
+    `seed`. IMDb reads only the options' encoding and on_empty.
     """
     from seqrnn.data.locate import locate  # may download: import only when data is wanted
 
     path = locate(source, datasets=("imdb",))
-    if is_imdb(path, file_format):
-        splits = read_imdb(path, encoding=encoding, on_empty=on_empty, progress=progress)
+    if is_imdb(path, options.file_format):
+        splits = read_imdb(path, encoding=options.encoding, on_empty=options.on_empty,
+                           progress=progress)
         train_all, test = splits["train"], splits["test"]
         skipped = train_all.skipped_empty + test.skipped_empty
     else:
-        table = read_table(
-            path,
-            text_column=text_column,
-            label_column=label_column,
-            file_format=file_format,
-            encoding=encoding,
-            label_map=label_map,
-            on_empty=on_empty,
-        )
+        table = read_table(path, options)
         train_all, test = split_balanced(table, test_fraction, seed=seed, field="test_fraction")
         skipped = table.skipped_empty
     train, val = split_balanced(train_all, val_fraction, seed=seed)
@@ -63,16 +51,7 @@ def load_sentiment(
     )
 
 
-def load_all_rows(
-    source: str | Path,
-    *,
-    text_column: str | None = None,
-    label_column: str | None = None,
-    file_format: str | None = None,
-    encoding: str = "utf-8",
-    label_map: LabelMap | None = None,
-    on_empty: str = "skip",
-) -> LabeledTexts:
+def load_all_rows(source: str | Path, options: TableOptions = DEFAULT_TABLE) -> LabeledTexts:
     """Every labelled row of a data set, unsplit: for scoring a model on data it never saw.
 
     IMDb gives its training reviews, then its test reviews.
@@ -80,11 +59,9 @@ def load_all_rows(
     from seqrnn.data.locate import locate
 
     path = locate(source, datasets=("imdb",))
-    if not is_imdb(path, file_format):
-        return read_table(path, text_column=text_column, label_column=label_column,
-                          file_format=file_format, encoding=encoding, label_map=label_map,
-                          on_empty=on_empty)
-    parts = read_imdb(path, encoding=encoding, on_empty=on_empty, progress=False)
+    if not is_imdb(path, options.file_format):
+        return read_table(path, options)
+    parts = read_imdb(path, encoding=options.encoding, on_empty=options.on_empty, progress=False)
     train, test = parts["train"], parts["test"]
     return LabeledTexts(texts=[*train.texts, *test.texts],
                         labels=np.concatenate([train.labels, test.labels]),

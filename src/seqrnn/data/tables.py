@@ -12,6 +12,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -32,30 +33,38 @@ DEFAULT_COLUMNS = ("text", "label")
 LECTURE_COLUMNS = ("review", "sentiment")
 
 
-def read_table(
-    path: Path,
-    *,
-    text_column: str | None = None,
-    label_column: str | None = None,
-    file_format: str | None = None,
-    encoding: str = "utf-8",
-    label_map: LabelMap | None = None,
-    on_empty: str = "skip",
-) -> LabeledTexts:
+@dataclass(frozen=True)
+class TableOptions:
+    """How to read labeled rows: a table's columns and format, and for any source (IMDb too)
+    its encoding, its label values and what a row with empty text does."""
+
+    text_column: str | None = None
+    label_column: str | None = None
+    file_format: str | None = None  # None: from the file's extension
+    encoding: str = "utf-8"
+    label_map: LabelMap | None = None  # None: inferred from the two values that occur
+    on_empty: str = "skip"  # or "error"
+
+
+DEFAULT_TABLE = TableOptions()  # the file decides: default columns, format, label values
+
+
+def read_table(path: Path, options: TableOptions = DEFAULT_TABLE) -> LabeledTexts:
     """All labeled rows of a CSV, TSV, JSON-lines or JSON file, in file order.
 
     The format comes from the extension (`TABLE_FORMATS`: .csv, .tsv, .jsonl,
-    .json) unless `file_format` names it. Columns default to ``text`` and
+    .json) unless `options.file_format` names it. Columns default to ``text`` and
     ``label``, or the lecture's ``review`` and ``sentiment`` when the file has
-    those instead. Without `label_map`, the file must have exactly two label
+    those instead. Without `options.label_map`, the file must have exactly two label
     values and `LabelMap.infer` assigns 0 and 1.
     """
-    check_on_empty(on_empty)
+    check_on_empty(options.on_empty)
     path = Path(path)
-    columns, rows, _ = read_records(path, file_format, encoding)
-    text_col, label_col = _choose_columns(columns, text_column, label_column, path)
+    columns, rows, _ = read_records(path, options.file_format, options.encoding)
+    text_col, label_col = _choose_columns(columns, options.text_column, options.label_column,
+                                          path)
     texts, raw_labels = [], []
-    records = _TextRecords(rows, path, text_col, (text_col, label_col), on_empty)
+    records = _TextRecords(rows, path, text_col, (text_col, label_col), options.on_empty)
     for body, row in records:
         texts.append(body)
         raw_labels.append(_label_text(row[label_col]))
@@ -63,6 +72,7 @@ def read_table(
     if not texts:
         raise UserError(f"{path} has no rows with text; pass a file with labeled texts")
     where = f"{path} column {label_col!r}"
+    label_map = options.label_map
     if label_map is None:
         label_map = LabelMap.infer(raw_labels, where=where)
     unknown = sorted(set(raw_labels) - set(label_map.names))

@@ -45,21 +45,11 @@ class CharLM(nn.Module):
         return self.head(self.dropout(out)), state  # (B, T, V)
 
     @torch.no_grad()
-    def generate(
-        self,
-        prime: torch.Tensor,
-        length: int,
-        *,
-        top_k: int = 5,
-        top_p: float = 1.0,
-        temperature: float = 1.0,
-        greedy: bool = False,
-        generator: torch.Generator | None = None,
-    ) -> Iterator[int]:
-        """Yield `length` character ids following `prime` (T0,), one at a time (feed_back)."""
-        yield from feed_back(self, lambda logits: logits, prime, length, top_k=top_k,
-                             top_p=top_p, temperature=temperature, greedy=greedy,
-                             generator=generator)
+    def generate(self, prime: torch.Tensor, length: int, **sampling) -> Iterator[int]:
+        """Yield `length` character ids following `prime` (T0,), one at a time (feed_back),
+        each drawn by choose_next with the `sampling` options (top_k, top_p, temperature,
+        greedy, generator)."""
+        yield from feed_back(self, lambda logits: logits, prime, length, **sampling)
 
 
 @torch.no_grad()

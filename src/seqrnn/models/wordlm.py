@@ -274,23 +274,12 @@ class WordLM(nn.Module):
         return self.decoder.log_probs(self.decoder_weight, hidden)
 
     @torch.no_grad()
-    def generate(
-        self,
-        prime: Tensor,
-        length: int,
-        *,
-        top_k: int = 5,
-        top_p: float = 1.0,
-        temperature: float = 1.0,
-        greedy: bool = False,
-        generator: torch.Generator | None = None,
-        stop_id: int | None = None,
-    ) -> Iterator[int]:
+    def generate(self, prime: Tensor, length: int, *, stop_id: int | None = None,
+                 **sampling) -> Iterator[int]:
         """Yield up to `length` word ids following `prime` (T0,), one at a time.
 
-        As CharLM.generate: the prime is read once, then each word is fed back with the
-        carried state. Stops after yielding `stop_id` (an end-of-text id, say).
+        As CharLM.generate: the prime is read once, then each word, drawn by choose_next with
+        the `sampling` options, is fed back with the carried state. Stops after yielding
+        `stop_id` (an end-of-text id, say).
         """
-        yield from feed_back(self, self.log_probs, prime, length, stop_id=stop_id, top_k=top_k,
-                             top_p=top_p, temperature=temperature, greedy=greedy,
-                             generator=generator)
+        yield from feed_back(self, self.log_probs, prime, length, stop_id=stop_id, **sampling)

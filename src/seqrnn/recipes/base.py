@@ -64,7 +64,8 @@ class Recipe(ABC, Generic[DataT, RawT, SetsT, ConfigT]):
     data_config: type[DataT]  # the frozen data config dataclass
     model_config: type[ConfigT]  # the frozen model config dataclass
     model_class: type[nn.Module]
-    data_field: str  # the data config field that says where the data is (may change on resume)
+    # The data config field that says where the data is (may change on resume).
+    data_field: str = "data"
     other_paths: tuple[str, ...] = ()  # data config fields naming other files or folders
     # Run-folder file -> (the class whose from_dict reads it, the model-config field that is
     # its size): what loading reads beside the weights, and checks against the config.

@@ -1,21 +1,21 @@
 """Training the character language model: its data, its model and the objective the training loop
 optimises.
 
-    from seqrnn.configs import CharLMData, TrainConfig
-    from seqrnn.recipes import charlm
-    result = charlm.train(CharLMData(text="hamlet"), {"hidden_size": 128},
-                          TrainConfig(epochs=5), out="runs/hamlet")
+    import seqrnn
+    seqrnn.train("charlm", text="hamlet", hidden_size=128, epochs=5, out="runs/hamlet")
+
+or, with every config spelled out, `base.start(charlm.RECIPE, CharLMData(...), {...},
+TrainConfig(...), out)`; `base.resume(charlm.RECIPE, run_dir)` continues a run.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
-from seqrnn.configs import CharLMConfig, CharLMData, TrainConfig
+from seqrnn.configs import CharLMConfig, CharLMData
 from seqrnn.data.text import CharVocab, TextSplits, drop_unknown, load_text, split_text
 from seqrnn.errors import UserError
 from seqrnn.kinds import VOCAB_FILE
@@ -24,7 +24,6 @@ from seqrnn.models.charlm import CharLM
 from seqrnn.recipes import base
 from seqrnn.recipes.stream import StreamObjective, StreamRecipe, StreamSets
 from seqrnn.run import RunFolder
-from seqrnn.trainer import TrainResult
 
 
 def loss_metrics(total_nats: float, count: int) -> dict[str, float]:
@@ -80,22 +79,3 @@ class CharLMRecipe(StreamRecipe[CharLMData, TextSplits, CharLMConfig]):
 
 RECIPE = CharLMRecipe()
 
-
-def train(data: CharLMData, model_options: dict, config: TrainConfig,
-          out: str | Path) -> TrainResult:
-    """Train a new model into the run folder `out` (which must not hold a run yet)."""
-    return base.start(RECIPE, data, model_options, config, out).result
-
-
-def resume(run_dir: str | Path, text: str | None = None, *, allow_changed_data: bool = False,
-           **loop_overrides) -> TrainResult:
-    """Continue the run in `run_dir` where it stopped; the saved configuration wins.
-
-    `loop_overrides` may change the budget (epochs, minutes, max_steps) and
-    cosmetics (progress, device, threads); `text` may point at the same text elsewhere.
-    A text whose content changed since the run read it is refused, unless
-    `allow_changed_data`. Under torchrun the number of processes may differ from the
-    run's: it goes on from the saved step with the saved state split over the new ranks.
-    """
-    return base.resume(RECIPE, run_dir, text, allow_changed_data=allow_changed_data,
-                       **loop_overrides)

@@ -1,10 +1,11 @@
 """Training the sentiment classifier: its data, its model and the objective the training loop
 optimises.
 
-    from seqrnn.configs import SentimentData, TrainConfig
-    from seqrnn.recipes import sentiment
-    result = sentiment.train(SentimentData(data="imdb"), {"hidden_size": 128},
-                             TrainConfig(epochs=5), out="runs/imdb")
+    import seqrnn
+    seqrnn.train("sentiment", data="imdb", hidden_size=128, epochs=5, out="runs/imdb")
+
+or, with every config spelled out, `base.start(sentiment.RECIPE, SentimentData(...), {...},
+TrainConfig(...), out)`.
 
 The vocabulary is counted on the training split only, validation is carved
 from training data, and the test split is never read here.
@@ -14,7 +15,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -25,6 +25,7 @@ from seqrnn.data.batches import ReviewBatches
 from seqrnn.data.labels import LabeledTexts, LabelMap, SentimentSplits
 from seqrnn.data.sentiment_sets import load_sentiment
 from seqrnn.data.sequences import EncodedTexts, encode_texts
+from seqrnn.data.tables import TableOptions
 from seqrnn.data.tokenize import iter_tokenized
 from seqrnn.data.vocab import UNK_ID, WordVocab
 from seqrnn.errors import UserError, field_error
@@ -35,7 +36,7 @@ from seqrnn.models.sentiment import SentimentRNN
 from seqrnn.recipes import base
 from seqrnn.recipes.wordlm import RECIPE as WORDLM
 from seqrnn.run import BEST_WEIGHTS, RunFolder
-from seqrnn.trainer import Selection, TrainResult
+from seqrnn.trainer import Selection
 from seqrnn.trainer.distributed import Group
 
 
@@ -135,14 +136,19 @@ def predict_probabilities(model: SentimentRNN, batches: ReviewBatches,
     return out
 
 
+def table_options(data: SentimentData, label_map: LabelMap | None = None) -> TableOptions:
+    """How `data` says its rows are read; `label_map` fixes the label values (None: inferred)."""
+    return TableOptions(text_column=data.text_column, label_column=data.label_column,
+                        file_format=data.format, encoding=data.encoding, label_map=label_map,
+                        on_empty=data.on_empty)
+
+
 def read_splits(data: SentimentData, seed: int, progress: bool,
                 label_map: LabelMap | None = None) -> SentimentSplits:
     """The train, validation and test splits of `data.data`, drawn as in training."""
-    splits = load_sentiment(
-        data.data, val_fraction=data.val_fraction, test_fraction=data.test_fraction, seed=seed,
-        text_column=data.text_column, label_column=data.label_column, file_format=data.format,
-        encoding=data.encoding, label_map=label_map, on_empty=data.on_empty, progress=progress,
-    )
+    splits = load_sentiment(data.data, table_options(data, label_map),
+                            val_fraction=data.val_fraction, test_fraction=data.test_fraction,
+                            seed=seed, progress=progress)
     if splits.skipped_empty and progress:
         print(f"skipped {splits.skipped_empty} rows with empty text", file=sys.stderr)
     return splits
@@ -225,7 +231,6 @@ class SentimentRecipe(base.Recipe[SentimentData, TextPair, EncodedPair, Sentimen
     data_config = SentimentData
     model_config = SentimentConfig
     model_class = SentimentRNN
-    data_field = "data"
     other_paths = ("pretrained",)
     vocabularies = {VOCAB_FILE: (WordVocab, "vocab_size")}
 
@@ -289,19 +294,3 @@ class SentimentRecipe(base.Recipe[SentimentData, TextPair, EncodedPair, Sentimen
 
 RECIPE = SentimentRecipe()
 
-
-def train(data: SentimentData, model_options: dict, train_config: TrainConfig,
-          out: str | Path) -> TrainResult:
-    """Read `data.data`, train on its training split, select on validation."""
-    return base.start(RECIPE, data, model_options, train_config, out).result
-
-
-def resume(run_dir: str | Path, data_path: str | None = None, *, allow_changed_data: bool = False,
-           **loop_overrides) -> TrainResult:
-    """Continue a run where it stopped; its saved configuration and vocabulary win.
-
-    Under torchrun the number of processes may differ from the run's: it goes on
-    from the saved step, with the same batches.
-    """
-    return base.resume(RECIPE, run_dir, data_path, allow_changed_data=allow_changed_data,
-                       **loop_overrides)

@@ -1,9 +1,11 @@
 """Training the encoder-decoder: its pairs, its model and the objective the training loop optimises.
 
-    from seqrnn.configs import Seq2SeqData, TrainConfig
-    from seqrnn.recipes import seq2seq
-    seq2seq.train(Seq2SeqData(data="cmudict"), {"attention": "additive"},
-                  TrainConfig(minutes=15, lr=3e-3), out="runs/g2p")
+    import seqrnn
+    seqrnn.train("seq2seq", data="cmudict", attention="additive", minutes=15, lr=3e-3,
+                 out="runs/g2p")
+
+or, with every config spelled out, `base.start(seq2seq.RECIPE, Seq2SeqData(...), {...},
+TrainConfig(...), out)`.
 
 Teacher forcing: the decoder reads the true previous token at every step. Selection is on the
 validation word error rate of greedy decoding; the test sources are never read here.
@@ -12,7 +14,6 @@ validation word error rate of greedy decoding; the test sources are never read h
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -28,7 +29,7 @@ from seqrnn.metrics import transduction_errors, unigram_loss
 from seqrnn.models.seq2seq import Seq2Seq
 from seqrnn.recipes import base
 from seqrnn.run import RunFolder
-from seqrnn.trainer import Selection, TrainResult
+from seqrnn.trainer import Selection
 from seqrnn.trainer.distributed import Group
 
 EVAL_BATCH = 256  # sources decoded at once for the validation error rates
@@ -166,7 +167,6 @@ class Seq2SeqRecipe(base.Recipe[Seq2SeqData, PairSplits, EncodedSets, Seq2SeqCon
     data_config = Seq2SeqData
     model_config = Seq2SeqConfig
     model_class = Seq2Seq
-    data_field = "data"
     vocabularies = {SOURCE_VOCAB_FILE: (SymbolVocab, "source_vocab_size"),
                     TARGET_VOCAB_FILE: (SymbolVocab, "target_vocab_size")}
 
@@ -226,14 +226,3 @@ def known_pairs(pairs: Pairs, source_vocab: SymbolVocab, target_vocab: SymbolVoc
 
 RECIPE = Seq2SeqRecipe()
 
-
-def train(data: Seq2SeqData, model_options: dict, train_config: TrainConfig,
-          out: str | Path) -> TrainResult:
-    """Read `data.data`, train on its training sources, select on validation WER."""
-    return base.start(RECIPE, data, model_options, train_config, out).result
-
-
-def resume(run_dir: str | Path, data_path: str | None = None, *, allow_changed_data: bool = False,
-           **loop_overrides) -> TrainResult:
-    return base.resume(RECIPE, run_dir, data_path, allow_changed_data=allow_changed_data,
-                       **loop_overrides)

@@ -1,21 +1,21 @@
 """Training the word language model (AWD-LSTM): its data, its model and the objective the
 training loop optimises.
 
-    from seqrnn.configs import TrainConfig, WordLMData
-    from seqrnn.recipes import wordlm
-    result = wordlm.train(WordLMData(data="imdb"), {"hidden_size": 1152},
-                          TrainConfig(epochs=1), out="runs/imdb-lm")
+    import seqrnn
+    seqrnn.train("wordlm", data="imdb", hidden_size=1152, epochs=1, out="runs/imdb-lm")
+
+or, with every config spelled out, `base.start(wordlm.RECIPE, WordLMData(...), {...},
+TrainConfig(...), out)`.
 """
 
 from __future__ import annotations
 
 import numbers
-from pathlib import Path
 
 import torch
 from torch import nn
 
-from seqrnn.configs import TrainConfig, WordLMConfig, WordLMData
+from seqrnn.configs import WordLMConfig, WordLMData
 from seqrnn.data.documents import DocumentSplits, build_word_vocab, encode_documents, load_documents
 from seqrnn.data.vocab import WordVocab
 from seqrnn.errors import UserError
@@ -25,7 +25,6 @@ from seqrnn.models.wordlm import WordLM
 from seqrnn.recipes import base
 from seqrnn.recipes.stream import StreamObjective, StreamRecipe, StreamSets
 from seqrnn.run import RunFolder
-from seqrnn.trainer import TrainResult
 
 
 def word_loss_mean(model: nn.Module, hidden: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -58,7 +57,6 @@ class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits, WordLMConfig]):
     data_config = WordLMData
     model_config = WordLMConfig
     model_class = WordLM
-    data_field = "data"
     vocabularies = {VOCAB_FILE: (WordVocab, "vocab_size")}
 
     def check_model_options(self, model_options: dict) -> WordLMConfig:
@@ -90,15 +88,3 @@ class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits, WordLMConfig]):
 
 RECIPE = WordLMRecipe()
 
-
-def train(data: WordLMData, model_options: dict, config: TrainConfig,
-          out: str | Path) -> TrainResult:
-    """Train a new word language model into the run folder `out`."""
-    return base.start(RECIPE, data, model_options, config, out).result
-
-
-def resume(run_dir: str | Path, data_path: str | None = None, *, allow_changed_data: bool = False,
-           **loop_overrides) -> TrainResult:
-    """Continue the run in `run_dir` where it stopped; the saved configuration wins."""
-    return base.resume(RECIPE, run_dir, data_path, allow_changed_data=allow_changed_data,
-                       **loop_overrides)
