@@ -39,7 +39,7 @@ def test_asked_levels_the_model_learned_are_its_own(runs):
     model = Forecaster.load(runs / "r1")
     series = seasonal_series(1, 30)[0]
     learned = model.predict(series)
-    asked = model.predict(series, quantiles=list(model.config.quantiles))
+    asked = model.predict(series, quantiles=list(model.model_config.quantiles))
     np.testing.assert_allclose(asked.values, learned.values)
     between = model.predict(series, quantiles=[0.3]).values[..., 0]
     low, high = learned.values[..., 1], learned.values[..., 2]  # 0.1 and 0.5

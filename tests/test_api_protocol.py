@@ -13,7 +13,7 @@ from seqrnn.run import RunConfig
 from tests.test_serve import tiny_runs
 
 RAW = {"charlm": ("the ",), "wordlm": ("the",), "sentiment": (["a great movie"],),
-       "seq2seq": (["abc"],)}
+       "seq2seq": (["abc"],), "forecast": ([[float(t % 12 + 10) for t in range(30)]],)}
 SAME_SPLIT = r"cannot join an ensemble with .*: their data or split differ \({}\)"
 
 

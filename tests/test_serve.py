@@ -487,7 +487,7 @@ def test_models_of_any_kind_load_from_their_run_folders(runs, models):
 def test_a_folder_of_no_servable_kind_is_named(tmp_path):
     (tmp_path / "config.json").write_text('{"format_version": 1, "kind": "tagger", "model": {}}')
     with pytest.raises(UserError, match="holds a tagger model; seqrnn serve takes charlm, "
-                                        "wordlm, sentiment or seq2seq"):
+                                        "wordlm, sentiment, seq2seq or forecast"):
         load_models(runs=[tmp_path])
 
 

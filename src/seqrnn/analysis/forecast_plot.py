@@ -41,7 +41,7 @@ def forecast_plot(model: Forecaster, ids: list[str], out: str | os.PathLike, *,
         raise field_error("ids", f"{model.data.data} has no series {missing[0]!r}: give ids "
                           f"it holds, e.g. {', '.join(list(found)[:3])}")
     fig, axes = plt.subplots(len(ids), 1, figsize=(8, 2.6 * len(ids)), squeeze=False)
-    levels = model.config.quantiles
+    levels = model.model_config.quantiles
     for ax, series_id in zip(axes[:, 0], ids, strict=True):
         one, index = found[series_id]
         history = one.train[index]
@@ -56,7 +56,7 @@ def forecast_plot(model: Forecaster, ids: list[str], out: str | os.PathLike, *,
             ax.fill_between(steps, forecast[:, low], forecast[:, high], color="tab:blue",
                             alpha=0.15 + 0.1 * low, linewidth=0,
                             label=f"{levels[high] - levels[low]:.0%} interval")
-        ax.plot(steps, forecast[:, model.config.median_index], color="tab:blue",
+        ax.plot(steps, forecast[:, model.model_config.median_index], color="tab:blue",
                 label="median forecast")
         if one.future is not None:
             ax.plot(steps, one.future[index], color="tab:red", linestyle="--",

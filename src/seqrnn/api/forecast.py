@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from seqrnn.api.loading import load_trained
+from seqrnn.api.protocol import load_members, run_dirs
 from seqrnn.configs.forecast import MAX_HORIZON, ForecastConfig, ForecastData
 from seqrnn.data.series import SeriesSet
 from seqrnn.data.series_files import read_series_file, series_from_json
@@ -30,7 +31,7 @@ from seqrnn.data.windows import SeriesBank, bank_of
 from seqrnn.errors import UserError, field_error
 from seqrnn.models.forecast import ForecastRNN
 from seqrnn.recipes.forecast import RECIPE, read_sets, scores, to_tensors
-from seqrnn.run import RunFolder
+from seqrnn.run import RunConfig, RunFolder
 
 BATCH = 4096  # windows forecast at once
 
@@ -43,6 +44,9 @@ class Forecast:
     ids: list[str]
     quantiles: tuple[float, ...]
     values: np.ndarray  # (series, horizon, quantiles)
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
     @property
     def median(self) -> np.ndarray:
@@ -75,10 +79,10 @@ def _level(q: float) -> str:
 class Forecaster:
     """One trained forecaster, or an ensemble of runs averaging their quantiles."""
 
-    def __init__(self, models: Sequence[ForecastRNN], data: ForecastData, seed: int = 1, *,
+    def __init__(self, models: Sequence[ForecastRNN], data: ForecastData, config: RunConfig, *,
                  run: Path | None = None):
         self.models = [m.eval() for m in models]
-        self.data, self.seed, self.run = data, seed, run  # the run's: its series and split
+        self.data, self.config, self.run = data, config, run  # the (first) run's
 
     @classmethod
     def load(cls, run_dir: str | Path | Sequence[str | Path], *, weights: str = "best",
@@ -86,21 +90,20 @@ class Forecaster:
         """One run folder, or several forecasting as an ensemble (the mean of each quantile):
         runs of the same data, horizons, frequencies and quantiles; their input lengths,
         sizes and seeds may differ."""
-        paths = [run_dir] if isinstance(run_dir, (str, Path)) else list(run_dir)
-        if not paths:
-            raise UserError("give at least one run folder to load")
-        members = [cls._load_one(path, weights, device) for path in paths]
+        paths = run_dirs(run_dir)
+        # The split is each series' last horizon: no seed draws it, so seeds may differ.
+        members = load_members(paths, RECIPE.kind,
+                               lambda path: cls._load_one(path, weights, device), seeded=False)
         first = members[0]
         for path, member in zip(paths[1:], members[1:], strict=True):
-            mine, theirs = first.config, member.config
-            for what, a, b in [("data", first.data.data, member.data.data),
-                               ("horizon", mine.horizon, theirs.horizon),
+            mine, theirs = first.model_config, member.model_config
+            for what, a, b in [("horizon", mine.horizon, theirs.horizon),
                                ("frequencies", mine.frequencies, theirs.frequencies),
                                ("quantiles", mine.quantiles, theirs.quantiles)]:
                 if a != b:
                     raise UserError(f"{path} cannot join an ensemble with {paths[0]}: its {what} "
                                     "differ; ensemble runs trained on the same series")
-        return cls([m for member in members for m in member.models], first.data, first.seed,
+        return cls([m for member in members for m in member.models], first.data, first.config,
                    run=first.run)
 
     @classmethod
@@ -110,10 +113,11 @@ class Forecaster:
         config = loaded.config
         data = (run.build_config(ForecastData, config.data, "data") if config.data
                 else ForecastData())
-        return cls([loaded.model], data, (config.loop or {}).get("seed", 1), run=run.path)
+        return cls([loaded.model], data, config, run=run.path)
 
     @property
-    def config(self) -> ForecastConfig:
+    def model_config(self) -> ForecastConfig:
+        """The (first) model's architecture: its horizon, frequencies and quantiles."""
         return self.models[0].config
 
     @property
@@ -134,21 +138,22 @@ class Forecaster:
             ids, values = _as_series(series)
         horizon = self._horizon(horizon)
         index = self._frequency(frequency)
-        season = self.config.season_lengths[index]
-        if self.config.deseasonalise and season > 1:
+        season = self.model_config.season_lengths[index]
+        if self.model_config.deseasonalise and season > 1:
             short = [(i, len(v)) for i, v in zip(ids, values, strict=True) if len(v) <= season]
             if short:
+                name = self.model_config.frequencies[index]
                 raise field_error("series", f"series {short[0][0]} of {{}} has {short[0][1]} "
-                                  f"values: this model reads {self.config.frequencies[index]} "
-                                  f"series of at least {season + 1} (its season and one more)")
+                                  f"values: this model reads {name} series of at least "
+                                  f"{season + 1} (its season and one more)")
         one = SeriesSet("series", list(ids), list(values), horizon, season,
-                        self.config.frequencies[index])
-        sets = [replace(one, ids=[], train=[]) for _ in self.config.frequencies]
+                        self.model_config.frequencies[index])
+        sets = [replace(one, ids=[], train=[]) for _ in self.model_config.frequencies]
         sets[index] = one
-        bank = bank_of(sets, deseasonalise=self.config.deseasonalise)
+        bank = bank_of(sets, deseasonalise=self.model_config.deseasonalise)
         forecast = self.quantiles_at(bank, np.arange(len(bank)), bank.lengths)[:, :horizon]
-        levels = self.config.quantiles if quantiles is None else self._levels(quantiles)
-        return Forecast(ids, tuple(levels), _interpolate(forecast, self.config.quantiles,
+        levels = self.model_config.quantiles if quantiles is None else self._levels(quantiles)
+        return Forecast(ids, tuple(levels), _interpolate(forecast, self.model_config.quantiles,
                                                          levels))
 
     @torch.no_grad()
@@ -156,7 +161,7 @@ class Forecaster:
                      origins: np.ndarray) -> np.ndarray:
         """(len(rows), horizon, Q) float64: the ensemble's mean quantiles for series `rows`
         forecast from `origins` (positions within each series), batched."""
-        out = np.zeros((len(rows), self.config.horizon, len(self.config.quantiles)))
+        out = np.zeros((len(rows), self.model_config.horizon, len(self.model_config.quantiles)))
         for model in self.models:
             for start in range(0, len(rows), BATCH):
                 part = slice(start, start + BATCH)
@@ -182,30 +187,31 @@ class Forecaster:
                               "{} N to forecast from the last N horizons of each series")
         self._frequencies_match(sets)
         bank = bank_of(sets, futures=[one.future for one in sets],
-                       deseasonalise=self.config.deseasonalise)
+                       deseasonalise=self.model_config.deseasonalise)
         lengths = np.concatenate([[len(p) for p in one.train] for one in sets]).astype(np.int64)
         forecast = self.quantiles_at(bank, np.arange(len(bank)), lengths)
         return {"data": self.data.data, "origins": max(backtest, 1), "models": len(self.models),
-                **scores(sets, forecast, bank.frequency, self.config.quantiles)}
+                **scores(sets, forecast, bank.frequency, self.model_config.quantiles)}
 
     def _frequencies_match(self, sets: list[SeriesSet]) -> None:
         found = [one.frequency for one in sets]
-        if found != list(self.config.frequencies):
+        if found != list(self.model_config.frequencies):
             raise UserError(f"{self.data.data} now gives the frequencies {found}, the run "
-                            f"trained on {list(self.config.frequencies)}: evaluate on the "
+                            f"trained on {list(self.model_config.frequencies)}: evaluate on the "
                             "series it was trained on")
 
     def _horizon(self, horizon: int | None) -> int:
         if horizon is None:
-            return self.config.horizon
+            return self.model_config.horizon
+        longest = self.model_config.horizon
         if isinstance(horizon, bool) or not isinstance(horizon, int) or not (
-                1 <= horizon <= self.config.horizon):
-            raise field_error("horizon", f"{{}} must be between 1 and {self.config.horizon} (the "
-                              f"longest this model forecasts), got {horizon!r}")
+                1 <= horizon <= longest):
+            raise field_error("horizon", f"{{}} must be between 1 and {longest} (the longest "
+                              f"this model forecasts), got {horizon!r}")
         return horizon
 
     def _frequency(self, frequency: str | None) -> int:
-        known = self.config.frequencies
+        known = self.model_config.frequencies
         if frequency is None:
             if len(known) > 1:
                 raise field_error("frequency", "this model forecasts several frequencies: "
@@ -217,7 +223,7 @@ class Forecaster:
         return known.index(frequency)
 
     def _levels(self, quantiles: Sequence[float]) -> tuple[float, ...]:
-        learned = self.config.quantiles
+        learned = self.model_config.quantiles
         levels = []
         for q in quantiles:
             if isinstance(q, bool) or not isinstance(q, (int, float)) or not (

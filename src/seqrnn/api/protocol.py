@@ -1,6 +1,7 @@
 """What every loaded model offers, and the one rule by which several runs form an ensemble.
 
-Each kind's `api/` class (LanguageModel, WordLanguageModel, SentimentClassifier, Transducer)
+Each kind's `api/` class (LanguageModel, WordLanguageModel, SentimentClassifier, Transducer,
+Forecaster)
 is a `LoadedModel`. Several runs answer as one only when they share their data and split: a
 member trained on another split may have trained on the rows the ensemble is scored on.
 """
@@ -14,9 +15,11 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from seqrnn.errors import UserError
 from seqrnn.run import RunConfig, RunFolder
 
-# Data settings that shape batches or the vocabulary, not which rows fall in which split.
+# Data settings that shape batches, windows or the vocabulary, not which rows fall in which
+# split.
 SPLIT_FREE = frozenset({"batch_size", "batching", "seq_len", "min_freq", "max_vocab",
-                        "pretrained"})
+                        "pretrained", "input_length", "history", "batches_per_epoch",
+                        "deseasonalise"})
 
 Member = TypeVar("Member")
 
@@ -46,22 +49,26 @@ def run_dirs(paths: str | Path | Sequence[str | Path]) -> list[Path]:
     return [Path(path) for path in found]
 
 
-def split_settings(config: RunConfig, data_field: str = "data") -> dict[str, Any]:
+def split_settings(config: RunConfig, data_field: str = "data",
+                   seeded: bool = True) -> dict[str, Any]:
     """What draws a run's splits: its data settings (but those of batches and vocabulary),
-    its seed, and the fingerprint of the data it read where one was recorded."""
+    its seed where the split is drawn at random (`seeded`), and the fingerprint of the data it
+    read where one was recorded."""
     settings = {name: value for name, value in (config.data or {}).items()
                 if name not in SPLIT_FREE}
-    settings["seed"] = (config.loop or {}).get("seed", 1)
+    if seeded:
+        settings["seed"] = (config.loop or {}).get("seed", 1)
     record = (config.sources or {}).get(data_field)
     settings["content"] = record.get("blake2b") if isinstance(record, dict) else None
     return settings
 
 
-def check_same_split(paths: Sequence[str | Path], kind: str, data_field: str = "data") -> None:
+def check_same_split(paths: Sequence[str | Path], kind: str, data_field: str = "data",
+                     seeded: bool = True) -> None:
     """Refuse runs whose data or split differ from the first's, naming the settings."""
-    first = split_settings(RunFolder(paths[0]).read_config(kind), data_field)
+    first = split_settings(RunFolder(paths[0]).read_config(kind), data_field, seeded)
     for path in paths[1:]:
-        theirs = split_settings(RunFolder(path).read_config(kind), data_field)
+        theirs = split_settings(RunFolder(path).read_config(kind), data_field, seeded)
         differ = [name for name in {**first, **theirs}
                   if first.get(name) != theirs.get(name)
                   and not (name == "content" and None in (first[name], theirs[name]))]
@@ -73,8 +80,10 @@ def check_same_split(paths: Sequence[str | Path], kind: str, data_field: str = "
 
 
 def load_members(paths: str | Path | Sequence[str | Path], kind: str,
-                 load_one: Callable[[Path], Member], data_field: str = "data") -> list[Member]:
-    """The runs of an ensemble (or the one run), loaded once they share one data and split."""
+                 load_one: Callable[[Path], Member], data_field: str = "data",
+                 seeded: bool = True) -> list[Member]:
+    """The runs of an ensemble (or the one run), loaded once they share one data and split
+    (`seeded`: a split drawn at random, so the seed must match too)."""
     found = run_dirs(paths)
-    check_same_split(found, kind, data_field)
+    check_same_split(found, kind, data_field, seeded)
     return [load_one(path) for path in found]

@@ -35,7 +35,7 @@ from seqrnn.forecast_metrics import (
 from seqrnn.models.forecast import ForecastRNN, pinball_loss
 from seqrnn.recipes import base
 from seqrnn.run import RunFolder
-from seqrnn.trainer import Selection, TrainResult
+from seqrnn.trainer import Selection
 from seqrnn.trainer.distributed import Group
 
 
@@ -188,12 +188,11 @@ class ForecastObjective:
         pass
 
 
-class ForecastRecipe(base.Recipe):
+class ForecastRecipe(base.Recipe[ForecastData, list[SeriesSet], Split, ForecastConfig]):
     kind = "forecast"
     data_config = ForecastData
     model_config = ForecastConfig
     model_class = ForecastRNN
-    data_field = "data"
 
     def absolute_paths(self, data: ForecastData) -> ForecastData:
         if data.data in COMPETITION_NAMES:
@@ -233,7 +232,3 @@ class ForecastRecipe(base.Recipe):
 
 RECIPE = ForecastRecipe()
 
-
-def train(data: ForecastData, model_options: dict, train_config: TrainConfig,
-          out: str | Path) -> TrainResult:
-    return base.start(RECIPE, data, model_options, train_config, out).result

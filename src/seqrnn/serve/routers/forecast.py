@@ -43,7 +43,8 @@ def answer(model: Any, request: ForecastRequest) -> ForecastResponse:
 
 
 def health(model: Any) -> dict[str, Any]:
-    return {"frequencies": list(model.config.frequencies), "horizon": model.config.horizon}
+    config = model.model_config
+    return {"frequencies": list(config.frequencies), "horizon": config.horizon}
 
 
 def _load(run_dirs: list[Path]) -> Any:
