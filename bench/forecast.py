@@ -1,13 +1,15 @@
 """The recurrent forecaster on a forecasting competition's test set, against the published anchors.
 
     python bench/forecast.py --out runs/m3 [--data m3] [--members 4] [--minutes 15]
-        [--set hidden_size=128 input_length=36 ...]
+        [--set hidden_size=128 input_length=24,36 ...] [--baselines snaive,naive2,autotheta]
 
 Trains `--members` runs of `seqrnn forecast train` on `--data` one after the other, each for
 `--minutes` (seeds 1, 2, ...; a member's `--set` items may vary by member: `input_length=24,36`
 gives member k the k-th value, cycling), selects each on its validation sMAPE (the last horizon
 of each training series), then scores each member and the ensemble (the mean of their
-quantiles) once on the held-out test set. Needs `pip install -e ".[forecast]"`.
+quantiles) once on the held-out test set. `--baselines` scores the statistical models of
+bench/forecast_baselines.py in the same run, each with its fitting and forecasting time (they
+need `pip install -e ".[bench]"` for statsforecast). Needs `pip install -e ".[forecast]"`.
 
 Published anchors (N-BEATS paper, Oreshkin et al. 2020; sMAPE over all forecast points, MAPE
 for Tourism): M3 Theta 13.01 (yearly 16.90, quarterly 8.96, monthly 13.85, other 4.41),
@@ -22,6 +24,8 @@ import json
 import time
 
 import torch
+from forecast_baselines import METHODS
+from forecast_baselines import run as run_baselines
 from imdb_train import parse_value
 from machine import describe
 
@@ -64,7 +68,12 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads (2)")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE[,VALUE...]",
                         help="any data, model or training field")
+    parser.add_argument("--baselines", default="", help=f"comma-separated, of: "
+                        f"{', '.join(METHODS)} (none by default)")
     args = parser.parse_args()
+    baselines = [m for m in args.baselines.split(",") if m]
+    if set(baselines) - set(METHODS):
+        parser.error(f"unknown baselines; use some of {', '.join(METHODS)}")
     metric = ANCHORS.get(args.data.partition("-")[0], {"metric": "smape"})["metric"]
 
     members, runs = [], []
@@ -89,15 +98,20 @@ def main() -> None:
         print(json.dumps(members[-1]), flush=True)
     started = time.perf_counter()
     ensemble = Forecaster.load(runs).evaluate()
+    forecast_seconds = time.perf_counter() - started
+    statistical = run_baselines(args.data, baselines) if baselines else {}
     print(json.dumps({
         "command": "python bench/forecast.py " + " ".join(
             [f"--out {args.out}", f"--data {args.data}", f"--members {args.members}",
-             f"--minutes {args.minutes:g}", *(["--set", *args.set] if args.set else [])]),
+             f"--minutes {args.minutes:g}", *(["--set", *args.set] if args.set else []),
+             *([f"--baselines {args.baselines}"] if baselines else [])]),
         "machine": describe(args.threads),
         "torch": torch.__version__,
         "members": members,
         "ensemble": {**brief(ensemble, metric),
-                     "forecast_seconds": round(time.perf_counter() - started, 2)},
+                     "train_seconds": round(sum(m["train_seconds"] for m in members), 1),
+                     "forecast_seconds": round(forecast_seconds, 2)},
+        "baselines": statistical,
         "anchors": ANCHORS.get(args.data.partition("-")[0], {}),
     }, indent=1))
 

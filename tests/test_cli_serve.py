@@ -83,7 +83,8 @@ def test_serve_mounts_run_folders_of_any_kind_and_ensembles(runs, started):
     (app, _), = started
     client = TestClient(app)
     assert client.get("/api/health").json()["models"] == {
-        "sentiment": False, "charlm": False, "wordlm": True, "seq2seq": True}
+        "sentiment": False, "charlm": False, "wordlm": True, "seq2seq": True,
+        "forecast": False}
     assert client.post("/api/wordlm", json={"prime": "the", "length": 3}).status_code == 200
     shown = client.post("/api/seq2seq", json={"sources": ["ab"], "attention": True})
     assert shown.status_code == 422 and "ensemble" in shown.json()["error"]
