@@ -195,7 +195,13 @@ def refuse_differences(recipe: Recipe, given: Settings, saved: RunConfig) -> Non
             data[name] = os.path.abspath(os.path.expanduser(data[name]))
     changed = differs(given.model, saved.model)
     changed |= differs(data, saved.data) - {recipe.data_field}
-    changed |= differs({k: v for k, v in given.loop.items() if k not in RESUMABLE}, saved.loop)
+    loop = {k: v for k, v in given.loop.items() if k not in RESUMABLE}
+    if loop.get("amp") == "auto":  # a run records what auto chose on its device
+        from seqrnn.trainer.process import resolve_amp, resolve_device
+
+        device = loop.get("device", (saved.loop or {}).get("device", "auto"))
+        loop["amp"] = resolve_amp("auto", resolve_device(device))
+    changed |= differs(loop, saved.loop)
     refuse_on_resume(changed)
 
 
