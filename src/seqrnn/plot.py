@@ -107,6 +107,13 @@ def plot_metrics(metrics_path: Path, out_path: Path, title: str = "") -> None:
     if title:
         fig.suptitle(title)
     fig.tight_layout()
+    save_figure(fig, out_path)
+
+
+def save_figure(fig, out_path: Path) -> None:
+    """Write `fig` atomically in the format `out_path`'s suffix names, and close it."""
+    import matplotlib.pyplot as plt
+
     try:
         with atomic_path(out_path) as tmp:
             fig.savefig(tmp, format=picture_format(out_path), dpi=100)

@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from seqrnn.api.forecast import Forecaster
-from seqrnn.atomic import atomic_path
 from seqrnn.errors import field_error
 from seqrnn.outputs import check_file
-from seqrnn.plot import picture_format
+from seqrnn.plot import picture_format, save_figure
 from seqrnn.recipes.forecast import read_sets
 
 HISTORY_HORIZONS = 5  # the history drawn: this many horizons before the forecast
@@ -65,9 +64,5 @@ def forecast_plot(model: Forecaster, ids: list[str], out: str | os.PathLike, *,
         ax.grid(alpha=0.3)
     axes[0, 0].legend(fontsize=8, loc="upper left")
     fig.tight_layout()
-    try:
-        with atomic_path(out) as tmp:
-            fig.savefig(tmp, format=picture_format(out), dpi=100)
-    finally:
-        plt.close(fig)
+    save_figure(fig, out)
     return out
