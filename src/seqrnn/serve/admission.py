@@ -65,6 +65,15 @@ class WorkAdmission:
         """`function()` in one of this admission's threads."""
         return await to_thread.run_sync(function, limiter=self.threads)
 
+    async def run_admitted(self, cost: int, function: Callable[[], Any]) -> Any:
+        """`function()` in one of this admission's threads, holding `cost` units meanwhile
+        (503 when they are not free)."""
+        reservation = self.admit(cost)
+        try:
+            return await self.run(function)
+        finally:
+            self.release(reservation)
+
     def stream(self, first: str, pieces: Iterator[str],
                reservation: Reservation) -> AsyncIterator[str]:
         """`first`, then `pieces`, each computed in this admission's threads; `reservation` is

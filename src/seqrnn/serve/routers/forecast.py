@@ -25,11 +25,7 @@ def routes(served: Served) -> APIRouter:
             raise ApiError(422, f"the series has {len(request.series)} values; this server "
                            f"accepts at most {limits.max_series_points} (seqrnn serve "
                            "--max-series-points)")
-        reservation = admission.admit(1)
-        try:
-            return await admission.run(lambda: answer(model, request))
-        finally:
-            admission.release(reservation)
+        return await admission.run_admitted(1, lambda: answer(model, request))
 
     return router
 

@@ -24,11 +24,8 @@ def routes(served: Served) -> APIRouter:
         model = require(served.model, "sequence-to-sequence", "--seq2seq")
         for source in request.sources:
             check_length("source", len(source), limits.max_source_chars, "--max-source-chars")
-        reservation = admission.admit(len(request.sources) * request.beam)
-        try:
-            return await admission.run(lambda: transduce(model, request))
-        finally:
-            admission.release(reservation)
+        return await admission.run_admitted(len(request.sources) * request.beam,
+                                            lambda: transduce(model, request))
 
     return router
 
