@@ -84,24 +84,21 @@ def scores(sets: list[SeriesSet], forecast: np.ndarray, frequency: np.ndarray,
     against each set's future: overall (every forecast point weighs the same, as the
     competitions' figures over frequencies), and per set."""
     median = quantiles.index(0.5)
-    parts, naive, per = [], [], {}
+    parts, naive, flat, per = [], [], [], {}
     for k, one in enumerate(sets):
-        rows = np.flatnonzero(frequency == k)
-        if not len(rows):
-            continue
-        predicted = forecast[rows, : one.horizon]
+        predicted = forecast[frequency == k, : one.horizon]
         point = score_forecasts(one.train, one.future, predicted[..., median], one.season)
         benchmark = score_forecasts(one.train, one.future,
                                     naive2(one.train, one.horizon, one.season), one.season)
         parts.append(point)
         naive.append(benchmark)
+        flat.append(predicted.reshape(-1, len(quantiles)))
         per[one.name] = {**point.summary(benchmark), **_intervals(one.future, predicted,
                                                                   quantiles)}
     overall = PointScores.concat(parts).summary(PointScores.concat(naive))
     futures = [f for one in sets for f in one.future]
-    everything = np.concatenate([forecast[np.flatnonzero(frequency == k), : one.horizon]
-                                 .reshape(-1, len(quantiles)) for k, one in enumerate(sets)])
-    return {**overall, **_intervals(futures, everything, quantiles), "by_frequency": per}
+    return {**overall, **_intervals(futures, np.concatenate(flat), quantiles),
+            "by_frequency": per}
 
 
 def _intervals(actual, predicted: np.ndarray, quantiles: tuple[float, ...]) -> dict:
@@ -110,10 +107,10 @@ def _intervals(actual, predicted: np.ndarray, quantiles: tuple[float, ...]) -> d
     flat = predicted.reshape(-1, len(quantiles))
     out = {"quantile_loss": weighted_quantile_loss(actual, flat, quantiles)}
     for low, q in enumerate(quantiles):
-        high = quantiles.index(round(1 - q, 10)) if round(1 - q, 10) in quantiles else None
-        if q < 0.5 and high is not None:
+        partner = round(1 - q, 10)
+        if q < 0.5 and partner in quantiles:
             out[f"coverage_{round(100 * (1 - 2 * q)):g}"] = interval_coverage(
-                actual, flat[:, low], flat[:, high])
+                actual, flat[:, low], flat[:, quantiles.index(partner)])
     return out
 
 
@@ -122,6 +119,22 @@ def to_tensors(windows: Windows, device: torch.device) -> tuple[torch.Tensor, ..
     return tuple(torch.from_numpy(x).to(device) for x in (
         windows.values, windows.observed, windows.frequency, windows.season_in,
         windows.season_out))
+
+
+def scaled_loss(model: ForecastRNN, windows: Windows
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The pinball loss of the windows' deseasonalised, scaled targets (every window weighs
+    alike), the predicted quantiles (B, H, Q) in those units, and the units (B, H): each
+    window's scale times its steps' seasonal factors."""
+    device = next(model.parameters()).device
+    values, observed, frequency, season_in, season_out = to_tensors(windows, device)
+    predicted, scale = model.forward_scaled(values, observed, frequency, season_in)
+    units = scale * season_out
+    targets = torch.from_numpy(windows.targets).to(device, torch.float32) / units
+    quantiles = torch.tensor(model.config.quantiles, device=device)
+    mask = torch.from_numpy(windows.mask).to(device)
+    predicted = predicted.float()
+    return pinball_loss(predicted, targets, mask, quantiles), predicted, units
 
 
 class ForecastObjective:
@@ -151,15 +164,7 @@ class ForecastObjective:
         pass  # each batch is drawn from (seed, epoch, index)
 
     def train_loss(self, model: ForecastRNN, batch: Windows) -> tuple[torch.Tensor, int]:
-        device = next(model.parameters()).device
-        values, observed, frequency, season_in, season_out = to_tensors(batch, device)
-        predicted, scale = model.forward_scaled(values, observed, frequency, season_in)
-        # The loss is on the deseasonalised, scaled target: every window weighs alike.
-        targets = torch.from_numpy(batch.targets).to(device, torch.float32) / (
-            scale * season_out)
-        quantiles = torch.tensor(model.config.quantiles, device=device)
-        mask = torch.from_numpy(batch.mask).to(device)
-        return pinball_loss(predicted.float(), targets, mask, quantiles), len(batch)
+        return scaled_loss(model, batch)[0], len(batch)
 
     @torch.no_grad()
     def evaluate(self, model: ForecastRNN) -> dict[str, float]:
@@ -168,18 +173,11 @@ class ForecastObjective:
         was_training = model.training
         model.eval()
         val = self.sets.val
-        device = next(model.parameters()).device
-        values, observed, frequency, season_in, season_out = to_tensors(val, device)
-        predicted, scale = model.forward_scaled(values, observed, frequency, season_in)
-        predicted = predicted.float()
-        targets = torch.from_numpy(val.targets).to(device, torch.float32) / (scale * season_out)
-        quantiles = torch.tensor(model.config.quantiles, device=device)
-        loss = float(pinball_loss(predicted, targets, torch.from_numpy(val.mask).to(device),
-                                  quantiles))
-        forecast = (predicted * (scale * season_out).unsqueeze(-1)).double().cpu().numpy()
+        loss, predicted, units = scaled_loss(model, val)
+        forecast = (predicted * units.unsqueeze(-1)).double().cpu().numpy()
         model.train(was_training)
         found = scores(self.sets.val_sets, forecast, val.frequency, model.config.quantiles)
-        return {"loss": loss, **{k: v for k, v in found.items() if isinstance(v, float)}}
+        return {"loss": float(loss), **{k: v for k, v in found.items() if isinstance(v, float)}}
 
     def carried_state(self) -> dict[str, torch.Tensor]:
         return {}  # windows are independent
