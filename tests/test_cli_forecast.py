@@ -63,7 +63,8 @@ def test_export_matches_torch_in_onnxruntime(run):
     assert main(["export", "--model", str(run / "run"), "--out", str(out)]) == 0
     model = Forecaster.load(run / "run").models[0]
     bank = SeriesBank.of(seasonal_series(3, 30, seed=4), [6] * 3, [0] * 3)
-    windows = bank.last(16, 6)  # longer than the model's input: any length traces
+    # A window longer than the model's input: the graph reads any length.
+    windows = bank.cut(np.arange(len(bank)), bank.lengths, 16, 6)
     names = ["values", "observed", "frequency", "season_in", "season_out"]
     arrays = dict(zip(names, (windows.values, windows.observed, windows.frequency,
                               windows.season_in, windows.season_out), strict=True))

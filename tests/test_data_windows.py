@@ -21,8 +21,9 @@ def test_a_cut_pads_on_the_left_and_masks_past_the_end_and_the_horizon():
     assert (w.season_in == 1).all() and (w.season_out == 1).all()
 
 
-def test_last_cuts_at_each_end():
-    w = bank().last(input_length=2, horizon=2)
+def test_a_cut_at_each_end_is_a_forecasts_input():
+    b = bank()
+    w = b.cut(np.arange(len(b)), b.lengths, input_length=2, horizon=2)
     assert w.values.tolist() == [[4, 5], [18, 19]]
     assert not w.mask.any()
 

@@ -148,9 +148,8 @@ class Forecaster:
                                   f"{season + 1} (its season and one more)")
         one = SeriesSet("series", list(ids), list(values), horizon, season,
                         self.model_config.frequencies[index])
-        sets = [replace(one, ids=[], train=[]) for _ in self.model_config.frequencies]
-        sets[index] = one
-        bank = bank_of(sets, deseasonalise=self.model_config.deseasonalise)
+        bank = bank_of([one], deseasonalise=self.model_config.deseasonalise,
+                       frequencies=[index])
         forecast = self.quantiles_at(bank, np.arange(len(bank)), bank.lengths)[:, :horizon]
         levels = self.model_config.quantiles if quantiles is None else self._levels(quantiles)
         return Forecast(ids, tuple(levels), _interpolate(forecast, self.model_config.quantiles,

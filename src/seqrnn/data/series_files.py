@@ -30,13 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
+from seqrnn.configs.forecast import LAYOUTS
 from seqrnn.data.files import decode_bytes, read_input
 from seqrnn.data.labels import check_readable
 from seqrnn.data.series import SeriesSet, series_set
 from seqrnn.errors import UserError, field_error
 
 SERIES_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json"}
-LAYOUTS = ("long", "wide")
 DEFAULT_COLUMNS = ("id", "time", "value")
 NIXTLA_COLUMNS = ("unique_id", "ds", "y")
 MISSING = frozenset({"", "na", "nan", "null", "none"})

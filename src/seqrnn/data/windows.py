@@ -74,9 +74,6 @@ class SeriesBank:
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
 
-    def series(self, i: int) -> np.ndarray:
-        return self.values[self.offsets[i] : self.offsets[i + 1]]
-
     def cut(self, rows: np.ndarray, origins: np.ndarray, input_length: int,
             horizon: int) -> Windows:
         """The windows of series `rows` cut at `origins` (positions within each series)."""
@@ -101,10 +98,6 @@ class SeriesBank:
         phase = np.clip(positions, 0, None) % self.seasons[rows][:, None]
         return self.indices[rows[:, None], phase]
 
-    def last(self, input_length: int, horizon: int) -> Windows:
-        """Each series' window cut at its end: the input of its forecast."""
-        return self.cut(np.arange(len(self)), self.lengths, input_length, horizon)
-
     def sample(self, rng: np.random.Generator, count: int, input_length: int, horizon: int,
                history: float) -> Windows:
         """`count` training windows: series drawn uniformly, each origin uniformly among the
@@ -119,8 +112,10 @@ class SeriesBank:
 
 def bank_of(sets: Sequence[SeriesSet], parts: Sequence[Sequence[np.ndarray]] | None = None, *,
             futures: Sequence[Sequence[np.ndarray]] | None = None,
-            deseasonalise: bool = True) -> SeriesBank:
-    """One bank of the series of several sets (set k's series have frequency index k).
+            deseasonalise: bool = True,
+            frequencies: Sequence[int] | None = None) -> SeriesBank:
+    """One bank of the series of several sets (set k's series have frequency index k, or
+    frequencies[k]).
 
     `parts` replaces each set's training parts (a validation split's fit parts, say);
     `futures` appends each series' future after its part, as targets to cut at the part's
@@ -131,7 +126,7 @@ def bank_of(sets: Sequence[SeriesSet], parts: Sequence[Sequence[np.ndarray]] | N
         extra = futures[k] if futures is not None else [np.zeros(0)] * len(part)
         series += [np.concatenate([p, f]) for p, f in zip(part, extra, strict=True)]
         horizons += [one.horizon] * len(part)
-        frequency += [k] * len(part)
+        frequency += [k if frequencies is None else frequencies[k]] * len(part)
         seasons += [one.season] * len(part)
         if deseasonalise and one.season > 1 and len(part):
             indices += list(seasonal_indices(part, one.season))
