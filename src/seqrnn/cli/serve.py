@@ -32,7 +32,7 @@ def register(subparsers) -> None:
     for kind in servable():
         m.add_argument(f"--{kind}", type=options.path_arg, action="append", metavar="RUN_DIR",
                        help=f"a `seqrnn {kind} train` run folder; repeat it for an ensemble, "
-                       "where the kind has one (runs of the same data and seed)")
+                       "where the kind has one (runs of the same data and split)")
     s = p.add_argument_group("server")
     s.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default: 127.0.0.1, this machine only; the "
