@@ -42,21 +42,25 @@ def register(subparsers) -> None:
                    help="torch CPU threads per computation (default: 1; concurrent requests "
                    "already run in parallel, and small models gain nothing from more)")
     limits = p.add_argument_group("limits per request")
-    options.add(limits, ServeLimits, "max_review_chars", "longest review, in characters")
-    options.add(limits, ServeLimits, "max_generate_length", "most characters (or words, from a "
-                "word model) one generation may ask for")
-    options.add(limits, ServeLimits, "max_prime_chars", "longest prime, in characters")
-    options.add(limits, ServeLimits, "max_inspect_chars", "longest text to inspect, in "
-                "characters")
-    options.add(limits, ServeLimits, "max_source_chars", "longest source to transduce, in "
-                "characters")
-    options.add(limits, ServeLimits, "max_series_points", "longest series to forecast, in "
-                "values")
+    for name, help in REQUEST_LIMITS.items():
+        options.add(limits, ServeLimits, name, help)
     load = p.add_argument_group("load")
     options.add(load, ServeLimits, "max_generation_work", "hypotheses generated or transduced "
                 "at once, all requests together (a sample counts 1, a beam its width, a "
                 "transduction its sources times its beam); more waits for none: it is "
                 "answered 503 with Retry-After, and the classifier never waits behind it")
+
+
+# The ServeLimits fields that bound one request, with their flags' help.
+REQUEST_LIMITS = {
+    "max_review_chars": "longest review, in characters",
+    "max_generate_length": "most characters (or words, from a word model) one generation may "
+                           "ask for",
+    "max_prime_chars": "longest prime, in characters",
+    "max_inspect_chars": "longest text to inspect, in characters",
+    "max_source_chars": "longest source to transduce, in characters",
+    "max_series_points": "longest series to forecast, in values",
+}
 
 
 def servable() -> list[str]:
