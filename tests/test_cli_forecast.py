@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from seqrnn.cli import main
+from seqrnn.configs import ServeLimits
 from seqrnn.serve.app import create_app
 from tests.forecast_data import seasonal_series, write_series
 
@@ -92,6 +93,16 @@ def test_served_forecast_answers_quantiles_and_refuses_bad_requests(run):
         answer = client.post("/api/forecast", json=payload)
         assert answer.status_code == 422 and answer.json()["field"] == field
     assert client.post("/api/forecast", json={"series": [1, "2"]}).status_code == 422
+
+
+def test_a_served_series_over_the_limit_is_refused_naming_the_flag(run):
+    client = TestClient(create_app(runs=[run / "run"], limits=ServeLimits(max_series_points=20)))
+    answer = client.post("/api/forecast", json={"series": seasonal_series(1, 21)[0].tolist()})
+    assert answer.status_code == 422
+    assert answer.json()["error"] == ("the series is 21 values long; this server accepts at "
+                                       "most 20 (seqrnn serve --max-series-points)")
+    short = client.post("/api/forecast", json={"series": seasonal_series(1, 20)[0].tolist()})
+    assert short.status_code == 200
 
 
 @pytest.mark.parametrize("flags, fragment", [

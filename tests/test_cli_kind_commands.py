@@ -59,9 +59,59 @@ def test_train_and_report_follows_only_a_run_that_ended_well(monkeypatch, capsys
     seen = []
     got = kind_commands.train_and_report(SimpleNamespace(), "charlm",
                                          lambda best: f"loss {best['loss']:.1f}",
-                                         then=seen.append)
+                                         then=lambda args, run_dir: seen.append(run_dir))
     assert got == status
     assert seen == ([str(tmp_path)] if followed else [])
     err = capsys.readouterr().err
     assert (f"stopped ({stopped}) at step 3, epoch 1; best validation loss 9.0; run folder "
             f"{tmp_path}" in err) == is_main
+
+
+def test_a_commands_help_and_description_are_its_handlers_docstring():
+    def documented(args):
+        """say hello
+
+        Print a greeting
+        to each name given.
+        """
+
+    def bare(args):
+        return 0
+
+    commands = argparse.ArgumentParser().add_subparsers(dest="command")
+    options.command(commands, "hello", documented)
+    options.command(commands, "bare", bare)
+    options.command(commands, "told", documented, help="told otherwise")
+    assert options.docstring_help(documented) == {
+        "help": "say hello", "description": "Print a greeting to each name given."}
+    assert options.docstring_help(bare) == {}
+    listed = {action.dest: action.help for action in commands._choices_actions}
+    assert listed == {"hello": "say hello", "told": "told otherwise"}  # bare: no help line
+    assert commands.choices["hello"].description == "Print a greeting to each name given."
+
+
+def test_every_kind_loads_its_runs_with_weights_and_device(monkeypatch):
+    from seqrnn import registry
+    from seqrnn.cli import build_parser
+
+    parser = build_parser()
+    for kind, command in (("charlm", "sample"), ("wordlm", "sample"), ("seq2seq", "predict"),
+                          ("forecast", "predict")):
+        args = parser.parse_args([kind, command, "--model", "r", "--device", "auto",
+                                  "--weights", "latest"])
+        assert (args.weights, args.device) == ("latest", "auto")
+    # a classifier keeps only its best checkpoint: --device alone
+    assert parser.parse_args(["sentiment", "predict", "--model", "r", "--device",
+                              "auto"]).device == "auto"
+    seen = []
+
+    class Loaded:
+        @classmethod
+        def load(cls, model, *, weights, device):
+            seen.append((model, weights, device))
+            return cls
+
+    monkeypatch.setattr(registry, "get", lambda name: SimpleNamespace(model_class=lambda: Loaded))
+    got = kind_commands.load_model(SimpleNamespace(model=["a", "b"], weights="latest",
+                                                   device="auto"), "seq2seq")
+    assert got is Loaded and seen == [(["a", "b"], "latest", "auto")]

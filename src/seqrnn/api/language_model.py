@@ -35,6 +35,10 @@ class TrainedLanguageModel:
     def device(self) -> torch.device:
         return next(self.model.parameters()).device
 
+    def default_prime(self) -> str:
+        """What a sample starts from when no prime is given: a new document."""
+        return ""
+
     def predict(self, prime: str, **options) -> str:
         """Its answer to raw input (seqrnn.api.protocol.LoadedModel): `sample`'s."""
         return self.sample(prime, **options)

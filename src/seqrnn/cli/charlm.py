@@ -20,16 +20,16 @@ def register(subparsers) -> None:
 
 
 def _register_train(commands) -> None:
-    kind_commands.train_command(commands, "charlm", "Train a character language model.",
-                                _train_flags, _train)
+    kind_commands.train_command(
+        commands, "charlm", "Train a character language model.", _train_flags,
+        lambda best: f"loss {best['loss']:.4f} nats/char ({best['bits_per_char']:.4f} bits/char)",
+        then=kind_commands.print_sample)
 
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
     from seqrnn.configs import CharLMConfig, CharLMData
 
-    p.add_argument("--sample-length", type=int, default=300,
-                   help="print a sample of this many characters from the best model at the end "
-                   "(0: none; default: 300)")
+    kind_commands.add_sample_length_flag(p, "characters", 300)
 
     d = p.add_argument_group("data")
     options.add(d, CharLMData, "text", "a UTF-8 text file, or a dataset name: hamlet, "
@@ -53,9 +53,7 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _register_sample(commands) -> None:
-    p = kind_commands.model_command(commands, "sample", _sample,
-        help="generate text from a trained model",
-        description="Generate text, streamed as it is produced.")
+    p = kind_commands.model_command(commands, "sample", _sample)
     p.add_argument("--prime", default="The ", help="text the sample starts from (default: 'The ')")
     p.add_argument("--length", type=int, default=500,
                    help="characters to generate (default: 500)")
@@ -68,10 +66,7 @@ def _register_sample(commands) -> None:
 
 
 def _register_evaluate(commands) -> None:
-    p = kind_commands.model_command(commands, "evaluate", _evaluate,
-        help="loss and bits per character of a text",
-        description="Print one JSON object: loss (nats per character), bits "
-        "per character, perplexity and the characters scored.")
+    p = kind_commands.model_command(commands, "evaluate", _evaluate)
     p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE_OR_NAME",
                    help="a text file or dataset name (hamlet, tinyshakespeare)")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
@@ -81,20 +76,11 @@ def _register_evaluate(commands) -> None:
     kind_commands.add_checkpoint_flags(p)
 
 
-def _train(args: argparse.Namespace) -> int:
-    def sample(run_dir: str) -> None:
-        from seqrnn.api.charlm import LanguageModel
-
-        lm = LanguageModel.load(run_dir)
-        print(lm.sample(lm.default_prime(), args.sample_length, seed=args.seed))
-
-    return kind_commands.train_and_report(
-        args, "charlm", lambda best: f"loss {best['loss']:.4f} nats/char "
-        f"({best['bits_per_char']:.4f} bits/char)",
-        then=sample if args.sample_length > 0 else None)
-
-
 def _sample(args: argparse.Namespace) -> int:
+    """generate text from a trained model
+
+    Generate text, streamed as it is produced.
+    """
     from seqrnn.api.charlm import LanguageModel
 
     if args.num_samples < 1:
@@ -121,6 +107,11 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    """loss and bits per character of a text
+
+    Print one JSON object: loss (nats per character), bits per character, perplexity and the
+    characters scored.
+    """
     from seqrnn.api.charlm import LanguageModel
     from seqrnn.data.text import load_text
 

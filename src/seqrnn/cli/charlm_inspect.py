@@ -11,13 +11,7 @@ from seqrnn.errors import UserError
 
 def register_inspect(commands) -> None:
     """Add `inspect` to the subcommands of `seqrnn charlm`."""
-    p = kind_commands.model_command(commands, "inspect", _inspect,
-        help="an HTML page of a text coloured by chosen cell activations",
-        description="Read a text with a trained model, pick the cells that correlate best with "
-        "simple features of the text (position in the line, inside brackets or quotes, a "
-        "speaker's name, ...) and write DIR/index.html with the text coloured by each of them, "
-        "and DIR/cells.json with the same data. Prints one line per chosen cell.",
-    )
+    p = kind_commands.model_command(commands, "inspect", _inspect)
     p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE_OR_NAME",
                    help="a text file or dataset name (hamlet, tinyshakespeare)")
     p.add_argument("--out", type=options.path_arg, required=True, metavar="DIR",
@@ -38,6 +32,13 @@ def register_inspect(commands) -> None:
 
 
 def _inspect(args: argparse.Namespace) -> int:
+    """an HTML page of a text coloured by chosen cell activations
+
+    Read a text with a trained model, pick the cells that correlate best with simple features of
+    the text (position in the line, inside brackets or quotes, a speaker's name, ...) and write
+    DIR/index.html with the text coloured by each of them, and DIR/cells.json with the same
+    data. Prints one line per chosen cell.
+    """
     from seqrnn.analysis.inspect_cells import inspect
     from seqrnn.analysis.inspect_page import OUTPUT_FILES, write_page
     from seqrnn.api.charlm import LanguageModel

@@ -10,14 +10,7 @@ from seqrnn.errors import UserError
 
 
 def register(subparsers) -> None:
-    p = kind_commands.model_command(subparsers, "export", _export,
-        help="write a trained model as ONNX, for runtimes outside Python",
-        description="Write a trained model as ONNX: a character or word language model (one "
-        "step of any length, its state in and out), a sentiment classifier (right-padded ids "
-        "and lengths in, P(positive) out) or an encoder-decoder (FILE.onnx the encoder, "
-        "FILE.decoder.onnx one decoder step), and a JSON file beside it with the "
-        "vocabularies, the labels, the configuration and the inputs and outputs. Needs the "
-        "export extra: pip install 'seqrnn[export]'.")
+    p = kind_commands.model_command(subparsers, "export", _export)
     p.add_argument("--out", type=options.path_arg, required=True, metavar="FILE.onnx",
                    help="the graph to write; FILE.onnx.json goes beside it")
     kind_commands.add_weights_flag(
@@ -26,6 +19,14 @@ def register(subparsers) -> None:
 
 
 def _export(args: argparse.Namespace) -> int:
+    """write a trained model as ONNX, for runtimes outside Python
+
+    Write a trained model as ONNX: a character or word language model (one step of any length,
+    its state in and out), a sentiment classifier (right-padded ids and lengths in, P(positive)
+    out) or an encoder-decoder (FILE.onnx the encoder, FILE.decoder.onnx one decoder step), and
+    a JSON file beside it with the vocabularies, the labels, the configuration and the inputs
+    and outputs. Needs the export extra: pip install 'seqrnn[export]'.
+    """
     try:
         import onnx  # noqa: F401 - torch's exporter writes the graph with it
     except ImportError:

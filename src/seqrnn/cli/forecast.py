@@ -37,11 +37,12 @@ def _register_train(commands) -> None:
     kind_commands.train_command(
         commands, "forecast", "Train a forecaster; the best checkpoint is the one of lowest "
         "validation sMAPE (each series' last horizon, carved from its training part).",
-        _train_flags, _train)
+        _train_flags, lambda best: f"sMAPE {best['smape']:.3f}, MASE {best['mase']:.3f} "
+        f"(loss {best['loss']:.4f})")
 
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
-    from seqrnn.configs.forecast import ForecastConfig, ForecastData
+    from seqrnn.configs.forecast import SCALES, ForecastConfig, ForecastData
 
     d = p.add_argument_group("data")
     add(d, ForecastData, "data", "m3, m1 or tourism (or one frequency, e.g. m3-monthly), or a "
@@ -62,6 +63,9 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     add(m, ForecastConfig, "dropout", "dropout between layers and before the head")
     add(m, ForecastConfig, "quantiles", "the quantile levels it learns (rising, with 0.5)",
         nargs="+", type=float)
+    add(m, ForecastConfig, "scale", "the unit each window is read and forecast in: its mean "
+        "absolute value, or its last value (the network forecasts relative to the naive "
+        "forecast)", choices=SCALES)
 
 
 ENSEMBLE = ("to forecast with several as an ensemble (the mean of each quantile; runs of the "
@@ -69,27 +73,19 @@ ENSEMBLE = ("to forecast with several as an ensemble (the mean of each quantile;
 
 
 def _register_evaluate(commands) -> None:
-    p = kind_commands.model_command(commands, "evaluate", _evaluate, ENSEMBLE,
-        help="sMAPE, MAPE, MASE, OWA and interval coverage",
-        description="Print one JSON object: the point metrics as the M "
-                            "competitions define them (sMAPE, MAPE, MASE, OWA against Naive2), "
-                            "the weighted quantile loss and the coverage of the intervals, "
-                            "overall and per frequency, on the held-out future of the run's "
-                            "data (a competition's test set), or with --backtest on the last "
-                            "horizons of each series.")
+    p = kind_commands.model_command(commands, "evaluate", _evaluate, ENSEMBLE)
     kind_commands.add_checkpoint_flags(p)
     p.add_argument("--backtest", type=int, default=0, metavar="N",
                    help="forecast from N rolling origins, one horizon apart, at the end of "
                    "each series (the model is not refitted), all in one batch")
+    p.add_argument("--point", type=_point, default="median", metavar="median|METRIC|LEVEL",
+                   help="the point forecast: the median (default), the quantile level that "
+                   "scores best on the validation split in METRIC (smape, mape, mase; for "
+                   "Tourism's MAPE, mape), or a LEVEL such as 0.4")
 
 
 def _register_predict(commands) -> None:
-    p = kind_commands.model_command(commands, "predict", _predict, ENSEMBLE,
-        help="forecast series it never saw",
-        description="Forecast each series of a file (CSV or JSON, as "
-                            "training reads them) or of standard input (JSON: a list of "
-                            "{\"id\", \"values\"} or an object of id to values); print CSV (a "
-                            "row per series and step, a column per quantile) or JSON.")
+    p = kind_commands.model_command(commands, "predict", _predict, ENSEMBLE)
     kind_commands.add_checkpoint_flags(p)
     p.add_argument("--series", type=options.path_arg, metavar="FILE",
                    help="the series (default: JSON on standard input)")
@@ -103,11 +99,7 @@ def _register_predict(commands) -> None:
 
 
 def _register_plot(commands) -> None:
-    p = kind_commands.model_command(commands, "plot", _plot, ENSEMBLE,
-        help="history, forecast and intervals as PNG",
-        description="Draw chosen series of the run's data: their history, "
-                            "the median forecast, the intervals, and the held-out future where "
-                            "there is one.")
+    p = kind_commands.model_command(commands, "plot", _plot, ENSEMBLE)
     kind_commands.add_checkpoint_flags(p)
     p.add_argument("ids", nargs="+", metavar="ID", help="series ids, e.g. N1402")
     p.add_argument("--out", type=options.path_arg, required=True, metavar="PNG",
@@ -115,27 +107,37 @@ def _register_plot(commands) -> None:
     options.add_overwrite_flag(p, "the picture")
 
 
-def _train(args: argparse.Namespace) -> int:
-    return kind_commands.train_and_report(
-        args, "forecast", lambda best: f"sMAPE {best['smape']:.3f}, MASE {best['mase']:.3f} "
-        f"(loss {best['loss']:.4f})")
-
-
-def _load(args: argparse.Namespace):
-    from seqrnn.api.forecast import Forecaster
-
-    return Forecaster.load(args.model, weights=args.weights, device=args.device)
+def _point(text: str) -> float | str:
+    """--point's value: a level as a number, a word as itself (the library checks both)."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    print(jsontext.dumps(_load(args).evaluate(backtest=args.backtest)))
+    """sMAPE, MAPE, MASE, OWA and interval coverage
+
+    Print one JSON object: the point metrics as the M competitions define them (sMAPE, MAPE,
+    MASE, OWA against Naive2), the weighted quantile loss and the coverage of the intervals,
+    overall and per frequency, on the held-out future of the run's data (a competition's test
+    set), or with --backtest on the last horizons of each series.
+    """
+    model = kind_commands.load_model(args, "forecast")
+    print(jsontext.dumps(model.evaluate(backtest=args.backtest, point=args.point)))
     return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
+    """forecast series it never saw
+
+    Forecast each series of a file (CSV or JSON, as training reads them) or of standard input
+    (JSON: a list of {"id", "values"} or an object of id to values); print CSV (a row per series
+    and step, a column per quantile) or JSON.
+    """
     from seqrnn.api.forecast import read_input_series
 
-    model = _load(args)
+    model = kind_commands.load_model(args, "forecast")
     series = read_input_series(args.series, model.data)
     forecast = model.predict(series, args.horizon, quantiles=args.quantiles,
                              frequency=args.frequency)
@@ -147,8 +149,14 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _plot(args: argparse.Namespace) -> int:
+    """history, forecast and intervals as PNG
+
+    Draw chosen series of the run's data: their history, the median forecast, the intervals, and
+    the held-out future where there is one.
+    """
     from seqrnn.analysis.forecast_plot import forecast_plot
 
-    written = forecast_plot(_load(args), args.ids, args.out, overwrite=args.overwrite)
+    written = forecast_plot(kind_commands.load_model(args, "forecast"), args.ids, args.out,
+                            overwrite=args.overwrite)
     print(f"wrote {written}", file=sys.stderr)
     return 0

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import types
 import typing
 from typing import Any
 
 from seqrnn.cli import kind_commands, options
+from seqrnn.configs.checks import without_none
 
 
 def register(subparsers, kind: Any) -> None:
@@ -33,14 +33,14 @@ def register(subparsers, kind: Any) -> None:
 
     def register_train(commands) -> None:
         kind_commands.train_command(commands, kind.name, f"Train a {kind.name} model.",
-                                    add_flags, lambda args: _train(args, kind.name))
+                                    add_flags, _spell_best)
 
     kind_commands.kind_group(subparsers, kind.name, help=f"{kind.name}: train",
                              description=f"The {kind.name} task.", commands=[register_train])
 
 
 def _add_field(group, cls: type, field: dataclasses.Field, kind: str) -> None:
-    hint = _plain(typing.get_type_hints(cls)[field.name])
+    hint = without_none(typing.get_type_hints(cls)[field.name])
     extra: dict[str, Any] = {}
     if hint is bool:
         extra["action"] = "store_true"
@@ -48,18 +48,11 @@ def _add_field(group, cls: type, field: dataclasses.Field, kind: str) -> None:
         item = (typing.get_args(hint) or (str,))[0]
         extra.update(nargs="+", type=item if item in (int, float, str) else str)
     elif hint in (int, float, str):
-        extra["type"] = hint
+        extra["type"] = hint  # any other hint (a union of several types) parses as text
     options.add(group, cls, field.name, f"{cls.__name__}.{field.name}", kind=kind, **extra)
 
 
-def _plain(hint: Any) -> Any:
-    """`int` of `int | None`: the type a flag parses."""
-    if typing.get_origin(hint) in (typing.Union, types.UnionType):
-        args = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return args[0] if len(args) == 1 else str
-    return hint
 
 
-def _train(args: argparse.Namespace, kind: str) -> int:
-    return kind_commands.train_and_report(
-        args, kind, lambda best: ", ".join(f"{k} {v:.4f}" for k, v in best.items()))
+def _spell_best(best: dict) -> str:
+    return ", ".join(f"{k} {v:.4f}" for k, v in best.items())

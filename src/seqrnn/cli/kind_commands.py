@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from seqrnn import registry
 from seqrnn.cli import options
 
 
@@ -21,23 +22,41 @@ def kind_group(subparsers, kind: str, help: str, description: str,
         register(group)
 
 
+Then = Callable[[argparse.Namespace, str], None]
+
+
 def train_command(commands, kind: str, lead: str, add_flags: Callable[[Any], None],
-                  run: Callable[[argparse.Namespace], int], *,
+                  best: Callable[[dict], str], *, then: Then | None = None,
                   help: str = "train a model into a run folder", after: str = "") -> None:
-    """Add `seqrnn KIND train`: the run flags, the kind's own (`add_flags`), the loop's."""
+    """Add `seqrnn KIND train`: the run flags, the kind's own (`add_flags`), the loop's; it
+    trains and reports as train_and_report does with `best` and `then`."""
     p = commands.add_parser("train", help=help, description=f"{lead} "
                             + options.defaults_sentence(kind) + after)
     options.add_run_flags(p, kind)
     add_flags(p)
     options.add_train_loop_flags(p, kind)
-    p.set_defaults(run=run)
+    p.set_defaults(run=lambda args: train_and_report(args, kind, best, then), kind=kind)
+
+
+def add_sample_length_flag(p: argparse.ArgumentParser, unit: str, default: int) -> None:
+    """--sample-length, which print_sample reads."""
+    p.add_argument("--sample-length", type=int, default=default,
+                   help=f"print a sample of this many {unit} from the best model at the end "
+                   f"(0: none; default: {default})")
+
+
+def print_sample(args: argparse.Namespace, run_dir: str) -> None:
+    """A language model's `then`: --sample-length tokens (if any) from the run's best model."""
+    if args.sample_length > 0:
+        lm = registry.get(args.kind).model_class().load(run_dir)
+        print(lm.sample(lm.default_prime(), args.sample_length, seed=args.seed))
 
 
 def train_and_report(args: argparse.Namespace, kind: str, best: Callable[[dict], str],
-                     then: Callable[[str], None] | None = None) -> int:
+                     then: Then | None = None) -> int:
     """Train (or resume) as the flags say, print how it ended (`best` spells the best
-    validation figures) and return the exit status; `then(run_dir)` follows a run that
-    ended well. Rank 0 of a torchrun job reports for all its processes."""
+    validation figures) and return the exit status; `then(args, run_dir)` follows a run
+    that ended well. Rank 0 of a torchrun job reports for all its processes."""
     result, run_dir = options.train_or_resume(args, kind)
     if not result.is_main:
         return 130 if result.stopped == "interrupted" else 0
@@ -45,7 +64,7 @@ def train_and_report(args: argparse.Namespace, kind: str, best: Callable[[dict],
           f"validation {best(result.best_eval or {})}; run folder {run_dir}", file=sys.stderr)
     status = options.training_status(result, run_dir, kind)
     if then is not None and status == 0:
-        then(run_dir)
+        then(args, run_dir)
     return status
 
 
@@ -61,6 +80,13 @@ def model_command(commands, name: str, run: Callable[[argparse.Namespace], int],
         p.add_argument("--model", type=options.path_arg, required=True, action="append",
                        metavar="RUN_DIR", help=f"a trained run folder; repeat it {ensemble}")
     return p
+
+
+def load_model(args: argparse.Namespace, kind: str) -> Any:
+    """The run (or ensemble of runs) of --model as `kind`'s loaded class, with --weights and
+    --device."""
+    return registry.get(kind).model_class().load(args.model, weights=args.weights,
+                                                 device=args.device)
 
 
 def add_weights_flag(p: argparse.ArgumentParser,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import inspect
 import shlex
 import sys
 from typing import Any
@@ -271,7 +272,20 @@ def _lines(text: str, skip_blank: bool) -> list[str]:
 
 
 def command(parent, name: str, run, **kwargs: Any) -> argparse.ArgumentParser:
-    """Add subcommand `name` (help, description: add_parser's keywords) that calls `run(args)`."""
-    parser = parent.add_parser(name, **kwargs)
+    """Add subcommand `name` that calls `run(args)`. Its help line is the first paragraph of
+    `run`'s docstring and its description the rest, as click reads a command's docstring, so
+    that what a handler does is written once (kwargs: add_parser's, which take precedence)."""
+    parser = parent.add_parser(name, **{**docstring_help(run), **kwargs})
     parser.set_defaults(run=run)
     return parser
+
+
+def docstring_help(run) -> dict[str, str]:
+    """help and description for add_parser from `run`'s docstring (its paragraphs joined
+    into lines; argparse refills them); nothing where it has none."""
+    doc = inspect.getdoc(run)
+    if not doc:
+        return {}
+    first, _, rest = doc.partition("\n\n")
+    return {"help": " ".join(first.split()),
+            **({"description": " ".join(rest.split())} if rest.strip() else {})}

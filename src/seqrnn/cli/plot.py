@@ -8,11 +8,7 @@ from seqrnn.cli import options
 
 
 def register(subparsers) -> None:
-    p = options.command(subparsers, "plot", _plot,
-        help="draw a run's training curves as PNG, SVG or PDF",
-        description="Plot training and validation loss (and every other validation metric) "
-        "against the step, from RUN_DIR/metrics.jsonl, for a run of any kind.",
-    )
+    p = options.command(subparsers, "plot", _plot)
     p.add_argument("run_dir", type=options.path_arg, metavar="RUN_DIR",
                    help="a run folder with metrics.jsonl")
     p.add_argument("--out", type=options.path_arg, metavar="FILE",
@@ -22,6 +18,11 @@ def register(subparsers) -> None:
 
 
 def _plot(args: argparse.Namespace) -> int:
+    """draw a run's training curves as PNG, SVG or PDF
+
+    Plot training and validation loss (and every other validation metric) against the step, from
+    RUN_DIR/metrics.jsonl, for a run of any kind.
+    """
     from seqrnn.plot import plot_run
 
     print(plot_run(args.run_dir, args.out, overwrite=args.overwrite))

@@ -18,7 +18,9 @@ def register(subparsers) -> None:
 def _register_train(commands) -> None:
     kind_commands.train_command(
         commands, "sentiment", "Train a sentiment classifier; the test split is never used "
-        "here.", _train_flags, _train, help="train a classifier into a run folder",
+        "here.", _train_flags,
+        lambda best: f"accuracy {best['accuracy']:.4f} (loss {best['loss']:.4f})",
+        help="train a classifier into a run folder",
         after=" With --pretrained, the flags left out take the fine-tuning recipe.")
 
 
@@ -91,10 +93,7 @@ ENSEMBLE = "for an ensemble (the mean of the models' probabilities)"
 
 
 def _register_evaluate(commands) -> None:
-    p = kind_commands.model_command(commands, "evaluate", _evaluate, ENSEMBLE,
-        help="accuracy, precision, recall, F1, ROC AUC",
-        description="Score a trained classifier on a split of a data set; "
-        "prints one JSON object.")
+    p = kind_commands.model_command(commands, "evaluate", _evaluate, ENSEMBLE)
     p.add_argument("--data", type=options.path_arg,
                    help="data set to score (default: the one the model trained on)")
     p.add_argument("--split", choices=["train", "val", "test", "all"],
@@ -115,10 +114,7 @@ def _register_evaluate(commands) -> None:
 
 
 def _register_predict(commands) -> None:
-    p = kind_commands.model_command(commands, "predict", _predict, ENSEMBLE,
-        help="label and probability of texts",
-        description="Classify texts given as arguments, in --file (one per "
-        "line), or on standard input (one per line).")
+    p = kind_commands.model_command(commands, "predict", _predict, ENSEMBLE)
     options.add_inputs(p, "texts", "TEXT", "texts to classify")
     p.add_argument("--labels", metavar="VALUE=CLASS,VALUE=CLASS",
                    help="print each label as the data spells it: for example 0=neg,1=pos "
@@ -128,13 +124,11 @@ def _register_predict(commands) -> None:
     kind_commands.add_device_flag(p)
 
 
-def _train(args: argparse.Namespace) -> int:
-    return kind_commands.train_and_report(
-        args, "sentiment",
-        lambda best: f"accuracy {best['accuracy']:.4f} (loss {best['loss']:.4f})")
-
-
 def _evaluate(args: argparse.Namespace) -> int:
+    """accuracy, precision, recall, F1, ROC AUC
+
+    Score a trained classifier on a split of a data set; prints one JSON object.
+    """
     from seqrnn.api.sentiment_evaluation import evaluate
 
     print(jsontext.dumps(evaluate(args.model, args.data, args.split, device=args.device,
@@ -145,6 +139,11 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    """label and probability of texts
+
+    Classify texts given as arguments, in --file (one per line), or on standard input (one per
+    line).
+    """
     from seqrnn.api.sentiment import load_classifier
     from seqrnn.metrics import DECISION_THRESHOLD
 

@@ -25,7 +25,9 @@ def register(subparsers) -> None:
 def _register_train(commands) -> None:
     kind_commands.train_command(commands, "seq2seq", "Train an encoder-decoder; the best "
                                 "checkpoint is the one of lowest validation word error rate "
-                                "(greedy decoding).", _train_flags, _train)
+                                "(greedy decoding).", _train_flags,
+                                lambda best: f"WER {best['wer']:.4f}, PER {best['per']:.4f} "
+                                f"(loss {best['loss']:.4f})")
 
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
@@ -74,18 +76,13 @@ ENSEMBLE = ("to decode several as an ensemble (the mean of their next-token prob
 
 
 def _model_flags(p: argparse.ArgumentParser) -> None:
-    kind_commands.add_weights_flag(p)
+    kind_commands.add_checkpoint_flags(p)
     p.add_argument("--beam", type=int, default=1,
                    help="beam search with N hypotheses per source (default: 1, greedy)")
 
 
 def _register_evaluate(commands) -> None:
-    p = kind_commands.model_command(commands, "evaluate", _evaluate, ENSEMBLE,
-        help="word and phoneme error rates on a split",
-        description="Print one JSON object: the word error rate (an output "
-        "is right when it equals any reference), the phoneme error rate "
-        "(edit distance to the closest reference over its length), the "
-        "words scored and the seconds decoding took.")
+    p = kind_commands.model_command(commands, "evaluate", _evaluate, ENSEMBLE)
     _model_flags(p)
     p.add_argument("--split", default="test", choices=["train", "val", "test"],
                    help="which split, drawn as in training (default: test)")
@@ -98,21 +95,14 @@ def _register_evaluate(commands) -> None:
 
 
 def _register_predict(commands) -> None:
-    p = kind_commands.model_command(commands, "predict", _predict, ENSEMBLE,
-        help="transduce sources",
-        description="Print the output of each source: the arguments, "
-        "--file (one per line) or standard input.")
+    p = kind_commands.model_command(commands, "predict", _predict, ENSEMBLE)
     _model_flags(p)
     options.add_inputs(p, "sources", "SOURCE", "sources, e.g. words")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
 def _register_inspect(commands) -> None:
-    p = kind_commands.model_command(commands, "inspect", _inspect, ENSEMBLE,
-        help="pictures of the attention on a few sources",
-        description="Draw the attention weights with which the decoder "
-        "wrote each output token, source against output: a PNG and an HTML "
-        "page per source.")
+    p = kind_commands.model_command(commands, "inspect", _inspect, ENSEMBLE)
     p.add_argument("sources", nargs="+", metavar="SOURCE", help="sources to show")
     _model_flags(p)
     p.add_argument("--out", type=options.path_arg, required=True, metavar="FOLDER",
@@ -120,26 +110,25 @@ def _register_inspect(commands) -> None:
     options.add_overwrite_flag(p, "pictures and attention.json")
 
 
-def _train(args: argparse.Namespace) -> int:
-    return kind_commands.train_and_report(
-        args, "seq2seq", lambda best: f"WER {best['wer']:.4f}, PER {best['per']:.4f} "
-        f"(loss {best['loss']:.4f})")
-
-
-def _load(args: argparse.Namespace):
-    from seqrnn.api.seq2seq import Transducer
-
-    return Transducer.load(args.model, weights=args.weights)
-
-
 def _evaluate(args: argparse.Namespace) -> int:
-    print(jsontext.dumps(_load(args).evaluate(args.split, args.beam, data=args.data,
-                                              allow_changed_data=args.allow_changed_data)))
+    """word and phoneme error rates on a split
+
+    Print one JSON object: the word error rate (an output is right when it equals any
+    reference), the phoneme error rate (edit distance to the closest reference over its length),
+    the words scored and the seconds decoding took.
+    """
+    model = kind_commands.load_model(args, "seq2seq")
+    print(jsontext.dumps(model.evaluate(args.split, args.beam, data=args.data,
+                                        allow_changed_data=args.allow_changed_data)))
     return 0
 
 
 def _predict(args: argparse.Namespace) -> int:
-    model = _load(args)
+    """transduce sources
+
+    Print the output of each source: the arguments, --file (one per line) or standard input.
+    """
+    model = kind_commands.load_model(args, "seq2seq")
     sources = options.input_lines(args.sources, args.file, "sources", skip_blank=True)
     for source, output in zip(sources, model.predict(sources, args.beam), strict=True):
         print(jsontext.dumps({"source": source, "output": output}) if args.json
@@ -148,9 +137,14 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
+    """pictures of the attention on a few sources
+
+    Draw the attention weights with which the decoder wrote each output token, source against
+    output: a PNG and an HTML page per source.
+    """
     from seqrnn.analysis.attention import write_attention
 
-    model = _load(args)
+    model = kind_commands.load_model(args, "seq2seq")
     written = write_attention(model, args.sources, args.out, beam=args.beam,
                               overwrite=args.overwrite)
     print(f"wrote {len(written)} files in {args.out}: {', '.join(p.name for p in written)}",

@@ -15,15 +15,7 @@ from seqrnn.errors import UserError
 
 
 def register(subparsers) -> None:
-    p = options.command(subparsers, "serve", _serve,
-        help="a web page and JSON API for trained models",
-        description="Serve a page (review classification with the prediction after every word, "
-        "streamed text generation, a look inside the language model, transduction) and its "
-        "JSON API, for every kind of model: a word model's words are streamed at POST "
-        "/api/wordlm. Models "
-        "are loaded once, before the server starts. Needs the serve extra: "
-        "pip install 'seqrnn[serve]'.",
-    )
+    p = options.command(subparsers, "serve", _serve)
     m = p.add_argument_group("models (at least one)")
     m.add_argument("--model", type=options.path_arg, action="append", default=[],
                    metavar="RUN_DIR", help="a trained run folder of any kind, read from its "
@@ -76,6 +68,13 @@ def _is_loopback(host: str) -> bool:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    """a web page and JSON API for trained models
+
+    Serve a page (review classification with the prediction after every word, streamed text
+    generation, a look inside the language model, transduction) and its JSON API, for every kind
+    of model: a word model's words are streamed at POST /api/wordlm. Models are loaded once,
+    before the server starts. Needs the serve extra: pip install 'seqrnn[serve]'.
+    """
     try:
         import uvicorn
 

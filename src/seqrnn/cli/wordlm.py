@@ -22,15 +22,16 @@ def register(subparsers) -> None:
 
 def _register_train(commands) -> None:
     kind_commands.train_command(commands, "wordlm", "Train a word language model (ULMFiT's "
-                                "AWD-LSTM).", _train_flags, _train)
+                                "AWD-LSTM).", _train_flags,
+                                lambda best: f"loss {best['loss']:.4f} nats/word "
+                                f"(perplexity {best['perplexity']:.1f})",
+                                then=kind_commands.print_sample)
 
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
     from seqrnn.configs import WordLMConfig, WordLMData
 
-    p.add_argument("--sample-length", type=int, default=40,
-                   help="print a sample of this many words from the best model at the end "
-                   "(0: none; default: 40)")
+    kind_commands.add_sample_length_flag(p, "words", 40)
 
     d = p.add_argument_group("data")
     add(d, WordLMData, "data", "imdb (its training and unlabelled reviews, without the "
@@ -65,11 +66,7 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _register_sample(commands) -> None:
-    p = kind_commands.model_command(commands, "sample", _sample,
-        help="generate words from a trained model",
-        description="Generate words, streamed as they are produced; a "
-        "sample ends at the end of a document, after --length words, after "
-        "the word that completes a --stop string, or at --time-limit.")
+    p = kind_commands.model_command(commands, "sample", _sample)
     kind_commands.add_checkpoint_flags(p)
     p.add_argument("--prime", default="", help="words the sample starts from (default: a new "
                    "document)")
@@ -78,29 +75,19 @@ def _register_sample(commands) -> None:
 
 
 def _register_evaluate(commands) -> None:
-    p = kind_commands.model_command(commands, "evaluate", _evaluate,
-        help="loss and perplexity of a text",
-        description="Print one JSON object: loss (nats per word), "
-        "perplexity, the words scored and how many were unknown.")
+    p = kind_commands.model_command(commands, "evaluate", _evaluate)
     kind_commands.add_checkpoint_flags(p)
     p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE",
                    help="a UTF-8 text file, read as one document")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
 
 
-def _train(args: argparse.Namespace) -> int:
-    def sample(run_dir: str) -> None:
-        from seqrnn.api.wordlm import WordLanguageModel
-
-        print(WordLanguageModel.load(run_dir).sample("", args.sample_length, seed=args.seed))
-
-    return kind_commands.train_and_report(
-        args, "wordlm", lambda best: f"loss {best['loss']:.4f} nats/word "
-        f"(perplexity {best['perplexity']:.1f})",
-        then=sample if args.sample_length > 0 else None)
-
-
 def _sample(args: argparse.Namespace) -> int:
+    """generate words from a trained model
+
+    Generate words, streamed as they are produced; a sample ends at the end of a document, after
+    --length words, after the word that completes a --stop string, or at --time-limit.
+    """
     from seqrnn.api.wordlm import WordLanguageModel
 
     lm = WordLanguageModel.load(args.model, weights=args.weights, device=args.device)
@@ -116,6 +103,11 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    """loss and perplexity of a text
+
+    Print one JSON object: loss (nats per word), perplexity, the words scored and how many were
+    unknown.
+    """
     from seqrnn.api.wordlm import WordLanguageModel
     from seqrnn.data.text import read_text
 

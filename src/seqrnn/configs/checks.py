@@ -32,10 +32,10 @@ def normalise_fields(config: Any) -> None:
     for name, hint in _field_types(type(config)).items():
         value = getattr(config, name)
         optional = type(None) in typing.get_args(hint)
-        fitted = _WRONG if value is None and not optional else _as_type(value, _plain(hint))
+        fitted = _WRONG if value is None and not optional else _as_type(value, without_none(hint))
         if fitted is _WRONG:
-            raise UserError(f"{_named(name)} must be {_type_words(_plain(hint))}, got {value!r}",
-                            fields=(name,))
+            raise UserError(f"{_named(name)} must be {_type_words(without_none(hint))}, "
+                            f"got {value!r}", fields=(name,))
         if fitted is not value:
             object.__setattr__(config, name, fitted)
 
@@ -49,7 +49,7 @@ def _field_types(cls: type) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
 
-def _plain(hint: Any) -> Any:
+def without_none(hint: Any) -> Any:
     """`hint` without its None: int | None -> int."""
     if typing.get_origin(hint) in (typing.Union, types.UnionType):
         args = [arg for arg in typing.get_args(hint) if arg is not type(None)]

@@ -34,9 +34,10 @@ def require(model: Any, kind: str, flag: str) -> Any:
     return model
 
 
-def check_length(what: str, length: int, limit: int, flag: str) -> None:
+def check_length(what: str, length: int, limit: int, flag: str, unit: str = "characters") -> None:
+    """422 naming the serve flag that raises the limit when `what` is over it."""
     if length > limit:
-        raise ApiError(422, f"the {what} is {length} characters long; this server accepts at "
+        raise ApiError(422, f"the {what} is {length} {unit} long; this server accepts at "
                             f"most {limit} (seqrnn serve {flag})")
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from seqrnn.serve.hooks import Served, ServeHook
-from seqrnn.serve.middleware import ApiError, require
+from seqrnn.serve.middleware import check_length, require
 from seqrnn.serve.schemas import BUSY, ERRORS, ForecastRequest, ForecastResponse
 
 
@@ -21,10 +21,8 @@ def routes(served: Served) -> APIRouter:
                  summary="Forecast a series: each quantile of each step")
     async def forecast(request: ForecastRequest) -> ForecastResponse:
         model = require(served.model, "forecasting", "--forecast")
-        if len(request.series) > limits.max_series_points:
-            raise ApiError(422, f"the series has {len(request.series)} values; this server "
-                           f"accepts at most {limits.max_series_points} (seqrnn serve "
-                           "--max-series-points)")
+        check_length("series", len(request.series), limits.max_series_points,
+                     "--max-series-points", unit="values")
         return await admission.run_admitted(1, lambda: answer(model, request))
 
     return router
