@@ -1,13 +1,16 @@
 """The recurrent forecaster on a forecasting competition's test set, against the published anchors.
 
     python bench/forecast.py --out runs/m3 [--data m3] [--members 4] [--minutes 15]
-        [--set hidden_size=128 input_length=24,36 ...] [--baselines snaive,naive2,autotheta]
+        [--set hidden_size=128 input_length=24,36 ...] [--point median|mape]
+        [--baselines snaive,naive2,autotheta]
 
 Trains `--members` runs of `seqrnn forecast train` on `--data` one after the other, each for
 `--minutes` (seeds 1, 2, ...; a member's `--set` items may vary by member: `input_length=24,36`
 gives member k the k-th value, cycling), selects each on its validation sMAPE (the last horizon
 of each training series), then scores each member and the ensemble (the mean of their
-quantiles) once on the held-out test set. `--baselines` scores the statistical models of
+quantiles) once on the held-out test set. `--point mape` reads as the point forecast the
+quantile level that scores best in MAPE on that validation split (Forecaster.point_level).
+`--baselines` scores the statistical models of
 bench/forecast_baselines.py in the same run, each with its fitting and forecasting time (they
 need `pip install -e ".[bench]"` for statsforecast). Needs `pip install -e ".[forecast]"`.
 
@@ -53,7 +56,8 @@ def member_settings(items: list[str], k: int) -> dict:
 
 
 def brief(scores: dict, metric: str) -> dict:
-    keep = (metric, "smape", "mase", "owa", "coverage_80", "coverage_95", "quantile_loss")
+    keep = ("point", metric, "smape", "mase", "owa", "coverage_80", "coverage_95",
+            "quantile_loss")
     return {**{k: round(scores[k], 4) for k in dict.fromkeys(keep) if k in scores},
             "by_frequency": {name: round(one[metric], 3)
                              for name, one in scores["by_frequency"].items()}}
@@ -68,6 +72,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2, help="torch threads (2)")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE[,VALUE...]",
                         help="any data, model or training field")
+    parser.add_argument("--point", default="median",
+                        help="the point forecast: median, or a metric (smape, mape, mase) whose "
+                        "best level on the validation split is read (median)")
     parser.add_argument("--baselines", default="", help=f"comma-separated, of: "
                         f"{', '.join(METHODS)} (none by default)")
     args = parser.parse_args()
@@ -87,7 +94,7 @@ def main() -> None:
         except UserError as exc:
             parser.error(str(exc))
         wall = time.perf_counter() - started
-        test = trained.model.evaluate()
+        test = trained.model.evaluate(point=args.point)
         runs.append(run)
         members.append({"run": run, "settings": {k: v for k, v in settings.items()
                                                  if k not in ("progress", "threads")},
@@ -97,13 +104,14 @@ def main() -> None:
                         "test": brief(test, metric)})
         print(json.dumps(members[-1]), flush=True)
     started = time.perf_counter()
-    ensemble = Forecaster.load(runs).evaluate()
+    ensemble = Forecaster.load(runs).evaluate(point=args.point)
     forecast_seconds = time.perf_counter() - started
     statistical = run_baselines(args.data, baselines) if baselines else {}
     print(json.dumps({
         "command": "python bench/forecast.py " + " ".join(
             [f"--out {args.out}", f"--data {args.data}", f"--members {args.members}",
              f"--minutes {args.minutes:g}", *(["--set", *args.set] if args.set else []),
+             *([f"--point {args.point}"] if args.point != "median" else []),
              *([f"--baselines {args.baselines}"] if baselines else [])]),
         "machine": describe(args.threads),
         "torch": torch.__version__,

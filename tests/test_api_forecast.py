@@ -113,3 +113,17 @@ def test_input_series_come_from_standard_input_or_a_file(tmp_path, monkeypatch):
         read_input_series(None, ForecastData())
     path = write_series(tmp_path / "s.json", seasonal_series(2, 20))
     assert read_input_series(path, ForecastData()).ids == ["s0", "s1"]
+
+
+def test_the_point_forecast_level_is_chosen_on_validation_and_reported(runs):
+    model = Forecaster.load(runs / "r1")
+    level = model.point_level("mape")
+    assert 0.025 <= level <= 0.975 and round(level / 0.05, 6).is_integer()
+    chosen = model.evaluate(backtest=1, point="mape")
+    assert chosen["point"] == level
+    assert chosen["mape"] == pytest.approx(model.evaluate(backtest=1, point=level)["mape"])
+    assert model.evaluate(backtest=1)["point"] == 0.5
+    for bad in ("mad", 0.99, True):
+        with pytest.raises(UserError) as caught:
+            model.evaluate(backtest=1, point=bad)
+        assert caught.value.fields == ("point",) and "\n" not in str(caught.value)

@@ -118,3 +118,9 @@ def test_interval_coverage():
 def test_mismatched_shapes_are_refused():
     with pytest.raises(ValueError, match="same length"):
         fm.smape([np.ones(3)], [np.ones(2)])
+
+
+def test_levels_between_the_learned_ones_are_interpolated_and_learned_ones_exact():
+    forecast = np.array([[[1.0, 3.0, 7.0]]])  # levels 0.1, 0.5, 0.9
+    found = fm.at_levels(forecast, (0.1, 0.5, 0.9), [0.1, 0.3, 0.5, 0.8])
+    np.testing.assert_allclose(found[0, 0], [1.0, 2.0, 3.0, 6.0])

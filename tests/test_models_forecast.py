@@ -25,8 +25,9 @@ def inputs(batch: int = 8, steps: int = 10):
     return values, observed, frequency, season_in, season_out
 
 
-def test_a_series_1000_times_larger_is_forecast_1000_times_larger():
-    model = ForecastRNN(config()).eval()
+@pytest.mark.parametrize("scale", ["mean", "last"])
+def test_a_series_1000_times_larger_is_forecast_1000_times_larger(scale):
+    model = ForecastRNN(config(scale=scale)).eval()
     values, observed, frequency, season_in, season_out = inputs()
     small = model(values, observed, frequency, season_in, season_out)
     large = model(1000 * values, observed, frequency, season_in, season_out)
@@ -63,6 +64,15 @@ def test_padding_is_not_read():
     b = model(changed * observed, observed, frequency, season_in, season_out)
     torch.testing.assert_close(a, b)
     assert window_scale(values, observed)[0, 0] == pytest.approx(float(values[0, 4:].mean()))
+
+
+def test_the_last_scale_is_the_last_observed_value():
+    values = torch.tensor([[0.0, 4.0, -2.0, 9.0], [1.0, 3.0, 0.0, 0.0]])
+    observed = torch.tensor([[0.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 0.0]])
+    # the second window's last observed value is 0: its unit stays 1
+    assert window_scale(values, observed, "last").tolist() == [[9.0], [1.0]]
+    values[0, 3] = -9.0
+    assert window_scale(values, observed, "last")[0, 0] == 9.0
 
 
 def test_a_window_of_zeros_keeps_scale_one():

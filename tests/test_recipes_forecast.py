@@ -11,7 +11,7 @@ from seqrnn.configs.forecast import ForecastData
 from seqrnn.data.series import series_set
 from seqrnn.errors import UserError
 from seqrnn.recipes import base
-from seqrnn.recipes.forecast import RECIPE, read_sets, scores
+from seqrnn.recipes.forecast import RECIPE, best_point_level, read_sets, scores
 from seqrnn.run import RunFolder
 from tests.forecast_data import noise_floor_smape, seasonal_series, write_series
 
@@ -102,3 +102,26 @@ def test_scores_weigh_every_forecast_point_alike_and_report_the_intervals():
     assert found["by_frequency"]["b"]["smape"] == pytest.approx(smape_b)
     assert found["smape"] == pytest.approx(smape_b * 4 / 6)  # 2 points of a, 4 of b
     assert found["coverage_80"] == pytest.approx(2 / 6)  # a's points are inside, b's are not
+
+
+def test_scores_read_the_point_forecast_at_the_level_asked():
+    a = series_set([np.arange(1.0, 11.0)], horizon=2, frequency="yearly", name="a",
+                   future=[np.array([11.0, 11.0])])
+    forecast = np.array([[[10.0, 12.0, 16.0], [10.0, 12.0, 16.0]]])  # levels 0.1, 0.5, 0.9
+    found = scores([a], forecast, np.array([0]), (0.1, 0.5, 0.9), point=0.3)
+    assert found["mape"] == pytest.approx(0.0)  # 0.3: halfway from 10 to 12, exactly 11
+    median = scores([a], forecast, np.array([0]), (0.1, 0.5, 0.9))
+    assert median["mape"] == pytest.approx(100 / 11)
+
+
+def test_the_best_point_level_is_chosen_for_the_metric_and_ignores_unscorable_series():
+    # Each series' future sits at its 0.3 quantile: MAPE and sMAPE are 0 there.
+    sets = [series_set([np.arange(1.0, 11.0)] * 2, horizon=1, frequency="yearly", name="a",
+                       future=[np.array([10.0]), np.array([0.0])])]
+    forecast = np.array([[[6.0, 10.0, 12.0, 14.0]], [[-4.0, 0.0, 2.0, 4.0]]])
+    levels = (0.1, 0.3, 0.5, 0.9)
+    assert best_point_level(sets, forecast, np.array([0, 0]), levels, "mape") == 0.3
+    # the second series' actual 0 makes its MAPE infinite at every level but 0.3: left out
+    sets[0].future[1][0] = 0.0
+    flat = np.array([[[10.0, 10.0, 10.0, 10.0]], [[-4.0, 0.0, 2.0, 4.0]]])
+    assert best_point_level(sets, flat, np.array([0, 0]), levels, "mape") == 0.5  # a tie

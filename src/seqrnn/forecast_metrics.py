@@ -254,3 +254,15 @@ def _flat(values: np.ndarray | Sequence[np.ndarray], trailing: int | None = None
     if not parts:
         return np.zeros((0,) if trailing is None else (0, trailing))
     return np.concatenate(parts).reshape(-1) if trailing is None else np.concatenate(parts)
+
+
+def at_levels(forecast: np.ndarray, learned: Sequence[float],
+              levels: Sequence[float]) -> np.ndarray:
+    """(..., len(levels)) from quantile forecasts (..., len(learned)): each asked level
+    interpolated linearly between the learned ones around it (the learned quantiles rise, so
+    the interpolated ones never cross; a learned level is returned exactly)."""
+    learned = np.asarray(learned)
+    above = np.clip(np.searchsorted(learned, levels), 1, len(learned) - 1)
+    below = above - 1
+    weight = (np.asarray(levels) - learned[below]) / (learned[above] - learned[below])
+    return forecast[..., below] * (1 - weight) + forecast[..., above] * weight

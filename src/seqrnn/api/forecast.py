@@ -25,12 +25,20 @@ import torch
 from seqrnn.api.loading import load_trained
 from seqrnn.api.protocol import load_members, run_dirs
 from seqrnn.configs.forecast import MAX_HORIZON, ForecastConfig, ForecastData
-from seqrnn.data.series import SeriesSet
+from seqrnn.data.series import SeriesSet, validation_split
 from seqrnn.data.series_files import read_series_file, series_from_json
 from seqrnn.data.windows import SeriesBank, bank_of
 from seqrnn.errors import UserError, field_error
+from seqrnn.forecast_metrics import at_levels
 from seqrnn.models.forecast import ForecastRNN
-from seqrnn.recipes.forecast import RECIPE, read_sets, scores, to_tensors
+from seqrnn.recipes.forecast import (
+    POINT_METRICS,
+    RECIPE,
+    best_point_level,
+    read_sets,
+    scores,
+    to_tensors,
+)
 from seqrnn.run import RunConfig, RunFolder
 
 BATCH = 4096  # windows forecast at once
@@ -152,7 +160,7 @@ class Forecaster:
                        frequencies=[index])
         forecast = self.quantiles_at(bank, np.arange(len(bank)), bank.lengths)[:, :horizon]
         levels = self.model_config.quantiles if quantiles is None else self._levels(quantiles)
-        return Forecast(ids, tuple(levels), _interpolate(forecast, self.model_config.quantiles,
+        return Forecast(ids, tuple(levels), at_levels(forecast, self.model_config.quantiles,
                                                          levels))
 
     @torch.no_grad()
@@ -169,15 +177,20 @@ class Forecaster:
                 out[part] += model(*to_tensors(windows, self.device)).double().cpu().numpy()
         return out / len(self.models)
 
-    def evaluate(self, backtest: int = 0) -> dict:
+    def evaluate(self, backtest: int = 0, point: float | str = "median") -> dict:
         """Competition metrics (recipes.forecast.scores) of the forecasts of the run's series:
         from the end of each training part against its held-out future (a competition's test
         set), or with `backtest` N from N rolling origins one horizon apart at the end of each
         series (the model is not refitted; each origin's seasonal indices read only what
-        precedes it). Every forecast of every origin is one batch."""
+        precedes it). Every forecast of every origin is one batch.
+
+        `point` is the level whose quantile is the point forecast: "median", a level between
+        the lowest and highest learned, or a metric ("smape", "mape", "mase") to take the level
+        point_level chooses for it on the validation split."""
         if isinstance(backtest, bool) or not isinstance(backtest, int) or backtest < 0:
             raise field_error("backtest", f"{{}} must be a count of origins, 0 or more, got "
                               f"{backtest!r}")
+        level = self._point(point)
         sets = read_sets(self.data)
         if backtest:
             sets = [_origins(one, backtest) for one in sets]
@@ -185,12 +198,46 @@ class Forecaster:
             raise field_error("backtest", f"{self.data.data} holds no held-out future: give "
                               "{} N to forecast from the last N horizons of each series")
         self._frequencies_match(sets)
+        forecast, frequency = self._forecast_futures(sets)
+        return {"data": self.data.data, "origins": max(backtest, 1), "models": len(self.models),
+                "point": level,
+                **scores(sets, forecast, frequency, self.model_config.quantiles, level)}
+
+    def point_level(self, metric: str) -> float:
+        """The level whose quantile, read as the point forecast, scores best in `metric`
+        ("smape", "mape" or "mase") on the run's validation split (the last horizon of each
+        training series, as in training): MAPE, which punishes forecasting too high more
+        than too low, is often best served below the median. Use it with
+        predict(quantiles=[level]) or evaluate(point=metric)."""
+        if metric not in POINT_METRICS:
+            raise self._point_error(metric)
+        sets = [validation_split(one).validation for one in read_sets(self.data)]
+        self._frequencies_match(sets)
+        forecast, frequency = self._forecast_futures(sets)
+        return best_point_level(sets, forecast, frequency, self.model_config.quantiles, metric)
+
+    def _point(self, point: float | str) -> float:
+        if isinstance(point, str):
+            return 0.5 if point == "median" else self.point_level(point)
+        low, high = self.model_config.quantiles[0], self.model_config.quantiles[-1]
+        if isinstance(point, bool) or not isinstance(point, int | float) or not (
+                low <= point <= high):
+            raise self._point_error(point)
+        return float(point)
+
+    def _point_error(self, point: object) -> UserError:
+        low, high = self.model_config.quantiles[0], self.model_config.quantiles[-1]
+        return field_error("point", f"{{}} must be median, a metric ({', '.join(POINT_METRICS)}) "
+                           f"or a level between {low} and {high} (the model's outer quantiles), "
+                           f"got {point!r}")
+
+    def _forecast_futures(self, sets: list[SeriesSet]) -> tuple[np.ndarray, np.ndarray]:
+        """The ensemble's quantiles (N, H, Q) from the end of each set's training parts, and
+        each row's frequency index."""
         bank = bank_of(sets, futures=[one.future for one in sets],
                        deseasonalise=self.model_config.deseasonalise)
         lengths = np.concatenate([[len(p) for p in one.train] for one in sets]).astype(np.int64)
-        forecast = self.quantiles_at(bank, np.arange(len(bank)), lengths)
-        return {"data": self.data.data, "origins": max(backtest, 1), "models": len(self.models),
-                **scores(sets, forecast, bank.frequency, self.model_config.quantiles)}
+        return self.quantiles_at(bank, np.arange(len(bank)), lengths), bank.frequency
 
     def _frequencies_match(self, sets: list[SeriesSet]) -> None:
         found = [one.frequency for one in sets]
@@ -270,17 +317,6 @@ def read_input_series(path: str | Path | None, data: ForecastData,
     return read_series_file(path, horizon=horizon, layout=data.layout,
                             id_column=data.id_column, time_column=data.time_column,
                             value_column=data.value_column, frequency=frequency)
-
-
-def _interpolate(forecast: np.ndarray, learned: Sequence[float],
-                 levels: Sequence[float]) -> np.ndarray:
-    """(N, H, len(levels)): each asked level interpolated linearly between the learned ones
-    around it (the learned quantiles rise, so the interpolated ones never cross)."""
-    learned = np.asarray(learned)
-    above = np.clip(np.searchsorted(learned, levels), 1, len(learned) - 1)
-    below = above - 1
-    weight = (np.asarray(levels) - learned[below]) / (learned[above] - learned[below])
-    return forecast[..., below] * (1 - weight) + forecast[..., above] * weight
 
 
 def _as_series(series) -> tuple[list[str], list[np.ndarray]]:

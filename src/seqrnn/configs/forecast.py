@@ -19,6 +19,7 @@ DEFAULT_QUANTILES = (0.025, 0.1, 0.5, 0.9, 0.975)
 MAX_HORIZON = 1000  # steps one forecast may ask for; a longer one is refused in one line
 MAX_INPUT_LENGTH = 10_000
 LAYOUTS = ("long", "wide")
+SCALES = ("mean", "last")
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,7 @@ class ForecastConfig:
     num_layers: int = 2
     dropout: float = 0.1
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
+    scale: str = "mean"  # each window's unit: its mean absolute value, or its last value
 
     def __post_init__(self) -> None:
         normalise_fields(self)
@@ -95,6 +97,7 @@ class ForecastConfig:
                               f"{{}} is at most {MAX_INPUT_LENGTH}, got {self.input_length}")
         require_dropout(self.dropout)
         require_choice("cell", self.cell, CELL_TYPES)
+        require_choice("scale", self.scale, SCALES)
         if not self.frequencies or len(self.season_lengths) != len(self.frequencies):
             raise field_error("season_lengths", "{} needs one season length per frequency")
         require_positive(**{f"season_lengths[{i}]": s for i, s in enumerate(self.season_lengths)})

@@ -6,6 +6,7 @@ Wen et al. 2017), so a forecast is one forward pass, not a loop over steps:
 
     d_t = x_t / S_t                                          deseasonalised (S_t = 1: none)
     s = mean |d_t| over the window's observed points        each window's own scale
+        (or |d_T|, its last point: config.scale "last")
     h_T = RNN([d_t / s, observed_t, frequency])              read left to right
     q_{k,j} = S_{T+k} * s * head(h_T)_{k,j}                  step k of the horizon, quantile j
 
@@ -29,10 +30,17 @@ from seqrnn.nn import make_recurrent
 TINY_SCALE = 1e-8  # a window of zeros keeps scale 1: its forecast is its head's output
 
 
-def window_scale(values: Tensor, observed: Tensor) -> Tensor:
-    """(B, 1): the mean absolute observed value of each window (1 where it is zero)."""
-    count = observed.sum(dim=1, keepdim=True).clamp(min=1.0)
-    scale = (values.abs() * observed).sum(dim=1, keepdim=True) / count
+def window_scale(values: Tensor, observed: Tensor, how: str = "mean") -> Tensor:
+    """(B, 1): each window's mean absolute observed value ("mean"), or the absolute value of
+    its last observed point ("last": the network then forecasts relative to the naive
+    forecast, which follows a level shift at the window's end); 1 where that is zero."""
+    if how == "last":
+        steps = torch.arange(1, values.shape[1] + 1, device=values.device, dtype=values.dtype)
+        last = (observed * steps).argmax(dim=1, keepdim=True)
+        scale = values.gather(1, last).abs()
+    else:
+        count = observed.sum(dim=1, keepdim=True).clamp(min=1.0)
+        scale = (values.abs() * observed).sum(dim=1, keepdim=True) / count
     return torch.where(scale > TINY_SCALE, scale, torch.ones_like(scale))
 
 
@@ -59,7 +67,7 @@ class ForecastRNN(nn.Module):
         in config.frequencies.
         """
         values = values / season_in
-        scale = window_scale(values, observed)
+        scale = window_scale(values, observed, self.config.scale)
         onehot = F.one_hot(frequency, self.frequencies).to(values.dtype)
         steps = values.shape[1]
         inputs = torch.cat([(values / scale).unsqueeze(-1), observed.unsqueeze(-1),

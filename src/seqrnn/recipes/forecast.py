@@ -27,6 +27,7 @@ from seqrnn.data.windows import SeriesBank, Windows, bank_of
 from seqrnn.errors import UserError, field_error
 from seqrnn.forecast_metrics import (
     PointScores,
+    at_levels,
     interval_coverage,
     naive2,
     score_forecasts,
@@ -79,26 +80,57 @@ def split(sets: list[SeriesSet], data: ForecastData) -> Split:
 
 
 def scores(sets: list[SeriesSet], forecast: np.ndarray, frequency: np.ndarray,
-           quantiles: tuple[float, ...]) -> dict:
+           quantiles: tuple[float, ...], point: float = 0.5) -> dict:
     """Competition metrics of forecasts (N, H, Q), the rows of each set in frequency order,
     against each set's future: overall (every forecast point weighs the same, as the
-    competitions' figures over frequencies), and per set."""
-    median = quantiles.index(0.5)
+    competitions' figures over frequencies), and per set. The point forecast is the quantile
+    at level `point` (the median by default)."""
     parts, naive, flat, per = [], [], [], {}
     for k, one in enumerate(sets):
         predicted = forecast[frequency == k, : one.horizon]
-        point = score_forecasts(one.train, one.future, predicted[..., median], one.season)
+        point_forecast = at_levels(predicted, quantiles, [point])[..., 0]
+        scored = score_forecasts(one.train, one.future, point_forecast, one.season)
         benchmark = score_forecasts(one.train, one.future,
                                     naive2(one.train, one.horizon, one.season), one.season)
-        parts.append(point)
+        parts.append(scored)
         naive.append(benchmark)
         flat.append(predicted.reshape(-1, len(quantiles)))
-        per[one.name] = {**point.summary(benchmark), **_intervals(one.future, predicted,
-                                                                  quantiles)}
+        per[one.name] = {**scored.summary(benchmark), **_intervals(one.future, predicted,
+                                                                   quantiles)}
     overall = PointScores.concat(parts).summary(PointScores.concat(naive))
     futures = [f for one in sets for f in one.future]
     return {**overall, **_intervals(futures, np.concatenate(flat), quantiles),
             "by_frequency": per}
+
+
+POINT_METRICS = ("smape", "mape", "mase")
+LEVEL_STEP = 0.05  # the grid of levels a point forecast is chosen from
+
+
+def best_point_level(sets: list[SeriesSet], forecast: np.ndarray, frequency: np.ndarray,
+                     quantiles: tuple[float, ...], metric: str) -> float:
+    """The level, on a grid of LEVEL_STEP around 0.5 within the learned quantiles' range,
+    whose quantile forecast scores best in `metric` against the sets' futures (the median on
+    a tie). Where a metric is infinite for a series (MAPE of an actual 0) that series is left
+    out of the comparison, so one zero cannot make every level equal."""
+    low, high = quantiles[0], quantiles[-1]
+    steps = np.arange(-round(0.5 / LEVEL_STEP), round(0.5 / LEVEL_STEP) + 1)
+    grid = [level for level in np.round(0.5 + steps * LEVEL_STEP, 6).tolist()
+            if low <= level <= high]
+    per_level = []
+    for level in grid:
+        point = at_levels(forecast, quantiles, [level])[..., 0]
+        scored = PointScores.concat([
+            score_forecasts(one.train, one.future, point[frequency == k, : one.horizon],
+                            one.season) for k, one in enumerate(sets)])
+        per_level.append(getattr(scored, metric))
+    table = np.stack(per_level)  # (levels, series)
+    finite = np.isfinite(table).all(axis=0)
+    steps = scored.steps[finite]  # the competitions' weights: every forecast point alike
+    means = (table[:, finite] @ steps / steps.sum() if finite.any()
+             else np.zeros(len(grid)))
+    best = min(range(len(grid)), key=lambda i: (round(float(means[i]), 9), abs(grid[i] - 0.5)))
+    return float(grid[best])
 
 
 def _intervals(actual, predicted: np.ndarray, quantiles: tuple[float, ...]) -> dict:
