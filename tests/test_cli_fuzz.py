@@ -30,6 +30,7 @@ import sys
 import tarfile
 import tempfile
 import traceback
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,7 @@ from hypothesis import strategies as st
 
 from seqrnn.cli import build_parser, main
 from tests.forecast_data import seasonal_series, write_series
+from tests.tag_data import toy_sentences, write_conll
 from tests.test_api_sentiment import reviews
 from tests.test_cli import walk
 from tests.test_recipes_seq2seq import WORDS
@@ -64,7 +66,7 @@ COMMANDS = [path for path, parser in PARSERS.items() if path and is_command(pars
 # -- the fixtures every command starts among ------------------------------------------------
 
 RUN_OF = {"charlm": "charlm_run", "wordlm": "wordlm_run", "sentiment": "sentiment_run",
-          "seq2seq": "seq2seq_run", "forecast": "forecast_run"}
+          "seq2seq": "seq2seq_run", "forecast": "forecast_run", "tag": "tag_run"}
 FINETUNED = "finetuned_run"  # a classifier fine-tuned from wordlm_run
 
 TEXT = "".join(f"The {w} cat sat on the mat, said {w}: the quick brown fox jumps over the "
@@ -100,6 +102,12 @@ def write_fixtures(root: Path) -> None:
     (root / "series.csv").write_text("id,time,value\n" + "".join(
         f"s{i},{2000 + t // 12}-{t % 12 + 1:02d},{v}\n"
         for i, values in enumerate(series) for t, v in enumerate(values)))
+    write_conll(root / "tagged.txt", toy_sentences(40, 1))
+    with zipfile.ZipFile(datasets / "conll2000.zip", "w") as archive:  # NLTK's layout
+        for split, seed in (("train", 2), ("test", 3)):
+            archive.writestr(f"conll2000/{split}.txt",
+                             write_conll(root / f"{split}.conll", toy_sentences(30, seed))
+                             .read_text())
     (datasets / "cmudict.dict").write_text("".join(
         f"{w} {' '.join(c.upper() + '1' for c in w)}\n" for w in PAIR_WORDS))
 
@@ -149,6 +157,8 @@ def train_fixture_runs(root: Path) -> None:
         ["forecast", "train", "--data", "series.json", "--out", RUN_OF["forecast"],
          "--horizon", "6", "--frequency", "monthly", "--input-length", "12",
          "--hidden-size", "8", "--num-layers", "1", "--batch-size", "16"],
+        ["tag", "train", "--data", "tagged.txt", "--out", RUN_OF["tag"], "--hidden-size", "8",
+         "--word-dim", "8", "--char-hidden", "4", "--batch-size", "8"],
     ]
     for argv in commands:
         outcome = run_cli([*argv, *small], root)
@@ -382,8 +392,11 @@ FLOATS = pool(["0", "0.1", "0.5"], ["-1", "1", "2", "1e-12", "1e+30", "1e+300", 
                                       "-inf"])
 STEPS = pool(["1", "2", "3"], ["-1", "0"])  # amounts of work: a large one is slow by request
 
+TAGGED = pool(["tagged.txt"], ["table.csv", "series.json", *NOT_A_FILE])
+
 POOLS: dict[str, Pool] = {
     "series": pool(["series.json", "series.csv"], ["table.csv", "text.txt", *NOT_A_FILE]),
+    "validation": TAGGED, "test": TAGGED,
     "ids": pool(["s0", "s3"], ["nope", ""]),
     "epochs": STEPS, "max_steps": STEPS, "sample_length": STEPS,
     "length": pool(["1", "2", "50"], ["-1", "0"]),
@@ -408,6 +421,7 @@ POOLS: dict[str, Pool] = {
     "lr_schedule": pool(["constant", "cosine", "slanted"], ["", "bogus"]),
     "host": pool(["127.0.0.1", "localhost"], ["::1", "", "0.0.0.0", "192.0.2.1"]),
     "prime": PRIMES, "stop": PRIMES, "texts": PHRASES, "sources": SOURCES,
+    "sentences": PHRASES,
 }
 DATA = {  # --data of each kind
     "wordlm": pool(["reviews.txt", "docs", "imdb"], ["table.csv", *NOT_A_FILE]),
@@ -415,6 +429,7 @@ DATA = {  # --data of each kind
     "seq2seq": pool(["pairs.tsv", "cmudict"], ["table.csv", "text.txt", *NOT_A_FILE]),
     "forecast": pool(["series.json", "series.csv", "m3-other"],
                      ["table.csv", "text.txt", *NOT_A_FILE]),
+    "tag": pool(["tagged.txt", "conll2000"], ["table.csv", "conll2002-es", *NOT_A_FILE]),
 }
 OUTS = {  # --out of the commands that write one file
     "export": pool(["model.onnx", "new/nested/model.onnx"],
@@ -435,6 +450,9 @@ ANCHORS: dict[tuple[str, ...], dict[str, str]] = {
                             "hidden_size": "8", "num_layers": "1", "batch_size": "16"},
     ("forecast", "evaluate"): {"backtest": "1"},  # its series hold no held-out future
     ("forecast", "predict"): {"series": "series.json"},  # the fuzzer's standard input is empty
+    ("tag", "train"): {"max_steps": "1", "hidden_size": "8", "word_dim": "8",
+                       "char_hidden": "4"},
+    ("tag", "evaluate"): {"split": "validation"},  # its data names no test file
     ("serve",): {"charlm": RUN_OF["charlm"]},  # it needs a model to serve
 }
 

@@ -72,7 +72,7 @@ def test_serve_loads_both_models_and_binds_to_loopback_by_default(runs, started)
     assert options["host"] == "127.0.0.1" and options["port"] == 8000
     health = TestClient(app).get("/api/health").json()
     assert health["models"] == {"sentiment": True, "charlm": True, "wordlm": False,
-                                "seq2seq": False, "forecast": False}
+                                "seq2seq": False, "forecast": False, "tag": False}
     assert health["limits"]["max_review_chars"] == 10
     assert health["limits"]["max_generate_length"] == 2000  # the default
 
@@ -84,7 +84,7 @@ def test_serve_mounts_run_folders_of_any_kind_and_ensembles(runs, started):
     client = TestClient(app)
     assert client.get("/api/health").json()["models"] == {
         "sentiment": False, "charlm": False, "wordlm": True, "seq2seq": True,
-        "forecast": False}
+        "forecast": False, "tag": False}
     assert client.post("/api/wordlm", json={"prime": "the", "length": 3}).status_code == 200
     shown = client.post("/api/seq2seq", json={"sources": ["ab"], "attention": True})
     assert shown.status_code == 422 and "ensemble" in shown.json()["error"]

@@ -117,7 +117,7 @@ def test_health_says_which_models_are_loaded_and_the_limits(client, models):
     body = client.get("/api/health").json()
     assert body["status"] == "ok"
     assert body["models"] == {"sentiment": True, "charlm": True, "wordlm": True,
-                              "seq2seq": True, "forecast": False}
+                              "seq2seq": True, "forecast": False, "tag": False}
     assert body["limits"]["max_review_chars"] == 300
     assert body["limits"]["max_generate_length"] == 50
     assert body["limits"]["max_source_chars"] == 30
@@ -352,7 +352,8 @@ def test_a_model_that_was_not_loaded_is_a_404_naming_the_flag(models):
                                                                 "charlm": True,
                                                                 "wordlm": False,
                                                                 "seq2seq": False,
-                                                                "forecast": False}
+                                                                "forecast": False,
+                                                                "tag": False}
     assert_error(only_charlm.post("/api/wordlm", json={"prime": "the"}), 404, "--wordlm")
     assert_error(only_charlm.post("/api/seq2seq", json={"sources": ["ab"]}), 404,
                  "--seq2seq")

@@ -14,6 +14,9 @@ VOCAB_FILE = "vocab.json"  # the vocabulary (characters or words)
 LABELS_FILE = "labels.json"  # the label names (classifiers)
 SOURCE_VOCAB_FILE = "source_vocab.json"  # a sequence-to-sequence model has one per side
 TARGET_VOCAB_FILE = "target_vocab.json"
+CHARS_FILE = "chars.json"  # a tagger's characters, tags and feature columns beside its words
+TAGS_FILE = "tags.json"
+FEATURES_FILE = "features.json"
 
 # A preset keeps the precision its figure was measured in: "off" (float32), or "auto" for those
 # measured in bfloat16 (on where the machine has bfloat16 units, float32 elsewhere).
@@ -128,3 +131,19 @@ register(Kind(
                       "minutes": 12.0, "epochs": 1000, "eval_every": 100, "amp": "auto"}),
     },
     default_preset="m3"))
+
+register(Kind(
+    "tag", "seqrnn.recipes.tagger:RECIPE",
+    files=(VOCAB_FILE, CHARS_FILE, TAGS_FILE, FEATURES_FILE),
+    model="seqrnn.api.tagger:Tagger", cli="seqrnn.cli.tagger",
+    serve="seqrnn.serve.routers.tagger:HOOK", export="seqrnn.api.export:tagger_graphs",
+    presets={
+        "conll2000": Preset("chunking on CoNLL-2000: words, their characters (a BiLSTM of 25 "
+                            "per direction) and parts of speech into a BiLSTM of 200 per "
+                            "direction and a CRF, BIOES tags, batch 32, Adam 2e-3 with cosine "
+                            "decay over 20 minutes: the defaults of tag train",
+                            {"data": "conll2000", "scheme": "bioes", "batch_size": 32,
+                             "lr": 2e-3, "lr_schedule": "cosine", "minutes": 20.0,
+                             "epochs": 100, "eval_every": 500, "amp": "off"}),
+    },
+    default_preset="conll2000"))

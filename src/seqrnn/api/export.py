@@ -274,6 +274,41 @@ def forecast_graphs(run_dir, weights) -> Exported:
                      "seasonal_indices": "seqrnn.forecast_metrics.seasonal_indices"})
 
 
+def tagger_graphs(run_dir, weights) -> Exported:
+    from seqrnn.api.tagger import Tagger
+
+    tagger = Tagger.load(run_dir, weights=weights)
+    model, c = tagger.models[0], tagger.models[0].config
+    example = (torch.ones(2, 5, dtype=torch.int64), torch.ones(2, 5, 4, dtype=torch.int64),
+               torch.ones(2, 5, len(c.feature_vocab_sizes), dtype=torch.int64),
+               torch.ones(2, 5, dtype=torch.bool))
+    inputs = {"words": "(batch, time) int64: word ids (vocab.json; lowercased, digits as 0 "
+              "where data.lowercase), right-padded with 0",
+              "chars": "(batch, time, chars) int64: each word's character ids (chars.json), "
+              "from position 0, padded with 0",
+              "features": f"(batch, time, {len(c.feature_vocab_sizes)}) int64: each feature "
+              "column's ids (features.json); absent from a graph that reads none",
+              "mask": "(batch, time) bool: true at real words, each row's first"}
+    outputs = {"emissions": f"(batch, time, {c.num_tags}) float32: each word's tag scores"}
+    dynamic = {"words": {0: "batch", 1: "time"}, "chars": {0: "batch", 1: "time", 2: "chars"},
+               "features": {0: "batch", 1: "time"}, "mask": {0: "batch", 1: "time"},
+               "emissions": {0: "batch", 1: "time"}}
+    decoder = model.decoder
+    decoding = {"decoder": c.decoder,
+                "allowed_start": decoder.constraint.start_allowed.bool().tolist(),
+                "allowed": decoder.constraint.allowed.bool().tolist(),
+                "allowed_end": decoder.constraint.end_allowed.bool().tolist()}
+    if c.decoder == "crf":  # Viterbi beside the graph: emissions plus these scores
+        decoding.update({name: getattr(decoder, name).detach().tolist()
+                         for name in ("start", "transitions", "end")})
+    return Exported({"": Graph(fused_copy(model), example, inputs, outputs, dynamic)},
+                    {"config": asdict(c), "vocab": tagger.vocab.words.to_dict(),
+                     "chars": tagger.vocab.chars.to_dict(), "tags": tagger.tags.to_dict(),
+                     "features": tagger.vocab.features.to_dict(), "decoding": decoding,
+                     "lowercase": tagger.data.lowercase,
+                     "max_word_length": tagger.data.max_word_length})
+
+
 def exporters() -> dict[str, Callable[[str | Path, str], Exported]]:
     """The kinds that export, and how (each registry.Kind's `export`): kind -> (run folder,
     weights) -> its graphs."""

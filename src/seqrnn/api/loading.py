@@ -42,9 +42,10 @@ def load_trained(run_dir: str | Path, recipe: Recipe, *, weights: str = "best",
     for name, (cls, size_field) in recipe.vocabularies.items():
         vocabularies[name] = vocab = cls.from_dict(run.read_json(name))
         size = getattr(model_config, size_field)
-        if size != len(vocab):
+        found = vocab.sizes if isinstance(size, tuple) else len(vocab)  # one size per column
+        if size != found:
             raise UserError(f"{run.path}: config.json says {size} vocabulary entries but "
-                            f"{name} has {len(vocab)}; the folder is mixed up")
+                            f"{name} has {found}; the folder is mixed up")
     run.check_fits(lambda: recipe.model_from_config(model_config), WEIGHTS[weights])
     model = recipe.model_from_config(model_config)
     run.load_into(model, WEIGHTS[weights])

@@ -52,6 +52,7 @@ REQUEST_LIMITS = {
     "max_inspect_chars": "longest text to inspect, in characters",
     "max_source_chars": "longest source to transduce, in characters",
     "max_series_points": "longest series to forecast, in values",
+    "max_tag_chars": "most characters of the sentences of one request to tag",
 }
 
 

@@ -28,6 +28,7 @@ class ServeLimits:
     max_inspect_chars: int = 2000
     max_source_chars: int = 100  # per source of POST /api/seq2seq
     max_series_points: int = 5000  # values of the series POST /api/forecast reads
+    max_tag_chars: int = 5000  # characters of all the sentences of one POST /api/tag
     # Hypotheses generated or transduced at once, all requests together: a sample counts 1,
     # a beam its width, a transduction its sources times its beam. Beyond it: 503.
     max_generation_work: int = MAX_BEAM
@@ -42,5 +43,5 @@ class ServeLimits:
     def max_body_bytes(self) -> int:
         longest = max(self.max_review_chars, self.max_prime_chars, self.max_inspect_chars,
                       MAX_SEQ2SEQ_SOURCES * self.max_source_chars,
-                      _CHARS_PER_NUMBER * self.max_series_points)
+                      _CHARS_PER_NUMBER * self.max_series_points, self.max_tag_chars)
         return _BYTES_PER_CHAR * longest + _BODY_SLACK

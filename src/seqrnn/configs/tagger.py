@@ -1,5 +1,5 @@
-"""The sequence tagger's architecture: a BiLSTM over words, characters and feature columns, with
-a CRF or a softmax on top (Huang et al., 2015; Lample et al., 2016)."""
+"""The sequence tagger's data and architecture: a BiLSTM over words, characters and feature
+columns, with a CRF or a softmax on top (Huang et al., 2015; Lample et al., 2016)."""
 
 from __future__ import annotations
 
@@ -10,11 +10,53 @@ from seqrnn.configs.checks import (
     normalise_fields,
     require_choice,
     require_dropout,
+    require_path,
     require_positive,
 )
 from seqrnn.errors import UserError, field_error
 
 DECODERS = ("crf", "softmax")
+TAG_SCHEMES = ("iob1", "iob2", "bioes")  # seqrnn.data.tag_schemes.SCHEMES, torch- and data-free
+TAG_FORMATS = ("conll", "jsonl")
+
+
+@dataclass(frozen=True)
+class TaggerData:
+    """Which tagged sentences, how their tags are read and trained, how they are batched.
+
+    `data` is a corpus read from its NLTK archive with its official splits ("conll2000",
+    "conll2002-es", "conll2002-nl"; the part of speech is their feature column), or a file of
+    training sentences in CoNLL columns or JSON lines, with `validation` and `test` files beside
+    it (without `validation`, `val_fraction` of the training sentences, seeded, is held out).
+    Tags are read in `input_scheme` (a corpus's: IOB2) and trained in `scheme`.
+    """
+
+    data: str = "conll2000"
+    validation: str | None = None  # a file's validation sentences
+    test: str | None = None  # a file's test sentences: read by evaluate, never by training
+    format: str | None = None  # conll or jsonl (default: jsonl for .jsonl/.json, else conll)
+    word_column: int = 0  # CoNLL columns, counted from 0 (a negative one from the end)
+    tag_column: int = -1
+    feature_columns: tuple[int, ...] = ()  # e.g. the part of speech; JSON lines: feature_keys
+    feature_keys: tuple[str, ...] = ()
+    input_scheme: str = "iob2"
+    scheme: str = "bioes"
+    val_fraction: float = 0.1
+    lowercase: bool = True  # the word embeddings read lowercased words, digits as 0
+    batch_size: int = 32
+    max_word_length: int = 30  # characters of a word its encoder reads (the rest are cut)
+
+    def __post_init__(self) -> None:
+        normalise_fields(self)
+        require_path(data=self.data)
+        if not 0.0 < self.val_fraction < 1.0:
+            raise field_error("val_fraction", f"{{}} must be above 0 and below 1, got "
+                              f"{self.val_fraction}")
+        require_choice("input_scheme", self.input_scheme, TAG_SCHEMES)
+        require_choice("scheme", self.scheme, TAG_SCHEMES)
+        if self.format is not None:
+            require_choice("format", self.format, TAG_FORMATS)
+        require_positive(batch_size=self.batch_size, max_word_length=self.max_word_length)
 
 # Fields the data decides, named in words (no flag sets them), as checks names vocab_size.
 _DATA_FIELDS = {"char_vocab_size": "character vocab size", "num_tags": "number of tags",

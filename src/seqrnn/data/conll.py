@@ -202,6 +202,14 @@ def _carve(sentences: list[TaggedSentence]) -> tuple[list[TaggedSentence], list[
             [s for i, s in enumerate(sentences) if i in held])
 
 
+def corpus_file(name: str) -> Path:
+    """The archive a corpus is read from (where load_corpus finds it): what a run's data
+    fingerprint pins down."""
+    if name not in CORPORA:
+        raise UserError(f"unknown corpus {name!r}; choose one of {', '.join(CORPORA)}")
+    return _archive(CORPORA[name].archive, None)
+
+
 def _archive(filename: str, data_dir: str | os.PathLike | None) -> Path:
     folders = [Path(data_dir)] if data_dir is not None else search_dirs()
     for folder in folders:

@@ -34,6 +34,7 @@ def absolute(location: str) -> str:
 
 def source_path(location: str) -> Path:
     """The file or folder a data argument reads: the path itself, or a named dataset's file."""
+    from seqrnn.data.conll import CORPORA, corpus_file
     from seqrnn.data.locate import locate
     from seqrnn.data.pairs import CMUDICT, cmudict_path
     from seqrnn.data.series import COMPETITION_NAMES, competition_file
@@ -42,6 +43,8 @@ def source_path(location: str) -> Path:
         return cmudict_path()
     if location in COMPETITION_NAMES and not Path(location).exists():
         return competition_file(location)
+    if location in CORPORA and not Path(location).exists():
+        return corpus_file(location)
     return Path(os.path.abspath(locate(location)))  # the data is about to be read anyway
 
 

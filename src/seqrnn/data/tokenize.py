@@ -38,6 +38,18 @@ def tokenize(text: str) -> list[str]:
     return text.split()
 
 
+# A word (letters, digits, and the hyphens, apostrophes or dots joining them: "U.S.", "don't",
+# "long-term", "3.5"), or any other non-space character alone.
+_WORD_OR_MARK = re.compile(r"\w+(?:[-'.]\w+)*|[^\w\s]")
+
+
+def split_words(text: str) -> list[str]:
+    """The words and punctuation marks of `text`, case kept: what a tagger reads from raw
+    text ("He's 3.5% up." -> He's, 3.5, %, up, .: a word's own hyphens, apostrophes and dots
+    stay inside it when letters or digits follow them)."""
+    return _WORD_OR_MARK.findall(text)
+
+
 def iter_tokenized(
     texts: Iterable[str],
     *,

@@ -38,13 +38,14 @@ class Constraint(NamedTuple):
 
 
 class TagConstraint(nn.Module):
-    """A Constraint held as boolean buffers (saved with the weights), all True until `set`."""
+    """A Constraint held as buffers of 1 (allowed) and 0 (saved with the weights, which are
+    floating point), all allowed until `set`."""
 
     def __init__(self, num_tags: int):
         super().__init__()
-        self.register_buffer("start_allowed", torch.ones(num_tags, dtype=torch.bool))
-        self.register_buffer("allowed", torch.ones(num_tags, num_tags, dtype=torch.bool))
-        self.register_buffer("end_allowed", torch.ones(num_tags, dtype=torch.bool))
+        self.register_buffer("start_allowed", torch.ones(num_tags))
+        self.register_buffer("allowed", torch.ones(num_tags, num_tags))
+        self.register_buffer("end_allowed", torch.ones(num_tags))
 
     def set(self, constraint: Constraint) -> None:
         for name, value in zip(("start_allowed", "allowed", "end_allowed"), constraint,
@@ -54,14 +55,14 @@ class TagConstraint(nn.Module):
             if value.shape != buffer.shape:
                 raise ValueError(f"{name} must have shape {tuple(buffer.shape)}, got "
                                  f"{tuple(value.shape)}")
-            buffer.copy_(value)
+            buffer.copy_(value.to(buffer.dtype))
 
     def apply(self, start: Tensor, transitions: Tensor, end: Tensor,
               penalty: float) -> tuple[Tensor, Tensor, Tensor]:
         """The scores with `penalty` in place of each forbidden one."""
-        return (start.masked_fill(~self.start_allowed, penalty),
-                transitions.masked_fill(~self.allowed, penalty),
-                end.masked_fill(~self.end_allowed, penalty))
+        return (start.masked_fill(self.start_allowed < 0.5, penalty),
+                transitions.masked_fill(self.allowed < 0.5, penalty),
+                end.masked_fill(self.end_allowed < 0.5, penalty))
 
 
 def _check_mask(mask: Tensor) -> None:

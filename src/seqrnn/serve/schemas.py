@@ -185,6 +185,9 @@ class HealthResponse(BaseModel):
     frequencies: list[str] | None = Field(None, description="The frequencies the forecaster "
                                           "knows.")
     horizon: int | None = Field(None, description="The longest horizon it forecasts.")
+    tag_features: int | None = Field(None, description="The feature columns (e.g. parts of "
+                                     "speech) the tagger reads beside each word: 0, or give "
+                                     "them with tokens.")
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -215,3 +218,31 @@ class ForecastResponse(BaseModel):
     median: list[float] = Field(description="The point forecast of each step.")
     forecast: dict[str, list[float]] = Field(description="Each quantile level (q0.1, ...): its "
                                              "value at each step.")
+
+
+class TagRequest(StrictRequest):
+    sentences: list[UnicodeText | list[UnicodeText]] = Field(
+        min_length=1, description="Sentences: raw text (split into words and punctuation) or "
+        "lists of tokens.", examples=[["Confidence in the pound is widely expected to take "
+                                       "another sharp dive ."]])
+    features: list[list[list[UnicodeText]]] | None = Field(
+        None, description="For a tagger that reads feature columns: per sentence, one list per "
+        "column (a value per token).")
+
+
+class TaggedSpan(BaseModel):
+    type: str
+    start: int = Field(description="The first token of the span.")
+    end: int = Field(description="The token after the span's last.")
+    text: str
+
+
+class Tagged(BaseModel):
+    tokens: list[str]
+    tags: list[str] = Field(description="A tag per token, in the scheme the model learned.")
+    spans: list[TaggedSpan]
+
+
+class TagResponse(BaseModel):
+    results: list[Tagged]
+

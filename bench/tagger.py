@@ -1,0 +1,89 @@
+"""The BiLSTM-CRF tagger on a CoNLL corpus's test set, against the published anchors.
+
+    python bench/tagger.py --out runs/chunk [--data conll2000] [--minutes 20]
+        [--variants crf,softmax,no-chars] [--set hidden_size=100 ...]
+
+Trains one run per variant (`crf`: the kind's defaults, a CRF over words, characters and the
+part of speech; `softmax`: each word's tag on its own; `no-chars`: without the character
+encoder), each for `--minutes` on the same data and
+seed (equal budget), selected on validation span F1; then scores each once on the test
+sentences as conlleval counts them. Needs the corpus archives in $SEQRNN_DATA. Prints one JSON
+object.
+
+Published anchors (span F1 on the test sets): CoNLL-2000 chunking: the shared task's best
+93.48, BiLSTM-CRF (Huang, Xu & Yu 2015) 94.46, Flair (Akbik et al. 2018) 96.72; CoNLL-2002
+named entities: LSTM-CRF with characters (Lample et al. 2016) Spanish 85.75, Dutch 81.74.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import torch
+from imdb_train import parse_value
+from machine import describe
+
+import seqrnn
+from seqrnn.errors import UserError
+
+ANCHORS = {
+    "conll2000": {"shared_task_best": 93.48, "bilstm_crf_huang_2015": 94.46,
+                  "flair_akbik_2018": 96.72},
+    "conll2002-es": {"lstm_crf_lample_2016": 85.75},
+    "conll2002-nl": {"lstm_crf_lample_2016": 81.74},
+}
+VARIANTS = {"crf": {}, "softmax": {"decoder": "softmax"}, "no-chars": {"char_hidden": 0}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", required=True, help="folder of the runs (out/VARIANT)")
+    parser.add_argument("--data", default="conll2000", choices=list(ANCHORS))
+    parser.add_argument("--minutes", type=float, default=20.0, help="training per variant")
+    parser.add_argument("--variants", default="crf", help=f"comma-separated, of: "
+                        f"{', '.join(VARIANTS)} (crf)")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads (2)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
+                        help="any data, model or training field, for every variant")
+    args = parser.parse_args()
+    variants = [v for v in args.variants.split(",") if v]
+    if set(variants) - set(VARIANTS):
+        parser.error(f"unknown variants; use some of {', '.join(VARIANTS)}")
+    shared = {k: parse_value(v) for k, v in (item.partition("=")[::2] for item in args.set)}
+
+    runs = {}
+    for name in variants:
+        settings = {"data": args.data, "minutes": args.minutes, "threads": args.threads,
+                    "progress": False, **shared, **VARIANTS[name]}
+        started = time.perf_counter()
+        try:
+            trained = seqrnn.train("tag", f"{args.out}/{name}", resume="auto", **settings)
+        except UserError as exc:
+            parser.error(str(exc))
+        wall = time.perf_counter() - started
+        test = trained.model.evaluate("test")
+        runs[name] = {"run": f"{args.out}/{name}", "settings": settings,
+                      "steps": trained.result.step, "epochs": trained.result.epoch,
+                      "train_seconds": round(wall, 1),
+                      "best_validation": {k: round(v, 4)
+                                          for k, v in trained.result.best_eval.items()},
+                      "test": {"f1": round(100 * test["f1"], 2),
+                               "precision": round(100 * test["precision"], 2),
+                               "recall": round(100 * test["recall"], 2),
+                               "accuracy": round(100 * test["accuracy"], 2),
+                               "per_type": {t: round(100 * s["f1"], 2)
+                                            for t, s in test["per_type"].items()}}}
+        print(json.dumps(runs[name]), flush=True)
+    print(json.dumps({
+        "command": "python bench/tagger.py " + " ".join(
+            [f"--out {args.out}", f"--data {args.data}", f"--minutes {args.minutes:g}",
+             f"--variants {args.variants}", *(["--set", *args.set] if args.set else [])]),
+        "machine": describe(args.threads), "torch": torch.__version__,
+        "runs": runs, "anchors": ANCHORS[args.data],
+    }, indent=1))
+
+
+if __name__ == "__main__":
+    main()

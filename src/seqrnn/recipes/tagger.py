@@ -1,0 +1,300 @@
+"""Training the sequence tagger: its sentences, its model and the objective the training loop
+optimises.
+
+    import seqrnn
+    seqrnn.train("tag", out="runs/chunk", data="conll2000", minutes=20)
+
+Sentences of similar length are batched together, the batches shuffled each epoch. The loss is
+the CRF's negative log-likelihood of each sentence's tags (or the softmax's cross-entropy per
+word); selection is on the validation span F1 as conlleval counts it. The test sentences are
+never read here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seqrnn.configs import TrainConfig
+from seqrnn.configs.tagger import TaggerConfig, TaggerData
+from seqrnn.data.conll import CORPORA, CORPUS_SCHEME, TaggedSentence, load_corpus
+from seqrnn.data.tag_files import read_tagged_file
+from seqrnn.data.tag_schemes import check_tags, convert, transition_mask
+from seqrnn.data.tag_vocab import FeatureVocabs, TagVocab, word_key
+from seqrnn.data.vocab import WordVocab
+from seqrnn.errors import UserError
+from seqrnn.kinds import CHARS_FILE, FEATURES_FILE, TAGS_FILE, VOCAB_FILE
+from seqrnn.models.crf import Constraint
+from seqrnn.models.tagger import BiLSTMTagger
+from seqrnn.recipes import base
+from seqrnn.run import RunFolder
+from seqrnn.tag_metrics import span_scores
+from seqrnn.trainer import Selection
+from seqrnn.trainer.distributed import Group
+
+EVAL_BATCH = 256  # sentences decoded at once for the validation scores
+SPLITS = ("train", "validation", "test")
+
+
+def read_splits(data: TaggerData, seed: int, *, test: bool = False
+                ) -> dict[str, list[TaggedSentence]]:
+    """The sentences of each split, their tags in the training scheme: a corpus's official
+    splits, or the files the data config names (validation carved from training, seeded, when
+    it names none). The test split only when `test`, so training never reads it."""
+    if data.data in CORPORA:
+        splits = load_corpus(data.data)
+        scheme = CORPUS_SCHEME
+    else:
+        splits = {"train": _read(data.data, data)}
+        if data.validation is not None:
+            splits["validation"] = _read(data.validation, data)
+        else:
+            splits["train"], splits["validation"] = _carve(splits["train"],
+                                                           data.val_fraction, seed)
+        if test:
+            if data.test is None:
+                raise UserError(f"{data.data} has no test sentences: give the {{test}} file",
+                                fields=("test",))
+            splits["test"] = _read(data.test, data)
+        scheme = data.input_scheme
+    wanted = SPLITS if test else SPLITS[:2]
+    return {name: _in_scheme(splits[name], scheme, data.scheme) for name in wanted}
+
+
+def _read(path: str, data: TaggerData) -> list[TaggedSentence]:
+    sentences = read_tagged_file(path, data)
+    for number, sentence in enumerate(sentences, start=1):
+        check_tags(sentence.tags, data.input_scheme, f"{path} sentence {number}")
+    return sentences
+
+
+def _carve(sentences: list[TaggedSentence], fraction: float, seed: int
+           ) -> tuple[list[TaggedSentence], list[TaggedSentence]]:
+    count = max(1, round(fraction * len(sentences)))
+    if count >= len(sentences):
+        raise UserError(f"{len(sentences)} training sentences leave none to train on after "
+                        "holding out validation: give more, or a {validation} file",
+                        fields=("validation",))
+    held = set(np.random.default_rng(seed).permutation(len(sentences))[:count].tolist())
+    return ([s for i, s in enumerate(sentences) if i not in held],
+            [s for i, s in enumerate(sentences) if i in held])
+
+
+def _in_scheme(sentences: list[TaggedSentence], source: str, target: str
+               ) -> list[TaggedSentence]:
+    if source == target:
+        return sentences
+    return [TaggedSentence(s.tokens, tuple(convert(s.tags, source, target)), s.features)
+            for s in sentences]
+
+
+@dataclass(frozen=True)
+class Vocabularies:
+    words: WordVocab
+    chars: WordVocab
+    tags: TagVocab
+    features: FeatureVocabs
+
+    @classmethod
+    def build(cls, train: list[TaggedSentence], data: TaggerData) -> Vocabularies:
+        return cls(WordVocab.build([word_key(w, data.lowercase) for w in s.tokens]
+                                   for s in train),
+                   WordVocab.build(list(w) for s in train for w in s.tokens),
+                   TagVocab.build((s.tags for s in train), data.scheme),
+                   FeatureVocabs.build((s.features for s in train),
+                                       len(train[0].features) if train else 0))
+
+
+class Encoded:
+    """Sentences as padded id arrays, ready to batch: words (N, T), characters (N, T, C),
+    features (N, T, F), tags (N, T; zeros without `with_tags`, for sentences to predict) and
+    each sentence's length."""
+
+    def __init__(self, sentences: list[TaggedSentence], vocab: Vocabularies, data: TaggerData,
+                 split: str, *, with_tags: bool = True):
+        n = len(sentences)
+        longest = max((len(s) for s in sentences), default=1)
+        widest = min(data.max_word_length,
+                     max((len(w) for s in sentences for w in s.tokens), default=1))
+        features = len(vocab.features)
+        self.words = np.zeros((n, longest), dtype=np.int64)
+        self.chars = np.zeros((n, longest, widest), dtype=np.int64)
+        self.features = np.zeros((n, longest, features), dtype=np.int64)
+        self.tags = np.zeros((n, longest), dtype=np.int64)
+        self.lengths = np.array([len(s) for s in sentences], dtype=np.int64)
+        self.gold = [list(s.tags) for s in sentences]
+        for i, s in enumerate(sentences):
+            length = len(s)
+            self.words[i, :length] = vocab.words.encode(word_key(w, data.lowercase)
+                                                        for w in s.tokens)
+            for j, word in enumerate(s.tokens):
+                ids = vocab.chars.encode(word[:widest])
+                self.chars[i, j, : len(ids)] = ids
+            if features:
+                self.features[i, :length] = np.array(vocab.features.encode(s.features)).T
+            if with_tags:  # refuses a tag training never saw
+                self.tags[i, :length] = vocab.tags.encode(s.tags,
+                                                          where=f"{split} sentence {i + 1}")
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def tensors(self, rows: np.ndarray) -> tuple[torch.Tensor, ...]:
+        """words, chars, features, mask, tags of `rows`, cut to their longest sentence."""
+        longest = int(self.lengths[rows].max())
+        mask = np.arange(longest)[None, :] < self.lengths[rows][:, None]
+        return (torch.from_numpy(self.words[rows, :longest]),
+                torch.from_numpy(self.chars[rows, :longest]),
+                torch.from_numpy(self.features[rows, :longest]),
+                torch.from_numpy(mask), torch.from_numpy(self.tags[rows, :longest]))
+
+
+def tag_constraint(tags: TagVocab) -> Constraint:
+    """The transitions the scheme allows (no I- tag that no B- opened), for the decoder."""
+    mask = transition_mask(tags.tags, tags.scheme)
+    return Constraint(torch.tensor(mask.start), torch.tensor(mask.allowed),
+                      torch.tensor(mask.end))
+
+
+def decode_batches(model: BiLSTMTagger, encoded: Encoded, tags: TagVocab
+                   ) -> tuple[list[list[str]], float]:
+    """Each sentence's predicted tags and the mean loss per sentence, EVAL_BATCH at a time
+    (the model in eval mode)."""
+    device = next(model.parameters()).device
+    predicted: list[list[str]] = []
+    loss = 0.0
+    for start in range(0, len(encoded), EVAL_BATCH):
+        rows = np.arange(start, min(start + EVAL_BATCH, len(encoded)))
+        words, chars, features, mask, gold = (t.to(device) for t in encoded.tensors(rows))
+        loss += float(model.loss(words, chars, features, mask, gold)) * len(rows)
+        best = model.decode(words, chars, features, mask).cpu().numpy()
+        for row, length in zip(best, encoded.lengths[rows], strict=True):
+            predicted.append(tags.decode(row[:length]))
+    return predicted, loss / max(len(encoded), 1)
+
+
+class TaggerObjective:
+    """The loop's objective: batches of similar sentence length, shuffled each epoch; the
+    decoder's loss; span F1 on validation. Under torchrun every rank takes its slice of each
+    global batch."""
+
+    items = "sentences"
+    selection = Selection("f1", higher_is_better=True)
+
+    def __init__(self, train: Encoded, val: Encoded, tags: TagVocab, data: TaggerData,
+                 seed: int, group: Group | None = None):
+        self.group = group or Group()
+        self.group.split(data.batch_size, "batch_size")
+        self.train, self.val, self.tags, self.data, self.seed = train, val, tags, data, seed
+        order = np.argsort(train.lengths, kind="stable")
+        self.chunks = [order[i : i + data.batch_size]
+                       for i in range(0, len(order), data.batch_size)]
+
+    def order(self, epoch: int) -> np.ndarray:
+        order = np.random.default_rng([self.seed, epoch]).permutation(len(self.chunks))
+        ranks = self.group.world_size
+        return order[[len(self.chunks[i]) >= ranks for i in order]]
+
+    def num_batches(self, epoch: int) -> int:
+        return len(self.order(epoch))
+
+    def batch(self, epoch: int, index: int) -> tuple[torch.Tensor, ...]:
+        rows = self.chunks[self.order(epoch)[index]]
+        return self.group.stage(self.train.tensors(rows[self.group.share(len(rows))]))
+
+    def start_epoch(self, epoch: int) -> None:
+        pass  # the epoch's order is drawn from (seed, epoch) by `batch`
+
+    def train_loss(self, model: BiLSTMTagger, batch) -> tuple[torch.Tensor, int]:
+        device = next(model.parameters()).device
+        words, chars, features, mask, tags = (t.to(device, non_blocking=True) for t in batch)
+        return model.loss(words, chars, features, mask, tags), len(words)
+
+    @torch.no_grad()
+    def evaluate(self, model: BiLSTMTagger) -> dict[str, float]:
+        """The loss and conlleval's span precision, recall and F1 (and token accuracy) of the
+        validation sentences (each rank alike: the set is small)."""
+        was_training = model.training
+        model.eval()
+        predicted, loss = decode_batches(model, self.val, self.tags)
+        model.train(was_training)
+        found = span_scores(self.val.gold, predicted, self.tags.scheme)
+        return {"loss": loss, **{k: float(found[k])
+                                 for k in ("f1", "precision", "recall", "accuracy")}}
+
+    def carried_state(self) -> dict[str, torch.Tensor]:
+        return {}  # sentences are independent
+
+    def load_carried_state(self, state: dict[str, torch.Tensor]) -> None:
+        pass
+
+
+Splits = dict[str, list[TaggedSentence]]  # "train" and "validation"
+EncodedSets = tuple[Encoded, Encoded, TagVocab]
+
+
+class TaggerRecipe(base.Recipe[TaggerData, Splits, EncodedSets, TaggerConfig]):
+    kind = "tag"
+    data_config = TaggerData
+    model_config = TaggerConfig
+    model_class = BiLSTMTagger
+    other_paths = ("validation", "test")
+    vocabularies = {VOCAB_FILE: (WordVocab, "vocab_size"),
+                    CHARS_FILE: (WordVocab, "char_vocab_size"),
+                    TAGS_FILE: (TagVocab, "num_tags"),
+                    FEATURES_FILE: (FeatureVocabs, "feature_vocab_sizes")}
+
+    def absolute_paths(self, data: TaggerData) -> TaggerData:
+        if data.data in CORPORA:
+            return data  # a name, not a path
+        return super().absolute_paths(data)
+
+    def read(self, data: TaggerData, seed: int, progress: bool) -> Splits:
+        if data.data not in CORPORA and not Path(data.data).expanduser().exists():
+            raise UserError(f"no such file or corpus: {data.data}; give a file of tagged "
+                            f"sentences or one of {', '.join(CORPORA)}", fields=("data",))
+        return read_splits(data, seed)
+
+    def prepare(self, raw: Splits, data: TaggerData, progress: bool,
+                saved: RunFolder | None) -> base.Prepared[EncodedSets]:
+        vocab = Vocabularies.build(raw["train"], data)
+        files = {VOCAB_FILE: vocab.words, CHARS_FILE: vocab.chars, TAGS_FILE: vocab.tags,
+                 FEATURES_FILE: vocab.features}
+        if saved is not None:
+            for name, (cls, _) in self.vocabularies.items():
+                if files[name] != cls.from_dict(saved.read_json(name)):
+                    raise UserError(f"{data.data} gives other words, tags or features than "
+                                    f"the run in {saved.path}: resume with the data it was "
+                                    "trained on ({data})", fields=("data",))
+        sets = (Encoded(raw["train"], vocab, data, "train"),
+                Encoded(raw["validation"], vocab, data, "validation"), vocab.tags)
+        return base.Prepared(
+            files=files,
+            model_fields={"vocab_size": len(vocab.words), "char_vocab_size": len(vocab.chars),
+                          "num_tags": len(vocab.tags),
+                          "feature_vocab_sizes": vocab.features.sizes},
+            sets=sets)
+
+    def build_model(self, prepared: base.Prepared[EncodedSets], model_options: dict
+                    ) -> BiLSTMTagger:
+        model = super().build_model(prepared, model_options)
+        model.decoder.constraint.set(tag_constraint(prepared.sets[2]))
+        return model
+
+    def check_model_options(self, model_options: dict) -> TaggerConfig:
+        return self.model_config(**{"vocab_size": 1, "char_vocab_size": 1, "num_tags": 1,
+                                    "feature_vocab_sizes": (), **model_options})
+
+    def batch_shape(self, data: TaggerData) -> tuple[int, int, str] | None:
+        return None  # sentences are short: the weights dominate
+
+    def make_objective(self, prepared: base.Prepared[EncodedSets], data: TaggerData,
+                       train_config: TrainConfig, group: Group) -> TaggerObjective:
+        train, val, tags = prepared.sets
+        return TaggerObjective(train, val, tags, data, train_config.seed, group)
+
+
+RECIPE = TaggerRecipe()
