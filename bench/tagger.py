@@ -1,13 +1,15 @@
 """The BiLSTM-CRF tagger on a CoNLL corpus's test set, against the published anchors.
 
     python bench/tagger.py --out runs/chunk [--data conll2000] [--minutes 20]
-        [--variants crf,softmax,no-chars] [--set hidden_size=100 ...]
+        [--variants crf,softmax,no-chars] [--members 1] [--set hidden_size=100 ...]
 
 Trains one run per variant (`crf`: the kind's defaults, a CRF over words, characters and the
 part of speech; `softmax`: each word's tag on its own; `no-chars`: without the character
 encoder), each for `--minutes` on the same data and
 seed (equal budget), selected on validation span F1; then scores each once on the test
-sentences as conlleval counts them. Needs the corpus archives in $SEQRNN_DATA. Prints one JSON
+sentences as conlleval counts them. With `--members N` each variant trains N runs (seeds 1 to
+N; out/VARIANT, out/VARIANT-2, ...) and is also scored as their ensemble (mean scores).
+Needs the corpus archives in $SEQRNN_DATA. Prints one JSON
 object.
 
 Published anchors (span F1 on the test sets): CoNLL-2000 chunking: the shared task's best
@@ -26,6 +28,7 @@ from imdb_train import parse_value
 from machine import describe
 
 import seqrnn
+from seqrnn.api.tagger import Tagger
 from seqrnn.errors import UserError
 
 ANCHORS = {
@@ -37,6 +40,12 @@ ANCHORS = {
 VARIANTS = {"crf": {}, "softmax": {"decoder": "softmax"}, "no-chars": {"char_hidden": 0}}
 
 
+def brief(test: dict) -> dict:
+    """conlleval's figures in percent, overall and per type."""
+    return {**{k: round(100 * test[k], 2) for k in ("f1", "precision", "recall", "accuracy")},
+            "per_type": {t: round(100 * s["f1"], 2) for t, s in test["per_type"].items()}}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", required=True, help="folder of the runs (out/VARIANT)")
@@ -44,6 +53,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=20.0, help="training per variant")
     parser.add_argument("--variants", default="crf", help=f"comma-separated, of: "
                         f"{', '.join(VARIANTS)} (crf)")
+    parser.add_argument("--members", type=int, default=1, help="runs per variant (1)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (2)")
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
                         help="any data, model or training field, for every variant")
@@ -53,35 +63,37 @@ def main() -> None:
         parser.error(f"unknown variants; use some of {', '.join(VARIANTS)}")
     shared = {k: parse_value(v) for k, v in (item.partition("=")[::2] for item in args.set)}
 
-    runs = {}
+    runs, ensembles = {}, {}
     for name in variants:
-        settings = {"data": args.data, "minutes": args.minutes, "threads": args.threads,
-                    "progress": False, **shared, **VARIANTS[name]}
-        started = time.perf_counter()
-        try:
-            trained = seqrnn.train("tag", f"{args.out}/{name}", resume="auto", **settings)
-        except UserError as exc:
-            parser.error(str(exc))
-        wall = time.perf_counter() - started
-        test = trained.model.evaluate("test")
-        runs[name] = {"run": f"{args.out}/{name}", "settings": settings,
-                      "steps": trained.result.step, "epochs": trained.result.epoch,
-                      "train_seconds": round(wall, 1),
-                      "best_validation": {k: round(v, 4)
-                                          for k, v in trained.result.best_eval.items()},
-                      "test": {"f1": round(100 * test["f1"], 2),
-                               "precision": round(100 * test["precision"], 2),
-                               "recall": round(100 * test["recall"], 2),
-                               "accuracy": round(100 * test["accuracy"], 2),
-                               "per_type": {t: round(100 * s["f1"], 2)
-                                            for t, s in test["per_type"].items()}}}
-        print(json.dumps(runs[name]), flush=True)
+        folders = []
+        for k in range(1, args.members + 1):
+            run = f"{args.out}/{name}" + (f"-{k}" if k > 1 else "")
+            settings = {"data": args.data, "minutes": args.minutes, "threads": args.threads,
+                        "progress": False, "seed": k, **shared, **VARIANTS[name]}
+            started = time.perf_counter()
+            try:
+                trained = seqrnn.train("tag", run, resume="auto", **settings)
+            except UserError as exc:
+                parser.error(str(exc))
+            wall = time.perf_counter() - started
+            folders.append(run)
+            runs[run] = {"variant": name, "settings": settings, "steps": trained.result.step,
+                         "epochs": trained.result.epoch, "train_seconds": round(wall, 1),
+                         "best_validation": {k: round(v, 4)
+                                             for k, v in trained.result.best_eval.items()},
+                         "test": brief(trained.model.evaluate("test"))}
+            print(json.dumps({run: runs[run]}), flush=True)
+        if len(folders) > 1:
+            ensembles[name] = {"runs": folders,
+                               "test": brief(Tagger.load(folders).evaluate("test"))}
+            print(json.dumps({name: ensembles[name]}), flush=True)
     print(json.dumps({
         "command": "python bench/tagger.py " + " ".join(
             [f"--out {args.out}", f"--data {args.data}", f"--minutes {args.minutes:g}",
-             f"--variants {args.variants}", *(["--set", *args.set] if args.set else [])]),
+             f"--variants {args.variants}", f"--members {args.members}",
+             *(["--set", *args.set] if args.set else [])]),
         "machine": describe(args.threads), "torch": torch.__version__,
-        "runs": runs, "anchors": ANCHORS[args.data],
+        "runs": runs, "ensembles": ensembles, "anchors": ANCHORS[args.data],
     }, indent=1))
 
 

@@ -133,3 +133,13 @@ def test_a_series_is_forecast_and_drawn_with_its_intervals(page):
     page.fill("#fc-horizon", "99")
     page.click("#fc-button")
     expect(page.locator("#fc-error")).to_contain_text("horizon must be between 1 and 6")
+
+
+def test_sentences_are_tagged_and_their_spans_highlighted(page):
+    page.fill("#tag-sentences", "John saw New York .\nMary and Ada Lovelace .")
+    page.click("#tag-button")
+    spans = page.locator("#tag-result span.span")
+    expect(spans).to_have_count(4)
+    expect(spans.nth(1)).to_have_text("New York LOC")
+    expect(page.locator("#tag-result sub").nth(3)).to_have_text("PER")
+    assert page.locator("#tag-error").inner_text() == ""

@@ -49,7 +49,7 @@ class _SignallingServer(uvicorn.Server):
 def running_server(runs: dict):
     """The app with every model under uvicorn, in a thread, on a free loopback port."""
     app = create_app(runs["sentiment"], runs["charlm"], runs["seq2seq"], wordlm_dir=runs["wordlm"],
-                     runs=[runs["forecast"]])
+                     runs=[runs["forecast"], runs["tag"]])
     server = _SignallingServer(uvicorn.Config(app, host="127.0.0.1", port=0,
                                               log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -40,7 +40,7 @@ def test_train_evaluate_and_predict(run, capsys, monkeypatch):
 
 @pytest.mark.parametrize("lines, fragment", [
     ('{"tokens": 3}', "input line 1: give a list of tokens"),
-    ("[1, 2", "input line 1 is not JSON"),
+    ("[1, 2", "input line 1: not JSON"),
 ])
 def test_bad_token_lines_are_one_line(run, capsys, lines, fragment):
     assert main(["tag", "predict", "--model", str(run / "run"), "--tokens", lines]) != 0

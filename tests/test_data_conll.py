@@ -77,7 +77,7 @@ def test_read_jsonl_with_a_feature():
     ('{"tokens": "a", "tags": ["O"]}', '"tokens" must be a list of strings;'),
     ('{"tokens": ["a"], "tags": [1]}', '"tags" must be a list of strings;'),
     ('{"tokens": [], "tags": []}', "no tokens;"),
-    ("[" * 100_000, "nested too deeply"),
+    ("[" * 100_000, "JSON nested too deeply"),
 ])
 def test_read_jsonl_errors_name_the_line(line, problem):
     text = '{"tokens": ["ok"], "tags": ["O"], "pos": ["UH"]}\n\n' + line + "\n"

@@ -44,7 +44,8 @@ def tiny_runs(tmp_path_factory) -> dict:
 
     root = tmp_path_factory.getbasetemp() / "tiny-serve-models"
     runs = {"charlm": root / "charlm", "sentiment": root / "sentiment",
-            "seq2seq": root / "seq2seq", "wordlm": root / "wordlm", "forecast": root / "forecast"}
+            "seq2seq": root / "seq2seq", "wordlm": root / "wordlm", "forecast": root / "forecast",
+            "tag": root / "tag"}
     if not (runs["forecast"] / "config.json").exists():
         import seqrnn
         from tests.forecast_data import seasonal_series, write_series
@@ -55,6 +56,15 @@ def tiny_runs(tmp_path_factory) -> dict:
                      frequency="monthly", input_length=12, batch_size=16, batches_per_epoch=3,
                      epochs=2, hidden_size=16, num_layers=1, progress=False, device="cpu",
                      threads=1)
+    if not (runs["tag"] / "config.json").exists():
+        import seqrnn
+        from tests.tag_data import toy_sentences, write_conll
+
+        root.mkdir(parents=True, exist_ok=True)
+        seqrnn.train("tag", runs["tag"], data=str(write_conll(root / "tagged.txt",
+                                                                toy_sentences(120, 1))),
+                     scheme="iob2", hidden_size=16, word_dim=16, char_hidden=8, char_dim=8,
+                     batch_size=8, lr=1e-2, epochs=6, progress=False, device="cpu", threads=1)
     if not (runs["wordlm"] / "config.json").exists():
         from tests.test_api_wordlm import save_wordlm
 
@@ -488,7 +498,7 @@ def test_models_of_any_kind_load_from_their_run_folders(runs, models):
 def test_a_folder_of_no_servable_kind_is_named(tmp_path):
     (tmp_path / "config.json").write_text('{"format_version": 1, "kind": "tagger", "model": {}}')
     with pytest.raises(UserError, match="holds a tagger model; seqrnn serve takes charlm, "
-                                        "wordlm, sentiment, seq2seq or forecast"):
+                                        "wordlm, sentiment, seq2seq, forecast or tag"):
         load_models(runs=[tmp_path])
 
 

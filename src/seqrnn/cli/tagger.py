@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from functools import partial
 
 from seqrnn import jsontext
 from seqrnn.cli import kind_commands, options
+from seqrnn.data.files import parse_json
 from seqrnn.errors import UserError
 
 add = partial(options.add, kind="tag")  # flags whose defaults are the tagger's own
@@ -125,11 +125,8 @@ def _token_lines(lines: list[str]) -> tuple[list[list], list[list] | None]:
     """The tokens and feature columns of --tokens' JSON lines (None: no line gives any)."""
     sentences, features = [], []
     for number, line in enumerate(lines, start=1):
-        try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):
-            raise UserError(f"input line {number} is not JSON; give a list of tokens or "
-                            '{"tokens": [...], "features": [[...]]}') from None
+        record = parse_json(line, f"input line {number}", 'give a list of tokens or '
+                            '{"tokens": [...], "features": [[...]]}')
         if isinstance(record, list):
             record = {"tokens": record}
         if not isinstance(record, dict) or not isinstance(record.get("tokens"), list):

@@ -5,14 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from seqrnn.configs.checks import (
-    CELL_TYPES,
-    normalise_fields,
-    require_choice,
-    require_dropout,
-    require_path,
-    require_positive,
-)
+from seqrnn.configs import checks
 from seqrnn.errors import UserError, field_error
 
 DECODERS = ("crf", "softmax")
@@ -47,16 +40,16 @@ class TaggerData:
     max_word_length: int = 30  # characters of a word its encoder reads (the rest are cut)
 
     def __post_init__(self) -> None:
-        normalise_fields(self)
-        require_path(data=self.data)
+        checks.normalise_fields(self)
+        checks.require_path(data=self.data)
         if not 0.0 < self.val_fraction < 1.0:
             raise field_error("val_fraction", f"{{}} must be above 0 and below 1, got "
                               f"{self.val_fraction}")
-        require_choice("input_scheme", self.input_scheme, TAG_SCHEMES)
-        require_choice("scheme", self.scheme, TAG_SCHEMES)
+        checks.require_choice("input_scheme", self.input_scheme, TAG_SCHEMES)
+        checks.require_choice("scheme", self.scheme, TAG_SCHEMES)
         if self.format is not None:
-            require_choice("format", self.format, TAG_FORMATS)
-        require_positive(batch_size=self.batch_size, max_word_length=self.max_word_length)
+            checks.require_choice("format", self.format, TAG_FORMATS)
+        checks.require_positive(batch_size=self.batch_size, max_word_length=self.max_word_length)
 
 # Fields the data decides, named in words (no flag sets them), as checks names vocab_size.
 _DATA_FIELDS = {"char_vocab_size": "character vocab size", "num_tags": "number of tags",
@@ -90,8 +83,8 @@ class TaggerConfig:
     char_lm_dim: int = 0
 
     def __post_init__(self) -> None:
-        normalise_fields(self)
-        require_positive(vocab_size=self.vocab_size)
+        checks.normalise_fields(self)
+        checks.require_positive(vocab_size=self.vocab_size)
         for name in ("char_vocab_size", "num_tags"):
             if getattr(self, name) < 1:
                 raise UserError(f"{_DATA_FIELDS[name]} must be positive, got "
@@ -99,13 +92,13 @@ class TaggerConfig:
         if any(size < 1 for size in self.feature_vocab_sizes):
             raise UserError(f"{_DATA_FIELDS['feature_vocab_sizes']} must be positive, got "
                             f"{list(self.feature_vocab_sizes)}", fields=("feature_vocab_sizes",))
-        require_positive(word_dim=self.word_dim, char_dim=self.char_dim,
+        checks.require_positive(word_dim=self.word_dim, char_dim=self.char_dim,
                          feature_dim=self.feature_dim, hidden_size=self.hidden_size,
                          num_layers=self.num_layers)
         for name in ("char_hidden", "char_lm_dim"):
             if getattr(self, name) < 0:
                 raise field_error(name, f"{{}} must be zero (none) or positive, got "
                                   f"{getattr(self, name)}")
-        require_dropout(self.dropout)
-        require_choice("cell", self.cell, CELL_TYPES)
-        require_choice("decoder", self.decoder, DECODERS)
+        checks.require_dropout(self.dropout)
+        checks.require_choice("cell", self.cell, checks.CELL_TYPES)
+        checks.require_choice("decoder", self.decoder, DECODERS)

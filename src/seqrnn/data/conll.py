@@ -21,7 +21,6 @@ sequences, which read as latin-1 would give ``Ã³`` for ``ó``).
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import zipfile
@@ -29,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from seqrnn.data.files import decode_bytes
+from seqrnn.data.files import decode_bytes, parse_json
 from seqrnn.data.locate import cache_dir, search_dirs
 from seqrnn.data.tag_schemes import check_tags
 from seqrnn.errors import UserError
@@ -130,14 +129,8 @@ def read_jsonl(text_or_lines: str | Iterable[str], *, feature_keys: Sequence[str
         if not line.strip():
             continue
         where = f"{source} line {number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"{where}: not JSON ({exc.msg}); write one object a line, such "
-                            'as {"tokens": ["Peter", "runs"], "tags": ["B-PER", "O"]}') from None
-        except RecursionError:
-            raise UserError(f"{where}: nested too deeply to be a sentence; write one object a "
-                            'line, such as {"tokens": [...], "tags": [...]}') from None
+        record = parse_json(line, where, 'write one object a line, such as {"tokens": '
+                            '["Peter", "runs"], "tags": ["B-PER", "O"]}')
         if not isinstance(record, dict):
             raise UserError(f"{where}: a {type(record).__name__}, not an object; write one "
                             'object a line, such as {"tokens": [...], "tags": [...]}')

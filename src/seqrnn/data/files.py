@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from typing import IO, Any, AnyStr
@@ -71,3 +72,13 @@ def decode_bytes(raw: bytes, encoding: str, where: str) -> str:
             f"{exc.start}); pass its encoding with {{encoding}}, for example {{encoding}} latin-1",
             fields=("encoding",),
         ) from None
+
+
+def parse_json(text: str, where: str, fix: str) -> Any:
+    """`text` parsed as JSON, or a one-line UserError naming `where` and saying `fix`."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{where}: not JSON ({exc.msg}); {fix}") from None
+    except RecursionError:
+        raise UserError(f"{where}: JSON nested too deeply; {fix}") from None

@@ -3,7 +3,7 @@ vocabularies share (the character vocabulary looks its ids up by code point inst
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 
 def index_tokens(tokens: Iterable[str], first_id: int,
@@ -17,3 +17,8 @@ def index_tokens(tokens: Iterable[str], first_id: int,
     if len(ids) != len(tokens):
         raise ValueError(f"a {what} vocabulary must not list a {what} twice")
     return tokens, ids
+
+
+def unseen(tokens: Iterable[str], ids: Mapping[str, int]) -> list[str]:
+    """The tokens without an id, sorted, each once: what an error names."""
+    return sorted({token for token in tokens if token not in ids})

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from seqrnn.data.ids import index_tokens
+from seqrnn.data.ids import index_tokens, unseen
 from seqrnn.errors import UserError
 
 PAD_ID, BOS_ID, EOS_ID = 0, 1, 2
@@ -41,7 +41,7 @@ class SymbolVocab:
 
     def unknown(self, sequence: Sequence[str]) -> list[str]:
         """The symbols of `sequence` outside the vocabulary, sorted, each once."""
-        return sorted({symbol for symbol in sequence if symbol not in self._ids})
+        return unseen(sequence, self._ids)
 
     def encode(self, sequence: Sequence[str], *, what: str = "the source") -> list[int]:
         unknown = self.unknown(sequence)

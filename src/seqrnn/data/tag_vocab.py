@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from seqrnn.data.ids import unseen
 from seqrnn.data.tag_schemes import SCHEMES
 from seqrnn.data.vocab import WordVocab
 from seqrnn.errors import UserError
@@ -51,14 +52,11 @@ class TagVocab:
     def __len__(self) -> int:
         return len(self.tags)
 
-    def unknown(self, tags: Iterable[str]) -> list[str]:
-        return sorted({tag for tag in tags if tag not in self._ids})
-
     def encode(self, tags: Sequence[str], *, where: str = "a sentence") -> list[int]:
         """Each tag's id; UserError naming `where` for a tag training never saw."""
-        unseen = self.unknown(tags)
-        if unseen:
-            raise UserError(f"{where} has the tag {unseen[0]!r}, which the training sentences "
+        new = unseen(tags, self._ids)
+        if new:
+            raise UserError(f"{where} has the tag {new[0]!r}, which the training sentences "
                             f"never had (they have {', '.join(self.tags)}): train on data "
                             "with it, or leave it out")
         return [self._ids[tag] for tag in tags]
@@ -71,11 +69,8 @@ class TagVocab:
 
     @classmethod
     def from_dict(cls, data: dict) -> TagVocab:
-        if (not isinstance(data, dict) or data.get("kind") != "tags"
-                or not isinstance(data.get("tags"), list)):
-            raise UserError("tags.json is not a tag list (no \"kind\": \"tags\"); use the "
-                            "tags.json of a trained tagger, or retrain")
-        return cls(tuple(str(tag) for tag in data["tags"]), str(data.get("scheme")))
+        tags = _stored(data, "tags", "tags", "tags.json")
+        return cls(tuple(str(tag) for tag in tags), str(data.get("scheme")))
 
 
 @dataclass(frozen=True)
@@ -112,8 +107,16 @@ class FeatureVocabs:
 
     @classmethod
     def from_dict(cls, data: dict) -> FeatureVocabs:
-        if (not isinstance(data, dict) or data.get("kind") != "features"
-                or not isinstance(data.get("columns"), list)):
-            raise UserError("features.json is not a list of feature vocabularies; use the "
-                            "features.json of a trained tagger, or retrain")
-        return cls(tuple(WordVocab.from_dict(column) for column in data["columns"]))
+        columns = _stored(data, "features", "columns", "features.json")
+        return cls(tuple(WordVocab.from_dict(column) for column in columns))
+
+
+def _stored(data: object, kind: str, key: str, file: str) -> list:
+    """data[key], a list, of the JSON object a tagger writes as `file` ({"kind": kind, ...});
+    a one-line UserError for anything else."""
+    if not isinstance(data, dict) or data.get("kind") != kind or not isinstance(data.get(key),
+                                                                                 list):
+        raise UserError(f'{file} is not what a trained tagger writes (a "kind": "{kind}" '
+                        f'object with a list of {key}); use the {file} of a trained tagger, or '
+                        "retrain")
+    return data[key]

@@ -36,7 +36,7 @@ from seqrnn.forecast_metrics import (
 from seqrnn.models.forecast import ForecastRNN, pinball_loss
 from seqrnn.recipes import base
 from seqrnn.run import RunFolder
-from seqrnn.trainer import Selection
+from seqrnn.trainer import IndependentBatches, Selection
 from seqrnn.trainer.distributed import Group
 
 
@@ -169,7 +169,7 @@ def scaled_loss(model: ForecastRNN, windows: Windows
     return pinball_loss(predicted, targets, mask, quantiles), predicted, units
 
 
-class ForecastObjective:
+class ForecastObjective(IndependentBatches):
     """The loop's objective: fresh windows every batch, pinball loss over every quantile of
     every step. Under torchrun every rank takes its slice of each global batch."""
 
@@ -178,8 +178,7 @@ class ForecastObjective:
 
     def __init__(self, sets: Split, data: ForecastData, horizon: int, seed: int,
                  group: Group | None = None):
-        self.group = group or Group()
-        self.group.split(data.batch_size, "batch_size")
+        super().__init__(data.batch_size, group)
         self.sets, self.data, self.horizon, self.seed = sets, data, horizon, seed
 
     def num_batches(self, epoch: int) -> int:
@@ -191,9 +190,6 @@ class ForecastObjective:
                                          self.horizon, self.data.history)
         mine = self.group.share(self.data.batch_size)
         return windows.rows(mine)
-
-    def start_epoch(self, epoch: int) -> None:
-        pass  # each batch is drawn from (seed, epoch, index)
 
     def train_loss(self, model: ForecastRNN, batch: Windows) -> tuple[torch.Tensor, int]:
         return scaled_loss(model, batch)[0], len(batch)
@@ -210,12 +206,6 @@ class ForecastObjective:
         model.train(was_training)
         found = scores(self.sets.val_sets, forecast, val.frequency, model.config.quantiles)
         return {"loss": float(loss), **{k: v for k, v in found.items() if isinstance(v, float)}}
-
-    def carried_state(self) -> dict[str, torch.Tensor]:
-        return {}  # windows are independent
-
-    def load_carried_state(self, state: dict[str, torch.Tensor]) -> None:
-        pass
 
 
 class ForecastRecipe(base.Recipe[ForecastData, list[SeriesSet], Split, ForecastConfig]):

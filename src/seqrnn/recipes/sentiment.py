@@ -36,11 +36,11 @@ from seqrnn.models.sentiment import SentimentRNN
 from seqrnn.recipes import base
 from seqrnn.recipes.wordlm import RECIPE as WORDLM
 from seqrnn.run import BEST_WEIGHTS, RunFolder
-from seqrnn.trainer import Selection
+from seqrnn.trainer import IndependentBatches, Selection
 from seqrnn.trainer.distributed import Group
 
 
-class SentimentObjective:
+class SentimentObjective(IndependentBatches):
     """The loop's objective: shuffled review batches, binary cross-entropy, no carried state.
 
     Under torchrun the epoch's batches are those of a single process (seeded by
@@ -57,8 +57,7 @@ class SentimentObjective:
 
     def __init__(self, train: EncodedTexts, val: EncodedTexts, data: SentimentData, seed: int,
                  group: Group | None = None):
-        self.group = group or Group()
-        self.group.split(data.batch_size, "batch_size")
+        super().__init__(data.batch_size, group)
         self.train = ReviewBatches(train, data, shuffle=True, seed=seed)
         self.val = ReviewBatches(val, data, shuffle=False, seed=seed)
         self.labels = torch.from_numpy(train.labels).float()
@@ -86,9 +85,6 @@ class SentimentObjective:
         rows = rows[self.group.share(len(rows))]  # this rank's slice of the global batch
         return self.group.stage((self.train.tokens(rows), self.labels[torch.from_numpy(rows)]))
 
-    def start_epoch(self, epoch: int) -> None:
-        pass  # batches are drawn per epoch by `batches`; nothing carries over
-
     def train_loss(self, model: SentimentRNN, batch) -> tuple[torch.Tensor, int]:
         device = next(model.parameters()).device
         tokens, labels = (t.to(device, non_blocking=True) for t in batch)
@@ -108,12 +104,6 @@ class SentimentObjective:
         nats, correct, count = self.group.sum(
             [float(-log_likelihood.sum()), float(correct), len(rows)])
         return {"loss": nats / count, "accuracy": correct / count, "majority": self.majority}
-
-    def carried_state(self) -> dict[str, torch.Tensor]:
-        return {}  # reviews are independent: nothing carries from one batch to the next
-
-    def load_carried_state(self, state: dict[str, torch.Tensor]) -> None:
-        pass
 
 
 @torch.no_grad()

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from seqrnn.configs import Seq2SeqConfig, Seq2SeqData, TrainConfig
+from seqrnn.data.chunks import LengthChunks
 from seqrnn.data.pairs import Pairs, load_pairs
 from seqrnn.data.symbols import BOS_ID, EOS_ID, PAD_ID, SymbolVocab
 from seqrnn.errors import UserError
@@ -29,7 +30,7 @@ from seqrnn.metrics import transduction_errors, unigram_loss
 from seqrnn.models.seq2seq import Seq2Seq
 from seqrnn.recipes import base
 from seqrnn.run import RunFolder
-from seqrnn.trainer import Selection
+from seqrnn.trainer import IndependentBatches, Selection
 from seqrnn.trainer.distributed import Group
 
 EVAL_BATCH = 256  # sources decoded at once for the validation error rates
@@ -59,7 +60,7 @@ def _with_ends(targets: list[list[int]]) -> np.ndarray:
     return np.fromiter((t for target in targets for t in (*target, EOS_ID)), dtype=np.int64)
 
 
-class Seq2SeqObjective:
+class Seq2SeqObjective(IndependentBatches):
     """The loop's objective: batches of similar source length, shuffled each epoch, and teacher-
     forced cross-entropy per target token. Under torchrun every rank takes its slice of each
     global batch (the distributed sampler)."""
@@ -69,27 +70,18 @@ class Seq2SeqObjective:
 
     def __init__(self, train: Encoded, val: Encoded, target_vocab: SymbolVocab,
                  data: Seq2SeqData, seed: int, group: Group | None = None):
-        self.group = group or Group()
-        self.group.split(data.batch_size, "batch_size")
+        super().__init__(data.batch_size, group)
         self.train, self.val, self.target_vocab = train, val, target_vocab
         self.data, self.seed = data, seed
-        order = np.argsort([len(s) for s in train.sources], kind="stable")
-        self.chunks = [order[i : i + data.batch_size]
-                       for i in range(0, len(order), data.batch_size)]
+        self.chunks = LengthChunks(np.array([len(s) for s in train.sources]), data.batch_size,
+                                   seed, self.group.world_size)
         self.unigram = unigram_loss(_with_ends(train.targets), _with_ends(val.targets))
 
-    def order(self, epoch: int) -> np.ndarray:
-        """The epoch's chunks, shuffled; under torchrun without those too small to give every
-        rank a row (at most the last, short one)."""
-        order = np.random.default_rng([self.seed, epoch]).permutation(len(self.chunks))
-        ranks = self.group.world_size
-        return order[[len(self.chunks[i]) >= ranks for i in order]]
-
     def num_batches(self, epoch: int) -> int:
-        return len(self.order(epoch))
+        return self.chunks.count(epoch)
 
     def batch(self, epoch: int, index: int):
-        rows = self.chunks[self.order(epoch)[index]]
+        rows = self.chunks.rows(epoch, index)
         # Every rank divides its sum by its share of the global batch's target tokens (each
         # target and its end token), so DDP's average of the ranks' gradients is one
         # process's mean over the global batch.
@@ -103,9 +95,6 @@ class Seq2SeqObjective:
         previous = padded([[BOS_ID, *encoded.targets[i]] for i in rows])
         target = padded([[*encoded.targets[i], EOS_ID] for i in rows])
         return source, previous, target
-
-    def start_epoch(self, epoch: int) -> None:
-        pass  # the epoch's order is drawn from (seed, epoch) by `batch`
 
     def train_loss(self, model: Seq2Seq, batch) -> tuple[torch.Tensor, int]:
         tensors, tokens_per_rank = batch
@@ -149,12 +138,6 @@ class Seq2SeqObjective:
         model.train(was_training)
         return {"loss": nats / tokens, "wer": wrong / len(self.val.words),
                 "per": edits / max(length, 1.0), "unigram": self.unigram}
-
-    def carried_state(self) -> dict[str, torch.Tensor]:
-        return {}  # pairs are independent
-
-    def load_carried_state(self, state: dict[str, torch.Tensor]) -> None:
-        pass
 
 
 PairSplits = tuple[Pairs, Pairs]  # the training and validation pairs

@@ -20,6 +20,7 @@ import torch
 
 from seqrnn.configs import TrainConfig
 from seqrnn.configs.tagger import TaggerConfig, TaggerData
+from seqrnn.data.chunks import LengthChunks
 from seqrnn.data.conll import CORPORA, CORPUS_SCHEME, TaggedSentence, load_corpus
 from seqrnn.data.tag_files import read_tagged_file
 from seqrnn.data.tag_schemes import check_tags, convert, transition_mask
@@ -32,7 +33,7 @@ from seqrnn.models.tagger import BiLSTMTagger
 from seqrnn.recipes import base
 from seqrnn.run import RunFolder
 from seqrnn.tag_metrics import span_scores
-from seqrnn.trainer import Selection
+from seqrnn.trainer import IndependentBatches, Selection
 from seqrnn.trainer.distributed import Group
 
 EVAL_BATCH = 256  # sentences decoded at once for the validation scores
@@ -176,7 +177,7 @@ def decode_batches(model: BiLSTMTagger, encoded: Encoded, tags: TagVocab
     return predicted, loss / max(len(encoded), 1)
 
 
-class TaggerObjective:
+class TaggerObjective(IndependentBatches):
     """The loop's objective: batches of similar sentence length, shuffled each epoch; the
     decoder's loss; span F1 on validation. Under torchrun every rank takes its slice of each
     global batch."""
@@ -186,27 +187,16 @@ class TaggerObjective:
 
     def __init__(self, train: Encoded, val: Encoded, tags: TagVocab, data: TaggerData,
                  seed: int, group: Group | None = None):
-        self.group = group or Group()
-        self.group.split(data.batch_size, "batch_size")
-        self.train, self.val, self.tags, self.data, self.seed = train, val, tags, data, seed
-        order = np.argsort(train.lengths, kind="stable")
-        self.chunks = [order[i : i + data.batch_size]
-                       for i in range(0, len(order), data.batch_size)]
-
-    def order(self, epoch: int) -> np.ndarray:
-        order = np.random.default_rng([self.seed, epoch]).permutation(len(self.chunks))
-        ranks = self.group.world_size
-        return order[[len(self.chunks[i]) >= ranks for i in order]]
+        super().__init__(data.batch_size, group)
+        self.train, self.val, self.tags, self.data = train, val, tags, data
+        self.chunks = LengthChunks(train.lengths, data.batch_size, seed, self.group.world_size)
 
     def num_batches(self, epoch: int) -> int:
-        return len(self.order(epoch))
+        return self.chunks.count(epoch)
 
     def batch(self, epoch: int, index: int) -> tuple[torch.Tensor, ...]:
-        rows = self.chunks[self.order(epoch)[index]]
+        rows = self.chunks.rows(epoch, index)
         return self.group.stage(self.train.tensors(rows[self.group.share(len(rows))]))
-
-    def start_epoch(self, epoch: int) -> None:
-        pass  # the epoch's order is drawn from (seed, epoch) by `batch`
 
     def train_loss(self, model: BiLSTMTagger, batch) -> tuple[torch.Tensor, int]:
         device = next(model.parameters()).device
@@ -224,12 +214,6 @@ class TaggerObjective:
         found = span_scores(self.val.gold, predicted, self.tags.scheme)
         return {"loss": loss, **{k: float(found[k])
                                  for k in ("f1", "precision", "recall", "accuracy")}}
-
-    def carried_state(self) -> dict[str, torch.Tensor]:
-        return {}  # sentences are independent
-
-    def load_carried_state(self, state: dict[str, torch.Tensor]) -> None:
-        pass
 
 
 Splits = dict[str, list[TaggedSentence]]  # "train" and "validation"

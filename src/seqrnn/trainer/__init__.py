@@ -1,6 +1,13 @@
 """The shared training loop: steps, schedule, selection, checkpoints, resume, distributed."""
 
 from seqrnn.trainer.loop import Trainer
-from seqrnn.trainer.objective import Objective, Selection, TrainingDiverged, TrainResult
+from seqrnn.trainer.objective import (
+    IndependentBatches,
+    Objective,
+    Selection,
+    TrainingDiverged,
+    TrainResult,
+)
 
-__all__ = ["Selection", "Objective", "Trainer", "TrainingDiverged", "TrainResult"]
+__all__ = ["IndependentBatches", "Selection", "Objective", "Trainer", "TrainingDiverged",
+           "TrainResult"]

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from seqrnn.errors import UserError
+from seqrnn.trainer.distributed import Group
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,27 @@ class Objective(Protocol):
         """The state to save; under DDP every rank calls it, and it holds all ranks' rows."""
 
     def load_carried_state(self, state: dict[str, torch.Tensor]) -> None: ...
+
+
+class IndependentBatches:
+    """The Objective methods of a task whose batches carry nothing from one to the next
+    (reviews, pairs, windows, sentences; not a stream cut into windows) and whose epoch
+    orders are drawn from (seed, epoch) by `batch` itself; and its process group, which
+    takes each rank's share of a global batch of `batch_size` (UserError where the ranks
+    cannot share it)."""
+
+    def __init__(self, batch_size: int, group: Group | None = None):
+        self.group = group or Group()
+        self.group.split(batch_size, "batch_size")
+
+    def start_epoch(self, epoch: int) -> None:
+        pass
+
+    def carried_state(self) -> dict[str, torch.Tensor]:
+        return {}
+
+    def load_carried_state(self, state: dict[str, torch.Tensor]) -> None:
+        pass
 
 
 class TrainingDiverged(UserError):

@@ -6,26 +6,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from seqrnn.configs import ServeLimits
+from seqrnn.serve.endpoint import Endpoint
+from seqrnn.serve.hooks import ServeHook
+from seqrnn.serve.middleware import check_length
+from seqrnn.serve.schemas import ForecastRequest, ForecastResponse
 
-from seqrnn.serve.hooks import Served, ServeHook
-from seqrnn.serve.middleware import check_length, require
-from seqrnn.serve.schemas import BUSY, ERRORS, ForecastRequest, ForecastResponse
+
+def plan(model: Any, request: ForecastRequest, limits: ServeLimits):
+    check_length("series", len(request.series), limits.max_series_points,
+                 "--max-series-points", unit="values")
+    return 1, lambda: answer(model, request)
 
 
-def routes(served: Served) -> APIRouter:
-    router = APIRouter()
-    limits, admission = served.limits, served.admission
-
-    @router.post("/api/forecast", responses={**ERRORS, **BUSY},
-                 summary="Forecast a series: each quantile of each step")
-    async def forecast(request: ForecastRequest) -> ForecastResponse:
-        model = require(served.model, "forecasting", "--forecast")
-        check_length("series", len(request.series), limits.max_series_points,
-                     "--max-series-points", unit="values")
-        return await admission.run_admitted(1, lambda: answer(model, request))
-
-    return router
+ENDPOINT = Endpoint("/api/forecast", "Forecast a series: each quantile of each step",
+                    ForecastRequest, ForecastResponse, "forecasting", "--forecast", plan)
 
 
 def answer(model: Any, request: ForecastRequest) -> ForecastResponse:
@@ -47,4 +42,5 @@ def _load(run_dirs: list[Path]) -> Any:
     return Forecaster.load(run_dirs)
 
 
-HOOK = ServeHook(what="forecasting", load=_load, routes=routes, health=health, ensemble=True)
+HOOK = ServeHook(what="forecasting", load=_load, routes=ENDPOINT.routes, health=health,
+                 ensemble=True)

@@ -7,27 +7,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter
 
-from seqrnn.serve.hooks import Served, ServeHook
-from seqrnn.serve.middleware import check_length, require
-from seqrnn.serve.schemas import BUSY, ERRORS, Seq2SeqRequest, Seq2SeqResponse, Transduction
+from seqrnn.configs import ServeLimits
+from seqrnn.serve.endpoint import Endpoint
+from seqrnn.serve.hooks import ServeHook
+from seqrnn.serve.middleware import check_length
+from seqrnn.serve.schemas import Seq2SeqRequest, Seq2SeqResponse, Transduction
 
 
-def routes(served: Served) -> APIRouter:
-    router = APIRouter()
-    limits, admission = served.limits, served.admission
+def plan(model: Any, request: Seq2SeqRequest, limits: ServeLimits):
+    for source in request.sources:
+        check_length("source", len(source), limits.max_source_chars, "--max-source-chars")
+    return len(request.sources) * request.beam, lambda: transduce(model, request)
 
-    @router.post("/api/seq2seq", responses={**ERRORS, **BUSY},
-                 summary="Transduce sources (spell to sound, for a G2P model)")
-    async def seq2seq(request: Seq2SeqRequest) -> Seq2SeqResponse:
-        model = require(served.model, "sequence-to-sequence", "--seq2seq")
-        for source in request.sources:
-            check_length("source", len(source), limits.max_source_chars, "--max-source-chars")
-        return await admission.run_admitted(len(request.sources) * request.beam,
-                                            lambda: transduce(model, request))
 
-    return router
+ENDPOINT = Endpoint("/api/seq2seq", "Transduce sources (spell to sound, for a G2P model)",
+                    Seq2SeqRequest, Seq2SeqResponse, "sequence-to-sequence", "--seq2seq", plan)
 
 
 def transduce(model: Any, request: Seq2SeqRequest) -> Seq2SeqResponse:
@@ -51,4 +46,5 @@ def _load(run_dirs: list[Path]) -> Any:
     return Transducer.load(run_dirs)
 
 
-HOOK = ServeHook(what="sequence-to-sequence", load=_load, routes=routes, ensemble=True)
+HOOK = ServeHook(what="sequence-to-sequence", load=_load, routes=ENDPOINT.routes,
+                 ensemble=True)

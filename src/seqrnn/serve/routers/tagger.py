@@ -6,28 +6,23 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter
+from seqrnn.configs import ServeLimits
+from seqrnn.serve.endpoint import Endpoint
+from seqrnn.serve.hooks import ServeHook
+from seqrnn.serve.middleware import check_length
+from seqrnn.serve.schemas import TagRequest, TagResponse
 
-from seqrnn.serve.hooks import Served, ServeHook
-from seqrnn.serve.middleware import check_length, require
-from seqrnn.serve.schemas import BUSY, ERRORS, TagRequest, TagResponse
+
+def plan(model: Any, request: TagRequest, limits: ServeLimits):
+    characters = sum(len(s) if isinstance(s, str) else sum(map(len, s))
+                     for s in request.sentences)
+    check_length("sentences", characters, limits.max_tag_chars, "--max-tag-chars")
+    return 1, lambda: TagResponse(results=model.predict(request.sentences,
+                                                        features=request.features))
 
 
-def routes(served: Served) -> APIRouter:
-    router = APIRouter()
-    limits, admission = served.limits, served.admission
-
-    @router.post("/api/tag", responses={**ERRORS, **BUSY},
-                 summary="Tag the words of sentences and return the spans")
-    async def tag(request: TagRequest) -> TagResponse:
-        model = require(served.model, "tagging", "--tag")
-        characters = sum(len(s) if isinstance(s, str) else sum(map(len, s))
-                         for s in request.sentences)
-        check_length("sentences", characters, limits.max_tag_chars, "--max-tag-chars")
-        return await admission.run_admitted(1, lambda: TagResponse(results=model.predict(
-            request.sentences, features=request.features)))
-
-    return router
+ENDPOINT = Endpoint("/api/tag", "Tag the words of sentences and return the spans", TagRequest,
+                    TagResponse, "tagging", "--tag", plan)
 
 
 def health(model: Any) -> dict[str, Any]:
@@ -40,4 +35,5 @@ def _load(run_dirs: list[Path]) -> Any:
     return Tagger.load(run_dirs)
 
 
-HOOK = ServeHook(what="tagging", load=_load, routes=routes, health=health, ensemble=True)
+HOOK = ServeHook(what="tagging", load=_load, routes=ENDPOINT.routes, health=health,
+                 ensemble=True)
