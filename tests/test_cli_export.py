@@ -30,7 +30,7 @@ def test_export_from_the_command_line_and_its_mistakes(tmp_path, capsys):
     (tmp_path / "lm" / "config.json").write_text('{"format_version": 1, "kind": "tagger", '
                                                  '"model": {}}')
     assert main(["export", "--model", str(tmp_path / "lm"), "--out", str(tmp_path / "w.onnx")]) == 2
-    assert ("holds a tagger model; export takes charlm, wordlm, sentiment, seq2seq or forecast"
+    assert ("holds a tagger model; export takes charlm, wordlm, sentiment, seq2seq, forecast or tag"
             in capsys.readouterr().err)
     assert not (tmp_path / "w.onnx").exists() and not (tmp_path / "x.onnx").exists()
 
