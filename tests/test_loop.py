@@ -173,3 +173,37 @@ def test_a_resume_with_nothing_left_to_do_keeps_the_stop_evaluations_best(tmp_pa
     after = RunFolder(tmp_path).load_weights(BEST_WEIGHTS)
     assert after[1] == before[1] == 3 and all(torch.equal(after[0][k], before[0][k])
                                                for k in before[0])
+
+
+class ScriptedLossTask(ScriptedTask):
+    """A training loss given by a script, step by step (the model's output times zero keeps the
+    graph)."""
+
+    def __init__(self, losses):
+        super().__init__(Selection("loss"))
+        self.losses = iter(losses)
+
+    def num_batches(self, epoch):
+        return 40
+
+    def train_loss(self, model, batch):
+        return model(batch).sum() * 0 + next(self.losses), len(batch)
+
+    def evaluate(self, model):
+        return {"loss": 1.0}
+
+
+def test_a_small_first_loss_is_no_baseline_for_divergence(tmp_path):
+    # A first batch of one-word sentences (loss 1), then batches of long ones (about 25):
+    # the baseline is the largest of the first steps, so this trains on.
+    losses = [1.0, 3.0, 25.0, 2.0, 30.0] + [20.0] * 35
+    config = TrainConfig(epochs=1, progress=False, device="cpu")
+    result = Trainer(nn.Linear(1, 1), ScriptedLossTask(losses), config, tmp_path).fit()
+    assert result.step == 40
+
+
+def test_a_loss_grown_far_beyond_the_first_steps_is_divergence(tmp_path):
+    losses = [1.0, 3.0, 25.0, 2.0, 30.0] + [20.0] * 10 + [1000.0] * 25
+    config = TrainConfig(epochs=1, progress=False, device="cpu")
+    with pytest.raises(UserError, match="training diverged at step 1[6-9]"):
+        Trainer(nn.Linear(1, 1), ScriptedLossTask(losses), config, tmp_path).fit()

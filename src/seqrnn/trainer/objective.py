@@ -104,5 +104,5 @@ class Progress:
     best_eval: dict[str, float] = field(default_factory=dict)  # validation metrics of the best
     evals_since_best: int = 0
     last_eval_step: int = -1
-    first_loss: float = math.nan
+    first_loss: float = math.nan  # the largest loss of the first steps: the divergence baseline
     smoothed_loss: float = math.nan
