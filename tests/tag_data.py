@@ -54,3 +54,19 @@ def write_jsonl(path: Path, sentences) -> Path:
     path.write_text("".join(json.dumps({"tokens": t, "tags": g, "pos": p}) + "\n"
                             for t, g, p in sentences), encoding="utf-8")
     return path
+
+
+def train_char_lms(root: Path, sentences, **options) -> tuple[Path, Path]:
+    """A tiny forward and backward character language model (charlm runs) of the sentences'
+    text, a few steps each: what a tagger's --char-lm and --char-lm-backward read."""
+    import seqrnn
+
+    root.mkdir(parents=True, exist_ok=True)
+    text = root / "lm.txt"
+    text.write_text("".join(" ".join(tokens) + "\n" for tokens, *_ in sentences) * 3,
+                    encoding="utf-8")
+    settings = {"text": str(text), "hidden_size": 12, "batch_size": 4, "num_steps": 16,
+                "max_steps": 6, "progress": False, "seed": 1, **options}
+    seqrnn.train("charlm", root / "forward", **settings)
+    seqrnn.train("charlm", root / "backward", reverse=True, **settings)
+    return root / "forward", root / "backward"

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from seqrnn.cli import main
+from seqrnn.data.conll import TaggedSentence
 from tests.tag_data import toy_sentences, write_conll
 
 FLAGS = ["--hidden-size", "16", "--word-dim", "16", "--char-hidden", "8", "--char-dim", "8",
@@ -137,3 +138,65 @@ def test_served_tagger_answers_spans_and_refuses_bad_requests(run):
     assert empty.status_code == 422 and empty.json()["field"] == "sentences"
     one = client.post("/api/tag", json={"sentences": "John"})  # the schema's own check
     assert one.status_code == 422 and one.json()["error"].startswith("sentences:")
+
+
+@pytest.fixture(scope="module")
+def lm_run(run):
+    lm_flags = ["--text", str(run / "lm.txt"), "--hidden-size", "12", "--batch-size", "4",
+                "--num-steps", "16", "--max-steps", "6", "--sample-length", "0", "--quiet"]
+    (run / "lm.txt").write_text("".join(" ".join(s[0]) + "\n" for s in toy_sentences(40, 1)))
+    assert main(["charlm", "train", "--out", str(run / "fwd"), *lm_flags]) == 0
+    assert main(["charlm", "train", "--out", str(run / "bwd"), "--reverse", *lm_flags]) == 0
+    assert main(["tag", "train", "--data", str(run / "train.txt"), "--validation",
+                 str(run / "val.txt"), "--char-lm", str(run / "fwd"), "--char-lm-backward",
+                 str(run / "bwd"), "--out", str(run / "lmrun"), *FLAGS, "--max-steps",
+                 "5"]) == 0
+    return run / "lmrun"
+
+
+def test_export_of_a_tagger_with_character_lms_takes_the_sentence_as_they_read_it(
+        lm_run, capsys):
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+
+    from seqrnn.api.tagger import Tagger
+    from seqrnn.recipes.tagger import Encoded
+
+    out = lm_run.parent / "lm.onnx"
+    assert main(["export", "--model", str(lm_run), "--out", str(out)]) == 0
+    meta = json.loads(out.with_name("lm.onnx.json").read_text())
+    tagger = Tagger.load(lm_run)
+    words = ["Mary", "saw", "Rome", "."]
+    chars = sorted(meta["lm_chars"])
+    feeds = {"words": np.array([tagger.vocab.words.encode([w.lower() for w in words])]),
+             "chars": np.zeros((1, 4, 4), dtype=np.int64), "mask": np.ones((1, 4), dtype=bool),
+             # " Mary saw Rome . ": words from 1, 6, 10, 15 to 4, 8, 13, 15
+             "lm_chars": np.array([[chars.index(c) for c in " Mary saw Rome . "]]),
+             "lm_first": np.array([[1, 6, 10, 15]]), "lm_last": np.array([[4, 8, 13, 15]])}
+    for j, w in enumerate(words):
+        feeds["chars"][0, j, : len(w)] = tagger.vocab.chars.encode(list(w))
+    session = ort.InferenceSession(str(out))
+    got = session.run(None, {i.name: feeds[i.name] for i in session.get_inputs()})[0][0]
+    sentence = TaggedSentence(tuple(words), ("O",) * 4, ())
+    inputs, _ = Encoded([sentence], tagger.vocab, tagger.data, "input",
+                        with_tags=False).tensors(np.array([0]))
+    with torch.no_grad():
+        expected = tagger.models[0](*inputs)[0]
+    np.testing.assert_allclose(got, expected.numpy(), atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("flags, fragment", [
+    (["--char-lm", "no-such-run"], "no-such-run"),
+    (["--char-lm", "BWD"], "--char-lm BWD was trained on text reversed: give one trained "
+     "without charlm train --reverse"),
+])
+def test_bad_character_lms_are_one_line_and_write_nothing(lm_run, tmp_path, capsys, flags,
+                                                          fragment):
+    flags = [f.replace("BWD", str(lm_run.parent / "bwd")) for f in flags]
+    fragment = fragment.replace("BWD", str(lm_run.parent / "bwd"))
+    status = main(["tag", "train", "--data", str(lm_run.parent / "train.txt"), *flags,
+                   "--out", str(tmp_path / "x"), *FLAGS])
+    err = capsys.readouterr().err
+    assert status == 2 and fragment in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()

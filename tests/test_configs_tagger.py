@@ -36,7 +36,9 @@ def test_no_feature_columns_and_no_character_encoder_are_allowed():
     ({"word_dim": -1}, "{word_dim} must be positive, got -1"),
     ({"num_layers": 0}, "{num_layers} must be positive, got 0"),
     ({"char_hidden": -1}, "{char_hidden} must be zero (none) or positive, got -1"),
-    ({"char_lm_dim": -3}, "{char_lm_dim} must be zero (none) or positive, got -3"),
+    ({"forward_lm": {"vocab_size": 5}, "lm_chars": " abc"},
+     "{forward_lm} reads 5 characters but lm_chars lists 4"),
+    ({"lm_chars": " abc"}, "{lm_chars} is for character language models: give one"),
     ({"hidden_size": 2.5}, "{hidden_size} must be a whole number, got 2.5"),
 ])
 def test_bad_choices_are_one_line_naming_their_flag(fields, message):
@@ -59,3 +61,10 @@ def test_sizes_the_data_decides_are_named_in_words(fields, message):
         TaggerConfig(**{**DATA, **fields})
     assert caught.value.field == next(iter(fields))
     assert caught.value.render(flag) == str(caught.value) == message
+
+
+def test_language_model_configs_read_back_from_json_and_add_their_states():
+    config = TaggerConfig(**DATA, forward_lm={"vocab_size": 3, "hidden_size": 8},
+                          backward_lm={"vocab_size": 3, "hidden_size": 5}, lm_chars=" ab")
+    assert config.forward_lm.hidden_size == 8 and config.char_lm_dim == 13
+    assert TaggerConfig(**DATA).char_lm_dim == 0

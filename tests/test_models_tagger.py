@@ -8,9 +8,12 @@ from dataclasses import replace
 import pytest
 import torch
 
+from seqrnn.configs.charlm import CharLMConfig
 from seqrnn.configs.tagger import TaggerConfig
+from seqrnn.data.text import CharVocab
 from seqrnn.models.crf import PAD_TAG, Constraint
 from seqrnn.models.tagger import BiLSTMTagger
+from seqrnn.recipes.char_lms import sentence_text
 
 B, I, O = 0, 1, 2  # noqa: E741 (the tag's name)
 BIO = Constraint(start=[True, False, True],
@@ -84,17 +87,70 @@ def test_the_character_encoder_joins_the_final_states_of_each_direction():
     torch.testing.assert_close(vectors[0, 1], torch.cat([forward, backward]))
 
 
-def test_char_lm_vectors_are_read_and_required():
-    model = tagger(char_lm_dim=2)
-    words, chars, features, mask = sentences([3])
+LM_CHARS = " abcd"
+
+
+def with_char_lms(**options) -> BiLSTMTagger:
+    forward = CharLMConfig(vocab_size=5, hidden_size=4, dropout=0.3)
+    backward = CharLMConfig(vocab_size=5, hidden_size=3, input="embedding", embedding_dim=2)
+    return tagger(forward_lm=forward, backward_lm=backward, lm_chars=LM_CHARS, **options)
+
+
+def lm_inputs(sentences_tokens):
+    """lm_chars, lm_first, lm_last of tokenized sentences, right-padded (any id)."""
+    vocab = CharVocab(tuple(LM_CHARS))
+    texts = [sentence_text(tokens) for tokens in sentences_tokens]
+    width, longest = max(len(t) for t, _, _ in texts), max(map(len, sentences_tokens))
+    ids = torch.full((len(texts), width), 3)
+    first = torch.zeros(len(texts), longest, dtype=torch.int64)
+    last = torch.zeros_like(first)
+    for i, (text, starts, ends) in enumerate(texts):
+        ids[i, :len(text)] = torch.from_numpy(vocab.encode(text))
+        first[i, :len(starts)], last[i, :len(ends)] = torch.tensor(starts), torch.tensor(ends)
+    return ids, first, last
+
+
+def test_each_word_reads_the_forward_lm_after_its_end_and_the_backward_one_before_it():
+    model = with_char_lms()
+    tokens = [["ab", "c", "dab"], ["cd"]]
+    ids, first, last = lm_inputs(tokens)
+    mask = torch.tensor([[True, True, True], [True, False, False]])
     with torch.no_grad():
-        zero = model(words, chars, features, mask, torch.zeros(1, 3, 2))
-        one = model(words, chars, features, mask, torch.ones(1, 3, 2))
-    assert (zero - one).abs().max() > 1e-4
-    with pytest.raises(ValueError, match="char_lm"):
-        model(words, chars, features, mask)
-    with pytest.raises(ValueError, match="char_lm"):
-        tagger()(words, chars, features, mask, torch.zeros(1, 3, 2))
+        vectors = model.char_lm(ids, first, last, mask)  # (2, 3, 4 + 3)
+        text = torch.from_numpy(CharVocab(tuple(LM_CHARS)).encode(" ab c dab ")).unsqueeze(0)
+        forward = model.char_lm.forward_lm.states(text)[0][0]
+        backward = model.char_lm.backward_lm.states(text.flip(1))[0][0]
+    # Words start at 1, 4, 6 and end at 2, 4, 8 of the 10 characters; the backward model
+    # reads position p of the text at 9 - p.
+    torch.testing.assert_close(vectors[0, :, :4], forward[[2, 4, 8]])
+    torch.testing.assert_close(vectors[0, :, 4:], backward[[8, 5, 3]])
+    with torch.no_grad():  # the short sentence alone reads the same as in the padded batch
+        alone = model.char_lm(ids[1:, :4], first[1:, :1], last[1:, :1], mask[1:, :1])
+    torch.testing.assert_close(vectors[1, 0], alone[0, 0])
+
+
+@pytest.mark.parametrize("fine_tune", [False, True])
+def test_character_lms_are_frozen_unless_fine_tuned(fine_tune):
+    model = with_char_lms(char_lm_fine_tune=fine_tune).train()
+    words, chars, features, mask = sentences([3, 1])
+    lm = lm_inputs([["ab", "c", "d"], ["a"]])
+    model.loss(words, chars, features, mask, *lm, tags=torch.zeros(2, 3, dtype=torch.long)
+               ).backward()
+    lms = model.char_lm.forward_lm, model.char_lm.backward_lm
+    read = [p.grad for lm in lms for p in lm.rnn.parameters()]  # (their heads go unused)
+    assert model.char_lm.forward_lm.training == fine_tune  # frozen: no dropout either
+    assert all(g is not None and g.abs().sum() > 0 for g in read) == fine_tune
+    assert all(p.grad is None for p in model.char_lm.parameters()) != fine_tune
+    assert model.word_embedding.weight.grad.abs().sum() > 0
+
+
+def test_language_model_inputs_are_required_exactly_with_language_models():
+    words, chars, features, mask = sentences([3])
+    lm = lm_inputs([["ab", "c", "d"]])
+    with pytest.raises(ValueError, match="lm_chars"):
+        with_char_lms()(words, chars, features, mask)
+    with pytest.raises(ValueError, match="lm_chars"):
+        tagger()(words, chars, features, mask, *lm)
 
 
 def test_the_constraint_is_saved_with_the_weights():
@@ -119,7 +175,7 @@ def test_softmax_decoding_keeps_the_constraint():
 def toy_language(n: int, generator: torch.Generator, carrier: str):
     """Sentences of the words a, b, c tagged by a rule that needs the tags before: a opens a
     chunk (B), b continues an open one (I) or is outside (O), c is outside. Only `carrier`
-    (words, chars, features or char_lm) tells the words apart; the rest are the same for all."""
+    (words, chars or features) tells the words apart; the rest are the same for all."""
     lengths = torch.randint(1, 9, (n,), generator=generator)
     mask = torch.arange(int(lengths.max())) < lengths.unsqueeze(1)
     kinds = torch.randint(0, 3, mask.shape, generator=generator)  # 0 a, 1 b, 2 c
@@ -135,24 +191,21 @@ def toy_language(n: int, generator: torch.Generator, carrier: str):
     words = known if carrier == "words" else real
     chars = torch.stack([known if carrier == "chars" else real, real], dim=-1)  # two letters
     features = (known if carrier == "features" else real).unsqueeze(-1)
-    char_lm = torch.nn.functional.one_hot(kinds, 3).float() * real.unsqueeze(-1)
-    if carrier != "char_lm":
-        char_lm = torch.zeros_like(char_lm)
-    return (words, chars, features, mask, char_lm), tags
+    return (words, chars, features, mask), tags
 
 
 @pytest.mark.parametrize("decoder", ["crf", "softmax"])
-@pytest.mark.parametrize("carrier", ["words", "chars", "features", "char_lm"])
+@pytest.mark.parametrize("carrier", ["words", "chars", "features"])
 def test_a_toy_tagging_language_is_learned_exactly(decoder, carrier):
     generator = torch.Generator().manual_seed(0)
     config = TaggerConfig(vocab_size=4, char_vocab_size=4, num_tags=3, feature_vocab_sizes=(4,),
                           word_dim=4, char_dim=4, char_hidden=4, feature_dim=4, hidden_size=12,
-                          dropout=0.0, decoder=decoder, char_lm_dim=3)
+                          dropout=0.0, decoder=decoder)
     model = BiLSTMTagger(config, BIO)
     optimiser = torch.optim.Adam(model.parameters(), lr=0.05)
     for _ in range(80):
         inputs, tags = toy_language(32, generator, carrier)
-        loss = model.loss(*inputs[:4], tags, inputs[4])
+        loss = model.loss(*inputs, tags=tags)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
@@ -163,18 +216,16 @@ def test_a_toy_tagging_language_is_learned_exactly(decoder, carrier):
 
 def test_losses_are_means_per_sentence_and_per_word():
     inputs, tags = toy_language(3, torch.Generator().manual_seed(1), "words")
-    words, chars, features, mask, char_lm = inputs
-    crf = tagger(vocab_size=4, char_vocab_size=4, feature_vocab_sizes=(4,), char_lm_dim=3)
+    mask = inputs[3]
+    crf = tagger(vocab_size=4, char_vocab_size=4, feature_vocab_sizes=(4,))
     with torch.no_grad():
-        emissions = crf(words, chars, features, mask, char_lm)
+        emissions = crf(*inputs)
         expected = -crf.decoder.log_likelihood(emissions, tags, mask).mean()
-        torch.testing.assert_close(crf.loss(words, chars, features, mask, tags, char_lm),
-                                   expected)
+        torch.testing.assert_close(crf.loss(*inputs, tags=tags), expected)
         softmax = BiLSTMTagger(replace(crf.config, decoder="softmax"))
-        emissions = softmax(words, chars, features, mask, char_lm)
+        emissions = softmax(*inputs)
         log_p = emissions.log_softmax(-1).gather(2, tags.clamp(min=0).unsqueeze(-1)).squeeze(-1)
-        torch.testing.assert_close(softmax.loss(words, chars, features, mask, tags, char_lm),
-                                   -log_p[mask].mean())
+        torch.testing.assert_close(softmax.loss(*inputs, tags=tags), -log_p[mask].mean())
 
 
 def test_emissions_export_to_onnx_for_any_batch_and_length(tmp_path):

@@ -185,3 +185,25 @@ def test_a_diverged_loss_has_an_infinite_perplexity():
 
     # a finite loss of 1000 nats (a learning rate of 1e5 gets there) overflowed math.exp
     assert loss_metrics(2000.0, 2)["perplexity"] == float("inf")
+
+
+def test_a_reversed_model_learns_the_text_backwards_and_writes_before_its_prime(text_file,
+                                                                                 tmp_path):
+    data = small_data(text_file, reverse=True)
+    splits = charlm.RECIPE.read(data, seed=1, progress=False)
+    forward = charlm.RECIPE.read(small_data(text_file), seed=1, progress=False)
+    assert splits.train == forward.train[::-1] and splits.val == forward.val[::-1]
+    base.start(charlm.RECIPE, data, MODEL, small_loop(epochs=8), tmp_path / "run")
+    lm = LanguageModel.load(tmp_path / "run")
+    assert lm.reverse
+    # What precedes "sat on the mat." in the text is "the cat ": written back to front.
+    assert lm.sample("sat on the mat.", 8, greedy=True) == "the cat sat on the mat."
+    texts = lm.samples("mat.", 6, 2, seed=4)
+    assert all(text.endswith("mat.") and len(text) == 10 for text in texts)
+    backwards = lm.evaluate(TEXT[:400])["loss"]
+    assert backwards < lm.evaluate(TEXT[:400][::-1])["loss"]  # it reads the text reversed
+    with pytest.raises(UserError, match="reads text backwards"):
+        next(lm.stream("mat.", 5))
+    with pytest.raises(UserError) as caught:
+        lm.samples("mat.", 5, 1, stop=["\n"])
+    assert caught.value.field == "stop"

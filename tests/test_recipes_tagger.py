@@ -1,6 +1,9 @@
 """Training the tagger (recipes/tagger.py): it learns a toy language, never reads the test
 sentences, converts schemes, resumes exactly, and refuses bad data in one line."""
 
+import shutil
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -11,7 +14,7 @@ from seqrnn.data.conll import TaggedSentence
 from seqrnn.errors import UserError
 from seqrnn.recipes.tagger import read_splits
 from seqrnn.run import RunFolder
-from tests.tag_data import toy_sentences, write_conll
+from tests.tag_data import toy_sentences, train_char_lms, write_conll
 
 SMALL = {"hidden_size": 16, "word_dim": 16, "char_hidden": 8, "char_dim": 8, "feature_dim": 4,
          "batch_size": 8, "lr": 1e-2, "lr_schedule": "constant", "progress": False,
@@ -113,10 +116,47 @@ def test_sentences_keep_their_tokens_and_features_through_encoding(files):
     data = TaggerData(data="x", scheme="iob2", max_word_length=3)
     vocab = Vocabularies.build(sentences, data)
     encoded = Encoded(sentences, vocab, data, "train")
-    words, chars, features, mask, tags = encoded.tensors(np.array([0]))
+    (words, chars, features, mask), tags = encoded.tensors(np.array([0]))
     assert vocab.words.decode(words[0].tolist()) == ["john", "saw", "rome", "."]
     assert vocab.chars.decode(chars[0, 0].tolist()) == ["J", "o", "h"]  # cut at 3
     assert vocab.features.columns[0].decode(features[0, :, 0].tolist()) == ["NNP", "NN",
                                                                             "NNP", "."]
     assert vocab.tags.decode(tags[0].tolist()) == ["B-PER", "O", "B-LOC", "O"]
     assert mask.tolist() == [[True] * 4]
+
+
+@pytest.mark.parametrize("fine_tune", [False, True])
+def test_character_lms_are_copied_into_the_run_frozen_or_fine_tuned(files, tmp_path, fine_tune):
+    torch.set_num_threads(1)
+    forward, backward = train_char_lms(tmp_path / "lms", toy_sentences(40, 1))
+    settings = {"data": str(files["train"]), "validation": str(files["val"]),
+                "char_lm": str(forward), "char_lm_backward": str(backward),
+                "char_lm_fine_tune": fine_tune, "eval_every": 5, **SMALL}
+    seqrnn.train("tag", tmp_path / "run", max_steps=10, **settings)
+    lm, _ = RunFolder(forward).load_weights("model.safetensors")
+    tagged, _ = RunFolder(tmp_path / "run").load_weights("latest.safetensors")
+    name = next(k for k in lm if k.startswith("rnn."))
+    assert torch.equal(tagged[f"char_lm.forward_lm.{name}"], lm[name]) != fine_tune
+    # The run needs the language models' folders no more: it resumes and tags without them.
+    shutil.rmtree(tmp_path / "lms")
+    resumed = seqrnn.train("tag", tmp_path / "run", resume="auto", max_steps=20, **settings)
+    assert resumed.result.step == 20
+    answer = resumed.model.predict(["John saw Rome ."])[0]
+    assert answer["tokens"] == ["John", "saw", "Rome", "."] and len(answer["tags"]) == 4
+
+
+def test_sentences_are_laid_out_for_the_character_lms_in_padded_batches():
+    from seqrnn.data.text import CharVocab
+    from seqrnn.recipes.tagger import Encoded, Vocabularies
+
+    sentences = [TaggedSentence(("Hi", "."), ("O", "O"), ()),
+                 TaggedSentence(("A", "dog", "barké", "."), ("O",) * 4, ())]
+    data = TaggerData(data="x", scheme="iob2")
+    chars = CharVocab(tuple(" .ADHabdegikor"))  # no é: read as a space
+    vocab = replace(Vocabularies.build(sentences, data), lm_chars=chars)
+    (*_, mask, ids, first, last), _ = Encoded(sentences, vocab, data, "train").tensors(
+        np.array([1, 0]))
+    assert chars.decode(ids[0].tolist()) == " A dog bark  . "
+    assert chars.decode(ids[1, :6].tolist()) == " Hi . "  # then padding
+    assert first.tolist() == [[1, 3, 7, 13], [1, 4, 0, 0]]
+    assert last.tolist() == [[1, 5, 11, 13], [2, 4, 0, 0]]

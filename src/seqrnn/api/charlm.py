@@ -4,6 +4,10 @@
     lm = LanguageModel.load("runs/hamlet")
     print(lm.sample(prime="The ", length=200, seed=1))
     print(lm.evaluate(open("other.txt").read()))
+
+A model trained with --reverse reads text back to front: it writes what comes before its prime
+(sample and samples put it there) and is the backward half of a tagger's character language
+models.
 """
 
 from __future__ import annotations
@@ -45,6 +49,17 @@ class LanguageModel(TrainedLanguageModel):
             raise UserError(f"the prime has characters the model never saw: {unknown!r}; "
                             "remove them from {prime}", fields=("prime",))
 
+    @property
+    def reverse(self) -> bool:
+        """Whether the model was trained on reversed text (charlm train --reverse)."""
+        return bool(self.config is not None and (self.config.data or {}).get("reverse"))
+
+    def _check_forward(self) -> None:
+        if self.reverse:
+            raise UserError("this model reads text backwards (trained with --reverse): it "
+                            "writes what comes before a prime, so it cannot stream after one; "
+                            "use sample or samples")
+
     @functools.cached_property
     def stepper(self) -> CompiledStepper | None:
         """The model laid out for compiled sampling; None where that cannot run."""
@@ -62,12 +77,16 @@ class LanguageModel(TrainedLanguageModel):
         `options` are those of seqrnn.configs.Sampling: top_k, top_p, temperature, greedy,
         beam, stop, time_limit.
         """
+        self._check_forward()
         for pieces in self.pieces(prime, length, Sampling(**options), [seed]):
             if pieces[0]:
                 yield pieces[0]
 
     def sample(self, prime: str = "The ", length: int = 500, **options) -> str:
-        """The prime followed by `length` generated characters (fewer after a stop string)."""
+        """The prime followed by `length` generated characters (fewer after a stop string);
+        a backward model's characters precede it."""
+        if self.reverse:
+            return self.samples(prime, length, 1, **options)[0]
         return prime + "".join(self.stream(prime, length, **options))
 
     def samples(self, prime: str = "The ", length: int = 500, num_samples: int = 1, *,
@@ -78,6 +97,15 @@ class LanguageModel(TrainedLanguageModel):
         sampling = Sampling(**options)
         self._check_generation(prime, length, sampling, num_samples)  # before the seeds' list
         seeds = [None if seed is None else seed + i for i in range(num_samples)]
+        if self.reverse:
+            if sampling.stop:
+                raise UserError("stop strings end a text read forwards; this model writes "
+                                "backwards (trained with --reverse): drop {stop}",
+                                fields=("stop",))
+            texts = [""] * num_samples
+            for pieces in self._pieces(prime[::-1], length, sampling, seeds):
+                texts = [text + piece for text, piece in zip(texts, pieces, strict=True)]
+            return [text[::-1] + prime for text in texts]
         texts = [prime] * num_samples
         for pieces in self._pieces(prime, length, sampling, seeds):
             texts = [text + piece for text, piece in zip(texts, pieces, strict=True)]
@@ -91,6 +119,7 @@ class LanguageModel(TrainedLanguageModel):
         by default this model's own sampler (a SharedSampler passes its shared one). The
         request is checked at once, the memory it needs included.
         """
+        self._check_forward()
         self._check_generation(prime, length, sampling, len(seeds))
         return self._pieces(prime, length, sampling, seeds, source)
 
@@ -140,8 +169,10 @@ class LanguageModel(TrainedLanguageModel):
         """Loss (nats/char), bits per character and perplexity of `text`.
 
         Characters outside the vocabulary cannot be scored: they are left out,
-        and counted in `unknown_chars`.
+        and counted in `unknown_chars`. A backward model reads `text` back to front.
         """
+        if self.reverse:
+            text = text[::-1]
         known, unknown = drop_unknown(self.vocab, text)
         ids = torch.as_tensor(self.vocab.encode(known), dtype=torch.int64)
         total, count = stream_loss(self.model, char_loss_sum, ids, num_steps, rows)

@@ -293,6 +293,18 @@ def tagger_graphs(run_dir, weights) -> Exported:
     dynamic = {"words": {0: "batch", 1: "time"}, "chars": {0: "batch", 1: "time", 2: "chars"},
                "features": {0: "batch", 1: "time"}, "mask": {0: "batch", 1: "time"},
                "emissions": {0: "batch", 1: "time"}}
+    meta = {}
+    if c.char_lm_dim:  # the sentence as the character language models read it
+        example += (torch.zeros(2, 12, dtype=torch.int64),
+                    torch.tensor([[1, 3, 5, 7, 9]] * 2), torch.tensor([[1, 3, 5, 7, 9]] * 2))
+        inputs.update({
+            "lm_chars": "(batch, length) int64: ids (lm_chars) of \" \" + the words joined "
+            "by spaces + \" \", a character not in lm_chars read as a space; padded with any",
+            "lm_first": "(batch, time) int64: each word's first character's position there",
+            "lm_last": "(batch, time) int64: each word's last character's position there"})
+        dynamic.update({"lm_chars": {0: "batch", 1: "length"},
+                        "lm_first": {0: "batch", 1: "time"}, "lm_last": {0: "batch", 1: "time"}})
+        meta["lm_chars"] = c.lm_chars
     decoder = model.decoder
     decoding = {"decoder": c.decoder,
                 "allowed_start": decoder.constraint.start_allowed.bool().tolist(),
@@ -306,7 +318,7 @@ def tagger_graphs(run_dir, weights) -> Exported:
                      "chars": tagger.vocab.chars.to_dict(), "tags": tagger.tags.to_dict(),
                      "features": tagger.vocab.features.to_dict(), "decoding": decoding,
                      "lowercase": tagger.data.lowercase,
-                     "max_word_length": tagger.data.max_word_length})
+                     "max_word_length": tagger.data.max_word_length, **meta})
 
 
 def exporters() -> dict[str, Callable[[str | Path, str], Exported]]:

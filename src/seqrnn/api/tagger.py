@@ -24,6 +24,7 @@ from seqrnn.configs.tagger import TaggerData
 from seqrnn.data.conll import CORPORA, TaggedSentence
 from seqrnn.data.tag_schemes import spans
 from seqrnn.data.tag_vocab import TagVocab
+from seqrnn.data.text import CharVocab
 from seqrnn.data.tokenize import split_words
 from seqrnn.errors import UserError, field_error
 from seqrnn.kinds import CHARS_FILE, FEATURES_FILE, TAGS_FILE, VOCAB_FILE
@@ -60,6 +61,9 @@ class Tagger:
             if member.vocab.tags != first.vocab.tags:
                 raise UserError(f"{path} cannot join an ensemble with {paths[0]}: its tags "
                                 "differ; ensemble runs trained on the same data and scheme")
+            if member.vocab.lm_chars != first.vocab.lm_chars:
+                raise UserError(f"{path} cannot join an ensemble with {paths[0]}: they read "
+                                "different character language models (or one reads none)")
         return cls([m for member in members for m in member.models], first.vocab, first.data,
                    first.config, run=first.run)
 
@@ -67,8 +71,9 @@ class Tagger:
     def _load_one(cls, run_dir: str | Path, weights: str, device: str) -> Tagger:
         run = RunFolder(run_dir)
         loaded = load_trained(run_dir, RECIPE, weights=weights, device=device)
-        v = loaded.vocabularies
-        vocab = Vocabularies(v[VOCAB_FILE], v[CHARS_FILE], v[TAGS_FILE], v[FEATURES_FILE])
+        v, lm_chars = loaded.vocabularies, loaded.model.config.lm_chars
+        vocab = Vocabularies(v[VOCAB_FILE], v[CHARS_FILE], v[TAGS_FILE], v[FEATURES_FILE],
+                             CharVocab(tuple(lm_chars)) if lm_chars else None)
         config = loaded.config
         data = run.build_config(TaggerData, config.data, "data") if config.data else TaggerData()
         return cls([loaded.model], vocab, data, config, run=run.path)
@@ -139,20 +144,19 @@ class Tagger:
         out: list[list[str]] = []
         for start in range(0, len(encoded), EVAL_BATCH):
             rows = np.arange(start, min(start + EVAL_BATCH, len(encoded)))
-            words, chars, features, mask, _ = (t.to(self.device)
-                                               for t in encoded.tensors(rows))
-            best = self._best(words, chars, features, mask).cpu().numpy()
+            inputs, _ = encoded.tensors(rows)
+            best = self._best(*(t.to(self.device) for t in inputs)).cpu().numpy()
             for row, length in zip(best, encoded.lengths[rows], strict=True):
                 out.append(self.tags.decode(row[:length]))
         return out
 
-    def _best(self, words, chars, features, mask) -> torch.Tensor:
+    def _best(self, *inputs: torch.Tensor) -> torch.Tensor:
         """The best tags (B, T): one model's decoding, or the ensemble's mean scores decoded
         once (a softmax ensemble's mean log-probabilities)."""
-        first, count = self.models[0], len(self.models)
+        first, count, mask = self.models[0], len(self.models), inputs[3]
         if count == 1:
-            return first.decode(words, chars, features, mask)
-        outputs = [m(words, chars, features, mask) for m in self.models]
+            return first.decode(*inputs)
+        outputs = [m(*inputs) for m in self.models]
         if first.config.decoder != "crf":
             return first.decoder.decode(sum(o.log_softmax(-1) for o in outputs) / count, mask)
         start, transitions, end = (sum(getattr(m.decoder, name) for m in self.models) / count

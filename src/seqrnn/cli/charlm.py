@@ -41,6 +41,8 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     options.add(d, CharLMData, "batch_size", "rows the text stream is cut into")
     options.add(d, CharLMData, "num_steps", "window length: steps of truncated BPTT")
     options.add(d, CharLMData, "eval_rows", "rows the validation text is cut into for evaluation")
+    options.add(d, CharLMData, "reverse", "train on the text read back to front (after the "
+                "split): the backward model of a tagger's --char-lm-backward", action="store_true")
 
     m = p.add_argument_group("model")
     options.add_recurrent_flags(m, CharLMConfig, "units per recurrent layer")
@@ -87,7 +89,7 @@ def _sample(args: argparse.Namespace) -> int:
         raise UserError(f"--num-samples must be at least 1, got {args.num_samples}")
     lm = LanguageModel.load(args.model, weights=args.weights, device=args.device)
     sampling = options.sampling_options(args)
-    if args.num_samples == 1:  # streamed as it is generated
+    if args.num_samples == 1 and not lm.reverse:  # streamed as it is generated
         stream = lm.stream(args.prime, args.length, seed=args.seed, **sampling)
         first = next(stream, "")  # validates the options before anything is printed
         if not args.quiet:

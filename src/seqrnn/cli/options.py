@@ -17,7 +17,8 @@ from typing import Any
 from seqrnn.errors import UserError, flag
 from seqrnn.paths import given_path
 
-PATH_FIELDS = frozenset({"data", "text", "pretrained"})  # config fields that name a file
+# config fields that name a file or folder
+PATH_FIELDS = frozenset({"data", "text", "pretrained", "char_lm", "char_lm_backward"})
 
 
 def path_arg(value: str) -> str:

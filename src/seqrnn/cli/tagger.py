@@ -59,6 +59,11 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                    "0; the characters always keep case)")
     add(d, TaggerData, "batch_size", "sentences per batch, of similar length")
     add(d, TaggerData, "max_word_length", "characters of a word the character encoder reads")
+    add(d, TaggerData, "char_lm", "a character language model run (charlm train) whose state "
+        "after each word's last character becomes part of the word (Akbik et al. 2018); a new "
+        "run copies it")
+    add(d, TaggerData, "char_lm_backward", "a character language model run trained with "
+        "--reverse: its state after each word's first character, read from the sentence's end")
     m = p.add_argument_group("model")
     add(m, TaggerConfig, "word_dim", "word vector size")
     add(m, TaggerConfig, "char_dim", "character vector size")
@@ -70,6 +75,8 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     add(m, TaggerConfig, "num_layers", "bidirectional layers")
     add(m, TaggerConfig, "dropout", "dropout on the inputs, between layers and before the "
         "tag scores")
+    add(m, TaggerConfig, "char_lm_fine_tune", "train the character language models with the "
+        "tagger (default: frozen)", action="store_true")
     add(m, TaggerConfig, "decoder", "crf (the best tag sequence, no I- without its B-) or "
         "softmax (each word on its own)", choices=["crf", "softmax"])
 

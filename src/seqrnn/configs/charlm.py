@@ -29,6 +29,7 @@ class CharLMData:
     batch_size: int = 64
     num_steps: int = 100
     eval_rows: int = 32
+    reverse: bool = False  # read every split back to front: a backward model, for tagging
 
     def __post_init__(self) -> None:
         normalise_fields(self)

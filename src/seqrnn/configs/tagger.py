@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from seqrnn.configs import checks
+from seqrnn.configs.charlm import CharLMConfig
 from seqrnn.errors import UserError, field_error
 
 DECODERS = ("crf", "softmax")
@@ -21,7 +22,9 @@ class TaggerData:
     "conll2002-es", "conll2002-nl"; the part of speech is their feature column), or a file of
     training sentences in CoNLL columns or JSON lines, with `validation` and `test` files beside
     it (without `validation`, `val_fraction` of the training sentences, seeded, is held out).
-    Tags are read in `input_scheme` (a corpus's: IOB2) and trained in `scheme`.
+    Tags are read in `input_scheme` (a corpus's: IOB2) and trained in `scheme`. `char_lm` and
+    `char_lm_backward` are character language model runs (the second trained with --reverse)
+    whose states become part of each word (Akbik et al. 2018); a new run copies them.
     """
 
     data: str = "conll2000"
@@ -38,10 +41,13 @@ class TaggerData:
     lowercase: bool = True  # the word embeddings read lowercased words, digits as 0
     batch_size: int = 32
     max_word_length: int = 30  # characters of a word its encoder reads (the rest are cut)
+    char_lm: str | None = None  # a charlm run folder
+    char_lm_backward: str | None = None  # a charlm run folder trained with --reverse
 
     def __post_init__(self) -> None:
         checks.normalise_fields(self)
-        checks.require_path(data=self.data)
+        checks.require_path(data=self.data, char_lm=self.char_lm,
+                            char_lm_backward=self.char_lm_backward)
         if not 0.0 < self.val_fraction < 1.0:
             raise field_error("val_fraction", f"{{}} must be above 0 and below 1, got "
                               f"{self.val_fraction}")
@@ -62,9 +68,10 @@ class TaggerConfig:
 
     Each word is read as its embedding, its characters' final BiLSTM states (`char_hidden` per
     direction; 0: no character encoder), one embedding per extra feature column (a POS tag, say)
-    and, with `char_lm_dim` above 0, a vector of that width from frozen character language
-    models. The tag constraint (no I- tag without its B-) is not configuration: the model holds
-    it as buffers, saved with the weights.
+    and the states of character language models over the sentence (`forward_lm`, `backward_lm`:
+    either or both, their shared characters `lm_chars` in id order), frozen unless
+    `char_lm_fine_tune`. The tag constraint (no I- tag without its B-) is not configuration:
+    the model holds it as buffers, saved with the weights.
     """
 
     vocab_size: int  # words, id 0 padding
@@ -80,7 +87,10 @@ class TaggerConfig:
     num_layers: int = 1
     dropout: float = 0.5
     decoder: str = "crf"
-    char_lm_dim: int = 0
+    forward_lm: CharLMConfig | None = None
+    backward_lm: CharLMConfig | None = None
+    lm_chars: str = ""
+    char_lm_fine_tune: bool = False
 
     def __post_init__(self) -> None:
         checks.normalise_fields(self)
@@ -95,10 +105,26 @@ class TaggerConfig:
         checks.require_positive(word_dim=self.word_dim, char_dim=self.char_dim,
                          feature_dim=self.feature_dim, hidden_size=self.hidden_size,
                          num_layers=self.num_layers)
-        for name in ("char_hidden", "char_lm_dim"):
-            if getattr(self, name) < 0:
-                raise field_error(name, f"{{}} must be zero (none) or positive, got "
-                                  f"{getattr(self, name)}")
+        if self.char_hidden < 0:
+            raise field_error("char_hidden", f"{{}} must be zero (none) or positive, got "
+                              f"{self.char_hidden}")
+        self._check_char_lms()
         checks.require_dropout(self.dropout)
         checks.require_choice("cell", self.cell, checks.CELL_TYPES)
         checks.require_choice("decoder", self.decoder, DECODERS)
+
+    def _check_char_lms(self) -> None:
+        for name in ("forward_lm", "backward_lm"):
+            lm = getattr(self, name)
+            if isinstance(lm, dict):  # config.json reads back a dict
+                object.__setattr__(self, name, lm := CharLMConfig(**lm))
+            if lm is not None and lm.vocab_size != len(self.lm_chars):
+                raise field_error(name, f"{{}} reads {lm.vocab_size} characters but "
+                                  f"lm_chars lists {len(self.lm_chars)}")
+        if self.lm_chars and self.forward_lm is None and self.backward_lm is None:
+            raise field_error("lm_chars", "{} is for character language models: give one")
+
+    @property
+    def char_lm_dim(self) -> int:
+        """Width of the character language models' part of each word."""
+        return sum(lm.hidden_size for lm in (self.forward_lm, self.backward_lm) if lm)

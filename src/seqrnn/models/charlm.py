@@ -37,12 +37,17 @@ class CharLM(nn.Module):
 
     def forward(self, ids: torch.Tensor, state=None):
         """ids (B, T) int64 -> logits (B, T, V) and the state after the last step."""
+        out, state = self.states(ids, state)  # (B, T, H)
+        return self.head(self.dropout(out)), state  # (B, T, V)
+
+    def states(self, ids: torch.Tensor, state=None):
+        """ids (B, T) int64 -> the last layer's outputs (B, T, H), what the model knows of the
+        text up to each character (a tagger's contextual string embeddings), and the state."""
         if self.embedding is None:
             x = F.one_hot(ids, self.config.vocab_size).to(self.head.weight.dtype)  # (B, T, V)
         else:
             x = self.embedding(ids)  # (B, T, E)
-        out, state = self.rnn(x, state)  # (B, T, H)
-        return self.head(self.dropout(out)), state  # (B, T, V)
+        return self.rnn(x, state)
 
     @torch.no_grad()
     def generate(self, prime: torch.Tensor, length: int, **sampling) -> Iterator[int]:

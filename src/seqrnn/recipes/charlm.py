@@ -60,8 +60,11 @@ class CharLMRecipe(StreamRecipe[CharLMData, TextSplits, CharLMConfig]):
     vocabularies = {VOCAB_FILE: (CharVocab, "vocab_size")}
 
     def read(self, data: CharLMData, seed: int, progress: bool) -> TextSplits:
-        return split_text(load_text(data.text, data.encoding), data.val_fraction,
-                          data.test_fraction)
+        splits = split_text(load_text(data.text, data.encoding), data.val_fraction,
+                            data.test_fraction)
+        if data.reverse:  # split first: validation stays the text's end, read backwards
+            splits = TextSplits(splits.train[::-1], splits.val[::-1], splits.test[::-1])
+        return splits
 
     def prepare(self, raw: TextSplits, data: CharLMData, progress: bool,
                 saved: RunFolder | None) -> base.Prepared[StreamSets]:

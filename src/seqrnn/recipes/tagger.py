@@ -12,7 +12,7 @@ never read here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -25,12 +25,14 @@ from seqrnn.data.conll import CORPORA, CORPUS_SCHEME, TaggedSentence, load_corpu
 from seqrnn.data.tag_files import read_tagged_file
 from seqrnn.data.tag_schemes import check_tags, convert, transition_mask
 from seqrnn.data.tag_vocab import FeatureVocabs, TagVocab, word_key
+from seqrnn.data.text import CharVocab
 from seqrnn.data.vocab import WordVocab
 from seqrnn.errors import UserError
 from seqrnn.kinds import CHARS_FILE, FEATURES_FILE, TAGS_FILE, VOCAB_FILE
 from seqrnn.models.crf import Constraint
 from seqrnn.models.tagger import BiLSTMTagger
 from seqrnn.recipes import base
+from seqrnn.recipes.char_lms import check_coverage, encode_known, read_char_lms, sentence_text
 from seqrnn.run import RunFolder
 from seqrnn.tag_metrics import span_scores
 from seqrnn.trainer import IndependentBatches, Selection
@@ -98,6 +100,7 @@ class Vocabularies:
     chars: WordVocab
     tags: TagVocab
     features: FeatureVocabs
+    lm_chars: CharVocab | None = None  # the character language models' (in the model config)
 
     @classmethod
     def build(cls, train: list[TaggedSentence], data: TaggerData) -> Vocabularies:
@@ -112,7 +115,8 @@ class Vocabularies:
 class Encoded:
     """Sentences as padded id arrays, ready to batch: words (N, T), characters (N, T, C),
     features (N, T, F), tags (N, T; zeros without `with_tags`, for sentences to predict) and
-    each sentence's length."""
+    each sentence's length; with character language models each sentence's characters as they
+    read them (N, L) and each word's first and last position there (N, T)."""
 
     def __init__(self, sentences: list[TaggedSentence], vocab: Vocabularies, data: TaggerData,
                  split: str, *, with_tags: bool = True):
@@ -139,18 +143,39 @@ class Encoded:
             if with_tags:  # refuses a tag training never saw
                 self.tags[i, :length] = vocab.tags.encode(s.tags,
                                                           where=f"{split} sentence {i + 1}")
+        self.lm: tuple[np.ndarray, ...] = ()
+        if vocab.lm_chars is not None:
+            self.lm = self._lm_inputs(sentences, vocab.lm_chars, longest)
+
+    @staticmethod
+    def _lm_inputs(sentences: list[TaggedSentence], chars: CharVocab, longest: int
+                   ) -> tuple[np.ndarray, ...]:
+        texts = [sentence_text(s.tokens) for s in sentences]
+        widest = max((len(text) for text, _, _ in texts), default=2)
+        ids = np.full((len(sentences), widest), encode_known(chars, " ")[0], dtype=np.int64)
+        first = np.zeros((len(sentences), longest), dtype=np.int64)
+        last = np.zeros_like(first)
+        for i, (text, starts, ends) in enumerate(texts):
+            ids[i, :len(text)] = encode_known(chars, text)
+            first[i, :len(starts)], last[i, :len(ends)] = starts, ends
+        return ids, first, last
 
     def __len__(self) -> int:
         return len(self.lengths)
 
-    def tensors(self, rows: np.ndarray) -> tuple[torch.Tensor, ...]:
-        """words, chars, features, mask, tags of `rows`, cut to their longest sentence."""
+    def tensors(self, rows: np.ndarray) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+        """The model's inputs for `rows` (words, chars, features, mask and any language model
+        inputs), cut to their longest sentence, and their tags."""
         longest = int(self.lengths[rows].max())
         mask = np.arange(longest)[None, :] < self.lengths[rows][:, None]
-        return (torch.from_numpy(self.words[rows, :longest]),
-                torch.from_numpy(self.chars[rows, :longest]),
-                torch.from_numpy(self.features[rows, :longest]),
-                torch.from_numpy(mask), torch.from_numpy(self.tags[rows, :longest]))
+        inputs = [self.words[rows, :longest], self.chars[rows, :longest],
+                  self.features[rows, :longest], mask]
+        if self.lm:
+            ids, first, last = self.lm
+            widest = int(last[rows, :longest].max()) + 2  # the longest sentence's closing " "
+            inputs += [ids[rows, :widest], first[rows, :longest], last[rows, :longest]]
+        return (tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in inputs),
+                torch.from_numpy(self.tags[rows, :longest]))
 
 
 def tag_constraint(tags: TagVocab) -> Constraint:
@@ -169,9 +194,10 @@ def decode_batches(model: BiLSTMTagger, encoded: Encoded, tags: TagVocab
     loss = 0.0
     for start in range(0, len(encoded), EVAL_BATCH):
         rows = np.arange(start, min(start + EVAL_BATCH, len(encoded)))
-        words, chars, features, mask, gold = (t.to(device) for t in encoded.tensors(rows))
-        loss += float(model.loss(words, chars, features, mask, gold)) * len(rows)
-        best = model.decode(words, chars, features, mask).cpu().numpy()
+        inputs, gold = encoded.tensors(rows)
+        inputs = tuple(t.to(device) for t in inputs)
+        loss += float(model.loss(*inputs, tags=gold.to(device))) * len(rows)
+        best = model.decode(*inputs).cpu().numpy()
         for row, length in zip(best, encoded.lengths[rows], strict=True):
             predicted.append(tags.decode(row[:length]))
     return predicted, loss / max(len(encoded), 1)
@@ -196,12 +222,13 @@ class TaggerObjective(IndependentBatches):
 
     def batch(self, epoch: int, index: int) -> tuple[torch.Tensor, ...]:
         rows = self.chunks.rows(epoch, index)
-        return self.group.stage(self.train.tensors(rows[self.group.share(len(rows))]))
+        inputs, tags = self.train.tensors(rows[self.group.share(len(rows))])
+        return self.group.stage((*inputs, tags))
 
     def train_loss(self, model: BiLSTMTagger, batch) -> tuple[torch.Tensor, int]:
         device = next(model.parameters()).device
-        words, chars, features, mask, tags = (t.to(device, non_blocking=True) for t in batch)
-        return model.loss(words, chars, features, mask, tags), len(words)
+        *inputs, tags = (t.to(device, non_blocking=True) for t in batch)
+        return model.loss(*inputs, tags=tags), len(tags)
 
     @torch.no_grad()
     def evaluate(self, model: BiLSTMTagger) -> dict[str, float]:
@@ -225,15 +252,15 @@ class TaggerRecipe(base.Recipe[TaggerData, Splits, EncodedSets, TaggerConfig]):
     data_config = TaggerData
     model_config = TaggerConfig
     model_class = BiLSTMTagger
-    other_paths = ("validation", "test")
+    other_paths = ("validation", "test", "char_lm", "char_lm_backward")
     vocabularies = {VOCAB_FILE: (WordVocab, "vocab_size"),
                     CHARS_FILE: (WordVocab, "char_vocab_size"),
                     TAGS_FILE: (TagVocab, "num_tags"),
                     FEATURES_FILE: (FeatureVocabs, "feature_vocab_sizes")}
 
     def absolute_paths(self, data: TaggerData) -> TaggerData:
-        if data.data in CORPORA:
-            return data  # a name, not a path
+        if data.data in CORPORA:  # a name, not a path
+            return replace(super().absolute_paths(data), data=data.data)
         return super().absolute_paths(data)
 
     def read(self, data: TaggerData, seed: int, progress: bool) -> Splits:
@@ -245,6 +272,15 @@ class TaggerRecipe(base.Recipe[TaggerData, Splits, EncodedSets, TaggerConfig]):
     def prepare(self, raw: Splits, data: TaggerData, progress: bool,
                 saved: RunFolder | None) -> base.Prepared[EncodedSets]:
         vocab = Vocabularies.build(raw["train"], data)
+        lms, lm_fields = None, {}
+        if saved is not None:  # the run's own copy of the language models' characters
+            chars = saved.read_config(self.kind).model.get("lm_chars")
+            vocab = replace(vocab, lm_chars=CharVocab(tuple(chars)) if chars else None)
+        else:
+            lms = read_char_lms(data)
+        if lms is not None:
+            check_coverage(lms.chars, raw["train"], data)
+            vocab, lm_fields = replace(vocab, lm_chars=lms.chars), lms.fields
         files = {VOCAB_FILE: vocab.words, CHARS_FILE: vocab.chars, TAGS_FILE: vocab.tags,
                  FEATURES_FILE: vocab.features}
         if saved is not None:
@@ -259,13 +295,15 @@ class TaggerRecipe(base.Recipe[TaggerData, Splits, EncodedSets, TaggerConfig]):
             files=files,
             model_fields={"vocab_size": len(vocab.words), "char_vocab_size": len(vocab.chars),
                           "num_tags": len(vocab.tags),
-                          "feature_vocab_sizes": vocab.features.sizes},
-            sets=sets)
+                          "feature_vocab_sizes": vocab.features.sizes, **lm_fields},
+            sets=sets, init_weights=lms.weights if lms else None)
 
     def build_model(self, prepared: base.Prepared[EncodedSets], model_options: dict
                     ) -> BiLSTMTagger:
         model = super().build_model(prepared, model_options)
         model.decoder.constraint.set(tag_constraint(prepared.sets[2]))
+        if prepared.init_weights is not None:  # the pretrained language models'
+            model.char_lm.load_state_dict(prepared.init_weights)
         return model
 
     def check_model_options(self, model_options: dict) -> TaggerConfig:
