@@ -39,7 +39,7 @@ def beam_search(model: nn.Module, prime: Tensor, length: int, beam: int,
     scores = torch.zeros(1, dtype=torch.float64)
     done: list[tuple[float, list[int]]] = []
     for produced in range(1, length + 1):
-        totals = (scores[:, None] + log_probs.double()).view(-1)  # (alive * V,)
+        totals = (scores[:, None] + log_probs.double().cpu()).view(-1)  # (alive * V,), CPU
         vocab = log_probs.shape[1]
         ranked = torch.topk(totals, min(totals.numel(), len(alive) if produced > 1 else beam))
         kept, kept_scores, parents = [], [], []
