@@ -160,3 +160,44 @@ def test_sentences_are_laid_out_for_the_character_lms_in_padded_batches():
     assert chars.decode(ids[1, :6].tolist()) == " Hi . "  # then padding
     assert first.tolist() == [[1, 3, 7, 13], [1, 4, 0, 0]]
     assert last.tolist() == [[1, 5, 11, 13], [2, 4, 0, 0]]
+
+
+def test_frozen_character_lms_are_read_once_and_give_what_they_give_batch_by_batch(
+        files, tmp_path):
+    from seqrnn.models.tagger import BiLSTMTagger
+    from seqrnn.recipes.tagger import Encoded, FrozenLMVectors
+
+    torch.set_num_threads(1)
+    forward, backward = train_char_lms(tmp_path / "lms", toy_sentences(40, 1))
+    settings = {"data": str(files["train"]), "validation": str(files["val"]),
+                "char_lm": str(forward), "char_lm_backward": str(backward), **SMALL}
+    tagger = seqrnn.train("tag", tmp_path / "run", max_steps=1, **settings).model
+    model = tagger.models[0]
+    sentences = read_splits(TaggerData(data=str(files["train"])), seed=1)["train"][:40]
+    encoded = Encoded(sentences, tagger.vocab, tagger.data, "train")
+    cached = FrozenLMVectors(model, encoded)
+    rows = np.array([7, 3, 30])
+    inputs, _ = encoded.tensors(rows)
+    mask = inputs[3]
+    with torch.no_grad():
+        alone = model.char_lm(*inputs[4:], mask)
+    gathered = cached.gather(torch.from_numpy(rows), mask)
+    torch.testing.assert_close(gathered[mask], alone[mask], atol=1e-5, rtol=1e-4)
+    assert (gathered[~mask] == 0).all()
+    assert FrozenLMVectors.fits(model, encoded)
+    tuned = BiLSTMTagger(replace(model.config, char_lm_fine_tune=True))
+    assert not FrozenLMVectors.fits(tuned, encoded)  # fine-tuned: they change every step
+
+
+def test_a_run_reading_frozen_character_lms_resumes_to_the_same_weights(files, tmp_path):
+    torch.set_num_threads(1)
+    forward, backward = train_char_lms(tmp_path / "lms", toy_sentences(40, 1))
+    settings = {"data": str(files["train"]), "validation": str(files["val"]),
+                "char_lm": str(forward), "char_lm_backward": str(backward), "epochs": 2,
+                "eval_every": 5, **SMALL}
+    seqrnn.train("tag", tmp_path / "whole", **{**settings, "max_steps": 16})
+    seqrnn.train("tag", tmp_path / "half", **{**settings, "max_steps": 8})
+    seqrnn.train("tag", tmp_path / "half", resume="auto", **{**settings, "max_steps": 16})
+    one, _ = RunFolder(tmp_path / "whole").load_weights("latest.safetensors")
+    two, _ = RunFolder(tmp_path / "half").load_weights("latest.safetensors")
+    assert all(torch.equal(one[k], two[k]) for k in one)

@@ -79,6 +79,10 @@ class CharLMEmbedder(nn.Module):
         if not self.fine_tune:
             self.requires_grad_(False)
 
+    @property
+    def frozen(self) -> bool:
+        return not self.fine_tune
+
     def train(self, mode: bool = True) -> CharLMEmbedder:
         return super().train(mode and self.fine_tune)  # frozen: read without dropout
 
@@ -130,7 +134,9 @@ class BiLSTMTagger(nn.Module):
     (B, T, F) long with F = len(config.feature_vocab_sizes), possibly 0, mask (B, T) bool, and
     with character language models lm_chars (B, L), lm_first and lm_last (B, T) long: the
     sentence's characters (ids of config.lm_chars) and each word's first and last position in
-    them (0 at padding), as the module docstring lays them out.
+    them (0 at padding), as the module docstring lays them out; or, in their place, the
+    language models' vectors (B, T, config.char_lm_dim) computed beforehand (frozen models give
+    every batch the same: training reads them once).
 
     `constraint` forbids tag starts, transitions and ends (seqrnn.models.crf.Constraint), in
     training and decoding; it is held in buffers, saved and loaded with the weights.
@@ -170,7 +176,7 @@ class BiLSTMTagger(nn.Module):
             parts.append(self.chars(chars))
         parts.extend(embed(features[..., i]) for i, embed in enumerate(self.features))
         if self.char_lm is not None:
-            parts.append(self.char_lm(*lm, mask))
+            parts.append(lm[0] if len(lm) == 1 else self.char_lm(*lm, mask))
         x = torch.cat(parts, dim=-1)
         lengths = mask.sum(dim=1)
         for forward, backward in self.layers:

@@ -203,6 +203,36 @@ def decode_batches(model: BiLSTMTagger, encoded: Encoded, tags: TagVocab
     return predicted, loss / max(len(encoded), 1)
 
 
+class FrozenLMVectors:
+    """The frozen character language models' vectors of every training word, computed once:
+    they are the same in every epoch, and computing them is most of a step's cost otherwise.
+    Held flat (one row per word) on the model's device, in the precision they came in."""
+
+    LIMIT_BYTES = 2**30  # larger sets are computed batch by batch instead
+
+    def __init__(self, model: BiLSTMTagger, encoded: Encoded):
+        device = next(model.parameters()).device
+        parts = []
+        with torch.no_grad():
+            for start in range(0, len(encoded), EVAL_BATCH):
+                rows = np.arange(start, min(start + EVAL_BATCH, len(encoded)))
+                inputs, _ = encoded.tensors(rows)
+                words, _, _, mask, *lm = (t.to(device) for t in inputs)
+                parts.append(model.char_lm(*lm, mask)[mask])
+        self.vectors = torch.cat(parts)  # (words, char_lm_dim)
+        self.starts = torch.from_numpy(np.cumsum(encoded.lengths) - encoded.lengths).to(device)
+
+    @classmethod
+    def fits(cls, model: BiLSTMTagger, encoded: Encoded) -> bool:
+        size = int(encoded.lengths.sum()) * model.config.char_lm_dim * 4  # float32 at most
+        return model.char_lm is not None and model.char_lm.frozen and size <= cls.LIMIT_BYTES
+
+    def gather(self, rows: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The vectors of sentences `rows` (B,), right-padded as `mask` (B, T): (B, T, D)."""
+        index = self.starts[rows].unsqueeze(1) + torch.arange(mask.shape[1], device=mask.device)
+        return self.vectors[index.clamp(max=len(self.vectors) - 1)] * mask.unsqueeze(-1)
+
+
 class TaggerObjective(IndependentBatches):
     """The loop's objective: batches of similar sentence length, shuffled each epoch; the
     decoder's loss; span F1 on validation. Under torchrun every rank takes its slice of each
@@ -216,18 +246,25 @@ class TaggerObjective(IndependentBatches):
         super().__init__(data.batch_size, group)
         self.train, self.val, self.tags, self.data = train, val, tags, data
         self.chunks = LengthChunks(train.lengths, data.batch_size, seed, self.group.world_size)
+        self.lm_vectors: FrozenLMVectors | bool | None = None  # False: not for this model
 
     def num_batches(self, epoch: int) -> int:
         return self.chunks.count(epoch)
 
     def batch(self, epoch: int, index: int) -> tuple[torch.Tensor, ...]:
         rows = self.chunks.rows(epoch, index)
-        inputs, tags = self.train.tensors(rows[self.group.share(len(rows))])
-        return self.group.stage((*inputs, tags))
+        rows = rows[self.group.share(len(rows))]
+        inputs, tags = self.train.tensors(rows)
+        return self.group.stage((*inputs, tags, torch.from_numpy(rows)))
 
     def train_loss(self, model: BiLSTMTagger, batch) -> tuple[torch.Tensor, int]:
         device = next(model.parameters()).device
-        *inputs, tags = (t.to(device, non_blocking=True) for t in batch)
+        *inputs, tags, rows = (t.to(device, non_blocking=True) for t in batch)
+        if self.lm_vectors is None:
+            fits = FrozenLMVectors.fits(model, self.train)
+            self.lm_vectors = FrozenLMVectors(model, self.train) if fits else False
+        if self.lm_vectors:
+            inputs = [*inputs[:4], self.lm_vectors.gather(rows, inputs[3])]
         return model.loss(*inputs, tags=tags), len(tags)
 
     @torch.no_grad()
