@@ -1,6 +1,7 @@
 import json
 import math
 
+import numpy as np
 import pytest
 import torch
 
@@ -207,3 +208,16 @@ def test_a_reversed_model_learns_the_text_backwards_and_writes_before_its_prime(
     with pytest.raises(UserError) as caught:
         lm.samples("mat.", 5, 1, stop=["\n"])
     assert caught.value.field == "stop"
+
+
+def test_training_evaluates_a_fixed_sample_of_a_long_validation_text():
+    ids = np.arange(200_000) % 7
+    data = CharLMData(batch_size=4, num_steps=10, eval_rows=4, eval_tokens=400)
+    task = charlm.CharLMObjective(ids[:150_000], ids[150_000:], data)
+    model = CharLM(CharLMConfig(vocab_size=7, hidden_size=8, dropout=0.0))
+    scored = task.evaluate(model)
+    assert task.val_rows.shape == (4, 101)
+    assert scored == task.evaluate(model)  # the same windows each time
+    everything = charlm.CharLMObjective(ids[:150_000], ids[150_000:],
+                                        CharLMData(batch_size=4, num_steps=10, eval_rows=4))
+    assert everything.val_rows.numel() == 4 * (49_999 // 4 + 1)  # all 49,999 predictions

@@ -80,3 +80,45 @@ def test_lecture_layout_on_real_hamlet(real_data_dir, monkeypatch):
         "Primus. Scoena ",
     ]
     assert vocab.decode(batches[1][1][0]) == "Hamlet\n\nActus P"
+
+
+def test_all_of_a_short_validation_stream_is_cut_as_training_cuts_it():
+    from seqrnn.data.stream import evaluation_rows
+
+    ids = np.arange(26)
+    rows = evaluation_rows(ids, rows=3, num_steps=4)  # 25 predictions: 3 rows of 8
+    assert rows.tolist() == [list(range(0, 9)), list(range(8, 17)), list(range(16, 25))]
+    assert evaluation_rows(ids, rows=50, num_steps=4).shape == (6, 5)  # rows of a window at least
+
+
+def test_a_long_validation_stream_is_sampled_the_same_at_every_evaluation():
+    from seqrnn.data import stream
+
+    ids = np.arange(1_000_001)
+    rows = stream.evaluation_rows(ids, rows=8, num_steps=100, tokens=4000)
+    assert rows.shape == (8, 501)
+    assert np.array_equal(rows, stream.evaluation_rows(ids, 8, 100, tokens=4000))
+    assert (np.diff(rows, axis=1) == 1).all()  # each row a contiguous span
+    part = 1_000_000 // 8
+    assert [int(r[0]) // part for r in rows] == list(range(8))  # one span in each eighth
+    assert (rows[:, -1] // part == np.arange(8)).all()
+    assert stream.evaluation_rows(ids, 8, 100, tokens=0).shape == (8, part + 1)  # all of it
+    # Automatic: all of a stream up to AUTO_EVAL_TOKENS, a sample of that many beyond.
+    assert stream.evaluation_rows(ids, 8, 100).size == 8 * (part + 1)
+    small = stream.AUTO_EVAL_TOKENS
+    stream.AUTO_EVAL_TOKENS = 1000
+    try:
+        assert stream.evaluation_rows(ids, 8, 100).shape == (8, 126)
+    finally:
+        stream.AUTO_EVAL_TOKENS = small
+
+
+def test_the_evaluation_budget_is_checked():
+    from seqrnn.configs import CharLMData, WordLMData
+
+    for cls in (CharLMData, WordLMData):
+        assert cls(eval_tokens=0).eval_tokens == 0
+        with pytest.raises(UserError) as caught:
+            cls(eval_tokens=-5)
+        assert caught.value.field == "eval_tokens"
+        assert "0 (all of validation) or positive, got -5" in str(caught.value)

@@ -41,6 +41,9 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     options.add(d, CharLMData, "batch_size", "rows the text stream is cut into")
     options.add(d, CharLMData, "num_steps", "window length: steps of truncated BPTT")
     options.add(d, CharLMData, "eval_rows", "rows the validation text is cut into for evaluation")
+    options.add(d, CharLMData, "eval_tokens", "characters each evaluation during training scores: "
+                "a fixed, seeded sample of the validation text (0: all of it; default: all up "
+                "to 2 million, a sample of 2 million beyond)")
     options.add(d, CharLMData, "reverse", "train on the text read back to front (after the "
                 "split): the backward model of a tagger's --char-lm-backward", action="store_true")
 

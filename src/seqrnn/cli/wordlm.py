@@ -46,6 +46,9 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     add(d, WordLMData, "batch_size", "rows the token stream is cut into")
     add(d, WordLMData, "num_steps", "window length: steps of truncated BPTT")
     add(d, WordLMData, "eval_rows", "rows the validation stream is cut into")
+    add(d, WordLMData, "eval_tokens", "tokens each evaluation during training scores: a fixed, "
+        "seeded sample of the validation stream (0: all of it; default: all up to 2 million, "
+        "a sample of 2 million beyond)")
 
     m = p.add_argument_group("model")
     add(m, WordLMConfig, "embedding_dim", "word vector size (the last layer's size "

@@ -11,6 +11,7 @@ from seqrnn.configs.checks import (
     normalise_fields,
     require_choice,
     require_dropout,
+    require_eval_tokens,
     require_fractions,
     require_path,
     require_positive,
@@ -29,6 +30,10 @@ class CharLMData:
     batch_size: int = 64
     num_steps: int = 100
     eval_rows: int = 32
+    # Validation tokens each evaluation during training scores: a fixed, seeded sample (None:
+    # all of a validation stream up to data.stream.AUTO_EVAL_TOKENS, a sample of that many
+    # beyond; 0: always all of it).
+    eval_tokens: int | None = None
     reverse: bool = False  # read every split back to front: a backward model, for tagging
 
     def __post_init__(self) -> None:
@@ -37,6 +42,7 @@ class CharLMData:
         require_fractions(self.val_fraction, self.test_fraction)
         require_positive(batch_size=self.batch_size, num_steps=self.num_steps,
                          eval_rows=self.eval_rows)
+        require_eval_tokens(self.eval_tokens)
         if self.val_fraction == 0:
             raise field_error("val_fraction",
                               "{} must be above 0: training selects on validation loss")

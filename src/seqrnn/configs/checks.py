@@ -131,6 +131,13 @@ def require_positive(**values: float) -> None:
             raise UserError(f"{_named(name)} must be positive, got {value}", fields=(name,))
 
 
+def require_eval_tokens(eval_tokens: int | None) -> None:
+    """A stream's evaluation budget: None (automatic), 0 (all) or a positive count."""
+    if eval_tokens is not None and eval_tokens < 0:
+        raise field_error("eval_tokens", f"{{}} must be 0 (all of validation) or positive, "
+                          f"got {eval_tokens}")
+
+
 def require_seed(seed: int) -> int:
     """`seed` as a Python int (numpy's integers too); UserError if it is no seed."""
     number = _as_type(seed, int)

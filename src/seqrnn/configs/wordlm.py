@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from seqrnn.configs.checks import (
     normalise_fields,
     require_dropout,
+    require_eval_tokens,
     require_path,
     require_positive,
 )
@@ -30,12 +31,17 @@ class WordLMData:
     batch_size: int = 64
     num_steps: int = 70  # ULMFiT's bptt
     eval_rows: int = 32
+    # Validation tokens each evaluation during training scores: a fixed, seeded sample (None:
+    # all of a validation stream up to data.stream.AUTO_EVAL_TOKENS, a sample of that many
+    # beyond; 0: always all of it).
+    eval_tokens: int | None = None
 
     def __post_init__(self) -> None:
         normalise_fields(self)
         require_path(data=self.data)
         require_positive(batch_size=self.batch_size, num_steps=self.num_steps,
                          eval_rows=self.eval_rows, min_freq=self.min_freq)
+        require_eval_tokens(self.eval_tokens)
         if self.max_vocab is not None:
             require_positive(max_vocab=self.max_vocab)
         if not 0 < self.val_fraction < 1:

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from seqrnn.configs import TrainConfig
-from seqrnn.data.stream import StreamBatches
+from seqrnn.data.stream import StreamBatches, evaluation_rows
 from seqrnn.errors import UserError
 from seqrnn.metrics import unigram_loss
 from seqrnn.recipes import base
@@ -33,6 +33,8 @@ class StreamData(Protocol):
     def num_steps(self) -> int: ...
     @property
     def eval_rows(self) -> int: ...
+    @property
+    def eval_tokens(self) -> int | None: ...
     @property
     def val_fraction(self) -> float: ...
 
@@ -86,22 +88,28 @@ def stream_loss(model: nn.Module, loss_sum, ids: torch.Tensor, num_steps: int, r
     counts add up to the single-process ones. `loss_sum(model, outputs,
     targets)` is the summed loss of one window.
     """
-    device = next(model.parameters()).device
-    predictions = len(ids) - 1
-    if predictions < 1:
+    if len(ids) < 2:
         raise UserError("the text to evaluate needs at least 2 known tokens")
-    rows = max(1, min(rows, predictions // num_steps))
-    per_row = predictions // rows
-    mine = (part or Group()).share(rows)
-    x = ids[: rows * per_row].view(rows, per_row)[mine].to(device)  # (R', N)
-    y = ids[1 : rows * per_row + 1].view(rows, per_row)[mine].to(device)  # (R', N)
-    if len(x) == 0:  # more ranks than rows: this one has nothing to score
+    matrix = np.array(evaluation_rows(np.asarray(ids, dtype=np.int64), rows, num_steps, tokens=0))
+    return rows_loss(model, loss_sum, torch.from_numpy(matrix), num_steps, part)
+
+
+@torch.no_grad()
+def rows_loss(model: nn.Module, loss_sum, matrix: torch.Tensor, num_steps: int,
+              part: Group | None = None) -> tuple[float, int]:
+    """Total cross-entropy and number of predicted ids of rows (R, N + 1) of ids, each read
+    from a zero state in windows with the state carried (inputs row[:-1], targets row[1:]);
+    with `part`, that rank's share of the rows."""
+    device = next(model.parameters()).device
+    mine = matrix[(part or Group()).share(len(matrix))].to(device)
+    if len(mine) == 0:  # more ranks than rows: this one has nothing to score
         return 0.0, 0
+    x, y = mine[:, :-1], mine[:, 1:]  # (R', N) each
     total, state = 0.0, None
-    for start in range(0, per_row, num_steps):
+    for start in range(0, x.shape[1], num_steps):
         outputs, state = model(x[:, start : start + num_steps], state)
         total += float(loss_sum(model, outputs, y[:, start : start + num_steps]))
-    return total, len(x) * per_row
+    return total, x.numel()
 
 
 class StreamObjective:
@@ -132,11 +140,13 @@ class StreamObjective:
             unit="characters" if self.items == "chars" else self.items,
             other_fix=(f"a smaller {' or '.join('{' + name + '}' for name in fractions)} "
                        f"({held_out:g} of the text is held out of training)", fractions))
-        self.val_ids = torch.as_tensor(val_ids, dtype=torch.int64)
-        if len(self.val_ids) < 2:
+        if len(val_ids) < 2:
             raise UserError("the validation text is shorter than 2 tokens: raise "
                             "{val_fraction} or use a longer text", fields=("val_fraction",))
-        self.num_steps, self.eval_rows = data.num_steps, data.eval_rows
+        self.num_steps = data.num_steps
+        self.val_rows = torch.from_numpy(np.array(evaluation_rows(
+            np.asarray(val_ids, dtype=np.int64), data.eval_rows, data.num_steps,
+            data.eval_tokens)))
         self.state = None
         self.unigram = unigram_loss(train_ids, val_ids[1:])  # the loss to beat (recipes.chance)
 
@@ -174,8 +184,7 @@ class StreamObjective:
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         """Validation loss: the nats summed over all ranks' rows over the ids they scored."""
-        total, count = stream_loss(model, self.loss_sum, self.val_ids, self.num_steps,
-                                   self.eval_rows, self.group)
+        total, count = rows_loss(model, self.loss_sum, self.val_rows, self.num_steps, self.group)
         return {**self.metrics(*self.group.sum([total, count])), "unigram": self.unigram}
 
     def carried_state(self) -> dict[str, torch.Tensor]:
