@@ -179,6 +179,8 @@ class ScriptedLossTask(ScriptedTask):
     """A training loss given by a script, step by step (the model's output times zero keeps the
     graph)."""
 
+    loss_varies_by_batch = True
+
     def __init__(self, losses):
         super().__init__(Selection("loss"))
         self.losses = iter(losses)
@@ -207,3 +209,11 @@ def test_a_loss_grown_far_beyond_the_first_steps_is_divergence(tmp_path):
     config = TrainConfig(epochs=1, progress=False, device="cpu")
     with pytest.raises(UserError, match="training diverged at step 1[6-9]"):
         Trainer(nn.Linear(1, 1), ScriptedLossTask(losses), config, tmp_path).fit()
+
+
+def test_a_loss_that_does_not_vary_by_batch_is_measured_from_the_first(tmp_path):
+    task = ScriptedLossTask([1.0, 3.0, 25.0, 2.0, 30.0] + [20.0] * 35)
+    task.loss_varies_by_batch = False  # a language model's: 25 after 1 is divergence
+    config = TrainConfig(epochs=1, progress=False, device="cpu")
+    with pytest.raises(UserError, match="training diverged at step 5"):
+        Trainer(nn.Linear(1, 1), task, config, tmp_path).fit()

@@ -122,3 +122,24 @@ def test_the_evaluation_budget_is_checked():
             cls(eval_tokens=-5)
         assert caught.value.field == "eval_tokens"
         assert "0 (all of validation) or positive, got -5" in str(caught.value)
+
+
+def test_windows_read_a_memory_mapped_stream_of_a_narrow_type_as_a_list_gives_them(tmp_path):
+    ids = (np.arange(1001) * 7) % 300
+    path = tmp_path / "ids.u16"
+    ids.astype(np.uint16).tofile(path)
+    mapped = StreamBatches(np.memmap(path, dtype=np.uint16, mode="r"), 4, 10)
+    listed = StreamBatches(ids.tolist(), 4, 10)
+    assert len(mapped) == len(listed) == 25
+    for i in (0, 13, 24, -1):
+        for a, b in zip(mapped[i], listed[i], strict=True):
+            assert a.dtype == torch.int64 and a.is_contiguous() and torch.equal(a, b)
+
+
+def test_a_corpus_encodes_to_a_byte_a_character_and_the_same_ids():
+    vocab = CharVocab.from_text("hello world ñ")
+    text = "hello world ñ" * 1000
+    compact = vocab.encode(text, vocab.dtype)
+    assert compact.dtype == np.uint8 and vocab.encode(text).dtype == np.int64
+    assert np.array_equal(compact, vocab.encode(text))
+    assert CharVocab(tuple(chr(0x100 + i) for i in range(300))).dtype == np.uint16

@@ -24,13 +24,18 @@ def perplexity(loss: float) -> float:
         return math.inf
 
 
+COUNT_CHUNK = 1 << 24  # ids counted at once
+
+
 def unigram_loss(train_ids: np.ndarray, targets: np.ndarray) -> float:
     """Mean cross-entropy, in nats, of `targets` under the training ids' frequencies (add-one
     smoothed): what a model that ignores all context scores. A language model whose loss
     never falls below it has learned no more than how common each token is."""
-    train_ids, targets = np.asarray(train_ids, np.int64), np.asarray(targets, np.int64)
+    train_ids, targets = np.asarray(train_ids), np.asarray(targets, np.int64)
     size = int(max(train_ids.max(initial=0), targets.max(initial=0))) + 1
-    counts = np.bincount(train_ids, minlength=size) + 1.0
+    counts = np.ones(size)
+    for start in range(0, len(train_ids), COUNT_CHUNK):  # a large corpus is never copied whole
+        counts += np.bincount(train_ids[start:start + COUNT_CHUNK], minlength=size)
     return float(-np.mean(np.log(counts[targets] / counts.sum()))) if len(targets) else math.nan
 
 

@@ -45,7 +45,9 @@ class StreamBatches:
     """(input, target) windows of one encoded stream, in the order training reads them.
 
     Incomplete windows are dropped, as in the lecture: every window is
-    (batch_size, num_steps), so the carried hidden state always fits.
+    (batch_size, num_steps), so the carried hidden state always fits. Each window is read
+    from the stream when asked for: the stream is kept as given (any integer dtype, a
+    memory map too), never copied whole into int64.
     """
 
     def __init__(
@@ -64,9 +66,9 @@ class StreamBatches:
             raise field_error("batch_size", f"{{}} must be at least 1, got {batch_size}")
         if num_steps < 1:
             raise field_error("num_steps", f"{{}} must be at least 1, got {num_steps}")
-        stream = torch.as_tensor(ids, dtype=torch.int64)
-        if stream.dim() != 1:
-            raise ValueError(f"ids must be one-dimensional, got shape {tuple(stream.shape)}")
+        stream = ids.numpy() if isinstance(ids, torch.Tensor) else np.asarray(ids)
+        if stream.ndim != 1:
+            raise ValueError(f"ids must be one-dimensional, got shape {stream.shape}")
         self.batch_size = batch_size
         self.num_steps = num_steps
 
@@ -81,25 +83,23 @@ class StreamBatches:
                 f"{', ' + fix if fix else ''}, or a longer text",
                 fields=("batch_size", "num_steps", *fields),
             )
-        used = num_windows * batch_size * num_steps
-        # (rows, windows, steps) -> (windows, rows, steps): window i is then one
-        # contiguous (batch_size, num_steps) block, ready for .view(-1) in the loss.
-        self._x = self._windows(stream[:used], num_windows)
-        self._y = self._windows(stream[1 : used + 1], num_windows)
-
-    def _windows(self, flat: torch.Tensor, num_windows: int) -> torch.Tensor:
-        rows = flat.view(self.batch_size, num_windows, self.num_steps)
-        return rows.transpose(0, 1).contiguous()  # (windows, batch_size, num_steps)
+        self._stream, self._windows = stream, num_windows
+        # Row r is stream[r * row_length : (r + 1) * row_length] (+ 1 for its last target).
+        self._row_starts = np.arange(batch_size) * (num_windows * num_steps)
 
     def __len__(self) -> int:
         """Windows per epoch."""
-        return self._x.shape[0]
+        return self._windows
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inputs and targets of window `index`, int64, each (batch_size, num_steps)."""
+        """Inputs and targets of window `index`, int64, each (batch_size, num_steps),
+        contiguous (ready for .view(-1) in the loss)."""
         if not -len(self) <= index < len(self):
             raise IndexError(f"window {index} out of range for {len(self)} windows")
-        return self._x[index], self._y[index]
+        first = self._row_starts + (index % len(self)) * self.num_steps
+        block = self._stream[first[:, None] + np.arange(self.num_steps + 1)]  # (B, T + 1)
+        block = torch.from_numpy(block.astype(np.int64))
+        return block[:, :-1].contiguous(), block[:, 1:].contiguous()
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         return (self[index] for index in range(len(self)))

@@ -96,6 +96,9 @@ def load_text(name_or_path: str | os.PathLike, encoding: str = "utf-8") -> str:
     return prepare(text)
 
 
+ENCODE_CHUNK = 1 << 22  # characters encoded at once (their UTF-32 codes are 4 bytes each)
+
+
 @dataclass(frozen=True)
 class CharVocab:
     """Characters and their ids: id i stands for `chars[i]`.
@@ -135,19 +138,29 @@ class CharVocab:
         """The distinct characters of `text` that have no id, sorted."""
         return sorted(set(text).difference(self.chars))
 
-    def encode(self, text: str) -> np.ndarray:
-        """Ids of the characters of `text`, int64, shape (len(text),)."""
-        # surrogatepass: a lone surrogate (possible in a str) is a code point like any other
-        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"),
-                              dtype=np.uint32).astype(np.int64)
-        pos = np.searchsorted(self._sorted_codes, codes).clip(max=len(self.chars) - 1)
-        if not np.array_equal(self._sorted_codes[pos], codes):
-            unknown = "".join(self.unknown_chars(text))
-            raise UserError(
-                f"characters not in the vocabulary: {unknown!r}; remove them from the text, "
-                "or train on text that contains them"
-            )
-        return self._sorted_ids[pos]
+    @property
+    def dtype(self) -> np.dtype:
+        """The narrowest unsigned integer type that holds every id."""
+        return np.dtype(np.uint8 if len(self.chars) <= 256 else
+                        np.uint16 if len(self.chars) <= 65536 else np.uint32)
+
+    def encode(self, text: str, dtype: np.dtype | type = np.int64) -> np.ndarray:
+        """Ids of the characters of `text`, shape (len(text),), encoded a chunk at a time;
+        int64, or `dtype` (a corpus held in `self.dtype` costs a byte a character)."""
+        out = np.empty(len(text), dtype=dtype)
+        for start in range(0, len(text), ENCODE_CHUNK):
+            piece = text[start:start + ENCODE_CHUNK]
+            # surrogatepass: a lone surrogate (possible in a str) is a code point like any other
+            codes = np.frombuffer(piece.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+            pos = np.searchsorted(self._sorted_codes, codes).clip(max=len(self.chars) - 1)
+            if not np.array_equal(self._sorted_codes[pos], codes):
+                unknown = "".join(self.unknown_chars(text))
+                raise UserError(
+                    f"characters not in the vocabulary: {unknown!r}; remove them from the "
+                    "text, or train on text that contains them"
+                )
+            out[start:start + len(piece)] = self._sorted_ids[pos]
+        return out
 
     def decode(self, ids: Iterable[int] | np.ndarray) -> str:
         """The text of a sequence of ids (a list, numpy array or CPU tensor)."""

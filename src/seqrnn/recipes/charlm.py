@@ -77,7 +77,8 @@ class CharLMRecipe(StreamRecipe[CharLMData, TextSplits, CharLMConfig]):
         # Validation characters the training text never had cannot be predicted: drop them.
         val, _ = drop_unknown(vocab, raw.val)
         return base.Prepared(files={VOCAB_FILE: vocab}, model_fields={"vocab_size": len(vocab)},
-                             sets=(vocab.encode(raw.train), vocab.encode(val)))
+                             sets=(vocab.encode(raw.train, vocab.dtype),
+                                   vocab.encode(val, vocab.dtype)))
 
 
 RECIPE = CharLMRecipe()

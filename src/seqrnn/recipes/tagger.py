@@ -240,6 +240,7 @@ class TaggerObjective(IndependentBatches):
 
     items = "sentences"
     selection = Selection("f1", higher_is_better=True)
+    loss_varies_by_batch = True  # a CRF's loss is each sentence's, growing with its length
 
     def __init__(self, train: Encoded, val: Encoded, tags: TagVocab, data: TaggerData,
                  seed: int, group: Group | None = None):

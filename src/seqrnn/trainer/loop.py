@@ -46,7 +46,7 @@ from seqrnn.trainer.optim import (
 from seqrnn.trainer.process import resolve_amp, resolve_device
 
 EXPLODE_FACTOR = 4.0  # char-rnn stops at 3x the initial loss; smoothing buys some slack
-BASELINE_STEPS = 10  # steps whose largest loss is the baseline divergence is measured from
+BASELINE_STEPS = 10  # steps whose largest loss is the baseline where the loss varies by batch
 
 
 class Trainer:
@@ -254,12 +254,14 @@ class Trainer:
         return f"the last good checkpoint is in {self.run.path}"
 
     def _check_divergence(self, p: Progress, loss: float, grad_norm: float) -> None:
-        """Stop on a NaN/infinite loss, or a smoothed loss grown to EXPLODE_FACTOR x the largest
-        of the first BASELINE_STEPS (`first_loss`): a first batch of one-word sentences scores
-        far lower than a later one of long sentences, with nothing wrong."""
+        """Stop on a NaN/infinite loss, or a smoothed loss grown to EXPLODE_FACTOR x the first
+        (`first_loss`); for an objective whose loss varies by batch, x the largest of the first
+        BASELINE_STEPS (a first batch of one-word sentences scores far lower than a later one
+        of long sentences, with nothing wrong)."""
         if math.isnan(p.first_loss):
             p.first_loss = p.smoothed_loss = loss
-        if p.step < BASELINE_STEPS and math.isfinite(loss):
+        varies = getattr(self.objective, "loss_varies_by_batch", False)
+        if varies and p.step < BASELINE_STEPS and math.isfinite(loss):
             p.first_loss = max(p.first_loss, loss)
         p.smoothed_loss = 0.9 * p.smoothed_loss + 0.1 * loss
         finite = math.isfinite(loss) and math.isfinite(grad_norm)

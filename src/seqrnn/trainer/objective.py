@@ -37,6 +37,10 @@ class Objective(Protocol):
 
     items: str  # what throughput counts, e.g. "chars" or "reviews"
     selection: Selection  # e.g. validation loss for a language model, accuracy for a classifier
+    # Whether a batch's loss depends on what it holds (the tagger's sentence log-likelihoods
+    # grow with sentence length): divergence is then measured from the largest loss of the
+    # first steps, not the first alone. Optional; False when absent.
+    loss_varies_by_batch: bool
 
     def num_batches(self, epoch: int) -> int: ...
 
@@ -104,5 +108,5 @@ class Progress:
     best_eval: dict[str, float] = field(default_factory=dict)  # validation metrics of the best
     evals_since_best: int = 0
     last_eval_step: int = -1
-    first_loss: float = math.nan  # the largest loss of the first steps: the divergence baseline
+    first_loss: float = math.nan  # the divergence baseline (loop.Trainer._check_divergence)
     smoothed_loss: float = math.nan
