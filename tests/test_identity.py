@@ -111,3 +111,16 @@ def test_same_data_is_the_run_s_path_or_where_it_recorded_one_its_content(tmp_pa
     (tmp_path / "edited.csv").write_text("One")  # a moved, edited copy: other data
     assert not same_data("edited.csv", "a.csv", recorded)
     assert not same_data("copy.csv", "a.csv", None)  # no fingerprint: only its path is known
+
+
+def test_a_glob_is_fingerprinted_by_the_files_it_matches(tmp_path, monkeypatch):
+    (tmp_path / "a.txt").write_text("one")
+    (tmp_path / "b.txt").write_text("two")
+    monkeypatch.chdir(tmp_path)
+    assert absolute("*.txt") == str(tmp_path / "*.txt")
+    first = fingerprint("*.txt")
+    assert first["size"] == 6 and first["path"] == str(tmp_path / "*.txt")
+    (tmp_path / "c.txt").write_text("three")  # a new file matched: other data
+    assert fingerprint("*.txt")["blake2b"] != first["blake2b"]
+    (tmp_path / "c.txt").unlink()
+    assert fingerprint("*.txt") == first

@@ -221,3 +221,20 @@ def test_training_evaluates_a_fixed_sample_of_a_long_validation_text():
     everything = charlm.CharLMObjective(ids[:150_000], ids[150_000:],
                                         CharLMData(batch_size=4, num_steps=10, eval_rows=4))
     assert everything.val_rows.numel() == 4 * (49_999 // 4 + 1)  # all 49,999 predictions
+
+
+def test_a_folder_of_texts_trains_and_a_changed_file_in_it_is_noticed_on_resume(tmp_path):
+    import seqrnn
+
+    folder = tmp_path / "texts"
+    folder.mkdir()
+    (folder / "1.txt").write_text(TEXT[:3000])
+    (folder / "2.txt").write_text(TEXT[3000:])
+    settings = {"text": str(folder), "batch_size": 4, "num_steps": 16, "eval_rows": 4,
+                "hidden_size": 8, "progress": False}
+    seqrnn.train("charlm", tmp_path / "run", max_steps=2, **settings)
+    source = RunFolder(tmp_path / "run").read_config("charlm").sources["text"]
+    assert source["path"] == str(folder) and source["size"] == len(TEXT)
+    (folder / "2.txt").write_text(TEXT[3000:].upper())
+    with pytest.raises(UserError, match="changed"):
+        seqrnn.train("charlm", tmp_path / "run", resume="auto", max_steps=4, **settings)

@@ -262,3 +262,26 @@ def test_bad_fractions_are_user_errors(val, test, fragment):
 def test_fraction_of_less_than_one_character_is_an_error():
     with pytest.raises(UserError, match="less than one character"):
         split_text("abcde", val_fraction=0.1)
+
+
+def test_a_folder_or_a_glob_is_read_as_its_files_in_sorted_order(tmp_path):
+    from seqrnn.data.text import load_text
+
+    books = tmp_path / "books"
+    (books / "b").mkdir(parents=True)
+    (books / "a.txt").write_text("first\n")
+    (books / "b" / "c.txt").write_text("second, no newline")
+    (books / "notes.md").write_text("# not text for the folder\n")
+    assert load_text(str(books)) == "first\nsecond, no newline\n"
+    assert load_text(str(books / "**" / "*.md")) == "# not text for the folder\n"
+    assert load_text(str(books / "*.txt")) == "first\n"
+
+
+def test_a_folder_without_text_or_a_glob_matching_nothing_is_one_line(tmp_path):
+    from seqrnn.data.text import load_text
+
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserError, match=r"holds no \.txt file: give a folder of text files"):
+        load_text(str(tmp_path / "empty"))
+    with pytest.raises(UserError, match="matches no file: check it"):
+        load_text(str(tmp_path / "*.nothing"))

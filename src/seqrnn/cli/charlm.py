@@ -32,8 +32,8 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     kind_commands.add_sample_length_flag(p, "characters", 300)
 
     d = p.add_argument_group("data")
-    options.add(d, CharLMData, "text", "a UTF-8 text file, or a dataset name: hamlet, "
-                "tinyshakespeare")
+    options.add(d, CharLMData, "text", "a UTF-8 text file, a folder of *.txt files, a quoted "
+                "glob ('books/**/*.md'), or a dataset name: hamlet, tinyshakespeare")
     options.add(d, CharLMData, "encoding", "encoding of the text file")
     options.add(d, CharLMData, "val_fraction", "last fraction of the text held out for validation")
     options.add(d, CharLMData, "test_fraction", "fraction at the very end held out for a test "

@@ -14,6 +14,7 @@ written before fingerprints were recorded has none to compare: its data is taken
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 from pathlib import Path
@@ -26,10 +27,10 @@ CHUNK = 1 << 20  # bytes hashed at a time: memory stays flat whatever the data's
 
 
 def absolute(location: str) -> str:
-    """An existing path made absolute, so it names the same data from any working directory;
-    a dataset name (or a path that does not exist) as it is."""
+    """An existing path or a glob pattern made absolute, so it names the same data from any
+    working directory; a dataset name (or a path that does not exist) as it is."""
     path = Path(location).expanduser()
-    return os.path.abspath(path) if path.exists() else location
+    return os.path.abspath(path) if path.exists() or glob.has_magic(location) else location
 
 
 def source_path(location: str) -> Path:
@@ -49,15 +50,21 @@ def source_path(location: str) -> Path:
 
 
 def fingerprint(location: str) -> dict[str, Any]:
-    """`{"path", "size", "blake2b"}` of what `location` reads, hashed in chunks."""
-    path = source_path(location)
-    if not (path.is_file() or path.is_dir()):  # a pipe or a device: no content to pin down
+    """`{"path", "size", "blake2b"}` of what `location` reads, hashed in chunks (a glob
+    pattern: of the files it matches now, each by its path)."""
+    pattern = not Path(location).expanduser().exists() and glob.has_magic(location)
+    path = Path(absolute(location)) if pattern else source_path(location)
+    if not (pattern or path.is_file() or path.is_dir()):  # a pipe or a device: no content
         return {"path": str(path), "size": None, "blake2b": None}
     digest, size = hashlib.blake2b(digest_size=20), 0
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    if pattern:
+        files = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+    else:
+        files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for file in files:
         if file != path:
-            digest.update(str(file.relative_to(path)).encode("utf-8", "surrogateescape") + b"\0")
+            name = str(file) if pattern else str(file.relative_to(path))
+            digest.update(name.encode("utf-8", "surrogateescape") + b"\0")
         with open(file, "rb") as f:
             while chunk := f.read(CHUNK):
                 digest.update(chunk)

@@ -10,6 +10,7 @@ validation and test text off the end of the stream.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -80,14 +81,39 @@ PREPARATIONS: dict[str, Callable[[str], str]] = {
 TEXT_DATASETS = tuple(PREPARATIONS)  # the named datasets that are a text (imdb is reviews)
 
 
+def text_files(location: str | os.PathLike) -> list[Path] | None:
+    """The files a folder (its *.txt, at any depth) or a glob pattern names, sorted; None for
+    anything else (a file, a dataset name). UserError when they name no file."""
+    path = Path(location).expanduser()
+    if path.is_dir():
+        files = sorted(p for p in path.rglob("*.txt") if p.is_file())
+        if not files:
+            raise UserError(f"{location} holds no .txt file: give a folder of text files "
+                            "(*.txt), a glob such as 'books/*.md', or one file")
+        return files
+    if not path.exists() and glob.has_magic(str(path)):
+        files = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+        if not files:
+            raise UserError(f"the pattern {location} matches no file: check it (quote it, so "
+                            "the shell does not expand it)")
+        return files
+    return None
+
+
 def load_text(name_or_path: str | os.PathLike, encoding: str = "utf-8") -> str:
-    """Return the text of a file, or of a named dataset after its preparation.
+    """Return the text of a file, of a folder's or a glob's files (in sorted order, each
+    ending with a newline), or of a named dataset after its preparation.
 
     A path that exists is read as is, even when it is a copy of a named
     dataset's file; only a dataset name (`hamlet`, `tinyshakespeare`) gets
     the preparation registered in `PREPARATIONS`.
     """
     from seqrnn.data.locate import locate  # may download: import only when text is wanted
+
+    files = text_files(name_or_path)
+    if files is not None:
+        texts = (read_text(file, encoding) for file in files)
+        return "".join(text if text.endswith("\n") else text + "\n" for text in texts)
 
     path = locate(name_or_path, datasets=TEXT_DATASETS)
     text = read_text(path, encoding)
