@@ -113,69 +113,80 @@ class Vocabularies:
 
 
 class Encoded:
-    """Sentences as padded id arrays, ready to batch: words (N, T), characters (N, T, C),
-    features (N, T, F), tags (N, T; zeros without `with_tags`, for sentences to predict) and
-    each sentence's length; with character language models each sentence's characters as they
-    read them (N, L) and each word's first and last position there (N, T)."""
+    """Sentences as id arrays, ready to batch: one row per word of all sentences end to end
+    (words, characters (W, C), features (W, F), tags; zeros without `with_tags`, for sentences
+    to predict), each sentence's length and start; with character language models each
+    sentence's characters as they read them, end to end, and each word's first and last
+    position in its sentence's. Memory grows with the words, not with sentences x the longest
+    one; `tensors` pads a batch."""
 
     def __init__(self, sentences: list[TaggedSentence], vocab: Vocabularies, data: TaggerData,
                  split: str, *, with_tags: bool = True):
-        n = len(sentences)
-        longest = max((len(s) for s in sentences), default=1)
-        widest = min(data.max_word_length,
-                     max((len(w) for s in sentences for w in s.tokens), default=1))
-        features = len(vocab.features)
-        self.words = np.zeros((n, longest), dtype=np.int64)
-        self.chars = np.zeros((n, longest, widest), dtype=np.int64)
-        self.features = np.zeros((n, longest, features), dtype=np.int64)
-        self.tags = np.zeros((n, longest), dtype=np.int64)
         self.lengths = np.array([len(s) for s in sentences], dtype=np.int64)
+        self.starts = np.cumsum(self.lengths) - self.lengths
+        total = int(self.lengths.sum())
+        widest = min(data.max_word_length,
+                          max((len(w) for s in sentences for w in s.tokens), default=1))
+        features = len(vocab.features)
+        self.words = np.zeros(total, dtype=np.int32)
+        self.chars = np.zeros((total, widest), dtype=np.int32)
+        self.features = np.zeros((total, features), dtype=np.int32)
+        self.tags = np.zeros(total, dtype=np.int32)
         self.gold = [list(s.tags) for s in sentences]
-        for i, s in enumerate(sentences):
-            length = len(s)
-            self.words[i, :length] = vocab.words.encode(word_key(w, data.lowercase)
-                                                        for w in s.tokens)
+        for i, (s, start) in enumerate(zip(sentences, self.starts, strict=True)):
+            words = slice(start, start + len(s))
+            self.words[words] = vocab.words.encode(word_key(w, data.lowercase)
+                                                   for w in s.tokens)
             for j, word in enumerate(s.tokens):
                 ids = vocab.chars.encode(word[:widest])
-                self.chars[i, j, : len(ids)] = ids
+                self.chars[start + j, : len(ids)] = ids
             if features:
-                self.features[i, :length] = np.array(vocab.features.encode(s.features)).T
+                self.features[words] = np.array(vocab.features.encode(s.features)).T
             if with_tags:  # refuses a tag training never saw
-                self.tags[i, :length] = vocab.tags.encode(s.tags,
-                                                          where=f"{split} sentence {i + 1}")
+                self.tags[words] = vocab.tags.encode(s.tags, where=f"{split} sentence {i + 1}")
         self.lm: tuple[np.ndarray, ...] = ()
         if vocab.lm_chars is not None:
-            self.lm = self._lm_inputs(sentences, vocab.lm_chars, longest)
+            self.lm = self._lm_inputs(sentences, vocab.lm_chars)
+            self.lm_space = encode_known(vocab.lm_chars, " ")[0]  # what padding reads
 
     @staticmethod
-    def _lm_inputs(sentences: list[TaggedSentence], chars: CharVocab, longest: int
-                   ) -> tuple[np.ndarray, ...]:
+    def _lm_inputs(sentences: list[TaggedSentence], chars: CharVocab) -> tuple[np.ndarray, ...]:
+        """Every sentence's characters end to end, each sentence's length and start there,
+        and each word's first and last position in its sentence's."""
         texts = [sentence_text(s.tokens) for s in sentences]
-        widest = max((len(text) for text, _, _ in texts), default=2)
-        ids = np.full((len(sentences), widest), encode_known(chars, " ")[0], dtype=np.int64)
-        first = np.zeros((len(sentences), longest), dtype=np.int64)
-        last = np.zeros_like(first)
-        for i, (text, starts, ends) in enumerate(texts):
-            ids[i, :len(text)] = encode_known(chars, text)
-            first[i, :len(starts)], last[i, :len(ends)] = starts, ends
-        return ids, first, last
+        ids = encode_known(chars, "".join(text for text, _, _ in texts)).astype(np.int32)
+        lengths = np.array([len(text) for text, _, _ in texts], dtype=np.int64)
+        first = np.array([p for _, starts, _ in texts for p in starts], dtype=np.int64)
+        last = np.array([p for _, _, ends in texts for p in ends], dtype=np.int64)
+        return ids, lengths, np.cumsum(lengths) - lengths, first, last
 
     def __len__(self) -> int:
         return len(self.lengths)
 
     def tensors(self, rows: np.ndarray) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
         """The model's inputs for `rows` (words, chars, features, mask and any language model
-        inputs), cut to their longest sentence, and their tags."""
-        longest = int(self.lengths[rows].max())
-        mask = np.arange(longest)[None, :] < self.lengths[rows][:, None]
-        inputs = [self.words[rows, :longest], self.chars[rows, :longest],
-                  self.features[rows, :longest], mask]
+        inputs), right-padded with zeros to their longest sentence, and their tags."""
+        mask, index = _padded(self.lengths[rows], self.starts[rows])
+        inputs = [self.words[index] * mask, self.chars[index] * mask[..., None],
+                  self.features[index] * mask[..., None]]
+        tags = self.tags[index] * mask
         if self.lm:
-            ids, first, last = self.lm
-            widest = int(last[rows, :longest].max()) + 2  # the longest sentence's closing " "
-            inputs += [ids[rows, :widest], first[rows, :longest], last[rows, :longest]]
-        return (tuple(torch.from_numpy(np.ascontiguousarray(a)) for a in inputs),
-                torch.from_numpy(self.tags[rows, :longest]))
+            ids, lengths, starts, first, last = self.lm
+            text_mask, text_index = _padded(lengths[rows], starts[rows])
+            inputs += [np.where(text_mask, ids[text_index], self.lm_space), first[index] * mask,
+                       last[index] * mask]
+        arrays = [a.astype(np.int64) for a in inputs]
+        arrays.insert(3, mask)
+        return (tuple(torch.from_numpy(a) for a in arrays),
+                torch.from_numpy(tags.astype(np.int64)))
+
+
+def _padded(lengths: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mask (B, T) of rows of `lengths` right-padded to the longest, and each position's
+    index into the rows laid end to end from `starts` (0 at padding)."""
+    longest = int(lengths.max())
+    mask = np.arange(longest)[None, :] < lengths[:, None]
+    return mask, np.where(mask, starts[:, None] + np.arange(longest), 0)
 
 
 def tag_constraint(tags: TagVocab) -> Constraint:
@@ -220,7 +231,7 @@ class FrozenLMVectors:
                 words, _, _, mask, *lm = (t.to(device) for t in inputs)
                 parts.append(model.char_lm(*lm, mask)[mask])
         self.vectors = torch.cat(parts)  # (words, char_lm_dim)
-        self.starts = torch.from_numpy(np.cumsum(encoded.lengths) - encoded.lengths).to(device)
+        self.starts = torch.from_numpy(encoded.starts).to(device)
 
     @classmethod
     def fits(cls, model: BiLSTMTagger, encoded: Encoded) -> bool:
