@@ -130,7 +130,7 @@ def test_resume_extends_a_run(trained, capsys):
         (lambda p: p.write_text("short text"), [], "too short"),
         (lambda p: p.write_bytes(b"\x00\x01\x02binary" * 50), [], "--encoding"),
         (lambda p: p.write_bytes("café ".encode("latin-1") * 200), [], "--encoding"),
-        (lambda p: p.mkdir(), [], "directory"),
+        (lambda p: p.mkdir(), [], "holds no .txt file"),  # a folder of texts is read
         (lambda p: None, [], "no such file"),
         (lambda p: p.write_text(TEXT), ["--hidden-size", "0"], "--hidden-size must be positive"),
         (lambda p: p.write_text(TEXT), ["--batch-size", "-1"], "--batch-size must be"),

@@ -126,7 +126,7 @@ class Encoded:
         self.starts = np.cumsum(self.lengths) - self.lengths
         total = int(self.lengths.sum())
         widest = min(data.max_word_length,
-                          max((len(w) for s in sentences for w in s.tokens), default=1))
+                     max((len(w) for s in sentences for w in s.tokens), default=1))
         features = len(vocab.features)
         self.words = np.zeros(total, dtype=np.int32)
         self.chars = np.zeros((total, widest), dtype=np.int32)
