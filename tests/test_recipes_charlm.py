@@ -205,6 +205,8 @@ def test_a_reversed_model_learns_the_text_backwards_and_writes_before_its_prime(
     assert backwards < lm.evaluate(TEXT[:400][::-1])["loss"]  # it reads the text reversed
     with pytest.raises(UserError, match="reads text backwards"):
         next(lm.stream("mat.", 5))
+    from seqrnn.api.export import charlm_graphs
+    assert charlm_graphs(tmp_path / "run", "best").meta["reverse"] is True
     with pytest.raises(UserError) as caught:
         lm.samples("mat.", 5, 1, stop=["\n"])
     assert caught.value.field == "stop"

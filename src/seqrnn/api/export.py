@@ -147,7 +147,9 @@ def charlm_graphs(run_dir, weights) -> Exported:
         "logits": f"(batch, time, {config.vocab_size}) float32: the next character's scores "
         "after each position", **{f"{name}_out": "the state after the last position"
                                    for name in state}}, dynamic)
-    return Exported({"": graph}, {"config": asdict(config), "vocab": lm.vocab.to_dict()})
+    # A model trained with --reverse reads text back to front: feed it reversed ids.
+    return Exported({"": graph}, {"config": asdict(config), "vocab": lm.vocab.to_dict(),
+                                  "reverse": lm.reverse})
 
 
 def wordlm_graphs(run_dir, weights) -> Exported:
