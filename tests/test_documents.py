@@ -183,3 +183,14 @@ def test_real_imdb(real_data_dir):
     vocab = build_word_vocab(docs.train[:2000], min_freq=2, max_vocab=5000)
     ids = encode_documents(docs.val[:100], vocab)
     assert (ids == vocab.id_of(EOS)).sum() == 100
+
+
+def test_a_glob_of_files_gives_one_document_each_in_path_order(tmp_path):
+    (tmp_path / "b").mkdir()
+    for name, text in [("b/2.md", "two"), ("a.md", "one"), ("b/3.md", "three"),
+                       ("skip.txt", "ignored")]:
+        (tmp_path / name).write_text(text)
+    assert load_documents(str(tmp_path / "**" / "*.md"), val_fraction=0.3) == DocumentSplits(
+        train=["one", "two"], val=["three"])
+    with pytest.raises(UserError, match="matches no file"):
+        load_documents(str(tmp_path / "*.nothing"), val_fraction=0.3)

@@ -36,7 +36,8 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     d = p.add_argument_group("data")
     add(d, WordLMData, "data", "imdb (its training and unlabelled reviews, without the "
                 "classifier's validation movies and never its test reviews), a .txt file, a "
-                "folder of .txt files, or a table (CSV, TSV, JSON lines) with a text column")
+                "folder of .txt files or a quoted glob (each file a document), or a table "
+                "(CSV, TSV, JSON lines) with a text column")
     add(d, WordLMData, "text_column", "the table's text column")
     add(d, WordLMData, "encoding", "encoding of the files")
     add(d, WordLMData, "val_fraction", "fraction held out for validation (IMDb: the "

@@ -12,7 +12,8 @@
   movies); training is all the other training and unlabelled reviews. The test
   reviews are in neither.
 - a folder of ``.txt`` files: each file one document, sorted by name; the last
-  files are validation.
+  files are validation. A glob pattern ("books/**/*.md") likewise, its files sorted
+  by path.
 - a ``.txt`` file: one document; its end is validation, cut at whitespace so
   that no word is split.
 - any other file, a table's text column (`read_table_texts`; no label column
@@ -24,6 +25,7 @@ stream for `StreamBatches`, each document followed by `EOS`.
 
 from __future__ import annotations
 
+import glob
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -34,7 +36,7 @@ import numpy as np
 from seqrnn.data.imdb import UNSUP, is_imdb, is_imdb_folder, read_imdb
 from seqrnn.data.labels import split_balanced
 from seqrnn.data.tables import read_table_texts
-from seqrnn.data.text import read_text
+from seqrnn.data.text import read_text, text_files
 from seqrnn.data.tokenize import iter_tokenized
 from seqrnn.data.vocab import WordVocab
 from seqrnn.errors import UserError, field_error
@@ -73,6 +75,8 @@ def load_documents(
     if not 0.0 <= val_fraction < 1.0:
         raise field_error("val_fraction",
                           f"{{}} must be at least 0 and below 1, got {val_fraction}")
+    if not Path(source).expanduser().exists() and glob.has_magic(str(source)):
+        return _file_documents(text_files(source), val_fraction, encoding)
     try:
         path = locate(source)
     except UserError as exc:  # name the field the source came from
@@ -148,6 +152,11 @@ def _folder_documents(path: Path, val_fraction: float, encoding: str) -> Documen
     if not files:
         raise UserError(f"{path} has no .txt files; pass {{data}} a folder of .txt files (each "
                         "one document), a .txt file, a table or imdb", fields=("data",))
+    return _file_documents(files, val_fraction, encoding)
+
+
+def _file_documents(files: list[Path], val_fraction: float, encoding: str) -> DocumentSplits:
+    """Each file one document, in the order given; the last files held out."""
     docs = [read_text(file, encoding) for file in files]
     n_train = len(docs) - _held_out_count(len(docs), val_fraction, "files")
     return DocumentSplits(train=docs[:n_train], val=docs[n_train:])
