@@ -25,7 +25,6 @@ stream for `StreamBatches`, each document followed by `EOS`.
 
 from __future__ import annotations
 
-import glob
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -33,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from seqrnn.data.files import is_pattern
 from seqrnn.data.imdb import UNSUP, is_imdb, is_imdb_folder, read_imdb
 from seqrnn.data.labels import split_balanced
 from seqrnn.data.tables import read_table_texts
@@ -75,7 +75,7 @@ def load_documents(
     if not 0.0 <= val_fraction < 1.0:
         raise field_error("val_fraction",
                           f"{{}} must be at least 0 and below 1, got {val_fraction}")
-    if not Path(source).expanduser().exists() and glob.has_magic(str(source)):
+    if is_pattern(source):
         return _file_documents(text_files(source), val_fraction, encoding)
     try:
         path = locate(source)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import stat
+from pathlib import Path
 from typing import IO, Any, AnyStr
 
 from seqrnn.budget import MEMORY_LIMIT_ENV, describe_bytes, input_limit
@@ -15,6 +17,17 @@ READ_CHUNK = 2**20
 
 # read_input's default limit: the budget's, asked for when the file is opened.
 BUDGET_LIMIT: Any = object()
+
+
+def is_pattern(location: str | os.PathLike) -> bool:
+    """Whether `location` is a glob pattern ("books/**/*.md") rather than a path that exists."""
+    return not Path(location).expanduser().exists() and glob.has_magic(str(location))
+
+
+def matching_files(pattern: str | os.PathLike) -> list[Path]:
+    """The files a glob pattern matches (** at any depth), sorted."""
+    found = glob.glob(os.path.expanduser(str(pattern)), recursive=True)
+    return sorted(Path(p) for p in found if Path(p).is_file())
 
 
 def read_input(path: str | os.PathLike, *, limit: int | None = BUDGET_LIMIT) -> bytes:

@@ -14,12 +14,12 @@ written before fingerprints were recorded has none to compare: its data is taken
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import os
 from pathlib import Path
 from typing import Any
 
+from seqrnn.data.files import is_pattern, matching_files
 from seqrnn.errors import UserError
 
 IN_MEMORY: dict[str, Any] = {"in_memory": True}
@@ -30,7 +30,7 @@ def absolute(location: str) -> str:
     """An existing path or a glob pattern made absolute, so it names the same data from any
     working directory; a dataset name (or a path that does not exist) as it is."""
     path = Path(location).expanduser()
-    return os.path.abspath(path) if path.exists() or glob.has_magic(location) else location
+    return os.path.abspath(path) if path.exists() or is_pattern(location) else location
 
 
 def source_path(location: str) -> Path:
@@ -52,13 +52,13 @@ def source_path(location: str) -> Path:
 def fingerprint(location: str) -> dict[str, Any]:
     """`{"path", "size", "blake2b"}` of what `location` reads, hashed in chunks (a glob
     pattern: of the files it matches now, each by its path)."""
-    pattern = not Path(location).expanduser().exists() and glob.has_magic(location)
+    pattern = is_pattern(location)
     path = Path(absolute(location)) if pattern else source_path(location)
     if not (pattern or path.is_file() or path.is_dir()):  # a pipe or a device: no content
         return {"path": str(path), "size": None, "blake2b": None}
     digest, size = hashlib.blake2b(digest_size=20), 0
     if pattern:
-        files = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+        files = matching_files(path)
     else:
         files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
     for file in files:

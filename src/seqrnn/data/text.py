@@ -10,7 +10,6 @@ validation and test text off the end of the stream.
 
 from __future__ import annotations
 
-import glob
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -20,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from seqrnn.configs import require_fractions
-from seqrnn.data.files import decode_bytes, read_input
+from seqrnn.data.files import decode_bytes, is_pattern, matching_files, read_input
 from seqrnn.errors import UserError, field_error
 
 # The play begins at this title line when the next non-blank line opens Act I;
@@ -91,8 +90,8 @@ def text_files(location: str | os.PathLike) -> list[Path] | None:
             raise UserError(f"{location} holds no .txt file: give a folder of text files "
                             "(*.txt), a glob such as 'books/*.md', or one file")
         return files
-    if not path.exists() and glob.has_magic(str(path)):
-        files = sorted(Path(p) for p in glob.glob(str(path), recursive=True) if Path(p).is_file())
+    if is_pattern(location):
+        files = matching_files(location)
         if not files:
             raise UserError(f"the pattern {location} matches no file: check it (quote it, so "
                             "the shell does not expand it)")
