@@ -89,7 +89,8 @@ def main() -> None:
             run = f"{args.out}/{name}" + (f"-{k}" if k > 1 else "")
             settings = {"data": args.data, "minutes": args.minutes, "threads": args.threads,
                         "progress": False, "seed": k, **shared, **VARIANTS[name],
-                        **({k: v for k, v in lms.items() if v} if name in WITH_LMS else {})}
+                        **({field: run_dir for field, run_dir in lms.items() if run_dir}
+                           if name in WITH_LMS else {})}
             started = time.perf_counter()
             try:
                 trained = seqrnn.train("tag", run, resume="auto", **settings)

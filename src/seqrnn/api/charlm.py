@@ -77,7 +77,6 @@ class LanguageModel(TrainedLanguageModel):
         `options` are those of seqrnn.configs.Sampling: top_k, top_p, temperature, greedy,
         beam, stop, time_limit.
         """
-        self._check_forward()
         for pieces in self.pieces(prime, length, Sampling(**options), [seed]):
             if pieces[0]:
                 yield pieces[0]

@@ -18,7 +18,7 @@ from seqrnn.data.conll import TaggedSentence
 from seqrnn.data.text import CharVocab
 from seqrnn.errors import UserError
 from seqrnn.kinds import VOCAB_FILE
-from seqrnn.run import BEST_WEIGHTS, RunFolder
+from seqrnn.run import BEST_WEIGHTS, RunConfig, RunFolder
 
 # data field -> (its model-config field, whether that model must have read text reversed)
 DIRECTIONS = {"char_lm": ("forward_lm", False), "char_lm_backward": ("backward_lm", True)}
@@ -45,8 +45,7 @@ def read_char_lms(data: TaggerData) -> CharLMs | None:
         path = getattr(data, data_field)
         if path is None:
             continue
-        run = _charlm_run(path, data_field)
-        saved = run.read_config("charlm")
+        run, saved = _charlm_run(path, data_field)
         if bool((saved.data or {}).get("reverse")) != reverse:
             raise UserError(f"{{{data_field}}} {path} was trained on text "
                             f"{'as written' if reverse else 'reversed'}: give one trained "
@@ -66,14 +65,14 @@ def read_char_lms(data: TaggerData) -> CharLMs | None:
     return CharLMs(chars, {**fields, "lm_chars": "".join(chars.chars)}, weights)
 
 
-def _charlm_run(path: str, data_field: str) -> RunFolder:
+def _charlm_run(path: str, data_field: str) -> tuple[RunFolder, RunConfig]:
+    """The charlm run `path` and its config, or one line naming the field that gave it."""
     run = RunFolder(path)
     try:
-        run.read_config("charlm")
+        return run, run.read_config("charlm")
     except UserError as exc:
         raise UserError(f"{{{data_field}}}: {exc.template}",
                         fields=(data_field, *exc.fields)) from None
-    return run
 
 
 def check_coverage(chars: CharVocab, sentences: list[TaggedSentence], data: TaggerData) -> None:

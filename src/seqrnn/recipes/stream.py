@@ -90,7 +90,7 @@ def stream_loss(model: nn.Module, loss_sum, ids: torch.Tensor, num_steps: int, r
     """
     if len(ids) < 2:
         raise UserError("the text to evaluate needs at least 2 known tokens")
-    matrix = np.array(evaluation_rows(np.asarray(ids, dtype=np.int64), rows, num_steps, tokens=0))
+    matrix = evaluation_rows(np.asarray(ids), rows, num_steps, tokens=0)
     return rows_loss(model, loss_sum, torch.from_numpy(matrix), num_steps, part)
 
 
@@ -144,9 +144,8 @@ class StreamObjective:
             raise UserError("the validation text is shorter than 2 tokens: raise "
                             "{val_fraction} or use a longer text", fields=("val_fraction",))
         self.num_steps = data.num_steps
-        self.val_rows = torch.from_numpy(np.array(evaluation_rows(
-            np.asarray(val_ids, dtype=np.int64), data.eval_rows, data.num_steps,
-            data.eval_tokens)))
+        self.val_rows = torch.from_numpy(evaluation_rows(
+            np.asarray(val_ids), data.eval_rows, data.num_steps, data.eval_tokens))
         self.state = None
         self.unigram = unigram_loss(train_ids, val_ids[1:])  # the loss to beat (recipes.chance)
 

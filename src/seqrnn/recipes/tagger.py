@@ -228,7 +228,8 @@ class FrozenLMVectors:
             for start in range(0, len(encoded), EVAL_BATCH):
                 rows = np.arange(start, min(start + EVAL_BATCH, len(encoded)))
                 inputs, _ = encoded.tensors(rows)
-                words, _, _, mask, *lm = (t.to(device) for t in inputs)
+                *_, mask = (t.to(device) for t in inputs[:4])
+                lm = (t.to(device) for t in inputs[4:])
                 parts.append(model.char_lm(*lm, mask)[mask])
         self.vectors = torch.cat(parts)  # (words, char_lm_dim)
         self.starts = torch.from_numpy(encoded.starts).to(device)
