@@ -1,4 +1,5 @@
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -7,6 +8,9 @@ import torch
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
+
+# Prepared corpora go to a cache of the session's own, never the user's (subprocesses too).
+os.environ["SEQRNN_CACHE"] = tempfile.mkdtemp(prefix="seqrnn-test-cache-")
 
 # The tests run small models, where a second thread costs more in synchronisation than
 # it gains (and much more on a busy machine).

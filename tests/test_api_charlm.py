@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from seqrnn.api.charlm import LanguageModel
 from seqrnn.data.text import CharVocab
 from seqrnn.errors import UserError
+from seqrnn.run import RunConfig
 from tests.test_generation import VOCAB, model
 
 
@@ -93,3 +94,14 @@ def test_samples_check_their_memory_once_before_the_seeds_are_listed(monkeypatch
     lm = LanguageModel(model("lstm"), VOCAB)
     assert len(lm.samples("THE ", 5, 3, seed=1)) == 3
     assert [streams for *_, streams, beam in checked] == [3]
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_evaluating_a_file_streams_it_and_scores_as_the_text_in_memory(tmp_path, reverse):
+    lm = LanguageModel(model("lstm"), VOCAB, RunConfig("charlm", {}, {"reverse": reverse}))
+    path = tmp_path / "eval.txt"
+    text = "the cat sat on the mat. " * 20 + "c@t"
+    path.write_text(text.replace("\n", "\r\n"), encoding="utf-8")
+    streamed = lm.evaluate_file(str(path), num_steps=7, rows=3)
+    assert streamed == lm.evaluate(text, num_steps=7, rows=3)
+    assert streamed["unknown_chars"] == 1 and streamed["unknown_set"] == ["@"]

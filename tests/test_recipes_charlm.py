@@ -193,7 +193,9 @@ def test_a_reversed_model_learns_the_text_backwards_and_writes_before_its_prime(
     data = small_data(text_file, reverse=True)
     splits = charlm.RECIPE.read(data, seed=1, progress=False)
     forward = charlm.RECIPE.read(small_data(text_file), seed=1, progress=False)
-    assert splits.train == forward.train[::-1] and splits.val == forward.val[::-1]
+    assert np.array_equal(splits.train, forward.train[::-1])
+    assert np.array_equal(splits.val, forward.val[::-1])
+    assert splits.path == forward.path  # the same prepared corpus, read the other way
     base.start(charlm.RECIPE, data, MODEL, small_loop(epochs=8), tmp_path / "run")
     lm = LanguageModel.load(tmp_path / "run")
     assert lm.reverse
@@ -222,7 +224,7 @@ def test_training_evaluates_a_fixed_sample_of_a_long_validation_text():
     assert scored == task.evaluate(model)  # the same windows each time
     everything = charlm.CharLMObjective(ids[:150_000], ids[150_000:],
                                         CharLMData(batch_size=4, num_steps=10, eval_rows=4))
-    assert everything.val_rows.numel() == 4 * (49_999 // 4 + 1)  # all 49,999 predictions
+    assert everything.val_rows.size == 4 * (49_999 // 4 + 1)  # all 49,999 predictions
 
 
 def test_a_folder_of_texts_trains_and_a_changed_file_in_it_is_noticed_on_resume(tmp_path):
@@ -240,3 +242,18 @@ def test_a_folder_of_texts_trains_and_a_changed_file_in_it_is_noticed_on_resume(
     (folder / "2.txt").write_text(TEXT[3000:].upper())
     with pytest.raises(UserError, match="changed"):
         seqrnn.train("charlm", tmp_path / "run", resume="auto", max_steps=4, **settings)
+
+
+def test_a_run_on_a_prepared_file_trains_exactly_as_on_its_text_in_memory(text_file, tmp_path):
+    from seqrnn.data.text import load_text, split_text
+
+    data = small_data(text_file)
+    from_file = base.start(charlm.RECIPE, data, MODEL, small_loop(epochs=2), tmp_path / "a")
+    assert isinstance(from_file.prepared.sets[0], np.memmap) or isinstance(
+        from_file.prepared.sets[0].base, np.memmap)
+    raw = split_text(load_text(str(text_file)), data.val_fraction)
+    in_memory = base.start(charlm.RECIPE, data, MODEL, small_loop(epochs=2), tmp_path / "b",
+                           raw=raw)
+    assert from_file.result.last_eval == in_memory.result.last_eval
+    for name, tensor in weights(tmp_path / "a").items():
+        assert torch.equal(tensor, weights(tmp_path / "b")[name]), name

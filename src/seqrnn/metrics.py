@@ -31,12 +31,17 @@ def unigram_loss(train_ids: np.ndarray, targets: np.ndarray) -> float:
     """Mean cross-entropy, in nats, of `targets` under the training ids' frequencies (add-one
     smoothed): what a model that ignores all context scores. A language model whose loss
     never falls below it has learned no more than how common each token is."""
-    train_ids, targets = np.asarray(train_ids), np.asarray(targets, np.int64)
+    train_ids, targets = np.asarray(train_ids), np.asarray(targets)
+    if not len(targets):
+        return math.nan
     size = int(max(train_ids.max(initial=0), targets.max(initial=0))) + 1
     counts = np.ones(size)
     for start in range(0, len(train_ids), COUNT_CHUNK):  # a large corpus is never copied whole
         counts += np.bincount(train_ids[start:start + COUNT_CHUNK], minlength=size)
-    return float(-np.mean(np.log(counts[targets] / counts.sum()))) if len(targets) else math.nan
+    log_p = np.log(counts / counts.sum())
+    total = sum(float(log_p[targets[start:start + COUNT_CHUNK]].sum())
+                for start in range(0, len(targets), COUNT_CHUNK))
+    return -total / len(targets)
 
 
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:

@@ -13,7 +13,9 @@ models.
 from __future__ import annotations
 
 import functools
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import torch
 
@@ -163,6 +165,29 @@ class LanguageModel(TrainedLanguageModel):
     def default_prime(self) -> str:
         """The lecture's "The ", or the first character of the vocabulary for other texts."""
         return "The " if not self.vocab.unknown_chars("The ") else self.vocab.chars[0]
+
+    def evaluate_file(self, location: str, *, encoding: str = "utf-8", num_steps: int = 100,
+                      rows: int = 32, progress: bool = False) -> dict:
+        """`evaluate` of the text of a file, a folder's or glob's files (as training reads
+        them) or a dataset name. Files are encoded a chunk at a time into a temporary
+        memory-mapped file and scored a window at a time: any size, in bounded memory."""
+        from seqrnn.data.corpus import corpus_files, encode_files
+        from seqrnn.data.text import load_text
+
+        found = corpus_files(location)
+        if found is None:
+            return self.evaluate(load_text(location, encoding), num_steps=num_steps, rows=rows)
+        with tempfile.TemporaryDirectory(prefix="seqrnn-evaluate-") as folder:
+            ids, length, dropped = encode_files(found[0], self.vocab, Path(folder),
+                                                encoding=encoding, newline_per_file=found[1],
+                                                progress=progress)
+            known = len(ids)
+            total, count = stream_loss(self.model, char_loss_sum,
+                                       ids[::-1] if self.reverse else ids, num_steps, rows,
+                                       progress=progress)
+            del ids  # the memory map, before its folder goes
+        return {**loss_metrics(total, count), "characters": count,
+                "unknown_chars": length - known, "unknown_set": list(dropped)}
 
     def evaluate(self, text: str, *, num_steps: int = 100, rows: int = 32) -> dict:
         """Loss (nats/char), bits per character and perplexity of `text`.

@@ -73,7 +73,8 @@ def _register_sample(commands) -> None:
 def _register_evaluate(commands) -> None:
     p = kind_commands.model_command(commands, "evaluate", _evaluate)
     p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE_OR_NAME",
-                   help="a text file or dataset name (hamlet, tinyshakespeare)")
+                   help="a text file of any size (read a chunk at a time), a folder of .txt "
+                   "files, a quoted glob, or a dataset name (hamlet, tinyshakespeare)")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
     p.add_argument("--num-steps", type=int, default=100, help="window length (default: 100)")
     p.add_argument("--rows", type=int, default=32,
@@ -118,12 +119,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     characters scored.
     """
     from seqrnn.api.charlm import LanguageModel
-    from seqrnn.data.text import load_text
 
     if args.num_steps < 1 or args.rows < 1:
         raise UserError("--num-steps and --rows must be positive")
     lm = LanguageModel.load(args.model, weights=args.weights, device=args.device)
-    metrics = lm.evaluate(load_text(args.text, args.encoding), num_steps=args.num_steps,
-                          rows=args.rows)
+    metrics = lm.evaluate_file(args.text, encoding=args.encoding, num_steps=args.num_steps,
+                               rows=args.rows, progress=sys.stderr.isatty())
     print(jsontext.dumps(metrics))
     return 0

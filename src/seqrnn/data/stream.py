@@ -111,25 +111,26 @@ AUTO_EVAL_TOKENS = 2_000_000  # a longer validation stream is sampled during tra
 def evaluation_rows(ids: np.ndarray, rows: int, num_steps: int,
                     tokens: int | None = None, seed: int = 0) -> np.ndarray:
     """The validation stream as `rows` contiguous rows of equal length plus one (inputs are
-    row[:-1], targets row[1:]), each read from a zero state; a new array of int64.
+    row[:-1], targets row[1:]), each read from a zero state.
 
     All of it when `tokens` is 0, or None and the stream holds at most AUTO_EVAL_TOKENS:
-    the stream cut as training cuts it. Otherwise a fixed sample of about `tokens` (None:
-    AUTO_EVAL_TOKENS): the stream cut into `rows` equal parts, and in each a span at a seeded
-    offset, the same at every evaluation so curves compare, its cost independent of the
-    corpus.
+    the stream cut as training cuts it, as a view of `ids` (of its dtype, a memory map's
+    too: nothing is copied, the reader converts a window at a time). Otherwise a fixed
+    sample of about `tokens` (None: AUTO_EVAL_TOKENS), a new int64 array: the stream cut into
+    `rows` equal parts, and in each a span at a seeded offset, the same at every evaluation
+    so curves compare, its cost independent of the corpus.
     """
-    ids = np.asarray(ids, dtype=np.int64)
+    ids = np.asarray(ids)
     predictions = len(ids) - 1
     rows = max(1, min(rows, predictions // num_steps))
     if tokens is None:
         tokens = 0 if predictions <= AUTO_EVAL_TOKENS else AUTO_EVAL_TOKENS
     if tokens == 0 or tokens >= predictions:
         per_row = predictions // rows
-        return np.array(np.lib.stride_tricks.sliding_window_view(
-            ids[: rows * per_row + 1], per_row + 1)[::per_row][:rows])
+        return np.lib.stride_tricks.sliding_window_view(
+            ids[: rows * per_row + 1], per_row + 1)[::per_row][:rows]
     part = predictions // rows
     span = max(1, min(part, tokens // rows))
     offsets = np.random.default_rng(seed).integers(0, part - span + 1, size=rows)
     starts = np.arange(rows) * part + offsets
-    return np.stack([ids[s: s + span + 1] for s in starts])
+    return np.stack([ids[s: s + span + 1] for s in starts]).astype(np.int64)

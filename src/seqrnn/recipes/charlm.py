@@ -11,11 +11,13 @@ TrainConfig(...), out)`; `base.resume(charlm.RECIPE, run_dir)` continues a run.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
 
 from seqrnn.configs import CharLMConfig, CharLMData
+from seqrnn.data.corpus import PreparedText, corpus_files, prepare_text
 from seqrnn.data.text import CharVocab, TextSplits, drop_unknown, load_text, split_text
 from seqrnn.errors import UserError
 from seqrnn.kinds import VOCAB_FILE
@@ -50,7 +52,7 @@ class CharLMObjective(StreamObjective):
     metrics = staticmethod(loss_metrics)
 
 
-class CharLMRecipe(StreamRecipe[CharLMData, TextSplits, CharLMConfig]):
+class CharLMRecipe(StreamRecipe[CharLMData, TextSplits | PreparedText, CharLMConfig]):
     objective_class = CharLMObjective
     kind = "charlm"
     data_config = CharLMData
@@ -59,26 +61,41 @@ class CharLMRecipe(StreamRecipe[CharLMData, TextSplits, CharLMConfig]):
     data_field = "text"
     vocabularies = {VOCAB_FILE: (CharVocab, "vocab_size")}
 
-    def read(self, data: CharLMData, seed: int, progress: bool) -> TextSplits:
+    def read(self, data: CharLMData, seed: int, progress: bool) -> TextSplits | PreparedText:
+        """Text files: their prepared corpus, memory-mapped (seqrnn.data.corpus); a named
+        dataset (small, and prepared by its own rules): its text in memory."""
+        found = corpus_files(data.text)
+        if found is not None:
+            files, many = found
+            prepared = prepare_text(files, encoding=data.encoding,
+                                    val_fraction=data.val_fraction,
+                                    test_fraction=data.test_fraction, newline_per_file=many,
+                                    progress=progress)
+            if data.reverse:  # the same splits, read backwards: views, nothing copied
+                prepared = replace(prepared, train=prepared.train[::-1], val=prepared.val[::-1])
+            return prepared
         splits = split_text(load_text(data.text, data.encoding), data.val_fraction,
                             data.test_fraction)
         if data.reverse:  # split first: validation stays the text's end, read backwards
             splits = TextSplits(splits.train[::-1], splits.val[::-1], splits.test[::-1])
         return splits
 
-    def prepare(self, raw: TextSplits, data: CharLMData, progress: bool,
+    def prepare(self, raw: TextSplits | PreparedText, data: CharLMData, progress: bool,
                 saved: RunFolder | None) -> base.Prepared[StreamSets]:
-        vocab = CharVocab.from_text(raw.train)
+        if isinstance(raw, PreparedText):
+            vocab, train, val = raw.vocab, raw.train, raw.val
+        else:
+            vocab = CharVocab.from_text(raw.train)
+            # Validation characters the training text never had cannot be predicted: drop them.
+            train = vocab.encode(raw.train, vocab.dtype)
+            val = vocab.encode(drop_unknown(vocab, raw.val)[0], vocab.dtype)
         if saved is not None and vocab != CharVocab.from_dict(saved.read_json(VOCAB_FILE)):
             raise UserError(
                 f"the text {data.text!r} has a different character vocabulary than the run in "
                 f"{saved.path}: resume with the text it was trained on ({{text}})",
                 fields=("text",))
-        # Validation characters the training text never had cannot be predicted: drop them.
-        val, _ = drop_unknown(vocab, raw.val)
         return base.Prepared(files={VOCAB_FILE: vocab}, model_fields={"vocab_size": len(vocab)},
-                             sets=(vocab.encode(raw.train, vocab.dtype),
-                                   vocab.encode(val, vocab.dtype)))
+                             sets=(train, val))
 
 
 RECIPE = CharLMRecipe()

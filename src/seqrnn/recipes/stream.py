@@ -78,8 +78,9 @@ def _state_from_dict(d: dict[str, torch.Tensor]):
 
 
 @torch.no_grad()
-def stream_loss(model: nn.Module, loss_sum, ids: torch.Tensor, num_steps: int, rows: int,
-                part: Group | None = None) -> tuple[float, int]:
+def stream_loss(model: nn.Module, loss_sum, ids: torch.Tensor | np.ndarray, num_steps: int,
+                rows: int, part: Group | None = None, *,
+                progress: bool = False) -> tuple[float, int]:
     """Total cross-entropy (nats) and number of predicted ids over a whole stream.
 
     The stream is cut into up to `rows` contiguous rows read in windows with the
@@ -90,26 +91,34 @@ def stream_loss(model: nn.Module, loss_sum, ids: torch.Tensor, num_steps: int, r
     """
     if len(ids) < 2:
         raise UserError("the text to evaluate needs at least 2 known tokens")
-    matrix = evaluation_rows(np.asarray(ids), rows, num_steps, tokens=0)
-    return rows_loss(model, loss_sum, torch.from_numpy(matrix), num_steps, part)
+    ids = ids.numpy() if isinstance(ids, torch.Tensor) else np.asarray(ids)
+    matrix = evaluation_rows(ids, rows, num_steps, tokens=0)
+    return rows_loss(model, loss_sum, matrix, num_steps, part, progress=progress)
 
 
 @torch.no_grad()
-def rows_loss(model: nn.Module, loss_sum, matrix: torch.Tensor, num_steps: int,
-              part: Group | None = None) -> tuple[float, int]:
-    """Total cross-entropy and number of predicted ids of rows (R, N + 1) of ids, each read
-    from a zero state in windows with the state carried (inputs row[:-1], targets row[1:]);
-    with `part`, that rank's share of the rows."""
+def rows_loss(model: nn.Module, loss_sum, matrix: np.ndarray, num_steps: int,
+              part: Group | None = None, *, progress: bool = False) -> tuple[float, int]:
+    """Total cross-entropy and number of predicted ids of rows (R, N + 1) of ids (any integer
+    dtype, a view of a memory map too: a window at a time is read), each read from a zero
+    state in windows with the state carried (inputs row[:-1], targets row[1:]); with `part`,
+    that rank's share of the rows; with `progress`, a bar over the windows."""
+    from tqdm import tqdm
+
     device = next(model.parameters()).device
-    mine = matrix[(part or Group()).share(len(matrix))].to(device)
+    mine = matrix[(part or Group()).share(len(matrix))]
     if len(mine) == 0:  # more ranks than rows: this one has nothing to score
         return 0.0, 0
-    x, y = mine[:, :-1], mine[:, 1:]  # (R', N) each
+    predictions = mine.shape[1] - 1
     total, state = 0.0, None
-    for start in range(0, x.shape[1], num_steps):
-        outputs, state = model(x[:, start : start + num_steps], state)
-        total += float(loss_sum(model, outputs, y[:, start : start + num_steps]))
-    return total, x.numel()
+    starts = range(0, predictions, num_steps)
+    for start in tqdm(starts, desc="evaluating", unit="window", disable=not progress,
+                      leave=False):
+        window = np.array(mine[:, start: start + num_steps + 1], dtype=np.int64)  # a copy
+        window = torch.from_numpy(window).to(device)  # (R', T + 1)
+        outputs, state = model(window[:, :-1], state)
+        total += float(loss_sum(model, outputs, window[:, 1:]))
+    return total, len(mine) * predictions
 
 
 class StreamObjective:
@@ -144,8 +153,8 @@ class StreamObjective:
             raise UserError("the validation text is shorter than 2 tokens: raise "
                             "{val_fraction} or use a longer text", fields=("val_fraction",))
         self.num_steps = data.num_steps
-        self.val_rows = torch.from_numpy(evaluation_rows(
-            np.asarray(val_ids), data.eval_rows, data.num_steps, data.eval_tokens))
+        self.val_rows = evaluation_rows(  # (R, N + 1): a view of val_ids when all of it
+            np.asarray(val_ids), data.eval_rows, data.num_steps, data.eval_tokens)
         self.state = None
         self.unigram = unigram_loss(train_ids, val_ids[1:])  # the loss to beat (recipes.chance)
 

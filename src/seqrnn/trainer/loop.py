@@ -279,9 +279,11 @@ class Trainer:
         """Evaluate, save checkpoints, report; return True when early stopping says stop."""
         p, cfg = self.progress, self.config
         self.model.eval()
+        started = time.perf_counter()
         with self._evaluated_weights():
             with torch.no_grad(), self._autocast():
                 metrics = self.objective.evaluate(self.model)  # under DDP: all-reduced
+            seconds = time.perf_counter() - started
             val_loss = metrics["loss"]
             if not math.isfinite(val_loss):
                 raise TrainingDiverged(f"validation loss is {val_loss} at step {p.step}: lower "
@@ -298,7 +300,8 @@ class Trainer:
             p.evals_since_best = 0 if improved else p.evals_since_best + 1
         p.last_eval_step = p.step
         save_latest(self)
-        record = {"kind": "eval", "step": p.step, "epoch": p.epoch, "elapsed": round(p.elapsed, 3)}
+        record = {"kind": "eval", "step": p.step, "epoch": p.epoch, "elapsed": round(p.elapsed, 3),
+                  "eval_seconds": round(seconds, 3)}
         record.update({f"val_{k}": v for k, v in metrics.items()})
         self._notify("on_evaluate", record, improved)
         self.last_metrics = metrics
