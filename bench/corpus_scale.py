@@ -4,7 +4,7 @@ throughput, evaluation time (issue: corpora of any size in bounded memory).
 For each size (MB), a text is made by concatenating real text (tiny shakespeare and Hamlet,
 repeated) and then, each in its own process:
 
-1. prepared: `seqrnn.data.corpus.prepare_text`, timed (MB/s of text);
+1. prepared: `seqrnn.data.char_corpus.prepare_text`, timed (MB/s of text);
 2. trained: `seqrnn charlm train --text FILE --max-steps S` with the lecture's model, which
    reuses the prepared corpus (so its time is training's), evaluating once at the end on the
    seeded validation sample (`--eval-tokens`, 2M characters by default for a large corpus).
@@ -38,7 +38,7 @@ SEQRNN = [sys.executable, "-m", "seqrnn"]
 PREPARE = """
 import json, sys, time
 from pathlib import Path
-from seqrnn.data.corpus import prepare_text
+from seqrnn.data.char_corpus import prepare_text
 start = time.perf_counter()
 prepared = prepare_text([Path(sys.argv[1])])
 print(json.dumps({"seconds": time.perf_counter() - start, "reused": prepared.reused,

@@ -53,3 +53,12 @@ def test_a_vocabulary_without_the_end_of_document_word_is_refused(lm):
     words = WordVocab(tuple(w for w in lm.vocab.words if w != "<eos>"))
     with pytest.raises(UserError, match="^the vocabulary has no end-of-document word <eos>"):
         WordLanguageModel(lm.model, words)
+
+
+def test_evaluating_a_file_streams_it_and_scores_as_the_text_in_memory(lm, tmp_path):
+    path = tmp_path / "review.txt"
+    text = "The cat sat<br />on the MAT, and a dog ran to the park.\r\n" * 30
+    path.write_text(text, encoding="utf-8")
+    streamed = lm.evaluate_file(path, num_steps=7, rows=3)
+    assert streamed == lm.evaluate(text.replace("\r\n", "\n"), num_steps=7, rows=3)
+    assert streamed["unknown_words"] == 30 * 8  # , and a dog ran to park .

@@ -308,3 +308,17 @@ def test_a_diverged_loss_has_an_infinite_perplexity():
 
     # a finite loss of 1000 nats (a learning rate of 1e5 gets there) overflowed math.exp
     assert word_metrics(2000.0, 2)["perplexity"] == float("inf")
+
+
+def test_a_run_on_a_prepared_folder_trains_exactly_as_on_its_documents_in_memory(corpus,
+                                                                                  tmp_path):
+    from seqrnn.data.documents import load_documents
+
+    data = lm_data(corpus)
+    from_files = base.start(wordlm.RECIPE, data, LM, lm_loop(epochs=1), tmp_path / "a")
+    assert isinstance(from_files.prepared.sets[0], np.memmap)
+    raw = load_documents(str(corpus), val_fraction=data.val_fraction)
+    in_memory = base.start(wordlm.RECIPE, data, LM, lm_loop(epochs=1), tmp_path / "b", raw=raw)
+    assert from_files.result.last_eval == in_memory.result.last_eval
+    weights = [RunFolder(tmp_path / run).load_weights(LATEST_WEIGHTS)[0] for run in "ab"]
+    assert all(torch.equal(weights[0][k], weights[1][k]) for k in weights[0])

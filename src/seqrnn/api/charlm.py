@@ -171,7 +171,7 @@ class LanguageModel(TrainedLanguageModel):
         """`evaluate` of the text of a file, a folder's or glob's files (as training reads
         them) or a dataset name. Files are encoded a chunk at a time into a temporary
         memory-mapped file and scored a window at a time: any size, in bounded memory."""
-        from seqrnn.data.corpus import corpus_files, encode_files
+        from seqrnn.data.char_corpus import corpus_files, encode_files
         from seqrnn.data.text import load_text
 
         found = corpus_files(location)

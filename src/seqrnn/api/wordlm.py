@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -104,6 +106,27 @@ class WordLanguageModel(TrainedLanguageModel):
     def sample(self, prime: str = "", length: int = 50, **options) -> str:
         """The prime's words and up to `length` generated ones (fewer at a document's end)."""
         return " ".join([*tokenize(prime), *self.stream(prime, length, **options)])
+
+    def evaluate_file(self, path: str | Path, *, encoding: str = "utf-8", num_steps: int = 70,
+                      rows: int = 32, progress: bool = False) -> dict:
+        """`evaluate` of a text file's text, tokenized a chunk at a time into a temporary
+        memory-mapped file and scored a window at a time: any size, in bounded memory. A pipe
+        is read whole, up to the input limit."""
+        from seqrnn.data.text import read_text
+        from seqrnn.data.word_corpus import encode_text_file
+
+        if not Path(path).is_file():  # a pipe, a device, a folder: read_text words it
+            return self.evaluate(read_text(path, encoding), num_steps=num_steps, rows=rows)
+        with tempfile.TemporaryDirectory(prefix="seqrnn-evaluate-") as folder:
+            ids = encode_text_file(Path(path), self.vocab, Path(folder), encoding=encoding,
+                                   progress=progress)
+            require_items(len(ids) - 2, "the text", "give a text with at least one word")
+            unknown = sum(int((ids[i:i + (1 << 24)] == UNK_ID).sum())
+                          for i in range(0, len(ids), 1 << 24))
+            total, count = stream_loss(self.model, word_loss_sum, ids, num_steps, rows,
+                                       progress=progress)
+            del ids  # the memory map, before its folder goes
+        return {**word_metrics(total, count), "words": count, "unknown_words": unknown}
 
     def evaluate(self, text: str, *, num_steps: int = 70, rows: int = 32) -> dict:
         """Loss (nats per word) and perplexity of `text`, read as one document.

@@ -82,7 +82,7 @@ def _register_evaluate(commands) -> None:
     p = kind_commands.model_command(commands, "evaluate", _evaluate)
     kind_commands.add_checkpoint_flags(p)
     p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE",
-                   help="a UTF-8 text file, read as one document")
+                   help="a text file of any size (read a chunk at a time), as one document")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
 
 
@@ -113,8 +113,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     unknown.
     """
     from seqrnn.api.wordlm import WordLanguageModel
-    from seqrnn.data.text import read_text
 
     lm = WordLanguageModel.load(args.model, weights=args.weights, device=args.device)
-    print(jsontext.dumps(lm.evaluate(read_text(args.text, args.encoding))))
+    print(jsontext.dumps(lm.evaluate_file(args.text, encoding=args.encoding,
+                                          progress=sys.stderr.isatty())))
     return 0

@@ -106,6 +106,12 @@ def build_word_vocab(
     tokenized = iter_tokenized(train_docs, progress=progress, desc="counting words")
     vocab = WordVocab.build(chain(tokenized, [[EOS] * len(train_docs)]),
                             min_freq=min_freq, max_vocab=max_vocab)
+    return with_eos(vocab, max_vocab)
+
+
+def with_eos(vocab: WordVocab, max_vocab: int | None) -> WordVocab:
+    """`vocab`, with `EOS` in the last place where the cutoffs dropped it (in place of the
+    least frequent word when `max_vocab` is full)."""
     if EOS in vocab:
         return vocab
     keep = None if max_vocab is None else max_vocab - 1
@@ -158,14 +164,14 @@ def _folder_documents(path: Path, val_fraction: float, encoding: str) -> Documen
 def _file_documents(files: list[Path], val_fraction: float, encoding: str) -> DocumentSplits:
     """Each file one document, in the order given; the last files held out."""
     docs = [read_text(file, encoding) for file in files]
-    n_train = len(docs) - _held_out_count(len(docs), val_fraction, "files")
+    n_train = len(docs) - held_out_count(len(docs), val_fraction, "files")
     return DocumentSplits(train=docs[:n_train], val=docs[n_train:])
 
 
 def _text_documents(text: str, val_fraction: float, path: Path) -> DocumentSplits:
     if val_fraction == 0:
         return DocumentSplits(train=[text], val=[])
-    target = len(text) - _held_out_count(len(text), val_fraction, "characters")
+    target = len(text) - held_out_count(len(text), val_fraction, "characters")
     # At the last whitespace up to the target, else at 0 (which leaves no training words).
     cut = max(0, *(text.rfind(space, 0, target + 1) for space in (" ", "\n", "\t")))
     train, val = text[:cut], text[cut:]
@@ -179,7 +185,7 @@ def _text_documents(text: str, val_fraction: float, path: Path) -> DocumentSplit
 def _table_documents(path: Path, val_fraction: float, seed: int, text_column: str | None,
                      encoding: str) -> DocumentSplits:
     docs = read_table_texts(path, text_column=text_column, encoding=encoding)
-    n_val = _held_out_count(len(docs), val_fraction, "rows")
+    n_val = held_out_count(len(docs), val_fraction, "rows")
     in_val = np.zeros(len(docs), dtype=bool)
     in_val[np.random.default_rng(seed).permutation(len(docs))[:n_val]] = True
     train, val = _partition(docs, in_val)
@@ -193,7 +199,7 @@ def _partition(items: list[str], chosen: np.ndarray) -> tuple[list[str], list[st
             [item for item, c in zip(items, flags, strict=True) if c])
 
 
-def _held_out_count(n: int, fraction: float, unit: str) -> int:
+def held_out_count(n: int, fraction: float, unit: str) -> int:
     """How many of `n` units validation takes: ``round(fraction * n)``, at least one when the
     fraction is above 0, and never all of them."""
     n_val = max(1, round(fraction * n)) if fraction > 0 else 0

@@ -61,13 +61,19 @@ class WordVocab:
         `max_vocab`: keep at most this many words (the most frequent), not
         counting the padding and unknown ids; None keeps all.
         """
+        counts: Counter[str] = Counter()
+        for tokens in tokenized:
+            counts.update(tokens)
+        return cls.from_counts(counts, min_freq=min_freq, max_vocab=max_vocab)
+
+    @classmethod
+    def from_counts(cls, counts: Counter[str], *, min_freq: int = 1,
+                    max_vocab: int | None = None) -> WordVocab:
+        """`build`'s vocabulary from the tokens' counts."""
         if min_freq < 1:
             raise field_error("min_freq", f"{{}} must be at least 1, got {min_freq}")
         if max_vocab is not None and max_vocab < 1:
             raise field_error("max_vocab", f"{{}} must be at least 1, got {max_vocab}")
-        counts: Counter[str] = Counter()
-        for tokens in tokenized:
-            counts.update(tokens)
         kept = [(word, n) for word, n in counts.items() if n >= min_freq]
         kept.sort(key=lambda item: (-item[1], item[0]))
         if max_vocab is not None:

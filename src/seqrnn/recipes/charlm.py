@@ -17,7 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from seqrnn.configs import CharLMConfig, CharLMData
-from seqrnn.data.corpus import PreparedText, corpus_files, prepare_text
+from seqrnn.data.char_corpus import PreparedText, corpus_files, prepare_text
+from seqrnn.data.prepared import PreparedCorpus
 from seqrnn.data.text import CharVocab, TextSplits, drop_unknown, load_text, split_text
 from seqrnn.errors import UserError
 from seqrnn.kinds import VOCAB_FILE
@@ -62,7 +63,7 @@ class CharLMRecipe(StreamRecipe[CharLMData, TextSplits | PreparedText, CharLMCon
     vocabularies = {VOCAB_FILE: (CharVocab, "vocab_size")}
 
     def read(self, data: CharLMData, seed: int, progress: bool) -> TextSplits | PreparedText:
-        """Text files: their prepared corpus, memory-mapped (seqrnn.data.corpus); a named
+        """Text files: their prepared corpus, memory-mapped (seqrnn.data.char_corpus); a named
         dataset (small, and prepared by its own rules): its text in memory."""
         found = corpus_files(data.text)
         if found is not None:
@@ -82,7 +83,7 @@ class CharLMRecipe(StreamRecipe[CharLMData, TextSplits | PreparedText, CharLMCon
 
     def prepare(self, raw: TextSplits | PreparedText, data: CharLMData, progress: bool,
                 saved: RunFolder | None) -> base.Prepared[StreamSets]:
-        if isinstance(raw, PreparedText):
+        if isinstance(raw, PreparedCorpus):
             vocab, train, val = raw.vocab, raw.train, raw.val
         else:
             vocab = CharVocab.from_text(raw.train)

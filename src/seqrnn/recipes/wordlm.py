@@ -17,7 +17,9 @@ from torch import nn
 
 from seqrnn.configs import WordLMConfig, WordLMData
 from seqrnn.data.documents import DocumentSplits, build_word_vocab, encode_documents, load_documents
+from seqrnn.data.prepared import PreparedCorpus
 from seqrnn.data.vocab import WordVocab
+from seqrnn.data.word_corpus import PreparedWords, prepare_words, word_corpus_files
 from seqrnn.errors import UserError
 from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import perplexity
@@ -51,7 +53,7 @@ class WordLMObjective(StreamObjective):
     metrics = staticmethod(word_metrics)
 
 
-class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits, WordLMConfig]):
+class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits | PreparedWords, WordLMConfig]):
     objective_class = WordLMObjective
     kind = "wordlm"
     data_config = WordLMData
@@ -67,21 +69,33 @@ class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits, WordLMConfig]):
         vocab_size = int(max([0, *given])) + 1
         return self.model_config(**{"vocab_size": vocab_size, **model_options})
 
-    def read(self, data: WordLMData, seed: int, progress: bool) -> DocumentSplits:
+    def read(self, data: WordLMData, seed: int,
+             progress: bool) -> DocumentSplits | PreparedWords:
+        """Text files: their prepared corpus, memory-mapped (seqrnn.data.word_corpus); IMDb
+        and tables: their documents in memory."""
+        found = word_corpus_files(data.data)
+        if found is not None:
+            files, one_text = found
+            return prepare_words(files, one_text=one_text, encoding=data.encoding,
+                                 val_fraction=data.val_fraction, min_freq=data.min_freq,
+                                 max_vocab=data.max_vocab, progress=progress)
         return load_documents(data.data, val_fraction=data.val_fraction, seed=seed,
                               text_column=data.text_column, encoding=data.encoding,
                               progress=progress)
 
-    def prepare(self, raw: DocumentSplits, data: WordLMData, progress: bool,
+    def prepare(self, raw: DocumentSplits | PreparedWords, data: WordLMData, progress: bool,
                 saved: RunFolder | None) -> base.Prepared[StreamSets]:
-        vocab = build_word_vocab(raw.train, min_freq=data.min_freq, max_vocab=data.max_vocab,
-                                 progress=progress)
+        if isinstance(raw, PreparedCorpus):
+            vocab, sets = raw.vocab, (raw.train, raw.val)
+        else:
+            vocab = build_word_vocab(raw.train, min_freq=data.min_freq,
+                                     max_vocab=data.max_vocab, progress=progress)
+            sets = (encode_documents(raw.train, vocab, progress=progress),
+                    encode_documents(raw.val, vocab))
         if saved is not None and vocab != WordVocab.from_dict(saved.read_json(VOCAB_FILE)):
             raise UserError(f"{data.data} gives a different vocabulary than the run in "
                             f"{saved.path}: resume with the data it was trained on ({{data}})",
                             fields=("data",))
-        sets = (encode_documents(raw.train, vocab, progress=progress),
-                encode_documents(raw.val, vocab))
         return base.Prepared(files={VOCAB_FILE: vocab}, model_fields={"vocab_size": len(vocab)},
                              sets=sets)
 

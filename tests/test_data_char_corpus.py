@@ -1,22 +1,22 @@
 """Prepared character corpora: the same ids as the text in memory, reused by content,
 refused when damaged, nothing half-written left behind, memory bounded by the chunk."""
 
-import errno
 import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from seqrnn.data import corpus
-from seqrnn.data.corpus import encode_files, open_prepared, prepare_text
+from seqrnn.data import char_corpus, prepared, text_stream
+from seqrnn.data.char_corpus import encode_files, prepare_text
 from seqrnn.data.text import CharVocab, drop_unknown, load_text, split_text
 from seqrnn.errors import UserError
+from tests.test_data_prepared import leftovers
 
 
 @pytest.fixture(autouse=True)
 def own_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv(corpus.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(prepared.CACHE_ENV, str(tmp_path / "cache"))
 
 
 def in_memory(location, val_fraction=0.1, test_fraction=0.0):
@@ -41,7 +41,7 @@ TRICKY = ("\ufeffFirst line\r\nsecond\rthird\r\n" + "ü" * 7 + "🙂\r" + "plain
 def test_a_prepared_file_has_the_ids_of_the_text_in_memory_whatever_the_chunks(
         tmp_path, monkeypatch, chunk):
     # Chunks cut a CRLF, a multi-byte character and the byte order mark in every place.
-    monkeypatch.setattr(corpus, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(text_stream, "CHUNK_BYTES", chunk)
     path = tmp_path / "text.txt"
     path.write_bytes(TRICKY)
     prepared = prepare_text([path], val_fraction=0.3, test_fraction=0.1)
@@ -94,36 +94,11 @@ def test_a_second_preparation_of_the_same_content_reuses_it_and_a_change_is_noti
     assert_same(changed, path)
 
 
-def test_a_damaged_or_foreign_prepared_corpus_is_refused_in_one_line(tmp_path):
-    path = tmp_path / "text.txt"
-    path.write_text("some text to prepare " * 40, encoding="utf-8")
-    prepared = prepare_text([path])
-    tokens = prepared.path / corpus.TOKENS
-    data = tokens.read_bytes()
-    del prepared
-    tokens.write_bytes(data[:-5])  # truncated
-    with pytest.raises(UserError, match="damaged .*tokens.bin holds .*delete that folder"):
-        prepare_text([path])
-    tokens.write_bytes(data)
-    manifest = tokens.parent / corpus.MANIFEST
-    manifest.write_text(manifest.read_text().replace('"format": 1', '"format": 99'))
-    with pytest.raises(UserError, match="not a seqrnn character corpus") as caught:
-        open_prepared(tokens.parent)
-    assert "\n" not in str(caught.value)
-    manifest.write_text("not json")
-    with pytest.raises(UserError, match="damaged"):
-        open_prepared(tokens.parent)
-
-
-def _leftovers(root: Path) -> list[str]:
-    return sorted(p.name for p in (root / "corpora").iterdir()) if root.exists() else []
-
-
 def test_a_text_changed_during_preparation_is_refused_and_nothing_is_kept(tmp_path, monkeypatch):
     path = tmp_path / "text.txt"
     path.write_text("a text that grows " * 100, encoding="utf-8")
     reads = []
-    chunks = corpus._chunks
+    chunks = text_stream.file_chunks
 
     def growing(file):
         reads.append(file)
@@ -132,68 +107,22 @@ def test_a_text_changed_during_preparation_is_refused_and_nothing_is_kept(tmp_pa
                 f.write("more")
         yield from chunks(file)
 
-    monkeypatch.setattr(corpus, "_chunks", growing)
+    monkeypatch.setattr(text_stream, "file_chunks", growing)
     with pytest.raises(UserError, match="changed while it was being prepared"):
         prepare_text([path])
-    assert _leftovers(tmp_path / "cache") == []
-
-
-def test_a_full_disk_leaves_nothing_that_a_later_run_would_reuse(tmp_path, monkeypatch):
-    path = tmp_path / "text.txt"
-    path.write_text("text for a disk that fills " * 100, encoding="utf-8")
-
-    def full(self, out, *args, **kwargs):
-        out.write(b"\0" * 10)  # half-written
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    with monkeypatch.context() as m:
-        m.setattr(corpus._Reader, "write_ids", full)
-        with pytest.raises(UserError, match="is full: free space there, or set SEQRNN_CACHE"):
-            prepare_text([path])
-    assert _leftovers(tmp_path / "cache") == []
-    prepared = prepare_text([path])  # prepared anew, whole
-    assert not prepared.reused
-    assert_same(prepared, path)
-
-
-def test_an_unwritable_cache_is_named_with_the_fix(tmp_path, monkeypatch):
-    path = tmp_path / "text.txt"
-    path.write_text("some text " * 30, encoding="utf-8")
-    blocker = tmp_path / "a file"
-    blocker.write_text("")
-    monkeypatch.setenv(corpus.CACHE_ENV, str(blocker))
-    with pytest.raises(UserError, match="set SEQRNN_CACHE to a writable folder"):
-        prepare_text([path])
-
-
-@pytest.mark.parametrize("content, message", [
-    (b"", "is empty; pass a file that contains text"),
-    (b"text\x00with a NUL", "contains NUL characters"),
-    (b"valid start \xff\xfe", r"is not valid utf-8 text \(byte 0xff at offset 12\)"),
-])
-def test_bad_text_is_refused_as_reading_it_in_memory_refuses_it(tmp_path, monkeypatch,
-                                                                content, message):
-    monkeypatch.setattr(corpus, "CHUNK_BYTES", 5)  # the bad byte is past the first chunk
-    path = tmp_path / "bad.txt"
-    path.write_bytes(content)
-    with pytest.raises(UserError, match=message):
-        prepare_text([path])
-    with pytest.raises(UserError, match=message):
-        load_text(str(path))
-    with pytest.raises(UserError, match="unknown encoding 'nope'"):
-        prepare_text([path], encoding="nope")
+    assert leftovers(tmp_path / "cache") == []
 
 
 def test_corpus_files_names_what_is_prepared_and_leaves_names_and_pipes_in_memory(tmp_path):
     path = tmp_path / "t.txt"
     path.write_text("x", encoding="utf-8")
-    assert corpus.corpus_files(str(path)) == ([path], False)
-    assert corpus.corpus_files(str(tmp_path)) == ([path], True)
-    assert corpus.corpus_files(str(tmp_path / "*.txt")) == ([path], True)
-    assert corpus.corpus_files("hamlet") is None
-    assert corpus.corpus_files("/dev/zero") is None  # refused by the in-memory reader
+    assert char_corpus.corpus_files(str(path)) == ([path], False)
+    assert char_corpus.corpus_files(str(tmp_path)) == ([path], True)
+    assert char_corpus.corpus_files(str(tmp_path / "*.txt")) == ([path], True)
+    assert char_corpus.corpus_files("hamlet") is None
+    assert char_corpus.corpus_files("/dev/zero") is None  # refused by the in-memory reader
     with pytest.raises(UserError, match="matches no file"):
-        corpus.corpus_files(str(tmp_path / "*.md"))
+        char_corpus.corpus_files(str(tmp_path / "*.md"))
 
 
 def _preparation_peak(path: Path, megabytes: int) -> int:
@@ -213,7 +142,7 @@ def _preparation_peak(path: Path, megabytes: int) -> int:
 
 def test_memory_while_preparing_is_a_few_chunks_whatever_the_text_size(tmp_path, monkeypatch):
     chunk = 1 << 18
-    monkeypatch.setattr(corpus, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(text_stream, "CHUNK_BYTES", chunk)
     # numpy's and Python's allocations are traced: the text held whole would be 4 or 16 MB.
     small = _preparation_peak(tmp_path / "small.txt", 4)
     large = _preparation_peak(tmp_path / "large.txt", 16)
