@@ -503,3 +503,25 @@ def test_the_memory_budget_can_be_set(trained, monkeypatch, capsys):
     assert main([*args]) == 2
     assert "SEQRNN_MEMORY_LIMIT must be a positive size such as 8G or 512M, got 'lots'" in (
         error_line(capsys))
+
+
+def test_evaluate_without_a_text_scores_the_runs_whole_validation_split(trained, capsys,
+                                                                        tmp_path):
+    assert main(["charlm", "evaluate", "--model", str(trained)]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    records = [json.loads(line) for line in (trained / "metrics.jsonl").read_text().splitlines()]
+    best = min(r["val_loss"] for r in records if r["kind"] == "eval")
+    # All 344 predictions of the 345 validation characters (a tenth of TEXT), in 4 rows; in
+    # float32, where training evaluated under bfloat16 autocast.
+    assert metrics["split"] == "validation" and metrics["characters"] == 344
+    assert metrics["loss"] == pytest.approx(best, rel=2e-3)
+    text = Path(json.loads((trained / "config.json").read_text())["train"]["data"]["text"])
+    text.write_text(TEXT.replace("the", "teh"))
+    try:
+        assert main(["charlm", "evaluate", "--model", str(trained)]) == 2
+        line = error_line(capsys)
+        assert "changed since the run" in line and "--allow-changed-data" in line
+        assert main(["charlm", "evaluate", "--model", str(trained), "--allow-changed-data"]) == 0
+        assert json.loads(capsys.readouterr().out)["loss"] != metrics["loss"]
+    finally:
+        text.write_text(TEXT)  # the module's run read it

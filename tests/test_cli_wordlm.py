@@ -56,3 +56,18 @@ def test_a_mistake_is_one_line_with_the_flag(trained, capsys):
     assert main(["wordlm", "sample", "--model", str(trained), "--temperature", "0"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("seqrnn: error: --temperature") and err.count("\n") == 1
+
+
+def test_evaluate_without_a_text_scores_the_runs_validation_documents(trained, capsys):
+    from seqrnn.data.documents import encode_documents, load_documents
+
+    capsys.readouterr()
+    assert main(["wordlm", "evaluate", "--model", str(trained)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    lm = WordLanguageModel.load(trained)
+    data = RunFolder(trained).read_config("wordlm").data
+    docs = load_documents(data["data"], val_fraction=data["val_fraction"])
+    ids = encode_documents(docs.val, lm.vocab)
+    rows = min(data["eval_rows"], (len(ids) - 1) // data["num_steps"]) or 1
+    assert printed["split"] == "validation"
+    assert printed["words"] == rows * ((len(ids) - 1) // rows)  # all of it, cut into rows

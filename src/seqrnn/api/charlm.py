@@ -39,6 +39,7 @@ class LanguageModel(TrainedLanguageModel):
     """A trained model with its vocabulary, ready to sample and evaluate."""
 
     recipe = RECIPE
+    scored = "characters"
     model: CharLM
     vocab: CharVocab
 

@@ -49,13 +49,14 @@ class WordLanguageModel(TrainedLanguageModel):
     """A trained word model with its vocabulary: sample words, score texts."""
 
     recipe = RECIPE
+    scored = "words"
 
     def __init__(self, model: WordLM, vocab: WordVocab,
-                 config: RunConfig | None = None):
+                 config: RunConfig | None = None, run_dir: Path | None = None):
         if EOS not in vocab:  # id_of would answer the unknown word's id: documents never end
             raise UserError(f"the vocabulary has no end-of-document word {EOS}: it is not a word "
                             "language model's; restore its vocab.json, or retrain")
-        super().__init__(model, vocab, config)
+        super().__init__(model, vocab, config, run_dir)
 
     def stream(self, prime: str = "", length: int = 50, *, seed: int | None = None,
                **options) -> Iterator[str]:

@@ -72,14 +72,22 @@ def _register_sample(commands) -> None:
 
 def _register_evaluate(commands) -> None:
     p = kind_commands.model_command(commands, "evaluate", _evaluate)
-    p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE_OR_NAME",
+    p.add_argument("--text", type=options.path_arg, metavar="FILE_OR_NAME",
                    help="a text file of any size (read a chunk at a time), a folder of .txt "
-                   "files, a quoted glob, or a dataset name (hamlet, tinyshakespeare)")
+                   "files, a quoted glob, or a dataset name (hamlet, tinyshakespeare); "
+                   "default: the run's whole validation split")
+    _add_changed_data_flag(p)
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
     p.add_argument("--num-steps", type=int, default=100, help="window length (default: 100)")
     p.add_argument("--rows", type=int, default=32,
                    help="rows the text is cut into, each starting from a zero state (default: 32)")
     kind_commands.add_checkpoint_flags(p)
+
+
+def _add_changed_data_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-changed-data", action="store_true",
+                   help="without --text: take the validation split from the run's data although "
+                   "its content changed since the run read it (refused by default)")
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -116,14 +124,20 @@ def _evaluate(args: argparse.Namespace) -> int:
     """loss and bits per character of a text
 
     Print one JSON object: loss (nats per character), bits per character, perplexity and the
-    characters scored.
+    characters scored. Without --text, of the run's whole validation split (training scores a
+    fixed sample of a large one: --eval-tokens).
     """
     from seqrnn.api.charlm import LanguageModel
 
     if args.num_steps < 1 or args.rows < 1:
         raise UserError("--num-steps and --rows must be positive")
     lm = LanguageModel.load(args.model, weights=args.weights, device=args.device)
-    metrics = lm.evaluate_file(args.text, encoding=args.encoding, num_steps=args.num_steps,
-                               rows=args.rows, progress=sys.stderr.isatty())
+    if args.text is None:
+        metrics = lm.evaluate_validation(progress=sys.stderr.isatty(),
+                                         allow_changed_data=args.allow_changed_data)
+    else:
+        metrics = lm.evaluate_file(args.text, encoding=args.encoding,
+                                   num_steps=args.num_steps, rows=args.rows,
+                                   progress=sys.stderr.isatty())
     print(jsontext.dumps(metrics))
     return 0

@@ -81,8 +81,12 @@ def _register_sample(commands) -> None:
 def _register_evaluate(commands) -> None:
     p = kind_commands.model_command(commands, "evaluate", _evaluate)
     kind_commands.add_checkpoint_flags(p)
-    p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE",
-                   help="a text file of any size (read a chunk at a time), as one document")
+    p.add_argument("--text", type=options.path_arg, metavar="FILE",
+                   help="a text file of any size (read a chunk at a time), as one document; "
+                   "default: the run's whole validation split")
+    p.add_argument("--allow-changed-data", action="store_true",
+                   help="without --text: take the validation split from the run's data although "
+                   "its content changed since the run read it (refused by default)")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
 
 
@@ -110,11 +114,17 @@ def _evaluate(args: argparse.Namespace) -> int:
     """loss and perplexity of a text
 
     Print one JSON object: loss (nats per word), perplexity, the words scored and how many were
-    unknown.
+    unknown. Without --text, of the run's whole validation split (training scores a fixed sample
+    of a large one: --eval-tokens).
     """
     from seqrnn.api.wordlm import WordLanguageModel
 
     lm = WordLanguageModel.load(args.model, weights=args.weights, device=args.device)
-    print(jsontext.dumps(lm.evaluate_file(args.text, encoding=args.encoding,
-                                          progress=sys.stderr.isatty())))
+    if args.text is None:
+        metrics = lm.evaluate_validation(progress=sys.stderr.isatty(),
+                                         allow_changed_data=args.allow_changed_data)
+    else:
+        metrics = lm.evaluate_file(args.text, encoding=args.encoding,
+                                   progress=sys.stderr.isatty())
+    print(jsontext.dumps(metrics))
     return 0
