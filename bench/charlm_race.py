@@ -111,8 +111,7 @@ def race(args: argparse.Namespace, out: Path) -> dict:
     chars = result.step * args.batch_size * args.num_steps
     text = RECIPE.read(data, config.seed, progress=False)  # split as the training split it
     if config.amp == "on":  # which evaluates in bfloat16 too: score the weights in float32
-        fp32 = LanguageModel.load(out, weights="latest").evaluate(
-            text.val, num_steps=data.num_steps, rows=data.eval_rows)
+        fp32 = LanguageModel.load(out, weights="latest").evaluate_validation()
         extra = {"val_loss_fp32_eval": round(fp32["loss"], 4)}
     else:
         extra = {}

@@ -169,7 +169,7 @@ def vocab_of(prep: Prepared) -> CharVocab:
 
 
 def train_ids_of(prep: Prepared) -> np.ndarray:
-    return prep.sets[0]
+    return prep.sets.train
 
 
 def build_trainer(prep: Prepared, setup: Setup, threads: int, max_steps: int,
@@ -179,7 +179,7 @@ def build_trainer(prep: Prepared, setup: Setup, threads: int, max_steps: int,
     loop = TrainConfig(max_steps=max_steps, eval_every=10**9, log_every=1, progress=False,
                        device="cpu", threads=setup.threads or threads, amp=setup.amp)
     configure(loop.threads)  # what the task recipe does before training: threads, denormals
-    task = CharLMObjective(*prep.sets, data)
+    task = CharLMObjective(prep.sets.train, prep.sets.val, data)
     torch.manual_seed(1)
     model = RECIPE.build_model(prep, setup.model)
     return Trainer(model, task, loop, run)

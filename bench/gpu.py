@@ -217,7 +217,7 @@ def throughput(steps: int = 40, warmup: int = 10) -> dict:
                                progress=False, device=DEVICE, amp=setup.amp)
             torch.manual_seed(1)
             trainer = Trainer(RECIPE.build_model(prep, setup.model),
-                              CharLMObjective(*prep.sets, data), loop, run)
+                              CharLMObjective(prep.sets.train, prep.sets.val, data), loop, run)
             torch.cuda.reset_peak_memory_stats()
             trainer.fit()
             records = [json.loads(line) for line in run.metrics_path.open(encoding="utf-8")]

@@ -2,6 +2,7 @@
 refused when damaged, nothing half-written left behind, memory bounded by the chunk."""
 
 import tracemalloc
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -157,3 +158,19 @@ def test_encode_files_scores_any_text_with_a_given_vocabulary(tmp_path):
     ids, length, dropped = encode_files([path], vocab, tmp_path)
     assert length == 11 and dropped == " xyz"
     assert vocab.decode(ids) == "abc\nab\n"
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_the_counts_give_the_unigram_loss_without_reading_the_ids(tmp_path, reverse):
+    from seqrnn.metrics import unigram_loss
+    from seqrnn.recipes.stream import prepared_sets
+
+    path = tmp_path / "text.txt"
+    path.write_bytes(TRICKY * 3)
+    corpus = prepare_text([path], val_fraction=0.3)
+    for ids, counts in ((corpus.train, corpus.train_counts), (corpus.val, corpus.val_counts)):
+        assert np.array_equal(np.bincount(ids, minlength=len(corpus.vocab)), counts)
+    if reverse:  # as the recipe reads a backward model's splits
+        corpus = replace(corpus, train=corpus.train[::-1], val=corpus.val[::-1])
+    sets = prepared_sets(corpus)
+    assert sets.unigram == pytest.approx(unigram_loss(sets.train, sets.val[1:]), rel=1e-12)

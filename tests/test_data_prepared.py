@@ -70,7 +70,9 @@ def test_a_folder_another_process_finished_first_is_kept(tmp_path):
     folder = tmp_path / "cache" / "corpora" / "chars-same"
 
     def write(content: bytes):
-        return lambda out: (out.write(content), {"train_ids": len(content), "val_ids": 0})[1]
+        counts = prepared.IdCounts(1)
+        counts.add("train", np.zeros(len(content), dtype=np.uint8))
+        return lambda out: (out.write(content), counts.manifest())[1]
 
     manifest = {"kind": "chars", "dtype": "uint8"}
     prepared.write_folder(folder, {"chars": ["a"]}, manifest, 1, write(b"\0"))

@@ -77,3 +77,13 @@ def test_the_unigram_loss_is_the_cross_entropy_of_add_one_smoothed_frequencies()
     assert unigram_loss(np.array([0, 0, 0, 1]), np.array([0, 2])) == pytest.approx(
         -(math.log(4 / 7) + math.log(1 / 7)) / 2)
     assert math.isnan(unigram_loss(np.array([0, 1]), np.array([], dtype=np.int64)))
+
+
+def test_the_unigram_loss_of_counts_is_the_unigram_loss_of_the_ids():
+    from seqrnn.metrics import unigram_loss, unigram_loss_of_counts
+
+    rng = np.random.default_rng(0)
+    train, targets = rng.integers(0, 7, 500), rng.integers(2, 9, 80)  # 8 never in training
+    counts = [np.bincount(ids, minlength=12) for ids in (train, targets)]
+    assert unigram_loss_of_counts(*counts) == pytest.approx(unigram_loss(train, targets),
+                                                            rel=1e-12)

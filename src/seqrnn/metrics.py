@@ -44,6 +44,18 @@ def unigram_loss(train_ids: np.ndarray, targets: np.ndarray) -> float:
     return -total / len(targets)
 
 
+def unigram_loss_of_counts(train_counts: np.ndarray, target_counts: np.ndarray) -> float:
+    """`unigram_loss` from how often each id occurs in the training ids and in the targets."""
+    train_counts, target_counts = np.asarray(train_counts), np.asarray(target_counts)
+    used = np.flatnonzero(train_counts + target_counts)
+    size = int(used[-1]) + 1 if len(used) else 1  # unigram_loss's: the largest id seen, + 1
+    counts = np.ones(size) + train_counts[:size]
+    total = int(target_counts.sum())
+    if not total:
+        return math.nan
+    return float(-(target_counts[:size] * np.log(counts / counts.sum())).sum() / total)
+
+
 def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     """Area under the ROC curve: the chance a random positive outscores a random negative.
 

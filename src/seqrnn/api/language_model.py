@@ -54,7 +54,7 @@ class TrainedLanguageModel:
         check_unchanged((self.config.sources or {}).get(recipe.data_field), None, location,
                         run=run.path, field=recipe.data_field, allow_changed=allow_changed_data)
         raw = recipe.read(data, self.config.loop.get("seed", 0), progress)
-        val_ids = recipe.prepare(raw, data, False, saved=run).sets[1]
+        val_ids = recipe.prepare(raw, data, False, saved=run).sets.val
         objective = recipe.objective_class
         total, count = stream_loss(self.model, objective.loss_sum, val_ids, data.num_steps,
                                    data.eval_rows, progress=progress)

@@ -23,6 +23,7 @@ import numpy as np
 from seqrnn.data.prepared import (
     MANIFEST,
     TOKENS,
+    IdCounts,
     PreparedCorpus,
     cache_folder,
     disk_full,
@@ -73,11 +74,11 @@ def prepare_text(files: list[Path], *, encoding: str = "utf-8", val_fraction: fl
     n_train, n_val, n_test = split_sizes(length, val_fraction, test_fraction)
     vocab = CharVocab(tuple(sorted(chr(c) for c, at in first_seen.items() if at < n_train)))
 
-    def write_tokens(out) -> dict[str, int]:
-        counts = write_ids(reader, out, vocab, n_train, n_val)
+    def write_tokens(out) -> dict[str, Any]:
+        written = write_ids(reader, out, vocab, n_train, n_val)
         if file_stats(files) != stats:  # the second pass read what the first one counted
             raise changed_error(files)
-        return {"train_ids": counts["train_ids"], "val_ids": counts["val_ids"]}
+        return written["counts"].manifest()
 
     manifest = {"kind": KIND, "settings": settings, "sources": sources, "blake2b": digest,
                 "characters": length, "dtype": vocab.dtype.name,
@@ -107,7 +108,7 @@ def encode_files(files: list[Path], vocab: CharVocab, folder: Path, *,
         if exc.errno == errno.ENOSPC:
             raise disk_full(Path(folder), None, None) from None
         raise UserError(f"cannot write {path}: {exc.strerror}; check the folder") from None
-    ids = (np.memmap(path, dtype=vocab.dtype, mode="r") if counts["val_ids"]
+    ids = (np.memmap(path, dtype=vocab.dtype, mode="r") if path.stat().st_size
            else np.empty(0, vocab.dtype))
     return ids, counts["characters"], counts["dropped"]
 
@@ -128,12 +129,13 @@ def write_ids(reader: TextReader, out, vocab: CharVocab, n_train: int,
               n_val: int | None) -> dict[str, Any]:
     """Write the ids of the first `n_train` characters (all in the vocabulary), then of the
     next `n_val` (None: all the rest) that the vocabulary knows, to the file `out`. Returns
-    the ids written of each part, the characters read and those dropped."""
+    the ids written to each part and how often each (`IdCounts`), the characters read and
+    those dropped."""
     codes_of_vocab = np.array([ord(c) for c in vocab.chars])
     unknown = len(vocab)  # the table's id for every code point outside the vocabulary
     table = np.full(int(codes_of_vocab.max()) + 2, unknown, dtype=np.int32)
     table[codes_of_vocab] = np.arange(len(vocab))
-    position, val_kept, dropped = 0, 0, set()
+    position, dropped, counts = 0, set(), IdCounts(len(vocab))
     end = None if n_val is None else n_train + n_val
     for codes in code_points(reader, "writing"):
         past = codes.max(initial=0) >= len(table)  # past every vocabulary code: unknown
@@ -143,13 +145,13 @@ def write_ids(reader: TextReader, out, vocab: CharVocab, n_train: int,
         known = val_ids != unknown
         if not known.all():
             dropped.update(np.unique(codes[train_part:][:len(val_ids)][~known]).tolist())
-        out.write(ids[:train_part].astype(vocab.dtype).tobytes())
-        out.write(val_ids[known].astype(vocab.dtype).tobytes())
-        val_kept += int(known.sum())
+        for part, part_ids in (("train", ids[:train_part]), ("val", val_ids[known])):
+            out.write(part_ids.astype(vocab.dtype).tobytes())
+            counts.add(part, part_ids)
         position += len(ids)
         if end is not None and position >= end:  # the test part is never read
             break
-    return {"train_ids": n_train, "val_ids": val_kept, "characters": position,
+    return {"counts": counts, "characters": position,
             "dropped": "".join(chr(c) for c in sorted(dropped))}
 
 

@@ -55,6 +55,26 @@ class PreparedCorpus(Generic[VocabT]):
     vocab: VocabT
     path: Path  # its folder
     reused: bool  # found in the cache rather than prepared now
+    # How often each id occurs in each part (counted while writing): the unigram loss without
+    # reading the whole file again, which would bring all its pages into memory.
+    train_counts: np.ndarray
+    val_counts: np.ndarray
+
+
+class IdCounts:
+    """How often each id is written to each part, counted as the ids are written."""
+
+    def __init__(self, size: int):
+        self.parts = {"train": np.zeros(size, dtype=np.int64), "val": np.zeros(size, np.int64)}
+
+    def add(self, part: str, ids: np.ndarray) -> None:
+        if len(ids):
+            self.parts[part] += np.bincount(ids, minlength=len(self.parts[part]))
+
+    def manifest(self) -> dict[str, Any]:
+        """What the manifest records: each part's number of ids and counts per id."""
+        return {**{f"{part}_ids": int(c.sum()) for part, c in self.parts.items()},
+                **{f"{part}_counts": c.tolist() for part, c in self.parts.items()}}
 
 
 def narrowest_dtype(size: int) -> np.dtype:
@@ -117,16 +137,21 @@ def open_folder(folder: Path, kind: str, read_vocab: Callable[[dict], VocabT],
                                       str(folder / VOCAB), "restore it"))
         dtype = np.dtype(manifest["dtype"])
         n_train, n_val = int(manifest["train_ids"]), int(manifest["val_ids"])
+        counts = [np.array(manifest[name], dtype=np.int64) for name in ("train_counts",
+                                                                        "val_counts")]
         size = (folder / TOKENS).stat().st_size
     except (OSError, KeyError, TypeError, ValueError, UserError) as exc:
         raise UserError(damaged.format(f"{type(exc).__name__}: {exc}")) from None
     if dtype != narrowest_dtype(vocab_size(vocab)):
         raise UserError(damaged.format(f"its ids are {dtype}, not what its vocabulary needs"))
+    if any(len(c) != vocab_size(vocab) for c in counts) or \
+            [int(c.sum()) for c in counts] != [n_train, n_val]:
+        raise UserError(damaged.format("its counts do not match its vocabulary and ids"))
     if size != (n_train + n_val) * dtype.itemsize:
         raise UserError(damaged.format(f"{TOKENS} holds {size} bytes, its manifest says "
                                        f"{(n_train + n_val) * dtype.itemsize}"))
     tokens = np.memmap(folder / TOKENS, dtype=dtype, mode="r") if size else np.empty(0, dtype)
-    return PreparedCorpus(tokens[:n_train], tokens[n_train:], vocab, folder, reused)
+    return PreparedCorpus(tokens[:n_train], tokens[n_train:], vocab, folder, reused, *counts)
 
 
 def disk_full(where: Path, needed: int | None, free: int | None) -> UserError:

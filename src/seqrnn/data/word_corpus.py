@@ -28,6 +28,7 @@ from seqrnn.data.imdb import is_imdb_folder
 from seqrnn.data.prepared import (
     MANIFEST,
     TOKENS,
+    IdCounts,
     PreparedCorpus,
     cache_folder,
     disk_full,
@@ -97,11 +98,11 @@ def prepare_words(files: list[Path], *, one_text: bool, encoding: str = "utf-8",
     vocab = vocab_from_counts(counts, train_docs, min_freq, max_vocab)
     dtype = narrowest_dtype(len(vocab))
 
-    def write_tokens(out) -> dict[str, int]:
+    def write_tokens(out) -> dict[str, Any]:
         written = _write_ids(reader, out, vocab, dtype, cut, is_val, n_docs)
         if file_stats(files) != stats:  # every pass read what the first one hashed
             raise changed_error(files)
-        return written
+        return written.manifest()
 
     manifest = {"kind": KIND, "settings": settings, "sources": sources, "blake2b": digest,
                 "dtype": dtype.name, "documents": {"train": train_docs,
@@ -222,15 +223,15 @@ def _safe_end(text: str) -> int:
 
 
 def _write_ids(reader: TextReader, out, vocab: WordVocab, dtype: np.dtype, cut: int | None,
-               is_val: list[bool], n_docs: int) -> dict[str, Any]:
+               is_val: list[bool], n_docs: int) -> IdCounts:
     """Each document's ids, then `EOS`'s: training documents first (they come first)."""
     eos = np.array([vocab.id_of(EOS)], dtype=dtype)
-    counts = {"train_ids": 0, "val_ids": 0}
+    counts = IdCounts(len(vocab))
     current = 0
 
     def end_document(doc: int) -> None:
         out.write(eos.tobytes())
-        counts["val_ids" if is_val[doc] else "train_ids"] += 1
+        counts.add("val" if is_val[doc] else "train", eos)
 
     for doc, tokens in _tokens(reader, "writing", None, cut):
         while current < doc:  # a document (file) ends: its EOS
@@ -238,7 +239,7 @@ def _write_ids(reader: TextReader, out, vocab: WordVocab, dtype: np.dtype, cut: 
             current += 1
         ids = np.array(vocab.encode(tokens), dtype=dtype)
         out.write(ids.tobytes())
-        counts["val_ids" if is_val[doc] else "train_ids"] += len(ids)
+        counts.add("val" if is_val[doc] else "train", ids)
     while current < n_docs:
         end_document(current)
         current += 1

@@ -25,7 +25,7 @@ from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import perplexity
 from seqrnn.models.charlm import CharLM
 from seqrnn.recipes import base
-from seqrnn.recipes.stream import StreamObjective, StreamRecipe, StreamSets
+from seqrnn.recipes.stream import StreamObjective, StreamRecipe, StreamSets, prepared_sets
 from seqrnn.run import RunFolder
 
 
@@ -84,19 +84,19 @@ class CharLMRecipe(StreamRecipe[CharLMData, TextSplits | PreparedText, CharLMCon
     def prepare(self, raw: TextSplits | PreparedText, data: CharLMData, progress: bool,
                 saved: RunFolder | None) -> base.Prepared[StreamSets]:
         if isinstance(raw, PreparedCorpus):
-            vocab, train, val = raw.vocab, raw.train, raw.val
+            vocab, sets = raw.vocab, prepared_sets(raw)
         else:
             vocab = CharVocab.from_text(raw.train)
             # Validation characters the training text never had cannot be predicted: drop them.
-            train = vocab.encode(raw.train, vocab.dtype)
-            val = vocab.encode(drop_unknown(vocab, raw.val)[0], vocab.dtype)
+            sets = StreamSets(vocab.encode(raw.train, vocab.dtype),
+                              vocab.encode(drop_unknown(vocab, raw.val)[0], vocab.dtype))
         if saved is not None and vocab != CharVocab.from_dict(saved.read_json(VOCAB_FILE)):
             raise UserError(
                 f"the text {data.text!r} has a different character vocabulary than the run in "
                 f"{saved.path}: resume with the text it was trained on ({{text}})",
                 fields=("text",))
         return base.Prepared(files={VOCAB_FILE: vocab}, model_fields={"vocab_size": len(vocab)},
-                             sets=(train, val))
+                             sets=sets)
 
 
 RECIPE = CharLMRecipe()

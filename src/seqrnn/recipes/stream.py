@@ -9,16 +9,17 @@ Subclasses say what a model's outputs cost (`train_loss_mean` for the training s
 
 from __future__ import annotations
 
-from typing import Protocol, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
 import numpy as np
 import torch
 from torch import nn
 
 from seqrnn.configs import TrainConfig
+from seqrnn.data.prepared import PreparedCorpus
 from seqrnn.data.stream import StreamBatches, evaluation_rows
 from seqrnn.errors import UserError
-from seqrnn.metrics import unigram_loss
+from seqrnn.metrics import unigram_loss, unigram_loss_of_counts
 from seqrnn.recipes import base
 from seqrnn.trainer import Selection
 from seqrnn.trainer.distributed import Group
@@ -40,7 +41,23 @@ class StreamData(Protocol):
 
 
 StreamDataT = TypeVar("StreamDataT", bound=StreamData)
-StreamSets = tuple[np.ndarray, np.ndarray]  # the training ids and the validation ids
+class StreamSets(NamedTuple):
+    """The training ids and the validation ids, and the unigram loss where it is known
+    without reading them all (a prepared corpus counted its ids)."""
+
+    train: np.ndarray
+    val: np.ndarray
+    unigram: float | None = None
+
+
+def prepared_sets(corpus: PreparedCorpus) -> StreamSets:
+    """A prepared corpus's ids (views of its memory map) and their unigram loss from its
+    counts (the targets are the validation ids but the first)."""
+    targets = corpus.val_counts.copy()
+    if len(corpus.val):
+        targets[int(corpus.val[0])] -= 1
+    return StreamSets(corpus.train, corpus.val,
+                      unigram_loss_of_counts(corpus.train_counts, targets))
 
 
 def detach_state(state):
@@ -138,7 +155,7 @@ class StreamObjective:
     items = "tokens"
 
     def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray, data: StreamData,
-                 group: Group | None = None):
+                 group: Group | None = None, unigram: float | None = None):
         self.group = group or Group()
         self.rows = self.group.split(data.batch_size, "batch_size")
         test_fraction = getattr(data, "test_fraction", 0.0)  # the word model holds out none
@@ -156,7 +173,8 @@ class StreamObjective:
         self.val_rows = evaluation_rows(  # (R, N + 1): a view of val_ids when all of it
             np.asarray(val_ids), data.eval_rows, data.num_steps, data.eval_tokens)
         self.state = None
-        self.unigram = unigram_loss(train_ids, val_ids[1:])  # the loss to beat (recipes.chance)
+        # The loss to beat (recipes.chance); counted here when not known: a read of every id.
+        self.unigram = unigram_loss(train_ids, val_ids[1:]) if unigram is None else unigram
 
     @staticmethod
     def train_loss_mean(model: nn.Module, outputs: torch.Tensor,
@@ -213,5 +231,5 @@ class StreamRecipe(base.Recipe[StreamDataT, base.RawT, StreamSets, base.ConfigT]
 
     def make_objective(self, prepared: base.Prepared[StreamSets], data: StreamDataT,
                        train_config: TrainConfig, group: Group) -> StreamObjective:
-        train_ids, val_ids = prepared.sets
-        return self.objective_class(train_ids, val_ids, data, group)
+        sets = prepared.sets
+        return self.objective_class(sets.train, sets.val, data, group, sets.unigram)

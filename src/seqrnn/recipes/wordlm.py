@@ -25,7 +25,7 @@ from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import perplexity
 from seqrnn.models.wordlm import WordLM
 from seqrnn.recipes import base
-from seqrnn.recipes.stream import StreamObjective, StreamRecipe, StreamSets
+from seqrnn.recipes.stream import StreamObjective, StreamRecipe, StreamSets, prepared_sets
 from seqrnn.run import RunFolder
 
 
@@ -86,12 +86,12 @@ class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits | PreparedWords, Word
     def prepare(self, raw: DocumentSplits | PreparedWords, data: WordLMData, progress: bool,
                 saved: RunFolder | None) -> base.Prepared[StreamSets]:
         if isinstance(raw, PreparedCorpus):
-            vocab, sets = raw.vocab, (raw.train, raw.val)
+            vocab, sets = raw.vocab, prepared_sets(raw)
         else:
             vocab = build_word_vocab(raw.train, min_freq=data.min_freq,
                                      max_vocab=data.max_vocab, progress=progress)
-            sets = (encode_documents(raw.train, vocab, progress=progress),
-                    encode_documents(raw.val, vocab))
+            sets = StreamSets(encode_documents(raw.train, vocab, progress=progress),
+                              encode_documents(raw.val, vocab))
         if saved is not None and vocab != WordVocab.from_dict(saved.read_json(VOCAB_FILE)):
             raise UserError(f"{data.data} gives a different vocabulary than the run in "
                             f"{saved.path}: resume with the data it was trained on ({{data}})",
