@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -59,8 +60,24 @@ def make_text(path: Path, megabytes: int, sources: list[Path]) -> int:
     return written
 
 
+def busy_seconds() -> float:
+    """CPU seconds all processes have used, from /proc/stat."""
+    with open("/proc/stat") as f:
+        ticks = [int(x) for x in f.readline().split()[1:9]]
+    busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def children_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_measured(command: list[str], env: dict[str, str]) -> tuple[str, dict[str, float]]:
-    """Run `command`; its stdout and the peaks of its memory (MB) polled from /proc."""
+    """Run `command`; its stdout, the peaks of its memory (MB) polled from /proc, and the
+    share of the CPUs other processes used meanwhile (`others_cpu_share`: 0 is a clean
+    figure; with 2 torch threads, another busy process slows training ten times or more)."""
+    busy, own, start = busy_seconds(), children_seconds(), time.monotonic()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
                                text=True)
     peaks = {"rss_anon_mb": 0.0, "rss_file_mb": 0.0, "vm_hwm_mb": 0.0}
@@ -83,7 +100,10 @@ def run_measured(command: list[str], env: dict[str, str]) -> tuple[str, dict[str
     watcher.join()
     if process.returncode:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{err[-2000:]}")
-    return out, {k: round(v, 1) for k, v in peaks.items()}
+    others = (busy_seconds() - busy) - (children_seconds() - own)
+    share = max(0.0, others) / ((time.monotonic() - start) * (os.cpu_count() or 1))
+    return out, {**{k: round(v, 1) for k, v in peaks.items()},
+                 "others_cpu_share": round(share, 3)}
 
 
 def train(text: Path, out: Path, steps: int, env: dict[str, str], threads: int) -> dict:
