@@ -35,7 +35,7 @@
 # %%
 import torch
 
-from seqrnn.configs import CharLMConfig, Seq2SeqConfig, SentimentConfig
+from seqrnn.configs import CharLMConfig, SentimentConfig, Seq2SeqConfig
 from seqrnn.models.charlm import CharLM
 from seqrnn.models.sentiment import SentimentRNN
 from seqrnn.models.seq2seq import Seq2Seq
