@@ -75,8 +75,11 @@ def pages_with(info: str) -> list[Path]:
 
 
 def environment() -> dict[str, str]:
-    """This checkout's seqrnn first, the interpreter's `seqrnn` script on PATH, no windows."""
+    """This checkout's seqrnn first, the interpreter's `seqrnn` on PATH, the data found."""
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(ROOT / "src"))
+    if env.get("SEQRNN_DATA"):  # CI's is relative to the checkout; the examples run elsewhere
+        env["SEQRNN_DATA"] = os.pathsep.join(
+            str(Path(folder).resolve()) for folder in env["SEQRNN_DATA"].split(os.pathsep))
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env
 
