@@ -115,6 +115,16 @@ def test_outputs_are_never_committed():
         assert "format_name: percent" in text and "\n# %%" in text, tutorial.name
 
 
+def test_tutorial_links_name_pages_of_the_site():
+    """A notebook's links are not rewritten by MkDocs: they are the site's own addresses
+    (the page docs/guide/inspect.md is ../../guide/inspect/ from a tutorial's page)."""
+    for tutorial in TUTORIALS:
+        for target in re.findall(r"\]\(([^)]+)\)", tutorial.read_text(encoding="utf-8")):
+            page = re.fullmatch(r"\.\./\.\./([a-z/_]+)/", target)
+            assert page and (DOCS / f"{page.group(1)}.md").is_file(), \
+                f"{tutorial.name}: link {target} names no page (write ../../PAGE/)"
+
+
 # -- run: tutorials, Python and shell blocks --------------------------------------------
 
 

@@ -147,4 +147,4 @@ fig.tight_layout()
 # %% [markdown]
 # The same pages, drawn as HTML for any text, come from the command line:
 # `seqrnn charlm inspect --model RUN_DIR --text hamlet --out pages/hamlet`
-# (the [guide](../guide/inspect.md)).
+# (the [guide](../../guide/inspect/)).

@@ -26,7 +26,7 @@
 # them, and no LSTM state is carried between unrelated reviews.
 #
 # This notebook trains on a small sample in seconds; the full recipes and their figures are
-# quoted at the end and measured in the [benchmarks](../benchmarks.md).
+# quoted at the end and measured in the [benchmarks](../../benchmarks/).
 
 # %%
 import tempfile

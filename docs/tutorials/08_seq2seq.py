@@ -81,7 +81,7 @@ for ax, word in zip(axes, ("pronounce", "thoughtful"), strict=True):
 fig.tight_layout()
 
 # %% [markdown]
-# ## The full recipes (measured; commands in the [benchmarks](../benchmarks.md))
+# ## The full recipes (measured; commands in the [benchmarks](../../benchmarks/))
 #
 # | model | budget | test WER, beam 5 | PER |
 # |---|---|---|---|

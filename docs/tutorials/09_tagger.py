@@ -105,7 +105,7 @@ ax.set_title("The five commonest phrase types")
 fig.tight_layout()
 
 # %% [markdown]
-# ## The full recipes (measured; commands in the [benchmarks](../benchmarks.md))
+# ## The full recipes (measured; commands in the [benchmarks](../../benchmarks/))
 #
 # | model | budget | test span F1 |
 # |---|---|---|

@@ -83,7 +83,7 @@ ax.legend(loc="upper left")
 fig.tight_layout()
 
 # %% [markdown]
-# ## The full recipes (measured; commands in the [benchmarks](../benchmarks.md))
+# ## The full recipes (measured; commands in the [benchmarks](../../benchmarks/))
 #
 # | model | budget | M3 sMAPE (all 3,003 series) |
 # |---|---|---|
