@@ -10,9 +10,12 @@ import torch
 from torch import nn
 
 from seqrnn.api.loading import load_trained
-from seqrnn.kinds import VOCAB_FILE
+from seqrnn.data.conditions import ConditionVocab
+from seqrnn.errors import UserError
+from seqrnn.kinds import CONDITIONS_FILE, VOCAB_FILE
+from seqrnn.nn.conditioning import WithCondition
 from seqrnn.recipes.base import Recipe
-from seqrnn.run import RunConfig
+from seqrnn.run import RunConfig, RunFolder
 
 
 class TrainedLanguageModel:
@@ -20,16 +23,43 @@ class TrainedLanguageModel:
 
     recipe: ClassVar[Recipe]
 
-    def __init__(self, model: nn.Module, vocab: Any, config: RunConfig | None = None):
+    def __init__(self, model: nn.Module, vocab: Any, config: RunConfig | None = None,
+                 conditions: ConditionVocab | None = None):
+        """`conditions`: the condition vocabulary of a conditioned model (--condition)."""
+        if (conditions is None) != (model.config.conditions == 0) or (
+                conditions is not None and len(conditions) != model.config.conditions):
+            raise UserError(f"the model has {model.config.conditions} condition entries but "
+                            f"its condition vocabulary {0 if conditions is None else len(conditions)}:"
+                            f" restore its {CONDITIONS_FILE}, or retrain")
         self.model = model.eval()
         self.vocab = vocab
         self.config = config  # its run's config.json (None: built in memory)
+        self.conditions = conditions
 
     @classmethod
     def load(cls, run_dir: str | Path, *, weights: str = "best", device: str = "cpu"):
         """The model of a run folder: its "best" (default) or "latest" weights."""
         loaded = load_trained(run_dir, cls.recipe, weights=weights, device=device)
-        return cls(loaded.model, loaded.vocabularies[VOCAB_FILE], loaded.config)
+        conditions = None
+        if loaded.model.config.conditions:
+            conditions = ConditionVocab.from_dict(RunFolder(run_dir).read_json(CONDITIONS_FILE))
+        return cls(loaded.model, loaded.vocabularies[VOCAB_FILE], loaded.config, conditions)
+
+    def condition_weights(self, condition: str | int | None) -> torch.Tensor | None:
+        """The mixture weights (C,) a condition spec gives (seqrnn.data.conditions); None for
+        an unconditioned model, which refuses a condition."""
+        if self.conditions is None:
+            if condition is not None:
+                raise UserError("this model was trained without --condition, so it reads no "
+                                "condition: drop {condition}", fields=("condition",))
+            return None
+        return torch.from_numpy(self.conditions.weights(condition)).to(self.device)
+
+    def conditioned(self, condition: str | int | None) -> nn.Module:
+        """The model to step for `condition`: itself when unconditioned, else it with the
+        condition fixed (seqrnn.nn.conditioning.WithCondition)."""
+        weights = self.condition_weights(condition)
+        return self.model if weights is None else WithCondition(self.model, weights).eval()
 
     @property
     def device(self) -> torch.device:

@@ -16,6 +16,7 @@ from torch import nn
 from seqrnn.api.language_model import TrainedLanguageModel
 from seqrnn.budget import check_generation_memory
 from seqrnn.configs import Sampling, require_seed
+from seqrnn.data.conditions import ConditionVocab
 from seqrnn.data.documents import EOS, encode_documents
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
@@ -24,6 +25,7 @@ from seqrnn.inference.beam import beam_search
 from seqrnn.inference.deadline import deadline_after, passed
 from seqrnn.inference.generation import StopAt
 from seqrnn.metrics import require_items
+from seqrnn.models.charlm import feed_back
 from seqrnn.models.wordlm import WordLM
 from seqrnn.recipes.stream import stream_loss
 from seqrnn.recipes.wordlm import RECIPE, word_loss_sum, word_metrics
@@ -34,7 +36,8 @@ class _NextWordScores(nn.Module):
     """The word model as beam search steps it: ids and state to the next word's
     log-probabilities (B, 1, V) and the new state."""
 
-    def __init__(self, model: WordLM):
+    def __init__(self, model: nn.Module):
+        """`model`: a WordLM, or one with its condition fixed (nn.conditioning.WithCondition)."""
         super().__init__()
         self.model = model
 
@@ -49,11 +52,11 @@ class WordLanguageModel(TrainedLanguageModel):
     recipe = RECIPE
 
     def __init__(self, model: WordLM, vocab: WordVocab,
-                 config: RunConfig | None = None):
+                 config: RunConfig | None = None, conditions: ConditionVocab | None = None):
         if EOS not in vocab:  # id_of would answer the unknown word's id: documents never end
             raise UserError(f"the vocabulary has no end-of-document word {EOS}: it is not a word "
                             "language model's; restore its vocab.json, or retrain")
-        super().__init__(model, vocab, config)
+        super().__init__(model, vocab, config, conditions)
 
     def stream(self, prime: str = "", length: int = 50, *, seed: int | None = None,
                **options) -> Iterator[str]:
@@ -61,9 +64,11 @@ class WordLanguageModel(TrainedLanguageModel):
 
         `options` are the character model's, seqrnn.configs.Sampling: top_k, top_p,
         temperature, greedy, beam, stop (the sample ends with the word that completes one),
-        time_limit. A sample also ends where the model ends its document.
+        time_limit, and a conditioned model's condition (a value, or mixed conditions
+        "1:0.5,10:0.5"). A sample also ends where the model ends its document.
         """
         sampling = Sampling(**options)
+        model = self.conditioned(sampling.condition)
         if length < 0:
             raise field_error("length", f"{{}} must be zero or positive, got {length}")
         if seed is not None:
@@ -81,15 +86,14 @@ class WordLanguageModel(TrainedLanguageModel):
                 words = self.vocab.decode(found)
                 return found[-1] == eos or stop.ends(separator + " ".join(words))
 
-            chosen = iter(beam_search(_NextWordScores(self.model), prime_ids, length,
+            chosen = iter(beam_search(_NextWordScores(model), prime_ids, length,
                                       sampling.beam, finished, deadline))
             deadline = None  # the search kept to it; its words are all chosen
         else:
             generator = torch.Generator().manual_seed(seed) if seed is not None else None
-            chosen = self.model.generate(prime_ids, length, top_k=sampling.top_k,
-                                         top_p=sampling.top_p, temperature=sampling.temperature,
-                                         greedy=sampling.greedy, generator=generator,
-                                         stop_id=eos)
+            chosen = feed_back(model, model.log_probs, prime_ids, length, top_k=sampling.top_k,
+                               top_p=sampling.top_p, temperature=sampling.temperature,
+                               greedy=sampling.greedy, generator=generator, stop_id=eos)
         for next_id in chosen:
             if next_id == eos:
                 return
@@ -105,8 +109,10 @@ class WordLanguageModel(TrainedLanguageModel):
         """The prime's words and up to `length` generated ones (fewer at a document's end)."""
         return " ".join([*tokenize(prime), *self.stream(prime, length, **options)])
 
-    def evaluate(self, text: str, *, num_steps: int = 70, rows: int = 32) -> dict:
-        """Loss (nats per word) and perplexity of `text`, read as one document.
+    def evaluate(self, text: str, *, num_steps: int = 70, rows: int = 32,
+                 condition: str | None = None) -> dict:
+        """Loss (nats per word) and perplexity of `text`, read as one document (by a
+        conditioned model with `condition`; None: its "none" entry).
 
         Words outside the vocabulary are scored as the unknown word, as in training,
         and counted in `unknown_words`.
@@ -114,6 +120,7 @@ class WordLanguageModel(TrainedLanguageModel):
         eos = [self.vocab.id_of(EOS)]  # as in training, a document follows an EOS
         ids = torch.as_tensor([*eos, *encode_documents([text], self.vocab)], dtype=torch.int64)
         require_items(len(ids) - 2, "the text", "give a text with at least one word")
-        total, count = stream_loss(self.model, word_loss_sum, ids, num_steps, rows)
+        total, count = stream_loss(self.conditioned(condition), word_loss_sum, ids, num_steps,
+                                   rows)
         return {**word_metrics(total, count), "words": count,
                 "unknown_words": int((ids == UNK_ID).sum())}

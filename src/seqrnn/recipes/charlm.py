@@ -18,10 +18,17 @@ import torch.nn.functional as F
 from seqrnn.configs import CharLMConfig, CharLMData
 from seqrnn.data.text import CharVocab, TextSplits, drop_unknown, load_text, split_text
 from seqrnn.errors import UserError
-from seqrnn.kinds import VOCAB_FILE
+from seqrnn.data.documents import load_documents
+from seqrnn.kinds import CONDITIONS_FILE, VOCAB_FILE
 from seqrnn.metrics import perplexity
 from seqrnn.models.charlm import CharLM
 from seqrnn.recipes import base
+from seqrnn.recipes.conditioned import (
+    ConditionedDocuments,
+    condition_ids,
+    read_conditioned,
+    read_with_targets,
+)
 from seqrnn.recipes.stream import StreamObjective, StreamRecipe, StreamSets
 from seqrnn.run import RunFolder
 
@@ -50,7 +57,10 @@ class CharLMObjective(StreamObjective):
     metrics = staticmethod(loss_metrics)
 
 
-class CharLMRecipe(StreamRecipe[CharLMData, TextSplits, CharLMConfig]):
+DOCUMENT_END = "\n"  # a conditioned model's documents are joined, each ending with it
+
+
+class CharLMRecipe(StreamRecipe[CharLMData, TextSplits | ConditionedDocuments, CharLMConfig]):
     objective_class = CharLMObjective
     kind = "charlm"
     data_config = CharLMData
@@ -59,26 +69,55 @@ class CharLMRecipe(StreamRecipe[CharLMData, TextSplits, CharLMConfig]):
     data_field = "text"
     vocabularies = {VOCAB_FILE: (CharVocab, "vocab_size")}
 
-    def read(self, data: CharLMData, seed: int, progress: bool) -> TextSplits:
+    def read(self, data: CharLMData, seed: int,
+             progress: bool) -> TextSplits | ConditionedDocuments:
+        if data.condition is not None:  # documents, each with its value: IMDb or a table
+            documents = load_documents(data.text, val_fraction=data.val_fraction, seed=seed,
+                                       encoding=data.encoding, progress=progress,
+                                       condition=data.condition)
+            return read_conditioned(documents, data.condition_dropout, seed)
         splits = split_text(load_text(data.text, data.encoding), data.val_fraction,
                             data.test_fraction)
         if data.reverse:  # split first: validation stays the text's end, read backwards
             splits = TextSplits(splits.train[::-1], splits.val[::-1], splits.test[::-1])
         return splits
 
-    def prepare(self, raw: TextSplits, data: CharLMData, progress: bool,
+    def prepare(self, raw: TextSplits | ConditionedDocuments, data: CharLMData, progress: bool,
                 saved: RunFolder | None) -> base.Prepared[StreamSets]:
-        vocab = CharVocab.from_text(raw.train)
-        if saved is not None and vocab != CharVocab.from_dict(saved.read_json(VOCAB_FILE)):
-            raise UserError(
-                f"the text {data.text!r} has a different character vocabulary than the run in "
-                f"{saved.path}: resume with the text it was trained on ({{text}})",
-                fields=("text",))
+        if isinstance(raw, ConditionedDocuments):
+            return self._prepare_conditioned(raw, data, saved)
+        vocab = self._vocab(raw.train, data, saved)
         # Validation characters the training text never had cannot be predicted: drop them.
         val, _ = drop_unknown(vocab, raw.val)
         return base.Prepared(files={VOCAB_FILE: vocab}, model_fields={"vocab_size": len(vocab)},
                              sets=(vocab.encode(raw.train, vocab.dtype),
                                    vocab.encode(val, vocab.dtype)))
+
+    def _prepare_conditioned(self, raw: ConditionedDocuments, data: CharLMData,
+                             saved: RunFolder | None) -> base.Prepared[StreamSets]:
+        """Each document's characters and DOCUMENT_END, the documents in one stream, each
+        character with its document's condition."""
+        train = [doc + DOCUMENT_END for doc in raw.splits.train]
+        vocab = self._vocab("".join(train), data, saved)
+        val = [drop_unknown(vocab, doc + DOCUMENT_END)[0] for doc in raw.splits.val]
+        conditions, (train_c, val_c) = condition_ids(
+            raw, data.condition, [len(doc) for doc in train], [len(doc) for doc in val], saved)
+        sets = [vocab.encode("".join(train), vocab.dtype), vocab.encode("".join(val), vocab.dtype)]
+        if data.reverse:
+            sets, (train_c, val_c) = [s[::-1] for s in sets], (train_c[::-1], val_c[::-1])
+        return base.Prepared(files={VOCAB_FILE: vocab, CONDITIONS_FILE: conditions},
+                             model_fields={"vocab_size": len(vocab),
+                                           "conditions": len(conditions)},
+                             sets=(*sets, (read_with_targets(train_c), read_with_targets(val_c))))
+
+    def _vocab(self, train: str, data: CharLMData, saved: RunFolder | None) -> CharVocab:
+        vocab = CharVocab.from_text(train)
+        if saved is not None and vocab != CharVocab.from_dict(saved.read_json(VOCAB_FILE)):
+            raise UserError(
+                f"the text {data.text!r} has a different character vocabulary than the run in "
+                f"{saved.path}: resume with the text it was trained on ({{text}})",
+                fields=("text",))
+        return vocab
 
 
 RECIPE = CharLMRecipe()

@@ -19,6 +19,7 @@ from seqrnn.configs import TrainConfig
 from seqrnn.data.stream import StreamBatches, evaluation_rows
 from seqrnn.errors import UserError
 from seqrnn.metrics import unigram_loss
+from seqrnn.nn.conditioning import condition_starts
 from seqrnn.recipes import base
 from seqrnn.trainer import Selection
 from seqrnn.trainer.distributed import Group
@@ -40,7 +41,9 @@ class StreamData(Protocol):
 
 
 StreamDataT = TypeVar("StreamDataT", bound=StreamData)
-StreamSets = tuple[np.ndarray, np.ndarray]  # the training ids and the validation ids
+# The training ids and the validation ids; a conditioned model's sets add the condition id of
+# each of their tokens (seqrnn.data.conditions.token_conditions), as a pair (train, validation).
+StreamSets = tuple[np.ndarray, ...]
 
 
 def detach_state(state):
@@ -79,36 +82,51 @@ def _state_from_dict(d: dict[str, torch.Tensor]):
 
 @torch.no_grad()
 def stream_loss(model: nn.Module, loss_sum, ids: torch.Tensor, num_steps: int, rows: int,
-                part: Group | None = None) -> tuple[float, int]:
+                part: Group | None = None, conditions=None) -> tuple[float, int]:
     """Total cross-entropy (nats) and number of predicted ids over a whole stream.
 
     The stream is cut into up to `rows` contiguous rows read in windows with the
     state carried, as in training; each row starts from a zero state. With
     `part`, only that rank's share of the rows is scored: the ranks' totals and
     counts add up to the single-process ones. `loss_sum(model, outputs,
-    targets)` is the summed loss of one window.
+    targets)` is the summed loss of one window. A conditioned model reads `conditions`, the
+    condition id of each token (parallel to `ids`).
     """
     if len(ids) < 2:
         raise UserError("the text to evaluate needs at least 2 known tokens")
     matrix = evaluation_rows(np.asarray(ids), rows, num_steps, tokens=0)
-    return rows_loss(model, loss_sum, torch.from_numpy(matrix), num_steps, part)
+    if conditions is not None:  # cut exactly as the ids
+        conditions = torch.from_numpy(evaluation_rows(np.asarray(conditions), rows, num_steps,
+                                                      tokens=0))
+    return rows_loss(model, loss_sum, torch.from_numpy(matrix), num_steps, part, conditions)
 
 
 @torch.no_grad()
 def rows_loss(model: nn.Module, loss_sum, matrix: torch.Tensor, num_steps: int,
-              part: Group | None = None) -> tuple[float, int]:
+              part: Group | None = None,
+              conditions: torch.Tensor | None = None) -> tuple[float, int]:
     """Total cross-entropy and number of predicted ids of rows (R, N + 1) of ids, each read
     from a zero state in windows with the state carried (inputs row[:-1], targets row[1:]);
-    with `part`, that rank's share of the rows."""
+    with `part`, that rank's share of the rows. `conditions` (R, N + 1), the condition id of
+    each id, go to a conditioned model."""
     device = next(model.parameters()).device
-    mine = matrix[(part or Group()).share(len(matrix))].to(device)
+    share = (part or Group()).share(len(matrix))
+    mine = matrix[share].to(device)
     if len(mine) == 0:  # more ranks than rows: this one has nothing to score
         return 0.0, 0
     x, y = mine[:, :-1], mine[:, 1:]  # (R', N) each
+    if conditions is not None:
+        read = conditions[share].to(device)[:, :-1]  # (R', N): those of the inputs
+        starts = condition_starts(torch.cat([read[:, :1], read], dim=1), fresh=True)
     total, state = 0.0, None
     for start in range(0, x.shape[1], num_steps):
-        outputs, state = model(x[:, start : start + num_steps], state)
-        total += float(loss_sum(model, outputs, y[:, start : start + num_steps]))
+        window = slice(start, start + num_steps)
+        if conditions is None:
+            outputs, state = model(x[:, window], state)
+        else:
+            outputs, state = model(x[:, window], state, conditions=read[:, window],
+                                   starts=starts[:, window])
+        total += float(loss_sum(model, outputs, y[:, window]))
     return total, x.numel()
 
 
@@ -129,7 +147,10 @@ class StreamObjective:
     items = "tokens"
 
     def __init__(self, train_ids: np.ndarray, val_ids: np.ndarray, data: StreamData,
-                 group: Group | None = None):
+                 group: Group | None = None,
+                 conditions: tuple[np.ndarray, np.ndarray] | None = None):
+        """`conditions`: the condition id of each training and each validation token, for a
+        conditioned model."""
         self.group = group or Group()
         self.rows = self.group.split(data.batch_size, "batch_size")
         test_fraction = getattr(data, "test_fraction", 0.0)  # the word model holds out none
@@ -139,13 +160,16 @@ class StreamObjective:
             train_ids, data.batch_size, data.num_steps, what="the training part of the text",
             unit="characters" if self.items == "chars" else self.items,
             other_fix=(f"a smaller {' or '.join('{' + name + '}' for name in fractions)} "
-                       f"({held_out:g} of the text is held out of training)", fractions))
+                       f"({held_out:g} of the text is held out of training)", fractions),
+            conditions=None if conditions is None else conditions[0])
         if len(val_ids) < 2:
             raise UserError("the validation text is shorter than 2 tokens: raise "
                             "{val_fraction} or use a longer text", fields=("val_fraction",))
         self.num_steps = data.num_steps
         self.val_rows = torch.from_numpy(evaluation_rows(
             np.asarray(val_ids), data.eval_rows, data.num_steps, data.eval_tokens))
+        self.val_conditions = None if conditions is None else torch.from_numpy(evaluation_rows(
+            conditions[1], data.eval_rows, data.num_steps, data.eval_tokens))  # cut as the ids
         self.state = None
         self.unigram = unigram_loss(train_ids, val_ids[1:])  # the loss to beat (recipes.chance)
 
@@ -168,22 +192,28 @@ class StreamObjective:
         return len(self.windows)
 
     def batch(self, epoch: int, index: int):
-        x, y = self.windows[index]  # (B, T) each
-        return self.group.stage((x[self.rows], y[self.rows]))  # (B / world_size, T) each
+        # (B, T) each, and with conditions theirs (B, T + 1)
+        return self.group.stage(tuple(t[self.rows] for t in self.windows[index]))
 
     def start_epoch(self, epoch: int) -> None:
         self.state = None  # window 0 continues nothing: start each epoch from zeros
 
     def train_loss(self, model: nn.Module, batch) -> tuple[torch.Tensor, int]:
         device = next(model.parameters()).device
-        x, y = (t.to(device, non_blocking=True) for t in batch)
-        outputs, state = model(x, self.state)
+        x, y, *conditioned = (t.to(device, non_blocking=True) for t in batch)
+        if conditioned:
+            conditions = conditioned[0]
+            starts = condition_starts(conditions, fresh=self.state is None)
+            outputs, state = model(x, self.state, conditions=conditions[:, 1:], starts=starts)
+        else:
+            outputs, state = model(x, self.state)
         self.state = detach_state(state)
         return self.train_loss_mean(model, outputs, y), y.numel()
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         """Validation loss: the nats summed over all ranks' rows over the ids they scored."""
-        total, count = rows_loss(model, self.loss_sum, self.val_rows, self.num_steps, self.group)
+        total, count = rows_loss(model, self.loss_sum, self.val_rows, self.num_steps, self.group,
+                                 self.val_conditions)
         return {**self.metrics(*self.group.sum([total, count])), "unigram": self.unigram}
 
     def carried_state(self) -> dict[str, torch.Tensor]:
@@ -195,7 +225,8 @@ class StreamObjective:
 
 
 class StreamRecipe(base.Recipe[StreamDataT, base.RawT, StreamSets, base.ConfigT]):
-    """A Recipe whose prepared sets are (train ids, validation ids) for `objective_class`."""
+    """A Recipe whose prepared sets are (train ids, validation ids), and for a conditioned
+    model their tokens' conditions (train, validation), for `objective_class`."""
 
     objective_class: type[StreamObjective]
 
@@ -204,5 +235,6 @@ class StreamRecipe(base.Recipe[StreamDataT, base.RawT, StreamSets, base.ConfigT]
 
     def make_objective(self, prepared: base.Prepared[StreamSets], data: StreamDataT,
                        train_config: TrainConfig, group: Group) -> StreamObjective:
-        train_ids, val_ids = prepared.sets
-        return self.objective_class(train_ids, val_ids, data, group)
+        train_ids, val_ids, *conditions = prepared.sets
+        return self.objective_class(train_ids, val_ids, data, group,
+                                    conditions[0] if conditions else None)

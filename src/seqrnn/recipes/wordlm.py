@@ -16,13 +16,26 @@ import torch
 from torch import nn
 
 from seqrnn.configs import WordLMConfig, WordLMData
-from seqrnn.data.documents import DocumentSplits, build_word_vocab, encode_documents, load_documents
+from seqrnn.data.documents import (
+    DocumentSplits,
+    build_word_vocab,
+    encode_counted,
+    encode_documents,
+    load_documents,
+)
 from seqrnn.data.vocab import WordVocab
 from seqrnn.errors import UserError
 from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import perplexity
 from seqrnn.models.wordlm import WordLM
 from seqrnn.recipes import base
+from seqrnn.recipes.conditioned import (
+    CONDITIONS_FILE,
+    ConditionedDocuments,
+    condition_ids,
+    read_conditioned,
+    read_with_targets,
+)
 from seqrnn.recipes.stream import StreamObjective, StreamRecipe, StreamSets
 from seqrnn.run import RunFolder
 
@@ -51,7 +64,8 @@ class WordLMObjective(StreamObjective):
     metrics = staticmethod(word_metrics)
 
 
-class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits, WordLMConfig]):
+class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits | ConditionedDocuments,
+                                WordLMConfig]):
     objective_class = WordLMObjective
     kind = "wordlm"
     data_config = WordLMData
@@ -67,23 +81,38 @@ class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits, WordLMConfig]):
         vocab_size = int(max([0, *given])) + 1
         return self.model_config(**{"vocab_size": vocab_size, **model_options})
 
-    def read(self, data: WordLMData, seed: int, progress: bool) -> DocumentSplits:
-        return load_documents(data.data, val_fraction=data.val_fraction, seed=seed,
-                              text_column=data.text_column, encoding=data.encoding,
-                              progress=progress)
+    def read(self, data: WordLMData, seed: int,
+             progress: bool) -> DocumentSplits | ConditionedDocuments:
+        splits = load_documents(data.data, val_fraction=data.val_fraction, seed=seed,
+                                text_column=data.text_column, encoding=data.encoding,
+                                progress=progress, condition=data.condition)
+        if data.condition is None:
+            return splits
+        return read_conditioned(splits, data.condition_dropout, seed)
 
-    def prepare(self, raw: DocumentSplits, data: WordLMData, progress: bool,
-                saved: RunFolder | None) -> base.Prepared[StreamSets]:
+    def prepare(self, raw: DocumentSplits | ConditionedDocuments, data: WordLMData,
+                progress: bool, saved: RunFolder | None) -> base.Prepared[StreamSets]:
+        conditioned = raw if isinstance(raw, ConditionedDocuments) else None
+        raw = raw.splits if conditioned else raw
         vocab = build_word_vocab(raw.train, min_freq=data.min_freq, max_vocab=data.max_vocab,
                                  progress=progress)
         if saved is not None and vocab != WordVocab.from_dict(saved.read_json(VOCAB_FILE)):
             raise UserError(f"{data.data} gives a different vocabulary than the run in "
                             f"{saved.path}: resume with the data it was trained on ({{data}})",
                             fields=("data",))
-        sets = (encode_documents(raw.train, vocab, progress=progress),
-                encode_documents(raw.val, vocab))
-        return base.Prepared(files={VOCAB_FILE: vocab}, model_fields={"vocab_size": len(vocab)},
-                             sets=sets)
+        if conditioned is None:
+            sets = (encode_documents(raw.train, vocab, progress=progress),
+                    encode_documents(raw.val, vocab))
+            return base.Prepared(files={VOCAB_FILE: vocab},
+                                 model_fields={"vocab_size": len(vocab)}, sets=sets)
+        (train, train_lengths), (val, val_lengths) = (
+            encode_counted(raw.train, vocab, progress=progress), encode_counted(raw.val, vocab))
+        conditions, ids = condition_ids(conditioned, data.condition, train_lengths, val_lengths,
+                                        saved)
+        return base.Prepared(files={VOCAB_FILE: vocab, CONDITIONS_FILE: conditions},
+                             model_fields={"vocab_size": len(vocab),
+                                           "conditions": len(conditions)},
+                             sets=(train, val, tuple(map(read_with_targets, ids))))
 
 
 RECIPE = WordLMRecipe()
