@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 
+import numpy as np
 import torch
 
 from seqrnn.api.language_model import TrainedLanguageModel
@@ -22,13 +23,13 @@ from seqrnn.budget import check_generation_memory
 from seqrnn.configs import Sampling, require_seed
 from seqrnn.data.text import CharVocab, drop_unknown
 from seqrnn.errors import UserError, field_error
+from seqrnn.inference import native
 from seqrnn.inference.beam import beam_search
 from seqrnn.inference.deadline import deadline_after, passed
 from seqrnn.inference.generation import StopAt, sample_ids, stepper_for
-from seqrnn.inference import native
 from seqrnn.inference.stepper import CompiledStepper, supports
 from seqrnn.models.charlm import CharLM
-from seqrnn.recipes.charlm import RECIPE, char_loss_sum, loss_metrics
+from seqrnn.recipes.charlm import DOCUMENT_END, RECIPE, char_loss_sum, loss_metrics
 from seqrnn.recipes.stream import stream_loss
 
 IdSource = Callable[[torch.Tensor, int, Sampling, list], Iterator[torch.Tensor]]
@@ -38,6 +39,7 @@ class LanguageModel(TrainedLanguageModel):
     """A trained model with its vocabulary, ready to sample and evaluate."""
 
     recipe = RECIPE
+    loss_sum = staticmethod(char_loss_sum)
     model: CharLM
     vocab: CharVocab
 
@@ -152,8 +154,8 @@ class LanguageModel(TrainedLanguageModel):
         prime_ids = torch.as_tensor(self.vocab.encode(prime), dtype=torch.int64, device=self.device)
         stops = [StopAt(sampling.stop, prime) for _ in seeds]
         if sampling.beam > 1:
-            ids = beam_search(self.conditioned(sampling.condition), prime_ids, length, sampling.beam,
-                              lambda ids: stops[0].ends(self.vocab.decode(ids)), deadline)
+            ids = beam_search(self.conditioned(sampling.condition), prime_ids, length,
+                              sampling.beam, lambda ids: stops[0].ends(self.vocab.decode(ids)), deadline)
             yield [stops[0].feed(self.vocab.decode(ids))[0]]
             return
         generators = [None if seed is None else torch.Generator().manual_seed(seed)
@@ -194,3 +196,9 @@ class LanguageModel(TrainedLanguageModel):
                                    rows)
         return {**loss_metrics(total, count), "characters": count,
                 "unknown_chars": len(text) - len(known), "unknown_set": unknown}
+
+    def document_stream(self, documents: list[str]) -> tuple[np.ndarray, list[int]]:
+        """Documents as a conditioned model's training streams them (each followed by
+        DOCUMENT_END, unknown characters left out), and each one's length, read forwards."""
+        known = [drop_unknown(self.vocab, doc + DOCUMENT_END)[0] for doc in documents]
+        return self.vocab.encode("".join(known)), [len(doc) for doc in known]

@@ -28,9 +28,10 @@ class TrainedLanguageModel:
         """`conditions`: the condition vocabulary of a conditioned model (--condition)."""
         if (conditions is None) != (model.config.conditions == 0) or (
                 conditions is not None and len(conditions) != model.config.conditions):
-            raise UserError(f"the model has {model.config.conditions} condition entries but "
-                            f"its condition vocabulary {0 if conditions is None else len(conditions)}:"
-                            f" restore its {CONDITIONS_FILE}, or retrain")
+            found = 0 if conditions is None else len(conditions)
+            raise UserError(f"the model has {model.config.conditions} condition entries but its "
+                            f"condition vocabulary {found}: restore its {CONDITIONS_FILE}, or "
+                            "retrain")
         self.model = model.eval()
         self.vocab = vocab
         self.config = config  # its run's config.json (None: built in memory)

@@ -125,9 +125,10 @@ class SharedSampler:
         c = torch.cat([s.c for s in group], dim=1).contiguous() if lstm else None
         noise = None if sampling.greedy else torch.stack(
             [torch.empty(steps, vocab).exponential_(generator=s.generator) for s in group])
-        ids = self.lm.stepper_for(sampling.condition).run(logits, h, c, noise, steps, greedy=sampling.greedy,
-                                   top_k=sampling.top_k, temperature=sampling.temperature,
-                                   top_p=sampling.top_p).long()
+        stepper = self.lm.stepper_for(sampling.condition)
+        ids = stepper.run(logits, h, c, noise, steps, greedy=sampling.greedy,
+                          top_k=sampling.top_k, temperature=sampling.temperature,
+                          top_p=sampling.top_p).long()
         for b, stream in enumerate(group):
             stream.logits = logits[b : b + 1].clone()
             stream.h = h[:, b : b + 1].contiguous()

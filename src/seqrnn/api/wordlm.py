@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -17,7 +18,7 @@ from seqrnn.api.language_model import TrainedLanguageModel
 from seqrnn.budget import check_generation_memory
 from seqrnn.configs import Sampling, require_seed
 from seqrnn.data.conditions import ConditionVocab
-from seqrnn.data.documents import EOS, encode_documents
+from seqrnn.data.documents import EOS, encode_counted, encode_documents
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import UNK_ID, WordVocab
 from seqrnn.errors import UserError, field_error
@@ -50,6 +51,7 @@ class WordLanguageModel(TrainedLanguageModel):
     """A trained word model with its vocabulary: sample words, score texts."""
 
     recipe = RECIPE
+    loss_sum = staticmethod(word_loss_sum)
 
     def __init__(self, model: WordLM, vocab: WordVocab,
                  config: RunConfig | None = None, conditions: ConditionVocab | None = None):
@@ -124,3 +126,7 @@ class WordLanguageModel(TrainedLanguageModel):
                                    rows)
         return {**word_metrics(total, count), "words": count,
                 "unknown_words": int((ids == UNK_ID).sum())}
+
+    def document_stream(self, documents: list[str]) -> tuple[np.ndarray, list[int]]:
+        """Documents as training streams them (each followed by EOS), and each one's length."""
+        return encode_counted(documents, self.vocab)

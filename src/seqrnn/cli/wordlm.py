@@ -7,7 +7,7 @@ import sys
 from functools import partial
 
 from seqrnn import jsontext
-from seqrnn.cli import kind_commands, options
+from seqrnn.cli import conditioned, kind_commands, options
 
 add = partial(options.add, kind="wordlm")  # flags whose defaults are wordlm's own
 
@@ -67,6 +67,7 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                    help="adaptive softmax: the ids where each tail cluster starts; --cutoffs "
                    "alone: a full softmax (default: those of 2000 10000 below the vocabulary's "
                    "size)")
+    conditioned.add_train_flags(d, m, WordLMData, WordLMConfig, "wordlm")
 
 
 def _register_sample(commands) -> None:
@@ -81,9 +82,10 @@ def _register_sample(commands) -> None:
 def _register_evaluate(commands) -> None:
     p = kind_commands.model_command(commands, "evaluate", _evaluate)
     kind_commands.add_checkpoint_flags(p)
-    p.add_argument("--text", type=options.path_arg, required=True, metavar="FILE",
+    p.add_argument("--text", type=options.path_arg, metavar="FILE",
                    help="a UTF-8 text file, read as one document")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
+    conditioned.add_evaluate_flags(p, "word")
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -107,14 +109,15 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    """loss and perplexity of a text
+    """loss and perplexity of a text; a conditioned model's condition gap and control
 
     Print one JSON object: loss (nats per word), perplexity, the words scored and how many were
-    unknown.
+    unknown; with --condition-gap and --classifier, those evaluations.
     """
     from seqrnn.api.wordlm import WordLanguageModel
     from seqrnn.data.text import read_text
 
     lm = WordLanguageModel.load(args.model, weights=args.weights, device=args.device)
-    print(jsontext.dumps(lm.evaluate(read_text(args.text, args.encoding))))
+    print(jsontext.dumps(conditioned.evaluation(args, lm, lambda: lm.evaluate(
+        read_text(args.text, args.encoding), condition=args.condition))))
     return 0

@@ -24,8 +24,6 @@ from seqrnn.configs.checks import (
     SEED_LIMIT,
     normalise_fields,
     require_choice,
-    require_condition_data,
-    require_condition_model,
     require_dropout,
     require_finite,
     require_fractions,

@@ -16,9 +16,9 @@ import torch
 import torch.nn.functional as F
 
 from seqrnn.configs import CharLMConfig, CharLMData
+from seqrnn.data.documents import load_documents
 from seqrnn.data.text import CharVocab, TextSplits, drop_unknown, load_text, split_text
 from seqrnn.errors import UserError
-from seqrnn.data.documents import load_documents
 from seqrnn.kinds import CONDITIONS_FILE, VOCAB_FILE
 from seqrnn.metrics import perplexity
 from seqrnn.models.charlm import CharLM
