@@ -155,7 +155,8 @@ class LanguageModel(TrainedLanguageModel):
         stops = [StopAt(sampling.stop, prime) for _ in seeds]
         if sampling.beam > 1:
             ids = beam_search(self.conditioned(sampling.condition), prime_ids, length,
-                              sampling.beam, lambda ids: stops[0].ends(self.vocab.decode(ids)), deadline)
+                              sampling.beam, lambda ids: stops[0].ends(self.vocab.decode(ids)),
+                              deadline)
             yield [stops[0].feed(self.vocab.decode(ids))[0]]
             return
         generators = [None if seed is None else torch.Generator().manual_seed(seed)

@@ -63,13 +63,11 @@ def wrong_conditions(vocab: ConditionVocab, ids: np.ndarray) -> np.ndarray:
     return ids % len(vocab.values) + 1
 
 
-def condition_gap(lm: Any, documents: Sequence[str], values: Sequence[str | None], *,
-                  num_steps: int = 70, rows: int = 32,
-                  max_documents: int | None = None) -> dict:
-    """Loss and perplexity of `documents` (those whose value the model knows, at most
-    `max_documents` of them) read with their true condition, with none and with a wrong one
-    (`wrong_conditions`); `gap`: 1 - perplexity(true) / perplexity(none)."""
-    vocab = require_conditioned(lm)
+def known_documents(vocab: ConditionVocab, documents: Sequence[str],
+                    values: Sequence[str | None],
+                    max_documents: int | None = None) -> tuple[list[str], list[str]]:
+    """The documents (at most `max_documents`) whose condition value the model knows, and
+    those values."""
     if max_documents is not None and max_documents < 1:
         raise field_error("max_documents", f"{{}} must be at least 1, got {max_documents}")
     kept = [(doc, value) for doc, value in zip(documents, values, strict=True)
@@ -77,18 +75,39 @@ def condition_gap(lm: Any, documents: Sequence[str], values: Sequence[str | None
     if not kept:
         raise UserError("no held-out document has a condition value the model knows: there is "
                         "nothing to compare")
-    ids, lengths = lm.document_stream([doc for doc, _ in kept])
-    true = vocab.encode([value for _, value in kept])
+    return [doc for doc, _ in kept], [value for _, value in kept]
+
+
+def documents_loss(lm: Any, documents: Sequence[str], conditions: np.ndarray | None = None, *,
+                   num_steps: int = 70, rows: int = 32) -> dict:
+    """Loss, perplexity and tokens of `documents` streamed as training streams them, read by a
+    conditioned model with each document's condition id in `conditions` (0: none)."""
+    ids, lengths = lm.document_stream(list(documents))
+    per_token = None
+    if conditions is not None:
+        per_token = token_conditions(np.asarray(conditions), lengths)
+    if getattr(lm, "reverse", False):  # a backward model reads the stream back to front
+        ids = ids[::-1]
+        per_token = None if per_token is None else per_token[::-1]
+    total, count = stream_loss(lm.model, lm.loss_sum, ids, num_steps, rows,
+                               conditions=None if per_token is None
+                               else read_with_targets(per_token))
+    return {"loss": total / count, "perplexity": perplexity(total / count), "tokens": count}
+
+
+def condition_gap(lm: Any, documents: Sequence[str], values: Sequence[str | None], *,
+                  num_steps: int = 70, rows: int = 32,
+                  max_documents: int | None = None) -> dict:
+    """Loss and perplexity of `documents` (`known_documents`) read with their true condition,
+    with none and with a wrong one (`wrong_conditions`); `gap`: 1 - perplexity(true) /
+    perplexity(none), `wrong_gap` likewise against the wrong one."""
+    vocab = require_conditioned(lm)
+    documents, values = known_documents(vocab, documents, values, max_documents)
+    true = vocab.encode(values)
     readings = {"true": true, "none": np.zeros_like(true), "wrong": wrong_conditions(vocab, true)}
-    out: dict[str, Any] = {"documents": len(kept)}
+    out: dict[str, Any] = {"documents": len(documents)}
     for name, per_document in readings.items():
-        conditions = token_conditions(per_document, lengths)
-        stream, conditions = ((ids[::-1], conditions[::-1]) if getattr(lm, "reverse", False)
-                              else (ids, conditions))
-        total, count = stream_loss(lm.model, lm.loss_sum, stream, num_steps, rows,
-                                   conditions=read_with_targets(conditions))
-        out[name] = {"loss": total / count, "perplexity": perplexity(total / count)}
-        out["tokens"] = count
+        out[name] = documents_loss(lm, documents, per_document, num_steps=num_steps, rows=rows)
     out["gap"] = 1 - out["true"]["perplexity"] / out["none"]["perplexity"]
     out["wrong_gap"] = 1 - out["true"]["perplexity"] / out["wrong"]["perplexity"]
     return out
