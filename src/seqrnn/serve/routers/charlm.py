@@ -42,7 +42,6 @@ def routes(served: Served) -> APIRouter:
         length = generation_length(request.length, DEFAULT_GENERATE_LENGTH,
                                    limits.max_generate_length)
         lm.check_prime(request.prime)  # the model's own rule, worded for the web by user_error
-        lm.condition_weights(request.condition)  # one it reads, before the stream starts
         reservation = admission.admit(request.beam)
         chars = sampler.stream(request.prime, length, top_k=request.top_k, top_p=request.top_p,
                                temperature=request.temperature, beam=request.beam,

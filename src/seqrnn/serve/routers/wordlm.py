@@ -28,7 +28,6 @@ def routes(served: Served) -> APIRouter:
         lm = require(served.model, "word language", "--wordlm")
         check_length("prime", len(request.prime), limits.max_prime_chars, "--max-prime-chars")
         length = generation_length(request.length, DEFAULT_WORDS, limits.max_generate_length)
-        lm.condition_weights(request.condition)  # one it reads, before the stream starts
         reservation = admission.admit(request.beam)
         words = lm.stream(request.prime, length, top_k=request.top_k, top_p=request.top_p,
                           temperature=request.temperature, beam=request.beam,
