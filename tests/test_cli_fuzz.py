@@ -444,6 +444,8 @@ ANCHORS: dict[tuple[str, ...], dict[str, str]] = {
     ("charlm", "train"): {"max_steps": "1"},
     ("wordlm", "train"): {"max_steps": "1", "hidden_size": "16", "embedding_dim": "8",
                           "batch_size": "4", "num_steps": "8"},
+    ("charlm", "evaluate"): {"text": "text.txt"},  # or --condition-gap, for conditioned runs
+    ("wordlm", "evaluate"): {"text": "reviews.txt"},
     ("sentiment", "train"): {"max_steps": "1"},
     ("seq2seq", "train"): {"max_steps": "1"},
     ("forecast", "train"): {"max_steps": "1", "horizon": "6", "frequency": "monthly",

@@ -703,3 +703,31 @@ def test_a_stream_never_sent_still_gives_its_units_back():
     del body
     gc.collect()
     admission.release(admission.admit(2))  # not a 503 forever
+
+
+# -- a conditioned language model -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def conditioned_client(tmp_path_factory):
+    from tests.conditioned_data import train_toy
+
+    run = tmp_path_factory.mktemp("conditioned-serve") / "toy"
+    train_toy(run)
+    return TestClient(create_app(charlm_dir=run, limits=LIMITS)), run
+
+
+def test_generation_with_a_condition_is_the_python_sample(conditioned_client):
+    from seqrnn.api.charlm import LanguageModel
+
+    client, run = conditioned_client
+    lm = LanguageModel.load(run)
+    for condition in ("a", "b", "a:0.5,b:0.5"):
+        request = {"prime": "\n", "length": 30, "seed": 4, "condition": condition}
+        text = client.post("/api/generate", json=request).text
+        assert "\n" + text == lm.sample("\n", 30, seed=4, condition=condition)
+    beam = client.post("/api/generate", json={"prime": "\n", "length": 10, "beam": 2,
+                                              "condition": "b"}).text
+    assert beam.startswith("bababa")
+    assert_error(client.post("/api/generate", json={"prime": "\n", "condition": "c"}), 422,
+                 "never saw the label 'c' in training: give condition one of a, b",
+                 field="condition")

@@ -17,6 +17,7 @@ TARGET_VOCAB_FILE = "target_vocab.json"
 CHARS_FILE = "chars.json"  # a tagger's characters, tags and feature columns beside its words
 TAGS_FILE = "tags.json"
 FEATURES_FILE = "features.json"
+CONDITIONS_FILE = "conditions.json"  # a conditioned language model's conditions (--condition)
 
 # A preset keeps the precision its figure was measured in: "off" (float32), or "auto" for those
 # measured in bfloat16 (on where the machine has bfloat16 units, float32 elsewhere).
@@ -26,7 +27,7 @@ _RACE = {"text": "tinyshakespeare", "val_fraction": 0.1, "batch_size": 32, "num_
          "min_lr_fraction": 0.1, "seed": 1, "amp": "off"}
 
 register(Kind(
-    "charlm", "seqrnn.recipes.charlm:RECIPE", files=(VOCAB_FILE,),
+    "charlm", "seqrnn.recipes.charlm:RECIPE", files=(VOCAB_FILE, CONDITIONS_FILE),
     model="seqrnn.api.charlm:LanguageModel", cli="seqrnn.cli.charlm",
     serve="seqrnn.serve.routers.charlm:HOOK", export="seqrnn.api.export:charlm_graphs",
     presets={
@@ -49,7 +50,7 @@ register(Kind(
 # recipe for their usual budget (issue 31); the others' defaults are the lecture's, which are
 # the config dataclasses' own.
 register(Kind(
-    "wordlm", "seqrnn.recipes.wordlm:RECIPE", files=(VOCAB_FILE,),
+    "wordlm", "seqrnn.recipes.wordlm:RECIPE", files=(VOCAB_FILE, CONDITIONS_FILE),
     model="seqrnn.api.wordlm:WordLanguageModel", cli="seqrnn.cli.wordlm",
     serve="seqrnn.serve.routers.wordlm:HOOK", export="seqrnn.api.export:wordlm_graphs",
     presets={

@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from seqrnn.api.language_model import TrainedLanguageModel
@@ -24,12 +25,13 @@ from seqrnn.budget import check_generation_memory
 from seqrnn.configs import Sampling, require_seed
 from seqrnn.data.text import CharVocab, drop_unknown
 from seqrnn.errors import UserError, field_error
+from seqrnn.inference import native
 from seqrnn.inference.beam import beam_search
 from seqrnn.inference.deadline import deadline_after, passed
 from seqrnn.inference.generation import StopAt, sample_ids, stepper_for
-from seqrnn.inference.stepper import CompiledStepper
+from seqrnn.inference.stepper import CompiledStepper, supports
 from seqrnn.models.charlm import CharLM
-from seqrnn.recipes.charlm import RECIPE, char_loss_sum, loss_metrics
+from seqrnn.recipes.charlm import DOCUMENT_END, RECIPE, char_loss_sum, loss_metrics
 from seqrnn.recipes.stream import stream_loss
 
 IdSource = Callable[[torch.Tensor, int, Sampling, list], Iterator[torch.Tensor]]
@@ -40,6 +42,7 @@ class LanguageModel(TrainedLanguageModel):
 
     recipe = RECIPE
     scored = "characters"
+    loss_sum = staticmethod(char_loss_sum)
     model: CharLM
     vocab: CharVocab
 
@@ -64,21 +67,32 @@ class LanguageModel(TrainedLanguageModel):
                             "use sample or samples")
 
     @functools.cached_property
-    def stepper(self) -> CompiledStepper | None:
-        """The model laid out for compiled sampling; None where that cannot run."""
-        return stepper_for(self.model)
+    def _steppers(self) -> dict[tuple | None, CompiledStepper | None]:
+        return {}  # by condition mixture weights (None: unconditioned)
+
+    def stepper_for(self, condition: str | None) -> CompiledStepper | None:
+        """The model laid out for compiled sampling, a conditioned one's for `condition` (each
+        spec laid out once); None where that cannot run."""
+        weights = self.condition_weights(condition)
+        key = None if weights is None else tuple(weights.tolist())
+        if key not in self._steppers:
+            self._steppers[key] = stepper_for(self.model, weights)
+        return self._steppers[key]
 
     @property
     def compiled(self) -> bool:
         """Whether sampling runs in compiled code (else one torch call per character)."""
-        return self.stepper is not None
+        if self.conditions is None:
+            return self.stepper_for(None) is not None
+        return supports(self.model) and native.load() is not None
 
     def stream(self, prime: str = "The ", length: int = 500, *, seed: int | None = None,
                **options) -> Iterator[str]:
         """Yield the generated text piece by piece (the prime itself is not repeated).
 
         `options` are those of seqrnn.configs.Sampling: top_k, top_p, temperature, greedy,
-        beam, stop, time_limit.
+        beam, stop, time_limit, and a conditioned model's condition (a value, or mixed
+        conditions "1:0.5,10:0.5").
         """
         for pieces in self.pieces(prime, length, Sampling(**options), [seed]):
             if pieces[0]:
@@ -134,6 +148,7 @@ class LanguageModel(TrainedLanguageModel):
             raise UserError("beam search finds one text, always the same: with {beam} above 1, "
                             "ask for {num_samples} 1", fields=("beam", "num_samples"))
         check_generation_memory(self.model.config, len(prime), length, streams, sampling.beam)
+        self.condition_weights(sampling.condition)  # a condition the model can read
 
     def _pieces(self, prime: str, length: int, sampling: Sampling, seeds: list[int | None],
                 source: IdSource | None = None) -> Iterator[list[str]]:
@@ -142,8 +157,9 @@ class LanguageModel(TrainedLanguageModel):
         prime_ids = torch.as_tensor(self.vocab.encode(prime), dtype=torch.int64, device=self.device)
         stops = [StopAt(sampling.stop, prime) for _ in seeds]
         if sampling.beam > 1:
-            ids = beam_search(self.model, prime_ids, length, sampling.beam,
-                              lambda ids: stops[0].ends(self.vocab.decode(ids)), deadline)
+            ids = beam_search(self.conditioned(sampling.condition), prime_ids, length,
+                              sampling.beam, lambda ids: stops[0].ends(self.vocab.decode(ids)),
+                              deadline)
             yield [stops[0].feed(self.vocab.decode(ids))[0]]
             return
         generators = [None if seed is None else torch.Generator().manual_seed(seed)
@@ -161,14 +177,16 @@ class LanguageModel(TrainedLanguageModel):
 
     def _sample_ids(self, prime_ids: torch.Tensor, length: int, sampling: Sampling,
                     generators: list[torch.Generator | None]) -> Iterator[torch.Tensor]:
-        return sample_ids(self.model, prime_ids, length, sampling, generators, self.stepper)
+        return sample_ids(self.conditioned(sampling.condition), prime_ids, length, sampling,
+                          generators, self.stepper_for(sampling.condition))
 
     def default_prime(self) -> str:
         """The lecture's "The ", or the first character of the vocabulary for other texts."""
         return "The " if not self.vocab.unknown_chars("The ") else self.vocab.chars[0]
 
     def evaluate_file(self, location: str, *, encoding: str = "utf-8", num_steps: int = 100,
-                      rows: int = 32, progress: bool = False) -> dict:
+                      rows: int = 32, progress: bool = False,
+                      condition: str | None = None) -> dict:
         """`evaluate` of the text of a file, a folder's or glob's files (as training reads
         them) or a dataset name. Files are encoded a chunk at a time into a temporary
         memory-mapped file and scored a window at a time: any size, in bounded memory."""
@@ -177,21 +195,24 @@ class LanguageModel(TrainedLanguageModel):
 
         found = corpus_files(location)
         if found is None:
-            return self.evaluate(load_text(location, encoding), num_steps=num_steps, rows=rows)
+            return self.evaluate(load_text(location, encoding), num_steps=num_steps, rows=rows,
+                                 condition=condition)
         with tempfile.TemporaryDirectory(prefix="seqrnn-evaluate-") as folder:
             ids, length, dropped = encode_files(found[0], self.vocab, Path(folder),
                                                 encoding=encoding, newline_per_file=found[1],
                                                 progress=progress)
             known = len(ids)
-            total, count = stream_loss(self.model, char_loss_sum,
+            total, count = stream_loss(self.conditioned(condition), char_loss_sum,
                                        ids[::-1] if self.reverse else ids, num_steps, rows,
                                        progress=progress)
             del ids  # the memory map, before its folder goes
         return {**loss_metrics(total, count), "characters": count,
                 "unknown_chars": length - known, "unknown_set": list(dropped)}
 
-    def evaluate(self, text: str, *, num_steps: int = 100, rows: int = 32) -> dict:
-        """Loss (nats/char), bits per character and perplexity of `text`.
+    def evaluate(self, text: str, *, num_steps: int = 100, rows: int = 32,
+                 condition: str | None = None) -> dict:
+        """Loss (nats/char), bits per character and perplexity of `text`, read by a conditioned
+        model with `condition` (None: its "none" entry).
 
         Characters outside the vocabulary cannot be scored: they are left out,
         and counted in `unknown_chars`. A backward model reads `text` back to front.
@@ -200,6 +221,13 @@ class LanguageModel(TrainedLanguageModel):
             text = text[::-1]
         known, unknown = drop_unknown(self.vocab, text)
         ids = torch.as_tensor(self.vocab.encode(known), dtype=torch.int64)
-        total, count = stream_loss(self.model, char_loss_sum, ids, num_steps, rows)
+        total, count = stream_loss(self.conditioned(condition), char_loss_sum, ids, num_steps,
+                                   rows)
         return {**loss_metrics(total, count), "characters": count,
                 "unknown_chars": len(text) - len(known), "unknown_set": unknown}
+
+    def document_stream(self, documents: list[str]) -> tuple[np.ndarray, list[int]]:
+        """Documents as a conditioned model's training streams them (each followed by
+        DOCUMENT_END, unknown characters left out), and each one's length, read forwards."""
+        known = [drop_unknown(self.vocab, doc + DOCUMENT_END)[0] for doc in documents]
+        return self.vocab.encode("".join(known)), [len(doc) for doc in known]

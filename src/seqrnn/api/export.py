@@ -128,10 +128,17 @@ def _state_names(lstm: bool) -> list[str]:
     return ["h", "c"] if lstm else ["h"]
 
 
+def _refuse_conditioned(lm, run_dir) -> None:
+    if lm.conditions is not None:
+        raise UserError(f"{run_dir} holds a conditioned language model (--condition), which "
+                        "export does not write yet: sample it with seqrnn or its Python API")
+
+
 def charlm_graphs(run_dir, weights) -> Exported:
     from seqrnn.api.charlm import LanguageModel
 
     lm = LanguageModel.load(run_dir, weights=weights)
+    _refuse_conditioned(lm, run_dir)
     config = lm.model.config
     state = _state_names(config.cell == "lstm")
     batch, steps = 2, 3
@@ -157,6 +164,7 @@ def wordlm_graphs(run_dir, weights) -> Exported:
     from seqrnn.data.documents import EOS
 
     lm = WordLanguageModel.load(run_dir, weights=weights)
+    _refuse_conditioned(lm, run_dir)
     model = fused_copy(lm.model)
     widths = [layer.lstm.hidden_size for layer in model.encoder.layers]
     batch, steps = 2, 3

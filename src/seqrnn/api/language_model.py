@@ -10,9 +10,11 @@ import torch
 from torch import nn
 
 from seqrnn.api.loading import load_trained
+from seqrnn.data.conditions import ConditionVocab
 from seqrnn.data.identity import check_unchanged
 from seqrnn.errors import UserError
-from seqrnn.kinds import VOCAB_FILE
+from seqrnn.kinds import CONDITIONS_FILE, VOCAB_FILE
+from seqrnn.nn.conditioning import WithCondition
 from seqrnn.recipes.stream import StreamRecipe, stream_loss
 from seqrnn.run import RunConfig, RunFolder
 
@@ -24,24 +26,37 @@ class TrainedLanguageModel:
     scored: ClassVar[str]  # what evaluate counts: "characters", "words"
 
     def __init__(self, model: nn.Module, vocab: Any, config: RunConfig | None = None,
-                 run_dir: Path | None = None):
+                 conditions: ConditionVocab | None = None, run_dir: Path | None = None):
+        """`conditions`: the condition vocabulary of a conditioned model (--condition)."""
+        if (conditions is None) != (model.config.conditions == 0) or (
+                conditions is not None and len(conditions) != model.config.conditions):
+            found = 0 if conditions is None else len(conditions)
+            raise UserError(f"the model has {model.config.conditions} condition entries but its "
+                            f"condition vocabulary {found}: restore its {CONDITIONS_FILE}, or "
+                            "retrain")
         self.model = model.eval()
         self.vocab = vocab
         self.config = config  # its run's config.json (None: built in memory)
+        self.conditions = conditions
         self.run_dir = run_dir  # the run folder it was loaded from (None: built in memory)
 
     @classmethod
     def load(cls, run_dir: str | Path, *, weights: str = "best", device: str = "cpu"):
         """The model of a run folder: its "best" (default) or "latest" weights."""
         loaded = load_trained(run_dir, cls.recipe, weights=weights, device=device)
-        return cls(loaded.model, loaded.vocabularies[VOCAB_FILE], loaded.config, Path(run_dir))
+        conditions = None
+        if loaded.model.config.conditions:
+            conditions = ConditionVocab.from_dict(RunFolder(run_dir).read_json(CONDITIONS_FILE))
+        return cls(loaded.model, loaded.vocabularies[VOCAB_FILE], loaded.config, conditions,
+                   Path(run_dir))
 
     def evaluate_validation(self, *, progress: bool = False,
                             allow_changed_data: bool = False) -> dict:
         """The loss of the run's whole validation split, cut into rows and windows as training
         evaluates it (which, on a large corpus, scores a fixed sample: `eval_tokens`), read a
-        window at a time from the prepared corpus. Data changed since the run read it is
-        refused, unless `allow_changed_data`."""
+        window at a time from the prepared corpus; a conditioned model reads each document's
+        true condition. Data changed since the run read it is refused, unless
+        `allow_changed_data`."""
         recipe = self.recipe
         if self.run_dir is None or self.config is None or self.config.data is None \
                 or self.config.loop is None:
@@ -54,11 +69,28 @@ class TrainedLanguageModel:
         check_unchanged((self.config.sources or {}).get(recipe.data_field), None, location,
                         run=run.path, field=recipe.data_field, allow_changed=allow_changed_data)
         raw = recipe.read(data, self.config.loop.get("seed", 0), progress)
-        val_ids = recipe.prepare(raw, data, False, saved=run).sets.val
+        sets = recipe.prepare(raw, data, False, saved=run).sets
         objective = recipe.objective_class
-        total, count = stream_loss(self.model, objective.loss_sum, val_ids, data.num_steps,
-                                   data.eval_rows, progress=progress)
+        total, count = stream_loss(
+            self.model, objective.loss_sum, sets.val, data.num_steps, data.eval_rows,
+            progress=progress, conditions=None if sets.conditions is None else sets.conditions[1])
         return {**objective.metrics(total, count), self.scored: count, "split": "validation"}
+
+    def condition_weights(self, condition: str | int | None) -> torch.Tensor | None:
+        """The mixture weights (C,) a condition spec gives (seqrnn.data.conditions); None for
+        an unconditioned model, which refuses a condition."""
+        if self.conditions is None:
+            if condition is not None:
+                raise UserError("this model was trained without --condition, so it reads no "
+                                "condition: drop {condition}", fields=("condition",))
+            return None
+        return torch.from_numpy(self.conditions.weights(condition)).to(self.device)
+
+    def conditioned(self, condition: str | int | None) -> nn.Module:
+        """The model to step for `condition`: itself when unconditioned, else it with the
+        condition fixed (seqrnn.nn.conditioning.WithCondition)."""
+        weights = self.condition_weights(condition)
+        return self.model if weights is None else WithCondition(self.model, weights).eval()
 
     @property
     def device(self) -> torch.device:

@@ -42,7 +42,7 @@ class _Stream:
     @property
     def choice(self) -> tuple:
         s = self.sampling
-        return (s.greedy, s.top_k, s.temperature, s.top_p)
+        return (s.greedy, s.top_k, s.temperature, s.top_p, s.condition)
 
 
 class SharedSampler:
@@ -69,7 +69,7 @@ class SharedSampler:
     def _source(self, prime_ids: Tensor, length: int, sampling: Sampling,
                 generators: list[torch.Generator | None]) -> Iterator[Tensor]:
         with torch.no_grad():
-            logits, state = self.lm.model(prime_ids.view(1, -1))
+            logits, state = self.lm.conditioned(sampling.condition)(prime_ids.view(1, -1))
         h, c = state if isinstance(state, tuple) else (state, None)
         stream = _Stream(logits[:, -1].float().contiguous(), h.contiguous(),
                          None if c is None else c.contiguous(), generators[0], sampling, length)
@@ -114,7 +114,8 @@ class SharedSampler:
                 self._changed.notify_all()  # for whoever waits on a stream's departure
 
     def _step(self, group: list[_Stream]) -> None:
-        """One chunk for every stream of `group`, which share one sampling choice."""
+        """One chunk for every stream of `group`, which share one sampling choice (and
+        condition)."""
         steps = min(min(s.next_chunk for s in group), max(s.remaining for s in group))
         vocab = self.lm.model.config.vocab_size
         sampling = group[0].sampling
@@ -124,9 +125,10 @@ class SharedSampler:
         c = torch.cat([s.c for s in group], dim=1).contiguous() if lstm else None
         noise = None if sampling.greedy else torch.stack(
             [torch.empty(steps, vocab).exponential_(generator=s.generator) for s in group])
-        ids = self.lm.stepper.run(logits, h, c, noise, steps, greedy=sampling.greedy,
-                                   top_k=sampling.top_k, temperature=sampling.temperature,
-                                   top_p=sampling.top_p).long()
+        stepper = self.lm.stepper_for(sampling.condition)
+        ids = stepper.run(logits, h, c, noise, steps, greedy=sampling.greedy,
+                          top_k=sampling.top_k, temperature=sampling.temperature,
+                          top_p=sampling.top_p).long()
         for b, stream in enumerate(group):
             stream.logits = logits[b : b + 1].clone()
             stream.h = h[:, b : b + 1].contiguous()

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from seqrnn import jsontext
-from seqrnn.cli import kind_commands, options
+from seqrnn.cli import conditioned, kind_commands, options
 from seqrnn.errors import UserError
 
 
@@ -33,7 +33,8 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
 
     d = p.add_argument_group("data")
     options.add(d, CharLMData, "text", "a UTF-8 text file, a folder of *.txt files, a quoted "
-                "glob ('books/**/*.md'), or a dataset name: hamlet, tinyshakespeare")
+                "glob ('books/**/*.md'), or a dataset name: hamlet, tinyshakespeare; with "
+                "--condition, imdb or a table (CSV, TSV, JSON lines) whose rows are the documents")
     options.add(d, CharLMData, "encoding", "encoding of the text file")
     options.add(d, CharLMData, "val_fraction", "last fraction of the text held out for validation")
     options.add(d, CharLMData, "test_fraction", "fraction at the very end held out for a test "
@@ -55,6 +56,7 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                 "learned embedding", choices=["onehot", "embedding"])
     options.add(m, CharLMConfig, "embedding_dim", "embedding size with --input embedding")
     options.add_impl_flag(m, CharLMConfig)
+    conditioned.add_train_flags(d, m, CharLMData, CharLMConfig, "charlm")
 
 
 def _register_sample(commands) -> None:
@@ -81,6 +83,7 @@ def _register_evaluate(commands) -> None:
     p.add_argument("--num-steps", type=int, default=100, help="window length (default: 100)")
     p.add_argument("--rows", type=int, default=32,
                    help="rows the text is cut into, each starting from a zero state (default: 32)")
+    conditioned.add_evaluate_flags(p, "character")
     kind_commands.add_checkpoint_flags(p)
 
 
@@ -121,23 +124,23 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    """loss and bits per character of a text
+    """loss and bits per character of a text; a conditioned model's condition gap and control
 
     Print one JSON object: loss (nats per character), bits per character, perplexity and the
     characters scored. Without --text, of the run's whole validation split (training scores a
-    fixed sample of a large one: --eval-tokens).
+    fixed sample of a large one: --eval-tokens); with --condition-gap and --classifier, those
+    evaluations.
     """
     from seqrnn.api.charlm import LanguageModel
 
     if args.num_steps < 1 or args.rows < 1:
         raise UserError("--num-steps and --rows must be positive")
     lm = LanguageModel.load(args.model, weights=args.weights, device=args.device)
-    if args.text is None:
-        metrics = lm.evaluate_validation(progress=sys.stderr.isatty(),
-                                         allow_changed_data=args.allow_changed_data)
-    else:
-        metrics = lm.evaluate_file(args.text, encoding=args.encoding,
-                                   num_steps=args.num_steps, rows=args.rows,
-                                   progress=sys.stderr.isatty())
-    print(jsontext.dumps(metrics))
+    progress = sys.stderr.isatty()
+    print(jsontext.dumps(conditioned.evaluation(
+        args, lm,
+        lambda: lm.evaluate_file(args.text, encoding=args.encoding, num_steps=args.num_steps,
+                                 rows=args.rows, progress=progress, condition=args.condition),
+        lambda: lm.evaluate_validation(progress=progress,
+                                       allow_changed_data=args.allow_changed_data))))
     return 0

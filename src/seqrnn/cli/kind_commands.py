@@ -49,7 +49,10 @@ def print_sample(args: argparse.Namespace, run_dir: str) -> None:
     """A language model's `then`: --sample-length tokens (if any) from the run's best model."""
     if args.sample_length > 0:
         lm = registry.get(args.kind).model_class().load(run_dir)
-        print(lm.sample(lm.default_prime(), args.sample_length, seed=args.seed))
+        # A conditioned model that never read "none" writes for its first condition.
+        needs_one = lm.conditions is not None and not lm.conditions.none_trained
+        print(lm.sample(lm.default_prime(), args.sample_length, seed=args.seed,
+                        condition=lm.conditions.values[0] if needs_one else None))
 
 
 def train_and_report(args: argparse.Namespace, kind: str, best: Callable[[dict], str],

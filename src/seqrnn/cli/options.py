@@ -112,6 +112,9 @@ def add_sampling_flags(parser: argparse.ArgumentParser, token: str) -> None:
                    help=f"end the generation after this string (repeatable, up to {MAX_STOPS})")
     add(g, Sampling, "time_limit", "end the generation after this many seconds", type=float,
         metavar="SECONDS")
+    add(g, Sampling, "condition", "a conditioned model's condition: a value it was trained "
+        "with (a rating such as 10, a label) or a mixture of their vectors such as 1:0.5,10:0.5 "
+        "(default: its 'none' entry)")
     g.add_argument("--seed", type=int, help="random seed, for a repeatable sample")
 
 

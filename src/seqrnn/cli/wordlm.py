@@ -7,7 +7,7 @@ import sys
 from functools import partial
 
 from seqrnn import jsontext
-from seqrnn.cli import kind_commands, options
+from seqrnn.cli import conditioned, kind_commands, options
 
 add = partial(options.add, kind="wordlm")  # flags whose defaults are wordlm's own
 
@@ -67,6 +67,7 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
                    help="adaptive softmax: the ids where each tail cluster starts; --cutoffs "
                    "alone: a full softmax (default: those of 2000 10000 below the vocabulary's "
                    "size)")
+    conditioned.add_train_flags(d, m, WordLMData, WordLMConfig, "wordlm")
 
 
 def _register_sample(commands) -> None:
@@ -88,6 +89,7 @@ def _register_evaluate(commands) -> None:
                    help="without --text: take the validation split from the run's data although "
                    "its content changed since the run read it (refused by default)")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
+    conditioned.add_evaluate_flags(p, "word")
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -111,20 +113,20 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    """loss and perplexity of a text
+    """loss and perplexity of a text; a conditioned model's condition gap and control
 
     Print one JSON object: loss (nats per word), perplexity, the words scored and how many were
     unknown. Without --text, of the run's whole validation split (training scores a fixed sample
-    of a large one: --eval-tokens).
+    of a large one: --eval-tokens); with --condition-gap and --classifier, those evaluations.
     """
     from seqrnn.api.wordlm import WordLanguageModel
 
     lm = WordLanguageModel.load(args.model, weights=args.weights, device=args.device)
-    if args.text is None:
-        metrics = lm.evaluate_validation(progress=sys.stderr.isatty(),
-                                         allow_changed_data=args.allow_changed_data)
-    else:
-        metrics = lm.evaluate_file(args.text, encoding=args.encoding,
-                                   progress=sys.stderr.isatty())
-    print(jsontext.dumps(metrics))
+    progress = sys.stderr.isatty()
+    print(jsontext.dumps(conditioned.evaluation(
+        args, lm,
+        lambda: lm.evaluate_file(args.text, encoding=args.encoding, progress=progress,
+                                 condition=args.condition),
+        lambda: lm.evaluate_validation(progress=progress,
+                                       allow_changed_data=args.allow_changed_data))))
     return 0

@@ -10,13 +10,15 @@ from seqrnn.configs.checks import (
     IMPLS,
     normalise_fields,
     require_choice,
+    require_condition_data,
+    require_condition_model,
     require_dropout,
     require_eval_tokens,
     require_fractions,
     require_path,
     require_positive,
 )
-from seqrnn.errors import field_error
+from seqrnn.errors import UserError, field_error
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class CharLMData:
     # beyond; 0: always all of it).
     eval_tokens: int | None = None
     reverse: bool = False  # read every split back to front: a backward model, for tagging
+    # Condition the model on each document's value of this (seqrnn.data.conditions): IMDb's
+    # rating or label, or a table's column; the text is then that source's documents.
+    condition: str | None = None
+    condition_dropout: float = 0.0  # documents that read the "none" condition instead
 
     def __post_init__(self) -> None:
         normalise_fields(self)
@@ -43,6 +49,11 @@ class CharLMData:
         require_positive(batch_size=self.batch_size, num_steps=self.num_steps,
                          eval_rows=self.eval_rows)
         require_eval_tokens(self.eval_tokens)
+        require_condition_data(self.condition, self.condition_dropout)
+        if self.condition is not None and self.test_fraction > 0:
+            raise UserError("{test_fraction} cuts the end of one text; a conditioned model reads "
+                            "documents, whose only held-out part is {val_fraction}: drop "
+                            "{test_fraction}", fields=("test_fraction", "val_fraction"))
         if self.val_fraction == 0:
             raise field_error("val_fraction",
                               "{} must be above 0: training selects on validation loss")
@@ -60,6 +71,9 @@ class CharLMConfig:
     input: str = "onehot"
     embedding_dim: int = 64
     impl: str = "fused"
+    conditions: int = 0  # condition vocabulary entries, "none" included (0: unconditioned)
+    condition_dim: int = 16
+    condition_mode: str = "input"  # seqrnn.nn.conditioning.MODES
 
     def __post_init__(self) -> None:
         normalise_fields(self)
@@ -69,3 +83,4 @@ class CharLMConfig:
         require_choice("cell", self.cell, CELL_TYPES)
         require_choice("input", self.input, CHARLM_INPUTS)
         require_choice("impl", self.impl, IMPLS)
+        require_condition_model(self.conditions, self.condition_dim, self.condition_mode)

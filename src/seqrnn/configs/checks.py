@@ -18,6 +18,7 @@ CELL_TYPES = ("rnn", "lstm", "gru")  # seqrnn.nn.CELL_TYPES maps each to its cel
 LR_SCHEDULES = ("constant", "cosine", "slanted")
 CHARLM_INPUTS = ("onehot", "embedding")
 IMPLS = ("fused", "explicit")
+CONDITION_MODES = ("input", "state", "both")  # seqrnn.nn.conditioning
 INITS = ("cells", "torch")  # seqrnn.nn.make_recurrent: the cells' initialisation, or torch's
 HEADS = ("last", "max", "mean")
 BATCHINGS = ("bucket", "fixed")
@@ -184,3 +185,25 @@ _IN_WORDS = {"vocab_size": "vocab size"}
 def _named(name: str) -> str:
     """How a message names field `name`: its words, or a placeholder for a front end to spell."""
     return _IN_WORDS.get(name, "{" + name + "}")
+
+
+def require_condition_model(conditions: int, condition_dim: int, condition_mode: str) -> None:
+    """A language model's condition fields: how many entries (0: unconditioned), their width
+    and where they enter."""
+    if conditions < 0 or conditions == 1:
+        raise field_error("conditions", f"{{}} must be 0 (no condition) or at least 2 (the "
+                          f"'none' entry and one value), got {conditions}")
+    require_positive(condition_dim=condition_dim)
+    require_choice("condition_mode", condition_mode, CONDITION_MODES)
+
+
+def require_condition_data(condition: str | None, condition_dropout: float) -> None:
+    """A language model's --condition and --condition-dropout."""
+    if condition is not None and not condition.strip():
+        raise field_error("condition", "{} must name a condition (rating, label or a column)")
+    if not 0 <= condition_dropout < 1:
+        raise field_error("condition_dropout", f"{{}} must be at least 0 and below 1, got "
+                          f"{condition_dropout}")
+    if condition is None and condition_dropout > 0:
+        raise UserError("{condition_dropout} needs a {condition} to drop",
+                        fields=("condition_dropout", "condition"))

@@ -25,10 +25,15 @@ class Sampling:
     beam: int = 1  # beam search with this many hypotheses; 1: sampling (or greedy)
     stop: tuple[str, ...] = ()  # generation ends after the first of these strings
     time_limit: float | None = None  # seconds; generation ends (whole tokens) after it
+    # A conditioned model's condition: a value, or "value:weight,..." mixing several
+    # (seqrnn.data.conditions); None: the "none" entry.
+    condition: str | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.stop, str):  # one string is one stop, not a set of characters
             object.__setattr__(self, "stop", (self.stop,))
+        if isinstance(self.condition, int) and not isinstance(self.condition, bool):
+            object.__setattr__(self, "condition", str(self.condition))  # a rating, say
         normalise_fields(self)
         if self.top_k < 0:
             raise field_error("top_k", f"{{}} must be 0 (all) or positive, got {self.top_k}")

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from seqrnn.configs.checks import (
     normalise_fields,
+    require_condition_data,
+    require_condition_model,
     require_dropout,
     require_eval_tokens,
     require_path,
@@ -35,10 +37,15 @@ class WordLMData:
     # all of a validation stream up to data.stream.AUTO_EVAL_TOKENS, a sample of that many
     # beyond; 0: always all of it).
     eval_tokens: int | None = None
+    # Condition the model on each document's value of this (seqrnn.data.conditions): IMDb's
+    # rating or label, or a table's column.
+    condition: str | None = None
+    condition_dropout: float = 0.0  # documents that read the "none" condition instead
 
     def __post_init__(self) -> None:
         normalise_fields(self)
         require_path(data=self.data)
+        require_condition_data(self.condition, self.condition_dropout)
         require_positive(batch_size=self.batch_size, num_steps=self.num_steps,
                          eval_rows=self.eval_rows, min_freq=self.min_freq)
         require_eval_tokens(self.eval_tokens)
@@ -77,9 +84,13 @@ class WordLMConfig:
     # Adaptive softmax: where each tail cluster starts; () a full softmax; None: those of
     # DEFAULT_CUTOFFS below the vocabulary's size (saved resolved).
     cutoffs: tuple[int, ...] | None = None
+    conditions: int = 0  # condition vocabulary entries, "none" included (0: unconditioned)
+    condition_dim: int = 16
+    condition_mode: str = "input"  # seqrnn.nn.conditioning.MODES
 
     def __post_init__(self) -> None:
         normalise_fields(self)
+        require_condition_model(self.conditions, self.condition_dim, self.condition_mode)
         require_positive(vocab_size=self.vocab_size, embedding_dim=self.embedding_dim,
                          hidden_size=self.hidden_size, num_layers=self.num_layers)
         for name in ("embedding_dropout", "input_dropout", "hidden_dropout", "output_dropout",

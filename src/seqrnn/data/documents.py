@@ -21,6 +21,10 @@
 
 `build_word_vocab` and `encode_documents` then turn documents into one id
 stream for `StreamBatches`, each document followed by `EOS`.
+
+With a `condition` (a conditioned language model), each document also carries its value:
+IMDb's "rating" (from the file name `<id>_<rating>.txt`) or "label" (neg, pos), None for the
+unlabelled reviews; a table's column of that name, None where blank. Other sources carry none.
 """
 
 from __future__ import annotations
@@ -32,10 +36,11 @@ from pathlib import Path
 
 import numpy as np
 
+from seqrnn.data.conditions import IMDB_CONDITIONS
 from seqrnn.data.files import is_pattern
 from seqrnn.data.imdb import UNSUP, is_imdb, is_imdb_folder, read_imdb
-from seqrnn.data.labels import split_balanced
-from seqrnn.data.tables import read_table_texts
+from seqrnn.data.labels import LabeledTexts, split_balanced
+from seqrnn.data.tables import read_table_texts, read_table_values
 from seqrnn.data.text import read_text, text_files
 from seqrnn.data.tokenize import iter_tokenized
 from seqrnn.data.vocab import WordVocab
@@ -54,6 +59,9 @@ class DocumentSplits:
     # IMDb: the movies (`read_imdb` groups) of the classifier's validation set, none of
     # whose reviews is in `train`; None for the other sources.
     held_out_movies: frozenset[int] | None = None
+    # With a condition: each document's value (None: it has none), parallel to train and val.
+    train_conditions: list[str | None] | None = None
+    val_conditions: list[str | None] | None = None
 
 
 def load_documents(
@@ -64,8 +72,10 @@ def load_documents(
     text_column: str | None = None,
     encoding: str = "utf-8",
     progress: bool = False,
+    condition: str | None = None,
 ) -> DocumentSplits:
-    """Read a named data set ("imdb") or a path as train and validation documents.
+    """Read a named data set ("imdb") or a path as train and validation documents, each with
+    its value of `condition` if one is named.
 
     On IMDb, pass the classifier's `seed` and `val_fraction` to hold out its
     validation movies. A `val_fraction` of 0 gives no validation documents.
@@ -76,18 +86,28 @@ def load_documents(
         raise field_error("val_fraction",
                           f"{{}} must be at least 0 and below 1, got {val_fraction}")
     if is_pattern(source):
+        _refuse_condition(condition, source)
         return _file_documents(text_files(source), val_fraction, encoding)
     try:
         path = locate(source)
     except UserError as exc:  # name the field the source came from
         raise UserError(f"{{data}}: {exc.template}", fields=("data", *exc.fields)) from None
     if is_imdb_folder(path) if path.is_dir() else is_imdb(path):
-        return _imdb_documents(path, val_fraction, seed, encoding, progress)
+        return _imdb_documents(path, val_fraction, seed, encoding, progress, condition)
+    if path.is_dir() or path.suffix.lower() == ".txt":
+        _refuse_condition(condition, source)
     if path.is_dir():
         return _folder_documents(path, val_fraction, encoding)
     if path.suffix.lower() == ".txt":
         return _text_documents(read_text(path, encoding), val_fraction, path)
-    return _table_documents(path, val_fraction, seed, text_column, encoding)
+    return _table_documents(path, val_fraction, seed, text_column, encoding, condition)
+
+
+def _refuse_condition(condition: str | None, source: str | Path) -> None:
+    if condition is not None:
+        raise UserError(f"{source} holds plain text files, whose documents carry no "
+                        f"{condition!r}: give {{data}} imdb or a table with that column, or "
+                        "drop {condition}", fields=("data", "condition"))
 
 
 def build_word_vocab(
@@ -125,17 +145,27 @@ def encode_documents(docs: Sequence[str], vocab: WordVocab, *,
     Words not in `vocab` get `UNK_ID`. Each document becomes one small array and
     the stream one concatenation: no Python list ever holds every id.
     """
+    return encode_counted(docs, vocab, progress=progress)[0]
+
+
+def encode_counted(docs: Sequence[str], vocab: WordVocab, *,
+                   progress: bool = False) -> tuple[np.ndarray, list[int]]:
+    """encode_documents' stream, and how many of its ids each document gave (its EOS too)."""
     if EOS not in vocab:
         raise UserError(f"the vocabulary has no {EOS} token, so it is not a word language "
                         "model's; use the vocab.json of a word language model run, or retrain")
     eos = [vocab.id_of(EOS)]
     parts = [np.array(vocab.encode(tokens) + eos, dtype=np.int64)
              for tokens in iter_tokenized(docs, progress=progress, desc="encoding")]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    stream = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+    return stream, [len(part) for part in parts]
 
 
 def _imdb_documents(path: Path, val_fraction: float, seed: int, encoding: str,
-                    progress: bool) -> DocumentSplits:
+                    progress: bool, condition: str | None = None) -> DocumentSplits:
+    if condition is not None and condition not in IMDB_CONDITIONS:
+        raise UserError(f"IMDb's reviews carry no {condition!r}: give {{condition}} "
+                        f"{' or '.join(IMDB_CONDITIONS)}", fields=("condition",))
     splits = read_imdb(path, encoding=encoding, progress=progress, unlabeled=True)
     labeled, unlabeled = splits["train"], splits[UNSUP]
     if labeled.groups is None or unlabeled.groups is None:
@@ -147,9 +177,22 @@ def _imdb_documents(path: Path, val_fraction: float, seed: int, encoding: str,
     # Exactly `load_sentiment`'s draw: the same function, data, seed and fraction.
     rest, val = split_balanced(labeled, val_fraction, seed=seed)
     held_out = np.unique(val.groups)
-    unsup_train, unsup_val = _partition(unlabeled.texts, np.isin(unlabeled.groups, held_out))
+    in_val = np.isin(unlabeled.groups, held_out)
+    unsup_train, unsup_val = _partition(unlabeled.texts, in_val)
+    conditions = {}
+    if condition is not None:  # the unlabelled reviews have none
+        conditions = {"train_conditions": _imdb_values(rest, condition)
+                      + [None] * len(unsup_train),
+                      "val_conditions": _imdb_values(val, condition) + [None] * len(unsup_val)}
     return DocumentSplits(train=rest.texts + unsup_train, val=val.texts + unsup_val,
-                          held_out_movies=frozenset(held_out.tolist()))
+                          held_out_movies=frozenset(held_out.tolist()), **conditions)
+
+
+def _imdb_values(reviews: LabeledTexts, condition: str) -> list[str | None]:
+    """Each labelled review's rating or label, as text."""
+    if condition == "label":
+        return [reviews.label_map.decode(label) for label in reviews.labels.tolist()]
+    return [str(rating) if rating else None for rating in reviews.ratings.tolist()]
 
 
 def _folder_documents(path: Path, val_fraction: float, encoding: str) -> DocumentSplits:
@@ -183,13 +226,21 @@ def _text_documents(text: str, val_fraction: float, path: Path) -> DocumentSplit
 
 
 def _table_documents(path: Path, val_fraction: float, seed: int, text_column: str | None,
-                     encoding: str) -> DocumentSplits:
-    docs = read_table_texts(path, text_column=text_column, encoding=encoding)
+                     encoding: str, condition: str | None = None) -> DocumentSplits:
+    if condition is None:
+        docs = read_table_texts(path, text_column=text_column, encoding=encoding)
+    else:
+        docs, values = read_table_values(path, condition, text_column=text_column,
+                                         encoding=encoding)
     n_val = held_out_count(len(docs), val_fraction, "rows")
     in_val = np.zeros(len(docs), dtype=bool)
     in_val[np.random.default_rng(seed).permutation(len(docs))[:n_val]] = True
     train, val = _partition(docs, in_val)
-    return DocumentSplits(train=train, val=val)
+    if condition is None:
+        return DocumentSplits(train=train, val=val)
+    train_values, val_values = _partition(values, in_val)
+    return DocumentSplits(train=train, val=val, train_conditions=train_values,
+                          val_conditions=val_values)
 
 
 def _partition(items: list[str], chosen: np.ndarray) -> tuple[list[str], list[str]]:

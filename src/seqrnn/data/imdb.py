@@ -108,10 +108,11 @@ def read_imdb(
     out = {}
     movie_ids: dict[str, int] = {}
     for name, parts in entries.items():
-        texts, labels, movies = [], [], []
+        texts, labels, movies, ratings = [], [], [], []
         for split, label, label_id in parts:
             items = sorted(by_folder[split, label], key=lambda item: item[0])
             texts.extend(text for _, text in items)
+            ratings.extend(_rating(order[2]) for order, _ in items)
             labels.extend([label_id] * len(items))
             movies.extend(_movies([order for order, _ in items], movie_lists.get((split, label))))
         known = all(movie is not None for movie in movies)
@@ -122,8 +123,16 @@ def read_imdb(
             skipped_empty=sum(skipped[split, label] for split, label, _ in parts),
             groups=np.array([movie_ids.setdefault(m, len(movie_ids)) for m in movies],
                             dtype=np.int64) if known else None,
+            ratings=np.asarray(ratings, dtype=np.int64),
         )
     return out
+
+
+def _rating(stem: str) -> int:
+    """The star rating of a review file `<id>_<rating>` (0 for the unlabelled ones' and for
+    any other name)."""
+    match = _IMDB_STEM.fullmatch(stem)
+    return int(match[2]) if match else 0
 
 
 def _entries(unlabeled: bool) -> dict[str, list[tuple[str, str, int]]]:

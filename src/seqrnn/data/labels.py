@@ -144,6 +144,7 @@ class LabeledTexts:
     label_map: LabelMap
     skipped_empty: int = 0  # rows dropped for empty text while reading; a subset drops none
     groups: np.ndarray | None = None  # (N,) int64: what each text is about (IMDb: its movie)
+    ratings: np.ndarray | None = None  # (N,) int64: IMDb's star rating (0: none in the name)
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -160,6 +161,7 @@ class LabeledTexts:
             labels=self.labels[indices],
             label_map=self.label_map,
             groups=None if self.groups is None else self.groups[indices],
+            ratings=None if self.ratings is None else self.ratings[indices],
         )
 
 

@@ -59,9 +59,12 @@ class StreamBatches:
         what: str = "the text",
         unit: str = "characters",
         other_fix: tuple[str, tuple[str, ...]] = ("", ()),
+        conditions: np.ndarray | None = None,
     ) -> None:
         """`what` and `unit` name the stream in the message of one too short; `other_fix` is
-        another way out, as (text, fields it names), such as a smaller validation fraction."""
+        another way out, as (text, fields it names), such as a smaller validation fraction.
+        `conditions`, parallel to `ids`, are the condition id of each token's document: each
+        window then also gives those of its inputs, after that of the position before."""
         if batch_size < 1:
             raise field_error("batch_size", f"{{}} must be at least 1, got {batch_size}")
         if num_steps < 1:
@@ -83,7 +86,9 @@ class StreamBatches:
                 f"{', ' + fix if fix else ''}, or a longer text",
                 fields=("batch_size", "num_steps", *fields),
             )
-        self._stream, self._windows = stream, num_windows
+        if conditions is not None and len(conditions) != len(stream):
+            raise ValueError(f"{len(conditions)} conditions for a stream of {len(stream)} ids")
+        self._stream, self._windows, self._conditions = stream, num_windows, conditions
         # Row r is stream[r * row_length : (r + 1) * row_length] (+ 1 for its last target).
         self._row_starts = np.arange(batch_size) * (num_windows * num_steps)
 
@@ -91,15 +96,22 @@ class StreamBatches:
         """Windows per epoch."""
         return self._windows
 
-    def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, ...]:
         """Inputs and targets of window `index`, int64, each (batch_size, num_steps),
-        contiguous (ready for .view(-1) in the loss)."""
+        contiguous (ready for .view(-1) in the loss); with conditions, theirs (batch_size,
+        num_steps + 1), column 0 that of the position before the window (seqrnn.nn.conditioning
+        .condition_starts)."""
         if not -len(self) <= index < len(self):
             raise IndexError(f"window {index} out of range for {len(self)} windows")
         first = self._row_starts + (index % len(self)) * self.num_steps
         block = self._stream[first[:, None] + np.arange(self.num_steps + 1)]  # (B, T + 1)
         block = torch.from_numpy(block.astype(np.int64))
-        return block[:, :-1].contiguous(), block[:, 1:].contiguous()
+        if self._conditions is None:
+            return block[:, :-1].contiguous(), block[:, 1:].contiguous()
+        before = np.maximum(first - 1, 0)[:, None]  # the stream's start has none before it
+        spans = self._conditions[np.hstack([before, first[:, None] + np.arange(self.num_steps)])]
+        conditions = torch.from_numpy(spans.astype(np.int64))  # (B, T + 1)
+        return block[:, :-1].contiguous(), block[:, 1:].contiguous(), conditions
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         return (self[index] for index in range(len(self)))

@@ -97,6 +97,26 @@ def read_table_texts(
 
     The column defaults to ``text``, or the lecture's ``review`` when the file has that instead.
     """
+    return [text for text, _ in _texts_with(path, text_column, None, file_format, encoding)]
+
+
+def read_table_values(
+    path: Path,
+    column: str,
+    *,
+    text_column: str | None = None,
+    file_format: str | None = None,
+    encoding: str = "utf-8",
+) -> tuple[list[str], list[str | None]]:
+    """read_table_texts' texts and each row's value of `column` (a condition), as text; None
+    where it is blank."""
+    pairs = _texts_with(path, text_column, column, file_format, encoding)
+    return [text for text, _ in pairs], [value or None for _, value in pairs]
+
+
+def _texts_with(path: Path, text_column: str | None, column: str | None,
+                file_format: str | None, encoding: str) -> list[tuple[str, str]]:
+    """(text, value of `column` as text, or "" without one) of each row with text."""
     path = Path(path)
     columns, rows, _ = read_records(path, file_format, encoding)
     if text_column is None:
@@ -106,11 +126,16 @@ def read_table_texts(
         raise UserError(f"{path} has no column {text_column!r} (columns found: "
                         f"{', '.join(columns)}); name the text column with {{text_column}}",
                         fields=("text_column",))
-    texts = [body for body, _ in _TextRecords(rows, path, text_column, (text_column,), "skip")]
-    if not texts:
+    if column is not None and column not in columns:
+        raise UserError(f"{path} has no column {column!r} to condition on (columns found: "
+                        f"{', '.join(columns)}); give {{condition}} one of them",
+                        fields=("condition",))
+    pairs = [(body, "" if column is None else _label_text(row.get(column)))
+             for body, row in _TextRecords(rows, path, text_column, (text_column,), "skip")]
+    if not pairs:
         raise UserError(f"{path} has no rows with text in column {text_column!r}; pass a file "
                         "with texts")
-    return texts
+    return pairs
 
 
 class _TextRecords:

@@ -30,10 +30,11 @@ def chunk_sizes(length: int) -> Iterator[int]:
         size = min(2 * size, LAST_CHUNK)
 
 
-def stepper_for(model: CharLM) -> CompiledStepper | None:
-    """The compiled stepper for `model`, or None where it cannot run (then torch steps)."""
+def stepper_for(model: CharLM, condition: Tensor | None = None) -> CompiledStepper | None:
+    """The compiled stepper for `model` (a conditioned one's for the mixture weights
+    `condition`), or None where it cannot run (then torch steps)."""
     library = native.load() if supports(model) else None
-    return CompiledStepper(model, library) if library is not None else None
+    return CompiledStepper(model, library, condition) if library is not None else None
 
 
 @torch.no_grad()
@@ -42,6 +43,7 @@ def sample_ids(model: CharLM, prime: Tensor, length: int, sampling: Sampling,
                stepper: CompiledStepper | None = None) -> Iterator[Tensor]:
     """Chunks of ids (B, n), n summing to `length`, for B = len(generators) streams from `prime`."""
     batch = len(generators)
+    # model: a CharLM, or one with its condition fixed (seqrnn.nn.conditioning.WithCondition)
     logits, state = model(prime.view(1, -1).expand(batch, -1))
     logits = logits[:, -1].float().contiguous()  # (B, V)
     if stepper is None:

@@ -34,7 +34,10 @@ def supports(model: CharLM) -> bool:
 class CompiledStepper:
     """Steps and samples a batch of streams of one model in compiled code."""
 
-    def __init__(self, model: CharLM, library: ctypes.CDLL):
+    def __init__(self, model: CharLM, library: ctypes.CDLL, condition: Tensor | None = None):
+        """`condition`: a conditioned model's mixture weights (C,); read at every step (input
+        mode), its vector's share of layer 0's input projection is a constant, added to the
+        table. (In state mode it entered the state the prime's reading hands over.)"""
         rnn = _fused(model.rnn)
         self.library = library
         self.lstm = rnn.mode == "LSTM"
@@ -48,7 +51,13 @@ class CompiledStepper:
         with torch.no_grad():
             inputs = (torch.eye(self.vocab) if model.embedding is None
                       else model.embedding.weight.detach())
-            x_table = inputs @ w_ih[0].T + b_ih[0]  # (V, G)
+            width = inputs.shape[1]
+            x_table = inputs @ w_ih[0][:, :width].T + b_ih[0]  # (V, G)
+            if model.condition is not None and model.condition.at_input:
+                mixture = condition if condition is not None else torch.eye(
+                    model.config.conditions)[0]  # the "none" entry
+                vector = mixture.float() @ model.condition.embedding.weight.detach()  # (D,)
+                x_table = x_table + w_ih[0][:, width:] @ vector
         # Kept as attributes: the kernel reads them through raw pointers.
         self._x_table = x_table.contiguous()
         self._w_ih = [w.T.contiguous() for w in w_ih]

@@ -14,6 +14,7 @@ from torch import nn
 
 from seqrnn.configs import CharLMConfig
 from seqrnn.nn import make_recurrent
+from seqrnn.nn.conditioning import Conditioning, run_in_segments
 
 __all__ = ["CharLM", "choose_next", "feed_back", "nucleus"]
 
@@ -28,26 +29,54 @@ class CharLM(nn.Module):
         else:
             self.embedding = None
             input_size = config.vocab_size
+        conditioned = config.conditions > 0
+        if conditioned and config.condition_mode != "state":
+            input_size += config.condition_dim
         self.rnn = make_recurrent(
             config.cell, input_size, config.hidden_size, num_layers=config.num_layers,
             dropout=config.dropout if config.num_layers > 1 else 0.0, impl=config.impl,
         )
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_size, config.vocab_size)
+        # Built last, so that an unconditioned model draws its weights as it always did.
+        rows = config.num_layers * config.hidden_size
+        self.condition = Conditioning(
+            config.conditions, config.condition_dim, config.condition_mode,
+            [rows, rows] if config.cell == "lstm" else [rows]) if conditioned else None
 
-    def forward(self, ids: torch.Tensor, state=None):
-        """ids (B, T) int64 -> logits (B, T, V) and the state after the last step."""
-        out, state = self.states(ids, state)  # (B, T, H)
+    def forward(self, ids: torch.Tensor, state=None, conditions: torch.Tensor | None = None,
+                starts: torch.Tensor | None = None):
+        """ids (B, T) int64 -> logits (B, T, V) and the state after the last step.
+
+        A conditioned model reads `conditions` (seqrnn.nn.conditioning: ids (B, T) or mixture
+        weights (B, C); None: no condition) and, in state mode, `starts` (B, T)."""
+        out, state = self.states(ids, state, conditions, starts)  # (B, T, H)
         return self.head(self.dropout(out)), state  # (B, T, V)
 
-    def states(self, ids: torch.Tensor, state=None):
+    def states(self, ids: torch.Tensor, state=None, conditions: torch.Tensor | None = None,
+               starts: torch.Tensor | None = None):
         """ids (B, T) int64 -> the last layer's outputs (B, T, H), what the model knows of the
         text up to each character (a tagger's contextual string embeddings), and the state."""
         if self.embedding is None:
             x = F.one_hot(ids, self.config.vocab_size).to(self.head.weight.dtype)  # (B, T, V)
         else:
             x = self.embedding(ids)  # (B, T, E)
-        return self.rnn(x, state)
+        if self.condition is None:
+            return self.rnn(x, state)
+        vectors = self.condition.vectors(conditions, *ids.shape)  # (B, T, D)
+        if self.condition.at_input:
+            x = torch.cat([x, vectors.to(x.dtype)], dim=-1)
+        if self.condition.mode == "input":
+            return self.rnn(x, state)
+        return run_in_segments(lambda a, b, s: self.rnn(x[:, a:b], s), ids.shape[1], vectors,
+                               state, starts, self._initial_state)
+
+    def _initial_state(self, vectors: torch.Tensor):
+        """The state a condition starts: (L, B, H), or (h, c) of an LSTM."""
+        layers, hidden = self.config.num_layers, self.config.hidden_size
+        parts = [p.view(-1, layers, hidden).transpose(0, 1).contiguous()
+                 for p in self.condition.state_parts(vectors)]
+        return tuple(parts) if len(parts) == 2 else parts[0]
 
     @torch.no_grad()
     def generate(self, prime: torch.Tensor, length: int, **sampling) -> Iterator[int]:

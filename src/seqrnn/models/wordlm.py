@@ -29,6 +29,7 @@ from torch.func import functional_call
 from seqrnn.configs import WordLMConfig
 from seqrnn.models.charlm import feed_back
 from seqrnn.nn import make_recurrent
+from seqrnn.nn.conditioning import Conditioning, run_in_segments
 from seqrnn.nn.layers import check_layers
 
 INIT_RANGE = 0.1  # AWD-LSTM's uniform initialisation of the cluster and untied output vectors
@@ -122,12 +123,14 @@ class AWDEncoder(nn.Module):
         input_dropout: float = 0.0,
         hidden_dropout: float = 0.0,
         weight_dropout: float = 0.0,
+        condition_dim: int = 0,
     ):
+        """`condition_dim`: the width of a condition vector read beside each word vector."""
         super().__init__()
         check_layers(num_layers)  # one module per layer, not a RecurrentStack: refuse here
         self.embedding = nn.Embedding(vocab_size, embedding_dim)
         nn.init.normal_(self.embedding.weight, 0.0, EMBEDDING_STD)
-        sizes = [embedding_dim] + [hidden_size] * (num_layers - 1) + [output_size]
+        sizes = [embedding_dim + condition_dim] + [hidden_size] * (num_layers - 1) + [output_size]
         self.layers = nn.ModuleList(
             WeightDropLSTM(sizes[k], sizes[k + 1], weight_dropout) for k in range(num_layers)
         )
@@ -136,11 +139,14 @@ class AWDEncoder(nn.Module):
         self.hidden_dropout = hidden_dropout
 
     def forward(
-        self, ids: Tensor, state: list[LayerState] | None = None
+        self, ids: Tensor, state: list[LayerState] | None = None, extra: Tensor | None = None
     ) -> tuple[Tensor, list[LayerState]]:
         """ids (B, T) int64 -> the top layer's states (B, T, O), before any output dropout,
-        and each layer's state after the last step."""
+        and each layer's state after the last step; `extra` (B, T, D), a condition's vectors,
+        is read beside the word vectors."""
         x = locked_dropout(self.embed(ids), self.input_dropout, self.training)  # (B, T, E)
+        if extra is not None:
+            x = torch.cat([x, extra.to(x.dtype)], dim=-1)  # (B, T, E + D)
         new_state = []
         for k, layer in enumerate(self.layers):
             if k > 0:
@@ -242,10 +248,17 @@ class WordLM(nn.Module):
             self.output_size, embedding_dropout=config.embedding_dropout,
             input_dropout=config.input_dropout, hidden_dropout=config.hidden_dropout,
             weight_dropout=config.weight_dropout,
+            condition_dim=config.condition_dim if config.conditions and
+            config.condition_mode != "state" else 0,
         )
         self.output_weight = None if config.tie_weights else nn.Parameter(
             torch.empty(config.vocab_size, self.output_size).uniform_(-INIT_RANGE, INIT_RANGE))
         self.decoder = Decoder(config.vocab_size, self.output_size, config.cutoffs)
+        # Built last, so that an unconditioned model draws its weights as it always did.
+        widths = [layer.lstm.hidden_size for layer in self.encoder.layers]
+        self.condition = Conditioning(
+            config.conditions, config.condition_dim, config.condition_mode,
+            [w for w in widths for _ in "hc"]) if config.conditions else None
 
     @property
     def decoder_weight(self) -> Tensor:
@@ -253,11 +266,32 @@ class WordLM(nn.Module):
         return self.encoder.embedding.weight if self.output_weight is None else self.output_weight
 
     def forward(
-        self, ids: Tensor, state: list[LayerState] | None = None
+        self, ids: Tensor, state: list[LayerState] | None = None,
+        conditions: Tensor | None = None, starts: Tensor | None = None,
     ) -> tuple[Tensor, list[LayerState]]:
-        """ids (B, T) int64 -> hidden (B, T, O) after output dropout, and the new state."""
-        top, state = self.encoder(ids, state)  # (B, T, O)
+        """ids (B, T) int64 -> hidden (B, T, O) after output dropout, and the new state.
+
+        A conditioned model reads `conditions` (seqrnn.nn.conditioning: ids (B, T) or mixture
+        weights (B, C); None: no condition) and, in state mode, `starts` (B, T). In state mode
+        each segment between starts draws its own dropout masks."""
+        if self.condition is None:
+            top, state = self.encoder(ids, state)  # (B, T, O)
+        else:
+            vectors = self.condition.vectors(conditions, *ids.shape)  # (B, T, D)
+            extra = vectors if self.condition.at_input else None
+            if self.condition.mode == "input":
+                top, state = self.encoder(ids, state, extra)
+            else:
+                top, state = run_in_segments(
+                    lambda a, b, s: self.encoder(ids[:, a:b], s,
+                                                 None if extra is None else extra[:, a:b]),
+                    ids.shape[1], vectors, state, starts, self._initial_state)
         return locked_dropout(top, self.config.output_dropout, self.training), state
+
+    def _initial_state(self, vectors: Tensor) -> list[LayerState]:
+        """Each layer's (h, c), (1, B, H_k), that a condition starts."""
+        parts = [p.unsqueeze(0) for p in self.condition.state_parts(vectors)]
+        return [(parts[2 * k], parts[2 * k + 1]) for k in range(len(parts) // 2)]
 
     def encode(
         self, tokens: Tensor, state: list[LayerState] | None = None

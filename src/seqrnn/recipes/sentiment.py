@@ -171,6 +171,10 @@ def pretrained_run(path: str) -> RunFolder:
 def pretrained_encoder(run: RunFolder) -> tuple[WordVocab, dict, dict[str, torch.Tensor]]:
     """A language model run's vocabulary, encoder config (as model fields) and encoder weights."""
     lm = run.build_config(WordLMConfig, run.read_config(WORDLM.kind).model)
+    if lm.conditions:
+        raise UserError(f"the language model in {run.path} is conditioned (trained with "
+                        "--condition), so its encoder reads a condition a classifier does not "
+                        "have: give {pretrained} an unconditioned run", fields=("pretrained",))
     vocab = WordVocab.from_dict(run.read_json(VOCAB_FILE))
     weights, _ = run.load_weights(BEST_WEIGHTS)
     prefix = "encoder."

@@ -16,7 +16,13 @@ import torch
 from torch import nn
 
 from seqrnn.configs import WordLMConfig, WordLMData
-from seqrnn.data.documents import DocumentSplits, build_word_vocab, encode_documents, load_documents
+from seqrnn.data.documents import (
+    DocumentSplits,
+    build_word_vocab,
+    encode_counted,
+    encode_documents,
+    load_documents,
+)
 from seqrnn.data.prepared import PreparedCorpus
 from seqrnn.data.vocab import WordVocab
 from seqrnn.data.word_corpus import PreparedWords, prepare_words, word_corpus_files
@@ -25,6 +31,13 @@ from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import perplexity
 from seqrnn.models.wordlm import WordLM
 from seqrnn.recipes import base
+from seqrnn.recipes.conditioned import (
+    CONDITIONS_FILE,
+    ConditionedDocuments,
+    condition_ids,
+    read_conditioned,
+    read_with_targets,
+)
 from seqrnn.recipes.stream import StreamObjective, StreamRecipe, StreamSets, prepared_sets
 from seqrnn.run import RunFolder
 
@@ -53,7 +66,8 @@ class WordLMObjective(StreamObjective):
     metrics = staticmethod(word_metrics)
 
 
-class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits | PreparedWords, WordLMConfig]):
+class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits | PreparedWords | ConditionedDocuments,
+                                WordLMConfig]):
     objective_class = WordLMObjective
     kind = "wordlm"
     data_config = WordLMData
@@ -70,9 +84,14 @@ class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits | PreparedWords, Word
         return self.model_config(**{"vocab_size": vocab_size, **model_options})
 
     def read(self, data: WordLMData, seed: int,
-             progress: bool) -> DocumentSplits | PreparedWords:
+             progress: bool) -> DocumentSplits | PreparedWords | ConditionedDocuments:
         """Text files: their prepared corpus, memory-mapped (seqrnn.data.word_corpus); IMDb
-        and tables: their documents in memory."""
+        and tables: their documents in memory, with a condition each one's value."""
+        if data.condition is not None:
+            splits = load_documents(data.data, val_fraction=data.val_fraction, seed=seed,
+                                    text_column=data.text_column, encoding=data.encoding,
+                                    progress=progress, condition=data.condition)
+            return read_conditioned(splits, data.condition_dropout, seed)
         found = word_corpus_files(data.data)
         if found is not None:
             files, one_text = found
@@ -83,21 +102,40 @@ class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits | PreparedWords, Word
                               text_column=data.text_column, encoding=data.encoding,
                               progress=progress)
 
-    def prepare(self, raw: DocumentSplits | PreparedWords, data: WordLMData, progress: bool,
+    def prepare(self, raw: DocumentSplits | PreparedWords | ConditionedDocuments,
+                data: WordLMData, progress: bool,
                 saved: RunFolder | None) -> base.Prepared[StreamSets]:
         if isinstance(raw, PreparedCorpus):
-            vocab, sets = raw.vocab, prepared_sets(raw)
-        else:
-            vocab = build_word_vocab(raw.train, min_freq=data.min_freq,
-                                     max_vocab=data.max_vocab, progress=progress)
+            vocab = self._vocab(raw.vocab, data, saved)
+            return base.Prepared(files={VOCAB_FILE: vocab},
+                                 model_fields={"vocab_size": len(vocab)}, sets=prepared_sets(raw))
+        conditioned = raw if isinstance(raw, ConditionedDocuments) else None
+        raw = raw.splits if conditioned else raw
+        vocab = self._vocab(build_word_vocab(raw.train, min_freq=data.min_freq,
+                                             max_vocab=data.max_vocab, progress=progress),
+                            data, saved)
+        if conditioned is None:
             sets = StreamSets(encode_documents(raw.train, vocab, progress=progress),
                               encode_documents(raw.val, vocab))
+            return base.Prepared(files={VOCAB_FILE: vocab},
+                                 model_fields={"vocab_size": len(vocab)}, sets=sets)
+        (train, train_lengths), (val, val_lengths) = (
+            encode_counted(raw.train, vocab, progress=progress), encode_counted(raw.val, vocab))
+        conditions, ids = condition_ids(conditioned, data.condition, train_lengths, val_lengths,
+                                        saved)
+        return base.Prepared(files={VOCAB_FILE: vocab, CONDITIONS_FILE: conditions},
+                             model_fields={"vocab_size": len(vocab),
+                                           "conditions": len(conditions)},
+                             sets=StreamSets(train, val,
+                                             conditions=tuple(map(read_with_targets, ids))))
+
+    def _vocab(self, vocab: WordVocab, data: WordLMData, saved: RunFolder | None) -> WordVocab:
+        """`vocab`, refused when it is not the vocabulary of the run being resumed."""
         if saved is not None and vocab != WordVocab.from_dict(saved.read_json(VOCAB_FILE)):
             raise UserError(f"{data.data} gives a different vocabulary than the run in "
                             f"{saved.path}: resume with the data it was trained on ({{data}})",
                             fields=("data",))
-        return base.Prepared(files={VOCAB_FILE: vocab}, model_fields={"vocab_size": len(vocab)},
-                             sets=sets)
+        return vocab
 
 
 RECIPE = WordLMRecipe()

@@ -97,6 +97,10 @@ class GenerateRequest(StrictRequest):
                                      description="The generation ends after this many seconds.")
     seed: int | None = Field(None, ge=0, lt=SEED_LIMIT,
                              description="Random seed, for a repeatable generation.")
+    condition: str | None = Field(
+        None, max_length=200, description="A conditioned model's condition (trained with "
+        "--condition): a value it was trained with, such as a rating \"10\", or a mixture of "
+        "their vectors such as \"1:0.5,10:0.5\"; none: its 'none' entry.", examples=["10"])
 
     @field_validator("stop")
     @classmethod

@@ -46,7 +46,7 @@ def routes(served: Served) -> APIRouter:
         chars = sampler.stream(request.prime, length, top_k=request.top_k, top_p=request.top_p,
                                temperature=request.temperature, beam=request.beam,
                                stop=tuple(request.stop), time_limit=request.time_limit,
-                               seed=request.seed)
+                               seed=request.seed, condition=request.condition)
         return await stream_response(admission, chars, reservation)
 
     @router.post("/api/inspect", responses=ERRORS,
