@@ -118,11 +118,26 @@ def first_positions(reader: TextReader, digest: str) -> tuple[dict[int, int], in
     first: dict[int, int] = {}
     position = 0
     for codes in code_points(reader, "counting", digest):
-        present = np.flatnonzero(np.bincount(codes))
-        for code in present[~np.isin(present, list(first))].tolist():
-            first[code] = position + int(np.argmax(codes == code))
+        new = set(np.flatnonzero(np.bincount(codes)).tolist()) - first.keys()
+        if new:  # rare after the first chunks: searched for alone
+            first.update(_first_places(codes, new, position))
         position += len(codes)
     return first, position
+
+
+def _first_places(codes: np.ndarray, wanted: set[int], offset: int) -> dict[int, int]:
+    """The first position (plus `offset`) of each code in `wanted`, all of which occur in
+    `codes`: block by block, each block searched only for the codes it holds."""
+    found: dict[int, int] = {}
+    block = 1 << 16
+    for start in range(0, len(codes), block):
+        part = codes[start:start + block]
+        for code in wanted.intersection(np.flatnonzero(np.bincount(part)).tolist()):
+            found[code] = offset + start + int(np.argmax(part == code))
+        wanted -= found.keys()
+        if not wanted:
+            break
+    return found
 
 
 def write_ids(reader: TextReader, out, vocab: CharVocab, n_train: int,
