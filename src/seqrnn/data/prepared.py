@@ -105,6 +105,8 @@ def write_folder(folder: Path, vocab: dict[str, Any], manifest: dict[str, Any], 
             raise disk_full(folder.parent, needed, free)
         with open(work / TOKENS, "wb") as out:
             counts = write_tokens(out)
+            out.flush()
+            os.fsync(out.fileno())  # on disk before the manifest that vouches for it
         write_json(work / VOCAB, vocab)
         write_json(work / MANIFEST, {"format": FORMAT, **manifest, **counts})  # last
         try:
