@@ -13,7 +13,6 @@ text's size.
 
 from __future__ import annotations
 
-import errno
 import stat
 from pathlib import Path
 from typing import Any
@@ -22,17 +21,15 @@ import numpy as np
 
 from seqrnn.data.prepared import (
     MANIFEST,
-    TOKENS,
     IdCounts,
     PreparedCorpus,
     cache_folder,
-    disk_full,
     open_folder,
     write_folder,
+    write_scratch,
 )
 from seqrnn.data.text import CharVocab, split_sizes, text_files
 from seqrnn.data.text_stream import TextReader, changed_error, content_digest, file_stats
-from seqrnn.errors import UserError
 
 KIND = "chars"
 PreparedText = PreparedCorpus[CharVocab]
@@ -100,16 +97,8 @@ def encode_files(files: list[Path], vocab: CharVocab, folder: Path, *,
     chunk at a time to `folder`/tokens.bin and memory-mapped; the text's length in characters;
     and the dropped characters. For scoring a text of any size with a trained model."""
     reader = TextReader(files, encoding, newline_per_file, progress)
-    path = Path(folder) / TOKENS
-    try:
-        with open(path, "wb") as out:
-            counts = write_ids(reader, out, vocab, 0, None)
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise disk_full(Path(folder), None, None) from None
-        raise UserError(f"cannot write {path}: {exc.strerror}; check the folder") from None
-    ids = (np.memmap(path, dtype=vocab.dtype, mode="r") if path.stat().st_size
-           else np.empty(0, vocab.dtype))
+    ids, counts = write_scratch(folder, vocab.dtype,
+                                lambda out: write_ids(reader, out, vocab, 0, None))
     return ids, counts["characters"], counts["dropped"]
 
 

@@ -35,6 +35,7 @@ FORMAT = 1  # the folder's layout; a folder of another format is refused
 TOKENS, VOCAB, MANIFEST = "tokens.bin", "vocab.json", "manifest.json"
 
 VocabT = TypeVar("VocabT")
+WrittenT = TypeVar("WrittenT")
 
 
 def cache_root() -> Path:
@@ -154,6 +155,23 @@ def open_folder(folder: Path, kind: str, read_vocab: Callable[[dict], VocabT],
                                        f"{(n_train + n_val) * dtype.itemsize}"))
     tokens = np.memmap(folder / TOKENS, dtype=dtype, mode="r") if size else np.empty(0, dtype)
     return PreparedCorpus(tokens[:n_train], tokens[n_train:], vocab, folder, reused, *counts)
+
+
+def write_scratch(folder: Path, dtype: np.dtype, write: Callable[[Any], WrittenT]
+                  ) -> tuple[np.ndarray, WrittenT]:
+    """Ids `write(file)` writes to `folder`/tokens.bin (a scratch file, for scoring a text of any
+    size), memory-mapped as `dtype`, and what `write` returned; one-line errors for a full disk
+    or an unwritable folder."""
+    path = Path(folder) / TOKENS
+    try:
+        with open(path, "wb") as out:
+            written = write(out)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise disk_full(Path(folder), None, None) from None
+        raise UserError(f"cannot write {path}: {exc.strerror}; check the folder") from None
+    ids = np.memmap(path, dtype=dtype, mode="r") if path.stat().st_size else np.empty(0, dtype)
+    return ids, written
 
 
 def disk_full(where: Path, needed: int | None, free: int | None) -> UserError:

@@ -13,7 +13,6 @@ whole. IMDb (a fixed 84 MB archive) and tables stay in memory, bounded by the in
 
 from __future__ import annotations
 
-import errno
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -27,20 +26,19 @@ from seqrnn.data.files import is_pattern
 from seqrnn.data.imdb import is_imdb_folder
 from seqrnn.data.prepared import (
     MANIFEST,
-    TOKENS,
     IdCounts,
     PreparedCorpus,
     cache_folder,
-    disk_full,
     narrowest_dtype,
     open_folder,
     write_folder,
+    write_scratch,
 )
 from seqrnn.data.text import text_files
 from seqrnn.data.text_stream import TextReader, changed_error, content_digest, file_stats
 from seqrnn.data.tokenize import tokenize
 from seqrnn.data.vocab import WordVocab
-from seqrnn.errors import UserError, field_error
+from seqrnn.errors import field_error
 
 KIND = "words"
 PreparedWords = PreparedCorpus[WordVocab]
@@ -125,16 +123,12 @@ def encode_text_file(path: Path, vocab: WordVocab, folder: Path, *, encoding: st
     memory-mapped: for scoring a text of any size."""
     reader = TextReader([path], encoding, progress=progress)
     dtype = narrowest_dtype(len(vocab))
-    target = Path(folder) / TOKENS
-    try:
-        with open(target, "wb") as out:
-            out.write(np.array([vocab.id_of(EOS)], dtype=dtype).tobytes())
-            _write_ids(reader, out, vocab, dtype, None, [False], 1)
-    except OSError as exc:
-        if exc.errno == errno.ENOSPC:
-            raise disk_full(Path(folder), None, None) from None
-        raise UserError(f"cannot write {target}: {exc.strerror}; check the folder") from None
-    return np.memmap(target, dtype=dtype, mode="r")
+
+    def write(out) -> IdCounts:
+        out.write(np.array([vocab.id_of(EOS)], dtype=dtype).tobytes())
+        return _write_ids(reader, out, vocab, dtype, None, [False], 1)
+
+    return write_scratch(folder, dtype, write)[0]
 
 
 def vocab_from_counts(counts: Counter[str], documents: int, min_freq: int,
