@@ -1,8 +1,8 @@
 """The recurrent forecaster on a forecasting competition's test set, against the published anchors.
 
     python bench/forecast.py --out runs/m3 [--data m3] [--members 4] [--minutes 15]
-        [--set hidden_size=128 input_length=24,36 ...] [--point median|mape]
-        [--baselines snaive,naive2,autotheta]
+        [--set hidden_size=128 input_length=24,36 yearly:input_length=12 ...]
+        [--point median|mape] [--by-frequency] [--baselines snaive,naive2,autotheta]
 
 Trains `--members` runs of `seqrnn forecast train` on `--data` one after the other, each for
 `--minutes` (seeds 1, 2, ...; a member's `--set` items may vary by member: `input_length=24,36`
@@ -10,6 +10,10 @@ gives member k the k-th value, cycling), selects each on its validation sMAPE (t
 of each training series), then scores each member and the ensemble (the mean of their
 quantiles) once on the held-out test set. `--point mape` reads as the point forecast the
 quantile level that scores best in MAPE on that validation split (Forecaster.point_level).
+`--by-frequency` trains each frequency of the competition alone (its members in
+out/<frequency>/1, ...), each ensemble with its own point level, and scores them together
+(seqrnn.api.forecast.evaluate_parts); a `--set` item `FREQUENCY:FIELD=VALUE` applies to that
+frequency's runs only (`yearly:minutes=2`).
 `--baselines` scores the statistical models of
 bench/forecast_baselines.py in the same run, each with its fitting and forecasting time (they
 need `pip install -e ".[bench]"` for statsforecast). Needs `pip install -e ".[forecast]"`.
@@ -33,7 +37,8 @@ from imdb_train import parse_value
 from machine import describe
 
 import seqrnn
-from seqrnn.api.forecast import Forecaster
+from seqrnn.api.forecast import Forecaster, evaluate_parts
+from seqrnn.data.series import COMPETITIONS
 from seqrnn.errors import UserError
 
 ANCHORS = {
@@ -45,11 +50,15 @@ ANCHORS = {
 }
 
 
-def member_settings(items: list[str], k: int) -> dict:
-    """The `--set` items for member k: a comma list gives member k its k-th value, cycling."""
+def member_settings(items: list[str], k: int, frequency: str | None = None) -> dict:
+    """The `--set` items for member k: a comma list gives member k its k-th value, cycling;
+    an item `FREQUENCY:FIELD=VALUE` only for the runs of that frequency."""
     settings = {}
     for item in items:
         field, _, values = item.partition("=")
+        only, _, field = field.rpartition(":")
+        if only and only != frequency:
+            continue
         choices = values.split(",")
         settings[field] = parse_value(choices[k % len(choices)])
     return settings
@@ -58,9 +67,27 @@ def member_settings(items: list[str], k: int) -> dict:
 def brief(scores: dict, metric: str) -> dict:
     keep = ("point", metric, "smape", "mase", "owa", "coverage_80", "coverage_95",
             "quantile_loss")
-    return {**{k: round(scores[k], 4) for k in dict.fromkeys(keep) if k in scores},
+    return {**{k: round(scores[k], 4) if isinstance(scores[k], float) else scores[k]
+               for k in dict.fromkeys(keep) if k in scores},
             "by_frequency": {name: round(one[metric], 3)
                              for name, one in scores["by_frequency"].items()}}
+
+
+def train_member(parser: argparse.ArgumentParser, run: str, settings: dict, point: str,
+                 metric: str) -> dict:
+    """Train (or finish) one member run and score it alone on the test set."""
+    started = time.perf_counter()
+    try:
+        trained = seqrnn.train("forecast", run, resume="auto", **settings)
+    except UserError as exc:
+        parser.error(str(exc))
+    wall = time.perf_counter() - started
+    test = trained.model.evaluate(point=point)
+    return {"run": run, "settings": {k: v for k, v in settings.items()
+                                     if k not in ("progress", "threads")},
+            "steps": trained.result.step, "train_seconds": round(wall, 1),
+            "best_validation": {k: round(v, 4) for k, v in trained.result.best_eval.items()},
+            "test": brief(test, metric)}
 
 
 def main() -> None:
@@ -75,36 +102,35 @@ def main() -> None:
     parser.add_argument("--point", default="median",
                         help="the point forecast: median, or a metric (smape, mape, mase) whose "
                         "best level on the validation split is read (median)")
+    parser.add_argument("--by-frequency", action="store_true",
+                        help="train each frequency of the competition alone and score them "
+                        "together")
     parser.add_argument("--baselines", default="", help=f"comma-separated, of: "
                         f"{', '.join(METHODS)} (none by default)")
     args = parser.parse_args()
     baselines = [m for m in args.baselines.split(",") if m]
     if set(baselines) - set(METHODS):
         parser.error(f"unknown baselines; use some of {', '.join(METHODS)}")
+    if args.by_frequency and args.data not in COMPETITIONS:
+        parser.error(f"--by-frequency needs a whole competition: {', '.join(COMPETITIONS)}")
     metric = ANCHORS.get(args.data.partition("-")[0], {"metric": "smape"})["metric"]
 
+    parts = ({f"{args.data}-{f}": f for f in COMPETITIONS[args.data][1]}
+             if args.by_frequency else {args.data: None})
     members, runs = [], []
-    for k in range(args.members):
-        settings = {"data": args.data, "minutes": args.minutes, "threads": args.threads,
-                    "progress": False, "seed": k + 1, **member_settings(args.set, k)}
-        run = f"{args.out}/{k + 1}"
-        started = time.perf_counter()
-        try:
-            trained = seqrnn.train("forecast", run, resume="auto", **settings)
-        except UserError as exc:
-            parser.error(str(exc))
-        wall = time.perf_counter() - started
-        test = trained.model.evaluate(point=args.point)
-        runs.append(run)
-        members.append({"run": run, "settings": {k: v for k, v in settings.items()
-                                                 if k not in ("progress", "threads")},
-                        "steps": trained.result.step, "train_seconds": round(wall, 1),
-                        "best_validation": {k: round(v, 4) for k, v in
-                                            trained.result.best_eval.items()},
-                        "test": brief(test, metric)})
-        print(json.dumps(members[-1]), flush=True)
+    for data, frequency in parts.items():
+        for k in range(args.members):
+            settings = {"data": data, "minutes": args.minutes, "threads": args.threads,
+                        "progress": False, "seed": k + 1,
+                        **member_settings(args.set, k, frequency)}
+            run = f"{args.out}/{frequency}/{k + 1}" if frequency else f"{args.out}/{k + 1}"
+            members.append(train_member(parser, run, settings, args.point, metric))
+            runs.append(run)
+            print(json.dumps(members[-1]), flush=True)
     started = time.perf_counter()
-    ensemble = Forecaster.load(runs).evaluate(point=args.point)
+    loaded = Forecaster.load_parts(runs)
+    ensemble = (evaluate_parts(loaded, point=args.point) if args.by_frequency
+                else loaded[0].evaluate(point=args.point))
     forecast_seconds = time.perf_counter() - started
     statistical = run_baselines(args.data, baselines) if baselines else {}
     print(json.dumps({
@@ -112,6 +138,7 @@ def main() -> None:
             [f"--out {args.out}", f"--data {args.data}", f"--members {args.members}",
              f"--minutes {args.minutes:g}", *(["--set", *args.set] if args.set else []),
              *([f"--point {args.point}"] if args.point != "median" else []),
+             *(["--by-frequency"] if args.by_frequency else []),
              *([f"--baselines {args.baselines}"] if baselines else [])]),
         "machine": describe(args.threads),
         "torch": torch.__version__,

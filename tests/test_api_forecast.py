@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import seqrnn
-from seqrnn.api.forecast import Forecast, Forecaster, read_input_series
+from seqrnn.api.forecast import Forecast, Forecaster, evaluate_parts, read_input_series
 from seqrnn.errors import UserError
 from tests.forecast_data import seasonal_series, write_series
 
@@ -127,3 +127,39 @@ def test_the_point_forecast_level_is_chosen_on_validation_and_reported(runs):
         with pytest.raises(UserError) as caught:
             model.evaluate(backtest=1, point=bad)
         assert caught.value.fields == ("point",) and "\n" not in str(caught.value)
+
+
+def test_a_log_model_refuses_to_forecast_negative_values(tmp_path):
+    path = write_series(tmp_path / "s.json", seasonal_series(6, 40))
+    seqrnn.train("forecast", tmp_path / "log", data=str(path),
+                  **{**SETTINGS, "epochs": 1, "transform": "log"})
+    model = Forecaster.load(tmp_path / "log")
+    assert (model.predict({"a": [1.0, 2.0, 0.0] * 6}).values > 0).all()
+    with pytest.raises(UserError, match="series b .* negative values") as caught:
+        model.predict({"a": [1.0] * 18, "b": [1.0, -2.0] * 9})
+    assert caught.value.fields == ("series",)
+
+
+def test_runs_of_different_data_are_scored_together_every_point_alike(runs, tmp_path):
+    path = write_series(tmp_path / "other.json", seasonal_series(12, 48, seed=3))
+    seqrnn.train("forecast", tmp_path / "other", data=str(path), **{**SETTINGS, "horizon": 5})
+    parts = Forecaster.load_parts([runs / "r1", tmp_path / "other", runs / "r2"])
+    assert [len(part.models) for part in parts] == [2, 1]  # r1 and r2: one data, an ensemble
+    together = evaluate_parts(parts, backtest=1, point="mape")
+    alone = [part.evaluate(backtest=1, point="mape") for part in parts]
+    points = [one["series"] * horizon for one, horizon in zip(alone, (6, 5), strict=True)]
+    for metric in ("smape", "mase"):
+        expected = sum(one[metric] * n for one, n in zip(alone, points, strict=True))
+        assert together[metric] == pytest.approx(expected / sum(points))
+    for one in alone:  # each set as it scores alone, at its own point level
+        (name, scored), = one["by_frequency"].items()
+        assert together["by_frequency"][name] == pytest.approx(scored)
+        assert together["point"][name] == one["point"]
+    assert together["models"] == 3 and together["series"] == 24
+
+
+def test_parts_forecasting_the_same_series_are_refused(runs):
+    part = Forecaster.load(runs / "r1")
+    with pytest.raises(UserError, match="two parts forecast") as caught:
+        evaluate_parts([part, Forecaster.load(runs / "r2")], backtest=1)
+    assert caught.value.fields == ("model",) and "\n" not in str(caught.value)

@@ -52,6 +52,19 @@ def test_evaluate_backtests_and_plot_draws(run, capsys):
     assert main(["forecast", "plot", "--model", str(run / "run"), "s0", "--out", str(out)]) == 2
 
 
+def test_evaluate_scores_runs_of_different_data_together(run, tmp_path, capsys):
+    other = write_series(tmp_path / "other.json", seasonal_series(4, 40, seed=5))
+    assert main(["forecast", "train", "--data", str(other), "--out", str(tmp_path / "other"),
+                 *TRAIN]) == 0
+    capsys.readouterr()
+    assert main(["forecast", "evaluate", "--model", str(run / "run"), "--model",
+                 str(tmp_path / "other"), "--backtest", "1", "--point", "0.4"]) == 0
+    found = json.loads(capsys.readouterr().out)
+    assert found["series"] == 12 and found["models"] == 2
+    assert sorted(found["by_frequency"]) == sorted([str(run / "s.json"), str(other)])
+    assert set(found["point"].values()) == {0.4}
+
+
 def test_export_matches_torch_in_onnxruntime(run):
     ort = pytest.importorskip("onnxruntime")
     import torch

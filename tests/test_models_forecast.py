@@ -25,9 +25,10 @@ def inputs(batch: int = 8, steps: int = 10):
     return values, observed, frequency, season_in, season_out
 
 
-@pytest.mark.parametrize("scale", ["mean", "last"])
-def test_a_series_1000_times_larger_is_forecast_1000_times_larger(scale):
-    model = ForecastRNN(config(scale=scale)).eval()
+@pytest.mark.parametrize("scale, transform", [("mean", "none"), ("last", "none"),
+                                              ("last", "log")])
+def test_a_series_1000_times_larger_is_forecast_1000_times_larger(scale, transform):
+    model = ForecastRNN(config(scale=scale, transform=transform)).eval()
     values, observed, frequency, season_in, season_out = inputs()
     small = model(values, observed, frequency, season_in, season_out)
     large = model(1000 * values, observed, frequency, season_in, season_out)
@@ -43,16 +44,31 @@ def test_seasonal_factors_divide_the_input_and_multiply_the_forecast():
     torch.testing.assert_close(seasonal, plain * season_out.unsqueeze(-1), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_quantiles_never_cross(seed):
+@pytest.mark.parametrize("seed, transform", [(seed, "none") for seed in range(5)]
+                         + [(seed, "log") for seed in range(2)])
+def test_quantiles_never_cross(seed, transform):
     torch.manual_seed(seed)
-    model = ForecastRNN(config(quantiles=(0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99))).eval()
+    model = ForecastRNN(config(quantiles=(0.01, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99),
+                               transform=transform)).eval()
     with torch.no_grad():
         for p in model.parameters():
             p.mul_(20)  # large weights: wild raw outputs
         out = model(*inputs(64))
     assert out.shape == (64, 6, 7)
     assert (out.diff(dim=-1) >= 0).all()
+
+
+def test_the_log_transform_reads_logarithms_and_forecasts_positive_values():
+    model = ForecastRNN(config(transform="log")).eval()
+    scaled = torch.tensor([0.0, 1e-6, 0.5, 1.0, 4.0])
+    torch.testing.assert_close(model.encode(scaled),
+                               torch.log(torch.tensor([1e-3, 1e-3, 0.5, 1.0, 4.0])))
+    torch.testing.assert_close(model.decode(model.encode(scaled[2:])), scaled[2:])
+    with torch.no_grad():
+        out = model(*inputs())
+    assert (out > 0).all()
+    plain = ForecastRNN(config()).eval()
+    assert plain.encode(scaled) is scaled and plain.decode(scaled) is scaled
 
 
 def test_padding_is_not_read():
@@ -95,7 +111,8 @@ def test_pinball_loss_by_hand():
 @pytest.mark.parametrize("changes, field", [
     ({"quantiles": (0.1, 0.9)}, "quantiles"), ({"quantiles": (0.5, 0.1)}, "quantiles"),
     ({"season_lengths": (12,)}, "season_lengths"), ({"horizon": 0}, "horizon"),
-    ({"horizon": 10**6}, "horizon"), ({"cell": "tcn"}, "cell")])
+    ({"horizon": 10**6}, "horizon"), ({"cell": "tcn"}, "cell"),
+    ({"transform": "sqrt"}, "transform")])
 def test_bad_configs_name_their_field(changes, field):
     with pytest.raises(UserError) as caught:
         config(**changes)

@@ -33,6 +33,24 @@ def test_a_noisy_seasonal_series_is_learned_to_near_its_noise_floor(tmp_path):
     assert best["owa"] < 1.0
 
 
+def test_the_log_transform_learns_a_noisy_seasonal_series_and_refuses_negative_values(
+        tmp_path):
+    noise = 0.02
+    path = write_series(tmp_path / "s.json", seasonal_series(40, 72, noise=noise))
+    settings = {"horizon": 12, "frequency": "monthly", "input_length": 24, "batch_size": 128,
+                "batches_per_epoch": 50, "epochs": 4, "eval_every": 50, "transform": "log",
+                **SMALL, **LOOP}
+    trained = seqrnn.train("forecast", tmp_path / "run", data=str(path), **settings)
+    assert trained.result.best_eval["smape"] < 1.5 * noise_floor_smape(noise)
+    series = seasonal_series(4, 40)
+    series[2] = series[2] - series[2].mean()  # values below 0
+    negative = write_series(tmp_path / "n.json", series)
+    with pytest.raises(UserError) as caught:
+        seqrnn.train("forecast", tmp_path / "neg", data=str(negative), **settings)
+    assert caught.value.fields == ("transform",) and "\n" not in str(caught.value)
+    assert not (tmp_path / "neg" / "model.safetensors").exists()
+
+
 def poisoned(future_value: float) -> list:
     values = seasonal_series(12, 40, noise=0.05, seed=1)
     return [series_set(values, horizon=6, frequency="monthly", name="toy",

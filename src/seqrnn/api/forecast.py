@@ -115,6 +115,18 @@ class Forecaster:
                    run=first.run)
 
     @classmethod
+    def load_parts(cls, run_dir: str | Path | Sequence[str | Path], *, weights: str = "best",
+                   device: str = "cpu") -> list[Forecaster]:
+        """Run folders grouped by their data, in the order first given: the runs of one data
+        form an ensemble, each group one part for evaluate_parts (runs trained on each
+        frequency of a competition alone, say)."""
+        groups: dict[str, list[Path]] = {}
+        for path in run_dirs(run_dir):
+            data = cls._load_one(path, weights, device).data.data
+            groups.setdefault(data, []).append(path)
+        return [cls.load(paths, weights=weights, device=device) for paths in groups.values()]
+
+    @classmethod
     def _load_one(cls, run_dir: str | Path, weights: str, device: str) -> Forecaster:
         run = RunFolder(run_dir)
         loaded = load_trained(run_dir, RECIPE, weights=weights, device=device)
@@ -154,6 +166,11 @@ class Forecaster:
                 raise field_error("series", f"series {short[0][0]} of {{}} has {short[0][1]} "
                                   f"values: this model reads {name} series of at least "
                                   f"{season + 1} (its season and one more)")
+        if self.model_config.transform == "log":
+            negative = [i for i, v in zip(ids, values, strict=True) if (np.asarray(v) < 0).any()]
+            if negative:
+                raise field_error("series", f"series {negative[0]} of {{}} has negative values: "
+                                  "this model forecasts logarithms, for values 0 or above")
         one = SeriesSet("series", list(ids), list(values), horizon, season,
                         self.model_config.frequencies[index])
         bank = bank_of([one], deseasonalise=self.model_config.deseasonalise,
@@ -187,10 +204,18 @@ class Forecaster:
         `point` is the level whose quantile is the point forecast: "median", a level between
         the lowest and highest learned, or a metric ("smape", "mape", "mase") to take the level
         point_level chooses for it on the validation split."""
+        level = self._point(point)
+        sets = self._evaluation_sets(backtest)
+        forecast, frequency = self._forecast_futures(sets)
+        return {"data": self.data.data, "origins": max(backtest, 1), "models": len(self.models),
+                "point": level,
+                **scores(sets, forecast, frequency, self.model_config.quantiles, level)}
+
+    def _evaluation_sets(self, backtest: int) -> list[SeriesSet]:
+        """The run's series with their held-out futures, or `backtest` origins of each."""
         if isinstance(backtest, bool) or not isinstance(backtest, int) or backtest < 0:
             raise field_error("backtest", f"{{}} must be a count of origins, 0 or more, got "
                               f"{backtest!r}")
-        level = self._point(point)
         sets = read_sets(self.data)
         if backtest:
             sets = [_origins(one, backtest) for one in sets]
@@ -198,10 +223,7 @@ class Forecaster:
             raise field_error("backtest", f"{self.data.data} holds no held-out future: give "
                               "{} N to forecast from the last N horizons of each series")
         self._frequencies_match(sets)
-        forecast, frequency = self._forecast_futures(sets)
-        return {"data": self.data.data, "origins": max(backtest, 1), "models": len(self.models),
-                "point": level,
-                **scores(sets, forecast, frequency, self.model_config.quantiles, level)}
+        return sets
 
     def point_level(self, metric: str) -> float:
         """The level whose quantile, read as the point forecast, scores best in `metric`
@@ -280,6 +302,41 @@ class Forecaster:
         if not levels:
             raise field_error("quantiles", "{} must not be empty")
         return tuple(levels)
+
+
+def evaluate_parts(parts: Sequence[Forecaster], backtest: int = 0,
+                   point: float | str = "median") -> dict:
+    """Forecasters of different data scored as one (each frequency of a competition trained
+    alone: tourism-yearly, tourism-quarterly, tourism-monthly): the metrics of every part's
+    series together, every forecast point weighing alike as the competitions weigh their
+    frequencies, and each set's own. `point` is read by each part alone (a metric: the level
+    best on that part's validation split); the parts must share their quantiles."""
+    if not parts:
+        raise field_error("model", "{} needs at least one forecaster")
+    names = [part.data.data for part in parts]
+    quantiles = parts[0].model_config.quantiles
+    sets, blocks, frequency, levels = [], [], [], []
+    for part in parts:
+        if part.model_config.quantiles != quantiles:
+            raise field_error("model", f"the runs of {part.data.data} learned other quantiles "
+                              f"than those of {names[0]}: parts must share their quantiles")
+        mine = part._evaluation_sets(backtest)
+        seen = {one.name for one in sets} & {one.name for one in mine}
+        if seen:
+            raise field_error("model", f"two parts forecast {min(seen)}: load the runs of one "
+                              "data together (Forecaster.load of their list, an ensemble)")
+        forecast, rows = part._forecast_futures(mine)
+        frequency.append(rows + len(sets))
+        sets += mine
+        blocks.append(forecast)
+        levels += [part._point(point)] * len(mine)
+    longest = max(block.shape[1] for block in blocks)
+    forecast = np.concatenate([np.pad(block, ((0, 0), (0, longest - block.shape[1]), (0, 0)),
+                                      constant_values=np.nan) for block in blocks])
+    return {"data": names, "origins": max(backtest, 1),
+            "models": sum(len(part.models) for part in parts),
+            "point": {one.name: level for one, level in zip(sets, levels, strict=True)},
+            **scores(sets, forecast, np.concatenate(frequency), quantiles, levels)}
 
 
 def _origins(one: SeriesSet, count: int) -> SeriesSet:

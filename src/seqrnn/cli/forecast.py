@@ -42,7 +42,7 @@ def _register_train(commands) -> None:
 
 
 def _train_flags(p: argparse.ArgumentParser) -> None:
-    from seqrnn.configs.forecast import SCALES, ForecastConfig, ForecastData
+    from seqrnn.configs.forecast import SCALES, TRANSFORMS, ForecastConfig, ForecastData
 
     d = p.add_argument_group("data")
     add(d, ForecastData, "data", "m3, m1 or tourism (or one frequency, e.g. m3-monthly), or a "
@@ -66,6 +66,9 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
     add(m, ForecastConfig, "scale", "the unit each window is read and forecast in: its mean "
         "absolute value, or its last value (the network forecasts relative to the naive "
         "forecast)", choices=SCALES)
+    add(m, ForecastConfig, "transform", "what the network reads and forecasts of each scaled "
+        "value: itself, or its logarithm (errors count relative to the value, as MAPE counts "
+        "them; for series of values 0 or above)", choices=TRANSFORMS)
 
 
 ENSEMBLE = ("to forecast with several as an ensemble (the mean of each quantile; runs of the "
@@ -73,7 +76,11 @@ ENSEMBLE = ("to forecast with several as an ensemble (the mean of each quantile;
 
 
 def _register_evaluate(commands) -> None:
-    p = kind_commands.model_command(commands, "evaluate", _evaluate, ENSEMBLE)
+    p = kind_commands.model_command(
+        commands, "evaluate", _evaluate,
+        "to evaluate several: runs of the same data form an ensemble (the mean of each "
+        "quantile); runs of different data (each frequency of a competition trained alone) "
+        "are scored together, every forecast point alike")
     kind_commands.add_checkpoint_flags(p)
     p.add_argument("--backtest", type=int, default=0, metavar="N",
                    help="forecast from N rolling origins, one horizon apart, at the end of "
@@ -123,8 +130,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     overall and per frequency, on the held-out future of the run's data (a competition's test
     set), or with --backtest on the last horizons of each series.
     """
-    model = kind_commands.load_model(args, "forecast")
-    print(jsontext.dumps(model.evaluate(backtest=args.backtest, point=args.point)))
+    from seqrnn.api.forecast import Forecaster, evaluate_parts
+
+    parts = Forecaster.load_parts(args.model, weights=args.weights, device=args.device)
+    found = (parts[0].evaluate(backtest=args.backtest, point=args.point) if len(parts) == 1
+             else evaluate_parts(parts, backtest=args.backtest, point=args.point))
+    print(jsontext.dumps(found))
     return 0
 
 

@@ -20,6 +20,7 @@ MAX_HORIZON = 1000  # steps one forecast may ask for; a longer one is refused in
 MAX_INPUT_LENGTH = 10_000
 LAYOUTS = ("long", "wide")
 SCALES = ("mean", "last")
+TRANSFORMS = ("none", "log")
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,10 @@ class ForecastConfig:
     dropout: float = 0.1
     quantiles: tuple[float, ...] = DEFAULT_QUANTILES
     scale: str = "mean"  # each window's unit: its mean absolute value, or its last value
+    # "log": read and forecast the logarithm of each scaled value, so that every error counts
+    # relative to the value (as MAPE counts it) and a window far from its scale stays small;
+    # for series of values 0 or above.
+    transform: str = "none"
 
     def __post_init__(self) -> None:
         normalise_fields(self)
@@ -98,6 +103,7 @@ class ForecastConfig:
         require_dropout(self.dropout)
         require_choice("cell", self.cell, CELL_TYPES)
         require_choice("scale", self.scale, SCALES)
+        require_choice("transform", self.transform, TRANSFORMS)
         if not self.frequencies or len(self.season_lengths) != len(self.frequencies):
             raise field_error("season_lengths", "{} needs one season length per frequency")
         require_positive(**{f"season_lengths[{i}]": s for i, s in enumerate(self.season_lengths)})

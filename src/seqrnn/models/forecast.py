@@ -7,8 +7,13 @@ Wen et al. 2017), so a forecast is one forward pass, not a loop over steps:
     d_t = x_t / S_t                                          deseasonalised (S_t = 1: none)
     s = mean |d_t| over the window's observed points        each window's own scale
         (or |d_T|, its last point: config.scale "last")
-    h_T = RNN([d_t / s, observed_t, frequency])              read left to right
-    q_{k,j} = S_{T+k} * s * head(h_T)_{k,j}                  step k of the horizon, quantile j
+    h_T = RNN([f(d_t / s), observed_t, frequency])           read left to right
+    q_{k,j} = S_{T+k} * s * f^-1(head(h_T)_{k,j})            step k of the horizon, quantile j
+
+f is the identity, or with config.transform "log" the logarithm (of the value, at least
+LOG_FLOOR): the network then reads and forecasts ratios, every error counting relative to the
+value as MAPE counts it. Quantiles pass unchanged through a rising f (the median of log y is
+the log of y's median), so the loss is the same pinball loss, on f of the target.
 
 Dividing by s makes a series of any magnitude look alike (1000·y is forecast as 1000 times the
 forecast of y); multiplying back gives the forecast in the series' units. The seasonal
@@ -28,6 +33,10 @@ from seqrnn.configs.forecast import ForecastConfig
 from seqrnn.nn import make_recurrent
 
 TINY_SCALE = 1e-8  # a window of zeros keeps scale 1: its forecast is its head's output
+# The smallest ratio to its window's scale the log transform reads: a 0 is read as this, so
+# a series that touches 0 (a closed season) stays finite.
+LOG_FLOOR = 1e-3
+LOG_CEILING = 20.0  # the largest log decoded: e^20 times the scale, not an overflow to inf
 
 
 def window_scale(values: Tensor, observed: Tensor, how: str = "mean") -> Tensor:
@@ -59,8 +68,8 @@ class ForecastRNN(nn.Module):
 
     def forward_scaled(self, values: Tensor, observed: Tensor, frequency: Tensor,
                        season_in: Tensor) -> tuple[Tensor, Tensor]:
-        """Deseasonalised quantiles (B, horizon, Q) in units of each window's scale, and the
-        scale (B, 1).
+        """Deseasonalised quantiles (B, horizon, Q) in units of each window's scale, encoded
+        (f, see the module's docstring), and the scale (B, 1).
 
         values, observed, season_in: (B, T) float, the window (padding: observed 0, value 0)
         and its seasonal factors; frequency: (B,) int64, the index of each series' frequency
@@ -70,11 +79,24 @@ class ForecastRNN(nn.Module):
         scale = window_scale(values, observed, self.config.scale)
         onehot = F.one_hot(frequency, self.frequencies).to(values.dtype)
         steps = values.shape[1]
-        inputs = torch.cat([(values / scale).unsqueeze(-1), observed.unsqueeze(-1),
+        inputs = torch.cat([(self.encode(values / scale) * observed).unsqueeze(-1),
+                            observed.unsqueeze(-1),
                             onehot.unsqueeze(1).expand(-1, steps, -1)], dim=-1)
         outputs, _ = self.rnn(inputs)
         raw = self.head(self.drop(outputs[:, -1]))
         return self._ordered(raw.unflatten(-1, (self.config.horizon, -1))), scale
+
+    def encode(self, scaled: Tensor) -> Tensor:
+        """f: what the network reads and forecasts of a value in its window's units."""
+        if self.config.transform == "log":
+            return torch.log(scaled.clamp(min=LOG_FLOOR))
+        return scaled
+
+    def decode(self, encoded: Tensor) -> Tensor:
+        """f^-1: back to the window's units."""
+        if self.config.transform == "log":
+            return torch.exp(encoded.clamp(max=LOG_CEILING))
+        return encoded
 
     def _ordered(self, raw: Tensor) -> Tensor:
         """Non-crossing quantiles: the median, then softplus gaps outwards from it."""
@@ -89,7 +111,7 @@ class ForecastRNN(nn.Module):
         """Quantiles (B, horizon, Q) in the series' own units; season_out (B, horizon) holds
         the seasonal factors of the forecast steps."""
         quantiles, scale = self.forward_scaled(values, observed, frequency, season_in)
-        return quantiles * (scale * season_out).unsqueeze(-1)
+        return self.decode(quantiles) * (scale * season_out).unsqueeze(-1)
 
 
 def pinball_loss(predicted: Tensor, target: Tensor, mask: Tensor,

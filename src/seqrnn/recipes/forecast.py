@@ -13,6 +13,7 @@ median forecast.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,15 +81,16 @@ def split(sets: list[SeriesSet], data: ForecastData) -> Split:
 
 
 def scores(sets: list[SeriesSet], forecast: np.ndarray, frequency: np.ndarray,
-           quantiles: tuple[float, ...], point: float = 0.5) -> dict:
+           quantiles: tuple[float, ...], point: float | Sequence[float] = 0.5) -> dict:
     """Competition metrics of forecasts (N, H, Q), the rows of each set in frequency order,
     against each set's future: overall (every forecast point weighs the same, as the
     competitions' figures over frequencies), and per set. The point forecast is the quantile
-    at level `point` (the median by default)."""
+    at level `point` (the median by default), or at one level per set."""
+    levels = [point] * len(sets) if isinstance(point, int | float) else list(point)
     parts, naive, flat, per = [], [], [], {}
-    for k, one in enumerate(sets):
+    for k, (one, level) in enumerate(zip(sets, levels, strict=True)):
         predicted = forecast[frequency == k, : one.horizon]
-        point_forecast = at_levels(predicted, quantiles, [point])[..., 0]
+        point_forecast = at_levels(predicted, quantiles, [level])[..., 0]
         scored = score_forecasts(one.train, one.future, point_forecast, one.season)
         benchmark = score_forecasts(one.train, one.future,
                                     naive2(one.train, one.horizon, one.season), one.season)
@@ -155,18 +157,19 @@ def to_tensors(windows: Windows, device: torch.device) -> tuple[torch.Tensor, ..
 
 def scaled_loss(model: ForecastRNN, windows: Windows
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The pinball loss of the windows' deseasonalised, scaled targets (every window weighs
-    alike), the predicted quantiles (B, H, Q) in those units, and the units (B, H): each
-    window's scale times its steps' seasonal factors."""
+    """The pinball loss of the windows' deseasonalised, scaled (and encoded) targets (every
+    window weighs alike), the predicted quantiles (B, H, Q) in units, decoded, and the units
+    (B, H): each window's scale times its steps' seasonal factors."""
     device = next(model.parameters()).device
     values, observed, frequency, season_in, season_out = to_tensors(windows, device)
     predicted, scale = model.forward_scaled(values, observed, frequency, season_in)
     units = scale * season_out
-    targets = torch.from_numpy(windows.targets).to(device, torch.float32) / units
+    targets = model.encode(torch.from_numpy(windows.targets).to(device, torch.float32) / units)
     quantiles = torch.tensor(model.config.quantiles, device=device)
     mask = torch.from_numpy(windows.mask).to(device)
     predicted = predicted.float()
-    return pinball_loss(predicted, targets, mask, quantiles), predicted, units
+    return (pinball_loss(predicted, targets, mask, quantiles), model.decode(predicted),
+            units)
 
 
 class ForecastObjective(IndependentBatches):
@@ -235,6 +238,14 @@ class ForecastRecipe(base.Recipe[ForecastData, list[SeriesSet], Split, ForecastC
                                 f"in {saved.path}: resume with the series it was trained on",
                                 fields=("data",))
         return base.Prepared(files={}, model_fields=fields, sets=split(raw, data))
+
+    def build_model(self, prepared: base.Prepared, model_options: dict) -> ForecastRNN:
+        sets = prepared.sets
+        if model_options.get("transform") == "log" and (
+                (sets.train.values < 0).any() or (sets.val.targets < 0).any()):
+            raise field_error("transform", "{} log reads series of values 0 or above, and these "
+                              "hold negative values: train with --transform none")
+        return super().build_model(prepared, model_options)
 
     def check_model_options(self, model_options: dict) -> ForecastConfig:
         return self.model_config(**{"horizon": 1, "frequencies": ("other",),
