@@ -145,6 +145,16 @@ def test_a_table_cannot_train_on_its_own_labels():
     assert error.value.fields == ("text_column", "label_column")
 
 
+@pytest.mark.parametrize(("changes", "fields"), [
+    ({"test_fraction": float("inf")}, ("test_fraction",)),
+    ({"test_fraction": -0.1}, ("test_fraction",)),
+    ({"val_fraction": 0.5, "test_fraction": 0.5}, ("val_fraction", "test_fraction"))])
+def test_a_tables_test_fraction_is_checked_with_the_config(changes, fields):
+    with pytest.raises(UserError) as error:
+        SentimentData(**changes)
+    assert error.value.fields == fields and "\n" not in str(error.value)
+
+
 def test_numpy_scalars_become_the_python_numbers_the_fields_declare():
     np = pytest.importorskip("numpy")
     loop = TrainConfig(epochs=np.int64(3), lr=np.float32(0.5), minutes=np.int32(2),

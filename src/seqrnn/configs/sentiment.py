@@ -13,6 +13,7 @@ from seqrnn.configs.checks import (
     normalise_fields,
     require_choice,
     require_dropout,
+    require_fractions,
     require_path,
     require_positive,
 )
@@ -47,6 +48,7 @@ class SentimentData:
         if not 0 < self.val_fraction < 1:
             raise field_error("val_fraction", "{} must be above 0 and below 1, "
                               f"got {self.val_fraction}")
+        require_fractions(self.val_fraction, self.test_fraction)  # a table's test rows
         if self.text_column is not None and self.text_column == self.label_column:
             raise UserError(f"{{text_column}} and {{label_column}} are both {self.text_column!r}"
                             ": the model would read its own labels; name two columns",
