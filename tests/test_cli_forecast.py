@@ -23,6 +23,8 @@ def run(tmp_path_factory):
     path = write_series(work / "s.json", seasonal_series(8, 40))
     assert main(["forecast", "train", "--data", str(path), "--out", str(work / "run"),
                  *TRAIN]) == 0
+    assert main(["forecast", "train", "--data", str(path), "--out", str(work / "log"),
+                 *TRAIN, "--transform", "log"]) == 0
     return work
 
 
@@ -65,7 +67,8 @@ def test_evaluate_scores_runs_of_different_data_together(run, tmp_path, capsys):
     assert set(found["point"].values()) == {0.4}
 
 
-def test_export_matches_torch_in_onnxruntime(run):
+@pytest.mark.parametrize("name", ["run", "log"])
+def test_export_matches_torch_in_onnxruntime(run, name):
     ort = pytest.importorskip("onnxruntime")
     import torch
 
@@ -73,9 +76,10 @@ def test_export_matches_torch_in_onnxruntime(run):
     from seqrnn.data.windows import SeriesBank
     from seqrnn.recipes.forecast import to_tensors
 
-    out = run / "f.onnx"
-    assert main(["export", "--model", str(run / "run"), "--out", str(out)]) == 0
-    model = Forecaster.load(run / "run").models[0]
+    out = run / f"{name}.onnx"
+    assert main(["export", "--model", str(run / name), "--out", str(out)]) == 0
+    model = Forecaster.load(run / name).models[0]
+    assert model.config.transform == ("log" if name == "log" else "none")
     bank = SeriesBank.of(seasonal_series(3, 30, seed=4), [6] * 3, [0] * 3)
     # A window longer than the model's input: the graph reads any length.
     windows = bank.cut(np.arange(len(bank)), bank.lengths, 16, 6)
@@ -86,7 +90,7 @@ def test_export_matches_torch_in_onnxruntime(run):
     with torch.no_grad():
         want = model(*to_tensors(windows, torch.device("cpu"))).numpy()
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-    meta = json.loads((run / "f.onnx.json").read_text())
+    meta = json.loads((run / f"{name}.onnx.json").read_text())
     assert meta["kind"] == "forecast" and meta["config"]["horizon"] == 6
 
 
