@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 import torch
 from imdb_train import parse_value
 from machine import describe
+from runs import train_timed
 
-import seqrnn
 from seqrnn.api.condition_evaluation import (
     condition_gap,
     control,
@@ -45,12 +44,9 @@ TARGETS = {"gap": 0.03, "share_extremes": 0.95, "spearman": 0.7}
 EXTREMES = ("1", "2", "9", "10")
 
 
-def train(run: str, settings: dict) -> tuple[object, dict]:
-    started = time.perf_counter()
-    trained = seqrnn.train("wordlm", run, resume="auto", **settings)
-    report = {"settings": settings, "steps": trained.result.step, "epochs": trained.result.epoch,
-              "train_seconds": round(time.perf_counter() - started, 1),
-              "best_validation": {k: round(v, 4) for k, v in trained.result.best_eval.items()}}
+def train(parser: argparse.ArgumentParser, run: str, settings: dict) -> tuple[object, dict]:
+    trained, report = train_timed(parser, "wordlm", run, settings)
+    report = {"settings": settings, **report}
     print(json.dumps({run: report}), flush=True)
     return trained.model, report
 
@@ -75,9 +71,9 @@ def main() -> None:
               "threads": args.threads, "progress": False, "seed": 1,
               **{k: parse_value(v) for k, v in (item.partition("=")[::2] for item in args.set)}}
     try:
-        conditioned, cond_report = train(f"{args.out}/conditioned", {
+        conditioned, cond_report = train(parser, f"{args.out}/conditioned", {
             **shared, "condition": args.condition, "condition_dropout": args.condition_dropout})
-        plain, plain_report = train(f"{args.out}/unconditioned", shared)
+        plain, plain_report = train(parser, f"{args.out}/unconditioned", shared)
         documents, values = known_documents(conditioned.conditions,
                                             *held_out_documents(conditioned),
                                             args.max_documents)

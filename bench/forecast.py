@@ -35,11 +35,10 @@ from forecast_baselines import METHODS
 from forecast_baselines import run as run_baselines
 from imdb_train import parse_value
 from machine import describe
+from runs import train_timed
 
-import seqrnn
 from seqrnn.api.forecast import Forecaster, evaluate_parts
 from seqrnn.data.series import COMPETITIONS
-from seqrnn.errors import UserError
 
 ANCHORS = {
     "m3": {"metric": "smape", "theta": 13.01, "forecastpro": 13.19, "n-beats": 12.37,
@@ -76,18 +75,10 @@ def brief(scores: dict, metric: str) -> dict:
 def train_member(parser: argparse.ArgumentParser, run: str, settings: dict, point: str,
                  metric: str) -> dict:
     """Train (or finish) one member run and score it alone on the test set."""
-    started = time.perf_counter()
-    try:
-        trained = seqrnn.train("forecast", run, resume="auto", **settings)
-    except UserError as exc:
-        parser.error(str(exc))
-    wall = time.perf_counter() - started
-    test = trained.model.evaluate(point=point)
+    trained, report = train_timed(parser, "forecast", run, settings)
     return {"run": run, "settings": {k: v for k, v in settings.items()
                                      if k not in ("progress", "threads")},
-            "steps": trained.result.step, "train_seconds": round(wall, 1),
-            "best_validation": {k: round(v, 4) for k, v in trained.result.best_eval.items()},
-            "test": brief(test, metric)}
+            **report, "test": brief(trained.model.evaluate(point=point), metric)}
 
 
 def main() -> None:

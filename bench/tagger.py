@@ -24,15 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 
 import torch
 from imdb_train import parse_value
 from machine import describe
+from runs import train_timed
 
-import seqrnn
 from seqrnn.api.tagger import Tagger
-from seqrnn.errors import UserError
 
 ANCHORS = {
     "conll2000": {"shared_task_best": 93.48, "bilstm_crf_huang_2015": 94.46,
@@ -91,17 +89,9 @@ def main() -> None:
                         "progress": False, "seed": k, **shared, **VARIANTS[name],
                         **({field: run_dir for field, run_dir in lms.items() if run_dir}
                            if name in WITH_LMS else {})}
-            started = time.perf_counter()
-            try:
-                trained = seqrnn.train("tag", run, resume="auto", **settings)
-            except UserError as exc:
-                parser.error(str(exc))
-            wall = time.perf_counter() - started
+            trained, report = train_timed(parser, "tag", run, settings)
             folders.append(run)
-            runs[run] = {"variant": name, "settings": settings, "steps": trained.result.step,
-                         "epochs": trained.result.epoch, "train_seconds": round(wall, 1),
-                         "best_validation": {k: round(v, 4)
-                                             for k, v in trained.result.best_eval.items()},
+            runs[run] = {"variant": name, "settings": settings, **report,
                          "test": brief(trained.model.evaluate("test"))}
             print(json.dumps({run: runs[run]}), flush=True)
         if len(folders) > 1:
