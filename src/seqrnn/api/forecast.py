@@ -121,19 +121,17 @@ class Forecaster:
         form an ensemble, each group one part for evaluate_parts (runs trained on each
         frequency of a competition alone, say)."""
         groups: dict[str, list[Path]] = {}
-        for path in run_dirs(run_dir):
-            data = cls._load_one(path, weights, device).data.data
-            groups.setdefault(data, []).append(path)
+        for path in run_dirs(run_dir):  # grouped by the data its config names: no weights read
+            run = RunFolder(path)
+            groups.setdefault(_run_data(run, run.read_config(RECIPE.kind)).data,
+                              []).append(path)
         return [cls.load(paths, weights=weights, device=device) for paths in groups.values()]
 
     @classmethod
     def _load_one(cls, run_dir: str | Path, weights: str, device: str) -> Forecaster:
         run = RunFolder(run_dir)
         loaded = load_trained(run_dir, RECIPE, weights=weights, device=device)
-        config = loaded.config
-        data = (run.build_config(ForecastData, config.data, "data") if config.data
-                else ForecastData())
-        return cls([loaded.model], data, config, run=run.path)
+        return cls([loaded.model], _run_data(run, loaded.config), loaded.config, run=run.path)
 
     @property
     def model_config(self) -> ForecastConfig:
@@ -337,6 +335,11 @@ def evaluate_parts(parts: Sequence[Forecaster], backtest: int = 0,
             "models": sum(len(part.models) for part in parts),
             "point": {one.name: level for one, level in zip(sets, levels, strict=True)},
             **scores(sets, forecast, np.concatenate(frequency), quantiles, levels)}
+
+
+def _run_data(run: RunFolder, config: RunConfig) -> ForecastData:
+    """The data settings a run was trained with (the defaults where it recorded none)."""
+    return run.build_config(ForecastData, config.data, "data") if config.data else ForecastData()
 
 
 def _origins(one: SeriesSet, count: int) -> SeriesSet:
