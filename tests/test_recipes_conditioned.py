@@ -58,6 +58,20 @@ def test_compiled_sampling_reads_the_condition_as_torch_does(toy_runs):
         "\n", 40, condition="a:0.3,b:0.7", seed=2)
 
 
+def test_compiled_layouts_are_kept_for_the_last_mixtures_only(toy_runs):
+    from seqrnn.api.charlm import MAX_STEPPERS
+
+    lm = LanguageModel.load(toy_runs["input"][1])
+    mixtures = [f"a:{k / 100},b:{1 - k / 100}" for k in range(1, MAX_STEPPERS + 3)]
+    for spec in mixtures:
+        assert lm.stepper_for(spec) is not None
+    assert list(lm._steppers) == [tuple(lm.condition_weights(spec).tolist())
+                                  for spec in mixtures[-MAX_STEPPERS:]]
+    state = LanguageModel.load(toy_runs["state"][1])  # its condition enters the state: one
+    assert state.stepper_for("a") is state.stepper_for("a:0.2,b:0.8")  # layout serves all
+    assert list(state._steppers) == [None]
+
+
 def test_the_condition_carries_information(toy_runs):
     lm = LanguageModel.load(toy_runs["input"][1])
     right, wrong = (lm.evaluate("\nabababab\nababab", condition=c)["loss"] for c in "ab")

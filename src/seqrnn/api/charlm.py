@@ -34,6 +34,9 @@ from seqrnn.models.charlm import CharLM
 from seqrnn.recipes.charlm import DOCUMENT_END, RECIPE, char_loss_sum, loss_metrics
 from seqrnn.recipes.stream import stream_loss
 
+# Compiled layouts kept at once (one per condition mixture a conditioned model was asked for).
+MAX_STEPPERS = 8
+
 IdSource = Callable[[torch.Tensor, int, Sampling, list], Iterator[torch.Tensor]]
 
 
@@ -68,14 +71,18 @@ class LanguageModel(TrainedLanguageModel):
 
     @functools.cached_property
     def _steppers(self) -> dict[tuple | None, CompiledStepper | None]:
-        return {}  # by condition mixture weights (None: unconditioned)
+        return {}  # by condition mixture weights (None: one layout serves every condition)
 
     def stepper_for(self, condition: str | None) -> CompiledStepper | None:
-        """The model laid out for compiled sampling, a conditioned one's for `condition` (each
-        spec laid out once); None where that cannot run."""
+        """The model laid out for compiled sampling, a conditioned one's for `condition`;
+        None where that cannot run. Layouts are kept for the last MAX_STEPPERS mixtures: each
+        holds a copy of the weights, and a server's clients may ask for any mixture."""
         weights = self.condition_weights(condition)
-        key = None if weights is None else tuple(weights.tolist())
+        reaches_table = self.model.condition is not None and self.model.condition.at_input
+        key = tuple(weights.tolist()) if weights is not None and reaches_table else None
         if key not in self._steppers:
+            if len(self._steppers) >= MAX_STEPPERS:
+                del self._steppers[next(iter(self._steppers))]  # the oldest
             self._steppers[key] = stepper_for(self.model, weights)
         return self._steppers[key]
 
