@@ -12,7 +12,7 @@ from seqrnn.api.condition_evaluation import (
 )
 from seqrnn.data.conditions import ConditionVocab
 from seqrnn.errors import UserError
-from tests.conditioned_data import train_toy
+from tests.conditioned_data import train_toy, write_toy_table
 
 RATINGS = ConditionVocab.from_values("rating", ["1", "2", "9", "10"], True)
 
@@ -76,3 +76,15 @@ def test_an_unconditioned_model_has_no_gap(toy):
                           toy.vocab.__class__(("\n", "a", "b")))
     with pytest.raises(UserError, match="trained without --condition"):
         condition_gap(plain, ["ab"], ["a"])
+
+
+def test_held_out_documents_refuse_data_changed_since_training(tmp_path):
+    run = tmp_path / "toy"
+    train_toy(run)
+    lm = LanguageModel.load(run)
+    write_toy_table(tmp_path / "toy.csv", seed=1)  # the table the run read, other rows
+    with pytest.raises(UserError, match="changed") as caught:
+        held_out_documents(lm)
+    assert "\n" not in str(caught.value)
+    documents, values = held_out_documents(lm, allow_changed_data=True)
+    assert len(documents) == len(values) > 0

@@ -38,15 +38,14 @@ def require_conditioned(lm: Any) -> ConditionVocab:
     return lm.conditions
 
 
-def held_out_documents(lm: Any) -> tuple[list[str], list[str | None]]:
+def held_out_documents(lm: Any, *, allow_changed_data: bool = False
+                       ) -> tuple[list[str], list[str | None]]:
     """The validation documents of a loaded run and their condition values, read again as its
-    training read them (its data, seed and split)."""
+    training read them (its data, seed and split); data changed since is refused, unless
+    `allow_changed_data`."""
     require_conditioned(lm)
-    if lm.config is None or lm.config.data is None:
-        raise UserError("this model holds no record of its training data (built in memory, or "
-                        "a saved model): pass its held-out documents and their conditions")
-    data = lm.recipe.data_config(**lm.config.data)
-    raw = lm.recipe.read(data, (lm.config.loop or {}).get("seed", 0), False)
+    raw = lm.training_data("pass its held-out documents and their conditions",
+                           allow_changed_data=allow_changed_data)[2]
     if not isinstance(raw, ConditionedDocuments):
         raise UserError("the run's data records no condition: it cannot be evaluated with its "
                         "held-out conditions")

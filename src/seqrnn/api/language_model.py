@@ -58,23 +58,32 @@ class TrainedLanguageModel:
         true condition. Data changed since the run read it is refused, unless
         `allow_changed_data`."""
         recipe = self.recipe
-        if self.run_dir is None or self.config is None or self.config.data is None \
-                or self.config.loop is None:
-            raise UserError("this model has no training run to take a validation split from "
-                            "(it was built in memory, or saved without its data): give a "
-                            "text to evaluate")
-        run = RunFolder(self.run_dir)
-        data = run.build_config(recipe.data_config, self.config.data, "data")
-        location = getattr(data, recipe.data_field)
-        check_unchanged((self.config.sources or {}).get(recipe.data_field), None, location,
-                        run=run.path, field=recipe.data_field, allow_changed=allow_changed_data)
-        raw = recipe.read(data, self.config.loop.get("seed", 0), progress)
+        run, data, raw = self.training_data("give a text to evaluate",
+                                            allow_changed_data=allow_changed_data,
+                                            progress=progress)
         sets = recipe.prepare(raw, data, False, saved=run).sets
         objective = recipe.objective_class
         total, count = stream_loss(
             self.model, objective.loss_sum, sets.val, data.num_steps, data.eval_rows,
             progress=progress, conditions=None if sets.conditions is None else sets.conditions[1])
         return {**objective.metrics(total, count), self.scored: count, "split": "validation"}
+
+    def training_data(self, instead: str, *, allow_changed_data: bool = False,
+                      progress: bool = False) -> tuple[RunFolder, Any, Any]:
+        """The run folder, its data settings and its data read again as training read them
+        (its seed, its split). Data changed since the run read it is refused, unless
+        `allow_changed_data`; a model with no run to read from is refused with `instead`,
+        what to do instead."""
+        if self.run_dir is None or self.config is None or self.config.data is None \
+                or self.config.loop is None:
+            raise UserError("this model has no record of its training data (it was built in "
+                            f"memory, or saved without its data): {instead}")
+        recipe, run = self.recipe, RunFolder(self.run_dir)
+        data = run.build_config(recipe.data_config, self.config.data, "data")
+        check_unchanged((self.config.sources or {}).get(recipe.data_field), None,
+                        getattr(data, recipe.data_field), run=run.path,
+                        field=recipe.data_field, allow_changed=allow_changed_data)
+        return run, data, recipe.read(data, self.config.loop.get("seed", 0), progress)
 
     def condition_weights(self, condition: str | int | None) -> torch.Tensor | None:
         """The mixture weights (C,) a condition spec gives (seqrnn.data.conditions); None for

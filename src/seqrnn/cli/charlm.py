@@ -78,19 +78,12 @@ def _register_evaluate(commands) -> None:
                    help="a text file of any size (read a chunk at a time), a folder of .txt "
                    "files, a quoted glob, or a dataset name (hamlet, tinyshakespeare); "
                    "default: the run's whole validation split")
-    _add_changed_data_flag(p)
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
     p.add_argument("--num-steps", type=int, default=100, help="window length (default: 100)")
     p.add_argument("--rows", type=int, default=32,
                    help="rows the text is cut into, each starting from a zero state (default: 32)")
     conditioned.add_evaluate_flags(p, "character")
     kind_commands.add_checkpoint_flags(p)
-
-
-def _add_changed_data_flag(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--allow-changed-data", action="store_true",
-                   help="without --text: take the validation split from the run's data although "
-                   "its content changed since the run read it (refused by default)")
 
 
 def _sample(args: argparse.Namespace) -> int:

@@ -29,6 +29,12 @@ def add_train_flags(data: Any, model: Any, data_config: type, model_config: type
 
 
 def add_evaluate_flags(p: argparse.ArgumentParser, token: str) -> None:
+    """evaluate's flags shared by the two language models: reading the run's own data, and a
+    conditioned model's evaluations."""
+    p.add_argument("--allow-changed-data", action="store_true",
+                   help="without --text, and for --condition-gap: take the validation split "
+                   "from the run's data although its content changed since the run read it "
+                   "(refused by default)")
     g = p.add_argument_group("conditioned models")
     g.add_argument("--condition", help="read --text with this condition (a value, or a mixture "
                    "such as 1:0.5,10:0.5; default: the 'none' entry)")
@@ -63,8 +69,9 @@ def evaluation(args: argparse.Namespace, lm: Any, text_metrics: Any,
     result = text_metrics() if args.text is not None else {} if asked else validation_metrics()
     if args.condition_gap:
         windows = {"num_steps": args.num_steps, "rows": args.rows} if "rows" in args else {}
-        result["condition_gap"] = condition_gap(lm, *held_out_documents(lm),
-                                                max_documents=args.max_documents, **windows)
+        held_out = held_out_documents(lm, allow_changed_data=args.allow_changed_data)
+        result["condition_gap"] = condition_gap(lm, *held_out, max_documents=args.max_documents,
+                                                **windows)
     if args.classifier is not None:
         from seqrnn.api.sentiment import load_classifier
 

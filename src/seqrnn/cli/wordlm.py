@@ -85,9 +85,6 @@ def _register_evaluate(commands) -> None:
     p.add_argument("--text", type=options.path_arg, metavar="FILE",
                    help="a text file of any size (read a chunk at a time), as one document; "
                    "default: the run's whole validation split")
-    p.add_argument("--allow-changed-data", action="store_true",
-                   help="without --text: take the validation split from the run's data although "
-                   "its content changed since the run read it (refused by default)")
     p.add_argument("--encoding", default="utf-8", help="encoding of the text (default: utf-8)")
     conditioned.add_evaluate_flags(p, "word")
 
