@@ -111,6 +111,8 @@ def test_a_conditioned_model_samples_and_evaluates_with_its_condition(conditione
      "--condition"),
     (["evaluate", "--condition", "1"], "--condition reads --text with a condition: give --text "
      "too"),
+    (["evaluate", "--classifier", "runs/x", "--sample-length", "-5"], "--sample-length must be "
+     "zero or positive, got -5"),
 ])
 def test_bad_conditions_are_one_line(conditioned, capsys, args, message):
     capsys.readouterr()

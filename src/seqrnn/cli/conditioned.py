@@ -14,6 +14,8 @@ from seqrnn.errors import UserError
 def add_train_flags(data: Any, model: Any, data_config: type, model_config: type,
                     kind: str) -> None:
     """--condition and --condition-dropout (data), --condition-mode and --condition-dim."""
+    from seqrnn.configs.checks import CONDITION_MODES
+
     add = partial(options.add, kind=kind)
     add(data, data_config, "condition", "condition the model on each document's value of this: "
         "rating or label (IMDb: the rating of the file name <id>_<rating>.txt, each rating a "
@@ -24,7 +26,7 @@ def add_train_flags(data: Any, model: Any, data_config: type, model_config: type
         "model also writes without one")
     add(model, model_config, "condition_mode", "where the condition enters: concatenated to "
         "the input at every step, written into the state where a document starts, or both",
-        choices=["input", "state", "both"])
+        choices=CONDITION_MODES)
     add(model, model_config, "condition_dim", "width of a condition's learned vector")
 
 
@@ -65,6 +67,8 @@ def evaluation(args: argparse.Namespace, lm: Any, text_metrics: Any,
 
     if args.condition is not None and args.text is None:
         raise UserError("--condition reads --text with a condition: give --text too")
+    if args.classifier is not None and args.sample_length < 0:  # sample() would name --length
+        raise UserError(f"--sample-length must be zero or positive, got {args.sample_length}")
     asked = args.condition_gap or args.classifier is not None
     result = text_metrics() if args.text is not None else {} if asked else validation_metrics()
     if args.condition_gap:

@@ -73,7 +73,7 @@ class CharLMConfig:
     impl: str = "fused"
     conditions: int = 0  # condition vocabulary entries, "none" included (0: unconditioned)
     condition_dim: int = 16
-    condition_mode: str = "input"  # seqrnn.nn.conditioning.MODES
+    condition_mode: str = "input"  # checks.CONDITION_MODES
 
     def __post_init__(self) -> None:
         normalise_fields(self)

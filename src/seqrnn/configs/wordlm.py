@@ -86,7 +86,7 @@ class WordLMConfig:
     cutoffs: tuple[int, ...] | None = None
     conditions: int = 0  # condition vocabulary entries, "none" included (0: unconditioned)
     condition_dim: int = 16
-    condition_mode: str = "input"  # seqrnn.nn.conditioning.MODES
+    condition_mode: str = "input"  # checks.CONDITION_MODES
 
     def __post_init__(self) -> None:
         normalise_fields(self)

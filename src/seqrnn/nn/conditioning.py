@@ -17,8 +17,6 @@ from collections.abc import Callable
 import torch
 from torch import Tensor, nn
 
-MODES = ("input", "state", "both")
-
 
 class Conditioning(nn.Module):
     def __init__(self, count: int, dim: int, mode: str, state_sizes: list[int]):
