@@ -69,8 +69,11 @@ class IdCounts:
         self.parts = {"train": np.zeros(size, dtype=np.int64), "val": np.zeros(size, np.int64)}
 
     def add(self, part: str, ids: np.ndarray) -> None:
-        if len(ids):
-            self.parts[part] += np.bincount(ids, minlength=len(self.parts[part]))
+        counts = self.parts[part]
+        if len(ids) >= len(counts):  # a chunk: one pass, a vocabulary-long sum
+            counts += np.bincount(ids, minlength=len(counts))
+        else:  # a short document, or one end-of-document id: no vocabulary-long work
+            np.add.at(counts, ids.astype(np.intp), 1)
 
     def manifest(self) -> dict[str, Any]:
         """What the manifest records: each part's number of ids and counts per id."""
