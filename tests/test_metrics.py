@@ -87,3 +87,9 @@ def test_the_unigram_loss_of_counts_is_the_unigram_loss_of_the_ids():
     counts = [np.bincount(ids, minlength=12) for ids in (train, targets)]
     assert unigram_loss_of_counts(*counts) == pytest.approx(unigram_loss(train, targets),
                                                             rel=1e-12)
+
+
+def test_mean_ranks_start_at_1_and_ties_share_their_mean():
+    from seqrnn.metrics import mean_ranks
+
+    assert mean_ranks([30, 10, 20, 10]).tolist() == [4.0, 1.5, 3.0, 1.5]

@@ -66,16 +66,20 @@ def roc_auc(labels: np.ndarray, scores: np.ndarray) -> float:
     n_neg = len(labels) - n_pos
     if n_pos == 0 or n_neg == 0:
         return float("nan")
-    order = np.argsort(scores, kind="stable")
-    sorted_scores = np.asarray(scores)[order]
-    ranks = np.empty(len(scores), dtype=np.float64)
-    # Average rank over each run of equal scores.
-    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
-    ends = np.r_[starts[1:], len(scores)]
+    u = mean_ranks(scores)[labels].sum() - n_pos * (n_pos + 1) / 2
+    return float(u / (n_pos * n_neg))
+
+
+def mean_ranks(values) -> np.ndarray:
+    """Each value's rank, 1 for the smallest, equal values sharing their mean rank."""
+    order = np.argsort(values, kind="stable")
+    ordered = np.asarray(values)[order]
+    ranks = np.empty(len(ordered), dtype=np.float64)
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])  # each run of equals
+    ends = np.r_[starts[1:], len(ordered)]
     for start, end in zip(starts, ends, strict=True):
         ranks[order[start:end]] = (start + end + 1) / 2
-    u = ranks[labels].sum() - n_pos * (n_pos + 1) / 2
-    return float(u / (n_pos * n_neg))
+    return ranks
 
 
 def require_items(count: int, what: str, fix: str, fields: tuple[str, ...] = ()) -> None:

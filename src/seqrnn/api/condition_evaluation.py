@@ -24,7 +24,7 @@ import numpy as np
 
 from seqrnn.data.conditions import ConditionVocab, read_with_targets, token_conditions
 from seqrnn.errors import UserError, field_error
-from seqrnn.metrics import perplexity
+from seqrnn.metrics import mean_ranks, perplexity
 from seqrnn.recipes.conditioned import ConditionedDocuments
 from seqrnn.recipes.stream import stream_loss
 
@@ -131,20 +131,10 @@ def spearman(x: Sequence[float], y: Sequence[float]) -> float | None:
     constant or there are fewer than 2 points."""
     if len(x) < 2:
         return None
-    rx, ry = _ranks(np.asarray(x, dtype=float)), _ranks(np.asarray(y, dtype=float))
+    rx, ry = mean_ranks(np.asarray(x, dtype=float)), mean_ranks(np.asarray(y, dtype=float))
     if rx.std() == 0 or ry.std() == 0:
         return None
     return float(np.corrcoef(rx, ry)[0, 1])
-
-
-def _ranks(values: np.ndarray) -> np.ndarray:
-    order = values.argsort(kind="stable")
-    ranks = np.empty(len(values))
-    ranks[order] = np.arange(len(values), dtype=float)
-    for value in np.unique(values):  # ties: their mean rank
-        tied = values == value
-        ranks[tied] = ranks[tied].mean()
-    return ranks
 
 
 def control(lm: Any, classifier: Any, *, conditions: Sequence[str] | None = None,
