@@ -81,7 +81,13 @@ def documents_loss(lm: Any, documents: Sequence[str], conditions: np.ndarray | N
                    num_steps: int = 70, rows: int = 32) -> dict:
     """Loss, perplexity and tokens of `documents` streamed as training streams them, read by a
     conditioned model with each document's condition id in `conditions` (0: none)."""
-    ids, lengths = lm.document_stream(list(documents))
+    return _stream_loss(lm, *lm.document_stream(list(documents)), conditions,
+                        num_steps=num_steps, rows=rows)
+
+
+def _stream_loss(lm: Any, ids: np.ndarray, lengths: np.ndarray, conditions: np.ndarray | None,
+                 *, num_steps: int, rows: int) -> dict:
+    """documents_loss of documents already encoded (`lm.document_stream`)."""
     per_token = None
     if conditions is not None:
         per_token = token_conditions(np.asarray(conditions), lengths)
@@ -105,8 +111,9 @@ def condition_gap(lm: Any, documents: Sequence[str], values: Sequence[str | None
     true = vocab.encode(values)
     readings = {"true": true, "none": np.zeros_like(true), "wrong": wrong_conditions(vocab, true)}
     out: dict[str, Any] = {"documents": len(documents)}
+    ids, lengths = lm.document_stream(documents)  # encoded once, read three ways
     for name, per_document in readings.items():
-        out[name] = documents_loss(lm, documents, per_document, num_steps=num_steps, rows=rows)
+        out[name] = _stream_loss(lm, ids, lengths, per_document, num_steps=num_steps, rows=rows)
     out["gap"] = 1 - out["true"]["perplexity"] / out["none"]["perplexity"]
     out["wrong_gap"] = 1 - out["true"]["perplexity"] / out["wrong"]["perplexity"]
     return out
