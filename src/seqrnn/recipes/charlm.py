@@ -22,15 +22,15 @@ from seqrnn.data.documents import load_documents
 from seqrnn.data.prepared import PreparedCorpus
 from seqrnn.data.text import CharVocab, TextSplits, drop_unknown, load_text, split_text
 from seqrnn.errors import UserError
-from seqrnn.kinds import CONDITIONS_FILE, VOCAB_FILE
+from seqrnn.kinds import VOCAB_FILE
 from seqrnn.metrics import perplexity
 from seqrnn.models.charlm import CharLM
 from seqrnn.recipes import base
 from seqrnn.recipes.conditioned import (
     ConditionedDocuments,
     condition_ids,
+    conditioned_prepared,
     read_conditioned,
-    read_with_targets,
 )
 from seqrnn.recipes.stream import StreamObjective, StreamRecipe, StreamSets, prepared_sets
 from seqrnn.run import RunFolder
@@ -125,11 +125,7 @@ class CharLMRecipe(StreamRecipe[CharLMData, TextSplits | PreparedText | Conditio
         sets = [vocab.encode("".join(train), vocab.dtype), vocab.encode("".join(val), vocab.dtype)]
         if data.reverse:
             sets, (train_c, val_c) = [s[::-1] for s in sets], (train_c[::-1], val_c[::-1])
-        return base.Prepared(files={VOCAB_FILE: vocab, CONDITIONS_FILE: conditions},
-                             model_fields={"vocab_size": len(vocab),
-                                           "conditions": len(conditions)},
-                             sets=StreamSets(*sets, conditions=(read_with_targets(train_c),
-                                                                read_with_targets(val_c))))
+        return conditioned_prepared(vocab, conditions, *sets, train_c, val_c)
 
     def _vocab(self, vocab: CharVocab, data: CharLMData, saved: RunFolder | None) -> CharVocab:
         """`vocab`, refused when it is not the vocabulary of the run being resumed."""

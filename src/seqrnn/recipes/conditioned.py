@@ -17,10 +17,12 @@ from seqrnn.data.conditions import (
 )
 from seqrnn.data.documents import DocumentSplits
 from seqrnn.errors import UserError
-from seqrnn.kinds import CONDITIONS_FILE
+from seqrnn.kinds import CONDITIONS_FILE, VOCAB_FILE
+from seqrnn.recipes import base
+from seqrnn.recipes.stream import StreamSets
 from seqrnn.run import RunFolder
 
-__all__ = ["ConditionedDocuments", "condition_ids", "read_conditioned", "read_with_targets"]
+__all__ = ["ConditionedDocuments", "condition_ids", "conditioned_prepared", "read_conditioned"]
 
 
 @dataclass(frozen=True)
@@ -53,3 +55,15 @@ def condition_ids(docs: ConditionedDocuments, name: str, train_lengths: Sequence
     val = np.array([0 if v is None or v not in vocab.values else vocab.id_of(v)
                     for v in docs.splits.val_conditions], dtype=np.int64)
     return vocab, (token_conditions(train, train_lengths), token_conditions(val, val_lengths))
+
+
+def conditioned_prepared(vocab, conditions: ConditionVocab, train: np.ndarray, val: np.ndarray,
+                         train_conditions: np.ndarray,
+                         val_conditions: np.ndarray) -> base.Prepared[StreamSets]:
+    """A conditioned stream, prepared: its vocabulary and conditions saved, both sizes the
+    model's, each token's condition (`condition_ids`) read with its target."""
+    return base.Prepared(files={VOCAB_FILE: vocab, CONDITIONS_FILE: conditions},
+                         model_fields={"vocab_size": len(vocab), "conditions": len(conditions)},
+                         sets=StreamSets(train, val, conditions=(
+                             read_with_targets(train_conditions),
+                             read_with_targets(val_conditions))))

@@ -32,11 +32,10 @@ from seqrnn.metrics import perplexity
 from seqrnn.models.wordlm import WordLM
 from seqrnn.recipes import base
 from seqrnn.recipes.conditioned import (
-    CONDITIONS_FILE,
     ConditionedDocuments,
     condition_ids,
+    conditioned_prepared,
     read_conditioned,
-    read_with_targets,
 )
 from seqrnn.recipes.stream import StreamObjective, StreamRecipe, StreamSets, prepared_sets
 from seqrnn.run import RunFolder
@@ -123,11 +122,7 @@ class WordLMRecipe(StreamRecipe[WordLMData, DocumentSplits | PreparedWords | Con
             encode_counted(raw.train, vocab, progress=progress), encode_counted(raw.val, vocab))
         conditions, ids = condition_ids(conditioned, data.condition, train_lengths, val_lengths,
                                         saved)
-        return base.Prepared(files={VOCAB_FILE: vocab, CONDITIONS_FILE: conditions},
-                             model_fields={"vocab_size": len(vocab),
-                                           "conditions": len(conditions)},
-                             sets=StreamSets(train, val,
-                                             conditions=tuple(map(read_with_targets, ids))))
+        return conditioned_prepared(vocab, conditions, train, val, *ids)
 
     def _vocab(self, vocab: WordVocab, data: WordLMData, saved: RunFolder | None) -> WordVocab:
         """`vocab`, refused when it is not the vocabulary of the run being resumed."""
