@@ -45,7 +45,6 @@ class LanguageModel(TrainedLanguageModel):
 
     recipe = RECIPE
     scored = "characters"
-    loss_sum = staticmethod(char_loss_sum)
     model: CharLM
     vocab: CharVocab
 

@@ -40,6 +40,11 @@ class TrainedLanguageModel:
         self.conditions = conditions
         self.run_dir = run_dir  # the run folder it was loaded from (None: built in memory)
 
+    @property
+    def loss_sum(self) -> Any:
+        """The summed loss of logits against targets, as its training objective scores it."""
+        return self.recipe.objective_class.loss_sum
+
     @classmethod
     def load(cls, run_dir: str | Path, *, weights: str = "best", device: str = "cpu"):
         """The model of a run folder: its "best" (default) or "latest" weights."""
@@ -64,7 +69,7 @@ class TrainedLanguageModel:
         sets = recipe.prepare(raw, data, False, saved=run).sets
         objective = recipe.objective_class
         total, count = stream_loss(
-            self.model, objective.loss_sum, sets.val, data.num_steps, data.eval_rows,
+            self.model, self.loss_sum, sets.val, data.num_steps, data.eval_rows,
             progress=progress, conditions=None if sets.conditions is None else sets.conditions[1])
         return {**objective.metrics(total, count), self.scored: count, "split": "validation"}
 

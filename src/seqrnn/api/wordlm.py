@@ -54,7 +54,6 @@ class WordLanguageModel(TrainedLanguageModel):
 
     recipe = RECIPE
     scored = "words"
-    loss_sum = staticmethod(word_loss_sum)
 
     def __init__(self, model: WordLM, vocab: WordVocab,
                  config: RunConfig | None = None, conditions: ConditionVocab | None = None,
