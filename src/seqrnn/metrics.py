@@ -32,16 +32,17 @@ def unigram_loss(train_ids: np.ndarray, targets: np.ndarray) -> float:
     smoothed): what a model that ignores all context scores. A language model whose loss
     never falls below it has learned no more than how common each token is."""
     train_ids, targets = np.asarray(train_ids), np.asarray(targets)
-    if not len(targets):
-        return math.nan
     size = int(max(train_ids.max(initial=0), targets.max(initial=0))) + 1
-    counts = np.ones(size)
-    for start in range(0, len(train_ids), COUNT_CHUNK):  # a large corpus is never copied whole
-        counts += np.bincount(train_ids[start:start + COUNT_CHUNK], minlength=size)
-    log_p = np.log(counts / counts.sum())
-    total = sum(float(log_p[targets[start:start + COUNT_CHUNK]].sum())
-                for start in range(0, len(targets), COUNT_CHUNK))
-    return -total / len(targets)
+    return unigram_loss_of_counts(_counts(train_ids, size), _counts(targets, size))
+
+
+def _counts(ids: np.ndarray, size: int) -> np.ndarray:
+    """How often each id below `size` occurs, counted a chunk at a time (a large corpus is
+    never copied whole)."""
+    counts = np.zeros(size, dtype=np.int64)
+    for start in range(0, len(ids), COUNT_CHUNK):
+        counts += np.bincount(ids[start:start + COUNT_CHUNK], minlength=size)
+    return counts
 
 
 def unigram_loss_of_counts(train_counts: np.ndarray, target_counts: np.ndarray) -> float:
