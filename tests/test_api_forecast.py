@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import seqrnn
+from seqrnn import forecast_metrics as fm
 from seqrnn.api.forecast import Forecast, Forecaster, evaluate_parts, read_input_series
 from seqrnn.errors import UserError
 from tests.forecast_data import seasonal_series, write_series
@@ -101,6 +102,9 @@ def test_forecasts_write_as_csv_and_json():
     assert found.to_csv().splitlines() == ["id,step,q0.1,q0.5", "a,1,1.0,2.0", "a,2,3.0,4.0"]
     assert found.to_dict() == {"quantiles": [0.1, 0.5], "series": [
         {"id": "a", "forecast": {"q0.1": [1.0, 3.0], "q0.5": [2.0, 4.0]}}]}
+    pointed = Forecast(["a"], (0.5,), np.array([[[2.0], [4.0]]]), np.array([[1.5, 3.5]]))
+    assert pointed.to_csv().splitlines() == ["id,step,q0.5,point", "a,1,2.0,1.5", "a,2,4.0,3.5"]
+    assert pointed.to_dict()["series"][0]["point"] == [1.5, 3.5]
 
 
 def test_input_series_come_from_standard_input_or_a_file(tmp_path, monkeypatch):
@@ -117,16 +121,44 @@ def test_input_series_come_from_standard_input_or_a_file(tmp_path, monkeypatch):
 
 def test_the_point_forecast_level_is_chosen_on_validation_and_reported(runs):
     model = Forecaster.load(runs / "r1")
-    level = model.point_level("mape")
+    level = model.point_level("smape")
     assert 0.025 <= level <= 0.975 and round(level / 0.05, 6).is_integer()
-    chosen = model.evaluate(backtest=1, point="mape")
+    chosen = model.evaluate(backtest=1, point="smape")
     assert chosen["point"] == level
-    assert chosen["mape"] == pytest.approx(model.evaluate(backtest=1, point=level)["mape"])
+    assert chosen["smape"] == pytest.approx(model.evaluate(backtest=1, point=level)["smape"])
     assert model.evaluate(backtest=1)["point"] == 0.5
     for bad in ("mad", 0.99, True):
         with pytest.raises(UserError) as caught:
             model.evaluate(backtest=1, point=bad)
         assert caught.value.fields == ("point",) and "\n" not in str(caught.value)
+
+
+def test_mapes_point_is_read_from_each_steps_quantiles_in_evaluate_and_predict(runs):
+    model = Forecaster.load(runs / "r1")
+    found = model.evaluate(backtest=1, point="mape")
+    assert found["point"] == "mape"
+    sets = model._evaluation_sets(1)
+    forecast, frequency = model._forecast_futures(sets)
+    by_hand = fm.mape(sets[0].future, fm.relative_point(forecast, model.model_config.quantiles))
+    assert found["mape"] == pytest.approx(by_hand)
+    series = seasonal_series(2, 30, seed=3)
+    predicted = model.predict(series, 4, point="mape")
+    np.testing.assert_allclose(predicted.point, fm.relative_point(
+        model.predict(series, 4).values, model.model_config.quantiles))
+    lower_positive = predicted.values[..., 0] > 0  # (tiny models' intervals reach below 0)
+    assert (predicted.point[lower_positive] < predicted.median[lower_positive]).all()
+    assert (predicted.point <= predicted.median).all()
+    assert model.predict(series, 4, point=0.5).point.tolist() == predicted.median.tolist()
+    assert model.predict(series, 4).point is None
+
+
+def test_mapes_point_needs_a_central_interval(tmp_path):
+    path = write_series(tmp_path / "s.json", seasonal_series(6, 40))
+    seqrnn.train("forecast", tmp_path / "r", data=str(path),
+                 **{**SETTINGS, "epochs": 1, "quantiles": [0.5, 0.9]})
+    with pytest.raises(UserError, match="central interval") as caught:
+        Forecaster.load(tmp_path / "r").predict(seasonal_series(1, 30)[0], point="mape")
+    assert caught.value.fields == ("point",) and "\n" not in str(caught.value)
 
 
 def test_a_log_model_refuses_to_forecast_negative_values(tmp_path):

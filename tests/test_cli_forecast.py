@@ -40,6 +40,13 @@ def test_predict_writes_csv_and_json(run, capsys):
     body = json.loads(capsys.readouterr().out)
     assert [s["id"] for s in body["series"]] == ["s0", "s1"]
     assert len(body["series"][0]["forecast"]["q0.5"]) == 6
+    # a log model's quantiles are positive: MAPE's point lies below the median
+    assert main(["forecast", "predict", "--model", str(run / "log"), "--series", str(series),
+                 "--horizon", "2", "--quantiles", "0.5", "--point", "mape"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "id,step,q0.5,point"
+    median, point = (float(x) for x in lines[1].split(",")[2:])
+    assert 0 < point < median
 
 
 def test_evaluate_backtests_and_plot_draws(run, capsys):

@@ -124,3 +124,39 @@ def test_levels_between_the_learned_ones_are_interpolated_and_learned_ones_exact
     forecast = np.array([[[1.0, 3.0, 7.0]]])  # levels 0.1, 0.5, 0.9
     found = fm.at_levels(forecast, (0.1, 0.5, 0.9), [0.1, 0.3, 0.5, 0.8])
     np.testing.assert_allclose(found[0, 0], [1.0, 2.0, 3.0, 6.0])
+
+
+def _lognormal_quantiles(mu, sigma, levels):
+    from statistics import NormalDist
+    return np.exp(mu + sigma * np.array([NormalDist().inv_cdf(q) for q in levels]))
+
+
+def test_mapes_bayes_point_of_a_lognormal_is_below_its_median_by_its_spread_squared():
+    levels = (0.025, 0.1, 0.5, 0.9, 0.975)
+    forecast = np.stack([_lognormal_quantiles(np.log(100.0), s, levels) for s in (0.1, 0.5)])
+    np.testing.assert_allclose(fm.relative_point(forecast, levels),
+                               [100 * np.exp(-0.01), 100 * np.exp(-0.25)], rtol=1e-9)
+    # It is the point of least expected percentage error: a fine sample of the log-normal
+    # (its quantiles at 20,000 even levels) scores worse 2% above or below it.
+    sample = _lognormal_quantiles(np.log(100.0), 0.5, (np.arange(20_000) + 0.5) / 20_000)
+    best = fm.relative_point(forecast[1:], levels)[0]
+    ape = [np.mean(np.abs(sample - p) / sample) for p in (0.98 * best, best, 1.02 * best)]
+    assert ape[1] < ape[0] and ape[1] < ape[2]
+    assert ape[1] < np.mean(np.abs(sample - 100.0) / sample)  # and better than the median
+
+
+def test_mapes_point_leaves_out_intervals_reaching_zero_and_keeps_the_median_without_one():
+    levels = (0.1, 0.25, 0.5, 0.75, 0.9)
+    # the 80% interval reaches below 0: only the 50% one (log-spread 0.5) is read
+    forecast = np.array([[-1.0, *_lognormal_quantiles(0.0, 0.5, levels)[1:]]])
+    np.testing.assert_allclose(fm.relative_point(forecast, levels), [np.exp(-0.25)])
+    assert fm.relative_point(np.array([[-2.0, -1.0, 3.0, 4.0, 5.0]]), levels)[0] == 3.0
+    assert fm.has_central_interval(levels) and not fm.has_central_interval((0.5, 0.9))
+
+
+def test_point_of_reads_a_level_or_mapes_point():
+    forecast = np.array([[[1.0, 3.0, 7.0]]])
+    assert fm.point_of(forecast, (0.1, 0.5, 0.9), 0.3)[0, 0] == pytest.approx(2.0)
+    sigma = np.log(7.0 / 1.0) / (2 * 1.2815515655446004)
+    np.testing.assert_allclose(fm.point_of(forecast, (0.1, 0.5, 0.9), fm.MAPE_POINT),
+                               [[3.0 * np.exp(-sigma**2)]])

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
 from seqrnn.data.series import pad
 
 Series = np.ndarray | Sequence[np.ndarray]
+# The point forecast read for MAPE from quantile forecasts (point_of, relative_point).
+MAPE_POINT = "mape"
 SEASONALITY_CRITICAL = 1.645  # the M4 benchmarks' seasonality test: 90%, two-sided
 
 
@@ -266,3 +269,43 @@ def at_levels(forecast: np.ndarray, learned: Sequence[float],
     below = above - 1
     weight = (np.asarray(levels) - learned[below]) / (learned[above] - learned[below])
     return forecast[..., below] * (1 - weight) + forecast[..., above] * weight
+
+
+def relative_point(forecast: np.ndarray, learned: Sequence[float]) -> np.ndarray:
+    """(...) from quantile forecasts (..., len(learned)): MAPE's Bayes point, the forecast of
+    least expected absolute percentage error, when each step's value is log-normal with the
+    forecast median and spread.
+
+    MAPE weighs an error by 1/y, so its best point is the median of the distribution weighted
+    by 1/y: for a log-normal of median m and log-spread sigma that is m * exp(-sigma^2), below
+    the median by more the wider the forecast (a fixed quantile level lowers every step
+    alike). sigma is the mean over the central intervals the learned levels make (0.1 and 0.9:
+    the 80%) of log(upper / lower) / (2 z); an interval whose lower end is 0 or below is not
+    log-normal and is left out, and a step with none keeps its median.
+    """
+    learned = [float(q) for q in learned]
+    median = forecast[..., learned.index(0.5)]
+    total, count = np.zeros(median.shape), np.zeros(median.shape)
+    for low, q in enumerate(learned):
+        partner = round(1 - q, 10)
+        if q < 0.5 and partner in learned:
+            lower, upper = forecast[..., low], forecast[..., learned.index(partner)]
+            fits = lower > 0
+            ratio = np.where(fits, upper, 1.0) / np.where(fits, lower, 1.0)
+            total += np.where(fits, np.log(ratio) / (2 * NormalDist().inv_cdf(partner)), 0.0)
+            count += fits
+    sigma = total / np.maximum(count, 1)
+    return median * np.exp(-sigma**2)
+
+
+def has_central_interval(learned: Sequence[float]) -> bool:
+    """Whether the levels make a central interval (q and 1 - q), which relative_point reads."""
+    return any(q < 0.5 and round(1 - q, 10) in learned for q in learned)
+
+
+def point_of(forecast: np.ndarray, learned: Sequence[float], point: float | str) -> np.ndarray:
+    """(...) point forecasts from quantile forecasts (..., len(learned)): the quantile at
+    level `point`, or with MAPE_POINT MAPE's Bayes point (relative_point)."""
+    if point == MAPE_POINT:
+        return relative_point(forecast, learned)
+    return at_levels(forecast, learned, [float(point)])[..., 0]

@@ -6,6 +6,7 @@
                        quantiles=[0.1, 0.5, 0.9])
     fc.median            # (1, 6) point forecasts
     model.evaluate()     # sMAPE, MASE, OWA, ... on the run's own held-out future
+    model.predict(series, point="mape").point   # the forecast of least expected MAPE
     both = Forecaster.load(["runs/m3", "runs/m3-seed2"])   # an ensemble: the mean quantiles
 """
 
@@ -29,7 +30,7 @@ from seqrnn.data.series import SeriesSet, validation_split
 from seqrnn.data.series_files import read_series_file, series_from_json
 from seqrnn.data.windows import SeriesBank, bank_of
 from seqrnn.errors import UserError, field_error
-from seqrnn.forecast_metrics import at_levels
+from seqrnn.forecast_metrics import MAPE_POINT, at_levels, has_central_interval, point_of
 from seqrnn.models.forecast import ForecastRNN
 from seqrnn.recipes.forecast import (
     POINT_METRICS,
@@ -47,11 +48,12 @@ BATCH = 4096  # windows forecast at once
 @dataclass(frozen=True)
 class Forecast:
     """Quantile forecasts of several series: values[i, k, j] is series ids[i]'s quantile
-    quantiles[j] at step k + 1 after its end."""
+    quantiles[j] at step k + 1 after its end; `point` the point forecasts asked for, if any."""
 
     ids: list[str]
     quantiles: tuple[float, ...]
     values: np.ndarray  # (series, horizon, quantiles)
+    point: np.ndarray | None = None  # (series, horizon)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -66,17 +68,22 @@ class Forecast:
         return {"quantiles": list(self.quantiles),
                 "series": [{"id": series_id,
                             "forecast": {_level(q): self.values[i, :, j].tolist()
-                                         for j, q in enumerate(self.quantiles)}}
+                                         for j, q in enumerate(self.quantiles)},
+                            **({} if self.point is None else {"point": self.point[i].tolist()})}
                            for i, series_id in enumerate(self.ids)]}
 
     def to_csv(self) -> str:
-        """A header, then one row per series and step: id, step, a column per quantile."""
+        """A header, then one row per series and step: id, step, a column per quantile (and
+        the point forecast, when there is one)."""
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(["id", "step", *(_level(q) for q in self.quantiles)])
+        point = [] if self.point is None else ["point"]
+        writer.writerow(["id", "step", *(_level(q) for q in self.quantiles), *point])
         for i, series_id in enumerate(self.ids):
             for k in range(self.values.shape[1]):
-                writer.writerow([series_id, k + 1, *(repr(float(v)) for v in self.values[i, k])])
+                extra = [] if self.point is None else [repr(float(self.point[i, k]))]
+                writer.writerow([series_id, k + 1, *(repr(float(v)) for v in self.values[i, k]),
+                                 *extra])
         return out.getvalue()
 
 
@@ -144,12 +151,14 @@ class Forecaster:
 
     def predict(self, series, horizon: int | None = None, *,
                 quantiles: Sequence[float] | None = None,
-                frequency: str | None = None) -> Forecast:
+                frequency: str | None = None, point: float | str | None = None) -> Forecast:
         """Forecast each series `horizon` steps (default: the model's longest) past its end.
 
         `series` is one sequence of numbers, a list of them, or a mapping of id to values;
         `frequency` is one of the model's (default: its only one); `quantiles` any levels
-        between the model's lowest and highest (interpolated between those it learned)."""
+        between the model's lowest and highest (interpolated between those it learned);
+        `point` adds point forecasts, read as evaluate reads them (a level, "median", or a
+        metric: "mape" for MAPE's Bayes point)."""
         if isinstance(series, SeriesSet):  # read from a file: its frequency is `frequency`
             ids, values = series.ids, series.train
         else:
@@ -174,9 +183,11 @@ class Forecaster:
         bank = bank_of([one], deseasonalise=self.model_config.deseasonalise,
                        frequencies=[index])
         forecast = self.quantiles_at(bank, np.arange(len(bank)), bank.lengths)[:, :horizon]
-        levels = self.model_config.quantiles if quantiles is None else self._levels(quantiles)
-        return Forecast(ids, tuple(levels), at_levels(forecast, self.model_config.quantiles,
-                                                         levels))
+        learned = self.model_config.quantiles
+        levels = learned if quantiles is None else self._levels(quantiles)
+        return Forecast(ids, tuple(levels), at_levels(forecast, learned, levels),
+                        None if point is None else point_of(forecast, learned,
+                                                            self._point(point)))
 
     @torch.no_grad()
     def quantiles_at(self, bank: SeriesBank, rows: np.ndarray,
@@ -199,9 +210,11 @@ class Forecaster:
         series (the model is not refitted; each origin's seasonal indices read only what
         precedes it). Every forecast of every origin is one batch.
 
-        `point` is the level whose quantile is the point forecast: "median", a level between
-        the lowest and highest learned, or a metric ("smape", "mape", "mase") to take the level
-        point_level chooses for it on the validation split."""
+        `point` is how the point forecast is read from the quantiles: "median", a level
+        between the lowest and highest learned, "mape" for MAPE's Bayes point (the forecast of
+        least expected percentage error: forecast_metrics.relative_point, no fitting), or
+        "smape" or "mase" for the level point_level chooses for that metric on the validation
+        split."""
         level = self._point(point)
         sets = self._evaluation_sets(backtest)
         forecast, frequency = self._forecast_futures(sets)
@@ -228,7 +241,8 @@ class Forecaster:
         ("smape", "mape" or "mase") on the run's validation split (the last horizon of each
         training series, as in training): MAPE, which punishes forecasting too high more
         than too low, is often best served below the median. Use it with
-        predict(quantiles=[level]) or evaluate(point=metric)."""
+        predict(quantiles=[level]) or evaluate(point=level); evaluate(point="smape") and
+        "mase" choose it themselves ("mape" reads MAPE's Bayes point instead)."""
         if metric not in POINT_METRICS:
             raise self._point_error(metric)
         sets = [validation_split(one).validation for one in read_sets(self.data)]
@@ -236,7 +250,14 @@ class Forecaster:
         forecast, frequency = self._forecast_futures(sets)
         return best_point_level(sets, forecast, frequency, self.model_config.quantiles, metric)
 
-    def _point(self, point: float | str) -> float:
+    def _point(self, point: float | str) -> float | str:
+        """`point` as scores reads it: a level, or MAPE_POINT."""
+        if point == MAPE_POINT:
+            if not has_central_interval(self.model_config.quantiles):
+                raise field_error("point", f"{{}} {MAPE_POINT} reads the spread of a central "
+                                  "interval (levels q and 1 - q); this model learned "
+                                  f"{list(self.model_config.quantiles)}: give a level")
+            return MAPE_POINT
         if isinstance(point, str):
             return 0.5 if point == "median" else self.point_level(point)
         low, high = self.model_config.quantiles[0], self.model_config.quantiles[-1]
@@ -307,8 +328,8 @@ def evaluate_parts(parts: Sequence[Forecaster], backtest: int = 0,
     """Forecasters of different data scored as one (each frequency of a competition trained
     alone: tourism-yearly, tourism-quarterly, tourism-monthly): the metrics of every part's
     series together, every forecast point weighing alike as the competitions weigh their
-    frequencies, and each set's own. `point` is read by each part alone (a metric: the level
-    best on that part's validation split); the parts must share their quantiles."""
+    frequencies, and each set's own. `point` is read by each part alone (smape or mase: the
+    level best on that part's validation split); the parts must share their quantiles."""
     if not parts:
         raise field_error("model", "{} needs at least one forecaster")
     names = [part.data.data for part in parts]

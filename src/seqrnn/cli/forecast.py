@@ -85,10 +85,7 @@ def _register_evaluate(commands) -> None:
     p.add_argument("--backtest", type=int, default=0, metavar="N",
                    help="forecast from N rolling origins, one horizon apart, at the end of "
                    "each series (the model is not refitted), all in one batch")
-    p.add_argument("--point", type=_point, default="median", metavar="median|METRIC|LEVEL",
-                   help="the point forecast: the median (default), the quantile level that "
-                   "scores best on the validation split in METRIC (smape, mape, mase; for "
-                   "Tourism's MAPE, mape), or a LEVEL such as 0.4")
+    _add_point_flag(p, "median")
 
 
 def _register_predict(commands) -> None:
@@ -103,6 +100,7 @@ def _register_predict(commands) -> None:
                    "its only one)")
     p.add_argument("--format", choices=["csv", "json"], default="csv",
                    help="output format (default: csv)")
+    _add_point_flag(p, None)
 
 
 def _register_plot(commands) -> None:
@@ -112,6 +110,15 @@ def _register_plot(commands) -> None:
     p.add_argument("--out", type=options.path_arg, required=True, metavar="PNG",
                    help="the picture to write")
     options.add_overwrite_flag(p, "the picture")
+
+
+def _add_point_flag(p: argparse.ArgumentParser, default: str | None) -> None:
+    p.add_argument("--point", type=_point, default=default, metavar="median|METRIC|LEVEL",
+                   help="the point forecast: the median" + (" (default)" if default else "")
+                   + ", mape (the forecast of least expected percentage error: MAPE's Bayes "
+                   "point of each step's quantiles), smape or mase (the quantile level that "
+                   "scores best in it on the validation split), or a LEVEL such as 0.4"
+                   + ("" if default else "; none by default"))
 
 
 def _point(text: str) -> float | str:
@@ -144,14 +151,14 @@ def _predict(args: argparse.Namespace) -> int:
 
     Forecast each series of a file (CSV or JSON, as training reads them) or of standard input
     (JSON: a list of {"id", "values"} or an object of id to values); print CSV (a row per series
-    and step, a column per quantile) or JSON.
+    and step, a column per quantile, and one for the point forecast with --point) or JSON.
     """
     from seqrnn.api.forecast import read_input_series
 
     model = kind_commands.load_model(args, "forecast")
     series = read_input_series(args.series, model.data)
     forecast = model.predict(series, args.horizon, quantiles=args.quantiles,
-                             frequency=args.frequency)
+                             frequency=args.frequency, point=args.point)
     if args.format == "json":
         print(jsontext.dumps(forecast.to_dict()))
     else:

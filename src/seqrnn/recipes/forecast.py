@@ -31,6 +31,7 @@ from seqrnn.forecast_metrics import (
     at_levels,
     interval_coverage,
     naive2,
+    point_of,
     score_forecasts,
     weighted_quantile_loss,
 )
@@ -81,16 +82,18 @@ def split(sets: list[SeriesSet], data: ForecastData) -> Split:
 
 
 def scores(sets: list[SeriesSet], forecast: np.ndarray, frequency: np.ndarray,
-           quantiles: tuple[float, ...], point: float | Sequence[float] = 0.5) -> dict:
+           quantiles: tuple[float, ...],
+           point: float | str | Sequence[float | str] = 0.5) -> dict:
     """Competition metrics of forecasts (N, H, Q), the rows of each set in frequency order,
     against each set's future: overall (every forecast point weighs the same, as the
     competitions' figures over frequencies), and per set. The point forecast is the quantile
-    at level `point` (the median by default), or at one level per set."""
-    levels = [point] * len(sets) if isinstance(point, int | float) else list(point)
+    at level `point` (the median by default) or MAPE's Bayes point (MAPE_POINT: point_of),
+    or one of those per set."""
+    levels = [point] * len(sets) if isinstance(point, int | float | str) else list(point)
     parts, naive, flat, per = [], [], [], {}
     for k, (one, level) in enumerate(zip(sets, levels, strict=True)):
         predicted = forecast[frequency == k, : one.horizon]
-        point_forecast = at_levels(predicted, quantiles, [level])[..., 0]
+        point_forecast = point_of(predicted, quantiles, level)
         scored = score_forecasts(one.train, one.future, point_forecast, one.season)
         benchmark = score_forecasts(one.train, one.future,
                                     naive2(one.train, one.horizon, one.season), one.season)
