@@ -8,8 +8,9 @@ Trains `--members` runs of `seqrnn forecast train` on `--data` one after the oth
 `--minutes` (seeds 1, 2, ...; a member's `--set` items may vary by member: `input_length=24,36`
 gives member k the k-th value, cycling), selects each on its validation sMAPE (the last horizon
 of each training series), then scores each member and the ensemble (the mean of their
-quantiles) once on the held-out test set. `--point mape` reads as the point forecast the
-quantile level that scores best in MAPE on that validation split (Forecaster.point_level).
+quantiles) once on the held-out test set. `--point mape` reads as the point forecast MAPE's
+Bayes point of each step's quantiles; `smape` or `mase` the quantile level that scores best in
+it on that validation split (Forecaster.point_level).
 `--by-frequency` trains each frequency of the competition alone (its members in
 out/<frequency>/1, ...), each ensemble with its own point level, and scores them together
 (seqrnn.api.forecast.evaluate_parts); a `--set` item `FREQUENCY:FIELD=VALUE` applies to that
@@ -91,8 +92,8 @@ def main() -> None:
     parser.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE[,VALUE...]",
                         help="any data, model or training field")
     parser.add_argument("--point", default="median",
-                        help="the point forecast: median, or a metric (smape, mape, mase) whose "
-                        "best level on the validation split is read (median)")
+                        help="the point forecast: median, mape (MAPE's Bayes point), or smape "
+                        "or mase (the best level on the validation split) (median)")
     parser.add_argument("--by-frequency", action="store_true",
                         help="train each frequency of the competition alone and score them "
                         "together")
