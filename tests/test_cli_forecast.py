@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from seqrnn.api.forecast import Forecaster
 from seqrnn.cli import main
 from seqrnn.configs import ServeLimits
 from seqrnn.serve.app import create_app
@@ -109,11 +110,19 @@ def test_served_forecast_answers_quantiles_and_refuses_bad_requests(run):
     body = client.post("/api/forecast", json={"series": series, "horizon": 4,
                                               "quantiles": [0.1, 0.9]}).json()
     assert body["quantiles"] == [0.1, 0.9] and len(body["median"]) == 4
+    assert body["point"] is None
+    asked = client.post("/api/forecast", json={"series": series, "horizon": 4,
+                                               "point": "mape"}).json()
+    direct = Forecaster.load(run / "run").predict(series, 4, point="mape").point[0]
+    np.testing.assert_allclose(asked["point"], direct, rtol=1e-6)
+    assert client.post("/api/forecast", json={"series": series, "point": 0.25}).json()["point"]
     assert all(lo <= hi for lo, hi in zip(body["forecast"]["q0.1"], body["forecast"]["q0.9"],
                                          strict=True))
     for payload, field in (({"series": series, "horizon": 60}, "horizon"),
                            ({"series": series, "frequency": "daily"}, "frequency"),
-                           ({"series": [1.0, 2.0]}, "series")):
+                           ({"series": [1.0, 2.0]}, "series"),
+                           ({"series": series, "point": 0.999}, "point"),
+                           ({"series": series, "point": "smape"}, "point")):
         answer = client.post("/api/forecast", json=payload)
         assert answer.status_code == 422 and answer.json()["field"] == field
     assert client.post("/api/forecast", json={"series": [1, "2"]}).status_code == 422

@@ -215,11 +215,16 @@ class ForecastRequest(StrictRequest):
                                           "model learned).", examples=[[0.1, 0.5, 0.9]])
     frequency: str | None = Field(None, description="The series' frequency, one the model "
                                   "knows (default: its only one).")
+    point: float | str | None = Field(
+        None, description="Also answer a point forecast: a quantile level, the median, or mape "
+        "(MAPE's Bayes point of each step's quantiles: the forecast of least expected "
+        "percentage error).", examples=["mape"])
 
 
 class ForecastResponse(BaseModel):
     quantiles: list[float]
-    median: list[float] = Field(description="The point forecast of each step.")
+    median: list[float] = Field(description="The median of each step.")
+    point: list[float] | None = Field(None, description="The point forecast asked for.")
     forecast: dict[str, list[float]] = Field(description="Each quantile level (q0.1, ...): its "
                                              "value at each step.")
 
