@@ -13,7 +13,6 @@ from seqrnn.serve.hooks import ServeHook
 from seqrnn.serve.middleware import check_length
 from seqrnn.serve.schemas import ForecastRequest, ForecastResponse
 
-
 SERVED_POINTS = ("median", "mape")
 
 
