@@ -139,11 +139,11 @@ def test_mapes_point_is_read_from_each_steps_quantiles_in_evaluate_and_predict(r
     assert found["point"] == "mape"
     sets = model._evaluation_sets(1)
     forecast, frequency = model._forecast_futures(sets)
-    by_hand = fm.mape(sets[0].future, fm.relative_point(forecast, model.model_config.quantiles))
+    by_hand = fm.mape(sets[0].future, fm.mape_point(forecast, model.model_config.quantiles))
     assert found["mape"] == pytest.approx(by_hand)
     series = seasonal_series(2, 30, seed=3)
     predicted = model.predict(series, 4, point="mape")
-    np.testing.assert_allclose(predicted.point, fm.relative_point(
+    np.testing.assert_allclose(predicted.point, fm.mape_point(
         model.predict(series, 4).values, model.model_config.quantiles))
     lower_positive = predicted.values[..., 0] > 0  # (tiny models' intervals reach below 0)
     assert (predicted.point[lower_positive] < predicted.median[lower_positive]).all()

@@ -134,12 +134,12 @@ def _lognormal_quantiles(mu, sigma, levels):
 def test_mapes_bayes_point_of_a_lognormal_is_below_its_median_by_its_spread_squared():
     levels = (0.025, 0.1, 0.5, 0.9, 0.975)
     forecast = np.stack([_lognormal_quantiles(np.log(100.0), s, levels) for s in (0.1, 0.5)])
-    np.testing.assert_allclose(fm.relative_point(forecast, levels),
+    np.testing.assert_allclose(fm.mape_point(forecast, levels),
                                [100 * np.exp(-0.01), 100 * np.exp(-0.25)], rtol=1e-9)
     # It is the point of least expected percentage error: a fine sample of the log-normal
     # (its quantiles at 20,000 even levels) scores worse 2% above or below it.
     sample = _lognormal_quantiles(np.log(100.0), 0.5, (np.arange(20_000) + 0.5) / 20_000)
-    best = fm.relative_point(forecast[1:], levels)[0]
+    best = fm.mape_point(forecast[1:], levels)[0]
     ape = [np.mean(np.abs(sample - p) / sample) for p in (0.98 * best, best, 1.02 * best)]
     assert ape[1] < ape[0] and ape[1] < ape[2]
     assert ape[1] < np.mean(np.abs(sample - 100.0) / sample)  # and better than the median
@@ -149,8 +149,8 @@ def test_mapes_point_leaves_out_intervals_reaching_zero_and_keeps_the_median_wit
     levels = (0.1, 0.25, 0.5, 0.75, 0.9)
     # the 80% interval reaches below 0: only the 50% one (log-spread 0.5) is read
     forecast = np.array([[-1.0, *_lognormal_quantiles(0.0, 0.5, levels)[1:]]])
-    np.testing.assert_allclose(fm.relative_point(forecast, levels), [np.exp(-0.25)])
-    assert fm.relative_point(np.array([[-2.0, -1.0, 3.0, 4.0, 5.0]]), levels)[0] == 3.0
+    np.testing.assert_allclose(fm.mape_point(forecast, levels), [np.exp(-0.25)])
+    assert fm.mape_point(np.array([[-2.0, -1.0, 3.0, 4.0, 5.0]]), levels)[0] == 3.0
     assert fm.has_central_interval(levels) and not fm.has_central_interval((0.5, 0.9))
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from seqrnn.data.series import pad
 
 Series = np.ndarray | Sequence[np.ndarray]
-# The point forecast read for MAPE from quantile forecasts (point_of, relative_point).
+# The point forecast read for MAPE from quantile forecasts (point_of, mape_point).
 MAPE_POINT = "mape"
 SEASONALITY_CRITICAL = 1.645  # the M4 benchmarks' seasonality test: 90%, two-sided
 
@@ -271,7 +271,7 @@ def at_levels(forecast: np.ndarray, learned: Sequence[float],
     return forecast[..., below] * (1 - weight) + forecast[..., above] * weight
 
 
-def relative_point(forecast: np.ndarray, learned: Sequence[float]) -> np.ndarray:
+def mape_point(forecast: np.ndarray, learned: Sequence[float]) -> np.ndarray:
     """(...) from quantile forecasts (..., len(learned)): MAPE's Bayes point, the forecast of
     least expected absolute percentage error, when each step's value is log-normal with the
     forecast median and spread.
@@ -299,13 +299,13 @@ def relative_point(forecast: np.ndarray, learned: Sequence[float]) -> np.ndarray
 
 
 def has_central_interval(learned: Sequence[float]) -> bool:
-    """Whether the levels make a central interval (q and 1 - q), which relative_point reads."""
+    """Whether the levels make a central interval (q and 1 - q), which mape_point reads."""
     return any(q < 0.5 and round(1 - q, 10) in learned for q in learned)
 
 
 def point_of(forecast: np.ndarray, learned: Sequence[float], point: float | str) -> np.ndarray:
     """(...) point forecasts from quantile forecasts (..., len(learned)): the quantile at
-    level `point`, or with MAPE_POINT MAPE's Bayes point (relative_point)."""
+    level `point`, or with MAPE_POINT MAPE's Bayes point (mape_point)."""
     if point == MAPE_POINT:
-        return relative_point(forecast, learned)
+        return mape_point(forecast, learned)
     return at_levels(forecast, learned, [float(point)])[..., 0]

@@ -60,7 +60,7 @@ class Forecast:
 
     @property
     def median(self) -> np.ndarray:
-        """(series, horizon): the point forecasts (the 0.5 quantile, or the middle one)."""
+        """(series, horizon): the medians (the 0.5 quantile, or the middle one asked)."""
         levels = np.asarray(self.quantiles)
         return self.values[..., int(np.argmin(np.abs(levels - 0.5)))]
 
@@ -212,7 +212,7 @@ class Forecaster:
 
         `point` is how the point forecast is read from the quantiles: "median", a level
         between the lowest and highest learned, "mape" for MAPE's Bayes point (the forecast of
-        least expected percentage error: forecast_metrics.relative_point, no fitting), or
+        least expected percentage error: forecast_metrics.mape_point, no fitting), or
         "smape" or "mase" for the level point_level chooses for that metric on the validation
         split."""
         level = self._point(point)
