@@ -151,7 +151,8 @@ def test_mapes_point_leaves_out_intervals_reaching_zero_and_keeps_the_median_wit
     forecast = np.array([[-1.0, *_lognormal_quantiles(0.0, 0.5, levels)[1:]]])
     np.testing.assert_allclose(fm.mape_point(forecast, levels), [np.exp(-0.25)])
     assert fm.mape_point(np.array([[-2.0, -1.0, 3.0, 4.0, 5.0]]), levels)[0] == 3.0
-    assert fm.has_central_interval(levels) and not fm.has_central_interval((0.5, 0.9))
+    assert fm.central_intervals(levels) == [(0, 4, 0.9), (1, 3, 0.75)]
+    assert fm.central_intervals((0.5, 0.9)) == []
 
 
 def test_point_of_reads_a_level_or_mapes_point():

@@ -283,24 +283,24 @@ def mape_point(forecast: np.ndarray, learned: Sequence[float]) -> np.ndarray:
     the 80%) of log(upper / lower) / (2 z); an interval whose lower end is 0 or below is not
     log-normal and is left out, and a step with none keeps its median.
     """
-    learned = [float(q) for q in learned]
-    median = forecast[..., learned.index(0.5)]
+    median = forecast[..., list(learned).index(0.5)]
     total, count = np.zeros(median.shape), np.zeros(median.shape)
-    for low, q in enumerate(learned):
-        partner = round(1 - q, 10)
-        if q < 0.5 and partner in learned:
-            lower, upper = forecast[..., low], forecast[..., learned.index(partner)]
-            fits = lower > 0
-            ratio = np.where(fits, upper, 1.0) / np.where(fits, lower, 1.0)
-            total += np.where(fits, np.log(ratio) / (2 * NormalDist().inv_cdf(partner)), 0.0)
-            count += fits
+    for low, high, upper_level in central_intervals(learned):
+        lower, upper = forecast[..., low], forecast[..., high]
+        fits = lower > 0
+        ratio = np.where(fits, upper, 1.0) / np.where(fits, lower, 1.0)
+        total += np.where(fits, np.log(ratio) / (2 * NormalDist().inv_cdf(upper_level)), 0.0)
+        count += fits
     sigma = total / np.maximum(count, 1)
     return median * np.exp(-sigma**2)
 
 
-def has_central_interval(learned: Sequence[float]) -> bool:
-    """Whether the levels make a central interval (q and 1 - q), which mape_point reads."""
-    return any(q < 0.5 and round(1 - q, 10) in learned for q in learned)
+def central_intervals(learned: Sequence[float]) -> list[tuple[int, int, float]]:
+    """The central intervals the levels make (q and 1 - q, e.g. 0.1 and 0.9: the 80%), each
+    as the indices of its lower and upper level and the upper level, widest first."""
+    levels = [float(q) for q in learned]
+    return [(low, levels.index(round(1 - q, 10)), round(1 - q, 10))
+            for low, q in enumerate(levels) if q < 0.5 and round(1 - q, 10) in levels]
 
 
 def point_of(forecast: np.ndarray, learned: Sequence[float], point: float | str) -> np.ndarray:

@@ -30,7 +30,7 @@ from seqrnn.data.series import SeriesSet, validation_split
 from seqrnn.data.series_files import read_series_file, series_from_json
 from seqrnn.data.windows import SeriesBank, bank_of
 from seqrnn.errors import UserError, field_error
-from seqrnn.forecast_metrics import MAPE_POINT, at_levels, has_central_interval, point_of
+from seqrnn.forecast_metrics import MAPE_POINT, at_levels, central_intervals, point_of
 from seqrnn.models.forecast import ForecastRNN
 from seqrnn.recipes.forecast import (
     POINT_METRICS,
@@ -253,7 +253,7 @@ class Forecaster:
     def _point(self, point: float | str) -> float | str:
         """`point` as scores reads it: a level, or MAPE_POINT."""
         if point == MAPE_POINT:
-            if not has_central_interval(self.model_config.quantiles):
+            if not central_intervals(self.model_config.quantiles):
                 raise field_error("point", f"{{}} {MAPE_POINT} reads the spread of a central "
                                   "interval (levels q and 1 - q); this model learned "
                                   f"{list(self.model_config.quantiles)}: give a level")

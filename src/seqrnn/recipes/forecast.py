@@ -29,6 +29,7 @@ from seqrnn.errors import UserError, field_error
 from seqrnn.forecast_metrics import (
     PointScores,
     at_levels,
+    central_intervals,
     interval_coverage,
     naive2,
     point_of,
@@ -143,11 +144,9 @@ def _intervals(actual, predicted: np.ndarray, quantiles: tuple[float, ...]) -> d
     make (0.1 and 0.9: "coverage_80")."""
     flat = predicted.reshape(-1, len(quantiles))
     out = {"quantile_loss": weighted_quantile_loss(actual, flat, quantiles)}
-    for low, q in enumerate(quantiles):
-        partner = round(1 - q, 10)
-        if q < 0.5 and partner in quantiles:
-            out[f"coverage_{round(100 * (1 - 2 * q)):g}"] = interval_coverage(
-                actual, flat[:, low], flat[:, quantiles.index(partner)])
+    for low, high, upper_level in central_intervals(quantiles):
+        out[f"coverage_{round(100 * (2 * upper_level - 1)):g}"] = interval_coverage(
+            actual, flat[:, low], flat[:, high])
     return out
 
 
