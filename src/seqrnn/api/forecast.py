@@ -215,12 +215,12 @@ class Forecaster:
         least expected percentage error: forecast_metrics.mape_point, no fitting), or
         "smape" or "mase" for the level point_level chooses for that metric on the validation
         split."""
-        level = self._point(point)
+        point = self._point(point)
         sets = self._evaluation_sets(backtest)
         forecast, frequency = self._forecast_futures(sets)
         return {"data": self.data.data, "origins": max(backtest, 1), "models": len(self.models),
-                "point": level,
-                **scores(sets, forecast, frequency, self.model_config.quantiles, level)}
+                "point": point,
+                **scores(sets, forecast, frequency, self.model_config.quantiles, point)}
 
     def _evaluation_sets(self, backtest: int) -> list[SeriesSet]:
         """The run's series with their held-out futures, or `backtest` origins of each."""
@@ -334,7 +334,7 @@ def evaluate_parts(parts: Sequence[Forecaster], backtest: int = 0,
         raise field_error("model", "{} needs at least one forecaster")
     names = [part.data.data for part in parts]
     quantiles = parts[0].model_config.quantiles
-    sets, blocks, frequency, levels = [], [], [], []
+    sets, blocks, frequency, points = [], [], [], []
     for part in parts:
         if part.model_config.quantiles != quantiles:
             raise field_error("model", f"the runs of {part.data.data} learned other quantiles "
@@ -348,14 +348,14 @@ def evaluate_parts(parts: Sequence[Forecaster], backtest: int = 0,
         frequency.append(rows + len(sets))
         sets += mine
         blocks.append(forecast)
-        levels += [part._point(point)] * len(mine)
+        points += [part._point(point)] * len(mine)
     longest = max(block.shape[1] for block in blocks)
     forecast = np.concatenate([np.pad(block, ((0, 0), (0, longest - block.shape[1]), (0, 0)),
                                       constant_values=np.nan) for block in blocks])
     return {"data": names, "origins": max(backtest, 1),
             "models": sum(len(part.models) for part in parts),
-            "point": {one.name: level for one, level in zip(sets, levels, strict=True)},
-            **scores(sets, forecast, np.concatenate(frequency), quantiles, levels)}
+            "point": dict(zip([one.name for one in sets], points, strict=True)),
+            **scores(sets, forecast, np.concatenate(frequency), quantiles, points)}
 
 
 def _run_data(run: RunFolder, config: RunConfig) -> ForecastData:

@@ -90,11 +90,11 @@ def scores(sets: list[SeriesSet], forecast: np.ndarray, frequency: np.ndarray,
     competitions' figures over frequencies), and per set. The point forecast is the quantile
     at level `point` (the median by default) or MAPE's Bayes point (MAPE_POINT: point_of),
     or one of those per set."""
-    levels = [point] * len(sets) if isinstance(point, int | float | str) else list(point)
+    points = [point] * len(sets) if isinstance(point, int | float | str) else list(point)
     parts, naive, flat, per = [], [], [], {}
-    for k, (one, level) in enumerate(zip(sets, levels, strict=True)):
+    for k, (one, read_as) in enumerate(zip(sets, points, strict=True)):
         predicted = forecast[frequency == k, : one.horizon]
-        point_forecast = point_of(predicted, quantiles, level)
+        point_forecast = point_of(predicted, quantiles, read_as)
         scored = score_forecasts(one.train, one.future, point_forecast, one.season)
         benchmark = score_forecasts(one.train, one.future,
                                     naive2(one.train, one.horizon, one.season), one.season)
